@@ -1,0 +1,2 @@
+/** @tollkit/api — HTTP API. */
+export const API_PLACEHOLDER = true;

@@ -1,0 +1,100 @@
+/**
+ * All-or-nothing (AON) loading: every origin's demand is sent along its shortest-path tree.
+ * The loader owns its shortest-path workspace and a node-flow buffer; a call allocates nothing
+ * unless some demand cannot be routed (then the pairs are listed).
+ */
+
+import { CompiledNetwork } from "./compiled.js";
+import { ShortestPathWorkspace } from "./shortest-path.js";
+
+/** An origin–destination pair with demand but no path. Zone indices are 0-based. */
+export interface UnroutableDemand {
+  origin: number;
+  destination: number;
+  trips: number;
+}
+
+/** Result of one AON loading. */
+export interface AonResult {
+  /** SPTT: Σ demand · shortest-path cost over routable pairs. */
+  sptt: number;
+  /** Demand whose destination cannot be reached from its origin (never dropped silently). */
+  unroutable: UnroutableDemand[];
+}
+
+export class AonLoader {
+  readonly sp: ShortestPathWorkspace;
+  private readonly nodeFlow: Float64Array;
+  /** Zones with any demand leaving them (computed once per demand matrix). */
+  private originsOf: WeakMap<Float64Array, Int32Array> = new WeakMap();
+
+  constructor(readonly net: CompiledNetwork) {
+    this.sp = new ShortestPathWorkspace(net);
+    this.nodeFlow = new Float64Array(net.nodeCount);
+  }
+
+  private activeOrigins(demand: Float64Array): Int32Array {
+    let o = this.originsOf.get(demand);
+    if (!o) {
+      const Z = this.net.zoneCount;
+      const list: number[] = [];
+      for (let z = 0; z < Z; z++) {
+        for (let d = 0; d < Z; d++) {
+          if (demand[z * Z + d] > 0 && d !== z) {
+            list.push(z);
+            break;
+          }
+        }
+      }
+      o = Int32Array.from(list);
+      this.originsOf.set(demand, o);
+    }
+    return o;
+  }
+
+  /**
+   * Loads `demand` (zone × zone, row = origin) all-or-nothing on `linkCost`, adding link flows
+   * into `out` (which the caller zeroes when it wants a fresh loading).
+   * @param linkCost cost per link (≥ 0)
+   * @param scale multiplies every trip (e.g. a class's PCE); default 1
+   */
+  load(linkCost: Float64Array, demand: Float64Array, out: Float64Array, scale = 1): AonResult {
+    const { zoneCount: Z, zoneNodes, linkFrom } = this.net;
+    const sp = this.sp;
+    sp.gatherCosts(linkCost);
+    const nodeFlow = this.nodeFlow;
+    const dist = sp.dist;
+    const pred = sp.predLink;
+    const order = sp.order;
+    let sptt = 0;
+    let unroutable: UnroutableDemand[] | undefined;
+    for (const o of this.activeOrigins(demand)) {
+      const on = zoneNodes[o];
+      sp.tree(on);
+      const row = o * Z;
+      for (let d = 0; d < Z; d++) {
+        const t = demand[row + d];
+        if (t <= 0 || d === o) continue;
+        const dn = zoneNodes[d];
+        const c = dist[dn];
+        if (c === Infinity) {
+          (unroutable ??= []).push({ origin: o, destination: d, trips: t });
+          continue;
+        }
+        nodeFlow[dn] += t * scale;
+        sptt += t * c;
+      }
+      for (let k = sp.settled - 1; k > 0; k--) {
+        const v = order[k];
+        const f = nodeFlow[v];
+        if (f === 0) continue;
+        nodeFlow[v] = 0;
+        const l = pred[v];
+        out[l] += f;
+        nodeFlow[linkFrom[l]] += f;
+      }
+      nodeFlow[on] = 0;
+    }
+    return { sptt, unroutable: unroutable ?? [] };
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The network catalogue (`networks/catalogue.json`) and network resolution.
+ *
+ * A catalogue file resolves in this order: the cache folder (`networks/.cache/<folder>/`, or
+ * `TOLLKIT_NETWORK_CACHE`), the mirror folder named by `TOLLKIT_NETWORK_MIRROR`
+ * (`<mirror>/<folder>/<file>`), then a download from the public source. Every file is checked
+ * against its sha256 wherever it came from; a mismatch is an error.
+ */
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "./errors.js";
+import { CoordinateSystem, CostWeights, Network } from "./network.js";
+import { assembleTntp, NodeCoordinates, parseTntpFlow, parseTntpNet, parseTntpNodes, parseTntpTrips, flowsByLink } from "./tntp.js";
+import { BUILTIN_NETWORKS, builtinNetwork } from "./builtins.js";
+import { readGmnsNetwork } from "./gmns.js";
+
+const MOD = "graph-core/catalogue";
+
+/** One file of a catalogue network. */
+export interface CatalogueFile {
+  name: string;
+  sha256: string;
+  url: string;
+}
+
+/** One catalogue entry. */
+export interface CatalogueEntry {
+  id: string;
+  name: string;
+  folder: string;
+  files: { net: CatalogueFile; trips: CatalogueFile; node?: CatalogueFile; nodeGeojson?: CatalogueFile; flow?: CatalogueFile };
+  dimensions: { zones: number; nodes: number; links: number; trips: number };
+  firstThruNode: number;
+  costWeights: CostWeights;
+  coordinateSystem: CoordinateSystem;
+  units: Network["units"];
+  /** Best-known Beckmann objective at user equilibrium, where published. */
+  bestKnownObjective: number | null;
+  bestKnownTstt?: number;
+  approximateObjective?: number;
+  /** false when tollkit knows the files cannot be loaded (see notes). */
+  supported?: boolean;
+  notes?: string;
+}
+
+export interface Catalogue {
+  description: string;
+  source: string;
+  networks: CatalogueEntry[];
+}
+
+/** The repository root (where `networks/` lives), found relative to this module. */
+export function repositoryRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+}
+
+let cached: Catalogue | undefined;
+
+/** Reads `networks/catalogue.json`. */
+export function loadCatalogue(): Catalogue {
+  if (!cached) cached = JSON.parse(readFileSync(join(repositoryRoot(), "networks", "catalogue.json"), "utf8")) as Catalogue;
+  return cached;
+}
+
+/** The catalogue entry with this id; an unknown id is an error listing the known ones. */
+export function catalogueEntry(id: string): CatalogueEntry {
+  const e = loadCatalogue().networks.find((n) => n.id === id);
+  if (!e) {
+    const known = [...loadCatalogue().networks.map((n) => n.id), ...Object.keys(BUILTIN_NETWORKS)].join(", ");
+    throw new InputError(MOD, `unknown network "${id}"`, {}, `one of ${known}, a path to a *_net.tntp file, or a GMNS folder`);
+  }
+  return e;
+}
+
+/** The cache folder for downloaded files. */
+export function cacheDir(): string {
+  return process.env.TOLLKIT_NETWORK_CACHE ?? join(repositoryRoot(), "networks", ".cache");
+}
+
+function sha256(buf: Buffer): string {
+  return createHash("sha256").update(buf).digest("hex");
+}
+
+/** Where a file was found. */
+export type FileOrigin = "cache" | "mirror" | "download";
+
+/** A resolved file: its bytes checked, its path on disk. */
+export interface ResolvedFile {
+  path: string;
+  origin: FileOrigin;
+}
+
+function checked(path: string, f: CatalogueFile): Buffer {
+  const buf = readFileSync(path);
+  const got = sha256(buf);
+  if (got !== f.sha256)
+    throw new InputError(
+      MOD,
+      `sha256 mismatch: got ${got}`,
+      { file: path },
+      `sha256 ${f.sha256} (the file may be corrupt or a different version)`,
+    );
+  return buf;
+}
+
+/** Finds a catalogue file in the cache or the mirror, without downloading. */
+export function locateFile(entry: CatalogueEntry, f: CatalogueFile): ResolvedFile | undefined {
+  const inCache = join(cacheDir(), entry.folder, f.name);
+  if (existsSync(inCache)) {
+    checked(inCache, f);
+    return { path: inCache, origin: "cache" };
+  }
+  const mirror = process.env.TOLLKIT_NETWORK_MIRROR;
+  if (mirror) {
+    const p = resolve(mirror, entry.folder, f.name);
+    if (existsSync(p) && statSync(p).isFile()) {
+      checked(p, f);
+      return { path: p, origin: "mirror" };
+    }
+  }
+  return undefined;
+}
+
+/** Downloads a catalogue file into the cache (atomically, sha256-checked). */
+async function download(entry: CatalogueEntry, f: CatalogueFile): Promise<ResolvedFile> {
+  let res: Response;
+  try {
+    res = await fetch(f.url, { signal: AbortSignal.timeout(60_000) });
+  } catch (e) {
+    throw new InputError(
+      MOD,
+      `cannot download ${f.url}: ${(e as Error).message}. Set TOLLKIT_NETWORK_MIRROR to a folder holding ${entry.folder}/${f.name}, or run \`tollkit networks fetch ${entry.id}\` where the internet is reachable`,
+      { file: f.name },
+    );
+  }
+  if (!res.ok) throw new InputError(MOD, `download of ${f.url} failed: HTTP ${res.status}`, { file: f.name });
+  const buf = Buffer.from(await res.arrayBuffer());
+  const got = sha256(buf);
+  if (got !== f.sha256) throw new InputError(MOD, `downloaded ${f.url} has sha256 ${got}`, { file: f.name }, `sha256 ${f.sha256}`);
+  const dest = join(cacheDir(), entry.folder, f.name);
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = `${dest}.${process.pid}.tmp`;
+  writeFileSync(tmp, buf);
+  renameSync(tmp, dest);
+  return { path: dest, origin: "download" };
+}
+
+/** Resolves one file: cache, mirror, then download. */
+export async function resolveFile(entry: CatalogueEntry, f: CatalogueFile): Promise<ResolvedFile> {
+  return locateFile(entry, f) ?? download(entry, f);
+}
+
+/** Resolves every file of a catalogue network (fetching what is missing into the cache). */
+export async function fetchNetworkFiles(id: string): Promise<Record<string, ResolvedFile>> {
+  const e = catalogueEntry(id);
+  const out: Record<string, ResolvedFile> = {};
+  for (const [k, f] of Object.entries(e.files)) if (f) out[k] = await resolveFile(e, f);
+  return out;
+}
+
+/** True when every file of a catalogue network is in the cache or the mirror. */
+export function isAvailableOffline(id: string): boolean {
+  const e = catalogueEntry(id);
+  try {
+    return Object.values(e.files).every((f) => f && locateFile(e, f) !== undefined);
+  } catch {
+    return false;
+  }
+}
+
+/** Parses node points from a GeoJSON FeatureCollection (`properties.id`, Point geometry). */
+export function parseGeojsonNodes(text: string, file: string): NodeCoordinates {
+  let doc: { features?: { properties?: { id?: unknown }; geometry?: { type?: string; coordinates?: unknown } }[] };
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file });
+  }
+  const ids: number[] = [];
+  const xs: number[] = [];
+  const ys: number[] = [];
+  (doc.features ?? []).forEach((ft, k) => {
+    const id = Number(ft.properties?.id);
+    const c = ft.geometry?.coordinates as number[] | undefined;
+    if (!Number.isInteger(id) || ft.geometry?.type !== "Point" || !Array.isArray(c) || !Number.isFinite(c[0]) || !Number.isFinite(c[1])) {
+      throw new InputError(MOD, "not a node point", { file, field: `features[${k}]` }, "a Point feature with a numeric properties.id");
+    }
+    ids.push(id);
+    xs.push(c[0]);
+    ys.push(c[1]);
+  });
+  return { ids: Float64Array.from(ids), x: Float64Array.from(xs), y: Float64Array.from(ys) };
+}
+
+/** Loads a catalogue network (resolving its files) with the catalogue's cost weights. */
+export async function loadCatalogueNetwork(id: string): Promise<Network> {
+  const e = catalogueEntry(id);
+  const files = await fetchNetworkFiles(id);
+  const netText = readFileSync(files.net.path, "utf8");
+  const part = parseTntpNet(netText, files.net.path);
+  const demand = parseTntpTrips(readFileSync(files.trips.path, "utf8"), files.trips.path, part.zoneCount, part.warnings);
+  let coords: NodeCoordinates | undefined;
+  if (files.node) coords = parseTntpNodes(readFileSync(files.node.path, "utf8"), files.node.path);
+  else if (files.nodeGeojson) coords = parseGeojsonNodes(readFileSync(files.nodeGeojson.path, "utf8"), files.nodeGeojson.path);
+  return assembleTntp(part, demand, coords, {
+    name: e.id,
+    costWeights: e.costWeights,
+    coordinateSystem: e.coordinateSystem,
+    units: e.units,
+  });
+}
+
+/** The best-known link flows of a catalogue network (its flow file), indexed by link. */
+export async function loadBestKnownFlows(net: Network, id: string): Promise<Float64Array | undefined> {
+  const e = catalogueEntry(id);
+  if (!e.files.flow) return undefined;
+  const f = await resolveFile(e, e.files.flow);
+  return flowsByLink(net, parseTntpFlow(readFileSync(f.path, "utf8"), f.path), f.path);
+}
+
+/**
+ * Loads a network from any of the ways a user names one: a catalogue id (`sioux-falls`), a
+ * built-in id (`two-route`, `braess-builtin`, `pigou`, `grid-city`), a path to a `*_net.tntp`
+ * file (its `*_trips.tntp` beside it), or a GMNS folder (node.csv, link.csv, demand.csv).
+ */
+export async function loadNetwork(spec: string): Promise<Network> {
+  if (spec in BUILTIN_NETWORKS) return builtinNetwork(spec);
+  if (loadCatalogue().networks.some((n) => n.id === spec)) return loadCatalogueNetwork(spec);
+  if (existsSync(spec)) {
+    const st = statSync(spec);
+    if (st.isDirectory()) return readGmnsNetwork(spec);
+    if (/_net\.tntp$/i.test(spec)) {
+      const { readTntpNetwork } = await import("./tntp.js");
+      return readTntpNetwork(spec);
+    }
+    throw new InputError(MOD, "not a network file", { file: spec }, "a *_net.tntp file or a GMNS folder");
+  }
+  return catalogueEntry(spec) as never; // throws the unknown-network message
+}

@@ -1,0 +1,2 @@
+/** @tollkit/leader — toll design. */
+export const LEADER_PLACEHOLDER = true;
