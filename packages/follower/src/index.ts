@@ -1,1 +1,8 @@
+/**
+ * @tollkit/follower — the followers of the Stackelberg game: Wardrop user equilibrium and
+ * system optimum (Frank-Wolfe family and a bush-based algorithm), user classes, equilibrium
+ * sensitivities.
+ */
 export * from "./types.js";
+export * from "./cost-model.js";
+export * from "./bush.js";
