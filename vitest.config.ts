@@ -6,7 +6,13 @@ import { defineConfig } from "vitest/config";
 const sharedMirror = resolve(import.meta.dirname, "..", "shared", "networks");
 const mirror = process.env.TOLLKIT_NETWORK_MIRROR ?? (existsSync(sharedMirror) ? sharedMirror : undefined);
 
+// Tests run against the TypeScript sources (no build needed, and one package's half-finished
+// edit cannot break another's tests). CLI tests that spawn the binary use the built dist.
+const pkgs = ["graph-core", "follower", "leader", "api", "cli"];
+const alias = Object.fromEntries(pkgs.map((p) => [`@tollkit/${p}`, resolve(import.meta.dirname, "packages", p, "src", "index.ts")]));
+
 export default defineConfig({
+  resolve: { alias },
   test: {
     include: ["packages/*/test/**/*.test.ts", "tests/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**", "tests/e2e/**"],
