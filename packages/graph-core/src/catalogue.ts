@@ -207,6 +207,7 @@ export async function loadCatalogueNetwork(id: string): Promise<Network> {
   else if (files.nodeGeojson) coords = parseGeojsonNodes(readFileSync(files.nodeGeojson.path, "utf8"), files.nodeGeojson.path);
   return assembleTntp(part, demand, coords, {
     name: e.id,
+    nodeFile: files.node?.path ?? files.nodeGeojson?.path,
     costWeights: e.costWeights,
     coordinateSystem: e.coordinateSystem,
     units: e.units,

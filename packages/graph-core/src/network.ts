@@ -76,6 +76,17 @@ export function emptyLinkTable(m: number): LinkTable {
   };
 }
 
+/**
+ * Which nodes may not be passed through: the zone nodes whose file id is below FIRST THRU
+ * NODE (TNTP's convention, where zone ids equal node ids 1..Z).
+ * @returns a 0/1 flag per node index
+ */
+export function throughBlockedFor(nodeCount: number, nodeIds: Float64Array, zoneNodes: Int32Array, firstThruNode: number): Uint8Array {
+  const blocked = new Uint8Array(nodeCount);
+  for (let z = 0; z < zoneNodes.length; z++) if (nodeIds[zoneNodes[z]] < firstThruNode) blocked[zoneNodes[z]] = 1;
+  return blocked;
+}
+
 /** Index of a node by its file id. */
 export function nodeIndexMap(net: Network): Map<number, number> {
   const m = new Map<number, number>();

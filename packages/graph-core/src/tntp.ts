@@ -13,7 +13,8 @@
 import { readFileSync, existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { InputError } from "./errors.js";
-import { CostWeights, CoordinateSystem, emptyLinkTable, isFlowDependent, Network } from "./network.js";
+import { VDF_BPR, VDF_NAMES } from "./vdf.js";
+import { CostWeights, CoordinateSystem, emptyLinkTable, isFlowDependent, Network, throughBlockedFor } from "./network.js";
 
 const MOD = "graph-core/tntp";
 
@@ -95,10 +96,13 @@ function metaNumber(meta: Map<string, { value: string; line: number }>, tag: str
   return v;
 }
 
+/** A decimal number (no hex, no `Infinity`, no `NaN`, no digit separators). */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function num(tok: string | undefined, file: string, line: number, field: string, expected = "a finite number"): number {
   if (tok === undefined) throw new InputError(MOD, "missing value (truncated line?)", { file, line, field }, expected);
   const v = Number(tok);
-  if (!Number.isFinite(v) || tok.trim() === "")
+  if (!NUMBER.test(tok.trim()) || !Number.isFinite(v))
     throw new InputError(MOD, `"${tok}" is not a finite number`, { file, line, field }, expected);
   return v;
 }
@@ -120,6 +124,8 @@ export interface TntpNetPart {
   costWeights: CostWeights;
   warnings: string[];
   metadata: Record<string, string>;
+  /** Where the part came from, for messages: file name, line of every link, line of each tag. */
+  source?: { file: string; linkLines: Int32Array; tagLines: Record<string, number> };
 }
 
 /**
@@ -222,7 +228,14 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
         "two different nodes",
       );
   }
-  if (declaredLinks !== undefined && declaredLinks !== m)
+  if (declaredLinks !== undefined && declaredLinks > m)
+    throw new InputError(
+      MOD,
+      `<NUMBER OF LINKS> says ${declaredLinks}, the file ends after ${m} links (truncated file?)`,
+      { file: name, line: rows[m - 1].no, field: "<NUMBER OF LINKS>" },
+      `${declaredLinks} links`,
+    );
+  if (declaredLinks !== undefined && declaredLinks < m)
     warnings.push(`${name}: <NUMBER OF LINKS> says ${declaredLinks}, the file has ${m} links`);
 
   // Node numbering: ids 1..N keep their order (index = id − 1); anything else is sorted.
@@ -257,8 +270,13 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
     warnings.push(`${name}: <NUMBER OF NODES> says ${declaredNodes}, the links use ${idSet.size} distinct nodes`);
   }
   const metadata: Record<string, string> = {};
-  for (const [k, v] of meta) metadata[k] = v.value;
+  const tagLines: Record<string, number> = {};
+  for (const [k, v] of meta) {
+    metadata[k] = v.value;
+    tagLines[k] = v.line;
+  }
   return {
+    source: { file: name, linkLines: Int32Array.from(rows, (r) => r.no), tagLines },
     zoneCount,
     firstThruNode: firstThru,
     nodeIds,
@@ -368,6 +386,14 @@ export function parseTntpTrips(text: string, file: string, zoneCount: number, wa
       '"Origin N" blocks of "destination : trips;"',
     );
   if (declaredTotal !== undefined && Math.abs(declaredTotal - total) > 1e-6 * Math.max(1, Math.abs(declaredTotal))) {
+    // A shortfall is what a truncated file looks like; an excess is only a stale header.
+    if (total < declaredTotal)
+      throw new InputError(
+        MOD,
+        `<TOTAL OD FLOW> says ${declaredTotal}, the file sums to ${total} (truncated file?)`,
+        { file: name, line: body.length ? body[body.length - 1].no : 1, field: "<TOTAL OD FLOW>" },
+        `trips summing to ${declaredTotal}`,
+      );
     warnings.push(`${name}: <TOTAL OD FLOW> says ${declaredTotal}, the file sums to ${total}`);
   }
   return demand;
@@ -388,6 +414,7 @@ export function parseTntpNodes(text: string, file = "node.tntp"): NodeCoordinate
   const ys: number[] = [];
   const lines = splitLines(text);
   let headerSkipped = false;
+  const seen = new Map<number, number>();
   for (let i = 0; i < lines.length; i++) {
     const t = lines[i].trim();
     if (t === "" || t.startsWith("~")) continue;
@@ -403,7 +430,16 @@ export function parseTntpNodes(text: string, file = "node.tntp"): NodeCoordinate
         { file: name, line: i + 1, field: ["node", "x", "y"][tk.length] },
         "node x y",
       );
-    ids.push(nodeId(tk[0], name, i + 1, "node"));
+    const id = nodeId(tk[0], name, i + 1, "node");
+    if (seen.has(id))
+      throw new InputError(
+        MOD,
+        `node ${id} appears twice (first on line ${seen.get(id)})`,
+        { file: name, line: i + 1, field: "node" },
+        "each node once",
+      );
+    seen.set(id, i + 1);
+    ids.push(id);
     xs.push(num(tk[1], name, i + 1, "x"));
     ys.push(num(tk[2], name, i + 1, "y"));
   }
@@ -521,22 +557,39 @@ export function assembleTntp(
       throw new InputError(
         MOD,
         `zone ${z + 1} is not a node of the network`,
-        { file: opts.name, field: "<NUMBER OF ZONES>" },
+        { file: part.source?.file ?? opts.name, line: part.source?.tagLines["NUMBER OF ZONES"], field: "<NUMBER OF ZONES>" },
         "zones numbered 1..NUMBER OF ZONES among the nodes",
       );
     zoneNodes[z] = k;
     zoneIds[z] = z + 1;
   }
-  const throughBlocked = new Uint8Array(n);
-  for (let z = 0; z < part.zoneCount; z++) if (z + 1 < part.firstThruNode) throughBlocked[zoneNodes[z]] = 1;
+  const throughBlocked = throughBlockedFor(n, part.nodeIds, zoneNodes, part.firstThruNode);
   const nodeX = new Float64Array(n).fill(NaN);
   const nodeY = new Float64Array(n).fill(NaN);
   if (coords) {
+    const placed = new Uint8Array(n);
     for (let k = 0; k < coords.ids.length; k++) {
       const i = index.get(coords.ids[k]);
       if (i === undefined) continue; // coordinates of nodes without links are harmless
       nodeX[i] = coords.x[k];
       nodeY[i] = coords.y[k];
+      placed[i] = 1;
+    }
+    // A link to a node the node file does not know is an error in the net file.
+    const l = part.links;
+    for (let i = 0; i < part.linkCount; i++) {
+      for (const [end, field] of [
+        [l.from[i], "init_node"],
+        [l.to[i], "term_node"],
+      ] as const) {
+        if (placed[end]) continue;
+        throw new InputError(
+          MOD,
+          `node ${part.nodeIds[end]} is not in the node file${opts.nodeFile ? ` ${basename(opts.nodeFile)}` : ""}`,
+          { file: part.source?.file ?? opts.name, line: part.source?.linkLines[i], field },
+          "a node listed in the node file",
+        );
+      }
     }
   }
   const net: Network = {
@@ -585,6 +638,7 @@ export function readTntpNetwork(netPath: string, opts: ReadTntpOptions = {}): Ne
   const stem = basename(netPath).replace(/_net\.tntp$/i, "");
   return assembleTntp(part, demand, coords, {
     name: opts.name ?? stem,
+    nodeFile: nodePath,
     costWeights: opts.costWeights,
     coordinateSystem: opts.coordinateSystem,
     units: opts.units,
@@ -595,9 +649,35 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : String(v);
 }
 
-/** Writes a network's links as a TNTP net file (text). Round-trips through {@link parseTntpNet}. */
+/** TNTP has no zone ids of its own: zone z must be node z (ids 1..Z, in order). */
+function checkTntpZones(net: Network): void {
+  for (let z = 0; z < net.zoneCount; z++) {
+    if (net.zoneIds[z] !== z + 1 || net.nodeIds[net.zoneNodes[z]] !== z + 1)
+      throw new InputError(
+        MOD,
+        `zone ${net.zoneIds[z]} (the ${z + 1}th zone) is node ${net.nodeIds[net.zoneNodes[z]]}; TNTP cannot say so`,
+        { file: net.name, field: `zones[${z}]` },
+        "zones 1..Z on nodes 1..Z (write GMNS instead)",
+      );
+  }
+}
+
+/**
+ * Writes a network's links as a TNTP net file (text). Round-trips through {@link parseTntpNet}.
+ * @throws InputError when the zones are not nodes 1..Z or a link is not BPR (TNTP cannot say so)
+ */
 export function writeTntpNet(net: Network): string {
+  checkTntpZones(net);
   const l = net.links;
+  for (let i = 0; i < net.linkCount; i++) {
+    if (l.vdf[i] !== VDF_BPR)
+      throw new InputError(
+        MOD,
+        `link ${i + 1} has a ${VDF_NAMES[l.vdf[i]]} volume-delay function; TNTP net files hold BPR links only`,
+        { file: net.name, field: `links[${i}].vdf` },
+        "BPR links (write GMNS, which has a vdf_type column, instead)",
+      );
+  }
   const out: string[] = [
     `<NUMBER OF ZONES> ${net.zoneCount}`,
     `<NUMBER OF NODES> ${net.nodeCount}`,
@@ -615,8 +695,12 @@ export function writeTntpNet(net: Network): string {
   return out.join("\n") + "\n";
 }
 
-/** Writes a network's demand as a TNTP trips file (text). */
+/**
+ * Writes a network's demand as a TNTP trips file (text). Round-trips through {@link parseTntpTrips}.
+ * @throws InputError when the zones are not nodes 1..Z
+ */
 export function writeTntpTrips(net: Network): string {
+  checkTntpZones(net);
   const Z = net.zoneCount;
   let total = 0;
   for (const v of net.demand) total += v;
