@@ -4,7 +4,8 @@
  * unless some demand cannot be routed (then the pairs are listed).
  */
 
-import { CompiledNetwork } from "./compiled.js";
+import { CompiledNetwork, compileNetwork } from "./compiled.js";
+import { Network } from "./network.js";
 import { ShortestPathWorkspace } from "./shortest-path.js";
 
 /** An origin–destination pair with demand but no path. Zone indices are 0-based. */
@@ -97,4 +98,29 @@ export class AonLoader {
     }
     return { sptt, unroutable: unroutable ?? [] };
   }
+}
+
+/** Demand that cannot reach its destination, by zone ids (as in the files). */
+export interface UnreachableDemand {
+  /** Origin zone id. */
+  origin: number;
+  /** Destination zone id. */
+  destination: number;
+  trips: number;
+}
+
+/**
+ * Lists the demand whose destination cannot be reached from its origin (honouring FIRST THRU
+ * NODE), found by an all-or-nothing loading at free-flow times. Reachability does not depend
+ * on link costs, so this list holds at any flows. Pairs with an origin equal to the
+ * destination are not trips and are never listed.
+ * @param compiled the network's compiled arrays, if the caller already has them
+ * @returns pairs in origin-then-destination order; empty when all demand can be routed
+ */
+export function unreachableDemand(net: Network, compiled?: CompiledNetwork): UnreachableDemand[] {
+  const c = compiled ?? compileNetwork(net);
+  const loader = new AonLoader(c);
+  const flows = new Float64Array(net.linkCount);
+  const { unroutable } = loader.load(net.links.freeFlowTime, net.demand, flows);
+  return unroutable.map((u) => ({ origin: net.zoneIds[u.origin], destination: net.zoneIds[u.destination], trips: u.trips }));
 }

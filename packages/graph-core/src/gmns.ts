@@ -27,10 +27,11 @@
  * Every problem is an {@link InputError} naming the file, line and field.
  */
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { InputError } from "./errors.js";
+import { writeFilesAtomic } from "./io.js";
 import { CoordinateSystem, emptyLinkTable, Network, throughBlockedFor } from "./network.js";
 import { VDF_BPR, VDF_CONICAL, VDF_NAMES } from "./vdf.js";
 
@@ -560,17 +561,7 @@ export function gmnsTexts(net: Network): Required<GmnsTexts> {
  */
 export function writeGmnsNetwork(net: Network, dir: string): void {
   const texts = gmnsTexts(net);
-  mkdirSync(dir, { recursive: true });
-  const entries = (Object.keys(GMNS_FILES) as (keyof typeof GMNS_FILES)[]).map((k) => ({
-    dest: join(dir, GMNS_FILES[k]),
-    tmp: join(dir, `.${GMNS_FILES[k]}.${process.pid}.tmp`),
-    text: texts[k],
-  }));
-  try {
-    for (const e of entries) writeFileSync(e.tmp, e.text);
-  } catch (err) {
-    for (const e of entries) rmSync(e.tmp, { force: true });
-    throw err;
-  }
-  for (const e of entries) renameSync(e.tmp, e.dest);
+  writeFilesAtomic(
+    (Object.keys(GMNS_FILES) as (keyof typeof GMNS_FILES)[]).map((k) => ({ path: join(dir, GMNS_FILES[k]), data: texts[k] })),
+  );
 }

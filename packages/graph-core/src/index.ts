@@ -13,3 +13,7 @@ export * from "./aon.js";
 export * from "./builtins.js";
 export * from "./catalogue.js";
 export * from "./gmns.js";
+export * from "./io.js";
+export * from "./layout.js";
+export * from "./geojson.js";
+export * from "./graphology.js";
