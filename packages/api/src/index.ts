@@ -1,2 +1,11 @@
-/** @tollkit/api — HTTP API. */
-export const API_PLACEHOLDER = true;
+/**
+ * @tollkit/api — the HTTP API of tollkit: an Express 5 app over a SQLite store, with runs
+ * executed off the request thread by a {@link RunQueue}.
+ */
+export * from "./errors.js";
+export * from "./store.js";
+export * from "./schemas.js";
+export * from "./jobs.js";
+export * from "./queue.js";
+export * from "./service.js";
+export * from "./networks.js";

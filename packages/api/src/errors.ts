@@ -1,0 +1,99 @@
+/**
+ * Errors of the HTTP API. Every error reaches the client as JSON
+ * `{ "error": { "message": "...", "path"?: "settings.gap", "in"?: "body" } }` with a 4xx or 5xx
+ * status; stack traces are never sent (a 5xx says only "internal error" and the server logs
+ * the detail).
+ */
+import { isInputError } from "@tollkit/graph-core";
+import type { ZodError } from "zod";
+
+/** Where in a request a value was found. */
+export type RequestPart = "body" | "query" | "params" | "headers";
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: {
+    message: string;
+    /** JSON path of the offending value inside `in`, e.g. `settings.tolls[2].link`. */
+    path?: string;
+    in?: RequestPart;
+  };
+}
+
+/** An error with an HTTP status and a message that is safe to show to the client. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly where: { path?: string; in?: RequestPart } = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Formats a zod path (`["settings", "tolls", 2, "link"]`) as `settings.tolls[2].link`. */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let s = "";
+  for (const p of path) {
+    if (typeof p === "number") s += `[${p}]`;
+    else s += s ? `.${String(p)}` : String(p);
+  }
+  return s;
+}
+
+const PART_LABEL: Record<RequestPart, string> = {
+  body: "request body",
+  query: "query string",
+  params: "URL",
+  headers: "request headers",
+};
+
+/** Turns a zod validation failure into a 400 naming the JSON path of the first problem (and counting the rest). */
+export function validationError(part: RequestPart, err: ZodError): ApiError {
+  const first = err.issues[0];
+  // An unknown key is named by its own path (zod reports it on the enclosing object).
+  const keys = first?.code === "unrecognized_keys" ? (first as { keys?: string[] }).keys : undefined;
+  const path = jsonPath([...(first?.path ?? []), ...(keys?.length ? [keys[0]] : [])]);
+  const more = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more problem${err.issues.length > 2 ? "s" : ""})` : "";
+  const where = path ? `${PART_LABEL[part]}, field "${path}"` : PART_LABEL[part];
+  return new ApiError(400, `api: ${where}: ${first?.message ?? "invalid"}${more}`, path ? { path, in: part } : { in: part });
+}
+
+/** Maps any thrown value to a status and a client-safe body. Unknown errors become a bare 500. */
+export function toErrorResponse(e: unknown): { status: number; body: ErrorBody; headers: Record<string, string>; internal: boolean } {
+  if (e instanceof ApiError) {
+    const body: ErrorBody = { error: { message: e.message } };
+    if (e.where.path !== undefined) body.error.path = e.where.path;
+    if (e.where.in !== undefined) body.error.in = e.where.in;
+    return { status: e.status, body, headers: e.headers, internal: false };
+  }
+  if (isInputError(e)) {
+    const ie = e as Error & { field?: string };
+    const body: ErrorBody = { error: { message: ie.message } };
+    if (ie.field) body.error.path = ie.field;
+    return { status: 400, body, headers: {}, internal: false };
+  }
+  // body-parser errors carry `type` and `status` (malformed JSON, too large, bad charset …).
+  const be = e as { type?: string; status?: number; expose?: boolean; message?: string; limit?: number };
+  if (be && typeof be.status === "number" && be.status >= 400 && be.status < 500 && be.expose !== false) {
+    let message: string;
+    switch (be.type) {
+      case "entity.parse.failed":
+        message = `api: request body: not valid JSON (${be.message ?? "parse error"})`;
+        break;
+      case "entity.too.large":
+        message = `api: request body is too large (limit ${be.limit ?? "?"} bytes)`;
+        break;
+      case "encoding.unsupported":
+      case "charset.unsupported":
+        message = "api: request body: unsupported encoding (expected UTF-8 JSON)";
+        break;
+      default:
+        message = `api: bad request: ${be.message ?? "invalid"}`;
+    }
+    return { status: be.status, body: { error: { message, in: "body" } }, headers: {}, internal: false };
+  }
+  return { status: 500, body: { error: { message: "api: internal error (see the server log)" } }, headers: {}, internal: true };
+}

@@ -1,0 +1,181 @@
+/**
+ * What a run does, independent of where it runs (the runner child process calls
+ * {@link executeJob}; a Redis-backed worker could call the same function).
+ *
+ * An `assign` run solves the follower problem with `solve()` from @tollkit/follower on a
+ * catalogue or built-in network, with the run's tolls; a `design` run calls the leader's
+ * `design()` on a scenario. The output is the run's summary (the same fields as
+ * `tollkit assign --json`), a columnar convergence report and per-link columns.
+ */
+import { BUILTIN_NETWORKS, InputError, loadCatalogue, loadNetwork, Network } from "@tollkit/graph-core";
+import type { FollowerOptions, FollowerResult, IterationRecord, ProgressEvent } from "@tollkit/follower";
+import type { LinkColumns, RunKind, RunOutput } from "./store.js";
+
+const MOD = "api/jobs";
+
+/** A run as handed to a queue: everything a worker needs, as plain JSON. */
+export interface RunJob {
+  runId: number;
+  kind: RunKind;
+  network: string;
+  /** Effective settings (validated by the server). */
+  settings: Record<string, unknown>;
+  /** The scenario's JSON for design runs (and assign runs started from a scenario). */
+  scenario?: { id: number; body: unknown };
+}
+
+/** Progress of a run as reported to clients. */
+export interface RunProgress {
+  iteration: number;
+  relativeGap: number;
+  elapsedMs: number;
+  fraction: number;
+}
+
+/** Callbacks and cancellation of one job. */
+export interface JobHooks {
+  onProgress: (p: RunProgress) => void;
+  signal: AbortSignal;
+}
+
+/** The result of a job: its output, or "cancelled" when the signal stopped it. */
+export type JobOutcome = { status: "done"; output: RunOutput } | { status: "cancelled" };
+
+type SolveFn = (net: Network, options: FollowerOptions) => Promise<FollowerResult> | FollowerResult;
+
+/** The follower's `solve()`, resolved at run time so that the API builds before it lands. */
+async function followerSolve(): Promise<SolveFn> {
+  const mod = (await import("@tollkit/follower")) as unknown as { solve?: SolveFn };
+  if (typeof mod.solve !== "function") throw new Error(`${MOD}: this build of @tollkit/follower has no solve()`);
+  return mod.solve;
+}
+
+/** Loads a network named by id, refusing anything that is not a catalogue or built-in id (never a path). */
+export async function loadNetworkById(id: string): Promise<Network> {
+  const known = id in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === id && n.supported !== false);
+  if (!known) throw new InputError(MOD, `unknown network "${id}"`, { field: "network" }, "a catalogue or built-in network id");
+  return loadNetwork(id);
+}
+
+/** Columnar form of a convergence report. */
+export function convergenceColumns(records: IterationRecord[]): Record<string, number[]> {
+  return {
+    iteration: records.map((r) => r.iteration),
+    relativeGap: records.map((r) => r.relativeGap),
+    step: records.map((r) => r.step),
+    objective: records.map((r) => r.objective),
+    elapsedMs: records.map((r) => r.elapsedMs),
+  };
+}
+
+/**
+ * Per-link columns of a follower result: from/to (file node ids), capacity, flow (PCE), time,
+ * cost (generalised cost of the first class), toll and revenue (Σ over classes of class flow ×
+ * toll; every class of a run is tolled, as the API runs the network's own single class).
+ */
+export function linkColumns(net: Network, r: FollowerResult): LinkColumns {
+  const m = net.linkCount;
+  const from = new Float64Array(m);
+  const to = new Float64Array(m);
+  const revenue = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    from[i] = net.nodeIds[net.links.from[i]];
+    to[i] = net.nodeIds[net.links.to[i]];
+  }
+  for (const c of r.classes) for (let i = 0; i < m; i++) revenue[i] += c.flows[i] * r.tolls[i];
+  return {
+    linkCount: m,
+    columns: {
+      from,
+      to,
+      capacity: Float64Array.from(net.links.capacity),
+      flow: Float64Array.from(r.flows),
+      time: Float64Array.from(r.times),
+      cost: Float64Array.from(r.classes[0]?.costs ?? r.times),
+      toll: Float64Array.from(r.tolls),
+      revenue,
+    },
+  };
+}
+
+/** The `assign --json` summary of a follower result. */
+export function assignSummary(r: FollowerResult): Record<string, unknown> {
+  return {
+    network: r.network,
+    algorithm: r.algorithm,
+    objective: r.objective,
+    converged: r.converged,
+    stopReason: r.stopReason,
+    iterations: r.iterations,
+    relativeGap: r.relativeGap,
+    averageExcessCost: r.averageExcessCost,
+    tstt: r.tstt,
+    totalCost: r.totalCost,
+    sptt: r.sptt,
+    beckmann: r.beckmann,
+    revenue: r.revenue,
+    seconds: r.seconds,
+    classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue })),
+    warnings: r.warnings,
+  };
+}
+
+/** The tolls of a network with a run's `tolls` setting applied (links not listed keep theirs). */
+export function tollVector(net: Network, tolls: { link: number; toll: number }[] | undefined): Float64Array {
+  const t = Float64Array.from(net.links.toll);
+  (tolls ?? []).forEach((e, k) => {
+    if (!(Number.isInteger(e.link) && e.link >= 1 && e.link <= net.linkCount))
+      throw new InputError(
+        MOD,
+        `link ${e.link} is not in ${net.name}`,
+        { field: `settings.tolls[${k}].link` },
+        `a link id in 1..${net.linkCount}`,
+      );
+    t[e.link - 1] = e.toll;
+  });
+  return t;
+}
+
+async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
+  const net = await loadNetworkById(job.network);
+  const s = job.settings as {
+    algorithm: FollowerOptions["algorithm"];
+    objective?: FollowerOptions["objective"];
+    gap?: number;
+    maxIterations?: number;
+    maxSeconds?: number;
+    tolls?: { link: number; toll: number }[];
+  };
+  const solve = await followerSolve();
+  const r = await solve(net, {
+    algorithm: s.algorithm,
+    objective: s.objective,
+    gap: s.gap,
+    maxIterations: s.maxIterations,
+    maxSeconds: s.maxSeconds,
+    tolls: tollVector(net, s.tolls),
+    signal: hooks.signal,
+    onProgress: (p: ProgressEvent) =>
+      hooks.onProgress({ iteration: p.iteration, relativeGap: p.relativeGap, elapsedMs: p.elapsedMs, fraction: p.fraction }),
+  });
+  if (r.stopReason === "cancelled" || hooks.signal.aborted) return { status: "cancelled" };
+  return {
+    status: "done",
+    output: { summary: assignSummary(r), convergence: convergenceColumns(r.convergence), links: linkColumns(net, r) },
+  };
+}
+
+async function runDesign(_job: RunJob, _hooks: JobHooks): Promise<JobOutcome> {
+  throw new Error(`${MOD}: design runs need @tollkit/leader's design(), which this build does not have yet`);
+}
+
+/**
+ * Executes one run to completion.
+ * @returns the output, or `{status: "cancelled"}` when `hooks.signal` stopped it
+ * @throws InputError for bad input (unknown network, a toll on a link that does not exist, …)
+ *   and Error when the solver fails
+ */
+export async function executeJob(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
+  if (hooks.signal.aborted) return { status: "cancelled" };
+  return job.kind === "assign" ? runAssign(job, hooks) : runDesign(job, hooks);
+}

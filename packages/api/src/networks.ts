@@ -1,0 +1,153 @@
+/**
+ * The networks the API serves: supported catalogue networks and built-ins, by id only (a
+ * request can never name a file). Loaded networks are kept in a small cache; their summaries
+ * are also cached in the database so that a restart does not reload large files to answer
+ * `GET /api/networks/:id`.
+ */
+import { BUILTIN_NETWORKS, isAvailableOffline, isInputError, loadCatalogue, Network, totalDemand } from "@tollkit/graph-core";
+import { ApiError } from "./errors.js";
+import { loadNetworkById } from "./jobs.js";
+import { networkIdMessage } from "./schemas.js";
+import type { Store } from "./store.js";
+
+/** One row of `GET /api/networks`. */
+export interface NetworkSummary {
+  id: string;
+  name: string;
+  kind: "catalogue" | "builtin";
+  zones: number;
+  nodes: number;
+  links: number;
+  available: "local" | "download";
+  coordinateSystem: string;
+}
+
+/** Loaded networks kept in memory (most recently used last). */
+const CACHE_SIZE = 4;
+
+export class NetworkRegistry {
+  private readonly builtins = new Map<string, Network>();
+  private readonly cache = new Map<string, Promise<Network>>();
+  private readonly geojsonCache = new Map<string, string>();
+
+  constructor(private readonly store: Store) {
+    for (const id of Object.keys(BUILTIN_NETWORKS)) this.builtins.set(id, BUILTIN_NETWORKS[id].make());
+    store.syncNetworks([
+      ...loadCatalogue()
+        .networks.filter((n) => n.supported !== false)
+        .map((n) => ({ id: n.id, kind: "catalogue" as const, name: n.name })),
+      ...Object.entries(BUILTIN_NETWORKS).map(([id, b]) => ({ id, kind: "builtin" as const, name: b.description })),
+    ]);
+  }
+
+  /** True when `id` names a network that requests may use. */
+  has(id: string): boolean {
+    return this.builtins.has(id) || loadCatalogue().networks.some((n) => n.id === id && n.supported !== false);
+  }
+
+  /** Throws a 404 (or a 400 for path-like ids) unless `id` is known. */
+  check(id: string): void {
+    if (this.has(id)) return;
+    const looksLikePath = /[/\\]|\.\.|^\.|:/.test(id);
+    throw new ApiError(looksLikePath ? 400 : 404, `api: ${networkIdMessage(id)}`, { path: "id", in: "params" });
+  }
+
+  /** Every network, catalogue first. */
+  list(): NetworkSummary[] {
+    return [
+      ...loadCatalogue()
+        .networks.filter((n) => n.supported !== false)
+        .map((n) => ({
+          id: n.id,
+          name: n.name,
+          kind: "catalogue" as const,
+          zones: n.dimensions.zones,
+          nodes: n.dimensions.nodes,
+          links: n.dimensions.links,
+          available: isAvailableOffline(n.id) ? ("local" as const) : ("download" as const),
+          coordinateSystem: n.coordinateSystem,
+        })),
+      ...[...this.builtins.entries()].map(([id, net]) => ({
+        id,
+        name: BUILTIN_NETWORKS[id].description,
+        kind: "builtin" as const,
+        zones: net.zoneCount,
+        nodes: net.nodeCount,
+        links: net.linkCount,
+        available: "local" as const,
+        coordinateSystem: net.coordinateSystem,
+      })),
+    ];
+  }
+
+  /** Number of links of a known network, without loading it. */
+  linkCount(id: string): number {
+    const b = this.builtins.get(id);
+    if (b) return b.linkCount;
+    const e = loadCatalogue().networks.find((n) => n.id === id);
+    if (!e) throw new Error(`api/networks: unknown network ${id}`);
+    return e.dimensions.links;
+  }
+
+  /**
+   * Loads a known network (cached). A catalogue network whose files cannot be resolved here is
+   * a 503 naming what to do.
+   */
+  async load(id: string): Promise<Network> {
+    this.check(id);
+    const b = this.builtins.get(id);
+    if (b) return b;
+    let p = this.cache.get(id);
+    if (p) {
+      this.cache.delete(id);
+      this.cache.set(id, p);
+      return p;
+    }
+    p = loadNetworkById(id).catch((e: unknown) => {
+      this.cache.delete(id);
+      if (isInputError(e)) throw new ApiError(503, `api: network "${id}" cannot be loaded on this server: ${(e as Error).message}`);
+      throw e;
+    });
+    this.cache.set(id, p);
+    while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    return p;
+  }
+
+  /** The summary of a network (dimensions, demand, FIRST THRU NODE, cost weights, …), cached in the store. */
+  async info(id: string): Promise<Record<string, unknown>> {
+    this.check(id);
+    const cached = this.builtins.has(id) ? undefined : this.store.networkInfo(id);
+    if (cached) return cached;
+    const net = await this.load(id);
+    const entry = loadCatalogue().networks.find((n) => n.id === id);
+    const info = {
+      id,
+      name: entry?.name ?? BUILTIN_NETWORKS[id]?.description ?? net.name,
+      kind: entry ? "catalogue" : "builtin",
+      zones: net.zoneCount,
+      nodes: net.nodeCount,
+      links: net.linkCount,
+      totalDemand: totalDemand(net),
+      firstThruNode: net.firstThruNode,
+      costWeights: net.costWeights,
+      coordinateSystem: net.coordinateSystem,
+      units: net.units,
+      bestKnownObjective: entry?.bestKnownObjective ?? null,
+      source: entry ? entry.files.net.url : "built-in",
+      warnings: net.warnings,
+    };
+    if (entry) this.store.setNetworkInfo(id, info);
+    return info;
+  }
+
+  /** The network's links as a GeoJSON FeatureCollection string (cached). */
+  async geojson(id: string, build: (net: Network) => unknown): Promise<string> {
+    let s = this.geojsonCache.get(id);
+    if (s === undefined) {
+      s = JSON.stringify(build(await this.load(id)));
+      this.geojsonCache.set(id, s);
+      while (this.geojsonCache.size > CACHE_SIZE) this.geojsonCache.delete(this.geojsonCache.keys().next().value!);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * zod 4 schemas of every request (and, for the OpenAPI document, every response) of the API.
+ * The same schemas validate requests and generate `GET /api/openapi.json` (through
+ * `z.toJSONSchema`), so the document cannot drift from what the server accepts.
+ *
+ * Setting names are the CLI's option names in camelCase: `algorithm, objective, gap,
+ * maxIterations, maxSeconds, tolls`.
+ */
+import { z } from "zod";
+import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
+import { BUILTIN_NETWORKS, loadCatalogue } from "@tollkit/graph-core";
+import { RUN_KINDS, RUN_STATUSES } from "./store.js";
+
+/** Ids of networks that may be named in a request: supported catalogue networks and built-ins. */
+export function networkIds(): string[] {
+  return [
+    ...loadCatalogue()
+      .networks.filter((n) => n.supported !== false)
+      .map((n) => n.id),
+    ...Object.keys(BUILTIN_NETWORKS),
+  ];
+}
+
+/** The message for a network reference that is not an allowed id. */
+export function networkIdMessage(input: unknown): string {
+  if (typeof input !== "string")
+    return `expected a network id (a string such as "sioux-falls"), got ${input === null ? "null" : typeof input}`;
+  if (/[/\\]|\.\.|^\.|:/.test(input))
+    return `"${input}" looks like a file path: the HTTP API accepts only catalogue and built-in network ids (see GET /api/networks)`;
+  const unsupported = loadCatalogue().networks.find((n) => n.id === input && n.supported === false);
+  if (unsupported) return `network "${input}" is not supported: ${unsupported.notes ?? "it cannot be loaded"}`;
+  const shown = input.length > 64 ? `${input.slice(0, 64)}…` : input;
+  return `unknown network "${shown}" (expected one of ${networkIds().join(", ")})`;
+}
+
+const ids = networkIds() as [string, ...string[]];
+
+/** A network named by id: a catalogue id or a built-in id. Paths are refused. */
+export const NetworkId = z.enum(ids, { error: (iss) => networkIdMessage(iss.input) }).meta({
+  description: "A catalogue or built-in network id (see GET /api/networks). File paths are not accepted.",
+});
+
+/** A positive integer id in a URL or query string. */
+export const IdString = z
+  .string()
+  .regex(/^[1-9][0-9]{0,14}$/, { error: "expected a positive integer id" })
+  .transform((s) => Number(s));
+
+/** A toll on one link, in money per vehicle of a tolled class. */
+export const TollEntry = z.strictObject({
+  link: z.int().min(1).meta({ description: "Link id: the 1-based position in the network file." }),
+  toll: z.number().min(0).max(1e9).meta({ description: "Toll in money per vehicle (≥ 0)." }),
+});
+
+/** Settings of an `assign` run (the CLI's `assign` options in camelCase). */
+export const AssignSettings = z
+  .strictObject({
+    algorithm: z.enum(ALGORITHMS).default("bfw").meta({ description: "Follower algorithm." }),
+    objective: z.enum(OBJECTIVES).default("ue").meta({ description: "ue: user equilibrium; so: system optimum." }),
+    gap: z.number().gt(0).lt(1).optional().meta({ description: "Relative gap to reach (default 1e-4 when no other rule is given)." }),
+    maxIterations: z.int().min(1).max(10_000_000).optional(),
+    maxSeconds: z
+      .number()
+      .gt(0)
+      .optional()
+      .meta({ description: "Wall-time limit in seconds (at most the server's limit, which is the default)." }),
+    tolls: z
+      .array(TollEntry)
+      .max(1_000_000)
+      .optional()
+      .meta({ description: "Tolls per link; links not listed keep the network's own tolls. Same shape as `design --json` output." }),
+  })
+  .meta({ id: "AssignSettings" });
+export type AssignSettings = z.infer<typeof AssignSettings>;
+
+/** Settings of a `design` run. */
+export const DesignSettings = z
+  .strictObject({
+    maxSeconds: z.number().gt(0).optional().meta({ description: "Wall-time limit in seconds (at most the server's limit)." }),
+  })
+  .meta({ id: "DesignSettings" });
+
+/** A scenario as posted: the same JSON as a scenario file for `tollkit design`. */
+export const ScenarioBody = z
+  .looseObject({
+    name: z.string().min(1).max(200).optional(),
+    network: NetworkId,
+  })
+  .meta({ id: "Scenario", description: "A scenario file's JSON (as for `tollkit design <scenario.json>`)." });
+
+/** A scenario reference in a run request: a stored scenario's id, or a scenario object (stored first). */
+export const ScenarioRef = z
+  .union([z.int().min(1), ScenarioBody])
+  .meta({ description: "A stored scenario's id, or a scenario object (stored first)." });
+
+/** `POST /api/runs` with kind `assign`: a follower equilibrium on a network (or a scenario's network). */
+export const AssignRunRequest = z
+  .strictObject({
+    kind: z.literal("assign"),
+    network: NetworkId.optional(),
+    scenario: ScenarioRef.optional(),
+    settings: AssignSettings.prefault({}),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.network === undefined) === (v.scenario === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: v.network === undefined ? ["network"] : ["scenario"],
+        message: 'kind "assign" needs exactly one of "network" or "scenario"',
+      });
+  })
+  .meta({ id: "AssignRunRequest" });
+
+/** `POST /api/runs` with kind `design`: a leader toll design for a scenario. */
+export const DesignRunRequest = z
+  .strictObject({
+    kind: z.literal("design"),
+    scenario: ScenarioRef,
+    settings: DesignSettings.prefault({}),
+  })
+  .meta({ id: "DesignRunRequest" });
+
+/** `POST /api/runs`. */
+export const RunRequest = z
+  .discriminatedUnion("kind", [AssignRunRequest, DesignRunRequest], {
+    error: (iss) => (iss.code === "invalid_union" ? 'expected kind "assign" or "design"' : undefined),
+  })
+  .meta({ id: "RunRequest" });
+export type RunRequest = z.infer<typeof RunRequest>;
+
+/** `:id` in `/api/runs/:id…` and `/api/scenarios/:id`. */
+export const IdParams = z.strictObject({ id: IdString });
+/** `:id` in `/api/networks/:id…`. */
+export const NetworkParams = z.strictObject({ id: z.string().max(200) });
+
+const Limit = z
+  .string()
+  .regex(/^[0-9]{1,6}$/, { error: "expected an integer" })
+  .transform(Number)
+  .pipe(z.number().min(1).max(1000))
+  .default(50);
+const Offset = z
+  .string()
+  .regex(/^[0-9]{1,9}$/, { error: "expected an integer ≥ 0" })
+  .transform(Number)
+  .default(0);
+
+/** `GET /api/runs` query. */
+export const RunListQuery = z.strictObject({ limit: Limit, offset: Offset, status: z.enum(RUN_STATUSES).optional() });
+/** `GET /api/scenarios` query. */
+export const ListQuery = z.strictObject({ limit: Limit, offset: Offset });
+/** `GET /api/runs/:id/flows` query. */
+export const FlowsQuery = z.strictObject({ format: z.enum(["json", "csv", "geojson"]).default("json") });
+/** `GET /api/compare` query. */
+export const CompareQuery = z.strictObject({ a: IdString, b: IdString });
+/** Routes without query parameters. */
+export const NoQuery = z.strictObject({});
+
+// ---- responses (documentation only) ---------------------------------------------------------
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      path: z.string().optional().meta({ description: "JSON path of the offending value, e.g. settings.tolls[2].link" }),
+      in: z.enum(["body", "query", "params", "headers"]).optional(),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export const HealthSchema = z
+  .object({
+    status: z.literal("ok"),
+    version: z.string(),
+    schemaVersion: z.int(),
+    uptimeSeconds: z.number(),
+    queue: z.object({ running: z.int(), queued: z.int(), concurrency: z.int() }),
+    authRequired: z.boolean(),
+  })
+  .meta({ id: "Health" });
+
+export const NetworkSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(["catalogue", "builtin"]),
+    zones: z.int(),
+    nodes: z.int(),
+    links: z.int(),
+    available: z.enum(["local", "download"]),
+    coordinateSystem: z.string(),
+  })
+  .meta({ id: "NetworkSummary" });
+
+export const NetworkDetailSchema = z
+  .looseObject({
+    id: z.string(),
+    name: z.string(),
+    zones: z.int(),
+    nodes: z.int(),
+    links: z.int(),
+    totalDemand: z.number(),
+    firstThruNode: z.number(),
+    costWeights: z.object({ tollFactor: z.number(), distanceFactor: z.number() }),
+    coordinateSystem: z.string(),
+    bestKnownObjective: z.number().nullable(),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: "NetworkDetail" });
+
+export const StoredScenarioSchema = z
+  .object({ id: z.int(), name: z.string(), network: z.string(), createdAt: z.string(), body: z.unknown().optional() })
+  .meta({ id: "StoredScenario" });
+
+export const RunProgressSchema = z
+  .object({ iteration: z.int(), relativeGap: z.number(), elapsedMs: z.number(), fraction: z.number() })
+  .meta({ id: "RunProgress" });
+
+export const RunSchema = z
+  .object({
+    id: z.int(),
+    kind: z.enum(RUN_KINDS),
+    network: z.string(),
+    scenario: z.int().nullable(),
+    settings: z.record(z.string(), z.unknown()),
+    status: z.enum(RUN_STATUSES),
+    progress: RunProgressSchema.nullable(),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    summary: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .optional()
+      .meta({ description: "When done: the same object as `assign --json` / `design --json`." }),
+    convergence: z.record(z.string(), z.array(z.number())).optional(),
+  })
+  .meta({ id: "Run" });
+
+export const RunCreatedSchema = z.object({ id: z.int(), status: z.enum(RUN_STATUSES), href: z.string() }).meta({ id: "RunCreated" });
+
+export const PageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ total: z.int(), limit: z.int(), offset: z.int(), items: z.array(item) });
+
+export const LinkFlowSchema = z
+  .object({
+    link: z.int(),
+    from: z.number(),
+    to: z.number(),
+    flow: z.number(),
+    time: z.number(),
+    cost: z.number(),
+    toll: z.number(),
+    voc: z.number(),
+    revenue: z.number(),
+  })
+  .meta({ id: "LinkFlow" });
+
+export const ComparisonSchema = z
+  .object({
+    a: z.int(),
+    b: z.int(),
+    network: z.string(),
+    headline: z.record(z.string(), z.object({ a: z.number(), b: z.number(), difference: z.number(), relative: z.number().nullable() })),
+    links: z.array(
+      z.object({
+        link: z.int(),
+        from: z.number(),
+        to: z.number(),
+        flowA: z.number(),
+        flowB: z.number(),
+        flowDifference: z.number(),
+        timeDifference: z.number(),
+        vocDifference: z.number().nullable(),
+        tollDifference: z.number(),
+        revenueDifference: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: "Comparison" });

@@ -1,0 +1,171 @@
+/**
+ * The run service: the one place where the store, the queue and the live subscribers (SSE)
+ * meet. Routes call it; it records every queue event in the store and forwards it to the
+ * run's subscribers.
+ *
+ * Progress is kept in memory for running runs (so a GET sees the latest) and written to the
+ * store at most once per `progressWriteMs`; results are written in one transaction with the
+ * status `done` ({@link Store.finishRun}).
+ */
+import type { RunJob, RunProgress } from "./jobs.js";
+import type { QueueEvent, RunQueue } from "./queue.js";
+import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
+
+/** An event of one run, as sent to subscribers (the SSE stream). */
+export type RunEvent = { type: "progress"; progress: RunProgress } | { type: "status"; run: RunRow };
+
+/** Options of {@link RunService}. */
+export interface RunServiceOptions {
+  /** Least time between two progress writes to the database, ms (default 500). */
+  progressWriteMs?: number;
+  /** Where to log (default stderr). */
+  log?: (line: string) => void;
+}
+
+export class RunService {
+  private readonly subscribers = new Map<number, Set<(e: RunEvent) => void>>();
+  private readonly progress = new Map<number, { p: RunProgress; writtenAt: number }>();
+  private readonly progressWriteMs: number;
+  private readonly log: (line: string) => void;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly store: Store,
+    readonly queue: RunQueue,
+    opts: RunServiceOptions = {},
+  ) {
+    this.progressWriteMs = opts.progressWriteMs ?? 500;
+    this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.unsubscribe = queue.subscribe((e) => this.onQueueEvent(e));
+  }
+
+  /**
+   * Crash recovery at start-up: runs left `running` by a server that stopped become
+   * `interrupted`; runs still `queued` are queued again.
+   */
+  recover(): { interrupted: number[]; requeued: number[] } {
+    const interrupted = this.store.interruptRunning("the server stopped while this run was running");
+    const requeued = this.store.runIdsWithStatus("queued");
+    for (const id of requeued) this.queue.enqueue(this.jobOf(this.store.getRun(id)!));
+    if (interrupted.length) this.log(`tollkit serve: marked ${interrupted.length} run(s) interrupted: ${interrupted.join(", ")}`);
+    if (requeued.length) this.log(`tollkit serve: queued again ${requeued.length} run(s): ${requeued.join(", ")}`);
+    return { interrupted, requeued };
+  }
+
+  private jobOf(run: RunRow): RunJob {
+    const sc = run.scenario !== null ? this.store.getScenario(run.scenario) : undefined;
+    return {
+      runId: run.id,
+      kind: run.kind,
+      network: run.network,
+      settings: run.settings,
+      ...(sc ? { scenario: { id: sc.id, body: sc.body } } : {}),
+    };
+  }
+
+  /** Records a queued run and hands it to the queue. */
+  submit(kind: RunKind, network: string, scenario: number | null, settings: Record<string, unknown>): RunRow {
+    const run = this.store.createRun(kind, network, scenario, settings);
+    this.queue.enqueue(this.jobOf(run));
+    return run;
+  }
+
+  /** A run with its freshest progress. */
+  get(id: number): RunRow | undefined {
+    const run = this.store.getRun(id);
+    const live = this.progress.get(id);
+    if (run && live && run.status === "running") run.progress = { ...live.p };
+    return run;
+  }
+
+  /**
+   * Cancels a queued or running run and waits until it has stopped.
+   * @returns the run afterwards, or undefined when it does not exist
+   */
+  async cancel(id: number): Promise<RunRow | undefined> {
+    const run = this.store.getRun(id);
+    if (!run || TERMINAL_STATUSES.includes(run.status)) return run;
+    const known = await this.queue.cancel(id);
+    // A run the queue does not know (it was lost with a previous process) is cancelled here.
+    if (!known && this.store.endRun(id, "cancelled", "cancelled by request")) this.publishStatus(id);
+    return this.get(id);
+  }
+
+  /** Listens to one run's events; returns the unsubscribe function. */
+  subscribe(id: number, fn: (e: RunEvent) => void): () => void {
+    let set = this.subscribers.get(id);
+    if (!set) this.subscribers.set(id, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0) this.subscribers.delete(id);
+    };
+  }
+
+  /** Number of open subscriptions (for tests and health). */
+  subscriberCount(): number {
+    let n = 0;
+    for (const s of this.subscribers.values()) n += s.size;
+    return n;
+  }
+
+  private publish(id: number, e: RunEvent): void {
+    for (const fn of this.subscribers.get(id) ?? []) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.log(`tollkit serve: a subscriber of run ${id} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private publishStatus(id: number): void {
+    const run = this.get(id);
+    if (run) this.publish(id, { type: "status", run });
+  }
+
+  private onQueueEvent(e: QueueEvent): void {
+    const id = e.runId;
+    switch (e.type) {
+      case "started":
+        if (this.store.markRunning(id)) this.publishStatus(id);
+        break;
+      case "progress": {
+        const now = Date.now();
+        const prev = this.progress.get(id);
+        const write = !prev || now - prev.writtenAt >= this.progressWriteMs;
+        if (write) this.store.setProgress(id, { ...e.progress });
+        this.progress.set(id, { p: e.progress, writtenAt: write ? now : prev!.writtenAt });
+        this.publish(id, { type: "progress", progress: e.progress });
+        break;
+      }
+      case "done": {
+        const p = e.progress ?? this.progress.get(id)?.p;
+        this.progress.delete(id);
+        if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined))
+          this.log(`tollkit serve: run ${id} finished but was no longer running; result dropped`);
+        this.publishStatus(id);
+        break;
+      }
+      case "failed":
+      case "cancelled":
+      case "interrupted": {
+        const live = this.progress.get(id);
+        if (live) this.store.setProgress(id, { ...live.p });
+        this.progress.delete(id);
+        const msg =
+          e.type === "failed" ? e.error : e.type === "cancelled" ? "cancelled by request" : "the server stopped while this run was running";
+        this.store.endRun(id, e.type, msg);
+        this.publishStatus(id);
+        break;
+      }
+    }
+  }
+
+  /** Stops the queue (waiting up to `graceMs` for running runs) and detaches from it. */
+  async close(graceMs: number): Promise<void> {
+    await this.queue.close(graceMs);
+    this.unsubscribe();
+    this.subscribers.clear();
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * The SQLite store of the API: networks, scenarios, runs and results, through better-sqlite3
+ * in WAL mode.
+ *
+ * Schema versions live in {@link MIGRATIONS}, applied in order inside one transaction each,
+ * with `PRAGMA user_version` recording the version reached. A database written by a newer
+ * tollkit (user_version above the newest migration) is refused rather than guessed at.
+ *
+ * Invariants:
+ * - A run's status moves queued → running → done | failed | cancelled, or to `interrupted`
+ *   when the server stopped while it ran. A `done` run always has its `results` row: both are
+ *   written in one transaction ({@link Store.finishRun}), so a crash can never leave a done run
+ *   without results or results of a run that is not done.
+ * - Per-link results are one BLOB: `columns.length` little-endian Float64 columns of
+ *   `link_count` values each, column-major (column j occupies values j·m … j·m + m − 1).
+ *   Link id = index + 1.
+ * - Times are ISO 8601 strings in UTC.
+ */
+import Database from "better-sqlite3";
+import { existsSync, statSync } from "node:fs";
+import { InputError } from "@tollkit/graph-core";
+
+const MOD = "api/store";
+
+/** Run statuses; the last four are terminal. */
+export const RUN_STATUSES = ["queued", "running", "done", "failed", "cancelled", "interrupted"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses after which a run never changes again. */
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["done", "failed", "cancelled", "interrupted"];
+
+/** Run kinds: a follower equilibrium (`assign`) or a leader toll design (`design`). */
+export const RUN_KINDS = ["assign", "design"] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** A schema migration: applied once, in a transaction, when user_version < version. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every schema version, oldest first. Append only: never edit a migration that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "networks, scenarios, runs, results",
+    sql: `
+      CREATE TABLE networks (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('catalogue', 'builtin')),
+        name       TEXT NOT NULL,
+        info       TEXT,             -- JSON summary once the network has been loaded
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE scenarios (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        network_id TEXT NOT NULL,
+        body       TEXT NOT NULL,    -- the scenario JSON as validated
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('assign', 'design')),
+        network_id  TEXT NOT NULL,
+        scenario_id INTEGER REFERENCES scenarios(id),
+        settings    TEXT NOT NULL,   -- JSON, the effective settings
+        status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
+        progress    TEXT,            -- JSON of the last progress event
+        error       TEXT,
+        created_at  TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT
+      );
+      CREATE INDEX runs_status ON runs(status);
+      CREATE TABLE results (
+        run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        summary     TEXT NOT NULL,   -- JSON
+        convergence TEXT NOT NULL,   -- JSON, columnar
+        link_count  INTEGER NOT NULL,
+        columns     TEXT NOT NULL,   -- JSON array of column names
+        data        BLOB NOT NULL    -- Float64 little-endian, column-major
+      );
+    `,
+  },
+];
+
+/** A stored scenario. */
+export interface ScenarioRow {
+  id: number;
+  name: string;
+  network: string;
+  body: unknown;
+  createdAt: string;
+}
+
+/** A stored run (without its per-link results). */
+export interface RunRow {
+  id: number;
+  kind: RunKind;
+  network: string;
+  scenario: number | null;
+  settings: Record<string, unknown>;
+  status: RunStatus;
+  progress: Record<string, unknown> | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Per-link results of a run: named Float64 columns of one value per link. */
+export interface LinkColumns {
+  linkCount: number;
+  columns: Record<string, Float64Array>;
+}
+
+/** What a finished run produced. */
+export interface RunOutput {
+  summary: Record<string, unknown>;
+  /** Columnar convergence report, e.g. `{iteration: [...], relativeGap: [...]}`. */
+  convergence: Record<string, unknown>;
+  links: LinkColumns;
+}
+
+interface RawRun {
+  id: number;
+  kind: RunKind;
+  network_id: string;
+  scenario_id: number | null;
+  settings: string;
+  status: RunStatus;
+  progress: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function toRun(r: RawRun): RunRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    network: r.network_id,
+    scenario: r.scenario_id,
+    settings: JSON.parse(r.settings) as Record<string, unknown>,
+    status: r.status,
+    progress: r.progress ? (JSON.parse(r.progress) as Record<string, unknown>) : null,
+    error: r.error,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** Packs named Float64 columns into one BLOB (column-major, little-endian). */
+export function packColumns(links: LinkColumns): { columns: string[]; data: Buffer } {
+  const names = Object.keys(links.columns);
+  const m = links.linkCount;
+  const all = new Float64Array(names.length * m);
+  names.forEach((n, j) => {
+    const col = links.columns[n];
+    if (col.length !== m) throw new Error(`${MOD}: column "${n}" has ${col.length} values, expected ${m}`);
+    all.set(col, j * m);
+  });
+  return { columns: names, data: Buffer.from(all.buffer, all.byteOffset, all.byteLength) };
+}
+
+/** The inverse of {@link packColumns}. Copies the bytes (a Buffer need not be 8-byte aligned). */
+export function unpackColumns(linkCount: number, columns: string[], data: Buffer): LinkColumns {
+  const copy = new Uint8Array(data.byteLength);
+  copy.set(data);
+  const all = new Float64Array(copy.buffer);
+  if (all.length !== columns.length * linkCount)
+    throw new Error(`${MOD}: result data has ${all.length} values, expected ${columns.length * linkCount}`);
+  const out: Record<string, Float64Array> = {};
+  columns.forEach((n, j) => (out[n] = all.subarray(j * linkCount, (j + 1) * linkCount)));
+  return { linkCount, columns: out };
+}
+
+/** Options of {@link openStore}. */
+export interface StoreOptions {
+  /** Open read-only (no migrations). */
+  readonly?: boolean;
+}
+
+/**
+ * The API's database. All methods are synchronous (better-sqlite3); each write is one
+ * statement or one transaction.
+ */
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  readonly schemaVersion: number;
+
+  constructor(path: string, opts: StoreOptions = {}) {
+    this.path = path;
+    if (path !== ":memory:" && existsSync(path) && statSync(path).isDirectory())
+      throw new InputError(MOD, "is a directory", { file: path }, "a database file path (it is created when missing)");
+    try {
+      this.db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
+      this.db.pragma("busy_timeout = 5000");
+      if (!opts.readonly) {
+        this.db.pragma("journal_mode = WAL");
+        // FULL: a committed result survives a power cut as well as a crash of the server.
+        this.db.pragma("synchronous = FULL");
+      }
+      this.db.pragma("foreign_keys = ON");
+    } catch (e) {
+      throw new InputError(MOD, `cannot open the database: ${(e as Error).message}`, { file: path }, "a writable SQLite database file");
+    }
+    this.schemaVersion = opts.readonly ? (this.db.pragma("user_version", { simple: true }) as number) : this.migrate();
+  }
+
+  /** Applies pending migrations; returns the schema version reached. */
+  private migrate(): number {
+    let version: number;
+    try {
+      version = this.db.pragma("user_version", { simple: true }) as number;
+    } catch (e) {
+      throw new InputError(MOD, `not a SQLite database: ${(e as Error).message}`, { file: this.path }, "a tollkit database file");
+    }
+    const newest = MIGRATIONS[MIGRATIONS.length - 1].version;
+    if (version > newest)
+      throw new InputError(
+        MOD,
+        `the database has schema version ${version}, written by a newer tollkit`,
+        { file: this.path },
+        `schema version ≤ ${newest}`,
+      );
+    for (const m of MIGRATIONS) {
+      if (m.version <= version) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      })();
+      version = m.version;
+    }
+    return version;
+  }
+
+  /** Closes the database (checkpointing the WAL). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- networks -------------------------------------------------------------------------
+
+  /** Records the networks the server knows (catalogue and built-in), keeping cached info. */
+  syncNetworks(rows: { id: string; kind: "catalogue" | "builtin"; name: string }[]): void {
+    const up = this.db.prepare(
+      `INSERT INTO networks (id, kind, name, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) up.run(r.id, r.kind, r.name, now());
+    })();
+  }
+
+  /** The cached summary of a loaded network, if any. */
+  networkInfo(id: string): Record<string, unknown> | undefined {
+    const r = this.db.prepare("SELECT info FROM networks WHERE id = ?").get(id) as { info: string | null } | undefined;
+    return r?.info ? (JSON.parse(r.info) as Record<string, unknown>) : undefined;
+  }
+
+  /** Caches the summary of a loaded network. */
+  setNetworkInfo(id: string, info: unknown): void {
+    this.db.prepare("UPDATE networks SET info = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(info), now(), id);
+  }
+
+  // ---- scenarios ------------------------------------------------------------------------
+
+  /** Stores a scenario and returns it. */
+  createScenario(name: string, network: string, body: unknown): ScenarioRow {
+    const createdAt = now();
+    const r = this.db
+      .prepare("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)")
+      .run(name, network, JSON.stringify(body), createdAt);
+    return { id: Number(r.lastInsertRowid), name, network, body, createdAt };
+  }
+
+  /** One scenario, or undefined. */
+  getScenario(id: number): ScenarioRow | undefined {
+    const r = this.db.prepare("SELECT * FROM scenarios WHERE id = ?").get(id) as
+      { id: number; name: string; network_id: string; body: string; created_at: string } | undefined;
+    return r && { id: r.id, name: r.name, network: r.network_id, body: JSON.parse(r.body), createdAt: r.created_at };
+  }
+
+  /** Scenarios, newest first. */
+  listScenarios(limit: number, offset: number): { total: number; items: Omit<ScenarioRow, "body">[] } {
+    const total = (this.db.prepare("SELECT count(*) AS n FROM scenarios").get() as { n: number }).n;
+    const items = (
+      this.db.prepare("SELECT id, name, network_id, created_at FROM scenarios ORDER BY id DESC LIMIT ? OFFSET ?").all(limit, offset) as {
+        id: number;
+        name: string;
+        network_id: string;
+        created_at: string;
+      }[]
+    ).map((r) => ({ id: r.id, name: r.name, network: r.network_id, createdAt: r.created_at }));
+    return { total, items };
+  }
+
+  // ---- runs -----------------------------------------------------------------------------
+
+  /** Inserts a queued run. */
+  createRun(kind: RunKind, network: string, scenario: number | null, settings: Record<string, unknown>): RunRow {
+    const r = this.db
+      .prepare("INSERT INTO runs (kind, network_id, scenario_id, settings, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)")
+      .run(kind, network, scenario, JSON.stringify(settings), now());
+    return this.getRun(Number(r.lastInsertRowid))!;
+  }
+
+  /** One run, or undefined. */
+  getRun(id: number): RunRow | undefined {
+    const r = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RawRun | undefined;
+    return r && toRun(r);
+  }
+
+  /** Runs, newest first, optionally of one status. */
+  listRuns(limit: number, offset: number, status?: RunStatus): { total: number; items: RunRow[] } {
+    const where = status ? "WHERE status = ?" : "";
+    const args: unknown[] = status ? [status] : [];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM runs ${where}`).get(...args) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT * FROM runs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as RawRun[];
+    return { total, items: rows.map(toRun) };
+  }
+
+  /** Ids of runs with a status, oldest first. */
+  runIdsWithStatus(status: RunStatus): number[] {
+    return (this.db.prepare("SELECT id FROM runs WHERE status = ? ORDER BY id").all(status) as { id: number }[]).map((r) => r.id);
+  }
+
+  /** queued → running. Returns false when the run was not queued (e.g. cancelled meanwhile). */
+  markRunning(id: number): boolean {
+    return (
+      this.db.prepare("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(now(), id).changes === 1
+    );
+  }
+
+  /** Records the latest progress of a running run. */
+  setProgress(id: number, progress: Record<string, unknown>): void {
+    this.db.prepare("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(progress), id);
+  }
+
+  /**
+   * Writes a run's results and marks it done, in one transaction. Returns false (and writes
+   * nothing) when the run is no longer running.
+   */
+  finishRun(id: number, out: RunOutput, progress?: Record<string, unknown>): boolean {
+    const { columns, data } = packColumns(out.links);
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare("UPDATE runs SET status = 'done', finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'")
+        .run(now(), progress ? JSON.stringify(progress) : null, id);
+      if (r.changes !== 1) return false;
+      this.db
+        .prepare("INSERT INTO results (run_id, summary, convergence, link_count, columns, data) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(id, JSON.stringify(out.summary), JSON.stringify(out.convergence), out.links.linkCount, JSON.stringify(columns), data);
+      return true;
+    })();
+  }
+
+  /**
+   * Moves a non-terminal run to a terminal status other than done (failed, cancelled,
+   * interrupted). Returns false when the run had already finished.
+   */
+  endRun(id: number, status: Exclude<RunStatus, "queued" | "running" | "done">, error: string | null = null): boolean {
+    return (
+      this.db
+        .prepare("UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')")
+        .run(status, error, now(), id).changes === 1
+    );
+  }
+
+  /** Marks every `running` run `interrupted` (called at start-up); returns their ids. */
+  interruptRunning(reason: string): number[] {
+    return this.db.transaction(() => {
+      const ids = this.runIdsWithStatus("running");
+      for (const id of ids) this.endRun(id, "interrupted", reason);
+      return ids;
+    })();
+  }
+
+  // ---- results --------------------------------------------------------------------------
+
+  /** The summary and convergence report of a done run. */
+  getSummary(id: number): { summary: Record<string, unknown>; convergence: Record<string, unknown> } | undefined {
+    const r = this.db.prepare("SELECT summary, convergence FROM results WHERE run_id = ?").get(id) as
+      { summary: string; convergence: string } | undefined;
+    return r && { summary: JSON.parse(r.summary), convergence: JSON.parse(r.convergence) };
+  }
+
+  /** The per-link results of a done run. */
+  getLinks(id: number): LinkColumns | undefined {
+    const r = this.db.prepare("SELECT link_count, columns, data FROM results WHERE run_id = ?").get(id) as
+      { link_count: number; columns: string; data: Buffer } | undefined;
+    return r && unpackColumns(r.link_count, JSON.parse(r.columns) as string[], r.data);
+  }
+}
+
+/**
+ * Opens (creating when missing) the API database at `path`, in WAL mode, and applies pending
+ * schema migrations.
+ * @throws InputError when the path is a directory, not a database, or from a newer tollkit
+ */
+export function openStore(path: string, opts: StoreOptions = {}): Store {
+  return new Store(path, opts);
+}
