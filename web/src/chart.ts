@@ -1,0 +1,195 @@
+/**
+ * Plain-SVG charts: the convergence chart (relative gap per iteration, log scale), the toll
+ * response surface of a grid search (a line for one toll, a heat map for two) — no chart library.
+ */
+import { colorAt } from "./colors.js";
+import { formatGap, formatQuantity, formatToll } from "./format.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const W = 340;
+const H = 200;
+const M = { left: 56, right: 12, top: 10, bottom: 34 };
+
+function el<K extends keyof SVGElementTagNameMap>(
+  name: K,
+  attrs: Record<string, string | number>,
+  parent?: Element,
+): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (parent) parent.append(e);
+  return e;
+}
+
+function text(parent: Element, x: number, y: number, s: string, attrs: Record<string, string | number> = {}): SVGTextElement {
+  const t = el("text", { x, y, ...attrs }, parent);
+  t.textContent = s;
+  return t;
+}
+
+function reset(svg: SVGSVGElement): void {
+  svg.replaceChildren();
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+}
+
+function niceTicks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const step0 = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= step0) ?? step0;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/** One point of the convergence chart. */
+export interface GapPoint {
+  iteration: number;
+  relativeGap: number;
+}
+
+/**
+ * Draws relative gap against iteration on a log-10 y axis. Non-positive gaps (an exact
+ * equilibrium) are clipped to the lowest decade shown. `target` draws the requested gap as a dashed line.
+ */
+export function drawConvergence(svg: SVGSVGElement, points: GapPoint[], target?: number): void {
+  reset(svg);
+  const pts = points.filter((p) => Number.isFinite(p.relativeGap));
+  if (pts.length === 0) {
+    text(svg, W / 2, H / 2, "no iterations yet", { "text-anchor": "middle", class: "chart-empty" });
+    return;
+  }
+  const positive = pts.map((p) => p.relativeGap).filter((g) => g > 0);
+  if (target && target > 0) positive.push(target);
+  const lo = Math.floor(Math.log10(Math.min(...positive, 1)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...positive, 10 ** (lo + 1)))));
+  const x0 = Math.min(...pts.map((p) => p.iteration));
+  const x1 = Math.max(x0 + 1, ...pts.map((p) => p.iteration));
+  const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * (W - M.left - M.right);
+  const sy = (g: number) => {
+    const l = g > 0 ? Math.log10(g) : lo;
+    return M.top + ((hi - Math.max(lo, l)) / (hi - lo)) * (H - M.top - M.bottom);
+  };
+  const axes = el("g", { class: "axes" }, svg);
+  const decadeStep = Math.max(1, Math.ceil((hi - lo) / 6));
+  for (let d = lo; d <= hi; d += decadeStep) {
+    const y = sy(10 ** d);
+    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
+    text(axes, M.left - 4, y + 3, `1e${d}`, { "text-anchor": "end" });
+  }
+  for (const t of niceTicks(x0, x1, 5).filter((t) => Number.isInteger(t))) {
+    const x = sx(t);
+    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
+    text(axes, x, H - M.bottom + 14, String(t), { "text-anchor": "middle" });
+  }
+  el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "axis" }, axes);
+  el("line", { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: "axis" }, axes);
+  text(axes, (M.left + W - M.right) / 2, H - 4, "iteration", { "text-anchor": "middle" });
+  text(axes, 12, (M.top + H - M.bottom) / 2, "relative gap", {
+    "text-anchor": "middle",
+    transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})`,
+  });
+  if (target && target > 0) {
+    const y = sy(target);
+    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "target" }, svg);
+  }
+  const d = pts.map((p, i) => `${i ? "L" : "M"}${sx(p.iteration).toFixed(1)},${sy(p.relativeGap).toFixed(1)}`).join("");
+  el("path", { d, class: "series" }, svg);
+  const last = pts[pts.length - 1];
+  const c = el("circle", { cx: sx(last.iteration), cy: sy(last.relativeGap), r: 3, class: "series-end" }, svg);
+  el("title", {}, c).textContent = `iteration ${last.iteration}: relative gap ${formatGap(last.relativeGap)}`;
+  svg.setAttribute(
+    "aria-label",
+    `Relative gap per iteration, log scale: ${pts.length} iterations, last gap ${formatGap(last.relativeGap)}`,
+  );
+}
+
+/** A response surface over one toll (`y` absent) or two tolls; `values[j][i]` at (x[i], y[j]). */
+export interface Surface {
+  xLabel: string;
+  yLabel?: string;
+  valueLabel: string;
+  x: number[];
+  y?: number[];
+  values: number[][];
+  /** The chosen tolls, marked on the chart. */
+  best?: { x: number; y?: number };
+}
+
+/** Draws a toll response surface: a line chart for one toll, a heat map for two. */
+export function drawSurface(svg: SVGSVGElement, s: Surface): void {
+  reset(svg);
+  const flat = s.values.flat().filter(Number.isFinite);
+  if (flat.length === 0 || s.x.length === 0) {
+    text(svg, W / 2, H / 2, "no surface", { "text-anchor": "middle", class: "chart-empty" });
+    return;
+  }
+  const vmin = Math.min(...flat);
+  const vmax = Math.max(...flat);
+  const xlo = Math.min(...s.x);
+  const xhi = Math.max(xlo + 1e-9, ...s.x);
+  const sx = (x: number) => M.left + ((x - xlo) / (xhi - xlo)) * (W - M.left - M.right);
+  const axes = el("g", { class: "axes" }, svg);
+  for (const t of niceTicks(xlo, xhi, 5)) {
+    const x = sx(t);
+    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
+    text(axes, x, H - M.bottom + 14, formatToll(t), { "text-anchor": "middle" });
+  }
+  text(axes, (M.left + W - M.right) / 2, H - 4, s.xLabel, { "text-anchor": "middle" });
+  const ymid = (M.top + H - M.bottom) / 2;
+  if (!s.y || s.y.length <= 1) {
+    const vals = s.values[0];
+    const span = vmax - vmin || Math.abs(vmax) || 1;
+    const sy = (v: number) => M.top + ((vmax - v) / span) * (H - M.top - M.bottom);
+    for (const t of niceTicks(vmin, vmax, 4)) {
+      const y = sy(t);
+      el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
+      text(axes, M.left - 4, y + 3, formatQuantity(t), { "text-anchor": "end" });
+    }
+    text(axes, 12, ymid, s.valueLabel, { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
+    const d = s.x.map((x, i) => `${i ? "L" : "M"}${sx(x).toFixed(1)},${sy(vals[i]).toFixed(1)}`).join("");
+    el("path", { d, class: "series" }, svg);
+    if (s.best) {
+      const i = nearest(s.x, s.best.x);
+      const c = el("circle", { cx: sx(s.x[i]), cy: sy(vals[i]), r: 4, class: "best" }, svg);
+      el("title", {}, c).textContent = `chosen toll ${formatToll(s.x[i])}: ${formatQuantity(vals[i])}`;
+    }
+  } else {
+    const ys = s.y;
+    const ylo = Math.min(...ys);
+    const yhi = Math.max(ylo + 1e-9, ...ys);
+    const sy = (y: number) => H - M.bottom - ((y - ylo) / (yhi - ylo)) * (H - M.top - M.bottom);
+    const cw = (W - M.left - M.right) / Math.max(1, s.x.length - 1);
+    const ch = (H - M.top - M.bottom) / Math.max(1, ys.length - 1);
+    const stops: [number, string][] = [
+      [0, "#2c7bb6"],
+      [0.5, "#ffffbf"],
+      [1, "#d7191c"],
+    ];
+    const cells = el("g", { class: "cells" }, svg);
+    ys.forEach((y, j) =>
+      s.x.forEach((x, i) => {
+        const v = s.values[j][i];
+        const r = el("rect", { x: sx(x) - cw / 2, y: sy(y) - ch / 2, width: cw, height: ch }, cells);
+        r.setAttribute("fill", Number.isFinite(v) ? colorAt(stops, (v - vmin) / (vmax - vmin || 1)) : "#cccccc");
+        el("title", {}, r).textContent = `${s.xLabel} ${formatToll(x)}, ${s.yLabel} ${formatToll(y)}: ${formatQuantity(v)}`;
+      }),
+    );
+    for (const t of niceTicks(ylo, yhi, 4)) text(axes, M.left - 4, sy(t) + 3, formatToll(t), { "text-anchor": "end" });
+    text(axes, 12, ymid, s.yLabel ?? "", { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
+    if (s.best && s.best.y !== undefined) {
+      el("circle", { cx: sx(s.best.x), cy: sy(s.best.y), r: 4, class: "best" }, svg);
+    }
+    text(svg, W - M.right, M.top + 8, `${s.valueLabel}: ${formatQuantity(vmin)} (blue) – ${formatQuantity(vmax)} (red)`, {
+      "text-anchor": "end",
+      class: "chart-note",
+    });
+  }
+}
+
+function nearest(xs: number[], x: number): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i] - x) < Math.abs(xs[best] - x)) best = i;
+  return best;
+}

@@ -1,0 +1,67 @@
+/**
+ * The map legend, drawn from the same scales as the map layers (colors.ts).
+ */
+import { DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, NETWORK_COLOR, TOLL_COLOR, VOC_STOPS, widthFor } from "./colors.js";
+import { formatQuantity, formatSigned } from "./format.js";
+import type { MapMode } from "./map.js";
+
+function gradient(stops: readonly [number, string][], lo: number, hi: number): string {
+  const parts = stops.map(([v, c]) => `${c} ${(((v - lo) / (hi - lo)) * 100).toFixed(1)}%`);
+  return `linear-gradient(to right, ${parts.join(", ")})`;
+}
+
+function h(tag: string, cls: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function widthRow(label: string, w: number, color = "#555"): HTMLElement {
+  const row = h("div", "legend-row");
+  const sw = h("span", "legend-line");
+  sw.style.height = `${w.toFixed(1)}px`;
+  sw.style.background = color;
+  row.append(sw, h("span", "", label));
+  return row;
+}
+
+/**
+ * Renders the legend for a map mode. `maxValue` is the largest flow (flows) or largest absolute
+ * flow change (difference); `tolled` is the number of tolled links; `zones` whether zones are shown.
+ */
+export function renderLegend(root: HTMLElement, mode: MapMode, maxValue: number, tolled: number, zones: boolean): void {
+  root.replaceChildren();
+  root.append(h("h2", "legend-title", "Legend"));
+  if (mode === "network") {
+    root.append(widthRow("link (no results yet)", 2, NETWORK_COLOR));
+  } else if (mode === "flows") {
+    root.append(h("div", "legend-label", "Colour: volume / capacity"));
+    const bar = h("div", "legend-ramp");
+    bar.style.background = gradient(VOC_STOPS, 0, 1.5);
+    const ticks = h("div", "legend-ticks");
+    for (const t of ["0", "0.5", "1.0", "≥ 1.5"]) ticks.append(h("span", "", t));
+    root.append(bar, ticks);
+    root.append(h("div", "legend-label", "Width: flow"));
+    for (const f of [0.25, 0.5, 1]) root.append(widthRow(formatQuantity(maxValue * f), widthFor(maxValue * f, maxValue)));
+  } else {
+    root.append(h("div", "legend-label", "Flow change, B − A"));
+    const bar = h("div", "legend-ramp");
+    bar.style.background = gradient(DIFF_STOPS, -1, 1);
+    const ticks = h("div", "legend-ticks");
+    for (const t of [formatSigned(-maxValue), "0", formatSigned(maxValue)]) ticks.append(h("span", "", t));
+    root.append(bar, ticks, h("div", "legend-label", `Width: |change| (${MIN_WIDTH}–${MAX_WIDTH} px)`));
+  }
+  if (mode !== "difference") {
+    const row = h("div", "legend-row");
+    const sw = h("span", "legend-line legend-toll");
+    sw.style.borderColor = TOLL_COLOR;
+    row.append(sw, h("span", "", tolled > 0 ? `tolled link (${tolled}), label = toll` : "tolled link (none)"));
+    root.append(row);
+  }
+  if (zones) {
+    const row = h("div", "legend-row");
+    row.append(h("span", "legend-zone"), h("span", "", "zone"));
+    root.append(row);
+  }
+}

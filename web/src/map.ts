@@ -1,0 +1,345 @@
+/**
+ * The MapLibre map of a network and its results.
+ *
+ * Works offline: the default style is an inline blank style (a background layer, no tiles, no
+ * glyphs), so nothing is fetched from the internet. A base-map style URL is an optional setting
+ * and is only used under lon/lat networks; networks in a local frame are drawn without one.
+ *
+ * Layers (all ids start with `tk-`, so a base-map style can be swapped underneath them):
+ * - `tk-links-toll`: a casing under tolled links;
+ * - `tk-links`: one line per link, width by flow (or |flow change|), colour by v/c (or change);
+ *   two-way links are offset to their right so both directions show;
+ * - `tk-zones`: zone centroids.
+ * Toll labels are HTML markers (a blank style has no glyphs for text).
+ */
+import * as maplibregl from "maplibre-gl";
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
+import "maplibre-gl/dist/maplibre-gl.css";
+import type { ExpressionSpecification, GeoJSONSource, MapGeoJSONFeature, StyleSpecification } from "maplibre-gl";
+import { NETWORK_COLOR, TOLL_COLOR, diffColorExpression, vocColorExpression, widthExpression } from "./colors.js";
+import { formatQuantity, formatRatio, formatSigned, formatToll } from "./format.js";
+import type { LinkCollection, LinkFeature, PointCollection } from "./geo.js";
+import { boundsOf, pointAlong } from "./geo.js";
+
+maplibregl.setWorkerUrl(workerUrl);
+
+export const LINKS_SOURCE = "tk-links";
+export const ZONES_SOURCE = "tk-zones";
+export const LINKS_LAYER = "tk-links";
+export const TOLL_LAYER = "tk-links-toll";
+export const ZONES_LAYER = "tk-zones";
+
+/** Most toll labels drawn as markers; beyond this, tolled links keep their casing and popups only. */
+export const MAX_TOLL_LABELS = 150;
+
+/** What the links currently show. */
+export type MapMode = "network" | "flows" | "difference";
+
+/** The inline blank style: no sources, no network access. */
+export function blankStyle(): StyleSpecification {
+  return {
+    version: 8,
+    name: "tollkit blank",
+    sources: {},
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#f3f1ec" } }],
+  };
+}
+
+/** Property names the layers read from link features. */
+export interface LinkStyleFields {
+  /** Numeric property that drives the width. */
+  width: string;
+  /** Largest value of that property (pixels scale from 0 to it). */
+  widthMax: number;
+}
+
+export class TollMap {
+  readonly map: maplibregl.Map;
+  private mode: MapMode = "network";
+  private baseStyleUrl: string | null;
+  private lonlat = true;
+  private network: string | null = null;
+  private tollMarkers: maplibregl.Marker[] = [];
+  private hoverPopup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: "tk-hover", maxWidth: "280px" });
+  private clickPopup = new maplibregl.Popup({ closeButton: true, closeOnClick: true, className: "tk-click", maxWidth: "280px" });
+  private hoveredId: number | null = null;
+  private loaded: Promise<void>;
+  private links: LinkCollection = { type: "FeatureCollection", features: [] };
+  /** Called with a status or error message for the user (never thrown at them). */
+  onMessage: (text: string) => void = () => {};
+
+  constructor(container: HTMLElement, baseStyleUrl: string | null) {
+    this.baseStyleUrl = baseStyleUrl;
+    this.map = new maplibregl.Map({
+      container,
+      style: blankStyle(),
+      center: [0, 0],
+      zoom: 1,
+      attributionControl: { compact: true },
+      renderWorldCopies: false,
+      maxPitch: 0,
+      dragRotate: false,
+    });
+    this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    this.map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    this.map.on("error", (e) => this.onMessage(`Map: ${e.error?.message ?? "unknown error"}`));
+    this.loaded = new Promise((resolve) => this.map.once("load", () => resolve()));
+    void this.loaded.then(() => {
+      this.addLayers();
+      this.bindInteraction();
+    });
+  }
+
+  /** Resolves once the style and the tollkit layers are in place. */
+  async ready(): Promise<void> {
+    await this.loaded;
+  }
+
+  /** Resolves at the next `idle` event (after a repaint is requested, so it always comes). */
+  onceIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.map.once("idle", () => resolve());
+      this.map.triggerRepaint();
+    });
+  }
+
+  /**
+   * Sets the base-map style URL (null: the blank style). The tollkit sources and layers are
+   * carried over to the new style. Ignored (blank style kept) for networks not in lon/lat.
+   */
+  setBaseStyle(url: string | null): void {
+    this.baseStyleUrl = url;
+    this.applyBaseStyle();
+  }
+
+  private applyBaseStyle(): void {
+    const url = this.lonlat ? this.baseStyleUrl : null;
+    this.map.setStyle(url ?? blankStyle(), {
+      diff: false,
+      transformStyle: (previous, next) => {
+        if (!previous) return next;
+        const ours = previous.layers.filter((l) => l.id.startsWith("tk-"));
+        const sources = Object.fromEntries(Object.entries(previous.sources).filter(([id]) => id.startsWith("tk-")));
+        return { ...next, sources: { ...next.sources, ...sources }, layers: [...next.layers, ...ours] };
+      },
+    });
+  }
+
+  /**
+   * Sets the frame of the next drawing: zone dots, whether coordinates are lon/lat (`false`: a
+   * local frame, drawn without a base map) and the view, fitted to `fitTo` when the network changes.
+   */
+  async setFrame(network: string, fitTo: LinkCollection, zones: PointCollection, lonlat: boolean): Promise<void> {
+    await this.ready();
+    if (lonlat !== this.lonlat) {
+      this.lonlat = lonlat;
+      if (this.baseStyleUrl) this.applyBaseStyle();
+    }
+    (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
+    if (network !== this.network) {
+      this.network = network;
+      this.fit(fitTo);
+    }
+  }
+
+  /** Draws a network before any results: links in grey. */
+  async showNetwork(links: LinkCollection): Promise<void> {
+    await this.ready();
+    this.setLinks(links, "network", { width: "", widthMax: 0 });
+  }
+
+  /** Draws assignment results: width by `flow`, colour by `voc`, tolled links cased and labelled. */
+  async showFlows(links: LinkCollection): Promise<void> {
+    await this.ready();
+    let maxFlow = 0;
+    for (const f of links.features) maxFlow = Math.max(maxFlow, Math.abs(Number(f.properties.flow) || 0));
+    this.setLinks(links, "flows", { width: "flow", widthMax: maxFlow });
+  }
+
+  /** Draws a difference map: width by |`flowDifference`|, diverging colour by `flowDifference`. */
+  async showDifference(links: LinkCollection): Promise<void> {
+    await this.ready();
+    let maxAbs = 0;
+    for (const f of links.features) maxAbs = Math.max(maxAbs, Math.abs(Number(f.properties.flowDifference) || 0));
+    this.setLinks(links, "difference", { width: "flowDifference", widthMax: maxAbs });
+    this.map.setPaintProperty(LINKS_LAYER, "line-color", this.hoverable(diffColorExpression("flowDifference", maxAbs)));
+  }
+
+  /** Current mode (what the link layer shows). */
+  getMode(): MapMode {
+    return this.mode;
+  }
+
+  /** Fits the view to a collection of links. */
+  fit(links: LinkCollection): void {
+    const b = boundsOf(links);
+    if (!b) return;
+    this.map.fitBounds(b, { padding: 40, animate: false, maxZoom: 16 });
+  }
+
+  /** Centres on a link and opens its popup (the keyboard path to what hovering shows). */
+  showLink(linkId: number): boolean {
+    const f = this.links.features.find((x) => x.properties.link === linkId);
+    if (!f) return false;
+    const at = pointAlong(f.geometry.coordinates, 0.5);
+    this.map.easeTo({ center: at, duration: 0 });
+    this.clickPopup.setLngLat(at).setDOMContent(this.popupContent(f.properties)).addTo(this.map);
+    return true;
+  }
+
+  private setLinks(links: LinkCollection, mode: MapMode, s: LinkStyleFields): void {
+    this.links = links;
+    this.mode = mode;
+    this.hoverPopup.remove();
+    this.clickPopup.remove();
+    this.hoveredId = null;
+    (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData(links);
+    const width = mode === "network" ? 2 : widthExpression(s.width, s.widthMax);
+    const offset = mode === "network" ? 1.5 : widthExpression(s.width, s.widthMax, 0.5, 0.5);
+    this.map.setPaintProperty(LINKS_LAYER, "line-width", width);
+    this.map.setPaintProperty(LINKS_LAYER, "line-offset", offset);
+    this.map.setPaintProperty(LINKS_LAYER, "line-color", this.hoverable(mode === "network" ? NETWORK_COLOR : vocColorExpression()));
+    const tollWidth = mode === "network" ? 5 : widthExpression(s.width, s.widthMax, 1, 4);
+    this.map.setPaintProperty(TOLL_LAYER, "line-width", tollWidth);
+    this.map.setPaintProperty(TOLL_LAYER, "line-offset", offset);
+    this.map.setLayoutProperty(TOLL_LAYER, "visibility", mode === "difference" ? "none" : "visible");
+    this.setTollMarkers(mode === "difference" ? [] : links.features);
+  }
+
+  private hoverable(color: ExpressionSpecification | string): ExpressionSpecification {
+    return ["case", ["boolean", ["feature-state", "hover"], false], "#111111", color] as ExpressionSpecification;
+  }
+
+  private setTollMarkers(features: LinkFeature[]): void {
+    for (const m of this.tollMarkers) m.remove();
+    this.tollMarkers = [];
+    const tolled = features.filter((f) => Number(f.properties.toll) > 0);
+    if (tolled.length > MAX_TOLL_LABELS) {
+      this.onMessage(
+        `${tolled.length} tolled links: toll labels are hidden (more than ${MAX_TOLL_LABELS}); hover a link or use the table.`,
+      );
+      return;
+    }
+    for (const f of tolled) {
+      const el = document.createElement("div");
+      el.className = "toll-label";
+      el.textContent = formatToll(Number(f.properties.toll));
+      el.setAttribute("aria-hidden", "true"); // the links table lists every toll for keyboard and screen-reader users
+      // 35 % along the link's own direction, so the labels of the two directions do not overlap.
+      const m = new maplibregl.Marker({ element: el }).setLngLat(pointAlong(f.geometry.coordinates, 0.35)).addTo(this.map);
+      this.tollMarkers.push(m);
+    }
+  }
+
+  private addLayers(): void {
+    const empty = { type: "FeatureCollection" as const, features: [] };
+    this.map.addSource(LINKS_SOURCE, { type: "geojson", data: empty, promoteId: "link" });
+    this.map.addSource(ZONES_SOURCE, { type: "geojson", data: empty });
+    this.map.addLayer({
+      id: TOLL_LAYER,
+      type: "line",
+      source: LINKS_SOURCE,
+      filter: [">", ["to-number", ["get", "toll"], 0], 0],
+      layout: { "line-cap": "butt", "line-join": "round" },
+      paint: { "line-color": TOLL_COLOR, "line-width": 5, "line-offset": 1.5 },
+    });
+    this.map.addLayer({
+      id: LINKS_LAYER,
+      type: "line",
+      source: LINKS_SOURCE,
+      layout: { "line-cap": "butt", "line-join": "round" },
+      paint: { "line-color": NETWORK_COLOR, "line-width": 2, "line-offset": 1.5 },
+    });
+    this.map.addLayer({
+      id: ZONES_LAYER,
+      type: "circle",
+      source: ZONES_SOURCE,
+      paint: {
+        "circle-radius": 4,
+        "circle-color": "#ffffff",
+        "circle-stroke-color": "#222222",
+        "circle-stroke-width": 1.5,
+      },
+    });
+  }
+
+  private bindInteraction(): void {
+    const map = this.map;
+    map.on("mousemove", LINKS_LAYER, (e) => {
+      const f = e.features?.[0];
+      if (!f) return;
+      map.getCanvas().style.cursor = "pointer";
+      this.setHover(f);
+      this.hoverPopup.setLngLat(e.lngLat).setDOMContent(this.popupContent(f.properties)).addTo(map);
+    });
+    map.on("mouseleave", LINKS_LAYER, () => {
+      map.getCanvas().style.cursor = "";
+      this.setHover(null);
+      this.hoverPopup.remove();
+    });
+    map.on("click", LINKS_LAYER, (e) => {
+      const f = e.features?.[0];
+      if (!f) return;
+      this.hoverPopup.remove();
+      this.clickPopup.setLngLat(e.lngLat).setDOMContent(this.popupContent(f.properties)).addTo(map);
+    });
+    map.on("mousemove", ZONES_LAYER, (e) => {
+      const f = e.features?.[0];
+      if (!f) return;
+      this.hoverPopup.setLngLat(e.lngLat).setDOMContent(zoneContent(f.properties)).addTo(map);
+    });
+    map.on("mouseleave", ZONES_LAYER, () => this.hoverPopup.remove());
+  }
+
+  private setHover(f: MapGeoJSONFeature | null): void {
+    if (this.hoveredId !== null) map_setHover(this.map, this.hoveredId, false);
+    this.hoveredId = f && typeof f.id === "number" ? f.id : null;
+    if (this.hoveredId !== null) map_setHover(this.map, this.hoveredId, true);
+  }
+
+  /** The popup of a link: the fields of the current mode, formatted as in the panels. */
+  popupContent(p: Record<string, unknown>): HTMLElement {
+    const root = document.createElement("div");
+    root.className = "popup";
+    const h = document.createElement("h3");
+    h.textContent = `Link ${p.link}` + (p.from !== undefined ? ` (${p.from} → ${p.to})` : "");
+    root.append(h);
+    const dl = document.createElement("dl");
+    const row = (label: string, value: string) => {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      dl.append(dt, dd);
+    };
+    const num = (k: string) => (p[k] === undefined || p[k] === null ? undefined : Number(p[k]));
+    if (this.mode === "difference") {
+      row("Flow A", formatQuantity(num("flowA")));
+      row("Flow B", formatQuantity(num("flowB")));
+      row("Flow change", formatSigned(num("flowDifference")));
+      if (num("tollA") !== undefined || num("tollB") !== undefined)
+        row("Toll A → B", `${formatToll(num("tollA"))} → ${formatToll(num("tollB"))}`);
+    } else {
+      if (num("flow") !== undefined) row("Flow", formatQuantity(num("flow")));
+      if (num("capacity") !== undefined) row("Capacity", formatQuantity(num("capacity")));
+      if (num("voc") !== undefined) row("v/c", formatRatio(num("voc")));
+      if (num("time") !== undefined) row("Time", formatQuantity(num("time")));
+      if (num("freeFlowTime") !== undefined) row("Free-flow time", formatQuantity(num("freeFlowTime")));
+      if (num("toll") !== undefined) row("Toll", formatToll(num("toll")));
+      if (num("revenue") !== undefined) row("Revenue", formatQuantity(num("revenue")));
+    }
+    root.append(dl);
+    return root;
+  }
+}
+
+function map_setHover(map: maplibregl.Map, id: number, hover: boolean): void {
+  map.setFeatureState({ source: LINKS_SOURCE, id }, { hover });
+}
+
+function zoneContent(p: Record<string, unknown>): HTMLElement {
+  const el = document.createElement("div");
+  el.className = "popup";
+  el.textContent = `Zone ${p.zone ?? p.id ?? p.node ?? ""}`;
+  return el;
+}
