@@ -58,9 +58,14 @@ function readTable(text: string, file: string): Table {
   try {
     records = parse(text, { bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: false }) as never;
   } catch (e) {
-    const err = e as { code?: string; lines?: number; record?: string[]; message: string };
+    const err = e as { code?: string; lines?: number; record?: string[]; column?: number | string; message: string };
+    let header: string[] = [];
+    try {
+      header = (parse(text, { bom: true, to_line: 1, trim: true }) as string[][])[0] ?? [];
+    } catch {
+      // the header itself is broken: no column names to report
+    }
     if (err.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" || err.code === "CSV_RECORD_INCONSISTENT_COLUMNS") {
-      const header = (parse(text, { bom: true, to_line: 1, trim: true }) as string[][])[0] ?? [];
       const got = err.record?.length ?? 0;
       const field = got < header.length ? header[got] : header[header.length - 1];
       throw new InputError(
@@ -73,11 +78,12 @@ function readTable(text: string, file: string): Table {
     throw new InputError(
       MOD,
       `not valid CSV: ${err.message.replace(/ at line \d+/, "")}`,
-      { file, line: err.lines },
+      { file, line: err.lines, field: typeof err.column === "number" ? (header[err.column] ?? `column ${err.column + 1}`) : undefined },
       "comma-separated values",
     );
   }
-  if (records.length === 0) throw new InputError(MOD, "empty file (truncated?)", { file, line: 1 }, "a header line, then data rows");
+  if (records.length === 0)
+    throw new InputError(MOD, "empty file (truncated?)", { file, line: 1, field: "header" }, "a header line, then data rows");
   const header = records[0].record.map((h) => h.toLowerCase());
   return {
     file,
@@ -213,7 +219,13 @@ export function parseGmns(texts: GmnsTexts, opts: ReadGmnsOptions = {}): Network
     );
   }
   const n = nt.rows.length;
-  if (n === 0) throw new InputError(MOD, "no nodes (truncated file?)", { file: nt.file, line: nt.headerLine + 1 }, "one node per line");
+  if (n === 0)
+    throw new InputError(
+      MOD,
+      "no nodes (truncated file?)",
+      { file: nt.file, line: nt.headerLine + 1, field: "node_id" },
+      "one node per line",
+    );
   const nodeIds = new Float64Array(n);
   const nodeX = new Float64Array(n).fill(NaN);
   const nodeY = new Float64Array(n).fill(NaN);
@@ -301,7 +313,13 @@ export function parseGmns(texts: GmnsTexts, opts: ReadGmnsOptions = {}): Network
   const cDirected = column(lt, "directed", false);
   const cVdf = column(lt, "vdf_type", false);
   const m = lt.rows.length;
-  if (m === 0) throw new InputError(MOD, "no links (truncated file?)", { file: lt.file, line: lt.headerLine + 1 }, "one link per line");
+  if (m === 0)
+    throw new InputError(
+      MOD,
+      "no links (truncated file?)",
+      { file: lt.file, line: lt.headerLine + 1, field: "from_node_id" },
+      "one link per line",
+    );
   const L = emptyLinkTable(m);
   const linkIdRow = new Map<number, number>();
   let idsArePositions = true;
@@ -396,7 +414,7 @@ export function parseGmns(texts: GmnsTexts, opts: ReadGmnsOptions = {}): Network
     throw new InputError(
       MOD,
       "no demand (truncated file?)",
-      { file: dt.file, line: dt.headerLine + 1 },
+      { file: dt.file, line: dt.headerLine + 1, field: "o_zone_id" },
       "one origin–destination pair per line",
     );
   const demand = new Float64Array(Z * Z);

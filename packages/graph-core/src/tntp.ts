@@ -49,6 +49,12 @@ function tokens(s: string): string[] {
   return out;
 }
 
+/** The number of the last non-blank line (where a truncated file stops). */
+function lastContentLine(body: Line[]): number {
+  for (let k = body.length - 1; k >= 0; k--) if (body[k].text.trim() !== "") return body[k].no;
+  return body.length ? body[0].no - 1 : 1;
+}
+
 /** Reads `<TAG> value` lines up to `<END OF METADATA>`; returns the tags and the remaining lines. */
 function readMetadata(text: string, file: string): { meta: Map<string, { value: string; line: number }>; body: Line[] } {
   const lines = splitLines(text);
@@ -72,7 +78,7 @@ function readMetadata(text: string, file: string): { meta: Map<string, { value: 
     throw new InputError(
       MOD,
       "no <END OF METADATA> line",
-      { file: basename(file), line: Math.min(i + 1, lines.length) },
+      { file: basename(file), line: Math.min(i + 1, lines.length), field: "<END OF METADATA>" },
       "a metadata block closed by <END OF METADATA>",
     );
   }
@@ -140,8 +146,20 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
   const warnings: string[] = [];
   const zoneCount = metaNumber(meta, "NUMBER OF ZONES", file, true);
   if (zoneCount === undefined)
-    throw new InputError(MOD, "missing <NUMBER OF ZONES>", { file: name, line: 1 }, "a <NUMBER OF ZONES> metadata tag");
+    throw new InputError(
+      MOD,
+      "missing <NUMBER OF ZONES>",
+      { file: name, line: 1, field: "<NUMBER OF ZONES>" },
+      "a <NUMBER OF ZONES> metadata tag",
+    );
   const declaredNodes = metaNumber(meta, "NUMBER OF NODES", file, true);
+  if (declaredNodes !== undefined && zoneCount > declaredNodes)
+    throw new InputError(
+      MOD,
+      `${zoneCount} zones but <NUMBER OF NODES> is ${declaredNodes}`,
+      { file: name, line: meta.get("NUMBER OF ZONES")!.line, field: "<NUMBER OF ZONES>" },
+      "zones numbered 1..NUMBER OF ZONES among the nodes",
+    );
   const declaredLinks = metaNumber(meta, "NUMBER OF LINKS", file, true);
   const firstThru = metaNumber(meta, "FIRST THRU NODE", file, true) ?? 1;
   const tollFactor = metaNumber(meta, "TOLL FACTOR", file, false) ?? 0;
@@ -175,7 +193,7 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
     throw new InputError(
       MOD,
       "no links after <END OF METADATA> (truncated file?)",
-      { file: name, line: body.length ? body[body.length - 1].no : 1 },
+      { file: name, line: lastContentLine(body), field: "init_node" },
       "one link per line",
     );
   const links = emptyLinkTable(m);
@@ -382,7 +400,7 @@ export function parseTntpTrips(text: string, file: string, zoneCount: number, wa
     throw new InputError(
       MOD,
       "no demand found (truncated file?)",
-      { file: name, line: body.length ? body[body.length - 1].no : 1 },
+      { file: name, line: lastContentLine(body), field: "origin" },
       '"Origin N" blocks of "destination : trips;"',
     );
   if (declaredTotal !== undefined && Math.abs(declaredTotal - total) > 1e-6 * Math.max(1, Math.abs(declaredTotal))) {
@@ -391,7 +409,7 @@ export function parseTntpTrips(text: string, file: string, zoneCount: number, wa
       throw new InputError(
         MOD,
         `<TOTAL OD FLOW> says ${declaredTotal}, the file sums to ${total} (truncated file?)`,
-        { file: name, line: body.length ? body[body.length - 1].no : 1, field: "<TOTAL OD FLOW>" },
+        { file: name, line: lastContentLine(body), field: "<TOTAL OD FLOW>" },
         `trips summing to ${declaredTotal}`,
       );
     warnings.push(`${name}: <TOTAL OD FLOW> says ${declaredTotal}, the file sums to ${total}`);
