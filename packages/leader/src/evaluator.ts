@@ -1,0 +1,298 @@
+/**
+ * The evaluator: the leader's only way to ask the followers. It turns decision variables into
+ * link tolls, solves the tolled user equilibrium (warm-started from a nearby solve), measures
+ * TSTT, revenue and welfare under the true tolls, and — when asked — their gradients from the
+ * follower's equilibrium sensitivities. It counts every equilibrium solve by phase.
+ *
+ * Ties: only links with a constant cost can make the follower's link flows non-unique. When the
+ * network has such links, every solve perturbs their generalised cost by a tiny amount
+ * (η = 1e-6 of the largest constant link time) in the direction of the leader's interest in
+ * flow on that link (its merit's coefficient w_a): the optimistic follower sees c_a + η·w_a/|w|
+ * and so breaks ties in the leader's favour, the pessimistic one c_a − η·w_a/|w|. The
+ * perturbation is passed as a toll and then removed: measures always use the true tolls.
+ */
+
+import * as follower from "@tollkit/follower";
+import { FollowerOptions, FollowerResult, solve, UserClass } from "@tollkit/follower";
+import { isFlowDependent, Network } from "@tollkit/graph-core";
+import { applyVariables, Instrument } from "./instrument.js";
+import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveValue } from "./objectives.js";
+import { FollowerSpec, TieRule } from "./scenario.js";
+
+/** One evaluated design: the decision variables, the equilibrium and its measures. */
+export interface Evaluation {
+  /** Decision variables (money). */
+  z: Float64Array;
+  /** Full link tolls (money), the true ones. */
+  tolls: Float64Array;
+  /** The tolled equilibrium (solved with the tie-breaking perturbation when ties can occur). */
+  eq: FollowerResult;
+  ms: LeaderMeasures;
+  /** Gradients with respect to z, when they were asked for. */
+  grads?: MeasureGradients;
+  /** True when the sensitivity reported a degenerate (non-smooth) point. */
+  degenerate?: boolean;
+  /** The tie rule the follower followed (null: ties cannot occur). */
+  rule: TieRule | null;
+  /** Serial number of the solve that produced it (1-based). */
+  solve: number;
+}
+
+/** Where the gradients come from (reported in the diagnostics). */
+export type GradientSource = "equilibrium-sensitivity" | "finite-differences";
+
+/** Progress of a design run. */
+export interface DesignProgress {
+  phase: string;
+  /** Equilibrium solves so far (all phases). */
+  solves: number;
+  /** Objective value (natural units) of the last evaluation. */
+  value?: number;
+  message?: string;
+}
+
+interface SensitivityResult {
+  dFlows: Float64Array[];
+  dTstt: Float64Array;
+  dRevenue: Float64Array;
+  degenerate?: boolean[];
+  warnings?: string[];
+}
+type SensitivityFn = (net: Network, result: FollowerResult, options: { links: number[] }) => SensitivityResult;
+
+/** The follower's equilibrium sensitivity function, when the follower package provides it. */
+function sensitivityFunction(): SensitivityFn | undefined {
+  const f = (follower as Record<string, unknown>).equilibriumSensitivity;
+  return typeof f === "function" ? (f as SensitivityFn) : undefined;
+}
+
+export interface EvaluatorSettings {
+  net: Network;
+  classes: UserClass[];
+  instrument: Instrument;
+  /** Tolls on links outside the instrument (money per link). */
+  background: Float64Array;
+  follower: FollowerSpec;
+  merit: Merit;
+  rule: TieRule;
+  signal?: AbortSignal;
+  onProgress?: (p: DesignProgress) => void;
+}
+
+/** Decision variables → equilibria, with caching, warm starts and solve counting. */
+export class Evaluator {
+  /** Equilibrium solves so far, in total and by phase. */
+  solves = 0;
+  readonly solvesByPhase: Record<string, number> = {};
+  phase = "search";
+  readonly warnings = new Set<string>();
+  /** True when the network has constant-cost links (ties can occur). */
+  readonly tiesPossible: boolean;
+  readonly constantLinks: Int32Array;
+  readonly gradientSource: GradientSource;
+  private readonly cache = new Map<string, Evaluation>();
+  private last?: Evaluation;
+  private readonly tieScale: number;
+  private readonly refTollFactor: number;
+
+  constructor(readonly s: EvaluatorSettings) {
+    const net = s.net;
+    const cl: number[] = [];
+    for (let a = 0; a < net.linkCount; a++) if (!isFlowDependent(net, a)) cl.push(a);
+    this.constantLinks = Int32Array.from(cl);
+    this.tiesPossible = cl.length > 0;
+    let cmax = 0;
+    for (const a of cl) cmax = Math.max(cmax, net.links.freeFlowTime[a] + net.links.b[a]);
+    this.tieScale = 1e-6 * Math.max(1, cmax);
+    this.refTollFactor = Math.max(...s.classes.filter((c) => c.tolled).map((c) => c.tollFactor));
+    this.gradientSource = sensitivityFunction() ? "equilibrium-sensitivity" : "finite-differences";
+  }
+
+  /** Adds an evaluation made elsewhere (e.g. the first-best check) to the cache. */
+  remember(e: Evaluation): void {
+    this.cache.set(this.key(e.z, e.rule), e);
+  }
+
+  /** Cached evaluations under the scenario's tie rule whose revenue is at least `minRevenue`. */
+  feasibleCandidates(minRevenue: number): Evaluation[] {
+    const rule = this.tiesPossible ? this.s.rule : null;
+    return [...this.cache.values()].filter((e) => e.rule === rule && e.ms.revenue >= minRevenue);
+  }
+
+  /** Full link tolls (money) for decision variables z. */
+  tollsOf(z: ArrayLike<number>): Float64Array {
+    return applyVariables(this.s.instrument, z, this.s.background, new Float64Array(this.s.net.linkCount));
+  }
+
+  private key(z: ArrayLike<number>, rule: TieRule | null): string {
+    return `${rule ?? "-"}:${Array.from(z).join(",")}`;
+  }
+
+  /** The tolls the follower is given: the true tolls plus the tie-breaking perturbation. */
+  private perturbed(tolls: Float64Array, rule: TieRule): Float64Array {
+    const { net, merit, classes } = this.s;
+    const w = new Float64Array(this.constantLinks.length);
+    const vot = 1 / this.refTollFactor;
+    const d = classes[0].distanceFactor;
+    let wmax = 0;
+    this.constantLinks.forEach((a, j) => {
+      const time = net.links.freeFlowTime[a] + net.links.b[a];
+      let v: number;
+      if (merit.type === "tstt") v = time / merit.scale;
+      else if (merit.type === "welfare") v = (vot * (time + d * net.links.length[a])) / merit.scale;
+      else v = -tolls[a];
+      if (merit.minRevenue !== undefined && merit.minRevenue > 0) v -= (merit.lambda * tolls[a]) / merit.minRevenue;
+      w[j] = v;
+      wmax = Math.max(wmax, Math.abs(v));
+    });
+    const out = tolls.slice();
+    if (wmax === 0) return out;
+    const sgn = rule === "optimistic" ? 1 : -1;
+    this.constantLinks.forEach((a, j) => {
+      out[a] += (sgn * this.tieScale * w[j]) / wmax / this.refTollFactor;
+    });
+    return out;
+  }
+
+  /**
+   * Solves the equilibrium at z (or returns the cached one) and measures it.
+   * @param opts.gradient also compute the gradients of the measures with respect to z
+   * @param opts.rule tie rule (default: the scenario's)
+   * @param opts.warm warm-start from this evaluation (default: the last one)
+   * @throws Error named AbortError when the signal is aborted
+   */
+  async evaluate(z: ArrayLike<number>, opts: { gradient?: boolean; rule?: TieRule; warm?: Evaluation } = {}): Promise<Evaluation> {
+    const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
+    const key = this.key(z, rule);
+    let ev = this.cache.get(key);
+    if (!ev) {
+      ev = await this.evaluateTolls(this.tollsOf(z), { rule: opts.rule, warm: opts.warm, z });
+      this.cache.set(key, ev);
+    }
+    this.last = ev;
+    if (opts.gradient && !ev.grads) await this.addGradients(ev);
+    return ev;
+  }
+
+  /**
+   * Solves the equilibrium at arbitrary full link tolls (money; not cached) and measures it.
+   * @param opts.z the decision variables these tolls stand for (default: none)
+   */
+  async evaluateTolls(tolls: Float64Array, opts: { rule?: TieRule; warm?: Evaluation; z?: ArrayLike<number> } = {}): Promise<Evaluation> {
+    const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
+    const eq = await this.solveAt(tolls, rule, opts.warm ?? this.last);
+    const ms = leaderMeasures(this.s.net, this.s.classes, eq, tolls);
+    const ev: Evaluation = { z: Float64Array.from(opts.z ?? []), tolls, eq, ms, rule, solve: this.solves };
+    this.s.onProgress?.({ phase: this.phase, solves: this.solves, value: objectiveValue(this.s.merit.type, ms) });
+    return ev;
+  }
+
+  /** One equilibrium solve at the given true tolls (counted). */
+  async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Evaluation): Promise<FollowerResult> {
+    return this.solveFollower({ tolls: rule ? this.perturbed(tolls, rule) : tolls, warmStart: warm?.eq.warmStart });
+  }
+
+  /**
+   * One follower solve with the scenario's classes and settings plus `extra` (counted in the
+   * current phase).
+   * @throws Error named AbortError when the signal is aborted
+   */
+  async solveFollower(extra: Partial<FollowerOptions>): Promise<FollowerResult> {
+    const { net, classes, follower: fs, signal } = this.s;
+    if (signal?.aborted) throw abortError();
+    const eq = await solve(net, {
+      algorithm: fs.algorithm,
+      gap: fs.gap,
+      maxIterations: fs.maxIterations,
+      maxSeconds: fs.maxSeconds,
+      classes,
+      signal,
+      ...extra,
+    });
+    if (signal?.aborted || eq.stopReason === "cancelled") throw abortError();
+    this.solves++;
+    this.solvesByPhase[this.phase] = (this.solvesByPhase[this.phase] ?? 0) + 1;
+    for (const w of eq.warnings) this.warnings.add(`follower (${this.phase}): ${w}`);
+    return eq;
+  }
+
+  /** Adds gradients of TSTT, revenue and welfare with respect to z to an evaluation. */
+  private async addGradients(ev: Evaluation): Promise<void> {
+    const sens = sensitivityFunction();
+    if (sens) {
+      this.sensitivityGradients(ev, sens);
+      return;
+    }
+    // TEMPORARY: the follower's equilibrium sensitivities are not available yet; central finite
+    // differences stand in (2 solves per variable), and the diagnostics say so.
+    const p = ev.z.length;
+    const g: MeasureGradients = { tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) };
+    const phase = this.phase;
+    this.phase = "finite-difference gradient";
+    for (let k = 0; k < p; k++) {
+      const v = this.s.instrument.variables[k];
+      const h = fdStep(v.min, v.max, ev.z[k]);
+      const zp = ev.z.slice();
+      const zm = ev.z.slice();
+      zp[k] += h;
+      zm[k] -= h;
+      const ep = await this.measureAt(zp, ev);
+      const em = await this.measureAt(zm, ev);
+      g.tstt[k] = (ep.tstt - em.tstt) / (2 * h);
+      g.revenue[k] = (ep.revenue - em.revenue) / (2 * h);
+      g.welfare[k] = (ep.welfare - em.welfare) / (2 * h);
+    }
+    this.phase = phase;
+    ev.grads = g;
+  }
+
+  /** Measures at z without caching (for finite differences), warm-started from `from`. */
+  async measureAt(z: Float64Array, from: Evaluation): Promise<LeaderMeasures> {
+    const tolls = this.tollsOf(z);
+    const eq = await this.solveAt(tolls, from.rule, from);
+    return leaderMeasures(this.s.net, this.s.classes, eq, tolls);
+  }
+
+  private sensitivityGradients(ev: Evaluation, sens: SensitivityFn): void {
+    const { net, classes, instrument } = this.s;
+    const links = Array.from(instrument.links);
+    const r = sens(net, ev.eq, { links });
+    for (const w of r.warnings ?? []) this.warnings.add(`sensitivity: ${w}`);
+    const p = instrument.variables.length;
+    const g: MeasureGradients = { tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) };
+    const col = new Map<number, number>();
+    links.forEach((a, j) => col.set(a, j));
+    const single = classes.length === 1 ? classes[0] : undefined;
+    let degenerate = false;
+    instrument.variables.forEach((v, k) => {
+      for (let i = 0; i < v.links.length; i++) {
+        const j = col.get(v.links[i])!;
+        g.tstt[k] += r.dTstt[j];
+        g.revenue[k] += r.dRevenue[j];
+        if (r.degenerate?.[j]) degenerate = true;
+        if (single) {
+          // W = −VOT Σ f (t + d·len) with x = pce·f: dW = −VOT (dTSTT + d Σ len·dx) / pce
+          const dx = r.dFlows[j];
+          let dl = 0;
+          for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
+          g.welfare[k] += (-(dl * single.distanceFactor + r.dTstt[j]) / single.pce) * (1 / single.tollFactor);
+        } else g.welfare[k] = NaN;
+      }
+    });
+    ev.grads = g;
+    ev.degenerate = degenerate;
+  }
+}
+
+/** The default finite-difference step (money): 1e-3 of the bound range, or of the toll, or 1e-3. */
+export function fdStep(min: number, max: number, at: number): number {
+  const range = Number.isFinite(max - min) ? max - min : Math.abs(at);
+  return range > 0 ? 1e-3 * range : 1e-3;
+}
+
+/** The error thrown when a design run is cancelled. */
+export function abortError(): Error {
+  const e = new Error("leader: the design run was cancelled");
+  e.name = "AbortError";
+  return e;
+}

@@ -1,0 +1,163 @@
+/**
+ * Gradient search with box bounds: a projected limited-memory BFGS method (in the spirit of
+ * L-BFGS-B, with a simpler active set), driven by exact equilibrium sensitivities.
+ *
+ * Each iteration: the variables at a bound whose gradient pushes outwards are fixed; on the
+ * others, the two-loop recursion turns the gradient into a quasi-Newton direction d (the very
+ * first direction is the steepest descent scaled to `initialStep`); the trial point
+ * P(z + αd) is accepted by the Armijo rule f(z_α) ≤ f(z) + 1e-4·∇fᵀ(z_α − z), otherwise α is cut
+ * by safeguarded quadratic interpolation. A direction that is not a descent direction, or a line
+ * search that fails, resets the memory. Every trial is an equilibrium solve warm-started from
+ * the previous one, and gives its gradient from the equilibrium sensitivity.
+ *
+ * Stops when the projected gradient vanishes, when two successive steps decrease the merit by
+ * less than `tolerance` (relative), or when the budget of solves is spent.
+ */
+
+import { Evaluation } from "./evaluator.js";
+import { box, clip, dot, maxAbs, record, SearchContext, SearchOutcome } from "./search.js";
+
+export interface GradientSettings {
+  start: Float64Array;
+  /** Length (money) of the first, steepest-descent step. */
+  initialStep: number;
+  tolerance: number;
+  memory: number;
+}
+
+/** Runs the projected L-BFGS search from `settings.start` (projected onto the bounds). */
+export async function gradientSearch(ctx: SearchContext, settings: GradientSettings): Promise<SearchOutcome> {
+  const { ev, merit, instrument } = ctx;
+  const { lo, hi } = box(instrument);
+  const p = instrument.variables.length;
+  const budgetLeft = () => ev.solves < ctx.limit;
+  const grad = (e: Evaluation) => merit.gradient(e.ms, e.grads!, new Float64Array(p));
+
+  let cur = await ev.evaluate(clip(settings.start, lo, hi), { gradient: true });
+  record(ctx, cur, 0, true);
+  let f = merit.value(cur.ms);
+  let g = grad(cur);
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  let slow = 0;
+  let it = 0;
+  let stopReason = "budget of equilibrium solves spent";
+  const free = new Uint8Array(p);
+  const d = new Float64Array(p);
+  const zt = new Float64Array(p);
+  const alpha = new Float64Array(settings.memory);
+
+  while (budgetLeft()) {
+    it++;
+    // projected-gradient test and the free variables
+    let pg = 0;
+    for (let i = 0; i < p; i++) {
+      pg = Math.max(pg, Math.abs(Math.min(hi[i], Math.max(lo[i], cur.z[i] - g[i])) - cur.z[i]));
+      free[i] = (cur.z[i] <= lo[i] && g[i] > 0) || (cur.z[i] >= hi[i] && g[i] < 0) ? 0 : 1;
+    }
+    if (pg === 0 || !free.some((v) => v === 1)) {
+      stopReason = "projected gradient is zero (a stationary point on the bounds)";
+      break;
+    }
+    direction(g, free, S, Y, alpha, d);
+    if (S.length === 0 || dot(g, d) >= 0) {
+      S.length = 0;
+      Y.length = 0;
+      for (let i = 0; i < p; i++) d[i] = free[i] ? -g[i] : 0;
+      const scale = settings.initialStep / maxAbs(d);
+      for (let i = 0; i < p; i++) d[i] *= scale;
+    }
+    // projected backtracking line search
+    let step = 1;
+    let accepted: Evaluation | undefined;
+    let moved = true;
+    for (let trial = 0; trial < 10 && budgetLeft(); trial++) {
+      for (let i = 0; i < p; i++) zt[i] = cur.z[i] + step * d[i];
+      clip(zt, lo, hi, zt);
+      let move = 0;
+      for (let i = 0; i < p; i++) move = Math.max(move, Math.abs(zt[i] - cur.z[i]));
+      if (move <= 1e-12 * (1 + maxAbs(cur.z))) {
+        moved = false;
+        break;
+      }
+      const e = await ev.evaluate(zt, { gradient: true, warm: cur });
+      const ft = merit.value(e.ms);
+      let pred = 0;
+      for (let i = 0; i < p; i++) pred += g[i] * (zt[i] - cur.z[i]);
+      if (ft <= f + 1e-4 * pred) {
+        accepted = e;
+        record(ctx, e, it, true);
+        break;
+      }
+      record(ctx, e, it, false);
+      // quadratic model along the step: q(0) = f, q'(0) = pred/step, q(step) = ft
+      const curv = ft - f - pred;
+      const next = curv > 0 ? (-pred * step) / (2 * curv) : 0.1 * step;
+      step = Math.min(0.5 * step, Math.max(0.1 * step, next));
+    }
+    if (!accepted) {
+      if (S.length > 0 && moved && budgetLeft()) {
+        // the quasi-Newton model misled the search: restart from steepest descent
+        S.length = 0;
+        Y.length = 0;
+        continue;
+      }
+      stopReason = moved ? "line search found no decrease" : "step too small to change the tolls";
+      break;
+    }
+    const gt = grad(accepted);
+    const s = new Float64Array(p);
+    const y = new Float64Array(p);
+    for (let i = 0; i < p; i++) {
+      s[i] = accepted.z[i] - cur.z[i];
+      y[i] = gt[i] - g[i];
+    }
+    const sy = dot(s, y);
+    if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) {
+      S.push(s);
+      Y.push(y);
+      if (S.length > settings.memory) {
+        S.shift();
+        Y.shift();
+      }
+    }
+    const ft = merit.value(accepted.ms);
+    const rel = (f - ft) / Math.max(Math.abs(f), 1e-300);
+    slow = rel < settings.tolerance ? slow + 1 : 0;
+    cur = accepted;
+    f = ft;
+    g = gt;
+    if (slow >= 2) {
+      stopReason = `relative decrease below ${settings.tolerance} twice`;
+      break;
+    }
+  }
+  return { best: cur, iterations: it, stopReason };
+}
+
+/** Two-loop recursion on the free variables: d = −H g (H from the pairs S, Y). */
+function direction(g: Float64Array, free: Uint8Array, S: Float64Array[], Y: Float64Array[], alpha: Float64Array, d: Float64Array): void {
+  const p = g.length;
+  const fdot = (a: Float64Array, b: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < p; i++) if (free[i]) s += a[i] * b[i];
+    return s;
+  };
+  for (let i = 0; i < p; i++) d[i] = free[i] ? -g[i] : 0;
+  const k = S.length;
+  if (k === 0) return;
+  const rho = new Float64Array(k);
+  for (let j = k - 1; j >= 0; j--) {
+    const sy = fdot(S[j], Y[j]);
+    rho[j] = sy > 0 ? 1 / sy : 0;
+    alpha[j] = rho[j] * fdot(S[j], d);
+    for (let i = 0; i < p; i++) if (free[i]) d[i] -= alpha[j] * Y[j][i];
+  }
+  const yy = fdot(Y[k - 1], Y[k - 1]);
+  const gamma = yy > 0 && rho[k - 1] > 0 ? 1 / (rho[k - 1] * yy) : 1;
+  for (let i = 0; i < p; i++) d[i] *= gamma;
+  for (let j = 0; j < k; j++) {
+    const beta = rho[j] * fdot(Y[j], d);
+    for (let i = 0; i < p; i++) if (free[i]) d[i] += (alpha[j] - beta) * S[j][i];
+  }
+}

@@ -1,0 +1,461 @@
+/**
+ * Scenario files: one JSON document describes a toll-design study — the network, the user
+ * classes, the instrument (which links may be tolled, with bounds), the leader's objective,
+ * the search method and the follower's settings.
+ *
+ * The zod schema below is the single definition: it validates files ({@link parseScenario}),
+ * gives the TypeScript types, and generates the JSON Schema committed as
+ * `scenarios/scenario.schema.json` ({@link scenarioJsonSchema}). A bad file is an
+ * {@link InputError} naming the file and the JSON path (e.g. `classes[0].valueOfTime`).
+ *
+ * Units: tolls in money (the unit a class's value of time is given in: £, $, cents);
+ * values of time in money per time unit of the network (per minute for most TNTP networks).
+ */
+
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { InputError, VDF_NAMES } from "@tollkit/graph-core";
+import { ALGORITHMS } from "@tollkit/follower";
+
+const MOD = "leader/scenario";
+
+// ---------------------------------------------------------------- building blocks
+
+const positive = (what = "a positive number") => z.number({ error: what }).positive({ error: what }).finite({ error: what });
+const nonNegative = (what = "a number ≥ 0") => z.number({ error: what }).min(0, { error: what }).finite({ error: what });
+const finite = (what = "a finite number") => z.number({ error: what }).finite({ error: what });
+const posInt = (what = "an integer ≥ 1") => z.number({ error: what }).int({ error: what }).min(1, { error: what });
+const linkId = () => posInt("a link id (an integer ≥ 1, the 1-based position of the link in the network file)");
+
+const InlineLink = z
+  .strictObject({
+    from: finite("a node id"),
+    to: finite("a node id"),
+    freeFlowTime: nonNegative("a free-flow time ≥ 0"),
+    capacity: positive("a capacity > 0").optional(),
+    b: nonNegative("a VDF coefficient b ≥ 0").optional(),
+    power: nonNegative("a VDF power ≥ 0").optional(),
+    vdf: z.enum(VDF_NAMES, { error: `one of ${VDF_NAMES.join(", ")}` }).optional(),
+    length: nonNegative("a length ≥ 0").optional(),
+    toll: finite("a toll (money)").optional(),
+    linkType: z.number({ error: "an integer link type" }).int({ error: "an integer link type" }).optional(),
+  })
+  .meta({ description: "A link. Defaults: BPR, b = 0.15, power = 4, capacity 1, length = free-flow time. b = 0 makes the cost constant." });
+
+const InlineNetwork = z
+  .strictObject({
+    name: z.string({ error: "a name" }).min(1, { error: "a non-empty name" }),
+    nodes: z
+      .array(z.strictObject({ id: finite("a node id"), x: finite("a coordinate").optional(), y: finite("a coordinate").optional() }), {
+        error: "an array of nodes",
+      })
+      .min(2, { error: "at least 2 nodes" }),
+    zones: posInt("the number of zones (nodes 1..zones are the zones)"),
+    firstThruNode: posInt("a node id").optional(),
+    links: z.array(InlineLink, { error: "an array of links" }).min(1, { error: "at least one link" }),
+    demand: z
+      .array(
+        z.tuple([posInt("a zone id"), posInt("a zone id"), nonNegative("trips ≥ 0")], { error: "[origin zone, destination zone, trips]" }),
+        {
+          error: "an array of [origin zone, destination zone, trips]",
+        },
+      )
+      .min(1, { error: "at least one demand entry" }),
+    costWeights: z
+      .strictObject({ tollFactor: nonNegative("time units per unit of money ≥ 0").optional(), distanceFactor: nonNegative().optional() })
+      .optional(),
+  })
+  .meta({ description: "A small network written inline (for tiny examples); zones are the nodes with ids 1..zones." });
+
+const UserClassSpec = z
+  .strictObject({
+    name: z.string({ error: "a class name" }).min(1, { error: "a non-empty class name" }),
+    valueOfTime: positive().meta({
+      description: "Money per time unit of the network (e.g. £ per minute). The class's toll factor is 1 / valueOfTime.",
+    }),
+    pce: positive().default(1).meta({ description: "Passenger-car equivalents of one vehicle of this class." }),
+    share: z
+      .number({ error: "a share in (0, 1]" })
+      .gt(0, { error: "a share in (0, 1]" })
+      .max(1, { error: "a share in (0, 1]" })
+      .default(1)
+      .meta({ description: "Share of the (scaled) demand matrix travelling in this class; the shares of all classes sum to 1." }),
+    tolled: z.boolean({ error: "true or false" }).default(true).meta({ description: "Whether tolls apply to this class." }),
+    distanceFactor: nonNegative()
+      .optional()
+      .meta({ description: "Time units per unit of link length; default: the network's distance factor." }),
+  })
+  .meta({ description: "A user class (a class of followers)." });
+
+const Bounds = z
+  .strictObject({
+    min: finite("a toll (money)").default(0).meta({ description: "Lowest toll (money); default 0." }),
+    max: finite("a toll (money)").optional().meta({ description: "Highest toll (money). Required by the search methods." }),
+  })
+  .meta({ description: "Toll bounds (money) applied to every toll of the instrument." });
+
+const LinkBound = z.strictObject({
+  link: linkId(),
+  min: finite("a toll (money)").optional(),
+  max: finite("a toll (money)").optional(),
+});
+
+const instrumentCommon = {
+  uniform: z
+    .boolean({ error: "true or false" })
+    .optional()
+    .meta({ description: "One toll for all the instrument's links (default: true for a cordon, false otherwise)." }),
+  bounds: Bounds.prefault({}),
+  linkBounds: z
+    .array(LinkBound, { error: "an array of {link, min, max}" })
+    .optional()
+    .meta({ description: "Per-link bounds overriding `bounds` (not with `uniform`)." }),
+};
+
+const Instrument = z
+  .discriminatedUnion(
+    "type",
+    [
+      z
+        .strictObject({
+          type: z.literal("links"),
+          links: z.union([z.array(linkId()).min(1, { error: "at least one link id" }), z.literal("all")], {
+            error: 'an array of link ids (1-based) or "all"',
+          }),
+          ...instrumentCommon,
+        })
+        .meta({ description: "Tolls on the listed links (1-based link ids), or on every link." }),
+      z
+        .strictObject({
+          type: z.literal("link-types"),
+          linkTypes: z
+            .array(z.number({ error: "an integer link type" }).int({ error: "an integer link type" }))
+            .min(1, { error: "at least one link type" }),
+          ...instrumentCommon,
+        })
+        .meta({ description: "Tolls on every link of the given link types." }),
+      z
+        .strictObject({
+          type: z.literal("cordon"),
+          nodes: z
+            .array(finite("a node id"))
+            .min(1, { error: "at least one node id" })
+            .optional()
+            .meta({ description: "Node ids inside the cordon." }),
+          polygon: z
+            .array(z.tuple([finite("a coordinate"), finite("a coordinate")], { error: "[x, y] (lon, lat on lon/lat networks)" }))
+            .min(3, { error: "a ring of at least 3 points" })
+            .optional()
+            .meta({ description: "A ring of [x, y] points in the network's coordinates ([lon, lat] on lon/lat networks)." }),
+          ...instrumentCommon,
+        })
+        .meta({
+          description: "A cordon: the links entering an area (from a node outside to a node inside), given as node ids or a polygon.",
+        }),
+    ],
+    { error: 'an instrument with "type": "links", "link-types" or "cordon"' },
+  )
+  .meta({ description: "Which links the leader may toll." });
+
+const Objective = z
+  .strictObject({
+    type: z.enum(["tstt", "revenue", "welfare"], { error: 'one of "tstt" (minimise), "revenue" (maximise), "welfare" (maximise)' }),
+    minRevenue: nonNegative("a revenue floor ≥ 0 (money)")
+      .optional()
+      .meta({ description: "Revenue floor R (money): minimise TSTT (or maximise welfare) subject to revenue ≥ R (augmented Lagrangian)." }),
+    multiplierUpdates: posInt().default(4).meta({ description: "Augmented-Lagrangian outer iterations (searches) used with minRevenue." }),
+    penalty: positive()
+      .default(10)
+      .meta({
+        description: "Initial augmented-Lagrangian penalty, on the objective and the constraint both scaled to 1 at the no-toll baseline.",
+      }),
+  })
+  .meta({
+    description:
+      "The leader's objective. tstt: minimise Σ x·t(x). revenue: maximise toll revenue. welfare: maximise −(time and distance cost of all travel, in money); with fixed demand tolls are a transfer, so welfare ranks designs like TSTT weighted by each class's value of time.",
+  });
+
+const start = z
+  .union([z.enum(["zero", "first-best"]), z.array(finite("a toll (money)"))], {
+    error: '"zero", "first-best" or an array with one toll per decision variable',
+  })
+  .default("zero")
+  .meta({
+    description: 'Starting tolls: "zero", "first-best" (first-best tolls on the instrument, clipped to the bounds) or explicit values.',
+  });
+
+const Method = z
+  .discriminatedUnion(
+    "type",
+    [
+      z.strictObject({ type: z.literal("first-best") }).meta({
+        description: "Marginal-cost tolls x·t′(x) at the system optimum on every link, checked by a tolled user equilibrium.",
+      }),
+      z
+        .strictObject({
+          type: z.literal("grid"),
+          points: z
+            .union([z.number().int().min(2), z.tuple([z.number().int().min(2), z.number().int().min(2)])], {
+              error: "an integer ≥ 2 or [n1, n2] (points per axis)",
+            })
+            .default(21)
+            .meta({ description: "Grid points per toll between its bounds (inclusive)." }),
+        })
+        .meta({ description: "Grid search over one or two tolls; returns the response surface." }),
+      z
+        .strictObject({
+          type: z.literal("gradient"),
+          maxSolves: posInt().default(40).meta({ description: "Budget of equilibrium solves for the search." }),
+          start,
+          initialStep: positive()
+            .optional()
+            .meta({ description: "Size of the first step (money); default 10% of the widest bound range." }),
+          tolerance: positive().default(1e-7).meta({ description: "Stop when the relative objective decrease of a step is below this." }),
+          memory: posInt().default(6).meta({ description: "Number of (step, gradient change) pairs kept by the quasi-Newton update." }),
+          gradientCheck: z
+            .boolean()
+            .default(true)
+            .meta({ description: "Check the gradient against central finite differences at the final point." }),
+          fdStep: positive().optional().meta({ description: "Finite-difference step (money); default 1e-3 of the bound range." }),
+        })
+        .meta({ description: "Projected quasi-Newton (L-BFGS with box bounds) driven by exact equilibrium sensitivities." }),
+      z
+        .strictObject({
+          type: z.literal("derivative-free"),
+          maxSolves: posInt().default(200).meta({ description: "Budget of equilibrium solves for the search." }),
+          start,
+          initialStep: positive().optional().meta({ description: "Initial pattern size (money); default 25% of the widest bound range." }),
+          minStep: positive()
+            .optional()
+            .meta({ description: "Stop when the pattern is smaller than this (money); default 1e-5 of the bound range." }),
+          gradientCheck: z
+            .boolean()
+            .default(false)
+            .meta({ description: "Also check sensitivities against finite differences at the final point." }),
+          fdStep: positive().optional(),
+        })
+        .meta({ description: "Pattern search (compass search with step halving), projected onto the bounds." }),
+    ],
+    { error: 'a method with "type": "first-best", "grid", "gradient" or "derivative-free"' },
+  )
+  .meta({ description: "How the leader searches." });
+
+const Follower = z
+  .strictObject({
+    algorithm: z.enum(ALGORITHMS, { error: `one of ${ALGORITHMS.join(", ")}` }).default("bush"),
+    gap: positive("a relative gap > 0").default(1e-10),
+    maxIterations: posInt().optional(),
+    maxSeconds: positive().optional(),
+  })
+  .meta({ description: "Settings of every equilibrium solve (the follower)." });
+
+const Ties = z
+  .strictObject({
+    rule: z
+      .enum(["optimistic", "pessimistic"], { error: '"optimistic" or "pessimistic"' })
+      .default("optimistic")
+      .meta({ description: "Where followers are indifferent: optimistic = they break ties in the leader's favour." }),
+    margin: positive()
+      .default(0.01)
+      .meta({ description: "The design is also evaluated with every toll lowered by this much (money): the 'just below' values." }),
+  })
+  .meta({ description: "How ties of followers between equally costly routes are resolved (only constant-cost links can tie)." });
+
+/** The zod definition of a scenario file (validation, types and JSON Schema). */
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: z.string({ error: "a name" }).min(1, { error: "a non-empty name" }).optional(),
+    description: z.string({ error: "a text" }).optional(),
+    network: z
+      .union([z.string().min(1), InlineNetwork], {
+        error: "a catalogue id, a built-in id, a path to a *_net.tntp or GMNS folder, or an inline network",
+      })
+      .meta({
+        description: "A catalogue id (sioux-falls), a built-in id (two-route), a path relative to the scenario file, or an inline network.",
+      }),
+    demandScale: positive().default(1).meta({ description: "Multiplies the demand matrix." }),
+    classes: z
+      .array(UserClassSpec, { error: "an array of user classes" })
+      .min(1, { error: "at least one class" })
+      .optional()
+      .meta({ description: "User classes; default one class with the network's demand and cost weights (needs a toll factor > 0)." }),
+    instrument: Instrument,
+    objective: Objective,
+    method: Method,
+    follower: Follower.prefault({}),
+    ties: Ties.prefault({}),
+    firstBest: z
+      .boolean({ error: "true or false" })
+      .default(true)
+      .meta({ description: "Compute the first-best reference (2 solves) to report the share of its improvement captured." }),
+  })
+  .meta({
+    title: "tollkit scenario",
+    description: "A toll-design study: network, user classes, instrument, objective, method, follower settings.",
+  });
+
+/** A parsed scenario (defaults filled in) and the file it came from. */
+export type Scenario = z.output<typeof ScenarioSchema> & {
+  /** The file it was read from (for messages and for paths relative to it). */
+  file?: string;
+};
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type InstrumentSpec = Scenario["instrument"];
+export type ObjectiveSpec = Scenario["objective"];
+export type MethodSpec = Scenario["method"];
+export type FollowerSpec = Scenario["follower"];
+export type UserClassSpec = z.output<typeof UserClassSpec>;
+export type InlineNetworkSpec = z.output<typeof InlineNetwork>;
+export type ObjectiveType = ObjectiveSpec["type"];
+export type MethodType = MethodSpec["type"];
+export type TieRule = Scenario["ties"]["rule"];
+
+/** Formats a zod path as a JSON path: `classes[0].valueOfTime`. */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let s = "";
+  for (const p of path) {
+    if (typeof p === "number") s += `[${p}]`;
+    else s += s === "" ? String(p) : `.${String(p)}`;
+  }
+  return s === "" ? "(top level)" : s;
+}
+
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = json;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function shown(v: unknown): string {
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** An InputError at a JSON path of a scenario. */
+export function scenarioError(file: string | undefined, path: string, message: string, expected?: string): InputError {
+  return new InputError(MOD, message, { file: file ?? "scenario", field: path }, expected);
+}
+
+/**
+ * Validates a scenario (parsed JSON) and fills in defaults.
+ * @param json the parsed JSON document
+ * @param file the file name used in messages (and to resolve relative network paths)
+ * @throws InputError naming the file and the JSON path of the first problem and what was expected
+ */
+export function parseScenario(json: unknown, file?: string): Scenario {
+  const r = ScenarioSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? "s" : ""})` : "";
+    if (issue.code === "unrecognized_keys") {
+      const key = issue.keys[0];
+      throw scenarioError(
+        file,
+        jsonPath([...issue.path, key]),
+        `unknown field "${key}"${more}`,
+        "only the fields of scenarios/scenario.schema.json",
+      );
+    }
+    const path = jsonPath(issue.path);
+    const got = valueAt(json, issue.path);
+    let expected = issue.message;
+    if (issue.code === "invalid_union" && "discriminator" in issue && issue.discriminator) {
+      expected = `one of ${(issue as unknown as { options: unknown[] }).options.map((o) => JSON.stringify(o)).join(", ")}`;
+    }
+    expected = expected.replace(/^Invalid input: expected /, "");
+    throw scenarioError(file, path, `got ${shown(got)}${more}`, expected);
+  }
+  const s: Scenario = { ...r.data, file };
+  checkScenario(s);
+  return s;
+}
+
+/** Checks that need more than one field (done after the schema, still before any network is loaded). */
+function checkScenario(s: Scenario): void {
+  const f = s.file;
+  if (s.classes) {
+    const sum = s.classes.reduce((a, c) => a + c.share, 0);
+    if (Math.abs(sum - 1) > 1e-9) throw scenarioError(f, "classes", `the class shares sum to ${sum}`, "shares summing to 1");
+    const names = new Set<string>();
+    s.classes.forEach((c, k) => {
+      if (names.has(c.name)) throw scenarioError(f, `classes[${k}].name`, `duplicate class name "${c.name}"`, "unique class names");
+      names.add(c.name);
+    });
+    if (!s.classes.some((c) => c.tolled))
+      throw scenarioError(f, "classes", "no class is tolled, so tolls cannot change anything", "at least one class with tolled: true");
+  }
+  const ins = s.instrument;
+  if (ins.bounds.max !== undefined && ins.bounds.max < ins.bounds.min)
+    throw scenarioError(f, "instrument.bounds.max", `max ${ins.bounds.max} is below min ${ins.bounds.min}`, "max ≥ min");
+  if (ins.type === "cordon") {
+    if ((ins.nodes === undefined) === (ins.polygon === undefined))
+      throw scenarioError(f, "instrument", "a cordon needs exactly one of nodes or polygon", '"nodes": [...] or "polygon": [[x, y], ...]');
+    if (ins.linkBounds) throw scenarioError(f, "instrument.linkBounds", "a cordon charge has one toll", "bounds only");
+  }
+  const uniform = ins.uniform ?? ins.type === "cordon";
+  if (uniform && ins.linkBounds)
+    throw scenarioError(f, "instrument.linkBounds", "per-link bounds with a uniform toll", "bounds only, or uniform: false");
+  ins.linkBounds?.forEach((b, k) => {
+    const lo = b.min ?? ins.bounds.min;
+    const hi = b.max ?? ins.bounds.max;
+    if (hi !== undefined && hi < lo) throw scenarioError(f, `instrument.linkBounds[${k}].max`, `max ${hi} is below min ${lo}`, "max ≥ min");
+  });
+  const obj = s.objective;
+  if (obj.minRevenue !== undefined && obj.type === "revenue")
+    throw scenarioError(
+      f,
+      "objective.minRevenue",
+      "a revenue floor on a revenue objective",
+      'objective "tstt" or "welfare" with minRevenue',
+    );
+  const m = s.method;
+  if (m.type === "first-best") {
+    if (obj.type === "revenue")
+      throw scenarioError(
+        f,
+        "method.type",
+        "first-best (marginal-cost) tolls minimise travel time, they do not maximise revenue",
+        'objective "tstt" or "welfare"',
+      );
+  } else if (ins.bounds.max === undefined && !(ins.linkBounds && ins.linkBounds.every((b) => b.max !== undefined))) {
+    throw scenarioError(f, "instrument.bounds.max", `the ${m.type} method needs an upper toll bound`, "a number (money)");
+  }
+}
+
+/**
+ * Reads and validates a scenario file.
+ * @param path path of a JSON scenario file
+ * @throws InputError when the file cannot be read, is not JSON, or is not a valid scenario
+ */
+export function loadScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InputError(
+      MOD,
+      `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { file: path },
+      "a readable JSON file",
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const line = m ? text.slice(0, Number(m[1])).split("\n").length : undefined;
+    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file: path, line }, "a JSON document");
+  }
+  return parseScenario(json, path);
+}
+
+/** The JSON Schema (draft 2020-12) of scenario files, generated from {@link ScenarioSchema}. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ScenarioSchema, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+}
