@@ -9,3 +9,8 @@ export * from "./jobs.js";
 export * from "./queue.js";
 export * from "./service.js";
 export * from "./networks.js";
+export * from "./results.js";
+export * from "./routes.js";
+export * from "./openapi.js";
+export * from "./app.js";
+export * from "./server.js";

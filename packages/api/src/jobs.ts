@@ -7,7 +7,7 @@
  * `design()` on a scenario. The output is the run's summary (the same fields as
  * `tollkit assign --json`), a columnar convergence report and per-link columns.
  */
-import { BUILTIN_NETWORKS, InputError, loadCatalogue, loadNetwork, Network } from "@tollkit/graph-core";
+import { BUILTIN_NETWORKS, buildNetwork, InputError, loadCatalogue, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import type { FollowerOptions, FollowerResult, IterationRecord, ProgressEvent } from "@tollkit/follower";
 import type { LinkColumns, RunKind, RunOutput } from "./store.js";
 
@@ -50,8 +50,15 @@ async function followerSolve(): Promise<SolveFn> {
   return mod.solve;
 }
 
-/** Loads a network named by id, refusing anything that is not a catalogue or built-in id (never a path). */
-export async function loadNetworkById(id: string): Promise<Network> {
+/**
+ * Loads a network named by id, refusing anything that is not a catalogue or built-in id (never
+ * a path). `scenario:<id>` names the inline network of that scenario, passed as `scenario`.
+ */
+export async function loadNetworkById(id: string, scenario?: { id: number; body: unknown }): Promise<Network> {
+  if (id.startsWith("scenario:")) {
+    if (!scenario || id !== `scenario:${scenario.id}`) throw new InputError(MOD, `network ${id} needs its scenario`, { field: "network" });
+    return buildNetwork((scenario.body as { network: NetworkSpec }).network);
+  }
   const known = id in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === id && n.supported !== false);
   if (!known) throw new InputError(MOD, `unknown network "${id}"`, { field: "network" }, "a catalogue or built-in network id");
   return loadNetwork(id);
@@ -137,7 +144,7 @@ export function tollVector(net: Network, tolls: { link: number; toll: number }[]
 }
 
 async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
-  const net = await loadNetworkById(job.network);
+  const net = await loadNetworkById(job.network, job.scenario);
   const s = job.settings as {
     algorithm: FollowerOptions["algorithm"];
     objective?: FollowerOptions["objective"];

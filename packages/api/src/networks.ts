@@ -4,7 +4,16 @@
  * are also cached in the database so that a restart does not reload large files to answer
  * `GET /api/networks/:id`.
  */
-import { BUILTIN_NETWORKS, isAvailableOffline, isInputError, loadCatalogue, Network, totalDemand } from "@tollkit/graph-core";
+import {
+  BUILTIN_NETWORKS,
+  buildNetwork,
+  isAvailableOffline,
+  isInputError,
+  loadCatalogue,
+  Network,
+  NetworkSpec,
+  totalDemand,
+} from "@tollkit/graph-core";
 import { ApiError } from "./errors.js";
 import { loadNetworkById } from "./jobs.js";
 import { networkIdMessage } from "./schemas.js";
@@ -94,6 +103,8 @@ export class NetworkRegistry {
    * a 503 naming what to do.
    */
   async load(id: string): Promise<Network> {
+    const inline = /^scenario:([0-9]+)$/.exec(id);
+    if (inline) return this.loadInline(id, Number(inline[1]));
     this.check(id);
     const b = this.builtins.get(id);
     if (b) return b;
@@ -108,9 +119,25 @@ export class NetworkRegistry {
       if (isInputError(e)) throw new ApiError(503, `api: network "${id}" cannot be loaded on this server: ${(e as Error).message}`);
       throw e;
     });
-    this.cache.set(id, p);
-    while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    this.remember(id, p);
     return p;
+  }
+
+  /** The inline network of a stored scenario (network reference `scenario:<id>`). */
+  private loadInline(ref: string, scenarioId: number): Promise<Network> {
+    let p = this.cache.get(ref);
+    if (!p) {
+      const s = this.store.getScenario(scenarioId);
+      if (!s) throw new ApiError(404, `api: scenario ${scenarioId} (the network ${ref}) does not exist`);
+      p = Promise.resolve(buildNetwork((s.body as { network: NetworkSpec }).network));
+      this.remember(ref, p);
+    }
+    return p;
+  }
+
+  private remember(ref: string, p: Promise<Network>): void {
+    this.cache.set(ref, p);
+    while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
   }
 
   /** The summary of a network (dimensions, demand, FIRST THRU NODE, cost weights, …), cached in the store. */

@@ -80,11 +80,14 @@ export const DesignSettings = z
   })
   .meta({ id: "DesignSettings" });
 
-/** A scenario as posted: the same JSON as a scenario file for `tollkit design`. */
+/** A scenario as posted: the same JSON as a scenario file for `tollkit design` (validated in full by the leader). */
 export const ScenarioBody = z
   .looseObject({
     name: z.string().min(1).max(200).optional(),
-    network: NetworkId,
+    network: z.union([
+      z.string().meta({ description: "A catalogue or built-in network id (file paths are refused)." }),
+      z.looseObject({}).meta({ description: "An inline network (nodes, links, zones, demand), within the server's size limit." }),
+    ]),
   })
   .meta({ id: "Scenario", description: "A scenario file's JSON (as for `tollkit design <scenario.json>`)." });
 
@@ -93,21 +96,12 @@ export const ScenarioRef = z
   .union([z.int().min(1), ScenarioBody])
   .meta({ description: "A stored scenario's id, or a scenario object (stored first)." });
 
-/** `POST /api/runs` with kind `assign`: a follower equilibrium on a network (or a scenario's network). */
+/** `POST /api/runs` with kind `assign`: a follower equilibrium on a network. */
 export const AssignRunRequest = z
   .strictObject({
     kind: z.literal("assign"),
-    network: NetworkId.optional(),
-    scenario: ScenarioRef.optional(),
+    network: NetworkId,
     settings: AssignSettings.prefault({}),
-  })
-  .superRefine((v, ctx) => {
-    if ((v.network === undefined) === (v.scenario === undefined))
-      ctx.addIssue({
-        code: "custom",
-        path: v.network === undefined ? ["network"] : ["scenario"],
-        message: 'kind "assign" needs exactly one of "network" or "scenario"',
-      });
   })
   .meta({ id: "AssignRunRequest" });
 
@@ -149,6 +143,14 @@ const Offset = z
 export const RunListQuery = z.strictObject({ limit: Limit, offset: Offset, status: z.enum(RUN_STATUSES).optional() });
 /** `GET /api/scenarios` query. */
 export const ListQuery = z.strictObject({ limit: Limit, offset: Offset });
+/** `GET /api/runs/:id` query. */
+export const RunQuery = z.strictObject({
+  convergence: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional()
+    .meta({ description: "Include the columnar convergence report." }),
+});
 /** `GET /api/runs/:id/flows` query. */
 export const FlowsQuery = z.strictObject({ format: z.enum(["json", "csv", "geojson"]).default("json") });
 /** `GET /api/compare` query. */

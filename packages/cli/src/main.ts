@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { isInputError } from "@tollkit/graph-core";
 import { registerNetworks } from "./commands/networks.js";
+import { registerServe } from "./commands/serve.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree (exported so tests can drive it in-process). */
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerNetworks(program);
+  registerServe(program);
   return program;
 }
 

@@ -1,0 +1,236 @@
+/**
+ * The Express 5 application: the route table ({@link apiRoutes}) behind validation, bearer-token
+ * checks on writes, a JSON body limit and configurable CORS; JSON errors that never carry a
+ * stack trace; JSON 404s and 405s under /api; and the built web app (web/dist) as static files
+ * with a single-page-app fallback.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import express, { Express, NextFunction, Request, RequestHandler, Response } from "express";
+import type { ZodType } from "zod";
+import { repositoryRoot } from "@tollkit/graph-core";
+import { ApiError, RequestPart, toErrorResponse, validationError } from "./errors.js";
+import { NetworkRegistry } from "./networks.js";
+import { openApiDocument } from "./openapi.js";
+import { ProcessRunQueue, RunQueue } from "./queue.js";
+import { apiRoutes, RouteSpec } from "./routes.js";
+import { RunService } from "./service.js";
+import type { Store } from "./store.js";
+
+/** The API package's version. */
+export const API_VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  store: Store;
+  /** The run queue (default: a {@link ProcessRunQueue} with `concurrency`). */
+  queue?: RunQueue;
+  /** Runs at once with the default queue (default 1). */
+  concurrency?: number;
+  /** Bearer token required by write endpoints; none: writes are open. */
+  token?: string;
+  /** Origins allowed by CORS (`*` for any); none: no CORS headers (same origin only). */
+  corsOrigins?: string[];
+  /** Largest JSON body (bytes, or a string such as "1mb"). Default "1mb". */
+  bodyLimit?: string | number;
+  /** Longest run, seconds: the default and the maximum of `maxSeconds`. Default 3600. */
+  maxRunSeconds?: number;
+  /** Largest inline network in a scenario, links (and nodes). Default 20000. */
+  maxInlineLinks?: number;
+  /** Folder of the built web app; null: none. Default `<repo>/web/dist` when it exists. */
+  webDir?: string | null;
+  /** SSE heartbeat interval, ms. Default 15000. */
+  heartbeatMs?: number;
+  /** Re-queue and mark interrupted runs left by a previous server (default true). */
+  recover?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The app and the parts a server needs to shut down. */
+export interface TollkitApp {
+  app: Express;
+  service: RunService;
+  networks: NetworkRegistry;
+  routes: RouteSpec[];
+  /** Stops the run queue (waiting up to `graceMs` for running runs). Does not close the store. */
+  close(graceMs: number): Promise<void>;
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+function bearerAuth(token: string): RequestHandler {
+  const want = digest(token);
+  return (req, _res, next) => {
+    const h = req.headers.authorization;
+    const m = typeof h === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+    if (!m)
+      return next(
+        new ApiError(
+          401,
+          "api: this server requires a bearer token for writes (header Authorization: Bearer <token>)",
+          { path: "authorization", in: "headers" },
+          {
+            "WWW-Authenticate": 'Bearer realm="tollkit"',
+          },
+        ),
+      );
+    if (!timingSafeEqual(digest(m[1]), want))
+      return next(
+        new ApiError(
+          401,
+          "api: the bearer token is not valid",
+          { path: "authorization", in: "headers" },
+          { "WWW-Authenticate": 'Bearer realm="tollkit", error="invalid_token"' },
+        ),
+      );
+    next();
+  };
+}
+
+function cors(origins: string[]): RequestHandler {
+  const any = origins.includes("*");
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && (any || origins.includes(origin))) {
+      res.setHeader("Access-Control-Allow-Origin", any ? "*" : origin);
+      if (!any) res.setHeader("Vary", "Origin");
+      res.setHeader("Access-Control-Expose-Headers", "Location");
+      if (req.method === "OPTIONS") {
+        res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+        res.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        res.setHeader("Access-Control-Max-Age", "600");
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+function hasBody(req: Request): boolean {
+  return (
+    req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0")
+  );
+}
+
+function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  if (!hasBody(req)) return next(new ApiError(400, "api: request body is missing (expected a JSON object)", { in: "body" }));
+  if (!req.is("application/json"))
+    return next(
+      new ApiError(
+        415,
+        `api: request body must be JSON (Content-Type: application/json), got ${req.headers["content-type"] ?? "no Content-Type"}`,
+        { in: "headers", path: "content-type" },
+      ),
+    );
+  next();
+}
+
+function parsePart(schema: ZodType, value: unknown, part: RequestPart): unknown {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw validationError(part, r.error);
+  return r.data;
+}
+
+/**
+ * Builds the Express app over a store: routes, validation, auth, CORS, errors, static web app.
+ * Starts nothing (no listening); `recover` re-queues or interrupts runs left by a previous server.
+ */
+export function createApp(opts: AppOptions): TollkitApp {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const queue = opts.queue ?? new ProcessRunQueue({ concurrency: opts.concurrency ?? 1 });
+  const service = new RunService(opts.store, queue, { log });
+  const networks = new NetworkRegistry(opts.store);
+  let doc: unknown;
+  const routes: RouteSpec[] = apiRoutes({
+    store: opts.store,
+    service,
+    networks,
+    version: API_VERSION,
+    startedAt: Date.now(),
+    authRequired: !!opts.token,
+    maxRunSeconds: opts.maxRunSeconds ?? 3600,
+    maxInlineLinks: opts.maxInlineLinks ?? 20000,
+    heartbeatMs: opts.heartbeatMs ?? 15000,
+    openApi: () => (doc ??= openApiDocument(routes, { version: API_VERSION, authRequired: !!opts.token })),
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use((_req, res, next) => {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
+  if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
+  app.use("/api", (_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
+
+  const json = express.json({ limit: opts.bodyLimit ?? "1mb", strict: true, type: "application/json" });
+  const auth = opts.token ? bearerAuth(opts.token) : undefined;
+  const methodsByPath = new Map<string, string[]>();
+  for (const r of routes) {
+    const chain: RequestHandler[] = [];
+    if (r.write && auth) chain.push(auth);
+    if (r.body) chain.push(requireJson, json);
+    chain.push(async (req, res) => {
+      const params = r.params ? (parsePart(r.params, req.params, "params") as Record<string, unknown>) : {};
+      const query = parsePart(r.query, req.query, "query") as Record<string, unknown>;
+      const body = r.body ? parsePart(r.body, req.body, "body") : undefined;
+      const out = await r.handler({ params, query, body, req, res });
+      if (out !== undefined && !res.headersSent) res.json(out);
+    });
+    app[r.method](r.path, ...chain);
+    methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
+  }
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].join(", ");
+    app.all(path, (req, _res, next) =>
+      next(new ApiError(405, `api: ${req.method} is not allowed on ${req.path} (allowed: ${allow})`, {}, { Allow: allow })),
+    );
+  }
+  app.use("/api", (req, _res, next) =>
+    next(new ApiError(404, `api: no route ${req.method} ${req.originalUrl.split("?")[0]} (see GET /api/openapi.json)`)),
+  );
+
+  const webDir = opts.webDir === undefined ? join(repositoryRoot(), "web", "dist") : opts.webDir;
+  const index = webDir ? join(webDir, "index.html") : undefined;
+  if (webDir && index && existsSync(index) && statSync(webDir).isDirectory()) {
+    app.use(express.static(webDir, { index: "index.html", dotfiles: "ignore", fallthrough: true }));
+    app.use((req, res, next) => {
+      if ((req.method === "GET" || req.method === "HEAD") && req.accepts("html")) res.sendFile(index);
+      else next();
+    });
+  } else {
+    app.get("/", (_req, res) => {
+      res.json({ name: "tollkit", api: "/api/health", openapi: "/api/openapi.json", web: "not built (pnpm --filter @tollkit/web build)" });
+    });
+  }
+  app.use((req, _res, next) => next(new ApiError(404, `api: nothing at ${req.method} ${req.originalUrl.split("?")[0]}`)));
+
+  // Errors: JSON, no stack traces; internal errors are logged with their stack.
+  app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const r = toErrorResponse(e);
+    if (r.internal) log(`tollkit serve: ${req.method} ${req.originalUrl}: ${(e as Error)?.stack ?? String(e)}`);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(r.status).set(r.headers).json(r.body);
+  });
+
+  if (opts.recover !== false) service.recover();
+  return {
+    app,
+    service,
+    networks,
+    routes,
+    close: (graceMs) => service.close(graceMs),
+  };
+}

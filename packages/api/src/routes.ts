@@ -1,0 +1,560 @@
+/**
+ * The API's routes as one table: method, path, the zod schemas of their parameters, query and
+ * body, their responses, and their handler. The Express app ({@link createApp}) and the
+ * OpenAPI document ({@link openApiDocument}) are both built from this table.
+ */
+import type { Request, Response } from "express";
+import { z } from "zod";
+import { buildNetwork, linksToGeojson, NetworkSpec } from "@tollkit/graph-core";
+import { ApiError, jsonPath } from "./errors.js";
+import { leaderApi } from "./leader-bridge.js";
+import type { NetworkRegistry } from "./networks.js";
+import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
+import {
+  AssignSettings,
+  CompareQuery,
+  ComparisonSchema,
+  ErrorSchema,
+  FlowsQuery,
+  HealthSchema,
+  IdParams,
+  LinkFlowSchema,
+  ListQuery,
+  NetworkDetailSchema,
+  NetworkId,
+  NetworkParams,
+  NetworkSummarySchema,
+  NoQuery,
+  PageSchema,
+  RunCreatedSchema,
+  RunListQuery,
+  RunQuery,
+  RunRequest,
+  RunSchema,
+  ScenarioBody,
+  StoredScenarioSchema,
+} from "./schemas.js";
+import type { RunEvent, RunService } from "./service.js";
+import { RunRow, Store, TERMINAL_STATUSES } from "./store.js";
+
+/** What a handler receives: the validated parts of the request. */
+export interface RouteInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+  req: Request;
+  res: Response;
+}
+
+/** A documented response. */
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Default application/json. */
+  contentType?: string;
+  /** Other content types of the same status (documented without a schema). */
+  alternatives?: string[];
+}
+
+/** One route of the table. */
+export interface RouteSpec {
+  method: "get" | "post" | "delete";
+  /** Express path syntax (`/api/runs/:id`). */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** Needs the bearer token when one is configured. */
+  write?: boolean;
+  params?: z.ZodType;
+  query: z.ZodType;
+  body?: z.ZodType;
+  responses: Record<number, ResponseSpec>;
+  /** Returns a JSON value to send with status 200, or undefined when it answered itself. */
+  handler: (input: RouteInput) => unknown;
+}
+
+/** What the routes need. */
+export interface RouteDeps {
+  store: Store;
+  service: RunService;
+  networks: NetworkRegistry;
+  version: string;
+  startedAt: number;
+  authRequired: boolean;
+  /** Longest run allowed, seconds (the default `maxSeconds`). */
+  maxRunSeconds: number;
+  /** Largest inline network accepted in a scenario, links (and nodes). */
+  maxInlineLinks: number;
+  /** Interval of SSE heartbeat comments, ms. */
+  heartbeatMs: number;
+  openApi: () => unknown;
+}
+
+const err = (status: number, description: string): ResponseSpec => ({ description, schema: ErrorSchema });
+
+/** The run as the API shows it, with its summary once done. */
+function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
+  const res = run.status === "done" ? store.getSummary(run.id) : undefined;
+  return {
+    ...run,
+    summary: res?.summary ?? null,
+    ...(convergence && res ? { convergence: res.convergence } : {}),
+  };
+}
+
+function runOr404(service: RunService, id: number, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): RunRow {
+  const run = service.get(id);
+  if (!run) throw new ApiError(404, `api: run ${id} does not exist`, where);
+  return run;
+}
+
+function doneOr409(run: RunRow, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
+  if (run.status !== "done") throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
+}
+
+/** Checks a scenario's `network`: an allowed id, or an inline network within the size limit that builds. */
+function checkScenarioNetwork(network: unknown, maxLinks: number): { ref: string | null } {
+  if (typeof network === "string") {
+    const r = NetworkId.safeParse(network);
+    if (!r.success)
+      throw new ApiError(400, `api: request body, field "network": ${r.error.issues[0].message}`, { path: "network", in: "body" });
+    return { ref: network };
+  }
+  const spec = network as { nodes?: unknown[]; links?: unknown[]; demand?: unknown[] };
+  for (const k of ["nodes", "links", "demand"] as const) {
+    const n = Array.isArray(spec[k]) ? spec[k].length : 0;
+    const limit = k === "demand" ? maxLinks * 10 : maxLinks;
+    if (n > limit)
+      throw new ApiError(
+        413,
+        `api: request body, field "network.${k}": the inline network has ${n} ${k} entries; this server accepts at most ${limit}`,
+        {
+          path: `network.${k}`,
+          in: "body",
+        },
+      );
+  }
+  try {
+    buildNetwork(network as NetworkSpec);
+  } catch (e) {
+    const field = (e as { field?: string }).field;
+    throw new ApiError(400, `api: request body, field "network${field ? `.${field}` : ""}": ${(e as Error).message}`, {
+      path: field ? `network.${field}` : "network",
+      in: "body",
+    });
+  }
+  return { ref: null };
+}
+
+/** Validates and stores a posted scenario. */
+async function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
+  const leader = await leaderApi();
+  if (leader.parseScenario) {
+    try {
+      leader.parseScenario(body, "request body");
+    } catch (e) {
+      const field = (e as { field?: string }).field;
+      const message = (e as Error).message;
+      if ((e as Error).name !== "InputError") throw e;
+      throw new ApiError(400, `api: ${message}`, field && field !== "(top level)" ? { path: field, in: "body" } : { in: "body" });
+    }
+  }
+  const { ref } = checkScenarioNetwork(body.network, deps.maxInlineLinks);
+  const name = body.name ?? (ref ? `${ref} scenario` : `${(body.network as { name?: string }).name ?? "inline"} scenario`);
+  // Inline networks are named after their scenario: `scenario:<id>` (see NetworkRegistry.load).
+  const row = deps.store.db.transaction(() => {
+    const r = deps.store.createScenario(name, ref ?? "scenario:pending", body);
+    if (!ref) {
+      deps.store.db.prepare("UPDATE scenarios SET network_id = ? WHERE id = ?").run(`scenario:${r.id}`, r.id);
+      r.network = `scenario:${r.id}`;
+    }
+    return r;
+  })();
+  return row;
+}
+
+/** Resolves an assign run's settings: tolls on existing links, the stopping rules, the server's time limit. */
+function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSeconds: number): AssignSettings {
+  const seen = new Set<number>();
+  (s.tolls ?? []).forEach((t, k) => {
+    const path = jsonPath(["settings", "tolls", k, "link"]);
+    if (t.link > linkCount)
+      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} does not exist (the network has ${linkCount} links)`, {
+        path,
+        in: "body",
+      });
+    if (seen.has(t.link))
+      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
+    seen.add(t.link);
+  });
+  if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
+    throw new ApiError(
+      400,
+      `api: request body, field "settings.maxSeconds": ${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
+      {
+        path: "settings.maxSeconds",
+        in: "body",
+      },
+    );
+  const out: AssignSettings = { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
+  if (s.gap === undefined && s.maxIterations === undefined) out.gap = 1e-4;
+  return out;
+}
+
+/** Writes one Server-Sent Event. */
+function sse(res: Response, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    id: run.id,
+    status: run.status,
+    progress: run.progress,
+    error: run.error,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+  if (run.status === "done") base.summary = store.getSummary(run.id)?.summary ?? null;
+  return base;
+}
+
+/** The route table. */
+export function apiRoutes(deps: RouteDeps): RouteSpec[] {
+  const { store, service, networks } = deps;
+  const healthCheck = store.db.prepare("SELECT 1 AS ok");
+  return [
+    {
+      method: "get",
+      path: "/api/health",
+      tag: "service",
+      summary: "Health of the server, its database and its run queue",
+      query: NoQuery,
+      responses: { 200: { description: "The server is up", schema: HealthSchema } },
+      handler: () => {
+        healthCheck.get();
+        return {
+          status: "ok",
+          version: deps.version,
+          schemaVersion: store.schemaVersion,
+          uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 100) / 10,
+          queue: service.queue.stats(),
+          authRequired: deps.authRequired,
+        };
+      },
+    },
+    {
+      method: "get",
+      path: "/api/openapi.json",
+      tag: "service",
+      summary: "This API's OpenAPI 3.1 document, generated from the schemas that validate requests",
+      query: NoQuery,
+      responses: { 200: { description: "OpenAPI 3.1 document" } },
+      handler: () => deps.openApi(),
+    },
+    {
+      method: "get",
+      path: "/api/networks",
+      tag: "networks",
+      summary: "Catalogue and built-in networks",
+      query: NoQuery,
+      responses: { 200: { description: "Every network requests may name", schema: z.array(NetworkSummarySchema) } },
+      handler: () => networks.list(),
+    },
+    {
+      method: "get",
+      path: "/api/networks/:id",
+      tag: "networks",
+      summary: "A network's dimensions, total demand, FIRST THRU NODE, cost weights and coordinate system",
+      params: NetworkParams,
+      query: NoQuery,
+      responses: {
+        200: { description: "The network", schema: NetworkDetailSchema },
+        400: err(400, "A path instead of an id"),
+        404: err(404, "Unknown network"),
+        503: err(503, "The network's files cannot be resolved on this server"),
+      },
+      handler: ({ params }) => networks.info(params.id as string),
+    },
+    {
+      method: "get",
+      path: "/api/networks/:id/geojson",
+      tag: "networks",
+      summary: "A network's links as a GeoJSON FeatureCollection (see `tollkit.frame` for lon/lat or a local frame)",
+      params: NetworkParams,
+      query: NoQuery,
+      responses: {
+        200: { description: "FeatureCollection of LineStrings, one per link", contentType: "application/geo+json" },
+        400: err(400, "A path instead of an id"),
+        404: err(404, "Unknown network"),
+        503: err(503, "The network's files cannot be resolved on this server"),
+      },
+      handler: async ({ params, res }) => {
+        const body = await networks.geojson(params.id as string, (net) => linksToGeojson(net));
+        res.type("application/geo+json").send(body);
+      },
+    },
+    {
+      method: "post",
+      path: "/api/scenarios",
+      tag: "scenarios",
+      summary: "Store a scenario (the JSON of a scenario file)",
+      write: true,
+      query: NoQuery,
+      body: ScenarioBody,
+      responses: {
+        201: { description: "Stored", schema: StoredScenarioSchema },
+        400: err(400, "Invalid scenario (the message names the JSON path)"),
+        401: err(401, "Missing or wrong bearer token"),
+        413: err(413, "Body or inline network too large"),
+      },
+      handler: async ({ body, res }) => {
+        const row = await createScenario(deps, body as z.infer<typeof ScenarioBody>);
+        res
+          .status(201)
+          .location(`/api/scenarios/${row.id}`)
+          .json({ id: row.id, name: row.name, network: row.network, createdAt: row.createdAt });
+      },
+    },
+    {
+      method: "get",
+      path: "/api/scenarios",
+      tag: "scenarios",
+      summary: "Stored scenarios, newest first",
+      query: ListQuery,
+      responses: { 200: { description: "A page of scenarios", schema: PageSchema(StoredScenarioSchema) } },
+      handler: ({ query }) => {
+        const { limit, offset } = query as { limit: number; offset: number };
+        return { ...store.listScenarios(limit, offset), limit, offset };
+      },
+    },
+    {
+      method: "get",
+      path: "/api/scenarios/:id",
+      tag: "scenarios",
+      summary: "A stored scenario with its JSON",
+      params: IdParams,
+      query: NoQuery,
+      responses: { 200: { description: "The scenario", schema: StoredScenarioSchema }, 404: err(404, "Unknown scenario") },
+      handler: ({ params }) => {
+        const s = store.getScenario(params.id as number);
+        if (!s) throw new ApiError(404, `api: scenario ${String(params.id)} does not exist`, { path: "id", in: "params" });
+        return s;
+      },
+    },
+    {
+      method: "post",
+      path: "/api/runs",
+      tag: "runs",
+      summary: "Start a run: an assignment on a network, or a toll design for a scenario",
+      description:
+        "Settings use the CLI's option names in camelCase. The run is queued and executed off the request thread; follow it with GET /api/runs/{id}/events.",
+      write: true,
+      query: NoQuery,
+      body: RunRequest,
+      responses: {
+        202: { description: "Queued", schema: RunCreatedSchema },
+        400: err(400, "Invalid request (the message names the JSON path)"),
+        401: err(401, "Missing or wrong bearer token"),
+        501: err(501, "Design runs are not available in this build"),
+      },
+      handler: async ({ body, res }) => {
+        const r = body as RunRequest;
+        let run: RunRow;
+        if (r.kind === "assign") {
+          networks.check(r.network);
+          const settings = effectiveAssignSettings(r.settings, networks.linkCount(r.network), deps.maxRunSeconds);
+          run = service.submit("assign", r.network, null, settings as Record<string, unknown>);
+        } else {
+          const leader = await leaderApi();
+          if (!leader.design)
+            throw new ApiError(501, "api: design runs need @tollkit/leader's design(), which this build does not have yet");
+          let scenarioId: number;
+          let network: string;
+          if (typeof r.scenario === "number") {
+            const s = store.getScenario(r.scenario);
+            if (!s)
+              throw new ApiError(400, `api: request body, field "scenario": scenario ${r.scenario} does not exist`, {
+                path: "scenario",
+                in: "body",
+              });
+            scenarioId = s.id;
+            network = s.network;
+          } else {
+            const s = await createScenario(deps, r.scenario).catch((e: unknown) => {
+              if (e instanceof ApiError && e.where.in === "body")
+                throw new ApiError(e.status, e.message.replace(/field "/, 'field "scenario.'), {
+                  path: `scenario.${e.where.path ?? ""}`.replace(/\.$/, ""),
+                  in: "body",
+                });
+              throw e;
+            });
+            scenarioId = s.id;
+            network = s.network;
+          }
+          const maxSeconds = r.settings.maxSeconds ?? deps.maxRunSeconds;
+          if (maxSeconds > deps.maxRunSeconds)
+            throw new ApiError(
+              400,
+              `api: request body, field "settings.maxSeconds": ${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
+              {
+                path: "settings.maxSeconds",
+                in: "body",
+              },
+            );
+          run = service.submit("design", network, scenarioId, { maxSeconds });
+        }
+        res
+          .status(202)
+          .location(`/api/runs/${run.id}`)
+          .json({ id: run.id, status: run.status, href: `/api/runs/${run.id}` });
+      },
+    },
+    {
+      method: "get",
+      path: "/api/runs",
+      tag: "runs",
+      summary: "Runs, newest first (optionally of one status)",
+      query: RunListQuery,
+      responses: { 200: { description: "A page of runs", schema: PageSchema(RunSchema) } },
+      handler: ({ query }) => {
+        const { limit, offset, status } = query as { limit: number; offset: number; status?: RunRow["status"] };
+        return { ...store.listRuns(limit, offset, status), limit, offset };
+      },
+    },
+    {
+      method: "get",
+      path: "/api/runs/:id",
+      tag: "runs",
+      summary: "A run: status, progress, settings, timings and (once done) its summary",
+      params: IdParams,
+      query: RunQuery,
+      responses: { 200: { description: "The run", schema: RunSchema }, 404: err(404, "Unknown run") },
+      handler: ({ params, query }) =>
+        runView(store, runOr404(service, params.id as number), (query as { convergence?: boolean }).convergence),
+    },
+    {
+      method: "delete",
+      path: "/api/runs/:id",
+      tag: "runs",
+      summary: "Cancel a queued or running run (answers once it has stopped)",
+      write: true,
+      params: IdParams,
+      query: NoQuery,
+      responses: {
+        200: { description: "The run, now cancelled (or done, if it finished first)", schema: RunSchema },
+        401: err(401, "Missing or wrong bearer token"),
+        404: err(404, "Unknown run"),
+        409: err(409, "The run has already finished"),
+      },
+      handler: async ({ params }) => {
+        const run = runOr404(service, params.id as number);
+        if (TERMINAL_STATUSES.includes(run.status))
+          throw new ApiError(409, `api: run ${run.id} is already ${run.status}`, { path: "id", in: "params" });
+        return runView(store, (await service.cancel(run.id))!);
+      },
+    },
+    {
+      method: "get",
+      path: "/api/runs/:id/events",
+      tag: "runs",
+      summary: "Server-Sent Events of a run",
+      description:
+        "Events: `status` (data: {id, status, progress, error, startedAt, finishedAt, summary when done}) at once with the current state and on every change; `progress` (data: {iteration, relativeGap, elapsedMs, fraction}) at most every 100 ms while it runs. The stream ends after a terminal status (done, failed, cancelled, interrupted).",
+      params: IdParams,
+      query: NoQuery,
+      responses: { 200: { description: "An event stream", contentType: "text/event-stream" }, 404: err(404, "Unknown run") },
+      handler: ({ params, req, res }) => {
+        const run = runOr404(service, params.id as number);
+        res.writeHead(200, {
+          "Content-Type": "text/event-stream; charset=utf-8",
+          "Cache-Control": "no-cache, no-transform",
+          Connection: "keep-alive",
+          "X-Accel-Buffering": "no",
+        });
+        res.write("retry: 2000\n\n");
+        sse(res, "status", statusPayload(store, run));
+        if (TERMINAL_STATUSES.includes(run.status)) {
+          res.end();
+          return;
+        }
+        if (run.progress) sse(res, "progress", run.progress);
+        const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), deps.heartbeatMs);
+        const stop = () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+        };
+        const unsubscribe = service.subscribe(run.id, (e: RunEvent) => {
+          if (e.type === "progress") sse(res, "progress", e.progress);
+          else {
+            sse(res, "status", statusPayload(store, e.run));
+            if (TERMINAL_STATUSES.includes(e.run.status)) {
+              stop();
+              res.end();
+            }
+          }
+        });
+        req.on("close", stop);
+        res.on("close", stop);
+      },
+    },
+    {
+      method: "get",
+      path: "/api/runs/:id/flows",
+      tag: "runs",
+      summary: "Per-link results of a done run: JSON rows, CSV (the CLI's flows.csv) or GeoJSON for maps",
+      params: IdParams,
+      query: FlowsQuery,
+      responses: {
+        200: {
+          description:
+            "format=json: {run, network, links: [...]}; csv: link,from,to,flow,time,cost,toll,voc; geojson: FeatureCollection with flow, voc, time, cost, toll, revenue per link",
+          schema: z.object({ run: z.int(), network: z.string(), links: z.array(LinkFlowSchema) }),
+          alternatives: ["text/csv", "application/geo+json"],
+        },
+        404: err(404, "Unknown run"),
+        409: err(409, "The run is not done"),
+      },
+      handler: async ({ params, query, res }) => {
+        const run = runOr404(service, params.id as number);
+        doneOr409(run);
+        const links = store.getLinks(run.id)!;
+        const format = (query as { format: "json" | "csv" | "geojson" }).format;
+        if (format === "csv") {
+          res.type("text/csv").attachment(`run-${run.id}-flows.csv`).send(linkCsv(links));
+          return;
+        }
+        if (format === "geojson") {
+          const net = await networks.load(run.network);
+          res.type("application/geo+json").send(JSON.stringify(linkGeojson(net, links)));
+          return;
+        }
+        return { run: run.id, network: run.network, links: linkRows(links) };
+      },
+    },
+    {
+      method: "get",
+      path: "/api/compare",
+      tag: "runs",
+      summary: "Compare two done runs of one network: headline and per-link differences (b − a)",
+      query: CompareQuery,
+      responses: {
+        200: { description: "The comparison", schema: ComparisonSchema },
+        404: err(404, "Unknown run"),
+        409: err(409, "A run is not done, or the runs are on different networks"),
+      },
+      handler: ({ query }) => {
+        const { a, b } = query as { a: number; b: number };
+        const ra = runOr404(service, a, { path: "a", in: "query" });
+        const rb = runOr404(service, b, { path: "b", in: "query" });
+        doneOr409(ra, { path: "a", in: "query" });
+        doneOr409(rb, { path: "b", in: "query" });
+        return compareRuns(
+          { id: a, network: ra.network, summary: store.getSummary(a)!.summary, links: store.getLinks(a)! },
+          { id: b, network: rb.network, summary: store.getSummary(b)!.summary, links: store.getLinks(b)! },
+        );
+      },
+    },
+  ];
+}

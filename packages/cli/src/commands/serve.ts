@@ -1,0 +1,85 @@
+/**
+ * `tollkit serve [--port 8080] [--db FILE] …`: the HTTP API (and the built web app) on one port.
+ */
+import { Command, Option } from "commander";
+import { InputError } from "@tollkit/graph-core";
+import { defaultDbPath, startServer } from "@tollkit/api";
+
+function integer(flag: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^[0-9]+$/.test(v) || !(n >= min && n <= max))
+      throw new InputError("cli/serve", `${flag} ${v}`, { field: flag }, `an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("Serve the HTTP API (and the web app, when web/dist is built) on one port")
+    .addOption(new Option("--port <port>", "port (0: any free port)").default(8080).argParser(integer("--port", 0, 65535)))
+    .option("--host <host>", "interface to listen on (0.0.0.0 for every interface)", "127.0.0.1")
+    .option("--db <file>", "SQLite database file (default $TOLLKIT_DB or ./tollkit.db)")
+    .option("--token <token>", "bearer token required by write endpoints (default $TOLLKIT_API_TOKEN; none: writes are open)")
+    .option("--cors <origins>", "comma-separated origins allowed by CORS, or * (default $TOLLKIT_CORS_ORIGINS; none: same origin only)")
+    .addOption(new Option("--concurrency <n>", "runs executed at once").default(1).argParser(integer("--concurrency", 1, 64)))
+    .addOption(
+      new Option("--max-run-seconds <s>", "longest run, seconds (default and cap of maxSeconds)")
+        .default(3600)
+        .argParser(integer("--max-run-seconds", 1, 604800)),
+    )
+    .option("--body-limit <size>", "largest JSON request body, e.g. 1mb", "1mb")
+    .option("--web <dir>", "folder of the built web app (default web/dist when it exists)")
+    .option("--no-web", "do not serve the web app")
+    .addHelpText(
+      "after",
+      `
+Routes (JSON): GET /api/health, /api/openapi.json, /api/networks[/:id[/geojson]],
+POST|GET /api/scenarios, GET /api/scenarios/:id, POST|GET /api/runs, GET|DELETE /api/runs/:id,
+GET /api/runs/:id/events (Server-Sent Events), /api/runs/:id/flows?format=json|csv|geojson,
+GET /api/compare?a=RUN&b=RUN. SIGTERM shuts down gracefully.
+
+Examples:
+  tollkit serve
+  tollkit serve --port 9000 --db /var/lib/tollkit/tollkit.db --token "$(cat token.txt)"
+  curl -X POST localhost:8080/api/runs -H 'Content-Type: application/json' \\
+       -d '{"kind":"assign","network":"sioux-falls","settings":{"algorithm":"bfw","gap":1e-5}}'`,
+    )
+    .action(
+      async (opts: {
+        port: number;
+        host: string;
+        db?: string;
+        token?: string;
+        cors?: string;
+        concurrency: number;
+        maxRunSeconds: number;
+        bodyLimit: string;
+        web?: string | boolean;
+      }) => {
+        const token = opts.token ?? process.env.TOLLKIT_API_TOKEN ?? undefined;
+        const cors = (opts.cors ?? process.env.TOLLKIT_CORS_ORIGINS ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (!/^[0-9]+(b|kb|mb)?$/i.test(opts.bodyLimit))
+          throw new InputError("cli/serve", `--body-limit ${opts.bodyLimit}`, { field: "--body-limit" }, "a size such as 512kb or 1mb");
+        const srv = await startServer({
+          port: opts.port,
+          host: opts.host,
+          dbPath: opts.db ?? defaultDbPath(),
+          token: token || undefined,
+          corsOrigins: cors,
+          concurrency: opts.concurrency,
+          maxRunSeconds: opts.maxRunSeconds,
+          bodyLimit: opts.bodyLimit,
+          webDir: opts.web === false ? null : typeof opts.web === "string" ? opts.web : undefined,
+        });
+        process.stdout.write(
+          `tollkit serve: listening on ${srv.url} (database ${srv.store.path}${token ? ", writes need the bearer token" : ""})\n`,
+        );
+        await srv.closed;
+      },
+    );
+}
