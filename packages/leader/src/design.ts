@@ -310,7 +310,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   if (constraint && !constraint.satisfied)
     warnings.push(`the design's revenue ${best.ms.revenue} is below the floor ${constraint.minRevenue}`);
 
-  const allWarnings = [...warnings, ...ev.warnings];
+  const allWarnings = [...warnings, ...ev.allWarnings()];
   if (ev.gradientSource === "finite-differences" && (m.type === "gradient" || gradientCheck))
     allWarnings.push("gradients came from finite differences (TEMPORARY): the follower's equilibrium sensitivities were not available");
   if (gradientCheck && !gradientCheck.agrees)

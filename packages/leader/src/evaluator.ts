@@ -86,6 +86,8 @@ export class Evaluator {
   readonly solvesByPhase: Record<string, number> = {};
   phase = "search";
   readonly warnings = new Set<string>();
+  /** Solves that stopped before reaching the gap target. */
+  readonly unconverged: { count: number; worstGap: number; example?: string } = { count: 0, worstGap: 0 };
   /** True when the network has constant-cost links (ties can occur). */
   readonly tiesPossible: boolean;
   readonly constantLinks: Int32Array;
@@ -106,6 +108,17 @@ export class Evaluator {
     this.tieScale = 1e-6 * Math.max(1, cmax);
     this.refTollFactor = Math.max(...s.classes.filter((c) => c.tolled).map((c) => c.tollFactor));
     this.gradientSource = sensitivityFunction() ? "equilibrium-sensitivity" : "finite-differences";
+  }
+
+  /** Warnings of the run so far, with the unconverged solves summarised in one line. */
+  allWarnings(): string[] {
+    const out = [...this.warnings];
+    const u = this.unconverged;
+    if (u.count > 0)
+      out.unshift(
+        `follower: ${u.count} of ${this.solves} equilibrium solves stopped above the gap target ${this.s.follower.gap} (worst relative gap ${u.worstGap.toExponential(2)})${u.example ? `, e.g. ${u.example}` : ""}`,
+      );
+    return out;
   }
 
   /** Adds an evaluation made elsewhere (e.g. the first-best check) to the cache. */
@@ -212,7 +225,11 @@ export class Evaluator {
     if (signal?.aborted || eq.stopReason === "cancelled") throw abortError();
     this.solves++;
     this.solvesByPhase[this.phase] = (this.solvesByPhase[this.phase] ?? 0) + 1;
-    for (const w of eq.warnings) this.warnings.add(`follower (${this.phase}): ${w}`);
+    if (!eq.converged) {
+      this.unconverged.count++;
+      this.unconverged.worstGap = Math.max(this.unconverged.worstGap, eq.relativeGap);
+      this.unconverged.example ??= eq.warnings[0];
+    } else for (const w of eq.warnings) this.warnings.add(`follower (${this.phase}): ${w}`);
     return eq;
   }
 

@@ -164,11 +164,9 @@ const Objective = z
       .optional()
       .meta({ description: "Revenue floor R (money): minimise TSTT (or maximise welfare) subject to revenue ≥ R (augmented Lagrangian)." }),
     multiplierUpdates: posInt().default(4).meta({ description: "Augmented-Lagrangian outer iterations (searches) used with minRevenue." }),
-    penalty: positive()
-      .default(10)
-      .meta({
-        description: "Initial augmented-Lagrangian penalty, on the objective and the constraint both scaled to 1 at the no-toll baseline.",
-      }),
+    penalty: positive().default(10).meta({
+      description: "Initial augmented-Lagrangian penalty, on the objective and the constraint both scaled to 1 at the no-toll baseline.",
+    }),
   })
   .meta({
     description:
