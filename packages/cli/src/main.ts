@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { isInputError } from "@tollkit/graph-core";
 import { registerNetworks } from "./commands/networks.js";
 import { registerServe } from "./commands/serve.js";
+import { registerDesign } from "./commands/design.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree (exported so tests can drive it in-process). */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerNetworks(program);
   registerServe(program);
+  registerDesign(program);
   return program;
 }
 
