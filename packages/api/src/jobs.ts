@@ -5,10 +5,12 @@
  * An `assign` run solves the follower problem with `solve()` from @tollkit/follower on a
  * catalogue or built-in network, with the run's tolls; a `design` run calls the leader's
  * `design()` on a scenario. The output is the run's summary (the same fields as
- * `tollkit assign --json`), a columnar convergence report and per-link columns.
+ * `tollkit assign --json` or `design --json`), a columnar convergence report (a design: its
+ * search history) and per-link columns (a design: of the tolled equilibrium).
  */
 import { BUILTIN_NETWORKS, buildNetwork, InputError, loadCatalogue, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import type { FollowerOptions, FollowerResult, IterationRecord, ProgressEvent } from "@tollkit/follower";
+import type { DesignProgress, DesignResult } from "@tollkit/leader";
 import type { LinkColumns, RunKind, RunOutput } from "./store.js";
 
 const MOD = "api/jobs";
@@ -24,12 +26,19 @@ export interface RunJob {
   scenario?: { id: number; body: unknown };
 }
 
-/** Progress of a run as reported to clients. */
+/**
+ * Progress of a run as reported to clients. Assign runs: the follower's iteration and relative
+ * gap. Design runs: `iteration` counts equilibrium solves, with the leader's `phase` and the
+ * objective `value` of the last evaluation (`relativeGap` is null).
+ */
 export interface RunProgress {
   iteration: number;
-  relativeGap: number;
+  relativeGap: number | null;
   elapsedMs: number;
-  fraction: number;
+  /** Rough fraction done in [0, 1] (null where unknown). */
+  fraction: number | null;
+  phase?: string;
+  value?: number | null;
 }
 
 /** Callbacks and cancellation of one job. */
@@ -77,10 +86,10 @@ export function convergenceColumns(records: IterationRecord[]): Record<string, n
 
 /**
  * Per-link columns of a follower result: from/to (file node ids), capacity, flow (PCE), time,
- * cost (generalised cost of the first class), toll and revenue (Σ over classes of class flow ×
- * toll; every class of a run is tolled, as the API runs the network's own single class).
+ * cost (generalised cost of the first class), toll and revenue (Σ over tolled classes of class
+ * flow × toll; `tolled[k]` says whether class k pays, default every class).
  */
-export function linkColumns(net: Network, r: FollowerResult): LinkColumns {
+export function linkColumns(net: Network, r: FollowerResult, tolled?: readonly boolean[]): LinkColumns {
   const m = net.linkCount;
   const from = new Float64Array(m);
   const to = new Float64Array(m);
@@ -89,7 +98,10 @@ export function linkColumns(net: Network, r: FollowerResult): LinkColumns {
     from[i] = net.nodeIds[net.links.from[i]];
     to[i] = net.nodeIds[net.links.to[i]];
   }
-  for (const c of r.classes) for (let i = 0; i < m; i++) revenue[i] += c.flows[i] * r.tolls[i];
+  r.classes.forEach((c, k) => {
+    if (tolled && !tolled[k]) return;
+    for (let i = 0; i < m; i++) revenue[i] += c.flows[i] * r.tolls[i];
+  });
   return {
     linkCount: m,
     columns: {
@@ -172,8 +184,87 @@ async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
   };
 }
 
-async function runDesign(_job: RunJob, _hooks: JobHooks): Promise<JobOutcome> {
-  throw new Error(`${MOD}: design runs need @tollkit/leader's design(), which this build does not have yet`);
+/** The `design --json` summary of a design result, with the tolled equilibrium's own summary. */
+export function designSummary(r: DesignResult): Record<string, unknown> {
+  return {
+    scenario: r.scenario,
+    network: r.network,
+    objective: r.objective,
+    sense: r.sense,
+    method: r.method,
+    tolls: r.tolls,
+    variables: r.variables,
+    value: r.value,
+    baseline: r.baseline,
+    firstBest: r.firstBest,
+    shareCaptured: r.shareCaptured,
+    revenue: r.revenue,
+    tstt: r.tstt,
+    welfare: r.welfare,
+    ...(r.constraint ? { constraint: r.constraint } : {}),
+    equilibriumSolves: r.equilibriumSolves,
+    solves: r.solves,
+    seconds: r.seconds,
+    ...(r.surface ? { surface: r.surface } : {}),
+    ties: r.ties,
+    diagnostics: r.diagnostics,
+    equilibrium: assignSummary(r.equilibrium),
+  };
+}
+
+/** Columnar form of a design's search history. */
+export function historyColumns(rows: DesignResult["history"]): Record<string, unknown[]> {
+  return {
+    step: rows.map((h) => h.step),
+    solves: rows.map((h) => h.solves),
+    value: rows.map((h) => h.value),
+    merit: rows.map((h) => h.merit),
+    tstt: rows.map((h) => h.tstt),
+    revenue: rows.map((h) => h.revenue),
+    accepted: rows.map((h) => h.accepted),
+    phase: rows.map((h) => h.phase),
+  };
+}
+
+async function runDesign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
+  if (!job.scenario) throw new InputError(MOD, "a design run needs its scenario", { field: "scenario" });
+  // loaded here, not at the top: assign runs start faster without the leader
+  const { design, parseScenario, scenarioClasses, scenarioNetwork } = await import("@tollkit/leader");
+  const scenario = parseScenario(job.scenario.body, `scenario ${job.scenario.id}`);
+  if (typeof scenario.network === "string") await loadNetworkById(scenario.network); // refuses paths even if one was stored
+  const t0 = performance.now();
+  const maxSeconds = typeof job.settings.maxSeconds === "number" ? job.settings.maxSeconds : undefined;
+  // design() has no time limit of its own: a timer aborts it, and the run fails saying so.
+  const limit = new AbortController();
+  const timer = maxSeconds !== undefined ? setTimeout(() => limit.abort(), maxSeconds * 1000) : undefined;
+  const signal = AbortSignal.any([hooks.signal, limit.signal]);
+  let r: DesignResult;
+  try {
+    r = await design(scenario, {
+      signal,
+      onProgress: (p: DesignProgress) =>
+        hooks.onProgress({
+          iteration: p.solves,
+          relativeGap: null,
+          elapsedMs: performance.now() - t0,
+          fraction: null,
+          phase: p.phase,
+          value: p.value ?? null,
+        }),
+    });
+  } catch (e) {
+    if (hooks.signal.aborted) return { status: "cancelled" };
+    if (limit.signal.aborted) throw new Error(`${MOD}: the design did not finish within settings.maxSeconds = ${maxSeconds} s`);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  const net = await scenarioNetwork(scenario);
+  const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
+  return {
+    status: "done",
+    output: { summary: designSummary(r), convergence: historyColumns(r.history), links: linkColumns(net, r.equilibrium, tolled) },
+  };
 }
 
 /**

@@ -75,7 +75,7 @@ export function openApiDocument(routes: RouteSpec[], info: { version: string; au
     };
     const params = [...parameters(r.params, "path", c), ...parameters(r.query, "query", c)];
     if (params.length) op.parameters = params;
-    if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: c.add(r.body, "input") } } };
+    if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: c.add(r.docBody ?? r.body, "input") } } };
     if (r.write) op.security = [{ bearer: [] }];
     const responses: Record<string, Json> = {};
     for (const [status, spec] of Object.entries(r.responses)) {

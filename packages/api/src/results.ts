@@ -85,7 +85,7 @@ export function linkGeojson(net: Network, links: LinkColumns): ReturnType<typeof
   return fc;
 }
 
-/** Summary fields compared in the headline of a comparison (those numeric in both runs). */
+/** Summary fields compared in the headline of a comparison (those numeric in both runs; a design run's from its tolled equilibrium where it has no field of that name). */
 export const HEADLINE_FIELDS = [
   "tstt",
   "totalCost",
@@ -125,9 +125,11 @@ export function compareRuns(
       },
     );
   const headline: Record<string, HeadlineDifference> = {};
+  // A design run's summary carries its tolled equilibrium's measures under `equilibrium`.
+  const field = (s: Record<string, unknown>, f: string) => s[f] ?? (s.equilibrium as Record<string, unknown> | undefined)?.[f];
   for (const f of HEADLINE_FIELDS) {
-    const va = a.summary[f];
-    const vb = b.summary[f];
+    const va = field(a.summary, f);
+    const vb = field(b.summary, f);
     if (typeof va === "number" && typeof vb === "number")
       headline[f] = { a: va, b: vb, difference: vb - va, relative: va !== 0 ? (vb - va) / Math.abs(va) : null };
   }

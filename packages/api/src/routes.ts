@@ -5,9 +5,9 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { buildNetwork, linksToGeojson, NetworkSpec } from "@tollkit/graph-core";
+import { buildNetwork, isInputError, linksToGeojson, NetworkSpec } from "@tollkit/graph-core";
+import { parseScenario, ScenarioSchema } from "@tollkit/leader";
 import { ApiError, jsonPath } from "./errors.js";
-import { leaderApi } from "./leader-bridge.js";
 import type { NetworkRegistry } from "./networks.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
@@ -69,6 +69,8 @@ export interface RouteSpec {
   params?: z.ZodType;
   query: z.ZodType;
   body?: z.ZodType;
+  /** The body schema shown in the OpenAPI document when it is richer than `body` (which does a first pass). */
+  docBody?: z.ZodType;
   responses: Record<number, ResponseSpec>;
   /** Returns a JSON value to send with status 200, or undefined when it answered itself. */
   handler: (input: RouteInput) => unknown;
@@ -113,17 +115,12 @@ function doneOr409(run: RunRow, where: { path: string; in: "params" | "query" } 
   if (run.status !== "done") throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
 }
 
-/** Checks a scenario's `network`: an allowed id, or an inline network within the size limit that builds. */
-function checkScenarioNetwork(network: unknown, maxLinks: number): { ref: string | null } {
-  if (typeof network === "string") {
-    const r = NetworkId.safeParse(network);
-    if (!r.success)
-      throw new ApiError(400, `api: request body, field "network": ${r.error.issues[0].message}`, { path: "network", in: "body" });
-    return { ref: network };
-  }
-  const spec = network as { nodes?: unknown[]; links?: unknown[]; demand?: unknown[] };
+/** Refuses an inline network larger than the server accepts (before anything else looks at it). */
+function checkInlineSize(network: unknown, maxLinks: number): void {
+  if (!network || typeof network !== "object") return;
+  const spec = network as Record<string, unknown>;
   for (const k of ["nodes", "links", "demand"] as const) {
-    const n = Array.isArray(spec[k]) ? spec[k].length : 0;
+    const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
     const limit = k === "demand" ? maxLinks * 10 : maxLinks;
     if (n > limit)
       throw new ApiError(
@@ -134,6 +131,16 @@ function checkScenarioNetwork(network: unknown, maxLinks: number): { ref: string
           in: "body",
         },
       );
+  }
+}
+
+/** Checks a valid scenario's `network`: an allowed id (never a path), or an inline network that builds. */
+function checkScenarioNetwork(network: unknown): { ref: string | null } {
+  if (typeof network === "string") {
+    const r = NetworkId.safeParse(network);
+    if (!r.success)
+      throw new ApiError(400, `api: request body, field "network": ${r.error.issues[0].message}`, { path: "network", in: "body" });
+    return { ref: network };
   }
   try {
     buildNetwork(network as NetworkSpec);
@@ -147,23 +154,24 @@ function checkScenarioNetwork(network: unknown, maxLinks: number): { ref: string
   return { ref: null };
 }
 
-/** Validates and stores a posted scenario. */
-async function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
-  const leader = await leaderApi();
-  if (leader.parseScenario) {
-    try {
-      leader.parseScenario(body, "request body");
-    } catch (e) {
-      const field = (e as { field?: string }).field;
-      const message = (e as Error).message;
-      if ((e as Error).name !== "InputError") throw e;
-      throw new ApiError(400, `api: ${message}`, field && field !== "(top level)" ? { path: field, in: "body" } : { in: "body" });
-    }
+/** Validates (with the leader's parseScenario) and stores a posted scenario. */
+function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
+  checkInlineSize(body.network, deps.maxInlineLinks);
+  try {
+    parseScenario(body, "request body");
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    const field = (e as { field?: string }).field;
+    throw new ApiError(
+      400,
+      `api: ${(e as Error).message}`,
+      field && field !== "(top level)" ? { path: field, in: "body" } : { in: "body" },
+    );
   }
-  const { ref } = checkScenarioNetwork(body.network, deps.maxInlineLinks);
+  const { ref } = checkScenarioNetwork(body.network);
   const name = body.name ?? (ref ? `${ref} scenario` : `${(body.network as { name?: string }).name ?? "inline"} scenario`);
-  // Inline networks are named after their scenario: `scenario:<id>` (see NetworkRegistry.load).
-  const row = deps.store.db.transaction(() => {
+  // An inline network is named after its scenario: `scenario:<id>` (see NetworkRegistry.load).
+  return deps.store.db.transaction(() => {
     const r = deps.store.createScenario(name, ref ?? "scenario:pending", body);
     if (!ref) {
       deps.store.db.prepare("UPDATE scenarios SET network_id = ? WHERE id = ?").run(`scenario:${r.id}`, r.id);
@@ -171,7 +179,6 @@ async function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody
     }
     return r;
   })();
-  return row;
 }
 
 /** Resolves an assign run's settings: tolls on existing links, the stopping rules, the server's time limit. */
@@ -303,6 +310,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       write: true,
       query: NoQuery,
       body: ScenarioBody,
+      docBody: ScenarioSchema,
       responses: {
         201: { description: "Stored", schema: StoredScenarioSchema },
         400: err(400, "Invalid scenario (the message names the JSON path)"),
@@ -310,7 +318,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         413: err(413, "Body or inline network too large"),
       },
       handler: async ({ body, res }) => {
-        const row = await createScenario(deps, body as z.infer<typeof ScenarioBody>);
+        const row = createScenario(deps, body as z.infer<typeof ScenarioBody>);
         res
           .status(201)
           .location(`/api/scenarios/${row.id}`)
@@ -357,7 +365,6 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         202: { description: "Queued", schema: RunCreatedSchema },
         400: err(400, "Invalid request (the message names the JSON path)"),
         401: err(401, "Missing or wrong bearer token"),
-        501: err(501, "Design runs are not available in this build"),
       },
       handler: async ({ body, res }) => {
         const r = body as RunRequest;
@@ -367,9 +374,6 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           const settings = effectiveAssignSettings(r.settings, networks.linkCount(r.network), deps.maxRunSeconds);
           run = service.submit("assign", r.network, null, settings as Record<string, unknown>);
         } else {
-          const leader = await leaderApi();
-          if (!leader.design)
-            throw new ApiError(501, "api: design runs need @tollkit/leader's design(), which this build does not have yet");
           let scenarioId: number;
           let network: string;
           if (typeof r.scenario === "number") {
@@ -382,14 +386,17 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
             scenarioId = s.id;
             network = s.network;
           } else {
-            const s = await createScenario(deps, r.scenario).catch((e: unknown) => {
-              if (e instanceof ApiError && e.where.in === "body")
-                throw new ApiError(e.status, e.message.replace(/field "/, 'field "scenario.'), {
-                  path: `scenario.${e.where.path ?? ""}`.replace(/\.$/, ""),
-                  in: "body",
-                });
+            let s: ReturnType<typeof createScenario>;
+            try {
+              s = createScenario(deps, r.scenario);
+            } catch (e) {
+              // name the path inside the run request: scenario.<path>
+              if (e instanceof ApiError && e.where.in === "body") {
+                const path = e.where.path ? `scenario.${e.where.path}` : "scenario";
+                throw new ApiError(e.status, e.message.replace(/field "([^"]*)"/, `field "${path}"`), { path, in: "body" });
+              }
               throw e;
-            });
+            }
             scenarioId = s.id;
             network = s.network;
           }
