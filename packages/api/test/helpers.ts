@@ -2,6 +2,7 @@
  * Helpers of the API tests: start the built `tollkit serve` as a real subprocess on 127.0.0.1
  * with a database in a temp folder, call it, and follow Server-Sent Events.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses are untyped here; tests assert their fields */
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
