@@ -10,7 +10,16 @@
  * For SO, ∫t is replaced by x·t(x).
  */
 
-import { AonLoader, CompiledNetwork, CompiledVdf, compileNetwork, InputError, Network, UnroutableDemand } from "@tollkit/graph-core";
+import {
+  AonLoader,
+  CompiledNetwork,
+  CompiledVdf,
+  compileNetwork,
+  InputError,
+  linkLabel,
+  Network,
+  UnroutableDemand,
+} from "@tollkit/graph-core";
 import { FollowerResult, Objective, UserClass } from "./types.js";
 
 /** The single class a network implies: its demand and cost weights, PCE 1, tolled. */
@@ -51,15 +60,23 @@ export class CostModel {
     compiled?: CompiledNetwork,
   ) {
     const m = net.linkCount;
-    if (tolls.length !== m) throw new InputError("follower", `tolls have ${tolls.length} entries`, { field: "tolls" }, `${m}, one per link`);
+    if (tolls.length !== m)
+      throw new InputError("follower", `tolls have ${tolls.length} entries`, { field: "tolls" }, `${m}, one per link`);
     for (let i = 0; i < m; i++) {
-      if (!Number.isFinite(tolls[i])) throw new InputError("follower", `toll ${tolls[i]} on link ${i + 1}`, { field: `tolls[${i}]` }, "a finite number");
+      if (!Number.isFinite(tolls[i]))
+        throw new InputError("follower", `toll ${tolls[i]} on link ${i + 1}`, { field: `tolls[${i}]` }, "a finite number");
     }
     classes.forEach((c, k) => {
       if (c.demand.length !== net.zoneCount * net.zoneCount)
-        throw new InputError("follower", `demand of class "${c.name}" has ${c.demand.length} cells`, { field: `classes[${k}].demand` }, `${net.zoneCount}²`);
+        throw new InputError(
+          "follower",
+          `demand of class "${c.name}" has ${c.demand.length} cells`,
+          { field: `classes[${k}].demand` },
+          `${net.zoneCount}²`,
+        );
       if (!(c.pce > 0)) throw new InputError("follower", `PCE ${c.pce}`, { field: `classes[${k}].pce` }, "a positive number");
-      if (!Number.isFinite(c.tollFactor) || c.tollFactor < 0) throw new InputError("follower", `toll factor ${c.tollFactor}`, { field: `classes[${k}].tollFactor` }, "a number ≥ 0");
+      if (!Number.isFinite(c.tollFactor) || c.tollFactor < 0)
+        throw new InputError("follower", `toll factor ${c.tollFactor}`, { field: `classes[${k}].tollFactor` }, "a number ≥ 0");
     });
     this.compiled = compiled ?? compileNetwork(net);
     this.vdf = new CompiledVdf(net.links);
@@ -97,6 +114,65 @@ export class CostModel {
     for (let i = 0; i < this.linkCount; i++) out[i] = times[i] + x[i] * this.vdf.derivative(i, x[i]);
   }
 
+  /**
+   * The objective's flow-dependent cost of link `i` at total flow `x` (minutes): t(x) for UE,
+   * the marginal cost t(x) + x·t′(x) for SO. Scalar form of {@link flowCost} for line searches.
+   */
+  linkFlowCost(i: number, x: number): number {
+    const t = this.vdf.time(i, x);
+    return this.objective === "ue" ? t : t + x * this.vdf.derivative(i, x);
+  }
+
+  /**
+   * d/dx of {@link linkFlowCost} (minutes per PCE): t′(x) for UE, 2t′(x) + x·t″(x) for SO. The
+   * VDFs provide no second derivative, so x·t″ is a central difference of t′ in relative steps
+   * of 1e-4 (exact to ~1e-8 relative; x·t″ = (p − 1)·t′ for power forms, 0 at x = 0).
+   */
+  linkFlowCostDerivative(i: number, x: number): number {
+    const d = this.vdf.derivative(i, x);
+    if (this.objective === "ue" || d === 0 || x <= 0) return d;
+    const e = 1e-4;
+    return 2 * d + (this.vdf.derivative(i, x * (1 + e)) - this.vdf.derivative(i, x * (1 - e))) / (2 * e);
+  }
+
+  /** Fills `out[i]` with {@link linkFlowCostDerivative} of every link at total flows `x` (the Hessian diagonal). */
+  flowCostDerivatives(x: Float64Array, out: Float64Array): void {
+    if (this.objective === "ue") {
+      this.vdf.derivatives(x, out);
+      return;
+    }
+    for (let i = 0; i < this.linkCount; i++) out[i] = this.linkFlowCostDerivative(i, x[i]);
+  }
+
+  /**
+   * Checks that every class's link cost is finite and ≥ 0 at zero flow (and so at every flow:
+   * VDFs increase). Shortest paths need non-negative costs; a negative toll large enough to make
+   * a cost negative is an input error.
+   * @throws InputError naming the link and the class
+   */
+  checkCosts(): void {
+    for (let i = 0; i < this.linkCount; i++) {
+      const t = this.vdf.time(i, 0);
+      if (!Number.isFinite(t) || t < 0)
+        throw new InputError(
+          "follower",
+          `${linkLabel(this.net, i)} has free-flow time ${t}`,
+          { file: this.net.name, field: "free_flow_time" },
+          "a finite number ≥ 0",
+        );
+      for (let k = 0; k < this.classes.length; k++) {
+        const c = t + this.fixed[k][i];
+        if (!(c >= 0))
+          throw new InputError(
+            "follower",
+            `${linkLabel(this.net, i)} has generalised cost ${c} at zero flow for class "${this.classes[k].name}" (toll ${this.tolls[i]})`,
+            { field: `tolls[${i}]` },
+            "tolls that keep every generalised cost ≥ 0",
+          );
+      }
+    }
+  }
+
   /** Class k's link cost: flow cost + fixed part. */
   classCost(k: number, flowCost: Float64Array, out: Float64Array): void {
     const g = this.fixed[k];
@@ -127,7 +203,12 @@ export function unroutableError(net: Network, pairs: UnroutableDemand[]): InputE
     .map((p) => `${net.zoneIds[p.origin]}→${net.zoneIds[p.destination]} (${p.trips} trips)`)
     .join(", ");
   const more = pairs.length > 10 ? ` and ${pairs.length - 10} more` : "";
-  return new InputError("follower", `demand cannot be routed: no path for ${shown}${more}`, { file: net.name, field: "demand" }, "every OD pair with demand connected");
+  return new InputError(
+    "follower",
+    `demand cannot be routed: no path for ${shown}${more}`,
+    { file: net.name, field: "demand" },
+    "every OD pair with demand connected",
+  );
 }
 
 /** Measures of a flow pattern, computed independently of the algorithm that produced it. */
@@ -199,7 +280,11 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
 }
 
 /** Builds the parts of a {@link FollowerResult} that follow from the final class flows. */
-export function resultMeasures(model: CostModel, classFlows: Float64Array[], loader?: AonLoader): Pick<
+export function resultMeasures(
+  model: CostModel,
+  classFlows: Float64Array[],
+  loader?: AonLoader,
+): Pick<
   FollowerResult,
   "tstt" | "totalCost" | "sptt" | "relativeGap" | "averageExcessCost" | "beckmann" | "revenue" | "flows" | "times" | "tolls" | "classes"
 > {
@@ -217,6 +302,12 @@ export function resultMeasures(model: CostModel, classFlows: Float64Array[], loa
     flows,
     times: ms.times,
     tolls: model.tolls,
-    classes: model.classes.map((c, k) => ({ name: c.name, flows: classFlows[k], costs: ms.classCosts[k], revenue: ms.classRevenue[k], demand: model.demandTotals[k] })),
+    // travellers' generalised cost (time + toll·tollFactor + length·distanceFactor), also for SO,
+    // where ms.classCosts hold the marginal cost the solver equilibrates
+    classes: model.classes.map((c, k) => {
+      const costs = new Float64Array(model.linkCount);
+      model.classCost(k, ms.times, costs);
+      return { name: c.name, flows: classFlows[k], costs, revenue: ms.classRevenue[k], demand: model.demandTotals[k] };
+    }),
   };
 }

@@ -6,3 +6,6 @@
 export * from "./types.js";
 export * from "./cost-model.js";
 export * from "./bush.js";
+export * from "./options.js";
+export * from "./fw.js";
+export * from "./solve.js";

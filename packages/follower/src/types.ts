@@ -84,7 +84,11 @@ export interface IterationRecord {
   elapsedMs: number;
 }
 
-export type StopReason = "gap" | "iterations" | "seconds" | "cancelled";
+/**
+ * Why a solver stopped: a stopping rule was met, it was cancelled, or its gap stopped improving
+ * (`stalled`: no new best gap for as many iterations as it took to reach the best; a warning says so).
+ */
+export type StopReason = "gap" | "iterations" | "seconds" | "cancelled" | "stalled";
 
 /** Per-class results. */
 export interface ClassResult {
