@@ -120,32 +120,22 @@ export interface FromGraphologyOptions {
   units?: Network["units"];
 }
 
-// graphology's own types are generic over attributes; accept any graph and check what we read.
-type AnyGraph = {
-  type: string;
-  multi: boolean;
+/**
+ * The part of a graphology graph that {@link fromGraphology} reads. graphology's own types are
+ * generic over attribute types; this accepts any graph and checks every attribute it reads.
+ */
+export interface GraphologyLike {
   order: number;
-  size: number;
-  getAttributes(): Record<string, unknown>;
-  forEachNode(cb: (key: string, attrs: Record<string, unknown>) => void): void;
-  forEachEdge(
-    cb: (
-      key: string,
-      attrs: Record<string, unknown>,
-      source: string,
-      target: string,
-      sa: unknown,
-      ta: unknown,
-      undirected: boolean,
-    ) => void,
-  ): void;
-};
+  getAttributes(): object;
+  forEachNode(cb: (key: string, attrs: object) => void): void;
+  forEachEdge(cb: (key: string, attrs: object, source: string, target: string, sa: object, ta: object, undirected: boolean) => void): void;
+}
 
 /**
  * Converts a graphology graph into a network (see the module notes for the attributes read).
  * @throws InputError naming the node, edge or attribute (as a JSON-like path) that is wrong
  */
-export function fromGraphology(graph: AnyGraph, opts: FromGraphologyOptions = {}): Network {
+export function fromGraphology(graph: GraphologyLike, opts: FromGraphologyOptions = {}): Network {
   const ga = graph.getAttributes() as Partial<TollkitGraphAttributes>;
   const name = opts.name ?? (typeof ga.name === "string" ? ga.name : "graph");
   const err = (message: string, field: string, expected: string) => new InputError(MOD, message, { file: name, field }, expected);
@@ -159,7 +149,8 @@ export function fromGraphology(graph: AnyGraph, opts: FromGraphologyOptions = {}
   const zoneAttr: [number, number][] = []; // [zone id, node index]
   let hasXY = false;
   let k = 0;
-  graph.forEachNode((key, a) => {
+  graph.forEachNode((key, attrs) => {
+    const a = attrs as Record<string, unknown>;
     const id = Number(key);
     if (key.trim() === "" || !Number.isInteger(id) || id < 0)
       throw err(`node key "${key}" is not a node id`, `nodes["${key}"]`, "an integer ≥ 0 as the node key");
@@ -200,7 +191,8 @@ export function fromGraphology(graph: AnyGraph, opts: FromGraphologyOptions = {}
   zoneIds.forEach((id, z) => zoneIndex.set(id, z));
   // links
   const edges: { key: string; a: Record<string, unknown>; s: number; t: number }[] = [];
-  graph.forEachEdge((key, a, source, target, _sa, _ta, undirected) => {
+  graph.forEachEdge((key, attrs, source, target, _sa, _ta, undirected) => {
+    const a = attrs as Record<string, unknown>;
     if (undirected) throw err("an undirected edge", `edges["${key}"]`, "directed edges (a two-way road is two links)");
     edges.push({ key, a, s: index.get(source)!, t: index.get(target)! });
   });

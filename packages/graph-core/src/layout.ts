@@ -194,17 +194,18 @@ export function pivotMdsLayout(net: Network, opts: DrawingOptions = {}): { x: Fl
     x[v] = sx;
     y[v] = sy;
   }
-  // nodes with the same hop distances to every pivot coincide: spread them on a small circle
+  // nodes with the same hop distances to every pivot coincide (leaves of one node, isolated
+  // nodes): spread the c-th duplicate on a sunflower spiral around the shared point
   const seen = new Map<string, number>();
-  const r = mulberry32(seed + 2);
   for (let v = 0; v < n; v++) {
     const key = `${x[v]},${y[v]}`;
     const c = seen.get(key) ?? 0;
     seen.set(key, c + 1);
     if (c > 0) {
-      const angle = 2 * Math.PI * r();
-      x[v] += 0.3 * Math.cos(angle);
-      y[v] += 0.3 * Math.sin(angle);
+      const angle = c * 2.399963229728653; // the golden angle
+      const r = 0.3 * Math.sqrt(c);
+      x[v] += r * Math.cos(angle);
+      y[v] += r * Math.sin(angle);
     }
   }
   return { x, y };
