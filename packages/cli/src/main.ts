@@ -8,6 +8,7 @@ import { isInputError } from "@tollkit/graph-core";
 import { registerNetworks } from "./commands/networks.js";
 import { registerServe } from "./commands/serve.js";
 import { registerDesign } from "./commands/design.js";
+import { registerAssign } from "./commands/assign.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree (exported so tests can drive it in-process). */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerNetworks(program);
   registerServe(program);
   registerDesign(program);
+  registerAssign(program);
   return program;
 }
 

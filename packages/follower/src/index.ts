@@ -9,3 +9,5 @@ export * from "./bush.js";
 export * from "./options.js";
 export * from "./fw.js";
 export * from "./solve.js";
+export * from "./classes.js";
+export * from "./tolls.js";
