@@ -1,11 +1,256 @@
 /**
- * The bush-based (origin-based) high-precision algorithm — owned by the Follower II work
- * (issue 4). Until it lands, asking for it is an error, never a silent fallback.
+ * The bush-based (origin-based) high-precision follower algorithm: Algorithm B (Dial 2006) for
+ * user equilibrium and system optimum, with user classes (one bush per class and origin),
+ * tolls, stopping rules, warm starts from earlier bushes, a convergence report, progress
+ * reports and cancellation. The engine is in `./bush/engine.ts`, the storage in
+ * `./bush/store.ts`.
+ *
+ * Convergence report: row 0 is the starting point (initial bushes or the warm start), then one
+ * row per iteration (bush updates + flow-shift passes + an exact gap measurement). The relative
+ * gap of every row is exact (true shortest paths), so it is the gap of {@link relativeGap}.
  */
-import { Network } from "@tollkit/graph-core";
-import { FollowerOptions, FollowerResult } from "./types.js";
 
-/** Solves the follower problem with the bush-based algorithm. */
-export function solveBush(_net: Network, _options: FollowerOptions): FollowerResult {
-  throw new Error("follower: the bush algorithm is not available yet");
+import { AonLoader, Network } from "@tollkit/graph-core";
+import { BushEngine } from "./bush/engine.js";
+import { BushState, isBushState } from "./bush/store.js";
+import { CostModel, resultMeasures } from "./cost-model.js";
+import { resolveFollowerOptions, ResolvedFollowerOptions } from "./options.js";
+import { FollowerOptions, FollowerResult, IterationRecord, StopReason } from "./types.js";
+
+export type { BushState, StoredBush } from "./bush/store.js";
+export { isBushState } from "./bush/store.js";
+
+/**
+ * Flow-shift passes after each pass of bush updates (TAP-B's "inner iterations"). A pass visits
+ * only the bushes whose last largest label difference is at least {@link ACTIVE_FRACTION} of the
+ * largest among all bushes: the work goes where the disequilibrium is.
+ */
+const INNER_PASSES = 40;
+const ACTIVE_FRACTION = 0.3;
+/** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
+const YIELD_MS = 25;
+
+/** One run of the bush algorithm: state between iterations, driven by {@link solveBush} or {@link solveBushAsync}. */
+class BushRun {
+  readonly opts: ResolvedFollowerOptions;
+  readonly model: CostModel;
+  readonly engine: BushEngine;
+  readonly loader: AonLoader;
+  readonly warnings: string[] = [];
+  readonly convergence: IterationRecord[] = [];
+  readonly t0: number;
+  iteration = 0;
+  stopReason: StopReason | undefined;
+  private firstGap = NaN;
+
+  constructor(
+    readonly net: Network,
+    options: FollowerOptions,
+  ) {
+    this.t0 = performance.now();
+    this.opts = resolveFollowerOptions(net, options);
+    this.model = new CostModel(net, this.opts.classes, this.opts.tolls, this.opts.objective);
+    this.model.checkCosts();
+    this.engine = new BushEngine(this.model);
+    this.loader = new AonLoader(this.model.compiled);
+    this.start();
+  }
+
+  private start(): void {
+    const warm = this.opts.warmStart;
+    const sp = this.loader.sp;
+    if (warm && isBushState(warm.state) && this.fits(warm.state)) {
+      const { rejected, built } = this.engine.adopt(warm.state.bushes, sp);
+      if (rejected > 0 || built > 0)
+        this.warnings.push(
+          `warm start: ${rejected} of ${warm.state.bushes.length} bushes did not fit this problem (demand, links or zones differ) and ${built} bushes were started from shortest paths`,
+        );
+      return;
+    }
+    if (warm) {
+      if (warm.state !== undefined)
+        this.warnings.push(
+          "warm start: the state is not from a bush solve of this network; started new bushes at the costs of the warm-start flows",
+        );
+      // costs at the warm-start flows, then shortest-path trees at those costs
+      this.model.totalFlow(warm.classFlows, this.engine.x);
+      this.engine.refreshAll();
+      this.engine.initialise(sp, false);
+      this.engine.recompute();
+      return;
+    }
+    this.engine.initialise(sp, true);
+  }
+
+  private fits(s: BushState): boolean {
+    const n = this.net;
+    return (
+      s.nodeCount === n.nodeCount && s.linkCount === n.linkCount && s.zoneCount === n.zoneCount && s.classCount === this.opts.classes.length
+    );
+  }
+
+  private elapsedMs(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** True when a stopping rule other than the gap says stop now (checked between bushes). */
+  interrupted(): boolean {
+    if (this.opts.signal?.aborted) {
+      this.stopReason = "cancelled";
+      return true;
+    }
+    const s = this.opts.maxSeconds;
+    if (s !== undefined && this.elapsedMs() >= s * 1000) {
+      this.stopReason = "seconds";
+      return true;
+    }
+    return false;
+  }
+
+  private record(): boolean {
+    const g = this.engine.measure();
+    const elapsedMs = this.elapsedMs();
+    if (Number.isNaN(this.firstGap)) this.firstGap = g.relativeGap;
+    this.convergence.push({
+      iteration: this.iteration,
+      relativeGap: g.relativeGap,
+      step: NaN,
+      conjugateWeights: [],
+      objective: this.model.potential(this.engine.x, this.engine.classFlows),
+      elapsedMs,
+    });
+    const { gap, maxIterations, maxSeconds } = this.opts;
+    if (this.iteration > 0)
+      this.opts.onProgress?.({
+        iteration: this.iteration,
+        relativeGap: g.relativeGap,
+        elapsedMs,
+        fraction: this.fraction(g.relativeGap, elapsedMs),
+      });
+    if (gap !== undefined && g.relativeGap <= gap) this.stopReason = "gap";
+    else if (maxIterations !== undefined && this.iteration >= maxIterations) this.stopReason = "iterations";
+    else if (maxSeconds !== undefined && elapsedMs >= maxSeconds * 1000) this.stopReason = "seconds";
+    else if (this.opts.signal?.aborted) this.stopReason = "cancelled";
+    return this.stopReason !== undefined;
+  }
+
+  private fraction(gap: number, elapsedMs: number): number {
+    const o = this.opts;
+    let f = 0;
+    if (o.maxIterations !== undefined) f = Math.max(f, this.iteration / o.maxIterations);
+    if (o.maxSeconds !== undefined) f = Math.max(f, elapsedMs / (1000 * o.maxSeconds));
+    if (o.gap !== undefined && this.firstGap > o.gap && gap > 0)
+      f = Math.max(f, Math.log(this.firstGap / gap) / Math.log(this.firstGap / o.gap));
+    else if (o.gap !== undefined && gap <= o.gap) f = 1;
+    return Math.min(1, Math.max(0, f));
+  }
+
+  /** The algorithm as a sequence of steps: it yields after every bush visited. */
+  *steps(): Generator<void, void, void> {
+    if (this.record()) return;
+    const e = this.engine;
+    const diff = new Float64Array(e.bushes.length);
+    for (;;) {
+      this.iteration++;
+      const bushes = e.bushes;
+      let most = 0;
+      for (let i = 0; i < bushes.length; i++) {
+        const b = bushes[i];
+        if (b.needsUpdate) e.update(b);
+        const d = (diff[i] = e.shift(b));
+        if (d > most) most = d;
+        yield;
+      }
+      for (let r = 0; r < INNER_PASSES; r++) {
+        const threshold = most * ACTIVE_FRACTION;
+        most = 0;
+        for (let i = 0; i < bushes.length; i++) {
+          if (diff[i] < threshold) continue;
+          const d = (diff[i] = e.shift(bushes[i]));
+          if (d > most) most = d;
+          yield;
+        }
+      }
+      if (this.record()) return;
+    }
+  }
+
+  result(): FollowerResult {
+    const e = this.engine;
+    e.recompute();
+    const ms = resultMeasures(this.model, e.classFlows, this.loader);
+    const { gap } = this.opts;
+    const converged = gap !== undefined && ms.relativeGap <= gap;
+    const stopReason = this.stopReason ?? "iterations";
+    if (gap !== undefined && !converged)
+      this.warnings.push(
+        `relative gap ${ms.relativeGap.toExponential(3)} did not reach the target ${gap} (stopped by ${stopReason} after ${this.iteration} iterations, ${(this.elapsedMs() / 1000).toFixed(2)} s)`,
+      );
+    if (stopReason === "cancelled") this.warnings.push(`cancelled after ${this.iteration} iterations; the flows are those reached so far`);
+    const state: BushState = {
+      kind: "tollkit-bush",
+      version: 1,
+      nodeCount: this.net.nodeCount,
+      linkCount: this.net.linkCount,
+      zoneCount: this.net.zoneCount,
+      classCount: this.opts.classes.length,
+      bushes: e.bushes.map((b) => ({ cls: b.cls, zone: b.zone, links: b.links.subarray(0, b.len), flows: b.flows.subarray(0, b.len) })),
+    };
+    return {
+      network: this.net.name,
+      algorithm: "bush",
+      objective: this.opts.objective,
+      converged,
+      stopReason,
+      iterations: this.iteration,
+      ...ms,
+      convergence: this.convergence,
+      warnings: this.warnings,
+      seconds: this.elapsedMs() / 1000,
+      warmStart: { classFlows: ms.classes.map((c) => c.flows), state },
+    };
+  }
+}
+
+/**
+ * Solves the follower problem (user equilibrium or system optimum, one or more user classes,
+ * tolls) with the bush-based Algorithm B, to high precision (relative gaps of 1e-10 and below).
+ * Synchronous: the AbortSignal is honoured between bushes when it is already aborted (e.g. by an
+ * onProgress callback); use {@link solveBushAsync} to let timers and other events abort it.
+ *
+ * Warm start: `options.warmStart.state` from an earlier bush result's `warmStart` (its bushes,
+ * copied, never modified) restarts from those bushes; a state that does not fit (other network,
+ * demand or classes) is reported in `warnings`. Warm-start flows alone (no bush state) give the
+ * costs at which the first bushes are built.
+ * @param net the network (its demand and cost weights give the default single class)
+ * @param options algorithm options: at least one of gap, maxIterations, maxSeconds
+ * @returns the follower result; `warmStart.state` holds the final bushes (a {@link BushState})
+ * @throws InputError on invalid options, negative generalised costs, or demand that cannot be routed
+ */
+export function solveBush(net: Network, options: FollowerOptions): FollowerResult {
+  const run = new BushRun(net, options);
+  const it = run.steps();
+  while (!it.next().done) {
+    if (run.interrupted()) break;
+  }
+  return run.result();
+}
+
+/**
+ * Like {@link solveBush}, but yields to the event loop every few tens of milliseconds so that an
+ * AbortSignal (and anything else waiting) can act during the solve.
+ * @throws InputError as {@link solveBush}
+ */
+export async function solveBushAsync(net: Network, options: FollowerOptions): Promise<FollowerResult> {
+  const run = new BushRun(net, options);
+  const it = run.steps();
+  let last = performance.now();
+  while (!it.next().done) {
+    if (performance.now() - last > YIELD_MS) {
+      await new Promise<void>((r) => setImmediate(r));
+      last = performance.now();
+    }
+    if (run.interrupted()) break;
+  }
+  return run.result();
 }
