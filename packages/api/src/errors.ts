@@ -58,7 +58,8 @@ export function validationError(part: RequestPart, err: ZodError): ApiError {
   const path = jsonPath([...(first?.path ?? []), ...(keys?.length ? [keys[0]] : [])]);
   const more = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more problem${err.issues.length > 2 ? "s" : ""})` : "";
   const where = path ? `${PART_LABEL[part]}, field "${path}"` : PART_LABEL[part];
-  return new ApiError(400, `api: ${where}: ${first?.message ?? "invalid"}${more}`, path ? { path, in: part } : { in: part });
+  const message = keys?.length ? `unknown field "${keys[0]}"` : (first?.message ?? "invalid");
+  return new ApiError(400, `api: ${where}: ${message}${more}`, path ? { path, in: part } : { in: part });
 }
 
 /** Maps any thrown value to a status and a client-safe body. Unknown errors become a bare 500. */
