@@ -5,7 +5,6 @@
  * `interrupted`, earlier results are intact and served, a run that was still queued is run,
  * and the killed server's runner process did not survive it.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
