@@ -504,5 +504,5 @@ function nonFiniteCost(net: Network, x: Float64Array, times: Float64Array): Inpu
 }
 
 function fmt(v: number): string {
-  return v.toPrecision(3);
+  return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
