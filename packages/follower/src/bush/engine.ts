@@ -383,13 +383,13 @@ export class BushEngine {
       bal[zoneNodes[d]] = 0;
     }
     if (Math.abs(bal[b.root] + total) > tol) ok = false;
+    bal[b.root] = 0;
     for (let p = 0; p < b.len; p++) {
       const a = b.links[p];
       if (Math.abs(bal[to[a]]) > tol || Math.abs(bal[from[a]]) > tol) ok = false;
       bal[to[a]] = 0;
       bal[from[a]] = 0;
     }
-    bal[b.root] = 0;
     return ok;
   }
 
