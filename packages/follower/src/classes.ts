@@ -26,6 +26,33 @@ import { UserClass } from "./types.js";
 const MOD = "follower/classes";
 const KEYS = ["name", "demandScale", "demandShare", "valueOfTime", "tollFactor", "distanceFactor", "pce", "tolled"];
 
+/**
+ * Offset of the first syntax error of malformed JSON. V8 names the position in some messages
+ * only, so otherwise: the shortest prefix whose parse fails for another reason than ending
+ * early contains the error at its last character (a binary search over prefixes).
+ */
+function jsonErrorOffset(text: string, message: string): number {
+  const m = /position (\d+)/.exec(message);
+  if (m) return Number(m[1]);
+  const failsInside = (k: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (e) {
+      return !/end of JSON input|Unterminated/i.test((e as Error).message);
+    }
+  };
+  let lo = 0;
+  let hi = text.length;
+  if (!failsInside(hi)) return hi;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (failsInside(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - 1;
+}
+
 /** 1-based line of a character offset in a text. */
 function lineAt(text: string, pos: number): number {
   let line = 1;
@@ -105,11 +132,11 @@ export function parseClassesJson(text: string, net: Network, file = "classes.jso
     spec = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
+    // one line: V8 quotes the text around the error, newlines included
     throw new InputError(
       MOD,
-      `not valid JSON: ${msg}`,
-      { file, line: pos ? lineAt(text, Number(pos[1])) : undefined },
+      `not valid JSON: ${msg.replace(/\s+/g, " ")}`,
+      { file, line: lineAt(text, jsonErrorOffset(text, msg)) },
       "a JSON array of classes",
     );
   }
