@@ -22,6 +22,8 @@ export class ApiError extends Error {
 export interface Health {
   status: string;
   version: string;
+  /** Writes need a bearer token. */
+  authRequired: boolean;
 }
 
 export interface NetworkSummary {
@@ -54,11 +56,18 @@ export interface StoredScenario {
 export type RunStatus = "queued" | "running" | "done" | "failed" | "cancelled" | "interrupted";
 export const TERMINAL: readonly RunStatus[] = ["done", "failed", "cancelled", "interrupted"];
 
+/**
+ * Progress of a run. Assignments report iterations, the relative gap and a rough fraction done;
+ * designs report equilibrium solves as `iteration`, their `phase` and last objective `value`
+ * (no gap, no fraction).
+ */
 export interface RunProgress {
   iteration: number;
-  relativeGap: number;
+  relativeGap: number | null;
   elapsedMs: number;
-  fraction: number;
+  fraction: number | null;
+  phase?: string;
+  value?: number | null;
 }
 
 export interface Run {
@@ -75,8 +84,11 @@ export interface Run {
   finishedAt: string | null;
   /** When done: the object printed by `assign --json` / `design --json`. */
   summary?: Record<string, unknown> | null;
-  /** Columnar convergence report (`iteration`, `relativeGap`, …). */
-  convergence?: Record<string, number[]>;
+  /**
+   * Columnar convergence report (with `?convergence=true`): for assignments `iteration`,
+   * `relativeGap`, …; for designs the search history `solves`, `value`, `accepted`, `phase`, ….
+   */
+  convergence?: Record<string, unknown[]>;
 }
 
 export interface Page<T> {
@@ -124,17 +136,22 @@ export interface AssignSettings {
 }
 
 export type RunRequest =
-  | { kind: "assign"; network: string; settings?: AssignSettings }
-  | { kind: "assign"; scenario: number; settings?: AssignSettings }
-  | { kind: "design"; scenario: number; settings?: { maxSeconds?: number } };
+  { kind: "assign"; network: string; settings?: AssignSettings } | { kind: "design"; scenario: number; settings?: { maxSeconds?: number } };
+
+let token: string | null = null;
+
+/** Sets the bearer token sent with writes (servers started with `--token` require it). */
+export function setToken(t: string | null): void {
+  token = t;
+}
 
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (init?.body) headers["content-type"] = "application/json";
+  if (token && init?.method && init.method !== "GET") headers.authorization = `Bearer ${token}`;
   try {
-    res = await fetch(path, {
-      ...init,
-      headers: { accept: "application/json", ...(init?.body ? { "content-type": "application/json" } : {}) },
-    });
+    res = await fetch(path, { ...init, headers });
   } catch (e) {
     throw new ApiError(0, `cannot reach the tollkit API (${(e as Error).message})`);
   }
@@ -157,29 +174,27 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
 /** `GET /api/health`. */
 export const getHealth = () => request<Health>("/api/health");
 /** `GET /api/networks`. */
-export const listNetworks = () => request<Page<NetworkSummary> | NetworkSummary[]>("/api/networks").then(items);
+export const listNetworks = () => request<NetworkSummary[]>("/api/networks");
 /** `GET /api/networks/:id`. */
 export const getNetwork = (id: string) => request<NetworkDetail>(`/api/networks/${encodeURIComponent(id)}`);
 /** `GET /api/networks/:id/geojson`: links (and nodes) as GeoJSON. */
 export const getNetworkGeojson = (id: string) => request<AnyCollection>(`/api/networks/${encodeURIComponent(id)}/geojson`);
-/** `GET /api/scenarios`. */
-export const listScenarios = () => request<Page<StoredScenario> | StoredScenario[]>("/api/scenarios?limit=1000").then(items);
+/** `GET /api/scenarios` (newest first). */
+export const listScenarios = () => request<Page<StoredScenario>>("/api/scenarios?limit=1000").then((p) => p.items);
+/** `POST /api/scenarios`: stores a scenario (the JSON of a scenario file). */
+export const createScenario = (body: unknown) => request<StoredScenario>("/api/scenarios", { method: "POST", body: JSON.stringify(body) });
 /** `POST /api/runs` → the new run's id. */
 export const startRun = (r: RunRequest) => request<{ id: number }>("/api/runs", { method: "POST", body: JSON.stringify(r) });
-/** `GET /api/runs` (newest first as the API orders them). */
-export const listRuns = () => request<Page<Run> | Run[]>("/api/runs?limit=100").then(items);
-/** `GET /api/runs/:id`. */
-export const getRun = (id: number) => request<Run>(`/api/runs/${id}`);
+/** `GET /api/runs` (newest first). */
+export const listRuns = () => request<Page<Run>>("/api/runs?limit=100").then((p) => p.items);
+/** `GET /api/runs/:id`, with its convergence report when asked. */
+export const getRun = (id: number, convergence = false) => request<Run>(`/api/runs/${id}${convergence ? "?convergence=true" : ""}`);
 /** `DELETE /api/runs/:id` (cancel). */
 export const cancelRun = (id: number) => request<unknown>(`/api/runs/${id}`, { method: "DELETE" });
 /** `GET /api/runs/:id/flows?format=geojson`: per-link flow, voc, time, toll, revenue with geometry. */
 export const getRunFlowsGeojson = (id: number) => request<AnyCollection>(`/api/runs/${id}/flows?format=geojson`);
 /** `GET /api/compare?a=&b=`. */
 export const compareRuns = (a: number, b: number) => request<Comparison>(`/api/compare?a=${a}&b=${b}`);
-
-function items<T>(p: Page<T> | T[]): T[] {
-  return Array.isArray(p) ? p : p.items;
-}
 
 /** Handlers of a run's event stream. */
 export interface RunEventHandlers {
@@ -190,8 +205,9 @@ export interface RunEventHandlers {
 }
 
 /**
- * Follows `GET /api/runs/:id/events` (Server-Sent Events). Returns a function that closes the
- * stream. The stream ends when the run reaches a terminal status.
+ * Follows `GET /api/runs/:id/events` (Server-Sent Events: `status` at once and on every change,
+ * `progress` while it runs; the server ends the stream after a terminal status). Returns a
+ * function that closes the stream.
  */
 export function followRun(id: number, h: RunEventHandlers): () => void {
   const es = new EventSource(`/api/runs/${id}/events`);
@@ -202,29 +218,32 @@ export function followRun(id: number, h: RunEventHandlers): () => void {
     es.close();
     h.onEnd(status);
   };
-  const onData = (ev: MessageEvent<string>) => {
-    let d: Record<string, unknown>;
+  const parse = (ev: Event): Record<string, unknown> | null => {
     try {
-      d = JSON.parse(ev.data);
+      return JSON.parse((ev as MessageEvent<string>).data) as Record<string, unknown>;
     } catch {
-      return;
+      return null;
     }
-    const status = (d.status ?? (d.run as Record<string, unknown> | undefined)?.status) as RunStatus | undefined;
-    const progress = (d.progress ?? (typeof d.iteration === "number" ? d : undefined)) as RunProgress | undefined;
-    if (progress && typeof progress.iteration === "number") h.onProgress(progress);
-    if (status && TERMINAL.includes(status)) end(status);
   };
-  es.addEventListener("message", onData);
-  for (const name of ["progress", "status", "done", "failed", "cancelled", "interrupted", "snapshot", "run"])
-    es.addEventListener(name, onData as EventListener);
+  es.addEventListener("progress", (ev) => {
+    const p = parse(ev);
+    if (p && typeof p.iteration === "number") h.onProgress(p as unknown as RunProgress);
+  });
+  es.addEventListener("status", (ev) => {
+    const d = parse(ev);
+    if (!d) return;
+    const p = d.progress as RunProgress | null;
+    if (p && typeof p.iteration === "number") h.onProgress(p);
+    if (TERMINAL.includes(d.status as RunStatus)) end(d.status as RunStatus);
+  });
   es.onerror = () => {
     if (ended) return;
-    // The server closes the stream after the terminal event; anything else: ask the run itself.
+    // A dropped connection: ask the run itself rather than retrying blindly.
     es.close();
     getRun(id)
       .then((r) => {
         if (TERMINAL.includes(r.status)) end(r.status);
-        else h.onError("lost the connection to the run's event stream");
+        else h.onError("lost the connection to the run's event stream; reload to follow it again");
       })
       .catch((e: Error) => h.onError(e.message));
   };

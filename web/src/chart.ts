@@ -105,6 +105,63 @@ export function drawConvergence(svg: SVGSVGElement, points: GapPoint[], target?:
   );
 }
 
+/** One row of a toll design's history: the objective after some equilibrium solves. */
+export interface HistoryPoint {
+  solves: number;
+  value: number;
+  /** An iterate of the method (true) or a trial point (false). */
+  accepted: boolean;
+}
+
+/**
+ * Draws a toll design's progress: the objective value of every evaluated point against the
+ * equilibrium solves used so far (linear scale); accepted iterates are joined by a line, trial
+ * points are dots.
+ */
+export function drawHistory(svg: SVGSVGElement, points: HistoryPoint[], valueLabel: string): void {
+  reset(svg);
+  const pts = points.filter((p) => Number.isFinite(p.value) && Number.isFinite(p.solves));
+  if (pts.length === 0) {
+    text(svg, W / 2, H / 2, "no evaluations yet", { "text-anchor": "middle", class: "chart-empty" });
+    return;
+  }
+  const vmin = Math.min(...pts.map((p) => p.value));
+  const vmax = Math.max(...pts.map((p) => p.value));
+  const span = vmax - vmin || Math.abs(vmax) * 0.01 || 1;
+  const lo = vmin - span * 0.05;
+  const hi = vmax + span * 0.05;
+  const x0 = Math.min(...pts.map((p) => p.solves));
+  const x1 = Math.max(x0 + 1, ...pts.map((p) => p.solves));
+  const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * (W - M.left - M.right);
+  const sy = (v: number) => M.top + ((hi - v) / (hi - lo)) * (H - M.top - M.bottom);
+  const axes = el("g", { class: "axes" }, svg);
+  for (const t of niceTicks(lo, hi, 4)) {
+    const y = sy(t);
+    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
+    text(axes, M.left - 4, y + 3, formatQuantity(t), { "text-anchor": "end" });
+  }
+  for (const t of niceTicks(x0, x1, 5).filter((t) => Number.isInteger(t))) {
+    const x = sx(t);
+    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
+    text(axes, x, H - M.bottom + 14, String(t), { "text-anchor": "middle" });
+  }
+  el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "axis" }, axes);
+  el("line", { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: "axis" }, axes);
+  const ymid = (M.top + H - M.bottom) / 2;
+  text(axes, (M.left + W - M.right) / 2, H - 4, "equilibrium solves", { "text-anchor": "middle" });
+  text(axes, 10, ymid, valueLabel, { "text-anchor": "middle", transform: `rotate(-90 10 ${ymid})` });
+  for (const p of pts.filter((p) => !p.accepted)) el("circle", { cx: sx(p.solves), cy: sy(p.value), r: 2, class: "trial" }, svg);
+  const acc = pts.filter((p) => p.accepted);
+  if (acc.length) {
+    const d = acc.map((p, i) => `${i ? "L" : "M"}${sx(p.solves).toFixed(1)},${sy(p.value).toFixed(1)}`).join("");
+    el("path", { d, class: "series" }, svg);
+    const last = acc[acc.length - 1];
+    const c = el("circle", { cx: sx(last.solves), cy: sy(last.value), r: 3, class: "series-end" }, svg);
+    el("title", {}, c).textContent = `after ${last.solves} solves: ${formatQuantity(last.value)}`;
+  }
+  svg.setAttribute("aria-label", `${valueLabel} per equilibrium solve: ${pts.length} evaluations, ${acc.length} accepted`);
+}
+
 /** A response surface over one toll (`y` absent) or two tolls; `values[j][i]` at (x[i], y[j]). */
 export interface Surface {
   xLabel: string;

@@ -1,19 +1,25 @@
 /**
- * Colour and width scales of the map, shared by the MapLibre style expressions and the legend
- * so that the two can never disagree.
+ * Colour and width scales of the map, shared by the map (which computes each link's colour and
+ * width from them) and the legend, so that the two can never disagree.
  */
-import type { ExpressionSpecification } from "maplibre-gl";
 
-/** Volume/capacity stops: green (free) → yellow (near capacity) → red → dark red (over capacity). */
+/**
+ * Volume/capacity stops: green (free) → yellow (near capacity) → red (over) → dark red. The scale
+ * runs to 2.5 because TNTP capacities are often hourly against daily demand (Sioux Falls' v/c
+ * reaches 2–3 at equilibrium): stopping at 1.5 would paint most of such a network one colour.
+ */
 export const VOC_STOPS: readonly [number, string][] = [
   [0, "#1a9850"],
   [0.5, "#91cf60"],
-  [0.75, "#d9ef8b"],
-  [0.9, "#fee08b"],
-  [1.0, "#fc8d59"],
-  [1.25, "#d73027"],
-  [1.5, "#7f0000"],
+  [0.8, "#d9ef8b"],
+  [1.0, "#fee08b"],
+  [1.25, "#fdae61"],
+  [1.5, "#f46d43"],
+  [2.0, "#d73027"],
+  [2.5, "#7f0000"],
 ];
+/** Largest v/c with its own colour (the legend's right end). */
+export const VOC_MAX = 2.5;
 
 /** Diverging stops for a flow change, as a fraction of the largest absolute change: blue = less, red = more. */
 export const DIFF_STOPS: readonly [number, string][] = [
@@ -56,33 +62,8 @@ function mix(a: string, b: string, t: number): string {
   return `#${c.map((x) => x.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** MapLibre expression: colour by the `voc` property. */
-export function vocColorExpression(): ExpressionSpecification {
-  return ["interpolate", ["linear"], ["to-number", ["get", "voc"], 0], ...VOC_STOPS.flat()] as ExpressionSpecification;
-}
-
-/** MapLibre expression: colour by `value / maxAbs` on the diverging scale. */
-export function diffColorExpression(property: string, maxAbs: number): ExpressionSpecification {
-  const m = maxAbs > 0 ? maxAbs : 1;
-  return ["interpolate", ["linear"], ["/", ["to-number", ["get", property], 0], m], ...DIFF_STOPS.flat()] as ExpressionSpecification;
-}
-
 /** Width in pixels for a value in [0, max] (linear). */
 export function widthFor(v: number, max: number): number {
   const m = max > 0 ? max : 1;
   return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * Math.min(1, Math.max(0, v / m));
-}
-
-/** MapLibre expression: width by `|property|` from 0 to `max`, scaled by `scale` (for offsets). */
-export function widthExpression(property: string, max: number, scale = 1, add = 0): ExpressionSpecification {
-  const m = max > 0 ? max : 1;
-  return [
-    "interpolate",
-    ["linear"],
-    ["abs", ["to-number", ["get", property], 0]],
-    0,
-    MIN_WIDTH * scale + add,
-    m,
-    MAX_WIDTH * scale + add,
-  ] as ExpressionSpecification;
 }

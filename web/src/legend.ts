@@ -1,7 +1,7 @@
 /**
  * The map legend, drawn from the same scales as the map layers (colors.ts).
  */
-import { DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, NETWORK_COLOR, TOLL_COLOR, VOC_STOPS, widthFor } from "./colors.js";
+import { DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, NETWORK_COLOR, TOLL_COLOR, VOC_MAX, VOC_STOPS, widthFor } from "./colors.js";
 import { formatQuantity, formatSigned } from "./format.js";
 import type { MapMode } from "./map.js";
 
@@ -15,6 +15,19 @@ function h(tag: string, cls: string, text?: string): HTMLElement {
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
+}
+
+/** Tick labels under a ramp, each at its position (fraction of the ramp's width). */
+function ticks(items: [number, string][]): HTMLElement {
+  const row = h("div", "legend-ticks");
+  for (const [at, label] of items) {
+    const t = h("span", "", label);
+    t.style.left = `${(at * 100).toFixed(1)}%`;
+    if (at <= 0) t.classList.add("first");
+    else if (at >= 1) t.classList.add("last");
+    row.append(t);
+  }
+  return row;
 }
 
 function widthRow(label: string, w: number, color = "#555"): HTMLElement {
@@ -38,19 +51,30 @@ export function renderLegend(root: HTMLElement, mode: MapMode, maxValue: number,
   } else if (mode === "flows") {
     root.append(h("div", "legend-label", "Colour: volume / capacity"));
     const bar = h("div", "legend-ramp");
-    bar.style.background = gradient(VOC_STOPS, 0, 1.5);
-    const ticks = h("div", "legend-ticks");
-    for (const t of ["0", "0.5", "1.0", "≥ 1.5"]) ticks.append(h("span", "", t));
-    root.append(bar, ticks);
+    bar.style.background = gradient(VOC_STOPS, 0, VOC_MAX);
+    root.append(
+      bar,
+      ticks([
+        [0, "0"],
+        [1 / VOC_MAX, "1.0"],
+        [1, `≥ ${VOC_MAX}`],
+      ]),
+    );
     root.append(h("div", "legend-label", "Width: flow"));
     for (const f of [0.25, 0.5, 1]) root.append(widthRow(formatQuantity(maxValue * f), widthFor(maxValue * f, maxValue)));
   } else {
     root.append(h("div", "legend-label", "Flow change, B − A"));
     const bar = h("div", "legend-ramp");
     bar.style.background = gradient(DIFF_STOPS, -1, 1);
-    const ticks = h("div", "legend-ticks");
-    for (const t of [formatSigned(-maxValue), "0", formatSigned(maxValue)]) ticks.append(h("span", "", t));
-    root.append(bar, ticks, h("div", "legend-label", `Width: |change| (${MIN_WIDTH}–${MAX_WIDTH} px)`));
+    root.append(
+      bar,
+      ticks([
+        [0, formatSigned(-maxValue)],
+        [0.5, "0"],
+        [1, formatSigned(maxValue)],
+      ]),
+      h("div", "legend-label", `Width: |change| (${MIN_WIDTH}–${MAX_WIDTH} px)`),
+    );
   }
   if (mode !== "difference") {
     const row = h("div", "legend-row");

@@ -13,10 +13,10 @@ import "./style.css";
 import type { Map as MaplibreMap } from "maplibre-gl";
 import * as api from "./api.js";
 import type { Run, RunProgress, StoredScenario } from "./api.js";
-import { drawConvergence, drawSurface, type GapPoint } from "./chart.js";
+import { drawConvergence, drawHistory, drawSurface, type GapPoint, type HistoryPoint } from "./chart.js";
 import { byId, h } from "./dom.js";
-import { formatGap, formatPercent } from "./format.js";
-import { splitCollection, zonePoints, type LinkCollection, type LinkFeature, type PointCollection } from "./geo.js";
+import { formatGap, formatPercent, formatQuantity } from "./format.js";
+import { splitCollection, zonePoints, type AnyCollection, type LinkCollection, type LinkFeature, type PointCollection } from "./geo.js";
 import { renderLegend } from "./legend.js";
 import { TollMap } from "./map.js";
 import { compareMetrics, renderLinksTable, renderMetrics, runMetrics } from "./panels.js";
@@ -29,6 +29,7 @@ declare global {
 }
 
 const BASEMAP_KEY = "tollkit.basemap";
+const TOKEN_KEY = "tollkit.token";
 
 /** A network's drawing: links, zone dots, and whether the coordinates are lon/lat. */
 interface Geometry {
@@ -47,6 +48,9 @@ const el = {
   networkInfo: byId("network-info"),
   scenario: byId<HTMLSelectElement>("scenario"),
   scenarioInfo: byId("scenario-info"),
+  scenarioFile: byId<HTMLInputElement>("scenario-file"),
+  tokenRow: byId("token-row"),
+  token: byId<HTMLInputElement>("token"),
   algorithm: byId<HTMLSelectElement>("algorithm"),
   objective: byId<HTMLSelectElement>("objective"),
   gap: byId<HTMLInputElement>("gap"),
@@ -75,6 +79,7 @@ const el = {
   metrics: byId("metrics"),
   warnings: byId("warnings"),
   convergenceFigure: byId("convergence-figure"),
+  convergenceCaption: byId("convergence-caption"),
   convergence: byId<SVGSVGElement>("convergence"),
   surfaceFigure: byId("surface-figure"),
   surfaceCaption: byId("surface-caption"),
@@ -116,15 +121,18 @@ function networkById(id: string): api.NetworkSummary | undefined {
   return state.networks.find((n) => n.id === id);
 }
 
+/** A network's drawing from any of its link collections (the network's GeoJSON or a run's flows). */
+function geometryOf(id: string, doc: AnyCollection): Geometry {
+  const { links, frame, note } = splitCollection(doc, `network ${id}`);
+  const zoneCount = networkById(id)?.zones ?? 0;
+  return { id, links, zones: zonePoints(links, zoneCount), lonlat: frame === "lonlat", note: frame === "lonlat" ? "" : (note ?? "") };
+}
+
 /** Network geometry (links and zones) from the API, cached per network. */
 function geometry(id: string): Promise<Geometry> {
   let p = state.geometry.get(id);
   if (!p) {
-    p = api.getNetworkGeojson(id).then((doc) => {
-      const { links, frame, note } = splitCollection(doc, `network ${id}`);
-      const zoneCount = networkById(id)?.zones ?? 0;
-      return { id, links, zones: zonePoints(links, zoneCount), lonlat: frame === "lonlat", note: frame === "lonlat" ? "" : (note ?? "") };
-    });
+    p = api.getNetworkGeojson(id).then((doc) => geometryOf(id, doc));
     p.catch(() => state.geometry.delete(id));
     state.geometry.set(id, p);
   }
@@ -245,6 +253,35 @@ async function refreshRuns(): Promise<void> {
   byId<HTMLButtonElement>("compare").disabled = done.length < 2;
 }
 
+/** Stores a scenario file picked by the user (POST /api/scenarios) and selects it. */
+async function onScenarioFile(): Promise<void> {
+  el.formError.textContent = "";
+  const file = el.scenarioFile.files?.[0];
+  if (!file) return;
+  let body: unknown;
+  try {
+    body = JSON.parse(await file.text());
+  } catch (e) {
+    el.formError.textContent = `${file.name}: not valid JSON (${(e as Error).message})`;
+    return;
+  }
+  try {
+    const stored = await api.createScenario(body);
+    state.scenarios = await api.listScenarios();
+    if (networkById(stored.network) && el.network.value !== stored.network) {
+      el.network.value = stored.network;
+      location.hash = `network=${stored.network}`;
+    }
+    renderScenarioOptions();
+    el.scenario.value = String(stored.id);
+    updateStartLabel();
+  } catch (e) {
+    el.formError.textContent = `${file.name}: ${(e as Error).message}`;
+  } finally {
+    el.scenarioFile.value = "";
+  }
+}
+
 function numberOrUndefined(input: HTMLInputElement): number | undefined {
   if (input.value.trim() === "") return undefined;
   const v = Number(input.value);
@@ -290,6 +327,7 @@ async function onSubmit(ev: SubmitEvent): Promise<void> {
 function follow(id: number): void {
   state.live?.stop();
   const points: GapPoint[] = [];
+  const history: HistoryPoint[] = [];
   el.progressCard.hidden = false;
   el.cancel.hidden = false;
   el.progress.removeAttribute("value"); // indeterminate until the first progress event
@@ -299,11 +337,29 @@ function follow(id: number): void {
     points,
     stop: api.followRun(id, {
       onProgress: (p: RunProgress) => {
-        el.progress.value = Math.max(0, Math.min(1, p.fraction));
-        el.progressText.textContent = `Run #${id}: iteration ${p.iteration}, relative gap ${formatGap(p.relativeGap)} (${formatPercent(p.fraction)})`;
-        if (points.length === 0 || points[points.length - 1].iteration !== p.iteration)
-          points.push({ iteration: p.iteration, relativeGap: p.relativeGap });
-        if (document.body.dataset.view === `live:${id}`) drawConvergence(el.convergence, points);
+        if (typeof p.fraction === "number") el.progress.value = Math.max(0, Math.min(1, p.fraction));
+        else el.progress.removeAttribute("value");
+        if (typeof p.relativeGap === "number") {
+          el.progressText.textContent = `Run #${id}: iteration ${p.iteration}, relative gap ${formatGap(p.relativeGap)}${
+            typeof p.fraction === "number" ? ` (${formatPercent(p.fraction)})` : ""
+          }`;
+          if (points.length === 0 || points[points.length - 1].iteration !== p.iteration)
+            points.push({ iteration: p.iteration, relativeGap: p.relativeGap });
+          if (document.body.dataset.view === `live:${id}`) {
+            el.convergenceCaption.textContent = "Convergence: relative gap per iteration (log scale)";
+            drawConvergence(el.convergence, points);
+          }
+        } else {
+          // A toll design: equilibrium solves, the phase and the last objective value.
+          el.progressText.textContent = `Run #${id}: ${p.phase ?? "design"}, ${p.iteration} equilibrium solves${
+            typeof p.value === "number" ? `, objective ${formatQuantity(p.value)}` : ""
+          }`;
+          if (typeof p.value === "number") history.push({ solves: p.iteration, value: p.value, accepted: true });
+          if (document.body.dataset.view === `live:${id}`) {
+            el.convergenceCaption.textContent = "Design progress: objective per equilibrium solve";
+            drawHistory(el.convergence, history, "objective");
+          }
+        }
       },
       onEnd: (status) => {
         state.live = null;
@@ -349,7 +405,7 @@ async function onCancel(): Promise<void> {
 async function showRun(id: number): Promise<void> {
   const token = ++state.viewToken;
   try {
-    const run = await api.getRun(id);
+    const run = await api.getRun(id, true);
     if (token !== state.viewToken) return;
     if (run.status !== "done") {
       if (run.status === "queued" || run.status === "running") {
@@ -367,9 +423,10 @@ async function showRun(id: number): Promise<void> {
     const flowsDoc = await api.getRunFlowsGeojson(id);
     if (token !== state.viewToken) return;
     performance.mark("tollkit:results", { detail: { run: id } });
-    const { links } = splitCollection(flowsDoc, `run ${id} flows`);
-    const g = await geometry(run.network);
-    if (token !== state.viewToken) return;
+    // The flows carry the geometry, the frame and (through from/to) the zones: no second download.
+    const g = geometryOf(run.network, flowsDoc);
+    const links = g.links;
+    if (!state.geometry.has(run.network)) state.geometry.set(run.network, Promise.resolve(g));
     await enterFrame(g);
     await tollMap.showFlows(links);
     const idle = tollMap.onceIdle();
@@ -387,10 +444,7 @@ async function showRun(id: number): Promise<void> {
     el.resultsSubtitle.textContent = runSubtitle(run);
     renderMetrics(el.metrics, runMetrics(run));
     renderWarnings(run);
-    const conv = run.convergence;
-    const points: GapPoint[] = conv?.iteration ? conv.iteration.map((it, i) => ({ iteration: it, relativeGap: conv.relativeGap[i] })) : [];
-    el.convergenceFigure.hidden = points.length === 0;
-    if (points.length) drawConvergence(el.convergence, points, typeof run.settings.gap === "number" ? run.settings.gap : undefined);
+    renderConvergence(run);
     const surface = surfaceOf(run.summary ?? {});
     el.surfaceFigure.hidden = !surface;
     if (surface) {
@@ -414,6 +468,30 @@ function runSubtitle(run: Run): string {
   if (typeof s.converged === "boolean") parts.push(s.converged ? "converged" : "not converged");
   if (run.finishedAt) parts.push(`finished ${new Date(run.finishedAt).toLocaleString()}`);
   return parts.join(" · ");
+}
+
+/** The convergence chart of a run: relative gap per iteration (assignment) or objective per equilibrium solve (design). */
+function renderConvergence(run: Run): void {
+  const c = run.convergence ?? {};
+  const col = (k: string) => (Array.isArray(c[k]) ? (c[k] as unknown[]) : []);
+  if (run.kind === "design") {
+    const solves = col("solves");
+    const value = col("value");
+    const accepted = col("accepted");
+    const pts: HistoryPoint[] = solves.map((x, i) => ({ solves: Number(x), value: Number(value[i]), accepted: accepted[i] === true }));
+    el.convergenceFigure.hidden = pts.length === 0;
+    const obj = String(run.summary?.objective ?? "objective");
+    const label = obj === "tstt" ? "TSTT" : obj;
+    el.convergenceCaption.textContent = `Design progress: ${label} per equilibrium solve (line: accepted iterates)`;
+    if (pts.length) drawHistory(el.convergence, pts, label);
+  } else {
+    const it = col("iteration");
+    const gap = col("relativeGap");
+    const pts: GapPoint[] = it.map((x, i) => ({ iteration: Number(x), relativeGap: Number(gap[i]) }));
+    el.convergenceFigure.hidden = pts.length === 0;
+    el.convergenceCaption.textContent = "Convergence: relative gap per iteration (log scale)";
+    if (pts.length) drawConvergence(el.convergence, pts, typeof run.settings.gap === "number" ? run.settings.gap : undefined);
+  }
 }
 
 function renderWarnings(run: Run): void {
@@ -493,6 +571,13 @@ async function init(): Promise<void> {
     location.hash = `network=${el.network.value}`;
   });
   el.scenario.addEventListener("change", updateStartLabel);
+  el.scenarioFile.addEventListener("change", () => void onScenarioFile());
+  el.token.value = sessionStorage.getItem(TOKEN_KEY) ?? "";
+  api.setToken(el.token.value || null);
+  el.token.addEventListener("change", () => {
+    sessionStorage.setItem(TOKEN_KEY, el.token.value);
+    api.setToken(el.token.value || null);
+  });
   el.compareForm.addEventListener("submit", (e) => {
     e.preventDefault();
     const a = Number(el.compareA.value);
@@ -521,6 +606,7 @@ async function init(): Promise<void> {
   try {
     const health = await api.getHealth();
     el.apiStatus.textContent = `API ${health.version ?? ""} connected`;
+    el.tokenRow.hidden = !health.authRequired;
   } catch (e) {
     el.apiStatus.textContent = `API unreachable: ${(e as Error).message}`;
   }

@@ -16,7 +16,7 @@ import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import type { ExpressionSpecification, GeoJSONSource, MapGeoJSONFeature, StyleSpecification } from "maplibre-gl";
-import { NETWORK_COLOR, TOLL_COLOR, diffColorExpression, vocColorExpression, widthExpression } from "./colors.js";
+import { DIFF_STOPS, NETWORK_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
 import { formatQuantity, formatRatio, formatSigned, formatToll } from "./format.js";
 import type { LinkCollection, LinkFeature, PointCollection } from "./geo.js";
 import { boundsOf, pointAlong } from "./geo.js";
@@ -43,14 +43,6 @@ export function blankStyle(): StyleSpecification {
     sources: {},
     layers: [{ id: "background", type: "background", paint: { "background-color": "#f3f1ec" } }],
   };
-}
-
-/** Property names the layers read from link features. */
-export interface LinkStyleFields {
-  /** Numeric property that drives the width. */
-  width: string;
-  /** Largest value of that property (pixels scale from 0 to it). */
-  widthMax: number;
 }
 
 export class TollMap {
@@ -135,9 +127,9 @@ export class TollMap {
       this.lonlat = lonlat;
       if (this.baseStyleUrl) this.applyBaseStyle();
     }
-    (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
     if (network !== this.network) {
       this.network = network;
+      (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
       this.fit(fitTo);
     }
   }
@@ -145,7 +137,7 @@ export class TollMap {
   /** Draws a network before any results: links in grey. */
   async showNetwork(links: LinkCollection): Promise<void> {
     await this.ready();
-    this.setLinks(links, "network", { width: "", widthMax: 0 });
+    this.setLinks(links, "network", () => ({ width: 2, color: NETWORK_COLOR }));
   }
 
   /** Draws assignment results: width by `flow`, colour by `voc`, tolled links cased and labelled. */
@@ -153,7 +145,10 @@ export class TollMap {
     await this.ready();
     let maxFlow = 0;
     for (const f of links.features) maxFlow = Math.max(maxFlow, Math.abs(Number(f.properties.flow) || 0));
-    this.setLinks(links, "flows", { width: "flow", widthMax: maxFlow });
+    this.setLinks(links, "flows", (p) => ({
+      width: widthFor(Math.abs(Number(p.flow) || 0), maxFlow),
+      color: colorAt(VOC_STOPS, Number(p.voc) || 0),
+    }));
   }
 
   /** Draws a difference map: width by |`flowDifference`|, diverging colour by `flowDifference`. */
@@ -161,8 +156,10 @@ export class TollMap {
     await this.ready();
     let maxAbs = 0;
     for (const f of links.features) maxAbs = Math.max(maxAbs, Math.abs(Number(f.properties.flowDifference) || 0));
-    this.setLinks(links, "difference", { width: "flowDifference", widthMax: maxAbs });
-    this.map.setPaintProperty(LINKS_LAYER, "line-color", this.hoverable(diffColorExpression("flowDifference", maxAbs)));
+    this.setLinks(links, "difference", (p) => {
+      const d = Number(p.flowDifference) || 0;
+      return { width: widthFor(Math.abs(d), maxAbs), color: colorAt(DIFF_STOPS, maxAbs > 0 ? d / maxAbs : 0) };
+    });
   }
 
   /** Current mode (what the link layer shows). */
@@ -174,7 +171,8 @@ export class TollMap {
   fit(links: LinkCollection): void {
     const b = boundsOf(links);
     if (!b) return;
-    this.map.fitBounds(b, { padding: 40, animate: false, maxZoom: 16 });
+    // The legend sits at the bottom left: keep the network clear of it.
+    this.map.fitBounds(b, { padding: { top: 30, bottom: 30, right: 60, left: 220 }, animate: false, maxZoom: 16 });
   }
 
   /** Centres on a link and opens its popup (the keyboard path to what hovering shows). */
@@ -187,27 +185,25 @@ export class TollMap {
     return true;
   }
 
-  private setLinks(links: LinkCollection, mode: MapMode, s: LinkStyleFields): void {
+  /**
+   * Hands links to the map with their drawing precomputed per feature (`_w` width px, `_o`
+   * offset px, `_c` colour, `_t` 1 when the toll casing shows). The layers' paint properties
+   * never change, so a new result costs one `setData` and no re-layout of the source.
+   */
+  private setLinks(links: LinkCollection, mode: MapMode, look: (p: Record<string, unknown>) => { width: number; color: string }): void {
     this.links = links;
     this.mode = mode;
     this.hoverPopup.remove();
     this.clickPopup.remove();
     this.hoveredId = null;
-    (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData(links);
-    const width = mode === "network" ? 2 : widthExpression(s.width, s.widthMax);
-    const offset = mode === "network" ? 1.5 : widthExpression(s.width, s.widthMax, 0.5, 0.5);
-    this.map.setPaintProperty(LINKS_LAYER, "line-width", width);
-    this.map.setPaintProperty(LINKS_LAYER, "line-offset", offset);
-    this.map.setPaintProperty(LINKS_LAYER, "line-color", this.hoverable(mode === "network" ? NETWORK_COLOR : vocColorExpression()));
-    const tollWidth = mode === "network" ? 5 : widthExpression(s.width, s.widthMax, 1, 4);
-    this.map.setPaintProperty(TOLL_LAYER, "line-width", tollWidth);
-    this.map.setPaintProperty(TOLL_LAYER, "line-offset", offset);
-    this.map.setLayoutProperty(TOLL_LAYER, "visibility", mode === "difference" ? "none" : "visible");
+    const features = links.features.map((f) => {
+      const { width, color } = look(f.properties);
+      const tolled = mode !== "difference" && Number(f.properties.toll) > 0 ? 1 : 0;
+      // Offset to the right of the link's direction by half its width, so both directions of a two-way road show.
+      return { ...f, properties: { ...f.properties, _w: width, _o: width / 2 + 0.5, _c: color, _t: tolled } };
+    });
+    (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features });
     this.setTollMarkers(mode === "difference" ? [] : links.features);
-  }
-
-  private hoverable(color: ExpressionSpecification | string): ExpressionSpecification {
-    return ["case", ["boolean", ["feature-state", "hover"], false], "#111111", color] as ExpressionSpecification;
   }
 
   private setTollMarkers(features: LinkFeature[]): void {
@@ -235,30 +231,35 @@ export class TollMap {
     const empty = { type: "FeatureCollection" as const, features: [] };
     this.map.addSource(LINKS_SOURCE, { type: "geojson", data: empty, promoteId: "link" });
     this.map.addSource(ZONES_SOURCE, { type: "geojson", data: empty });
+    const get = (k: string, fallback: number | string): ExpressionSpecification => ["coalesce", ["get", k], fallback];
     this.map.addLayer({
       id: TOLL_LAYER,
       type: "line",
       source: LINKS_SOURCE,
-      filter: [">", ["to-number", ["get", "toll"], 0], 0],
+      filter: ["==", ["get", "_t"], 1],
       layout: { "line-cap": "butt", "line-join": "round" },
-      paint: { "line-color": TOLL_COLOR, "line-width": 5, "line-offset": 1.5 },
+      paint: { "line-color": TOLL_COLOR, "line-width": ["+", get("_w", 2), 4], "line-offset": get("_o", 1.5) },
     });
     this.map.addLayer({
       id: LINKS_LAYER,
       type: "line",
       source: LINKS_SOURCE,
       layout: { "line-cap": "butt", "line-join": "round" },
-      paint: { "line-color": NETWORK_COLOR, "line-width": 2, "line-offset": 1.5 },
+      paint: {
+        "line-color": ["case", ["boolean", ["feature-state", "hover"], false], "#111111", get("_c", NETWORK_COLOR)],
+        "line-width": get("_w", 2),
+        "line-offset": get("_o", 1.5),
+      },
     });
     this.map.addLayer({
       id: ZONES_LAYER,
       type: "circle",
       source: ZONES_SOURCE,
       paint: {
-        "circle-radius": 4,
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 11, 3, 14, 5],
         "circle-color": "#ffffff",
         "circle-stroke-color": "#222222",
-        "circle-stroke-width": 1.5,
+        "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 8, 0.75, 11, 1.5],
       },
     });
   }

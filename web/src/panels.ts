@@ -37,81 +37,87 @@ export function renderMetrics(dl: HTMLElement, metrics: Metric[]): void {
   );
 }
 
-/** The summary object a design run stores next to its equilibrium (see `design --json`). */
-export interface DesignNumbers {
-  /** Objective value of the design, of the no-toll baseline and of first-best tolls. */
-  value?: number;
-  baseline?: number;
-  firstBest?: number;
+/** A design run's summary keeps its tolled equilibrium's measures under `equilibrium`. */
+function field(s: Record<string, unknown>, k: string): number | undefined {
+  return num(s[k]) ?? num((s.equilibrium as Record<string, unknown> | undefined)?.[k]);
 }
 
-/**
- * Share of the first-best improvement a design captures: (baseline − design) / (baseline − firstBest),
- * in objective units (for TSTT: minutes saved by the design over minutes saved by first-best tolls).
- * Undefined when the numbers are missing or first-best improves nothing.
- */
-export function firstBestShare(d: DesignNumbers): number | undefined {
-  if (d.value === undefined || d.baseline === undefined || d.firstBest === undefined) return undefined;
-  const denom = d.baseline - d.firstBest;
-  if (!(Math.abs(denom) > 0)) return undefined;
-  return (d.baseline - d.value) / denom;
-}
+const OBJECTIVES: Record<string, string> = { tstt: "TSTT", revenue: "revenue", welfare: "welfare" };
 
 /** Headline metrics of a finished run, from its summary exactly as the API returned it. */
 export function runMetrics(run: Run): Metric[] {
   const s = run.summary ?? {};
+  const tstt = field(s, "tstt");
+  const revenue = field(s, "revenue");
+  const gap = field(s, "relativeGap");
   const out: Metric[] = [
-    { key: "tstt", label: "TSTT (total travel time)", value: num(s.tstt), text: formatQuantity(num(s.tstt)) },
-    { key: "revenue", label: "Toll revenue", value: num(s.revenue), text: formatQuantity(num(s.revenue)) },
-    { key: "relativeGap", label: "Relative gap", value: num(s.relativeGap), text: formatGap(num(s.relativeGap)) },
+    { key: "tstt", label: "TSTT (total travel time)", value: tstt, text: formatQuantity(tstt) },
+    { key: "revenue", label: "Toll revenue", value: revenue, text: formatQuantity(revenue) },
+    { key: "relativeGap", label: "Relative gap", value: gap, text: formatGap(gap) },
   ];
-  const d = designNumbers(s);
-  const share = firstBestShare(d);
-  out.push({
-    key: "firstBestShare",
-    label: "Share of first-best improvement",
-    value: share,
-    text: formatPercent(share),
-    hint:
-      share === undefined
-        ? run.kind === "design"
-          ? "not reported by this design"
-          : "for toll designs"
-        : "(baseline − design) / (baseline − first-best)",
-  });
-  if (num(s.iterations) !== undefined)
-    out.push({ key: "iterations", label: "Iterations", value: num(s.iterations), text: String(s.iterations) });
-  if (num(s.seconds) !== undefined)
-    out.push({ key: "seconds", label: "Run time", value: num(s.seconds), text: formatSeconds(num(s.seconds)) });
+  if (run.kind === "design") {
+    const share = num(s.shareCaptured);
+    out.push({
+      key: "shareCaptured",
+      label: "Share of first-best improvement",
+      value: share,
+      text: formatPercent(share),
+      hint: share === undefined ? "not reported for this objective" : "(design − no toll) / (first-best − no toll)",
+    });
+    const obj = OBJECTIVES[String(s.objective)] ?? String(s.objective ?? "objective");
+    const v = num(s.value);
+    const base = num(s.baseline);
+    const fb = num(s.firstBest);
+    out.push({
+      key: "value",
+      label: `Design ${obj}`,
+      value: v,
+      text: formatQuantity(v),
+      hint: typeof s.method === "string" ? `${s.sense ?? ""} by ${s.method}` : undefined,
+    });
+    out.push({ key: "baseline", label: `No-toll ${obj}`, value: base, text: formatQuantity(base) });
+    if (fb !== undefined) out.push({ key: "firstBest", label: `First-best ${obj}`, value: fb, text: formatQuantity(fb) });
+    const solves = num(s.equilibriumSolves);
+    if (solves !== undefined) out.push({ key: "equilibriumSolves", label: "Equilibrium solves", value: solves, text: String(solves) });
+  } else {
+    out.push({
+      key: "shareCaptured",
+      label: "Share of first-best improvement",
+      value: undefined,
+      text: "—",
+      hint: "reported by toll designs",
+    });
+    const it = num(s.iterations);
+    if (it !== undefined) out.push({ key: "iterations", label: "Iterations", value: it, text: String(it) });
+  }
+  const sec = num(s.seconds);
+  if (sec !== undefined) out.push({ key: "seconds", label: "Run time", value: sec, text: formatSeconds(sec) });
   return out;
 }
 
-/** Reads value / baseline / firstBest from a design summary (numbers, or objects with a `value`). */
-export function designNumbers(s: Record<string, unknown>): DesignNumbers {
-  const pick = (v: unknown): number | undefined => num(v) ?? num((v as Record<string, unknown> | undefined)?.value);
-  return { value: pick(s.value), baseline: pick(s.baseline), firstBest: pick(s.firstBest) };
-}
-
+/** The headline differences shown, in this order (the API reports a few more). */
 const HEADLINE_LABELS: Record<string, string> = {
   tstt: "TSTT",
   revenue: "Toll revenue",
-  relativeGap: "Relative gap",
   totalCost: "Total generalised cost",
-  sptt: "SPTT",
-  beckmann: "Beckmann objective",
+  averageExcessCost: "Average excess cost",
+  relativeGap: "Relative gap",
 };
 
-/** Headline differences of a comparison (B − A), in the order the API lists them. */
+/** Headline differences of a comparison (B − A), as the API computed them. */
 export function compareMetrics(c: Comparison): Metric[] {
-  return Object.entries(c.headline).map(([key, d]) => ({
-    key: `diff-${key}`,
-    label: `${HEADLINE_LABELS[key] ?? key}: B − A`,
-    value: d.difference,
-    text: key === "relativeGap" ? formatGap(d.difference) : formatSigned(d.difference),
-    hint: `${key === "relativeGap" ? formatGap(d.a) : formatQuantity(d.a)} → ${key === "relativeGap" ? formatGap(d.b) : formatQuantity(d.b)}${
-      d.relative !== null && d.relative !== undefined ? ` (${d.relative >= 0 ? "+" : ""}${formatPercent(d.relative)})` : ""
-    }`,
-  }));
+  const shown = Object.keys(HEADLINE_LABELS).filter((k) => c.headline[k]);
+  return shown
+    .map((key) => [key, c.headline[key]] as const)
+    .map(([key, d]) => ({
+      key: `diff-${key}`,
+      label: `${HEADLINE_LABELS[key]}: B − A`,
+      value: d.difference,
+      text: key === "relativeGap" ? formatGap(d.difference) : formatSigned(d.difference),
+      hint: `${key === "relativeGap" ? formatGap(d.a) : formatQuantity(d.a)} → ${key === "relativeGap" ? formatGap(d.b) : formatQuantity(d.b)}${
+        d.relative !== null && d.relative !== undefined ? ` (${d.relative >= 0 ? "+" : ""}${formatPercent(d.relative)})` : ""
+      }`,
+    }));
 }
 
 /** A column of the links table. */
