@@ -161,6 +161,7 @@ export function createApp(opts: AppOptions): TollkitApp {
 
   const app = express();
   app.disable("x-powered-by");
+  app.set("etag", false); // API answers are no-store; static files keep serve-static's own ETags
   app.set("query parser", "simple");
   app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
