@@ -26,12 +26,15 @@ export interface AonResult {
 export class AonLoader {
   readonly sp: ShortestPathWorkspace;
   private readonly nodeFlow: Float64Array;
+  /** Destination nodes of the current origin (the tree stops once they are all settled). */
+  private readonly targets: Int32Array;
   /** Zones with any demand leaving them (computed once per demand matrix). */
   private originsOf: WeakMap<Float64Array, Int32Array> = new WeakMap();
 
   constructor(readonly net: CompiledNetwork) {
     this.sp = new ShortestPathWorkspace(net);
     this.nodeFlow = new Float64Array(net.nodeCount);
+    this.targets = new Int32Array(net.zoneCount);
   }
 
   private activeOrigins(demand: Float64Array): Int32Array {
@@ -69,10 +72,13 @@ export class AonLoader {
     const order = sp.order;
     let sptt = 0;
     let unroutable: UnroutableDemand[] | undefined;
+    const targets = this.targets;
     for (const o of this.activeOrigins(demand)) {
       const on = zoneNodes[o];
-      sp.tree(on);
       const row = o * Z;
+      let nt = 0;
+      for (let d = 0; d < Z; d++) if (demand[row + d] > 0 && d !== o) targets[nt++] = zoneNodes[d];
+      sp.tree(on, targets, nt);
       for (let d = 0; d < Z; d++) {
         const t = demand[row + d];
         if (t <= 0 || d === o) continue;

@@ -5,6 +5,10 @@
  *
  * FIRST THRU NODE: a blocked node (a zone below it) is reached and labelled but never expanded,
  * unless it is the origin itself.
+ *
+ * A tree can stop early once given target nodes are settled (all-or-nothing loading needs only
+ * the destinations with demand): labels of settled nodes are final, so the loaded paths are
+ * exactly those of the full tree.
  */
 
 import { CompiledNetwork } from "./compiled.js";
@@ -14,6 +18,8 @@ import { CompiledNetwork } from "./compiled.js";
  * - `dist[v]`: cost from the origin (Infinity when unreachable);
  * - `predLink[v]`: the link entering v on the tree (−1 for the origin and unreachable nodes);
  * - `order[0..settled−1]`: nodes in the order they were settled (non-decreasing distance).
+ *   When a tree stopped early at its targets, `dist` and `predLink` are final for these nodes
+ *   only (others may hold tentative labels).
  */
 export class ShortestPathWorkspace {
   readonly dist: Float64Array;
@@ -26,6 +32,8 @@ export class ShortestPathWorkspace {
   private readonly heapKey: Float64Array;
   /** Position of a node in the heap; −1 = never inserted, −2 = settled. */
   private readonly heapPos: Int32Array;
+  /** 1 for the targets of the current early-stopping tree, 0 elsewhere (reset after each tree). */
+  private readonly isTarget: Uint8Array;
 
   constructor(readonly net: CompiledNetwork) {
     const n = net.nodeCount;
@@ -36,6 +44,7 @@ export class ShortestPathWorkspace {
     this.heap = new Int32Array(n);
     this.heapKey = new Float64Array(n);
     this.heapPos = new Int32Array(n);
+    this.isTarget = new Uint8Array(n);
   }
 
   /** Copies link costs (indexed by link) into CSR position order for cache-friendly scans. */
@@ -47,10 +56,13 @@ export class ShortestPathWorkspace {
 
   /**
    * Computes the shortest-path tree from `origin` (a node index) using the costs last given to
-   * {@link gatherCosts}. Costs must be ≥ 0.
+   * {@link gatherCosts}. Costs must be ≥ 0. Allocates nothing.
+   * @param targets optional node indices: stop as soon as all of them are settled (an
+   *   unreachable target makes the tree complete). Only `targets[0..targetCount−1]` are read.
+   * @param targetCount how many entries of `targets` to use (default: all)
    */
-  tree(origin: number): void {
-    const { fsStart, fsHead, fsLink, blocked, nodeCount } = this.net;
+  tree(origin: number, targets?: Int32Array, targetCount = targets ? targets.length : 0): void {
+    const { fsStart, fsHead, fsLink, blocked } = this.net;
     const dist = this.dist;
     const pred = this.predLink;
     const heap = this.heap;
@@ -58,6 +70,20 @@ export class ShortestPathWorkspace {
     const pos = this.heapPos;
     const cost = this.posCost;
     const order = this.order;
+    const isTarget = this.isTarget;
+    // remaining targets to settle; −1 (never reaching 0) for a full tree
+    let remaining = -1;
+    if (targets && targetCount > 0) {
+      remaining = 0;
+      for (let k = 0; k < targetCount; k++) {
+        const t = targets[k];
+        if (isTarget[t] === 0 && t !== origin) {
+          isTarget[t] = 1;
+          remaining++;
+        }
+      }
+      if (remaining === 0) remaining = -1;
+    }
     dist.fill(Infinity);
     pred.fill(-1);
     pos.fill(-1);
@@ -93,6 +119,7 @@ export class ShortestPathWorkspace {
         key[i] = kv;
         pos[v] = i;
       }
+      if (isTarget[u] === 1 && --remaining === 0) break;
       if (blocked[u] === 1 && u !== origin) continue;
       const end = fsStart[u + 1];
       for (let p = fsStart[u]; p < end; p++) {
@@ -121,6 +148,6 @@ export class ShortestPathWorkspace {
       }
     }
     this.settled = settled;
-    void nodeCount;
+    if (remaining !== -1) for (let k = 0; k < targetCount; k++) isTarget[targets![k]] = 0;
   }
 }

@@ -334,3 +334,41 @@ describe("unreachable demand", () => {
     for (const id of ["sioux-falls", "anaheim"]) expect(unreachableDemand(await loadNetwork(id))).toEqual([]);
   });
 });
+
+describe("shortest-path tree stopping at its targets", () => {
+  it("gives the full tree's labels and paths for every target, settling fewer nodes (Berlin-Center)", async () => {
+    const net = await loadNetwork("berlin-center");
+    const c = compileNetwork(net);
+    const full = new ShortestPathWorkspace(c);
+    const early = new ShortestPathWorkspace(c);
+    const cost = freeFlowCost(net);
+    full.gatherCosts(cost);
+    early.gatherCosts(cost);
+    const Z = net.zoneCount;
+    const targets = new Int32Array(Z);
+    let fullSettled = 0;
+    let earlySettled = 0;
+    const wrong: string[] = [];
+    for (let o = 0; o < Z; o += 37) {
+      let nt = 0;
+      for (let d = 0; d < Z; d++) if (d !== o && net.demand[o * Z + d] > 0) targets[nt++] = net.zoneNodes[d];
+      full.tree(net.zoneNodes[o]);
+      early.tree(net.zoneNodes[o], targets, nt);
+      fullSettled += full.settled;
+      earlySettled += early.settled;
+      for (let k = 0; k < nt; k++) {
+        const t = targets[k];
+        if (early.dist[t] !== full.dist[t]) wrong.push(`${o + 1}: dist of node ${net.nodeIds[t]}`);
+        for (let v = t; v !== net.zoneNodes[o] && full.predLink[v] >= 0; v = net.links.from[full.predLink[v]]) {
+          if (early.predLink[v] !== full.predLink[v]) wrong.push(`${o + 1}: pred of node ${net.nodeIds[v]}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(earlySettled).toBeLessThan(0.7 * fullSettled);
+    // the workspace forgets its targets: a tree without targets is complete again
+    early.tree(net.zoneNodes[0]);
+    full.tree(net.zoneNodes[0]);
+    expect(early.settled).toBe(full.settled);
+  });
+});
