@@ -87,10 +87,14 @@ function readMetadata(text: string, file: string): { meta: Map<string, { value: 
   return { meta, body };
 }
 
+/** A decimal number (no hex, no `Infinity`, no `NaN`, no digit separators). */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function metaNumber(meta: Map<string, { value: string; line: number }>, tag: string, file: string, integer: boolean): number | undefined {
   const e = meta.get(tag);
   if (!e) return undefined;
-  const v = Number(tokens(e.value)[0]);
+  const tok = tokens(e.value)[0] ?? "";
+  const v = NUMBER.test(tok) ? Number(tok) : NaN;
   if (!Number.isFinite(v) || (integer && (!Number.isInteger(v) || v < 0))) {
     throw new InputError(
       MOD,
@@ -101,9 +105,6 @@ function metaNumber(meta: Map<string, { value: string; line: number }>, tag: str
   }
   return v;
 }
-
-/** A decimal number (no hex, no `Infinity`, no `NaN`, no digit separators). */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function num(tok: string | undefined, file: string, line: number, field: string, expected = "a finite number"): number {
   if (tok === undefined) throw new InputError(MOD, "missing value (truncated line?)", { file, line, field }, expected);
