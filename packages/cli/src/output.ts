@@ -7,7 +7,7 @@
  * renamed into DIR only when all of them are complete. The per-link columns, the CSV and the
  * GeoJSON come from @tollkit/api (the same functions serve `GET /api/runs/:id/flows`).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { FollowerResult } from "@tollkit/follower";
 import { InputError, Network } from "@tollkit/graph-core";
@@ -72,5 +72,32 @@ export function writeOutputDir(dir: string, files: OutputFile[]): void {
     throw new InputError("cli/output", `cannot write the output folder: ${err.code ?? err.message}`, { file: dir }, "a writable folder");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes a whole folder atomically: the files go to a temporary folder beside `dir`, which is
+ * then renamed to `dir` in one step (an existing `dir` is first moved aside and removed).
+ * A reader sees the old folder, no folder, or the complete new one — never a folder with some
+ * of the files, so "the folder exists with summary.json" can mean "the run is complete"
+ * (`tollkit batch` relies on it). Temporary names start with `.partial-` / `.replaced-`.
+ * @throws InputError when the parent folder cannot be created or written
+ */
+export function replaceOutputDir(dir: string, files: OutputFile[]): void {
+  const target = resolve(dir);
+  const stamp = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const tmp = join(dirname(target), `.partial-${basename(target)}-${stamp}`);
+  const old = join(dirname(target), `.replaced-${basename(target)}-${stamp}`);
+  try {
+    mkdirSync(tmp, { recursive: true });
+    for (const f of files) writeFileSync(join(tmp, f.name), f.content);
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(tmp, target);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError("cli/output", `cannot write the output folder: ${err.code ?? err.message}`, { file: dir }, "a writable folder");
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
   }
 }
