@@ -9,7 +9,7 @@
  * search history) and per-link columns (a design: of the tolled equilibrium).
  */
 import { BUILTIN_NETWORKS, buildNetwork, InputError, loadCatalogue, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
-import type { FollowerOptions, FollowerResult, IterationRecord, ProgressEvent } from "@tollkit/follower";
+import { FollowerOptions, FollowerResult, IterationRecord, ProgressEvent, solve } from "@tollkit/follower";
 import type { DesignProgress, DesignResult } from "@tollkit/leader";
 import type { LinkColumns, RunKind, RunOutput } from "./store.js";
 
@@ -49,15 +49,6 @@ export interface JobHooks {
 
 /** The result of a job: its output, or "cancelled" when the signal stopped it. */
 export type JobOutcome = { status: "done"; output: RunOutput } | { status: "cancelled" };
-
-type SolveFn = (net: Network, options: FollowerOptions) => Promise<FollowerResult> | FollowerResult;
-
-/** The follower's `solve()`, resolved at run time so that the API builds before it lands. */
-async function followerSolve(): Promise<SolveFn> {
-  const mod = (await import("@tollkit/follower")) as unknown as { solve?: SolveFn };
-  if (typeof mod.solve !== "function") throw new Error(`${MOD}: this build of @tollkit/follower has no solve()`);
-  return mod.solve;
-}
 
 /**
  * Loads a network named by id, refusing anything that is not a catalogue or built-in id (never
@@ -165,7 +156,6 @@ async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
     maxSeconds?: number;
     tolls?: { link: number; toll: number }[];
   };
-  const solve = await followerSolve();
   const r = await solve(net, {
     algorithm: s.algorithm,
     objective: s.objective,

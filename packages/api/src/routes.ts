@@ -204,9 +204,7 @@ function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSec
         in: "body",
       },
     );
-  const out: AssignSettings = { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
-  if (s.gap === undefined && s.maxIterations === undefined) out.gap = 1e-4;
-  return out;
+  return { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
 }
 
 /** Writes one Server-Sent Event. */

@@ -57,7 +57,7 @@ export const AssignSettings = z
   .strictObject({
     algorithm: z.enum(ALGORITHMS).default("bfw").meta({ description: "Follower algorithm." }),
     objective: z.enum(OBJECTIVES).default("ue").meta({ description: "ue: user equilibrium; so: system optimum." }),
-    gap: z.number().gt(0).lt(1).optional().meta({ description: "Relative gap to reach (default 1e-4 when no other rule is given)." }),
+    gap: z.number().gt(0).lt(1).default(1e-4).meta({ description: "Relative gap to reach (as the CLI: default 1e-4)." }),
     maxIterations: z.int().min(1).max(10_000_000).optional(),
     maxSeconds: z
       .number()
