@@ -194,6 +194,62 @@ describe("API end to end (tollkit serve subprocess)", () => {
     expect(flows.body.links[0].toll).toBeCloseTo(2.5, 4);
   });
 
+  it("a design on an inline network (two-route written out) gives the same toll, and its flows map", async () => {
+    const inline = {
+      name: "two-route-inline",
+      nodes: [
+        { id: 1, x: -0.1, y: 51.5 },
+        { id: 2, x: -0.09, y: 51.5 },
+      ],
+      zones: 2,
+      links: [
+        { from: 1, to: 2, freeFlowTime: 10, b: 1, power: 1, vdf: "polynomial", length: 1 },
+        { from: 1, to: 2, freeFlowTime: 15, b: 2, power: 1, vdf: "polynomial", length: 1.5 },
+      ],
+      demand: [[1, 2, 10]],
+      costWeights: { tollFactor: 1 },
+    };
+    const id = await startRun({
+      kind: "design",
+      scenario: {
+        network: inline,
+        instrument: { type: "links", links: [1], bounds: { min: 0, max: 10 } },
+        objective: { type: "tstt" },
+        method: { type: "gradient" },
+        follower: { algorithm: "bfw", gap: 1e-10 },
+      },
+    });
+    const done = await waitForRun(base, id);
+    expect(done.status, done.error).toBe("done");
+    expect(done.network).toBe(`scenario:${done.scenario}`);
+    expect(done.summary.tolls[0].toll).toBeCloseTo(2.5, 4);
+    const gj = await call(base, `/api/runs/${id}/flows?format=geojson`);
+    expect(gj.status).toBe(200);
+    expect(gj.body.features.map((f: any) => Math.round(f.properties.flow * 1e4) / 1e4)).toEqual([7.5, 2.5]);
+    expect(gj.body.tollkit.frame).toBe("local"); // inline coordinates are not declared lon/lat
+  });
+
+  it("a run that fails (a toll instrument on a link the network lacks) is failed with the reason, and the server carries on", async () => {
+    const created = await call(base, "/api/scenarios", {
+      method: "POST",
+      json: {
+        network: "two-route",
+        instrument: { type: "links", links: [99], bounds: { max: 5 } },
+        objective: { type: "revenue" },
+        method: { type: "grid" },
+      },
+    });
+    expect(created.status, created.text).toBe(201); // valid until the network is known
+    const id = await startRun({ kind: "design", scenario: created.body.id });
+    const events = await readEvents(base, id);
+    const last = events[events.length - 1].data;
+    expect(last.status).toBe("failed");
+    expect(last.error).toMatch(/instrument/);
+    expect(last.error).toMatch(/99/);
+    expect((await call(base, `/api/runs/${id}/flows`)).status).toBe(409);
+    expect((await call(base, "/api/health")).body.status).toBe("ok");
+  });
+
   it("Sioux Falls: BFW reaches the gap; Beckmann objective and flows match the published best-known solution", async () => {
     const id = await startRun({ kind: "assign", network: "sioux-falls", settings: { algorithm: "bfw", gap: 1e-5 } });
     const done = await waitForRun(base, id, 300_000);
