@@ -31,6 +31,9 @@ export interface NetworkSummary {
   coordinateSystem: string;
 }
 
+/** How long the availability of a catalogue network's files is remembered, ms. */
+const AVAILABILITY_TTL_MS = 60_000;
+
 /** Loaded networks kept in memory (most recently used last). */
 const CACHE_SIZE = 4;
 
@@ -38,6 +41,7 @@ export class NetworkRegistry {
   private readonly builtins = new Map<string, Network>();
   private readonly cache = new Map<string, Promise<Network>>();
   private readonly geojsonCache = new Map<string, string>();
+  private readonly available = new Map<string, { value: "local" | "download"; at: number }>();
 
   constructor(private readonly store: Store) {
     for (const id of Object.keys(BUILTIN_NETWORKS)) this.builtins.set(id, BUILTIN_NETWORKS[id].make());
@@ -73,7 +77,7 @@ export class NetworkRegistry {
           zones: n.dimensions.zones,
           nodes: n.dimensions.nodes,
           links: n.dimensions.links,
-          available: isAvailableOffline(n.id) ? ("local" as const) : ("download" as const),
+          available: this.availability(n.id),
           coordinateSystem: n.coordinateSystem,
         })),
       ...[...this.builtins.entries()].map(([id, net]) => ({
@@ -87,6 +91,19 @@ export class NetworkRegistry {
         coordinateSystem: net.coordinateSystem,
       })),
     ];
+  }
+
+  /**
+   * Whether a catalogue network's files are here (cache or mirror) or must be downloaded.
+   * Checking reads and hashes every file, so the answer is kept for {@link AVAILABILITY_TTL_MS}.
+   */
+  private availability(id: string): "local" | "download" {
+    const now = Date.now();
+    const c = this.available.get(id);
+    if (c && now - c.at < AVAILABILITY_TTL_MS) return c.value;
+    const value = isAvailableOffline(id) ? ("local" as const) : ("download" as const);
+    this.available.set(id, { value, at: now });
+    return value;
   }
 
   /** Number of links of a known network, without loading it. */
