@@ -11,3 +11,4 @@ export * from "./fw.js";
 export * from "./solve.js";
 export * from "./classes.js";
 export * from "./tolls.js";
+export * from "./sensitivity.js";

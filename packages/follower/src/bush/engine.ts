@@ -73,6 +73,8 @@ export class BushEngine {
   private readonly nodeStamp: Int32Array;
   private readonly linkStamp: Int32Array;
   private stamp = 0;
+  /** Number of nodes of the bush last scanned. */
+  private scanned = 0;
   private readonly bufL: Int32Array;
   private readonly bufF: Float64Array;
   private readonly deg: Int32Array;
@@ -454,6 +456,7 @@ export class BushEngine {
       maxIn[j] = pmax;
     }
     gs[t + 1] = len;
+    this.scanned = t + 1;
     return t + 1;
   }
 
@@ -710,6 +713,19 @@ export class BushEngine {
       sptt += s;
     }
     return { totalCost, sptt, relativeGap: relativeGap(totalCost, sptt), bushesToGrow: grow };
+  }
+
+  /**
+   * Shortest generalised-cost distances from a bush's root (its class's costs, FIRST THRU NODE
+   * respected) to every node, written to `out` (Infinity where unreachable). Exact: bush labels
+   * corrected over the whole network.
+   */
+  distances(b: Bush, out: Float64Array): void {
+    this.trueDistances(b);
+    out.fill(Infinity);
+    const { order, L } = this;
+    const nn = this.scanned; // the bush's nodes are every node reachable from its root
+    for (let t = 0; t < nn; t++) out[order[t]] = L[order[t]];
   }
 
   /**

@@ -1,0 +1,182 @@
+import { describe, expect, it } from "vitest";
+import { braess, buildNetwork, InputError, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
+import { equilibriumSensitivity, FollowerResult, solveBush, UserClass } from "@tollkit/follower";
+
+const tollsOn = (net: Network, link: number, toll: number, base?: Float64Array): Float64Array => {
+  const t = base ? base.slice() : new Float64Array(net.linkCount);
+  t[link] += toll;
+  return t;
+};
+
+describe("equilibrium sensitivity: closed forms", () => {
+  it("Braess with a toll τ < 13 on 3→4: dx₃₄/dτ = −2/13, and the revenue and TSTT derivatives follow", () => {
+    const net = braess();
+    const tau = 5;
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100, tolls: tollsOn(net, 3, tau) });
+    const s = equilibriumSensitivity(net, r, { links: [3] });
+    expect(s.degenerate).toEqual([false]);
+    expect(s.dFlows[0][3]).toBeCloseTo(-2 / 13, 12);
+    // routes 1-3-2 and 1-4-2 gain what the shortcut loses: dx₁₃ = dx₄₂ = −1/13, dx₁₄ = dx₃₂ = +1/13
+    expect(Array.from(s.dFlows[0])).toEqual([-1 / 13, 1 / 13, 1 / 13, -2 / 13, -1 / 13].map((v) => expect.closeTo(v, 12)));
+    // revenue τ·x₃₄ with x₃₄ = (13 − τ)/6.5: d/dτ = (13 − 2τ)/6.5
+    expect(s.dRevenue[0]).toBeCloseTo((13 - 2 * tau) / 6.5, 10);
+    // TSTT = Σ x t(x): Σ (t + x t′) dx with t = 10x on 1→3 and 4→2, x + 50 on 1→4 and 3→2, x + 10 on 3→4
+    const x = r.flows;
+    const mc = [20 * x[0], 2 * x[1] + 50, 2 * x[2] + 50, 2 * x[3] + 10, 20 * x[4]];
+    expect(s.dTstt[0]).toBeCloseTo(
+      mc.reduce((acc, c, a) => acc + c * s.dFlows[0][a], 0),
+      10,
+    );
+  });
+
+  it("two linear routes: dx₁/dτ = −1/(b₁ + b₂) = −1/3, for UE; −1/(2b₁ + 2b₂) for SO", () => {
+    const net = twoRoute();
+    const ue = solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100 });
+    const s = equilibriumSensitivity(net, ue, { links: [0, 1] });
+    expect(s.dFlows[0][0]).toBeCloseTo(-1 / 3, 12);
+    expect(s.dFlows[0][1]).toBeCloseTo(1 / 3, 12);
+    expect(s.dFlows[1][1]).toBeCloseTo(-1 / 3, 12);
+    const so = solveBush(net, { algorithm: "bush", objective: "so", gap: 1e-13, maxIterations: 100 });
+    const t = equilibriumSensitivity(net, so, { links: [0] });
+    expect(t.dFlows[0][0]).toBeCloseTo(-1 / 6, 12);
+  });
+
+  it("Braess at τ = 13, where the shortcut route is at the margin of use: one-sided derivatives 0 and −2/13", () => {
+    const net = braess();
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100, tolls: tollsOn(net, 3, 13) });
+    expect(r.flows[3]).toBeCloseTo(0, 12);
+    const s = equilibriumSensitivity(net, r, { links: [3] });
+    expect(s.degenerate).toEqual([true]);
+    expect(s.dFlows[0][3]).toBeCloseTo(0, 12); // a higher toll keeps the shortcut unused
+    expect(s.dFlowsLeft[0][3]).toBeCloseTo(-2 / 13, 12); // a lower one brings traffic back at rate 2/13
+  });
+
+  it("Pigou: the constant-cost route at the margin of use gives one-sided derivatives −1 and 0", () => {
+    // Pigou: t₁ = 1 constant, t₂ = x; at UE all demand is on route 2 and route 1 is at the margin
+    const net = pigou();
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100 });
+    const s = equilibriumSensitivity(net, r, { links: [1] });
+    // raising the toll on route 2 moves flow to route 1 at rate 1 (t₂ = x: dx₂/dτ = −1)
+    expect(s.dFlows[0][1]).toBeCloseTo(-1, 12);
+    // lowering it cannot attract more than all the demand: the left derivative is 0
+    expect(s.dFlowsLeft[0][1]).toBeCloseTo(0, 12);
+    expect(s.degenerate).toEqual([true]);
+  });
+
+  it("a toll moving flow between routes of constant, equal cost has no derivative: NaN, degenerate, a warning", () => {
+    const net = buildNetwork({
+      name: "flat",
+      nodes: [{ id: 1 }, { id: 2 }],
+      zones: 2,
+      links: [
+        { from: 1, to: 2, freeFlowTime: 5, b: 0, power: 1, vdf: "polynomial" },
+        { from: 1, to: 2, freeFlowTime: 5, b: 0, power: 1, vdf: "polynomial" },
+      ],
+      demand: [[1, 2, 10]],
+    });
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-12, maxIterations: 10 });
+    const used = r.flows[0] > 0 ? 0 : 1;
+    const s = equilibriumSensitivity(net, r, { links: [used] });
+    // any toll increase sends all 10 vehicles to the other link at once: no right derivative
+    expect(Number.isNaN(s.dFlows[0][used])).toBe(true);
+    expect(Number.isNaN(s.dTstt[0])).toBe(true);
+    // a toll decrease changes nothing
+    expect(Math.abs(s.dFlowsLeft[0][used])).toBe(0);
+    expect(s.degenerate).toEqual([true]);
+    expect(s.warnings.join(" ")).toMatch(/unbounded/);
+  });
+
+  it("names bad input: a result without bushes, a link out of range", () => {
+    const net = braess();
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-10, maxIterations: 100 });
+    expect(() => equilibriumSensitivity(net, { ...r, warmStart: { classFlows: [] } } as FollowerResult, { links: [3] })).toThrow(
+      InputError,
+    );
+    expect(() => equilibriumSensitivity(net, r, { links: [5] })).toThrow(/links\[0\]/);
+  });
+});
+
+describe("equilibrium sensitivity: Sioux Falls against central finite differences", () => {
+  // Sioux Falls with tolls in minutes (toll factor 1); equilibria to gap 1e-13 so that the
+  // finite differences (step 0.01 min) resolve 1e-6 of the derivatives
+  const GAP = 1e-13;
+  const H = 0.01;
+  const LINKS = [0, 5, 10, 15, 20, 25, 35, 40, 45, 60];
+
+  const fd = (net: Network, base: FollowerResult, link: number, measure: (r: FollowerResult) => number, classes?: UserClass[]): number => {
+    const opts = { algorithm: "bush" as const, gap: GAP, maxIterations: 2000, classes, warmStart: base.warmStart };
+    const up = solveBush(net, { ...opts, tolls: tollsOn(net, link, H, base.tolls) });
+    const down = solveBush(net, { ...opts, tolls: tollsOn(net, link, -H, base.tolls) });
+    expect(up.relativeGap).toBeLessThanOrEqual(GAP);
+    expect(down.relativeGap).toBeLessThanOrEqual(GAP);
+    return (measure(up) - measure(down)) / (2 * H);
+  };
+
+  it("the TSTT gradient for tolls on 10 links, and revenue and link-flow derivatives", async () => {
+    const net = { ...(await loadNetwork("sioux-falls")), costWeights: { tollFactor: 1, distanceFactor: 0 } };
+    const base = solveBush(net, { algorithm: "bush", gap: GAP, maxIterations: 2000, tolls: tollsOn(net, 50, 0.5) });
+    const s = equilibriumSensitivity(net, base, { links: LINKS });
+    expect(s.warnings).toEqual([]);
+    expect(s.degenerate.every((d) => !d)).toBe(true);
+    LINKS.forEach((l, i) => {
+      const g = fd(net, base, l, (r) => r.tstt);
+      expect(Math.abs(s.dTstt[i] - g)).toBeLessThan(1e-4 * Math.abs(g));
+    });
+    // revenue (toll 0.5 on link 51 plus the one perturbed) and the flow of two links
+    for (const i of [0, 3]) {
+      const l = LINKS[i];
+      const gr = fd(net, base, l, (r) => r.revenue);
+      expect(Math.abs(s.dRevenue[i] - gr)).toBeLessThan(1e-4 * Math.abs(gr));
+      const gx = fd(net, base, l, (r) => r.flows[l]);
+      expect(Math.abs(s.dFlows[i][l] - gx)).toBeLessThan(1e-4 * Math.abs(gx));
+    }
+  });
+
+  it("two classes (PCE 2, lower value of time) against finite differences; no derivative where they share untolled routes", async () => {
+    const net = await loadNetwork("sioux-falls");
+    const classes: UserClass[] = [
+      { name: "car", demand: Float64Array.from(net.demand, (v) => 0.8 * v), tollFactor: 1, distanceFactor: 0, pce: 1, tolled: true },
+      { name: "truck", demand: Float64Array.from(net.demand, (v) => 0.1 * v), tollFactor: 0.3, distanceFactor: 0, pce: 2, tolled: true },
+    ];
+    const links = [15, 40];
+    // with tolls on both links the classes sort themselves and the flows are differentiable
+    const tolled = solveBush(net, {
+      algorithm: "bush",
+      gap: GAP,
+      maxIterations: 2000,
+      classes,
+      tolls: tollsOn(net, 40, 0.5, tollsOn(net, 15, 0.5)),
+    });
+    const s = equilibriumSensitivity(net, tolled, { links, classes });
+    expect(s.warnings).toEqual([]);
+    expect(s.degenerate).toEqual([false, false]);
+    links.forEach((l, i) => {
+      const g = fd(net, tolled, l, (r) => r.tstt, classes);
+      expect(Math.abs(s.dTstt[i] - g)).toBeLessThan(1e-4 * Math.abs(g));
+    });
+    // without tolls both classes share routes through link 16, so a toll there re-sorts them at
+    // once: TSTT has a kink (one-sided finite differences of opposite sign), reported as NaN
+    const free = solveBush(net, { algorithm: "bush", gap: GAP, maxIterations: 2000, classes });
+    const k = equilibriumSensitivity(net, free, { links: [15], classes });
+    expect(k.degenerate).toEqual([true]);
+    expect(Number.isNaN(k.dTstt[0])).toBe(true);
+    expect(k.warnings.join(" ")).toMatch(/unbounded/);
+    const up = solveBush(net, {
+      algorithm: "bush",
+      gap: GAP,
+      maxIterations: 2000,
+      classes,
+      tolls: tollsOn(net, 15, H),
+      warmStart: free.warmStart,
+    });
+    const down = solveBush(net, {
+      algorithm: "bush",
+      gap: GAP,
+      maxIterations: 2000,
+      classes,
+      tolls: tollsOn(net, 15, -H),
+      warmStart: free.warmStart,
+    });
+    expect(Math.sign(up.tstt - free.tstt)).not.toBe(Math.sign(free.tstt - down.tstt));
+  });
+});
