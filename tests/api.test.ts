@@ -170,7 +170,6 @@ describe("API end to end (tollkit serve subprocess)", () => {
       instrument: { type: "links", links: [1], bounds: { min: 0, max: 10 } },
       objective: { type: "tstt" },
       method: { type: "gradient" },
-      follower: { algorithm: "bfw", gap: 1e-10 },
     };
     const created = await call(base, "/api/scenarios", { method: "POST", json: scenario });
     expect(created.status, created.text).toBe(201);
@@ -216,7 +215,6 @@ describe("API end to end (tollkit serve subprocess)", () => {
         instrument: { type: "links", links: [1], bounds: { min: 0, max: 10 } },
         objective: { type: "tstt" },
         method: { type: "gradient" },
-        follower: { algorithm: "bfw", gap: 1e-10 },
       },
     });
     const done = await waitForRun(base, id);

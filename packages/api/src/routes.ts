@@ -97,11 +97,11 @@ const err = (status: number, description: string): ResponseSpec => ({ descriptio
 
 /** The run as the API shows it, with its summary once done. */
 function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
-  const res = run.status === "done" ? store.getSummary(run.id) : undefined;
+  const done = run.status === "done";
   return {
     ...run,
-    summary: res?.summary ?? null,
-    ...(convergence && res ? { convergence: res.convergence } : {}),
+    summary: (done ? store.getSummary(run.id) : undefined) ?? null,
+    ...(convergence && done ? { convergence: store.getConvergence(run.id) } : {}),
   };
 }
 
@@ -221,7 +221,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
   };
-  if (run.status === "done") base.summary = store.getSummary(run.id)?.summary ?? null;
+  if (run.status === "done") base.summary = store.getSummary(run.id) ?? null;
   return base;
 }
 
@@ -556,8 +556,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         doneOr409(ra, { path: "a", in: "query" });
         doneOr409(rb, { path: "b", in: "query" });
         return compareRuns(
-          { id: a, network: ra.network, summary: store.getSummary(a)!.summary, links: store.getLinks(a)! },
-          { id: b, network: rb.network, summary: store.getSummary(b)!.summary, links: store.getLinks(b)! },
+          { id: a, network: ra.network, summary: store.getSummary(a)!, links: store.getLinks(a)! },
+          { id: b, network: rb.network, summary: store.getSummary(b)!, links: store.getLinks(b)! },
         );
       },
     },

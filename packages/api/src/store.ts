@@ -243,6 +243,15 @@ export class Store {
     return version;
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, prepared once per SQL text. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   /** Closes the database (checkpointing the WAL). */
   close(): void {
     if (this.db.open) this.db.close();
@@ -252,7 +261,7 @@ export class Store {
 
   /** Records the networks the server knows (catalogue and built-in), keeping cached info. */
   syncNetworks(rows: { id: string; kind: "catalogue" | "builtin"; name: string }[]): void {
-    const up = this.db.prepare(
+    const up = this.stmt(
       `INSERT INTO networks (id, kind, name, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name`,
     );
@@ -263,13 +272,13 @@ export class Store {
 
   /** The cached summary of a loaded network, if any. */
   networkInfo(id: string): Record<string, unknown> | undefined {
-    const r = this.db.prepare("SELECT info FROM networks WHERE id = ?").get(id) as { info: string | null } | undefined;
+    const r = this.stmt("SELECT info FROM networks WHERE id = ?").get(id) as { info: string | null } | undefined;
     return r?.info ? (JSON.parse(r.info) as Record<string, unknown>) : undefined;
   }
 
   /** Caches the summary of a loaded network. */
   setNetworkInfo(id: string, info: unknown): void {
-    this.db.prepare("UPDATE networks SET info = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(info), now(), id);
+    this.stmt("UPDATE networks SET info = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(info), now(), id);
   }
 
   // ---- scenarios ------------------------------------------------------------------------
@@ -277,24 +286,27 @@ export class Store {
   /** Stores a scenario and returns it. */
   createScenario(name: string, network: string, body: unknown): ScenarioRow {
     const createdAt = now();
-    const r = this.db
-      .prepare("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)")
-      .run(name, network, JSON.stringify(body), createdAt);
+    const r = this.stmt("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)").run(
+      name,
+      network,
+      JSON.stringify(body),
+      createdAt,
+    );
     return { id: Number(r.lastInsertRowid), name, network, body, createdAt };
   }
 
   /** One scenario, or undefined. */
   getScenario(id: number): ScenarioRow | undefined {
-    const r = this.db.prepare("SELECT * FROM scenarios WHERE id = ?").get(id) as
+    const r = this.stmt("SELECT * FROM scenarios WHERE id = ?").get(id) as
       { id: number; name: string; network_id: string; body: string; created_at: string } | undefined;
     return r && { id: r.id, name: r.name, network: r.network_id, body: JSON.parse(r.body), createdAt: r.created_at };
   }
 
   /** Scenarios, newest first. */
   listScenarios(limit: number, offset: number): { total: number; items: Omit<ScenarioRow, "body">[] } {
-    const total = (this.db.prepare("SELECT count(*) AS n FROM scenarios").get() as { n: number }).n;
+    const total = (this.stmt("SELECT count(*) AS n FROM scenarios").get() as { n: number }).n;
     const items = (
-      this.db.prepare("SELECT id, name, network_id, created_at FROM scenarios ORDER BY id DESC LIMIT ? OFFSET ?").all(limit, offset) as {
+      this.stmt("SELECT id, name, network_id, created_at FROM scenarios ORDER BY id DESC LIMIT ? OFFSET ?").all(limit, offset) as {
         id: number;
         name: string;
         network_id: string;
@@ -308,15 +320,15 @@ export class Store {
 
   /** Inserts a queued run. */
   createRun(kind: RunKind, network: string, scenario: number | null, settings: Record<string, unknown>): RunRow {
-    const r = this.db
-      .prepare("INSERT INTO runs (kind, network_id, scenario_id, settings, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)")
-      .run(kind, network, scenario, JSON.stringify(settings), now());
+    const r = this.stmt(
+      "INSERT INTO runs (kind, network_id, scenario_id, settings, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)",
+    ).run(kind, network, scenario, JSON.stringify(settings), now());
     return this.getRun(Number(r.lastInsertRowid))!;
   }
 
   /** One run, or undefined. */
   getRun(id: number): RunRow | undefined {
-    const r = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RawRun | undefined;
+    const r = this.stmt("SELECT * FROM runs WHERE id = ?").get(id) as RawRun | undefined;
     return r && toRun(r);
   }
 
@@ -324,26 +336,24 @@ export class Store {
   listRuns(limit: number, offset: number, status?: RunStatus): { total: number; items: RunRow[] } {
     const where = status ? "WHERE status = ?" : "";
     const args: unknown[] = status ? [status] : [];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM runs ${where}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM runs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as RawRun[];
+    const total = (this.stmt(`SELECT count(*) AS n FROM runs ${where}`).get(...args) as { n: number }).n;
+    const rows = this.stmt(`SELECT * FROM runs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as RawRun[];
     return { total, items: rows.map(toRun) };
   }
 
   /** Ids of runs with a status, oldest first. */
   runIdsWithStatus(status: RunStatus): number[] {
-    return (this.db.prepare("SELECT id FROM runs WHERE status = ? ORDER BY id").all(status) as { id: number }[]).map((r) => r.id);
+    return (this.stmt("SELECT id FROM runs WHERE status = ? ORDER BY id").all(status) as { id: number }[]).map((r) => r.id);
   }
 
   /** queued → running. Returns false when the run was not queued (e.g. cancelled meanwhile). */
   markRunning(id: number): boolean {
-    return (
-      this.db.prepare("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(now(), id).changes === 1
-    );
+    return this.stmt("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(now(), id).changes === 1;
   }
 
   /** Records the latest progress of a running run. */
   setProgress(id: number, progress: Record<string, unknown>): void {
-    this.db.prepare("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(progress), id);
+    this.stmt("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(progress), id);
   }
 
   /**
@@ -353,13 +363,18 @@ export class Store {
   finishRun(id: number, out: RunOutput, progress?: Record<string, unknown>): boolean {
     const { columns, data } = packColumns(out.links);
     return this.db.transaction(() => {
-      const r = this.db
-        .prepare("UPDATE runs SET status = 'done', finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'")
-        .run(now(), progress ? JSON.stringify(progress) : null, id);
+      const r = this.stmt(
+        "UPDATE runs SET status = 'done', finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'",
+      ).run(now(), progress ? JSON.stringify(progress) : null, id);
       if (r.changes !== 1) return false;
-      this.db
-        .prepare("INSERT INTO results (run_id, summary, convergence, link_count, columns, data) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(id, JSON.stringify(out.summary), JSON.stringify(out.convergence), out.links.linkCount, JSON.stringify(columns), data);
+      this.stmt("INSERT INTO results (run_id, summary, convergence, link_count, columns, data) VALUES (?, ?, ?, ?, ?, ?)").run(
+        id,
+        JSON.stringify(out.summary),
+        JSON.stringify(out.convergence),
+        out.links.linkCount,
+        JSON.stringify(columns),
+        data,
+      );
       return true;
     })();
   }
@@ -370,9 +385,12 @@ export class Store {
    */
   endRun(id: number, status: Exclude<RunStatus, "queued" | "running" | "done">, error: string | null = null): boolean {
     return (
-      this.db
-        .prepare("UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')")
-        .run(status, error, now(), id).changes === 1
+      this.stmt("UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')").run(
+        status,
+        error,
+        now(),
+        id,
+      ).changes === 1
     );
   }
 
@@ -387,16 +405,21 @@ export class Store {
 
   // ---- results --------------------------------------------------------------------------
 
-  /** The summary and convergence report of a done run. */
-  getSummary(id: number): { summary: Record<string, unknown>; convergence: Record<string, unknown> } | undefined {
-    const r = this.db.prepare("SELECT summary, convergence FROM results WHERE run_id = ?").get(id) as
-      { summary: string; convergence: string } | undefined;
-    return r && { summary: JSON.parse(r.summary), convergence: JSON.parse(r.convergence) };
+  /** The summary of a done run. */
+  getSummary(id: number): Record<string, unknown> | undefined {
+    const r = this.stmt("SELECT summary FROM results WHERE run_id = ?").get(id) as { summary: string } | undefined;
+    return r && (JSON.parse(r.summary) as Record<string, unknown>);
+  }
+
+  /** The columnar convergence report of a done run. */
+  getConvergence(id: number): Record<string, unknown> | undefined {
+    const r = this.stmt("SELECT convergence FROM results WHERE run_id = ?").get(id) as { convergence: string } | undefined;
+    return r && (JSON.parse(r.convergence) as Record<string, unknown>);
   }
 
   /** The per-link results of a done run. */
   getLinks(id: number): LinkColumns | undefined {
-    const r = this.db.prepare("SELECT link_count, columns, data FROM results WHERE run_id = ?").get(id) as
+    const r = this.stmt("SELECT link_count, columns, data FROM results WHERE run_id = ?").get(id) as
       { link_count: number; columns: string; data: Buffer } | undefined;
     return r && unpackColumns(r.link_count, JSON.parse(r.columns) as string[], r.data);
   }

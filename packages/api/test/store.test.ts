@@ -77,7 +77,8 @@ describe("store", () => {
     expect(done.status).toBe("done");
     expect(done.progress).toEqual({ iteration: 9, relativeGap: 1e-6 });
     expect(done.finishedAt).not.toBeNull();
-    expect(s.getSummary(r.id)).toEqual({ summary: o.summary, convergence: o.convergence });
+    expect(s.getSummary(r.id)).toEqual(o.summary);
+    expect(s.getConvergence(r.id)).toEqual(o.convergence);
     expect(Array.from(s.getLinks(r.id)!.columns.flow)).toEqual(Array.from(o.links.columns.flow));
     // a done run never changes again
     expect(s.endRun(r.id, "failed", "late")).toBe(false);
