@@ -1,0 +1,96 @@
+/**
+ * `pnpm bench fw`: the Frank-Wolfe family to relative gap 1e-4 on the standard networks.
+ *
+ * Per network: one all-or-nothing loading at free-flow costs (`aon`, the baseline measured in
+ * the same run: an FW-type iteration is one AON per class plus O(links) work, so
+ * `iterationOverAon` = msPerIteration / aonMs is the machine-independent figure; it exceeds 1
+ * where shortest-path trees at congested costs take longer than at free flow), then FW, CFW
+ * and BFW to gap 1e-4: iterations, seconds, ms per iteration (seconds / (iterations + 1), the
+ * +1 being the starting AON). Berlin-Center runs BFW only, with its peak
+ * memory (rss and heap, sampled every iteration). Each run is capped at 300 s (`converged`
+ * says whether the gap was reached).
+ *
+ * Targets (reference machine, 2 cores): an FW iteration on Chicago-Sketch 30–80 ms, BFW on
+ * Chicago-Sketch to 1e-4 ≤ 3 s, Berlin-Center BFW to 1e-4 with peak rss ≤ 400 MB. Timings are
+ * noisy while other work runs on the machine.
+ */
+import { AonLoader, compileNetwork, loadNetwork, Network } from "@tollkit/graph-core";
+import { Algorithm, CostModel, defaultClasses, solveSync } from "@tollkit/follower";
+
+const NETWORKS = ["sioux-falls", "anaheim", "chicago-sketch", "barcelona", "winnipeg", "berlin-center"];
+const GAP = 1e-4;
+const CAP_SECONDS = 300;
+
+function emit(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ bench: "fw", ...o })}\n`);
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+/** Median time (ms) of one AON loading at free-flow generalised cost. */
+function aonMs(net: Network): number {
+  const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
+  const loader = new AonLoader(compileNetwork(net));
+  const times = new Float64Array(net.linkCount);
+  const fc = new Float64Array(net.linkCount);
+  const cost = new Float64Array(net.linkCount);
+  const out = new Float64Array(net.linkCount);
+  model.flowCost(new Float64Array(net.linkCount), times, fc);
+  model.classCost(0, fc, cost);
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    out.fill(0);
+    const t0 = performance.now();
+    loader.load(cost, net.demand, out);
+    runs.push(performance.now() - t0);
+  }
+  runs.sort((a, b) => a - b);
+  return runs[2];
+}
+
+for (const id of NETWORKS) {
+  const net = await loadNetwork(id);
+  const aon = aonMs(net);
+  emit({ network: id, impl: "aon", links: net.linkCount, zones: net.zoneCount, aonMs: round(aon) });
+  const algorithms: Algorithm[] = id === "berlin-center" ? ["bfw"] : ["fw", "cfw", "bfw"];
+  for (const algorithm of algorithms) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage();
+    let peakRss = before.rss;
+    let peakHeap = before.heapUsed;
+    const r = solveSync(net, {
+      algorithm,
+      gap: GAP,
+      maxSeconds: CAP_SECONDS,
+      onProgress: () => {
+        const m = process.memoryUsage();
+        if (m.rss > peakRss) peakRss = m.rss;
+        if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
+      },
+    });
+    const msPerIteration = (r.seconds * 1000) / (r.iterations + 1); // iterations + the starting AON
+    const row: Record<string, unknown> = {
+      network: id,
+      algorithm,
+      gap: GAP,
+      converged: r.converged,
+      relativeGap: r.relativeGap,
+      iterations: r.iterations,
+      seconds: round(r.seconds),
+      msPerIteration: round(msPerIteration),
+      aonMs: round(aon),
+      iterationOverAon: round(msPerIteration / aon),
+      peakRssMb: mb(peakRss),
+      peakHeapMb: mb(peakHeap),
+    };
+    if (id === "chicago-sketch" && algorithm === "fw")
+      Object.assign(row, { target: "30-80 ms per iteration", meets: msPerIteration >= 0 && msPerIteration <= 80 });
+    if (id === "chicago-sketch" && algorithm === "bfw") Object.assign(row, { target: "≤ 3 s", meets: r.converged && r.seconds <= 3 });
+    if (id === "berlin-center") Object.assign(row, { target: "peak rss ≤ 400 MB", meets: r.converged && peakRss <= 400e6 });
+    emit(row);
+  }
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(4));
+}
