@@ -37,6 +37,7 @@ const AVAILABILITY_TTL_MS = 60_000;
 /** Loaded networks kept in memory (most recently used last). */
 const CACHE_SIZE = 4;
 
+/** The networks requests may name, with caches of loaded networks, their summaries and GeoJSON. */
 export class NetworkRegistry {
   private readonly builtins = new Map<string, Network>();
   private readonly cache = new Map<string, Promise<Network>>();

@@ -160,6 +160,7 @@ export const NoQuery = z.strictObject({});
 
 // ---- responses (documentation only) ---------------------------------------------------------
 
+/** The body of every error response. */
 export const ErrorSchema = z
   .object({
     error: z.object({
@@ -170,6 +171,7 @@ export const ErrorSchema = z
   })
   .meta({ id: "Error" });
 
+/** `GET /api/health`. */
 export const HealthSchema = z
   .object({
     status: z.literal("ok"),
@@ -181,6 +183,7 @@ export const HealthSchema = z
   })
   .meta({ id: "Health" });
 
+/** One row of `GET /api/networks`. */
 export const NetworkSummarySchema = z
   .object({
     id: z.string(),
@@ -194,6 +197,7 @@ export const NetworkSummarySchema = z
   })
   .meta({ id: "NetworkSummary" });
 
+/** `GET /api/networks/:id`. */
 export const NetworkDetailSchema = z
   .looseObject({
     id: z.string(),
@@ -210,14 +214,24 @@ export const NetworkDetailSchema = z
   })
   .meta({ id: "NetworkDetail" });
 
+/** A stored scenario (`body`: its JSON, in `GET /api/scenarios/:id`). */
 export const StoredScenarioSchema = z
   .object({ id: z.int(), name: z.string(), network: z.string(), createdAt: z.string(), body: z.unknown().optional() })
   .meta({ id: "StoredScenario" });
 
+/** Progress of a run (assign: iteration and relative gap; design: equilibrium solves, phase and objective value). */
 export const RunProgressSchema = z
-  .object({ iteration: z.int(), relativeGap: z.number(), elapsedMs: z.number(), fraction: z.number() })
+  .object({
+    iteration: z.int(),
+    relativeGap: z.number().nullable(),
+    elapsedMs: z.number(),
+    fraction: z.number().nullable(),
+    phase: z.string().optional(),
+    value: z.number().nullable().optional(),
+  })
   .meta({ id: "RunProgress" });
 
+/** A run as `GET /api/runs/:id` shows it. */
 export const RunSchema = z
   .object({
     id: z.int(),
@@ -240,11 +254,14 @@ export const RunSchema = z
   })
   .meta({ id: "Run" });
 
+/** The answer to `POST /api/runs`. */
 export const RunCreatedSchema = z.object({ id: z.int(), status: z.enum(RUN_STATUSES), href: z.string() }).meta({ id: "RunCreated" });
 
+/** A page of a list (`limit`, `offset`, `total`). */
 export const PageSchema = <T extends z.ZodType>(item: T) =>
   z.object({ total: z.int(), limit: z.int(), offset: z.int(), items: z.array(item) });
 
+/** One link of `GET /api/runs/:id/flows?format=json`. */
 export const LinkFlowSchema = z
   .object({
     link: z.int(),
@@ -259,6 +276,7 @@ export const LinkFlowSchema = z
   })
   .meta({ id: "LinkFlow" });
 
+/** `GET /api/compare`: headline and per-link differences, b − a. */
 export const ComparisonSchema = z
   .object({
     a: z.int(),

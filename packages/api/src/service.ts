@@ -22,6 +22,7 @@ export interface RunServiceOptions {
   log?: (line: string) => void;
 }
 
+/** Runs: submission, cancellation, live events; records every queue event in the store. */
 export class RunService {
   private readonly subscribers = new Map<number, Set<(e: RunEvent) => void>>();
   private readonly progress = new Map<number, { p: RunProgress; writtenAt: number }>();

@@ -14,6 +14,7 @@ function integer(flag: string, min: number, max: number) {
   };
 }
 
+/** Adds `tollkit serve` to the program. */
 export function registerServe(program: Command): void {
   program
     .command("serve")
