@@ -9,6 +9,7 @@ import { registerNetworks } from "./commands/networks.js";
 import { registerServe } from "./commands/serve.js";
 import { registerDesign } from "./commands/design.js";
 import { registerAssign } from "./commands/assign.js";
+import { registerBatch } from "./commands/batch.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree (exported so tests can drive it in-process). */
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDesign(program);
   registerAssign(program);
+  registerBatch(program);
   return program;
 }
 

@@ -1,0 +1,270 @@
+/**
+ * Runs a planned batch: each run in its own child process (./child.ts), at most `concurrency`
+ * at a time, in plan order.
+ *
+ * Layout of OUT:
+ * - `runs/<id>/`: a complete run (summary.json, flows.csv, convergence.csv, flows.geojson,
+ *   run.json; a design also design.json and history.csv), or a failed run's record (run.json,
+ *   error.json, no summary.json);
+ * - `results.csv`: one row per planned run, rewritten atomically after every run;
+ * - `.tollkit-batch.lock`: the pid of the batch writing to OUT (two batches on one OUT would
+ *   race).
+ *
+ * Resuming: a run is complete iff `runs/<id>/summary.json` exists (a folder only appears by a
+ * rename once all its files are written). A rerun skips complete runs and runs the others,
+ * failed ones included. Killing the batch (even with SIGKILL) loses no finished run; its
+ * children notice that their parent is gone and exit; leftover temporary folders
+ * (`runs/.partial-*`) are removed by the next batch on OUT.
+ */
+import { ChildProcess, fork } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "@tollkit/graph-core";
+import { replaceOutputDir } from "../output.js";
+import { VERSION } from "../version.js";
+import { failedRunFiles } from "./execute.js";
+import { Plan } from "./plan.js";
+import { BatchSummary, Reporter } from "./progress.js";
+import { completedSummary, RunState, writeResults } from "./results.js";
+import { BatchInfo, FromChild, ToChild } from "./types.js";
+
+const MOD = "cli/batch";
+
+/** Options of {@link runBatch}. */
+export interface BatchOptions {
+  /** The output folder (created if needed). */
+  out: string;
+  /** Runs at once (child processes), ≥ 1. */
+  concurrency: number;
+  /** Longest a run may take, seconds; a run over it is killed and recorded as failed. */
+  timeout?: number;
+  reporter: Reporter;
+  /** The command line (recorded in every run.json). */
+  command: string;
+  /** The child script (default: child.js beside this module). */
+  childPath?: string;
+}
+
+const LOCK = ".tollkit-batch.lock";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Takes OUT's lock, or fails when a live batch holds it. */
+function lock(out: string): () => void {
+  const path = join(out, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        throw new InputError(
+          MOD,
+          `another tollkit batch (pid ${pid}) is writing to this folder`,
+          { file: out },
+          "one batch per output folder",
+        );
+      rmSync(path, { force: true }); // left by a batch that was killed
+    }
+  }
+  throw new InputError(MOD, "cannot take the output folder's lock", { file: path });
+}
+
+/** Removes temporary folders left by runs that were killed while writing. */
+function removeLeftovers(runsDir: string): void {
+  for (const name of readdirSync(runsDir))
+    if (name.startsWith(".partial-") || name.startsWith(".replaced-")) rmSync(join(runsDir, name), { recursive: true, force: true });
+}
+
+const STDERR_TAIL = 2000;
+
+/**
+ * Runs a batch and reports as it goes.
+ * @returns the totals (and the exit code: 0 all done, 1 some runs failed, 130/143 interrupted)
+ * @throws InputError when OUT cannot be created or another batch is writing to it
+ */
+export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSummary> {
+  const t0 = performance.now();
+  const out = opts.out;
+  const runsDir = join(out, "runs");
+  try {
+    mkdirSync(runsDir, { recursive: true });
+  } catch (e) {
+    throw new InputError(MOD, `cannot create the output folder: ${(e as NodeJS.ErrnoException).code}`, { file: out }, "a writable folder");
+  }
+  const unlock = lock(out);
+  const rep = opts.reporter;
+  const childPath = opts.childPath ?? fileURLToPath(new URL("./child.js", import.meta.url));
+  const batch: BatchInfo = { command: opts.command, out, startedAt: new Date().toISOString() };
+  try {
+    removeLeftovers(runsDir);
+    const states: RunState[] = plan.runs.map((spec) => {
+      const folder = join("runs", spec.id);
+      const summary = completedSummary(join(out, folder));
+      return summary ? { spec, status: "done", summary, folder } : { spec, status: "pending", folder };
+    });
+    const skipped = states.filter((s) => s.status === "done").length;
+    writeResults(out, states);
+    rep.begin({
+      out,
+      runs: states.length,
+      complete: skipped,
+      toRun: states.length - skipped,
+      concurrency: opts.concurrency,
+      tollkit: VERSION,
+    });
+    for (const w of plan.warnings) rep.warn(w);
+    states.forEach((s, i) => {
+      if (s.status === "done") rep.skip(s, i);
+    });
+
+    const queue = states.map((_, i) => i).filter((i) => states[i].status === "pending");
+    const active = new Map<number, ChildProcess>();
+    let ran = 0;
+    let stopping: NodeJS.Signals | undefined;
+
+    const finishRun = (i: number, seconds: number, result: FromChild | undefined, why?: string) => {
+      const s = states[i];
+      const dir = join(out, s.folder);
+      const summary = completedSummary(dir);
+      if (summary) {
+        s.status = "done";
+        s.summary = summary;
+        s.error = undefined;
+      } else if (stopping && result?.type !== "failed") {
+        s.status = "pending"; // interrupted: run again next time
+        return;
+      } else {
+        s.status = "failed";
+        s.error = result?.type === "failed" ? result.error : (why ?? "the run ended without a result");
+        try {
+          replaceOutputDir(dir, failedRunFiles(s.spec, batch, s.error, seconds, result?.type === "failed" && result.input));
+        } catch (e) {
+          rep.warn(`cannot write the failure record of ${s.spec.id}: ${(e as Error).message}`);
+        }
+      }
+      ran++;
+      writeResults(out, states);
+      rep.finish(s, i, seconds);
+    };
+
+    const handlers: [NodeJS.Signals, () => void][] = [];
+    await new Promise<void>((resolveAll) => {
+      let settled = false;
+      const pump = () => {
+        while (!stopping && active.size < opts.concurrency && queue.length > 0) start(queue.shift()!);
+        if (!settled && active.size === 0 && (queue.length === 0 || stopping)) {
+          settled = true;
+          resolveAll();
+        }
+      };
+      const start = (i: number) => {
+        const s = states[i];
+        const started = performance.now();
+        if (s.spec.invalid !== undefined) {
+          rep.start(s, i, undefined);
+          finishRun(i, 0, { type: "failed", error: s.spec.invalid, input: true });
+          return;
+        }
+        let child: ChildProcess;
+        try {
+          child = fork(childPath, [], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"], env: process.env });
+        } catch (e) {
+          rep.start(s, i, undefined);
+          finishRun(i, 0, undefined, `cannot start the run's process: ${(e as Error).message}`);
+          return;
+        }
+        active.set(i, child);
+        rep.start(s, i, child.pid);
+        let result: FromChild | undefined;
+        let stderr = "";
+        let timedOut = false;
+        let ended = false;
+        child.stderr?.on("data", (d: Buffer) => {
+          stderr = (stderr + d.toString()).slice(-STDERR_TAIL);
+        });
+        child.on("message", (m: FromChild) => {
+          if (m.type === "progress") rep.progress(s, m.progress);
+          else result = m;
+        });
+        const timer =
+          opts.timeout !== undefined
+            ? setTimeout(() => {
+                timedOut = true;
+                child.kill("SIGKILL");
+              }, opts.timeout * 1000)
+            : undefined;
+        const end = (why: string) => {
+          if (ended) return;
+          ended = true;
+          if (timer) clearTimeout(timer);
+          active.delete(i);
+          const seconds = (performance.now() - started) / 1000;
+          finishRun(i, seconds, result, timedOut ? `timed out after ${opts.timeout} s (--timeout)` : why);
+          pump();
+        };
+        child.on("error", (err) => {
+          if (!child.pid) end(`cannot start the run's process: ${err.message}`);
+        });
+        child.on("exit", (code, signal) => {
+          const tail = stderr.trim().split("\n").slice(-3).join(" | ");
+          end(
+            `the run's process exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting a result${tail ? `: ${tail}` : ""}`,
+          );
+        });
+        const msg: ToChild = { type: "start", spec: s.spec, runDir: join(out, s.folder), batch };
+        child.send(msg, (err) => {
+          if (err) child.kill("SIGKILL");
+        });
+      };
+
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (stopping) {
+          for (const c of active.values()) c.kill("SIGKILL"); // a second signal: stop now
+          return;
+        }
+        stopping = sig;
+        rep.warn(`${sig}: stopping; ${active.size} running run(s) are stopped and will run again on the next batch`);
+        for (const c of active.values()) c.kill("SIGTERM");
+        pump();
+      };
+      for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        const h = () => onSignal(sig);
+        process.on(sig, h);
+        handlers.push([sig, h]);
+      }
+      pump();
+    });
+    for (const [sig, h] of handlers) process.off(sig, h);
+
+    writeResults(out, states);
+    const failed = states.filter((s) => s.status === "failed").length;
+    const pending = states.filter((s) => s.status === "pending").length;
+    const summary: BatchSummary = {
+      runs: states.length,
+      done: states.filter((s) => s.status === "done").length,
+      failed,
+      pending,
+      skipped,
+      ran,
+      seconds: (performance.now() - t0) / 1000,
+      results: join(out, "results.csv"),
+      exitCode: stopping ? 128 + (stopping === "SIGINT" ? 2 : stopping === "SIGHUP" ? 1 : 15) : failed > 0 ? 1 : 0,
+      ...(stopping ? { interrupted: `interrupted by ${stopping}` } : {}),
+    };
+    rep.end(summary);
+    return summary;
+  } finally {
+    unlock();
+  }
+}
