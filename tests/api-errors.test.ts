@@ -413,6 +413,8 @@ describe("bad requests get a clear JSON 4xx and the server keeps serving", () =>
     const spa = await raw("/runs/12", "GET", undefined, { accept: "text/html" });
     expect(spa.status).toBe(200);
     expect(spa.text).toContain("<title>tollkit</title>");
+    const asset = await raw("/assets/missing.js", "GET", undefined, { accept: "*/*" });
+    expect(asset.status).toBe(404);
   });
 
   it("CORS is off unless configured", async () => {

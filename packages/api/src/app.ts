@@ -205,7 +205,9 @@ export function createApp(opts: AppOptions): TollkitApp {
   if (webDir && index && existsSync(index) && statSync(webDir).isDirectory()) {
     app.use(express.static(webDir, { index: "index.html", dotfiles: "ignore", fallthrough: true }));
     app.use((req, res, next) => {
-      if ((req.method === "GET" || req.method === "HEAD") && req.accepts("html")) res.sendFile(index);
+      // client-side routes (no file extension) get the app; a missing asset stays a 404
+      const last = req.path.slice(req.path.lastIndexOf("/") + 1);
+      if ((req.method === "GET" || req.method === "HEAD") && !last.includes(".") && req.accepts("html")) res.sendFile(index);
       else next();
     });
   } else {
