@@ -311,8 +311,6 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     warnings.push(`the design's revenue ${best.ms.revenue} is below the floor ${constraint.minRevenue}`);
 
   const allWarnings = [...warnings, ...ev.allWarnings()];
-  if (ev.gradientSource === "finite-differences" && (m.type === "gradient" || gradientCheck))
-    allWarnings.push("gradients came from finite differences (TEMPORARY): the follower's equilibrium sensitivities were not available");
   if (gradientCheck && !gradientCheck.agrees)
     allWarnings.push(
       `gradient check: largest relative error ${gradientCheck.maxRelativeError.toExponential(2)} against finite differences`,

@@ -12,8 +12,7 @@
  * perturbation is passed as a toll and then removed: measures always use the true tolls.
  */
 
-import * as follower from "@tollkit/follower";
-import { FollowerOptions, FollowerResult, solve, UserClass } from "@tollkit/follower";
+import { equilibriumSensitivity, FollowerOptions, FollowerResult, solve, UserClass } from "@tollkit/follower";
 import { isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
 import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveValue } from "./objectives.js";
@@ -28,10 +27,14 @@ export interface Evaluation {
   /** The tolled equilibrium (solved with the tie-breaking perturbation when ties can occur). */
   eq: FollowerResult;
   ms: LeaderMeasures;
-  /** Gradients with respect to z, when they were asked for. */
+  /**
+   * Gradients with respect to z, when they were asked for: for an increase of each toll
+   * (`grads`) and for a decrease (`gradsLeft`); they differ only at degenerate points.
+   */
   grads?: MeasureGradients;
-  /** True when the sensitivity reported a degenerate (non-smooth) point. */
-  degenerate?: boolean;
+  gradsLeft?: MeasureGradients;
+  /** Per variable: the sensitivity reported a degenerate point (a route at the margin of use, or a jump). */
+  degenerate?: boolean[];
   /** The tie rule the follower followed (null: ties cannot occur). */
   rule: TieRule | null;
   /** Serial number of the solve that produced it (1-based). */
@@ -39,7 +42,7 @@ export interface Evaluation {
 }
 
 /** Where the gradients come from (reported in the diagnostics). */
-export type GradientSource = "equilibrium-sensitivity" | "finite-differences";
+export type GradientSource = "equilibrium-sensitivity";
 
 /** Progress of a design run. */
 export interface DesignProgress {
@@ -49,21 +52,6 @@ export interface DesignProgress {
   /** Objective value (natural units) of the last evaluation. */
   value?: number;
   message?: string;
-}
-
-interface SensitivityResult {
-  dFlows: Float64Array[];
-  dTstt: Float64Array;
-  dRevenue: Float64Array;
-  degenerate?: boolean[];
-  warnings?: string[];
-}
-type SensitivityFn = (net: Network, result: FollowerResult, options: { links: number[] }) => SensitivityResult;
-
-/** The follower's equilibrium sensitivity function, when the follower package provides it. */
-function sensitivityFunction(): SensitivityFn | undefined {
-  const f = (follower as Record<string, unknown>).equilibriumSensitivity;
-  return typeof f === "function" ? (f as SensitivityFn) : undefined;
 }
 
 export interface EvaluatorSettings {
@@ -107,7 +95,7 @@ export class Evaluator {
     for (const a of cl) cmax = Math.max(cmax, net.links.freeFlowTime[a] + net.links.b[a]);
     this.tieScale = 1e-6 * Math.max(1, cmax);
     this.refTollFactor = Math.max(...s.classes.filter((c) => c.tolled).map((c) => c.tollFactor));
-    this.gradientSource = sensitivityFunction() ? "equilibrium-sensitivity" : "finite-differences";
+    this.gradientSource = "equilibrium-sensitivity";
   }
 
   /** Warnings of the run so far, with the unconverged solves summarised in one line. */
@@ -233,71 +221,54 @@ export class Evaluator {
     return eq;
   }
 
-  /** Adds gradients of TSTT, revenue and welfare with respect to z to an evaluation. */
+  /**
+   * Adds the gradients of TSTT, revenue and welfare with respect to z (both one-sided ones) from
+   * the follower's equilibrium sensitivities. A variable that tolls several links gets the sum
+   * of their derivatives.
+   * @throws InputError when the equilibrium does not come from the bush algorithm
+   */
   private async addGradients(ev: Evaluation): Promise<void> {
-    const sens = sensitivityFunction();
-    if (sens) {
-      this.sensitivityGradients(ev, sens);
-      return;
-    }
-    // TEMPORARY: the follower's equilibrium sensitivities are not available yet; central finite
-    // differences stand in (2 solves per variable), and the diagnostics say so.
-    const p = ev.z.length;
-    const g: MeasureGradients = { tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) };
-    const phase = this.phase;
-    this.phase = "finite-difference gradient";
-    for (let k = 0; k < p; k++) {
-      const v = this.s.instrument.variables[k];
-      const h = fdStep(v.min, v.max, ev.z[k]);
-      const zp = ev.z.slice();
-      const zm = ev.z.slice();
-      zp[k] += h;
-      zm[k] -= h;
-      const ep = await this.measureAt(zp, ev);
-      const em = await this.measureAt(zm, ev);
-      g.tstt[k] = (ep.tstt - em.tstt) / (2 * h);
-      g.revenue[k] = (ep.revenue - em.revenue) / (2 * h);
-      g.welfare[k] = (ep.welfare - em.welfare) / (2 * h);
-    }
-    this.phase = phase;
-    ev.grads = g;
+    const { net, classes, instrument } = this.s;
+    const links = Array.from(instrument.links);
+    const r = equilibriumSensitivity(net, ev.eq, { links, classes });
+    for (const w of r.warnings) this.warnings.add(`sensitivity: ${w}`);
+    const p = instrument.variables.length;
+    const make = (): MeasureGradients => ({ tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) });
+    const right = make();
+    const left = make();
+    const degenerate: boolean[] = new Array(p).fill(false);
+    const col = new Map<number, number>();
+    links.forEach((a, j) => col.set(a, j));
+    const single = classes.length === 1 ? classes[0] : undefined;
+    // W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f: dW/dτ = −VOT (dTSTT + d Σ_a len_a dx_a) / pce
+    const welfareOf = (dTstt: number, dx: Float64Array): number => {
+      if (!single) return NaN;
+      let dl = 0;
+      for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
+      return -(dTstt + single.distanceFactor * dl) / single.pce / single.tollFactor;
+    };
+    instrument.variables.forEach((v, k) => {
+      for (let i = 0; i < v.links.length; i++) {
+        const j = col.get(v.links[i])!;
+        right.tstt[k] += r.dTstt[j];
+        right.revenue[k] += r.dRevenue[j];
+        right.welfare[k] += welfareOf(r.dTstt[j], r.dFlows[j]);
+        left.tstt[k] += r.dTsttLeft[j];
+        left.revenue[k] += r.dRevenueLeft[j];
+        left.welfare[k] += welfareOf(r.dTsttLeft[j], r.dFlowsLeft[j]);
+        if (r.degenerate[j]) degenerate[k] = true;
+      }
+    });
+    ev.grads = right;
+    ev.gradsLeft = left;
+    ev.degenerate = degenerate;
   }
 
-  /** Measures at z without caching (for finite differences), warm-started from `from`. */
+  /** Measures at z without caching (for the finite-difference check), warm-started from `from`. */
   async measureAt(z: Float64Array, from: Evaluation): Promise<LeaderMeasures> {
     const tolls = this.tollsOf(z);
     const eq = await this.solveAt(tolls, from.rule, from);
     return leaderMeasures(this.s.net, this.s.classes, eq, tolls);
-  }
-
-  private sensitivityGradients(ev: Evaluation, sens: SensitivityFn): void {
-    const { net, classes, instrument } = this.s;
-    const links = Array.from(instrument.links);
-    const r = sens(net, ev.eq, { links });
-    for (const w of r.warnings ?? []) this.warnings.add(`sensitivity: ${w}`);
-    const p = instrument.variables.length;
-    const g: MeasureGradients = { tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) };
-    const col = new Map<number, number>();
-    links.forEach((a, j) => col.set(a, j));
-    const single = classes.length === 1 ? classes[0] : undefined;
-    let degenerate = false;
-    instrument.variables.forEach((v, k) => {
-      for (let i = 0; i < v.links.length; i++) {
-        const j = col.get(v.links[i])!;
-        g.tstt[k] += r.dTstt[j];
-        g.revenue[k] += r.dRevenue[j];
-        if (r.degenerate?.[j]) degenerate = true;
-        if (single) {
-          // W = −VOT Σ f (t + d·len) with x = pce·f: dW = −VOT (dTSTT + d Σ len·dx) / pce
-          const dx = r.dFlows[j];
-          let dl = 0;
-          for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
-          g.welfare[k] += (-(dl * single.distanceFactor + r.dTstt[j]) / single.pce) * (1 / single.tollFactor);
-        } else g.welfare[k] = NaN;
-      }
-    });
-    ev.grads = g;
-    ev.degenerate = degenerate;
   }
 }
 

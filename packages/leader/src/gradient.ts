@@ -15,6 +15,7 @@
  */
 
 import { Evaluation } from "./evaluator.js";
+import { Merit } from "./objectives.js";
 import { box, clip, dot, maxAbs, record, SearchContext, SearchOutcome } from "./search.js";
 
 export interface GradientSettings {
@@ -31,7 +32,7 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
   const { lo, hi } = box(instrument);
   const p = instrument.variables.length;
   const budgetLeft = () => ev.solves < ctx.limit;
-  const grad = (e: Evaluation) => merit.gradient(e.ms, e.grads!, new Float64Array(p));
+  const grad = (e: Evaluation) => searchGradient(merit, e);
 
   let cur = await ev.evaluate(clip(settings.start, lo, hi), { gradient: true });
   record(ctx, cur, 0, true);
@@ -133,6 +134,31 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
     }
   }
   return { best: cur, iterations: it, stopReason };
+}
+
+/**
+ * The gradient the search uses: the merit's derivatives from the equilibrium sensitivities. At a
+ * degenerate point (a route at the margin of use) the one-sided derivatives differ; per variable
+ * the search takes the side along which the merit decreases (the steeper one if both do), and 0
+ * where neither does (a kink at a minimum along that toll). A derivative that does not exist
+ * (NaN: a jump between constant-cost routes) counts as 0.
+ */
+export function searchGradient(merit: Merit, e: Evaluation): Float64Array {
+  const p = e.z.length;
+  const right = merit.gradient(e.ms, e.grads!, new Float64Array(p));
+  if (!e.degenerate?.some((d) => d)) return right;
+  const left = merit.gradient(e.ms, e.gradsLeft!, new Float64Array(p));
+  const g = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    const r = Number.isNaN(right[i]) ? 0 : right[i];
+    const l = Number.isNaN(left[i]) ? 0 : left[i];
+    if (!e.degenerate[i]) g[i] = r;
+    else if (r < 0 && l > 0) g[i] = -r > l ? r : l;
+    else if (r < 0) g[i] = r;
+    else if (l > 0) g[i] = l;
+    else g[i] = 0;
+  }
+  return g;
 }
 
 /** Two-loop recursion on the free variables: d = −H g (H from the pairs S, Y). */

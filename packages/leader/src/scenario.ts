@@ -412,6 +412,21 @@ function checkScenario(s: Scenario): void {
       'objective "tstt" or "welfare" with minRevenue',
     );
   const m = s.method;
+  const needsSensitivity = m.type === "gradient" || (m.type === "derivative-free" && m.gradientCheck);
+  if (needsSensitivity && s.follower.algorithm !== "bush")
+    throw scenarioError(
+      f,
+      "follower.algorithm",
+      `"${s.follower.algorithm}": gradients come from equilibrium sensitivities, which need the bush algorithm's used bushes`,
+      '"bush"',
+    );
+  if (needsSensitivity && obj.type === "welfare" && s.classes && s.classes.length > 1)
+    throw scenarioError(
+      f,
+      "objective.type",
+      "welfare gradients with several classes need per-class flow sensitivities, which the follower does not provide",
+      'method "derivative-free" or "grid" for welfare with several classes',
+    );
   if (m.type === "first-best") {
     if (obj.type === "revenue")
       throw scenarioError(
