@@ -29,7 +29,16 @@ beforeAll(async () => {
   writeFileSync(join(web, "index.html"), "<!doctype html><title>tollkit</title>");
   writeFileSync(join(dir, "secret.txt"), "TOP-SECRET");
   store = openStore(join(dir, "errors.db"));
-  tk = createApp({ store, token: TOKEN, bodyLimit: "16kb", maxRunSeconds: 120, maxInlineLinks: 50, webDir: web, log: () => {} });
+  tk = createApp({
+    store,
+    token: TOKEN,
+    bodyLimit: "16kb",
+    maxRunSeconds: 120,
+    maxInlineLinks: 50,
+    maxQueued: 1,
+    webDir: web,
+    log: () => {},
+  });
   server = tk.app.listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -386,6 +395,10 @@ describe("bad requests get a clear JSON 4xx and the server keeps serving", () =>
     const queued = await post("/api/runs", { kind: "assign", network: "two-route" });
     expect(long.status).toBe(202);
     expect(queued.status).toBe(202);
+    const full = await post("/api/runs", { kind: "assign", network: "two-route" });
+    expect(full.status).toBe(429); // maxQueued 1
+    expect(full.headers.get("retry-after")).toBe("30");
+    expect(full.body.error.message).toMatch(/already waiting/);
     const f = await call(base, `/api/runs/${queued.body.id}/flows`);
     expect(f.status).toBe(409);
     expect(f.body.error.message).toMatch(/queued/);

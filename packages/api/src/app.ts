@@ -41,6 +41,8 @@ export interface AppOptions {
   maxInlineLinks?: number;
   /** Folder of the built web app; null: none. Default `<repo>/web/dist` when it exists. */
   webDir?: string | null;
+  /** Most runs waiting in the queue (POST /api/runs answers 429 beyond). Default 1000. */
+  maxQueued?: number;
   /** SSE heartbeat interval, ms. Default 15000. */
   heartbeatMs?: number;
   /** Re-queue and mark interrupted runs left by a previous server (default true). */
@@ -156,6 +158,7 @@ export function createApp(opts: AppOptions): TollkitApp {
     maxRunSeconds: opts.maxRunSeconds ?? 3600,
     maxInlineLinks: opts.maxInlineLinks ?? 20000,
     heartbeatMs: opts.heartbeatMs ?? 15000,
+    maxQueued: opts.maxQueued ?? 1000,
     openApi: () => (doc ??= openApiDocument(routes, { version: API_VERSION, authRequired: !!opts.token })),
   });
 

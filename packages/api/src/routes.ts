@@ -88,6 +88,8 @@ export interface RouteDeps {
   maxRunSeconds: number;
   /** Largest inline network accepted in a scenario, links (and nodes). */
   maxInlineLinks: number;
+  /** Most runs waiting in the queue; beyond it POST /api/runs answers 429. */
+  maxQueued: number;
   /** Interval of SSE heartbeat comments, ms. */
   heartbeatMs: number;
   openApi: () => unknown;
@@ -363,9 +365,17 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         202: { description: "Queued", schema: RunCreatedSchema },
         400: err(400, "Invalid request (the message names the JSON path)"),
         401: err(401, "Missing or wrong bearer token"),
+        429: err(429, "Too many runs waiting"),
       },
       handler: async ({ body, res }) => {
         const r = body as RunRequest;
+        if (service.queue.stats().queued >= deps.maxQueued)
+          throw new ApiError(
+            429,
+            `api: ${deps.maxQueued} runs are already waiting; try again when some have finished`,
+            {},
+            { "Retry-After": "30" },
+          );
         let run: RunRow;
         if (r.kind === "assign") {
           networks.check(r.network);
