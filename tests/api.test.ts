@@ -10,9 +10,22 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadBestKnownFlows, loadCatalogue, loadNetwork, Network } from "@tollkit/graph-core";
-import { call, parseCsv, readEvents, ServeProcess, startServe, stopServe, tempDir, waitForRun } from "../packages/api/test/helpers.js";
+import {
+  call,
+  CLI,
+  parseCsv,
+  readEvents,
+  ROOT,
+  ServeProcess,
+  startServe,
+  stopServe,
+  tempDir,
+  waitForRun,
+} from "../packages/api/test/helpers.js";
 
 let srv: ServeProcess;
 let base: string;
@@ -334,4 +347,30 @@ describe("graceful shutdown (SIGTERM)", () => {
       await stopServe(s2);
     }
   });
+});
+
+describe("tollkit serve refuses bad flags with exit code 2 and one line", () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, "a-folder"));
+  const cases: [string[], RegExp][] = [
+    [["--port", "99999"], /field "--port".*0\.\.65535/],
+    [["--port", "http"], /field "--port"/],
+    [["--concurrency", "0"], /field "--concurrency"/],
+    [["--db", join(dir, "missing", "x.db")], /x\.db: cannot open the database/],
+    [["--db", join(dir, "a-folder")], /a-folder: is a directory/],
+    [["--body-limit", "lots"], /field "--body-limit"/],
+  ];
+  for (const [args, message] of cases) {
+    it(`serve ${args.join(" ")}`, () => {
+      const r = spawnSync(process.execPath, [CLI, "serve", "--port", "0", "--db", join(dir, "ok.db"), ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
 });
