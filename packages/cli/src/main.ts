@@ -10,6 +10,7 @@ import { registerServe } from "./commands/serve.js";
 import { registerDesign } from "./commands/design.js";
 import { registerAssign } from "./commands/assign.js";
 import { registerBatch } from "./commands/batch.js";
+import { registerCompare } from "./commands/compare.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree (exported so tests can drive it in-process). */
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDesign(program);
   registerAssign(program);
   registerBatch(program);
+  registerCompare(program);
   return program;
 }
 

@@ -8,7 +8,6 @@
  * Runs in the run's child process (./child.ts); a failed run's record (run.json and
  * error.json, no summary.json) is written by the batch ({@link failedRunFiles}).
  */
-import { isAbsolute, resolve } from "node:path";
 import { readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, gridCity, InputError, loadNetwork, Network } from "@tollkit/graph-core";
 import { design, parseScenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
@@ -16,7 +15,7 @@ import { assignJson } from "../commands/assign.js";
 import { designFile, designJson, historyCsv } from "../commands/design.js";
 import { equilibriumFiles, OutputFile, replaceOutputDir } from "../output.js";
 import { VERSION } from "../version.js";
-import { isNetworkId } from "./plan.js";
+import { isNetworkId, under } from "./plan.js";
 import { AssignSettings, BatchInfo, RunProgress, RunSpec } from "./types.js";
 
 const MOD = "cli/batch";
@@ -71,7 +70,7 @@ function seedGridCity(seed: number): void {
  * @throws InputError when valueOfTime names a class that does not exist
  */
 function assignClasses(net: Network, s: AssignSettings, baseDir: string): UserClass[] | undefined {
-  const fromFile = s.classes !== undefined ? readClassesFile(resolve(baseDir, s.classes), net) : undefined;
+  const fromFile = s.classes !== undefined ? readClassesFile(under(baseDir, s.classes), net) : undefined;
   if (!fromFile && s.demandScale === 1 && s.valueOfTime === undefined) return undefined;
   const classes: UserClass[] = fromFile ?? [
     {
@@ -133,7 +132,7 @@ export async function executeRun(spec: RunSpec, runDir: string, batch: BatchInfo
     ];
   } else {
     const { settings: s, baseDir } = spec.assign!;
-    const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+    const path = (p: string) => under(baseDir, p);
     const net = spec.seedApplies ? gridCity({ seed: spec.seed }) : await loadNetwork(isNetworkId(s.network) ? s.network : path(s.network));
     const classes = assignClasses(net, s, baseDir);
     const tolls = s.tolls !== undefined ? readTollsFile(path(s.tolls), net) : undefined;

@@ -15,7 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { BUILTIN_NETWORKS, InputError, isInputError, loadCatalogue } from "@tollkit/graph-core";
 import { loadScenario, parseScenario, Scenario } from "@tollkit/leader";
 import { AssignSweepEntry, DesignSweepEntry, GridPoint, gridPoints, isSweepJson, parseSweep } from "./sweep.js";
@@ -87,8 +87,8 @@ export function networkInput(spec: string, baseDir: string): InputRecord {
         .filter(([kind, f]) => f !== undefined && kind !== "flow")
         .map(([, f]) => ({ name: f!.name, sha256: f!.sha256 })),
     };
-  const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
-  const shown = relative(process.cwd(), path) || ".";
+  const path = under(baseDir, spec);
+  const shown = path;
   if (existsSync(path) && statSync(path).isDirectory()) {
     const files = readdirSync(path)
       .filter((f) => f.endsWith(".csv"))
@@ -103,8 +103,14 @@ export function networkInput(spec: string, baseDir: string): InputRecord {
   return { role: "network", name: shown, files };
 }
 
+/** A path as given (relative paths stay relative to the working folder, for readable messages). */
 function shownPath(p: string): string {
-  return relative(process.cwd(), p) || p;
+  return normalize(p);
+}
+
+/** `p` relative to `dir` (kept relative when both are). */
+export function under(dir: string, p: string): string {
+  return isAbsolute(p) ? p : join(dir, p);
 }
 
 function fmtNumber(v: number): string {
@@ -179,6 +185,15 @@ function axisLabel(axis: string, v: unknown): string {
   }
 }
 
+/**
+ * What of a run's inputs goes into its id: their contents (sha256), not where they are, so a
+ * moved working tree finds its runs complete. The sweep file is left out: adding an axis value
+ * to a sweep must not rerun the runs it already had.
+ */
+function fingerprint(inputs: readonly InputRecord[]): unknown {
+  return inputs.filter((i) => i.role !== "sweep").map((i) => [i.role, i.sha256 ?? null, (i.files ?? []).map((f) => f.sha256)]);
+}
+
 function runId(name: string, point: GridPoint, hashed: unknown): string {
   const labels = point.map(([a, v]) => axisLabel(a, v));
   return `${slug([name, ...labels].join("-"), 80)}-${shortHash(hashed)}`;
@@ -224,7 +239,7 @@ export function applyDesignAxis(
   switch (axis) {
     case "network": {
       const spec = v as string;
-      s.network = isNetworkId(spec) || isAbsolute(spec) ? spec : relative(ctx.scenarioDir, resolve(ctx.sweepDir, spec)) || ".";
+      s.network = isNetworkId(spec) || isAbsolute(spec) ? spec : relative(resolve(ctx.scenarioDir), resolve(ctx.sweepDir, spec)) || ".";
       break;
     }
     case "demandScale":
@@ -327,7 +342,7 @@ class Planner {
       }
     }
     const name = basename(file).replace(/\.json$/i, "");
-    const id = runId(name, [], { kind: "design", scenario: json ?? null, inputs, seed: seedApplies ? seed : null });
+    const id = runId(name, [], { kind: "design", scenario: json ?? null, inputs: fingerprint(inputs), seed: seedApplies ? seed : null });
     this.add(
       {
         id,
@@ -375,7 +390,7 @@ class Planner {
     let scenarioFile: string;
     const inputs: InputRecord[] = [sweepInput];
     if (typeof entry.scenario === "string") {
-      scenarioFile = resolve(sweepDir, entry.scenario);
+      scenarioFile = under(sweepDir, entry.scenario);
       baseJson = readJson(scenarioFile, { file, field });
       inputs.push({ role: "scenario", name: shownPath(scenarioFile), sha256: sha256File(scenarioFile) });
     } else {
@@ -410,7 +425,7 @@ class Planner {
       const id = runId(name, point, {
         kind: "design",
         scenario: json,
-        inputs: runInputs.filter((i) => i.role !== "sweep"),
+        inputs: fingerprint(runInputs),
         seed: seedApplies ? seed : null,
       });
       this.add(
@@ -464,15 +479,15 @@ class Planner {
       }
       const inputs: InputRecord[] = [sweepInput, networkInput(s.network, sweepDir)];
       if (s.tolls !== undefined)
-        inputs.push({ role: "tolls", name: shownPath(resolve(sweepDir, s.tolls)), sha256: sha256File(resolve(sweepDir, s.tolls)) });
+        inputs.push({ role: "tolls", name: shownPath(under(sweepDir, s.tolls)), sha256: sha256File(under(sweepDir, s.tolls)) });
       if (s.classes !== undefined)
-        inputs.push({ role: "classes", name: shownPath(resolve(sweepDir, s.classes)), sha256: sha256File(resolve(sweepDir, s.classes)) });
+        inputs.push({ role: "classes", name: shownPath(under(sweepDir, s.classes)), sha256: sha256File(under(sweepDir, s.classes)) });
       const seedApplies = s.network === "grid-city";
       const where = `${shownPath(file)} runs[${k}]${point.length ? ` (${point.map(([a, v]) => `${a} = ${JSON.stringify(v)}`).join(", ")})` : ""}`;
       const id = runId(name, point, {
         kind: "assign",
         settings: s,
-        inputs: inputs.filter((i) => i.role !== "sweep"),
+        inputs: fingerprint(inputs),
         seed: seedApplies ? seed : null,
       });
       this.add(
@@ -553,7 +568,7 @@ export function planBatch(args: readonly string[], opts: PlanOptions = {}): Plan
     const files = statSync(arg).isDirectory() ? folderFiles(arg) : [arg];
     if (files.length === 0) throw new InputError(MOD, "the folder holds no JSON file", { file: arg }, "scenario or sweep files (*.json)");
     for (const f of files) {
-      const file = shownPath(resolve(f));
+      const file = shownPath(f);
       let json: unknown;
       try {
         json = JSON.parse(readFileSync(file, "utf8"));

@@ -1,0 +1,274 @@
+/**
+ * `tollkit compare <run dir> <run dir> [--json] [--csv FILE] [--top N]`: headline and per-link
+ * differences (b − a) between two runs on one network.
+ *
+ * A run folder is any folder tollkit wrote a result into: `assign --out`, `design --out`, or a
+ * batch's `runs/<run>/`. It needs summary.json and flows.csv; flows.geojson (written with them)
+ * gives each link's capacity and toll revenue. The comparison itself is the API's
+ * (`GET /api/compare`, {@link compareRuns}), so both report the same fields.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { compareRuns, LinkColumns } from "@tollkit/api";
+import { InputError, writeFileAtomic } from "@tollkit/graph-core";
+import { csvLine } from "../output.js";
+
+const MOD = "cli/compare";
+
+/** A run folder read back: its summary and per-link columns. */
+export interface RunFolder {
+  dir: string;
+  network: string;
+  summary: Record<string, unknown>;
+  links: LinkColumns;
+  /** Problems that limit the comparison (e.g. no flows.geojson: no per-link revenue). */
+  warnings: string[];
+}
+
+const FLOW_COLUMNS = ["link", "from", "to", "flow", "time", "cost", "toll", "voc"] as const;
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InputError(
+      MOD,
+      `cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { file: path },
+      "a run folder written by tollkit (assign --out, design --out, batch)",
+    );
+  }
+}
+
+function num(cell: string | undefined, file: string, line: number, field: string, allowEmpty = false): number {
+  if (allowEmpty && (cell === undefined || cell === "")) return NaN;
+  const v = Number(cell);
+  if (cell === undefined || cell.trim() === "" || !Number.isFinite(v))
+    throw new InputError(MOD, `got ${JSON.stringify(cell ?? null)}`, { file, line, field }, "a number");
+  return v;
+}
+
+/**
+ * Reads a run folder.
+ * @throws InputError when the folder, summary.json or flows.csv is missing or malformed (naming file, line and field)
+ */
+export function readRunFolder(dir: string): RunFolder {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new InputError(MOD, "not a folder", { file: dir }, "a run folder written by tollkit (assign --out, design --out, batch)");
+  const summaryPath = join(dir, "summary.json");
+  let summary: Record<string, unknown>;
+  try {
+    summary = JSON.parse(readText(summaryPath, "the run's summary")) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file: summaryPath }, "a JSON object");
+  }
+  if (!summary || typeof summary !== "object" || typeof summary.network !== "string")
+    throw new InputError(MOD, "no network named", { file: summaryPath, field: "network" }, "the summary of a tollkit run");
+
+  const flowsPath = join(dir, "flows.csv");
+  const lines = readText(flowsPath, "the run's link flows")
+    .split(/\r?\n/)
+    .filter((l, k, all) => l !== "" || k < all.length - 1);
+  const header = (lines[0] ?? "").split(",");
+  FLOW_COLUMNS.forEach((c, j) => {
+    if (header[j] !== c)
+      throw new InputError(
+        MOD,
+        `column ${j + 1} is ${JSON.stringify(header[j] ?? null)}`,
+        { file: flowsPath, line: 1, field: c },
+        `the header ${FLOW_COLUMNS.join(",")}`,
+      );
+  });
+  const m = lines.length - 1;
+  const col = () => new Float64Array(m);
+  const c = { from: col(), to: col(), capacity: col(), flow: col(), time: col(), cost: col(), toll: col(), revenue: col() };
+  const voc = col();
+  for (let i = 0; i < m; i++) {
+    const cells = lines[i + 1].split(",");
+    const line = i + 2;
+    if (num(cells[0], flowsPath, line, "link") !== i + 1)
+      throw new InputError(MOD, `link ${cells[0]} out of order`, { file: flowsPath, line, field: "link" }, `link ${i + 1}`);
+    c.from[i] = num(cells[1], flowsPath, line, "from");
+    c.to[i] = num(cells[2], flowsPath, line, "to");
+    c.flow[i] = num(cells[3], flowsPath, line, "flow");
+    c.time[i] = num(cells[4], flowsPath, line, "time");
+    c.cost[i] = num(cells[5], flowsPath, line, "cost");
+    c.toll[i] = num(cells[6], flowsPath, line, "toll");
+    voc[i] = num(cells[7], flowsPath, line, "voc", true);
+  }
+  const warnings: string[] = [];
+  const geoPath = join(dir, "flows.geojson");
+  let fromGeojson = false;
+  if (existsSync(geoPath)) {
+    try {
+      const fc = JSON.parse(readFileSync(geoPath, "utf8")) as { features?: { properties?: Record<string, unknown> }[] };
+      const feats = fc.features ?? [];
+      if (feats.length === m) {
+        feats.forEach((f, i) => {
+          const p = f.properties ?? {};
+          c.capacity[i] = typeof p.capacity === "number" ? p.capacity : NaN;
+          c.revenue[i] = typeof p.revenue === "number" ? p.revenue : NaN;
+        });
+        fromGeojson = true;
+      }
+    } catch {
+      // fall through: reported below
+    }
+  }
+  if (!fromGeojson) {
+    warnings.push(`${dir}: no readable flows.geojson with ${m} links, so no per-link revenue (capacities from flow / voc)`);
+    for (let i = 0; i < m; i++) {
+      c.capacity[i] = voc[i] > 0 ? c.flow[i] / voc[i] : NaN;
+      c.revenue[i] = NaN;
+    }
+  }
+  return { dir, network: summary.network, summary, links: { linkCount: m, columns: c }, warnings };
+}
+
+/** The comparison of two run folders (b − a): the API's comparison with the folders in place of run ids. */
+export function compareFolders(a: RunFolder, b: RunFolder) {
+  if (a.network !== b.network || a.links.linkCount !== b.links.linkCount)
+    throw new InputError(
+      MOD,
+      `the runs are on different networks: ${a.dir} on ${a.network} (${a.links.linkCount} links), ${b.dir} on ${b.network} (${b.links.linkCount} links)`,
+      { file: b.dir },
+      "two runs of one network",
+    );
+  const r = compareRuns(
+    { id: 1, network: a.network, summary: a.summary, links: a.links },
+    { id: 2, network: b.network, summary: b.summary, links: b.links },
+  );
+  return { ...r, a: a.dir, b: b.dir, warnings: [...a.warnings, ...b.warnings] };
+}
+
+type Comparison = ReturnType<typeof compareFolders>;
+
+/** Per-link differences as CSV. */
+export function comparisonCsv(c: Comparison): string {
+  const cols = [
+    "link",
+    "from",
+    "to",
+    "flowA",
+    "flowB",
+    "flowDifference",
+    "timeDifference",
+    "vocDifference",
+    "tollDifference",
+    "revenueDifference",
+  ] as const;
+  const lines = [cols.join(",")];
+  for (const l of c.links as Record<string, number | null>[]) lines.push(csvLine(cols.map((k) => l[k])));
+  return `${lines.join("\n")}\n`;
+}
+
+const LABELS: Record<string, string> = {
+  tstt: "TSTT",
+  totalCost: "total cost",
+  sptt: "SPTT",
+  beckmann: "Beckmann",
+  revenue: "revenue",
+  relativeGap: "relative gap",
+  averageExcessCost: "avg excess cost",
+  iterations: "iterations",
+  seconds: "seconds",
+};
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e9 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(9)).toString();
+}
+
+/** The human-readable report: headline table, then the links whose flow changed most. */
+export function comparisonText(c: Comparison, top: number): string {
+  const out = [`${c.a} → ${c.b} on ${c.network} (differences are b − a)`, ""];
+  const rows = [["", "a", "b", "b − a", "relative"]];
+  for (const [k, h] of Object.entries(c.headline))
+    rows.push([LABELS[k] ?? k, fmt(h.a), fmt(h.b), fmt(h.difference), h.relative === null ? "—" : `${(100 * h.relative).toFixed(2)}%`]);
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  for (const r of rows) out.push(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join("  "));
+  const links = c.links as {
+    link: number;
+    from: number;
+    to: number;
+    flowA: number;
+    flowB: number;
+    flowDifference: number;
+    timeDifference: number;
+    tollDifference: number;
+    revenueDifference: number;
+  }[];
+  const scale = Math.max(1e-300, ...links.map((l) => Math.max(Math.abs(l.flowA), Math.abs(l.flowB))));
+  const changed = links.filter((l) => Math.abs(l.flowDifference) > 1e-9 * scale || Math.abs(l.tollDifference) > 0);
+  out.push("", `${changed.length} of ${links.length} links changed flow or toll.`);
+  if (changed.length > 0 && top > 0) {
+    const shown = [...changed].sort((x, y) => Math.abs(y.flowDifference) - Math.abs(x.flowDifference)).slice(0, top);
+    const t = [["link", "from→to", "flow a", "flow b", "Δ flow", "Δ time", "Δ toll", "Δ revenue"]];
+    for (const l of shown)
+      t.push([
+        String(l.link),
+        `${l.from}→${l.to}`,
+        fmt(l.flowA),
+        fmt(l.flowB),
+        fmt(l.flowDifference),
+        fmt(l.timeDifference),
+        fmt(l.tollDifference),
+        fmt(l.revenueDifference),
+      ]);
+    const w = t[0].map((_, j) => Math.max(...t.map((r) => r[j].length)));
+    out.push(`The ${shown.length} largest flow changes${changed.length > shown.length ? ` (--top N for more, --csv FILE for all)` : ""}:`);
+    for (const r of t) out.push(r.map((cell, j) => cell.padStart(w[j])).join("  "));
+  }
+  for (const w of c.warnings) out.push(`warning: ${w}`);
+  return out.join("\n");
+}
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v.trim())) throw new InputError(MOD, `got ${JSON.stringify(v)}`, { field: "--top" }, "an integer ≥ 0");
+  return n;
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command("compare")
+    .description("Compare two runs on one network: headline (TSTT, revenue, gap, total cost, …) and per-link differences (b − a)")
+    .argument("<a>", "run folder (assign --out, design --out, or a batch's runs/<run>)")
+    .argument("<b>", "run folder to compare with a")
+    .option("--json", "print one JSON object: {a, b, network, headline, links, warnings}")
+    .option("--csv <file>", "write the per-link differences to this CSV file")
+    .addOption(new Option("--top <n>", "links listed in the report, largest flow change first").default(10).argParser(count))
+    .addHelpText(
+      "after",
+      `
+Headline fields: tstt, totalCost, sptt, beckmann, revenue, relativeGap, averageExcessCost,
+iterations, seconds, each as {a, b, difference, relative}; a design's from its tolled equilibrium.
+Per link: link, from, to, flowA, flowB, flowDifference, timeDifference, vocDifference,
+tollDifference, revenueDifference.
+
+Examples:
+  tollkit assign braess-builtin --out out/no-toll
+  tollkit design scenarios/braess.json --out out/tolled
+  tollkit compare out/no-toll out/tolled
+  tollkit compare out/batch/runs/<run a> out/batch/runs/<run b> --json --csv diff.csv`,
+    )
+    .action((a: string, b: string, opts: { json?: boolean; csv?: string; top: number }) => {
+      const c = compareFolders(readRunFolder(a), readRunFolder(b));
+      if (opts.csv !== undefined) {
+        try {
+          writeFileAtomic(opts.csv, comparisonCsv(c));
+        } catch (e) {
+          throw new InputError(
+            MOD,
+            `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            { file: opts.csv },
+            "a writable file",
+          );
+        }
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(c)}\n` : `${comparisonText(c, opts.top)}\n`);
+    });
+}
