@@ -5,9 +5,10 @@
  * reports and cancellation. The engine is in `./bush/engine.ts`, the storage in
  * `./bush/store.ts`.
  *
- * Convergence report: row 0 is the starting point (initial bushes or the warm start), then one
- * row per iteration (bush updates + flow-shift passes + an exact gap measurement). The relative
- * gap of every row is exact (true shortest paths), so it is the gap of {@link relativeGap}.
+ * Convergence report: one row per iteration (bush updates + flow-shift passes + an exact gap
+ * measurement), preceded for a warm start by row 0, the starting point (a warm start that is
+ * already good enough stops there, after 0 iterations). The relative gap of every row is exact
+ * (true shortest paths), so it is the gap of {@link relativeGap}.
  */
 
 import { AonLoader, Network } from "@tollkit/graph-core";
@@ -42,6 +43,8 @@ class BushRun {
   iteration = 0;
   stopReason: StopReason | undefined;
   private firstGap = NaN;
+  /** True when the solve started from an earlier solve's bushes or flows. */
+  private warm = false;
 
   constructor(
     readonly net: Network,
@@ -59,6 +62,7 @@ class BushRun {
   private start(): void {
     const warm = this.opts.warmStart;
     const sp = this.loader.sp;
+    this.warm = warm !== undefined;
     if (warm && isBushState(warm.state) && this.fits(warm.state)) {
       const { rejected, built } = this.engine.adopt(warm.state.bushes, sp);
       if (rejected > 0 || built > 0)
@@ -147,7 +151,8 @@ class BushRun {
 
   /** The algorithm as a sequence of steps: it yields after every bush visited. */
   *steps(): Generator<void, void, void> {
-    if (this.record()) return;
+    // a warm start may already be good enough: measure it (row 0) before any work
+    if (this.warm && this.record()) return;
     const e = this.engine;
     const diff = new Float64Array(e.bushes.length);
     for (;;) {

@@ -84,6 +84,8 @@ export class BushEngine {
   private readonly newPos: Int32Array;
   private readonly inQueue: Uint8Array;
   private readonly nodeFlow: Float64Array;
+  /** Depth-first-search marks per bush position (stamps). */
+  private readonly posMark: Int32Array;
 
   /** Shifts whose stale label difference U_j − L_j is at most this fraction of U_j are skipped. */
   labelTolerance = 1e-15;
@@ -126,6 +128,7 @@ export class BushEngine {
     this.newPos = new Int32Array(n);
     this.inQueue = new Uint8Array(n);
     this.nodeFlow = new Float64Array(n);
+    this.posMark = new Int32Array(n);
     for (let a = 0; a < m; a++) this.refresh(a);
   }
 
@@ -544,25 +547,34 @@ export class BushEngine {
 
   // ---------------------------------------------------------------- bush update
 
-  /** Drops unused links (keeping the shortest-path tree) and adds shortcuts, keeping the bush acyclic. */
+  /**
+   * Drops unused links (keeping the shortest-path tree) and adds shortcuts, keeping the bush
+   * acyclic: a link (i,j) is added when L_i + c_ij < L_j (a shorter path) and U_i < U_j, U the
+   * longest-path labels over the links kept (no bush path leads from j back to i). Candidates
+   * are the shortcuts the last measurement saw (`b.shortcuts`), or every link when it saw none.
+   * The groups are then written in a topological order: a depth-first search over in-links that
+   * emits each node after its predecessors, starting from the old order (which it keeps when no
+   * new link goes backwards). Linear in the bush's size (plus the network's links for a full scan).
+   */
   update(b: Bush): void {
     const nn = this.scan(b);
     const { linkFrom: from, linkTo: to, fsStart, fsLink, fsHead, blocked } = this.net;
-    const { L, U, minIn, topo, order, gs, bufL, bufF, linkStamp, nodeStamp } = this;
+    const { L, U, minIn, topo, order, gs, bufL, bufF, linkStamp } = this;
     const links = b.links;
     const flows = b.flows;
     const cc = this.cc[b.cls];
     const root = b.root;
     const dust = b.dust;
     const st = ++this.stamp;
-    nodeStamp[root] = st;
+    // kept links, grouped as before; ks[t] = start of node t's kept group in bufL
+    const ks = this.outStart;
     U[root] = 0;
     let w = 0;
     for (let t = 1; t < nn; t++) {
       const j = order[t];
-      nodeStamp[j] = st;
       const pm = minIn[j];
       let ua = -Infinity;
+      ks[t] = w;
       const end = gs[t + 1];
       for (let p = gs[t]; p < end; p++) {
         const f = flows[p];
@@ -578,82 +590,123 @@ export class BushEngine {
       }
       U[j] = ua;
     }
-    let added = 0;
-    let reorder = false;
-    for (let t = 0; t < nn; t++) {
-      const i = order[t];
-      if (blocked[i] === 1 && i !== root) continue;
-      const li = L[i];
-      const ui = U[i];
-      const end = fsStart[i + 1];
-      for (let q = fsStart[i]; q < end; q++) {
-        const a = fsLink[q];
-        if (linkStamp[a] === st) continue;
-        const j = fsHead[q];
-        if (li + cc[a] < L[j] && ui < U[j]) {
+    ks[nn] = w;
+    const kept = w;
+    // shortcuts: added links are chained per head position (addFirst[t], addNext[q − kept])
+    const addFirst = this.newPos;
+    const addNext = this.outList;
+    addFirst.fill(-1, 0, nn);
+    const cand = b.shortcuts;
+    if (cand) {
+      for (let k = 0; k < cand.length; k++) {
+        const a = cand[k];
+        const i = from[a];
+        const j = to[a];
+        if (linkStamp[a] === st || (blocked[i] === 1 && i !== root) || j === root) continue;
+        if (L[i] + cc[a] < L[j] && U[i] < U[j]) {
+          linkStamp[a] = st;
           bufL[w] = a;
           bufF[w] = 0;
+          const hp = topo[j];
+          addNext[w - kept] = addFirst[hp];
+          addFirst[hp] = w;
           w++;
-          added++;
-          if (topo[i] > topo[j]) reorder = true;
+        }
+      }
+    } else {
+      for (let t = 0; t < nn; t++) {
+        const i = order[t];
+        if (blocked[i] === 1 && i !== root) continue;
+        const li = L[i];
+        const ui = U[i];
+        const end = fsStart[i + 1];
+        for (let q = fsStart[i]; q < end; q++) {
+          const a = fsLink[q];
+          if (linkStamp[a] === st) continue;
+          const j = fsHead[q];
+          if (li + cc[a] < L[j] && ui < U[j]) {
+            linkStamp[a] = st;
+            bufL[w] = a;
+            bufF[w] = 0;
+            const hp = topo[j];
+            addNext[w - kept] = addFirst[hp];
+            addFirst[hp] = w;
+            w++;
+          }
         }
       }
     }
     b.needsUpdate = false;
+    b.shortcuts = null;
     ensureCapacity(b, w);
-    if (added === 0) {
-      b.links.set(bufL.subarray(0, w));
-      b.flows.set(bufF.subarray(0, w));
+    const outL = b.links;
+    const outF = b.flows;
+    if (w === kept) {
+      outL.set(bufL.subarray(0, w));
+      outF.set(bufF.subarray(0, w));
       b.len = w;
       return;
     }
-    // new topological positions (by bush position): identity, or Kahn's order when a new link goes backwards
-    const pos = this.newPos;
-    if (!reorder) {
-      for (let t = 0; t < nn; t++) pos[t] = t;
-    } else {
-      const deg = this.deg;
-      const outStart = this.outStart;
-      const outList = this.outList;
-      deg.fill(0, 0, nn);
-      outStart.fill(0, 0, nn + 1);
-      for (let q = 0; q < w; q++) {
-        const a = bufL[q];
-        deg[topo[to[a]]]++;
-        outStart[topo[from[a]] + 1]++;
-      }
-      for (let t = 0; t < nn; t++) outStart[t + 1] += outStart[t];
-      // fill using the queue array as a cursor
-      const cursor = this.queue;
-      for (let t = 0; t < nn; t++) cursor[t] = outStart[t];
-      for (let q = 0; q < w; q++) outList[cursor[topo[from[bufL[q]]]]++] = q;
-      const qu = this.queue; // cursor no longer needed
-      let qh = 0;
-      let qt = 0;
-      let cnt = 0;
-      qu[qt++] = 0;
-      while (qh < qt) {
-        const tp = qu[qh++];
-        pos[tp] = cnt++;
-        const end = outStart[tp + 1];
-        for (let r = outStart[tp]; r < end; r++) {
-          const hp = topo[to[bufL[outList[r]]]];
-          if (--deg[hp] === 0) qu[qt++] = hp;
+    // depth-first search over in-links (node positions; mark: gray = st, black = st + 1)
+    const mark = this.posMark;
+    const stN = this.queue;
+    const stI = this.segMax;
+    const stA = this.segMin;
+    const black = ++this.stamp;
+    mark[0] = black;
+    let o = 0;
+    for (let t0 = 1; t0 < nn; t0++) {
+      if (mark[t0] === black) continue;
+      let sp = 0;
+      stN[0] = t0;
+      stI[0] = ks[t0];
+      stA[0] = addFirst[t0];
+      mark[t0] = st;
+      while (sp >= 0) {
+        const t = stN[sp];
+        let next = -1;
+        const kend = ks[t + 1];
+        while (stI[sp] < kend) {
+          const tp = topo[from[bufL[stI[sp]++]]];
+          if (mark[tp] !== black) {
+            next = tp;
+            break;
+          }
         }
+        if (next < 0) {
+          while (stA[sp] >= 0) {
+            const q = stA[sp];
+            stA[sp] = addNext[q - kept];
+            const tp = topo[from[bufL[q]]];
+            if (mark[tp] !== black) {
+              next = tp;
+              break;
+            }
+          }
+        }
+        if (next >= 0) {
+          if (mark[next] === st) throw new Error(`follower/bush: internal error: the bush of zone ${b.zone + 1} became cyclic`);
+          mark[next] = st;
+          sp++;
+          stN[sp] = next;
+          stI[sp] = ks[next];
+          stA[sp] = addFirst[next];
+          continue;
+        }
+        // all predecessors emitted: emit node t's in-links
+        for (let q = ks[t]; q < kend; q++) {
+          outL[o] = bufL[q];
+          outF[o] = bufF[q];
+          o++;
+        }
+        for (let q = addFirst[t]; q >= 0; q = addNext[q - kept]) {
+          outL[o] = bufL[q];
+          outF[o] = 0;
+          o++;
+        }
+        mark[t] = black;
+        sp--;
       }
-      if (cnt !== nn) throw new Error(`follower/bush: internal error: the bush of zone ${b.zone + 1} became cyclic`);
-    }
-    // counting sort of the links by the new position of their head
-    const cnt = this.deg;
-    cnt.fill(0, 0, nn + 1);
-    for (let q = 0; q < w; q++) cnt[pos[topo[to[bufL[q]]]] + 1]++;
-    for (let t = 0; t < nn; t++) cnt[t + 1] += cnt[t];
-    const outL = b.links;
-    const outF = b.flows;
-    for (let q = 0; q < w; q++) {
-      const d = cnt[pos[topo[to[bufL[q]]]]]++;
-      outL[d] = bufL[q];
-      outF[d] = bufF[q];
     }
     b.len = w;
   }
@@ -736,10 +789,13 @@ export class BushEngine {
   private trueDistances(b: Bush): boolean {
     const nn = this.scan(b);
     const { fsStart, fsLink, fsHead, blocked } = this.net;
-    const { L, order, queue, inQueue } = this;
+    const { L, U, order, queue, inQueue, bufL } = this;
     const cc = this.cc[b.cls];
     const root = b.root;
     const n = this.n;
+    // bush labels, kept in U, to list the links that shorten a bush path (update candidates)
+    for (let t = 0; t < nn; t++) U[order[t]] = L[order[t]];
+    let shortcuts = 0;
     let qh = 0;
     let qt = 0;
     let size = 0;
@@ -748,10 +804,13 @@ export class BushEngine {
       const i = order[t];
       if (blocked[i] === 1 && i !== root) continue;
       const li = L[i];
+      const ui = U[i];
       const end = fsStart[i + 1];
       for (let q = fsStart[i]; q < end; q++) {
         const j = fsHead[q];
-        const nd = li + cc[fsLink[q]];
+        const c = cc[fsLink[q]];
+        if (ui + c < U[j]) bufL[shortcuts++] = fsLink[q];
+        const nd = li + c;
         if (nd < L[j]) {
           L[j] = nd;
           improved = true;
@@ -764,6 +823,7 @@ export class BushEngine {
         }
       }
     }
+    b.shortcuts = shortcuts > 0 ? bufL.slice(0, shortcuts) : null;
     while (size > 0) {
       const u = queue[qh];
       qh = qh + 1 === n ? 0 : qh + 1;

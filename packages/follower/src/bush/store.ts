@@ -36,6 +36,11 @@ export interface Bush {
   /** True when the last measurement found a shortcut outside the bush (the bush must grow). */
   needsUpdate: boolean;
   /**
+   * Links that shortened a bush path at the last measurement (candidates for the next update);
+   * null when unknown (every link is then examined).
+   */
+  shortcuts: Int32Array | null;
+  /**
    * Flows at or below this (1e-13 of the origin's demand) are rounding dust: they count as
    * unused, and a bush update drops them.
    */
@@ -77,6 +82,7 @@ export function newBush(cls: number, zone: number, root: number, capacity: numbe
     links: new Int32Array(capacity),
     flows: new Float64Array(capacity),
     needsUpdate: true,
+    shortcuts: null,
     dust: DUST * demand,
   };
 }
