@@ -1,0 +1,177 @@
+/**
+ * `pnpm bench bush`: the bush-based algorithm (Algorithm B) to high precision.
+ *
+ * Cases: Chicago-Sketch to relative gap 1e-6 and 1e-10, Barcelona and Winnipeg to 1e-10,
+ * Berlin-Center to 1e-6 (its time to 1e-4 read from the same run's convergence curve, which does
+ * not depend on the target), and a warm start on Chicago-Sketch (a re-solve after a small toll
+ * change, from the earlier solve's bushes, against a cold solve of the same problem).
+ *
+ * Every case runs in a child process of its own, so that its peak memory (`maxRSS`) is its own.
+ * Beside each figure: the time of one all-or-nothing assignment at free-flow costs on the same
+ * network, measured in the same process (the baseline: `secondsPerAon` = seconds / AON time is
+ * the figure to compare across machines), the target, and the time of a serial C Algorithm B on
+ * the reference machine. One JSON line per case, with the gap-versus-seconds curve.
+ *
+ * Targets: Chicago-Sketch ≤ 1.0 s to 1e-6 and ≤ 2.0 s to 1e-10; Berlin-Center ≤ 30 s to 1e-4 and
+ * ≤ 90 s to 1e-6 with peak memory ≤ 500 MB. The machine is shared (2 cores): timings are noisy
+ * while other work runs; `cpuSeconds` (user CPU time of the solve) is less affected than `seconds`.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { AonLoader, compileNetwork, loadNetwork, Network } from "@tollkit/graph-core";
+import { BushState, CostModel, defaultClasses, FollowerResult, solveBush } from "@tollkit/follower";
+
+interface Case {
+  name: string;
+  network: string;
+  gap: number;
+  /** Also report the time at which these gaps were first reached. */
+  milestones?: number[];
+  targetSeconds?: Record<string, number>;
+  cReferenceSeconds?: Record<string, number>;
+  warm?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: "chicago-1e-6", network: "chicago-sketch", gap: 1e-6, targetSeconds: { "1e-6": 1.0 }, cReferenceSeconds: { "1e-6": 1.0 } },
+  {
+    name: "chicago-1e-10",
+    network: "chicago-sketch",
+    gap: 1e-10,
+    milestones: [1e-6],
+    targetSeconds: { "1e-10": 2.0 },
+    cReferenceSeconds: { "1e-6": 1.0, "1e-10": 2.0 },
+  },
+  { name: "barcelona-1e-10", network: "barcelona", gap: 1e-10, cReferenceSeconds: { "1e-10": 0.7 } },
+  { name: "winnipeg-1e-10", network: "winnipeg", gap: 1e-10, cReferenceSeconds: { "1e-10": 1.3 } },
+  {
+    name: "berlin-1e-6",
+    network: "berlin-center",
+    gap: 1e-6,
+    milestones: [1e-4],
+    targetSeconds: { "1e-4": 30, "1e-6": 90 },
+    cReferenceSeconds: { "1e-4": 35 },
+  },
+  { name: "chicago-warm-start", network: "chicago-sketch", gap: 1e-10, warm: true },
+];
+
+const TARGET_PEAK_MB = 500;
+
+function emit(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ bench: "bush", ...o })}\n`);
+}
+
+const round = (v: number, d = 3): number => Number(v.toPrecision(d + 1));
+
+/** Median time (ms) of one AON loading at free-flow generalised cost. */
+function aonMs(net: Network): number {
+  const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
+  const loader = new AonLoader(compileNetwork(net));
+  const times = new Float64Array(net.linkCount);
+  const fc = new Float64Array(net.linkCount);
+  const cost = new Float64Array(net.linkCount);
+  const out = new Float64Array(net.linkCount);
+  model.flowCost(new Float64Array(net.linkCount), times, fc);
+  model.classCost(0, fc, cost);
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    out.fill(0);
+    const t0 = performance.now();
+    loader.load(cost, net.demand, out);
+    runs.push(performance.now() - t0);
+  }
+  runs.sort((a, b) => a - b);
+  return runs[2];
+}
+
+/** Runs a solve, returning the result with its CPU seconds. */
+function timed(f: () => FollowerResult): { r: FollowerResult; cpu: number } {
+  const c0 = process.cpuUsage();
+  const r = f();
+  const c = process.cpuUsage(c0);
+  return { r, cpu: (c.user + c.system) / 1e6 };
+}
+
+function curve(r: FollowerResult): [number, number][] {
+  return r.convergence.map((c) => [round(c.elapsedMs / 1000), c.relativeGap]);
+}
+
+async function runCase(c: Case): Promise<void> {
+  const net = await loadNetwork(c.network);
+  const aon = aonMs(net);
+  (globalThis as { gc?: () => void }).gc?.();
+  if (c.warm) {
+    // a base equilibrium, then 2 tolls of 20 cents (0.4 min at 0.02 min/cent): warm vs cold re-solve
+    const base = solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300 });
+    const tolls = new Float64Array(net.linkCount);
+    tolls[1000] = 20;
+    tolls[1500] = 20;
+    const cold = timed(() => solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300, tolls }));
+    const warm = timed(() => solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300, tolls, warmStart: base.warmStart }));
+    emit({
+      case: c.name,
+      network: c.network,
+      gap: c.gap,
+      aonMs: round(aon),
+      coldSeconds: round(cold.r.seconds),
+      coldIterations: cold.r.iterations,
+      warmSeconds: round(warm.r.seconds),
+      warmIterations: warm.r.iterations,
+      warmOverCold: round(warm.r.seconds / cold.r.seconds),
+      warmCpuOverCold: round(warm.cpu / cold.cpu),
+      converged: cold.r.converged && warm.r.converged,
+      warmCurve: curve(warm.r),
+    });
+    return;
+  }
+  const { r, cpu } = timed(() => solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300 }));
+  const reached: Record<string, number | null> = {};
+  for (const g of [...(c.milestones ?? []), c.gap]) {
+    const row = r.convergence.find((k) => k.relativeGap <= g);
+    reached[String(g)] = row ? round(row.elapsedMs / 1000) : null;
+  }
+  reached[String(c.gap)] = r.converged ? round(r.seconds) : null;
+  const state = r.warmStart.state as BushState;
+  let bushLinks = 0;
+  for (const b of state.bushes) bushLinks += b.links.length;
+  const peakMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  const targets = c.targetSeconds ?? {};
+  emit({
+    case: c.name,
+    network: c.network,
+    gap: c.gap,
+    converged: r.converged,
+    relativeGap: r.relativeGap,
+    iterations: r.iterations,
+    seconds: round(r.seconds),
+    cpuSeconds: round(cpu),
+    secondsToGap: reached,
+    aonMs: round(aon),
+    secondsPerAon: round((r.seconds * 1000) / aon),
+    targetSeconds: targets,
+    meetsTargets: Object.entries(targets).every(([g, t]) => reached[g] !== null && reached[g]! <= t),
+    cReferenceSeconds: c.cReferenceSeconds ?? {},
+    peakRssMB: peakMB,
+    meetsMemoryTarget: peakMB <= TARGET_PEAK_MB,
+    bushLinksPerOrigin: Math.round(bushLinks / state.bushes.length),
+    curve: curve(r),
+  });
+}
+
+const only = process.argv.indexOf("--case");
+if (only >= 0) {
+  const c = CASES.find((k) => k.name === process.argv[only + 1]);
+  if (!c) throw new Error(`bush.bench: unknown case ${process.argv[only + 1]}`);
+  await runCase(c);
+} else {
+  const self = fileURLToPath(import.meta.url);
+  let failed = 0;
+  for (const c of CASES) {
+    const r = spawnSync(process.execPath, [...process.execArgv, self, "--case", c.name], { stdio: "inherit", env: process.env });
+    if (r.status !== 0) {
+      failed++;
+      emit({ case: c.name, error: `exit ${r.status}` });
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
