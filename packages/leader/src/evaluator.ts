@@ -189,8 +189,12 @@ export class Evaluator {
   }
 
   /** One equilibrium solve at the given true tolls (counted). */
-  async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Evaluation): Promise<FollowerResult> {
-    return this.solveFollower({ tolls: rule ? this.perturbed(tolls, rule) : tolls, warmStart: warm?.eq.warmStart });
+  async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Evaluation, gap?: number): Promise<FollowerResult> {
+    return this.solveFollower({
+      tolls: rule ? this.perturbed(tolls, rule) : tolls,
+      warmStart: warm?.eq.warmStart,
+      ...(gap ? { gap } : {}),
+    });
   }
 
   /**
@@ -265,18 +269,25 @@ export class Evaluator {
   }
 
   /** Measures at z without caching (for the finite-difference check), warm-started from `from`. */
-  async measureAt(z: Float64Array, from: Evaluation): Promise<LeaderMeasures> {
+  async measureAt(z: Float64Array, from: Evaluation, gap?: number): Promise<LeaderMeasures> {
     const tolls = this.tollsOf(z);
-    const eq = await this.solveAt(tolls, from.rule, from);
+    const eq = await this.solveAt(tolls, from.rule, from, gap);
     return leaderMeasures(this.s.net, this.s.classes, eq, tolls);
   }
 }
 
-/** The default finite-difference step (money): 1e-3 of the bound range, or of the toll, or 1e-3. */
+/**
+ * The default finite-difference step (money): 1e-5 of the bound range (or of the toll, or 1e-5).
+ * Small, because the response of an equilibrium to a toll is only piecewise smooth: routes start
+ * and stop being used, and a larger step straddles such kinks.
+ */
 export function fdStep(min: number, max: number, at: number): number {
   const range = Number.isFinite(max - min) ? max - min : Math.abs(at);
-  return range > 0 ? 1e-3 * range : 1e-3;
+  return range > 0 ? 1e-5 * range : 1e-5;
 }
+
+/** The relative gap of the gradient check's solves: at most 1e-12 (finite differences magnify solver noise). */
+export const CHECK_GAP = 1e-12;
 
 /** The error thrown when a design run is cancelled. */
 export function abortError(): Error {

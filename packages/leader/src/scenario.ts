@@ -214,7 +214,9 @@ const Method = z
             .boolean()
             .default(true)
             .meta({ description: "Check the gradient against central finite differences at the final point." }),
-          fdStep: positive().optional().meta({ description: "Finite-difference step (money); default 1e-3 of the bound range." }),
+          fdStep: positive()
+            .optional()
+            .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
         })
         .meta({ description: "Projected quasi-Newton (L-BFGS with box bounds) driven by exact equilibrium sensitivities." }),
       z
@@ -230,7 +232,9 @@ const Method = z
             .boolean()
             .default(false)
             .meta({ description: "Also check sensitivities against finite differences at the final point." }),
-          fdStep: positive().optional(),
+          fdStep: positive()
+            .optional()
+            .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
         })
         .meta({ description: "Pattern search (compass search with step halving), projected onto the bounds." }),
     ],
