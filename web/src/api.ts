@@ -113,6 +113,8 @@ export interface LinkDifference {
   flowB: number;
   flowDifference: number;
   timeDifference: number;
+  /** Null where a capacity is 0. */
+  vocDifference: number | null;
   tollDifference: number;
   revenueDifference: number;
 }

@@ -50,6 +50,12 @@ export function formatRatio(v: number | null | undefined): string {
   return v.toFixed(2);
 }
 
+/** A signed change of a ratio with two decimals, e.g. "+0.12". */
+export function formatSignedRatio(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  return `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(v).toFixed(2)}`;
+}
+
 /** Seconds with one decimal, or minutes and seconds beyond a minute. */
 export function formatSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return "—";

@@ -7,7 +7,8 @@
  * a view can be bookmarked, reloaded and opened by tests. For tests and benchmarks the map is
  * exposed as `window.__tollkitMap`; `document.body.dataset.view` names the view whose data has
  * been handed to the map (then wait for the map's `idle`), and the performance marks
- * `tollkit:results` / `tollkit:idle` time the drawing of results.
+ * `tollkit:show` (a run's results asked for), `tollkit:results` (its flows GeoJSON received and
+ * parsed) and `tollkit:idle` (the map's first `idle` after drawing them) time the drawing.
  */
 import "./style.css";
 import type { Map as MaplibreMap } from "maplibre-gl";
@@ -404,6 +405,7 @@ async function onCancel(): Promise<void> {
 /** Shows a finished run: flows on the map, metrics, convergence, surface, links table. */
 async function showRun(id: number): Promise<void> {
   const token = ++state.viewToken;
+  performance.mark("tollkit:show", { detail: { run: id } });
   try {
     const run = await api.getRun(id, true);
     if (token !== state.viewToken) return;

@@ -6,24 +6,31 @@
  * and is only used under lon/lat networks; networks in a local frame are drawn without one.
  *
  * Layers (all ids start with `tk-`, so a base-map style can be swapped underneath them):
- * - `tk-links-toll`: a casing under tolled links;
- * - `tk-links`: one line per link, width by flow (or |flow change|), colour by v/c (or change);
- *   two-way links are offset to their right so both directions show;
+ * - `tk-links-toll` (source `tk-tolls`, the tolled links only): a casing under tolled links;
+ * - `tk-links` (source `tk-links`): one line per link, width by flow (or |flow change|), colour by
+ *   v/c (or change); two-way links are offset to their right so both directions show;
  * - `tk-zones`: zone centroids.
  * Toll labels are HTML markers (a blank style has no glyphs for text).
+ *
+ * Speed (Chicago-Sketch, 2,950 links, must be interactive): the `tk-links` source holds a
+ * network's geometry and link ids only, loaded once per network. A result is drawn through
+ * feature state (`w` width px, `o` offset px, `c` colour per link), which restyles the tiles
+ * already built: no re-tiling in the worker, which is what a `setData` of every result would cost.
+ * Popups read the full properties of a link from the collection last shown.
  */
 import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import type { ExpressionSpecification, GeoJSONSource, MapGeoJSONFeature, StyleSpecification } from "maplibre-gl";
 import { DIFF_STOPS, NETWORK_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
-import { formatQuantity, formatRatio, formatSigned, formatToll } from "./format.js";
+import { formatQuantity, formatRatio, formatSigned, formatSignedRatio, formatToll } from "./format.js";
 import type { LinkCollection, LinkFeature, PointCollection } from "./geo.js";
 import { boundsOf, pointAlong } from "./geo.js";
 
 maplibregl.setWorkerUrl(workerUrl);
 
 export const LINKS_SOURCE = "tk-links";
+export const TOLLS_SOURCE = "tk-tolls";
 export const ZONES_SOURCE = "tk-zones";
 export const LINKS_LAYER = "tk-links";
 export const TOLL_LAYER = "tk-links-toll";
@@ -57,6 +64,7 @@ export class TollMap {
   private hoveredId: number | null = null;
   private loaded: Promise<void>;
   private links: LinkCollection = { type: "FeatureCollection", features: [] };
+  private byLink = new Map<number, Record<string, unknown>>();
   /** Called with a status or error message for the user (never thrown at them). */
   onMessage: (text: string) => void = () => {};
 
@@ -118,10 +126,12 @@ export class TollMap {
   }
 
   /**
-   * Sets the frame of the next drawing: zone dots, whether coordinates are lon/lat (`false`: a
-   * local frame, drawn without a base map) and the view, fitted to `fitTo` when the network changes.
+   * Puts the map in a network's frame: its link geometry (loaded once per network), zone dots,
+   * whether coordinates are lon/lat (`false`: a local frame, drawn without a base map), and the
+   * view, fitted to the network when it changes. Every `show…` call must follow the `setFrame`
+   * of its network.
    */
-  async setFrame(network: string, fitTo: LinkCollection, zones: PointCollection, lonlat: boolean): Promise<void> {
+  async setFrame(network: string, links: LinkCollection, zones: PointCollection, lonlat: boolean): Promise<void> {
     await this.ready();
     if (lonlat !== this.lonlat) {
       this.lonlat = lonlat;
@@ -129,8 +139,15 @@ export class TollMap {
     }
     if (network !== this.network) {
       this.network = network;
+      this.map.removeFeatureState({ source: LINKS_SOURCE });
+      const geometry = links.features.map((f) => ({
+        type: "Feature" as const,
+        geometry: f.geometry,
+        properties: { link: f.properties.link },
+      }));
+      (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: geometry });
       (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
-      this.fit(fitTo);
+      this.fit(links);
     }
   }
 
@@ -186,23 +203,26 @@ export class TollMap {
   }
 
   /**
-   * Hands links to the map with their drawing precomputed per feature (`_w` width px, `_o`
-   * offset px, `_c` colour, `_t` 1 when the toll casing shows). The layers' paint properties
-   * never change, so a new result costs one `setData` and no re-layout of the source.
+   * Draws links of the current network: each link's width, offset and colour go into its
+   * feature state (see the module notes); the tolled links into the small `tk-tolls` source.
    */
   private setLinks(links: LinkCollection, mode: MapMode, look: (p: Record<string, unknown>) => { width: number; color: string }): void {
     this.links = links;
+    this.byLink = new Map(links.features.map((f) => [f.properties.link, f.properties]));
     this.mode = mode;
     this.hoverPopup.remove();
     this.clickPopup.remove();
     this.hoveredId = null;
-    const features = links.features.map((f) => {
+    const tolls: { type: "Feature"; geometry: LinkFeature["geometry"]; properties: Record<string, number> }[] = [];
+    for (const f of links.features) {
       const { width, color } = look(f.properties);
-      const tolled = mode !== "difference" && Number(f.properties.toll) > 0 ? 1 : 0;
       // Offset to the right of the link's direction by half its width, so both directions of a two-way road show.
-      return { ...f, properties: { ...f.properties, _w: width, _o: width / 2 + 0.5, _c: color, _t: tolled } };
-    });
-    (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features });
+      const offset = width / 2 + 0.5;
+      this.map.setFeatureState({ source: LINKS_SOURCE, id: f.properties.link }, { w: width, o: offset, c: color, hover: false });
+      if (mode !== "difference" && Number(f.properties.toll) > 0)
+        tolls.push({ type: "Feature", geometry: f.geometry, properties: { link: f.properties.link, w: width, o: offset } });
+    }
+    (this.map.getSource(TOLLS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: tolls });
     this.setTollMarkers(mode === "difference" ? [] : links.features);
   }
 
@@ -230,15 +250,15 @@ export class TollMap {
   private addLayers(): void {
     const empty = { type: "FeatureCollection" as const, features: [] };
     this.map.addSource(LINKS_SOURCE, { type: "geojson", data: empty, promoteId: "link" });
+    this.map.addSource(TOLLS_SOURCE, { type: "geojson", data: empty });
     this.map.addSource(ZONES_SOURCE, { type: "geojson", data: empty });
-    const get = (k: string, fallback: number | string): ExpressionSpecification => ["coalesce", ["get", k], fallback];
+    const state = (k: string, fallback: number | string): ExpressionSpecification => ["coalesce", ["feature-state", k], fallback];
     this.map.addLayer({
       id: TOLL_LAYER,
       type: "line",
-      source: LINKS_SOURCE,
-      filter: ["==", ["get", "_t"], 1],
+      source: TOLLS_SOURCE,
       layout: { "line-cap": "butt", "line-join": "round" },
-      paint: { "line-color": TOLL_COLOR, "line-width": ["+", get("_w", 2), 4], "line-offset": get("_o", 1.5) },
+      paint: { "line-color": TOLL_COLOR, "line-width": ["+", ["get", "w"], 4], "line-offset": ["get", "o"] },
     });
     this.map.addLayer({
       id: LINKS_LAYER,
@@ -246,9 +266,9 @@ export class TollMap {
       source: LINKS_SOURCE,
       layout: { "line-cap": "butt", "line-join": "round" },
       paint: {
-        "line-color": ["case", ["boolean", ["feature-state", "hover"], false], "#111111", get("_c", NETWORK_COLOR)],
-        "line-width": get("_w", 2),
-        "line-offset": get("_o", 1.5),
+        "line-color": ["case", ["boolean", ["feature-state", "hover"], false], "#111111", state("c", NETWORK_COLOR)],
+        "line-width": state("w", 2),
+        "line-offset": state("o", 1.5),
       },
     });
     this.map.addLayer({
@@ -271,7 +291,10 @@ export class TollMap {
       if (!f) return;
       map.getCanvas().style.cursor = "pointer";
       this.setHover(f);
-      this.hoverPopup.setLngLat(e.lngLat).setDOMContent(this.popupContent(f.properties)).addTo(map);
+      this.hoverPopup
+        .setLngLat(e.lngLat)
+        .setDOMContent(this.popupContent(this.propertiesOf(f)))
+        .addTo(map);
     });
     map.on("mouseleave", LINKS_LAYER, () => {
       map.getCanvas().style.cursor = "";
@@ -282,7 +305,10 @@ export class TollMap {
       const f = e.features?.[0];
       if (!f) return;
       this.hoverPopup.remove();
-      this.clickPopup.setLngLat(e.lngLat).setDOMContent(this.popupContent(f.properties)).addTo(map);
+      this.clickPopup
+        .setLngLat(e.lngLat)
+        .setDOMContent(this.popupContent(this.propertiesOf(f)))
+        .addTo(map);
     });
     map.on("mousemove", ZONES_LAYER, (e) => {
       const f = e.features?.[0];
@@ -290,6 +316,11 @@ export class TollMap {
       this.hoverPopup.setLngLat(e.lngLat).setDOMContent(zoneContent(f.properties)).addTo(map);
     });
     map.on("mouseleave", ZONES_LAYER, () => this.hoverPopup.remove());
+  }
+
+  /** The full properties of a rendered link feature (the source holds only the drawing ones). */
+  private propertiesOf(f: MapGeoJSONFeature): Record<string, unknown> {
+    return this.byLink.get(Number(f.properties.link)) ?? f.properties;
   }
 
   private setHover(f: MapGeoJSONFeature | null): void {
@@ -318,8 +349,10 @@ export class TollMap {
       row("Flow A", formatQuantity(num("flowA")));
       row("Flow B", formatQuantity(num("flowB")));
       row("Flow change", formatSigned(num("flowDifference")));
-      if (num("tollA") !== undefined || num("tollB") !== undefined)
-        row("Toll A → B", `${formatToll(num("tollA"))} → ${formatToll(num("tollB"))}`);
+      if (num("vocDifference") !== undefined) row("v/c change", formatSignedRatio(num("vocDifference")));
+      if (num("timeDifference") !== undefined) row("Time change", formatSigned(num("timeDifference")));
+      if (num("tollDifference") !== undefined) row("Toll change", formatSigned(num("tollDifference")));
+      if (num("revenueDifference") !== undefined) row("Revenue change", formatSigned(num("revenueDifference")));
     } else {
       if (num("flow") !== undefined) row("Flow", formatQuantity(num("flow")));
       if (num("capacity") !== undefined) row("Capacity", formatQuantity(num("capacity")));

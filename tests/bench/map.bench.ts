@@ -1,0 +1,154 @@
+/**
+ * `pnpm bench map`: do Chicago-Sketch results render interactively in the web map?
+ *
+ * Starts the real `tollkit serve` (built dist, temporary database), runs one assignment on
+ * Sioux Falls (the baseline, 76 links) and one on Chicago-Sketch (2,950 links), then opens the
+ * web map in the system Chromium (headless, SwiftShader WebGL — software rendering, so a laptop
+ * with a GPU draws faster) and shows each run's results several times, alternating networks so
+ * that every showing also moves the map to the other network's frame.
+ *
+ * Measured in the page from its performance marks (see web/src/main.ts), with the network
+ * already on screen (as it is while a run progresses):
+ * - `fetchMs`: results asked for → flows GeoJSON received and parsed (network transfer + JSON);
+ * - `resultsToIdleMs`: flows received → the map's first `idle` after drawing them (the target: ≤ 3 s);
+ * - `requestToIdleMs`: the two together;
+ * - `panToIdleMs`: a 200 px pan once drawn → `idle` (interactivity);
+ * and cold, straight from the other network's results (`coldResultsToIdleMs`, which includes
+ * loading this network's geometry into the map), and `networkViewMs` (network picked → drawn).
+ * One JSON line per showing, then one summary line per network with medians and the ratio to
+ * the Sioux Falls baseline measured in the same run.
+ */
+import { cpus, loadavg } from "node:os";
+import { apiJson, launchBrowser, mapIdle, renderedLinkIds, startServer, waitForRun, waitForView } from "../e2e/harness.js";
+
+const TARGET_MS = 3000;
+const REPEATS = Number(process.env.TOLLKIT_BENCH_REPEATS ?? 3);
+const NETWORKS = ["sioux-falls", "chicago-sketch"] as const;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const runs: Record<string, { id: number; links: number }> = {};
+    for (const network of NETWORKS) {
+      // The assignment's accuracy does not matter here (the map draws whatever flows it gets).
+      const { id } = await apiJson<{ id: number }>(server, "/api/runs", {
+        method: "POST",
+        body: JSON.stringify({ kind: "assign", network, settings: { algorithm: "bfw", gap: 1e-3 } }),
+      });
+      const run = await waitForRun(server, id, 600_000);
+      if (run.status !== "done") throw new Error(`bench map: the ${network} run ended ${run.status}: ${run.error}`);
+      const info = await apiJson<{ links: number }>(server, `/api/networks/${network}`);
+      runs[network] = { id, links: info.links };
+    }
+
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await page.goto(`${server.url}/#network=${NETWORKS[0]}`);
+    await waitForView(page, `network:${NETWORKS[0]}`);
+    await mapIdle(page);
+
+    /** Shows a run's results; returns the page's timings of it. */
+    const showRun = async (id: number) => {
+      await page.evaluate(() => performance.clearMarks());
+      await page.evaluate((id) => (location.hash = `run=${id}`), id);
+      await waitForView(page, `run:${id}`);
+      await page.waitForFunction(() => performance.getEntriesByName("tollkit:idle").length > 0, null, { timeout: 120_000 });
+      const m = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType("mark").map((e) => [e.name, e.startTime])));
+      return {
+        fetchMs: round(m["tollkit:results"] - m["tollkit:show"]),
+        resultsToIdleMs: round(m["tollkit:idle"] - m["tollkit:results"]),
+        requestToIdleMs: round(m["tollkit:idle"] - m["tollkit:show"]),
+      };
+    };
+
+    const samples: Record<string, number[]> = {};
+    const coldSamples: Record<string, number[]> = {};
+    for (let rep = 0; rep < REPEATS; rep++) {
+      for (const network of NETWORKS) {
+        const { id, links } = runs[network];
+        // Cold: straight from the other network's results (the map loads this network's geometry too).
+        const cold = await showRun(id);
+        // Warm, the usual case: the network is on screen (as while its run progresses) when results arrive.
+        const t0 = Date.now();
+        await page.evaluate((n) => (location.hash = `network=${n}`), network);
+        await waitForView(page, `network:${network}`);
+        await mapIdle(page);
+        const networkViewMs = Date.now() - t0;
+        const warm = await showRun(id);
+        const rendered = (await renderedLinkIds(page)).length;
+        const panToIdleMs = await page.evaluate(
+          () =>
+            new Promise<number>((resolve) => {
+              const map = window.__tollkitMap! as unknown as {
+                panBy(o: [number, number], opt: object): void;
+                once(e: string, f: () => void): void;
+              };
+              const t0 = performance.now();
+              map.once("idle", () => resolve(performance.now() - t0));
+              map.panBy([200, 0], { animate: false });
+            }),
+        );
+        (samples[network] ??= []).push(warm.resultsToIdleMs);
+        (coldSamples[network] ??= []).push(cold.resultsToIdleMs);
+        process.stdout.write(
+          `${JSON.stringify({
+            bench: "map",
+            network,
+            links,
+            renderedLinks: rendered,
+            run: id,
+            rep,
+            ...warm,
+            coldFetchMs: cold.fetchMs,
+            coldResultsToIdleMs: cold.resultsToIdleMs,
+            networkViewMs,
+            panToIdleMs: round(panToIdleMs),
+            targetMs: TARGET_MS,
+          })}\n`,
+        );
+      }
+    }
+    const base = median(samples[NETWORKS[0]]);
+    for (const network of NETWORKS) {
+      const med = median(samples[network]);
+      process.stdout.write(
+        `${JSON.stringify({
+          bench: "map",
+          summary: true,
+          network,
+          links: runs[network].links,
+          medianResultsToIdleMs: round(med),
+          medianColdResultsToIdleMs: round(median(coldSamples[network])),
+          baseline: NETWORKS[0],
+          baselineMedianMs: round(base),
+          ratioToBaseline: round(med / base),
+          targetMs: TARGET_MS,
+          withinTarget: med <= TARGET_MS,
+          renderer: "headless Chromium, SwiftShader (software WebGL)",
+          // Timings are only comparable at a similar machine load (the 1-minute load average of this machine).
+          loadAverage: round(loadavg()[0]),
+          cpus: cpus().length,
+        })}\n`,
+      );
+    }
+    if (errors.length) throw new Error(`bench map: the page logged errors: ${errors.join("; ")}`);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,343 @@
+/**
+ * The web map end to end: the real `tollkit serve` (built dist, temporary database) serving the
+ * built web app, driven in the system Chromium (headless, SwiftShader WebGL).
+ *
+ * A planner's session on Sioux Falls: the network is drawn with its zones; the no-toll baseline
+ * is run from the form; a second-best design is run from the repository's scenario file; the two
+ * are compared. Every number the page shows is checked against what the API returns for the same
+ * run (fetched by the test), every drawn layer against the link ids it must contain, and the page
+ * must log no console error. Screenshots go to tests/.out/; `TOLLKIT_REGEN_SCREENSHOT=1` also
+ * writes docs/map.png (the README's picture).
+ */
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatGap, formatPercent, formatQuantity, formatSigned, formatToll } from "../../web/src/format.js";
+import {
+  apiJson,
+  launchBrowser,
+  mapIdle,
+  OUT,
+  renderedLinkIds,
+  ROOT,
+  startServer,
+  waitForView,
+  watchErrors,
+  type Browser,
+  type Server,
+} from "./harness.js";
+
+const SCENARIO = join(ROOT, "scenarios", "sioux-falls-second-best-10.json");
+const SIOUX_FALLS = { links: 76, zones: 24 };
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+interface RunView {
+  id: number;
+  kind: string;
+  status: string;
+  settings: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  convergence?: Record<string, unknown[]>;
+}
+interface FlowRow {
+  link: number;
+  from: number;
+  to: number;
+  flow: number;
+  voc: number | null;
+  toll: number;
+  revenue: number;
+}
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let baselineId = 0;
+let designId = 0;
+
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true });
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Waits for the results of a run started from the form; returns its id. */
+async function waitForNewRun(previous: number[], timeoutMs = 240_000): Promise<number> {
+  const handle = await page.waitForFunction(
+    (prev) => {
+      const m = /^run:(\d+)$/.exec(document.body.dataset.view ?? "");
+      return m && !prev.includes(Number(m[1])) ? Number(m[1]) : null;
+    },
+    previous,
+    { timeout: timeoutMs, polling: 200 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+/** The metric shown for `key`: its raw value (data-value) and its text. */
+async function metric(key: string): Promise<{ value: number | null; text: string }> {
+  const dd = page.locator(`dd[data-metric="${key}"]`);
+  const raw = await dd.getAttribute("data-value");
+  return { value: raw === null ? null : Number(raw), text: (await dd.textContent()) ?? "" };
+}
+
+/** Screen point on a link's drawn line: its midpoint moved to the side it is offset to (right of its direction). */
+async function linkScreenPoint(link: number): Promise<{ x: number; y: number }> {
+  return page.evaluate(async (link) => {
+    const map = window.__tollkitMap!;
+    const src = (
+      map as unknown as {
+        getSource(id: string): {
+          getData(): Promise<{ features: { properties: Record<string, number>; geometry: { coordinates: [number, number][] } }[] }>;
+        };
+      }
+    ).getSource("tk-links");
+    const data = await src.getData();
+    const f = data.features.find((x) => x.properties.link === link)!;
+    const c = f.geometry.coordinates;
+    const a = map.project(c[0]);
+    const b = map.project(c[c.length - 1]);
+    const len = Math.hypot(b.x - a.x, b.y - a.y);
+    const off = f.properties._o; // pixels to the right of the direction of travel
+    const rect = map.getCanvas().getBoundingClientRect();
+    return { x: rect.left + (a.x + b.x) / 2 + (-(b.y - a.y) / len) * off, y: rect.top + (a.y + b.y) / 2 + ((b.x - a.x) / len) * off };
+  }, link);
+}
+
+describe("web map (tollkit serve + Chromium)", () => {
+  it("draws Sioux Falls before any run: every link and every zone", async () => {
+    await page.goto(`${server.url}/`);
+    await waitForView(page, "network:sioux-falls");
+    await mapIdle(page);
+    const nets = await apiJson<{ id: string; links: number; zones: number }[]>(server, "/api/networks");
+    const sf = nets.find((n) => n.id === "sioux-falls")!;
+    expect(sf).toMatchObject(SIOUX_FALLS);
+    expect(await renderedLinkIds(page)).toEqual(range(sf.links));
+    const zones = await page.evaluate(
+      () => new Set(window.__tollkitMap!.queryRenderedFeatures({ layers: ["tk-zones"] }).map((f) => f.properties.zone)).size,
+    );
+    expect(zones).toBe(sf.zones);
+    expect(await page.locator("#legend").textContent()).toContain("zone");
+    expect(errors).toEqual([]);
+  });
+
+  it("runs the no-toll baseline from the form, live, and shows the numbers the API returns", async () => {
+    await expect(page.locator("#network").inputValue()).resolves.toBe("sioux-falls");
+    await page.selectOption("#scenario", "");
+    await expect(page.locator("#start").textContent()).resolves.toBe("Run assignment");
+    await page.click("#settings > summary");
+    await page.fill("#gap", "1e-5");
+    await page.click("#start");
+    baselineId = await waitForNewRun([]);
+    await mapIdle(page);
+    await expect(page.locator("#progress-text").textContent()).resolves.toBe(`Run #${baselineId} done.`);
+
+    const run = await apiJson<RunView>(server, `/api/runs/${baselineId}?convergence=true`);
+    expect(run).toMatchObject({ kind: "assign", status: "done", settings: { algorithm: "bfw", objective: "ue", gap: 1e-5 } });
+    const s = run.summary;
+    expect(s.relativeGap as number).toBeLessThanOrEqual(1e-5);
+
+    expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
+    expect(await renderedLinkIds(page, "tk-links-toll")).toEqual([]);
+
+    for (const [key, fmt] of [
+      ["tstt", formatQuantity],
+      ["revenue", formatQuantity],
+      ["relativeGap", formatGap],
+    ] as const) {
+      const m = await metric(key);
+      expect(m.value, key).toBe(s[key]);
+      expect(m.text, key).toBe(fmt(s[key] as number));
+    }
+    expect((await metric("iterations")).value).toBe(s.iterations);
+
+    // The convergence chart has one point per iteration of the API's report.
+    const iterations = run.convergence!.iteration.length;
+    expect(iterations).toBeGreaterThan(1);
+    expect(await page.locator("#convergence").getAttribute("aria-label")).toContain(`${iterations} iterations`);
+
+    // The links table lists the most congested links, as the API's flows rank them.
+    const flows = (await apiJson<{ links: FlowRow[] }>(server, `/api/runs/${baselineId}/flows?format=json`)).links;
+    const byVoc = [...flows].sort((a, b) => (b.voc ?? 0) - (a.voc ?? 0));
+    const firstRow = page.locator("#links-table tbody tr").first();
+    expect(await firstRow.getAttribute("data-link")).toBe(String(byVoc[0].link));
+
+    // Hovering the busiest link shows its flow, v/c and time as the API has them.
+    const busiest = [...flows].sort((a, b) => b.flow - a.flow)[0];
+    const at = await linkScreenPoint(busiest.link);
+    await page.mouse.move(at.x, at.y);
+    const hover = page.locator(".tk-hover .popup");
+    await hover.waitFor({ state: "visible" });
+    expect(await hover.locator("h3").textContent()).toBe(`Link ${busiest.link} (${busiest.from} → ${busiest.to})`);
+    expect(await hover.textContent()).toContain(`Flow${formatQuantity(busiest.flow)}`);
+    // Clicking keeps a popup open (with a close button).
+    await page.mouse.click(at.x, at.y);
+    await page.locator(".tk-click .popup h3").waitFor({ state: "visible" });
+    expect(await page.locator(".tk-click .popup h3").textContent()).toBe(`Link ${busiest.link} (${busiest.from} → ${busiest.to})`);
+    await page.locator(".tk-click .maplibregl-popup-close-button").click();
+    await page.mouse.move(5, 5);
+
+    await page.screenshot({ path: join(OUT, "baseline.png") });
+    expect(errors).toEqual([]);
+  });
+
+  it("designs second-best tolls from the repository's scenario file and marks the tolled links", async () => {
+    await page.setInputFiles("#scenario-file", SCENARIO);
+    await page.waitForFunction(() => (document.getElementById("scenario") as HTMLSelectElement).value !== "");
+    await expect(page.locator("#start").textContent()).resolves.toBe("Design tolls");
+    await page.click("#start");
+    designId = await waitForNewRun([baselineId]);
+    await mapIdle(page);
+
+    const run = await apiJson<RunView>(server, `/api/runs/${designId}?convergence=true`);
+    expect(run).toMatchObject({ kind: "design", status: "done" });
+    const s = run.summary;
+    expect(s.scenario).toBe("sioux-falls-second-best-10");
+    const tolls = (s.tolls as { link: number; toll: number }[]).filter((t) => t.toll > 0);
+    expect(tolls.length).toBeGreaterThan(0);
+
+    expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
+    expect(await renderedLinkIds(page, "tk-links-toll")).toEqual(tolls.map((t) => t.link).sort((a, b) => a - b));
+    // One label per tolled link, showing its toll.
+    const labels = (await page.locator(".toll-label").allTextContents()).sort();
+    expect(labels).toEqual(tolls.map((t) => formatToll(t.toll)).sort());
+    // The table lists exactly the tolled links with their tolls.
+    const rows = page.locator("#links-table tbody tr");
+    expect(await rows.count()).toBe(tolls.length);
+    for (const t of tolls) {
+      const row = page.locator(`#links-table tbody tr[data-link="${t.link}"]`);
+      expect(await row.locator("td").first().textContent()).toBe(formatToll(t.toll));
+    }
+
+    const eq = s.equilibrium as Record<string, number>;
+    const expected: [string, number, (v: number) => string][] = [
+      ["tstt", s.tstt as number, formatQuantity],
+      ["revenue", s.revenue as number, formatQuantity],
+      ["relativeGap", eq.relativeGap, formatGap],
+      ["shareCaptured", s.shareCaptured as number, formatPercent],
+      ["value", s.value as number, formatQuantity],
+      ["baseline", s.baseline as number, formatQuantity],
+      ["firstBest", s.firstBest as number, formatQuantity],
+    ];
+    for (const [key, value, fmt] of expected) {
+      const m = await metric(key);
+      expect(m.value, key).toBe(value);
+      expect(m.text, key).toBe(fmt(value));
+    }
+    // The share shown is the one the definition gives from the API's own objective values.
+    const share = ((s.value as number) - (s.baseline as number)) / ((s.firstBest as number) - (s.baseline as number));
+    expect((await metric("shareCaptured")).value).toBeCloseTo(share, 12);
+    // Revenue on the map's links adds up to the run's revenue.
+    const flows = (await apiJson<{ links: FlowRow[] }>(server, `/api/runs/${designId}/flows?format=json`)).links;
+    expect(flows.reduce((a, f) => a + f.revenue, 0)).toBeCloseTo(s.revenue as number, 3);
+
+    // The design's progress chart: one mark per evaluation in the API's history.
+    const evaluations = run.convergence!.solves.length;
+    expect(await page.locator("#convergence").getAttribute("aria-label")).toContain(`${evaluations} evaluations`);
+
+    await page.screenshot({ path: join(OUT, "design.png") });
+    if (process.env.TOLLKIT_REGEN_SCREENSHOT === "1") copyFileSync(join(OUT, "design.png"), join(ROOT, "docs", "map.png"));
+    expect(errors).toEqual([]);
+  });
+
+  it("compares the baseline with the design: a difference map and the headline differences", async () => {
+    await page.selectOption("#compare-a", String(baselineId));
+    await page.selectOption("#compare-b", String(designId));
+    await page.click("#compare");
+    await waitForView(page, `compare:${baselineId},${designId}`);
+    await mapIdle(page);
+
+    const cmp = await apiJson<{
+      headline: Record<string, { a: number; b: number; difference: number }>;
+      links: { link: number; flowA: number; flowB: number; flowDifference: number }[];
+    }>(server, `/api/compare?a=${baselineId}&b=${designId}`);
+    expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
+    // No toll casing on a difference map.
+    expect(await renderedLinkIds(page, "tk-links-toll")).toEqual([]);
+    for (const key of ["tstt", "revenue"]) {
+      const m = await metric(`diff-${key}`);
+      expect(m.value, key).toBe(cmp.headline[key].difference);
+      expect(m.text, key).toBe(formatSigned(cmp.headline[key].difference));
+    }
+    // The API's differences are B − A of the two runs' own summaries.
+    const a = await apiJson<RunView>(server, `/api/runs/${baselineId}`);
+    const b = await apiJson<RunView>(server, `/api/runs/${designId}`);
+    expect(cmp.headline.tstt.difference).toBeCloseTo((b.summary.tstt as number) - (a.summary.tstt as number), 6);
+
+    // The table starts with the largest flow change; its popup shows both flows.
+    const largest = [...cmp.links].sort((x, y) => Math.abs(y.flowDifference) - Math.abs(x.flowDifference))[0];
+    const first = page.locator("#links-table tbody tr").first();
+    expect(await first.getAttribute("data-link")).toBe(String(largest.link));
+    expect(await first.locator("td").nth(2).textContent()).toBe(formatSigned(largest.flowDifference));
+    await first.locator("button").click();
+    const popup = page.locator(".tk-click .popup");
+    await popup.waitFor({ state: "visible" });
+    expect(await popup.textContent()).toContain(`Flow change${formatSigned(largest.flowDifference)}`);
+    await page.locator(".tk-click .maplibregl-popup-close-button").click();
+    expect(await page.locator("#legend").textContent()).toContain("Flow change, B − A");
+
+    await page.screenshot({ path: join(OUT, "compare.png") });
+    expect(errors).toEqual([]);
+  });
+
+  it("is keyboard-operable: every control labelled, Tab follows the form, link buttons open popups", async () => {
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select")]
+        .filter((e) => !e.labels || e.labels.length === 0)
+        .map((e) => e.id),
+    );
+    expect(unlabelled).toEqual([]);
+    // Clickable things are buttons, not divs.
+    expect(await page.locator("[onclick], div[role=button], span[role=button]").count()).toBe(0);
+
+    // A fresh page: Tab starts at the top of the document.
+    await page.goto(`${server.url}/#run=${designId}`);
+    await page.reload();
+    await waitForView(page, `run:${designId}`);
+    const order: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press("Tab");
+      order.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || ""));
+    }
+    const want = ["network", "scenario", "scenario-file", "start"];
+    expect(order.filter((id) => want.includes(id))).toEqual(want);
+
+    // A link button in the table opens that link's popup from the keyboard.
+    const button = page.locator("#links-table tbody tr button").first();
+    const link = await page.locator("#links-table tbody tr").first().getAttribute("data-link");
+    await button.focus();
+    await page.keyboard.press("Enter");
+    await page.locator(".tk-click .popup h3").waitFor({ state: "visible" });
+    expect(await page.locator(".tk-click .popup h3").textContent()).toMatch(new RegExp(`^Link ${link} `));
+    expect(errors).toEqual([]);
+  });
+
+  it("draws a network whose coordinates are not lon/lat (Chicago-Sketch) in a local frame, without a base map", async () => {
+    await page.selectOption("#network", "chicago-sketch");
+    await waitForView(page, "network:chicago-sketch");
+    await mapIdle(page);
+    const net = await apiJson<{ coordinateSystem: string; links: number }>(server, "/api/networks/chicago-sketch");
+    expect(net.coordinateSystem).not.toBe("lonlat");
+    expect(await page.locator("#map-note").textContent()).toContain("local frame");
+    // Only the blank background under the tollkit layers: nothing fetched from anywhere.
+    const layers = await page.evaluate(() =>
+      (window.__tollkitMap as unknown as { getStyle(): { layers: { id: string }[]; sources: Record<string, unknown> } }).getStyle(),
+    );
+    expect(layers.layers.map((l) => l.id)).toEqual(["background", "tk-links-toll", "tk-links", "tk-zones"]);
+    expect(Object.keys(layers.sources).sort()).toEqual(["tk-links", "tk-zones"]);
+    // Every link is drawn except those shorter than a pixel at this zoom (Chicago-Sketch has two links drawn 0.0001° long).
+    const ids = await renderedLinkIds(page);
+    expect(ids.length).toBeGreaterThanOrEqual(net.links - 2);
+    expect(ids.every((id) => id >= 1 && id <= net.links)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+});
