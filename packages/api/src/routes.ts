@@ -231,6 +231,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
 export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const { store, service, networks } = deps;
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
+  const runGeojson = new Map<number, string>();
   return [
     {
       method: "get",
@@ -534,18 +535,25 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ params, query, res }) => {
         const run = runOr404(service, params.id as number);
         doneOr409(run);
-        const links = store.getLinks(run.id)!;
+        const links = () => store.getLinks(run.id)!;
         const format = (query as { format: "json" | "csv" | "geojson" }).format;
         if (format === "csv") {
-          res.type("text/csv").attachment(`run-${run.id}-flows.csv`).send(linkCsv(links));
+          res.type("text/csv").attachment(`run-${run.id}-flows.csv`).send(linkCsv(links()));
           return;
         }
         if (format === "geojson") {
-          const net = await networks.load(run.network);
-          res.type("application/geo+json").send(JSON.stringify(linkGeojson(net, links)));
+          // a done run's result never changes: keep the last few GeoJSON answers
+          let text = runGeojson.get(run.id);
+          if (text === undefined) {
+            const net = await networks.load(run.network);
+            text = JSON.stringify(linkGeojson(net, links()));
+            runGeojson.set(run.id, text);
+            while (runGeojson.size > 8) runGeojson.delete(runGeojson.keys().next().value!);
+          }
+          res.type("application/geo+json").send(text);
           return;
         }
-        return { run: run.id, network: run.network, links: linkRows(links) };
+        return { run: run.id, network: run.network, links: linkRows(links()) };
       },
     },
     {
