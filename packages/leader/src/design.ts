@@ -22,7 +22,7 @@ import { FirstBest, firstBest } from "./first-best.js";
 import { gradientSearch } from "./gradient.js";
 import { gridSearch, ResponseSurface } from "./grid.js";
 import { Instrument, resolveInstrument } from "./instrument.js";
-import { LeaderMeasures, Merit, objectiveSign, objectiveValue } from "./objectives.js";
+import { FEASIBILITY_TOLERANCE, LeaderMeasures, Merit, objectiveSign, objectiveValue } from "./objectives.js";
 import { patternSearch } from "./pattern.js";
 import { MethodType, ObjectiveType, Scenario, scenarioError } from "./scenario.js";
 import { HistoryRow, SearchContext, SearchOutcome } from "./search.js";
@@ -72,7 +72,8 @@ export interface DesignResult {
   baselineMeasures: LeaderMeasures;
   firstBestMeasures: LeaderMeasures | null;
   /** With a revenue floor: whether the design meets it. */
-  constraint?: { minRevenue: number; revenue: number; satisfied: boolean; multiplier: number };
+  /** With a revenue floor: whether the design meets it (within the relative `tolerance`), and the final multiplier. */
+  constraint?: { minRevenue: number; revenue: number; satisfied: boolean; tolerance: number; multiplier: number };
   /** Equilibrium solves used by the method (the search; first-best: the SO and its check). */
   equilibriumSolves: number;
   /** All equilibrium solves of the run, in total and by phase (baseline, first-best, search, ties, gradient check). */
@@ -303,7 +304,8 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       ? {
           minRevenue: merit.minRevenue,
           revenue: best.ms.revenue,
-          satisfied: best.ms.revenue >= merit.minRevenue * (1 - 1e-6),
+          satisfied: merit.feasible(best.ms),
+          tolerance: FEASIBILITY_TOLERANCE,
           multiplier: merit.lambda,
         }
       : undefined;
@@ -417,7 +419,7 @@ async function withRevenueFloor(
   ev.phase = "search";
   const R = merit.minRevenue;
   const sign = objectiveSign(merit.type);
-  const rows = ev.feasibleCandidates(R);
+  const rows = ev.feasibleCandidates();
   if (rows.length === 0) {
     warnings.push(`no design met the revenue floor ${R}; the last search's result is reported`);
     return { ...out!, iterations };

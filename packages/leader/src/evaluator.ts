@@ -114,10 +114,10 @@ export class Evaluator {
     this.cache.set(this.key(e.z, e.rule), e);
   }
 
-  /** Cached evaluations under the scenario's tie rule whose revenue is at least `minRevenue`. */
-  feasibleCandidates(minRevenue: number): Evaluation[] {
+  /** Cached evaluations under the scenario's tie rule that meet the revenue floor ({@link Merit.feasible}). */
+  feasibleCandidates(): Evaluation[] {
     const rule = this.tiesPossible ? this.s.rule : null;
-    return [...this.cache.values()].filter((e) => e.rule === rule && e.ms.revenue >= minRevenue);
+    return [...this.cache.values()].filter((e) => e.rule === rule && this.s.merit.feasible(e.ms));
   }
 
   /** Full link tolls (money) for decision variables z. */

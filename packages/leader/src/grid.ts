@@ -79,7 +79,7 @@ export async function gridSearch(
       surface.welfare[idx] = e.ms.welfare;
       record(ctx, e, step++, false);
       if (better(e, best)) best = e;
-      if (merit.minRevenue !== undefined && e.ms.revenue >= merit.minRevenue && better(e, bestFeasible)) bestFeasible = e;
+      if (merit.minRevenue !== undefined && merit.feasible(e.ms) && better(e, bestFeasible)) bestFeasible = e;
     }
   }
   let stopReason = `all ${total} grid points evaluated`;

@@ -77,6 +77,9 @@ export function objectiveGradient(type: ObjectiveType, g: MeasureGradients): Flo
   return type === "tstt" ? g.tstt : type === "revenue" ? g.revenue : g.welfare;
 }
 
+/** Relative tolerance on the revenue floor: revenue ≥ R·(1 − 1e-5) counts as meeting it. */
+export const FEASIBILITY_TOLERANCE = 1e-5;
+
 /** The state of the merit function: plain objective, or an augmented Lagrangian with a revenue floor. */
 export class Merit {
   /** Lagrange multiplier of the revenue floor (≥ 0). */
@@ -122,6 +125,15 @@ export class Merit {
     const p = Math.max(0, this.lambda + this.mu * this.constraint(ms));
     for (let i = 0; i < out.length; i++) out[i] = (s * of[i]) / this.scale - (p * g.revenue[i]) / R;
     return out;
+  }
+
+  /**
+   * Whether the measures meet the revenue floor, within {@link FEASIBILITY_TOLERANCE} of it
+   * (an augmented Lagrangian approaches the boundary from either side); true without a floor.
+   */
+  feasible(ms: LeaderMeasures): boolean {
+    if (this.minRevenue === undefined) return true;
+    return ms.revenue >= this.minRevenue - FEASIBILITY_TOLERANCE * Math.max(this.minRevenue, 1);
   }
 
   /** The first-order update of the multiplier after an inner search. */
