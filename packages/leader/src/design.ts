@@ -407,7 +407,7 @@ async function withRevenueFloor(
   for (let k = 0; k < K; k++) {
     const left = budget - (ev.solves - start);
     if (left <= 0) break;
-    ev.phase = `search (λ = ${merit.lambda.toPrecision(3)}, μ = ${merit.mu.toPrecision(3)})`;
+    ev.note = `outer ${k + 1}: λ = ${merit.lambda.toPrecision(3)}, μ = ${merit.mu.toPrecision(3)}`;
     out = await run(z, Math.max(1, Math.floor(left / (K - k))));
     iterations += out.iterations;
     const g = merit.constraint(out.best.ms);
@@ -416,7 +416,7 @@ async function withRevenueFloor(
     prevViolation = Math.max(g, 0);
     z = out.best.z;
   }
-  ev.phase = "search";
+  ev.note = undefined;
   const R = merit.minRevenue;
   const sign = objectiveSign(merit.type);
   const rows = ev.feasibleCandidates();

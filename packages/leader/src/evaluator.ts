@@ -73,6 +73,8 @@ export class Evaluator {
   solves = 0;
   readonly solvesByPhase: Record<string, number> = {};
   phase = "search";
+  /** A note on the current step of the phase, shown in the history (e.g. the augmented-Lagrangian state). */
+  note?: string;
   readonly warnings = new Set<string>();
   /** Solves that stopped before reaching the gap target. */
   readonly unconverged: { count: number; worstGap: number; example?: string } = { count: 0, worstGap: 0 };

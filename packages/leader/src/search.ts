@@ -54,7 +54,7 @@ export function record(ctx: SearchContext, e: Evaluation, step: number, accepted
     revenue: e.ms.revenue,
     tolls: Array.from(e.z),
     accepted,
-    phase: ctx.ev.phase,
+    phase: ctx.ev.note ? `${ctx.ev.phase} (${ctx.ev.note})` : ctx.ev.phase,
   });
 }
 
