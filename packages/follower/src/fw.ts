@@ -13,7 +13,8 @@
  * Conjugate directions follow Mitradjieva & Lindberg (2013), "The stiff is moving — conjugate
  * direction Frank-Wolfe methods with application to traffic assignment", Transportation Science
  * 47(2). With x the current flows, H = ∇²F(x) (diagonal per link), u = y − x:
- * - CFW: d̄ = s₋₁ − x; α = d̄ᵀHu / d̄ᵀH(y − s₋₁), clipped to [0, 1 − 1e-4] (so s keeps some of y).
+ * - CFW: d̄ = s₋₁ − x; α = d̄ᵀHu / d̄ᵀH(y − s₋₁); α < 0 becomes 0 and α > 1 − 1e-4 too (see
+ *   CFW_ALPHA_MAX: the paper clips it to 1 − 1e-4, which jams).
  * - BFW: τ = the previous step, d̄₁ = s₋₁ − x, d̄₂ = τ s₋₁ + (1 − τ) s₋₂ − x (the two previous
  *   directions seen from x); μ = −d̄₂ᵀHu / d̄₂ᵀH(s₋₂ − s₋₁), ν = −d̄₁ᵀHu / d̄₁ᵀHd̄₁ + μτ/(1 − τ),
  *   both clipped to ≥ 0; β₀ = 1/(1 + μ + ν), β₁ = νβ₀, β₂ = μβ₀.
@@ -72,7 +73,12 @@ export function isFwAlgorithm(name: string): name is FwAlgorithm {
 export const LINE_SEARCH_TOLERANCE = 1e-12;
 /** Most evaluations of φ′ in one line search. */
 const LINE_SEARCH_MAX_EVALUATIONS = 60;
-/** CFW's α ≤ 1 − δ (Mitradjieva & Lindberg's safeguard: the new target keeps some of y). */
+/**
+ * CFW's α ≤ 1 − δ (Mitradjieva & Lindberg's safeguard: the new target keeps some of y). They
+ * clip a larger ratio to 1 − δ; that jams near small gaps (the target hardly moves and steps
+ * shrink to ~1e-6 for hundreds of iterations: Anaheim and Barcelona around gap 1e-6), so here a
+ * ratio above 1 − δ takes the AON direction instead (α = 0), which restarts the conjugacy.
+ */
 const CFW_ALPHA_MAX = 1 - 1e-4;
 /** A step this close to 1 ends conjugacy (the previous direction has no length left). */
 const FULL_STEP = 1 - 1e-12;
@@ -156,8 +162,17 @@ export class LineSearch {
   }
 }
 
-/** Iterations without a new best gap (at least this many, or as many as done so far) that count as a stall. */
-const STALL_WINDOW = 200;
+/**
+ * Stall rule, so that a gap below what floating point allows cannot run forever. With a line
+ * search the potential never increases: the run has stalled when, over the last
+ * {@link STALL_WINDOW} iterations, the potential fell by less than {@link STALL_DECREASE} of
+ * itself (rounding level) and the gap set no new best. (Slow progress is not a stall: BFW on
+ * Sioux Falls keeps lowering the potential around gap 5e-7 for thousands of iterations.) MSA,
+ * whose steps may raise the potential, has stalled when its best gap is older than the number
+ * of iterations it took to reach it (and at least {@link STALL_WINDOW}).
+ */
+const STALL_WINDOW = 100;
+const STALL_DECREASE = 1e-13;
 
 /**
  * Runs an algorithm of the Frank-Wolfe family as a generator that yields once per iteration
@@ -284,7 +299,7 @@ export function* frankWolfe(
     else if (spec.step === "none" || (opts.maxIterations !== undefined && n >= opts.maxIterations)) stop = "iterations";
     else if (opts.maxSeconds !== undefined && elapsedMs >= opts.maxSeconds * 1000) stop = "seconds";
     else if (opts.signal?.aborted) stop = "cancelled";
-    else if (n - bestAt >= Math.max(STALL_WINDOW, bestAt)) stop = "stalled";
+    else if (stalled(spec.step, convergence, n, bestAt)) stop = "stalled";
     if (stop) break;
 
     // --- direction: the target s per class (tgt) and in total (TGT)
@@ -308,7 +323,7 @@ export function* frankWolfe(
       }
       let alpha = den !== 0 ? num / den : 0;
       if (!(alpha >= 0)) alpha = 0;
-      if (alpha > CFW_ALPHA_MAX) alpha = CFW_ALPHA_MAX;
+      if (alpha > CFW_ALPHA_MAX) alpha = 0; // see CFW_ALPHA_MAX: restart rather than jam
       combine(sN, SN, 1 - alpha, y, Y, alpha, s1, S1, 0, s2, S2);
       weights = [alpha];
       tgt = sN;
@@ -412,7 +427,7 @@ export function* frankWolfe(
   const stopReason: StopReason = stop!;
   if (stop === "stalled")
     warnings.push(
-      `follower/${opts.algorithm}: the relative gap stalled at ${fmt(bestGap)} (no improvement since iteration ${bestAt}); stopped after ${n} iterations`,
+      `follower/${opts.algorithm}: stalled at rounding level (best relative gap ${fmt(bestGap)} at iteration ${bestAt}, the objective no longer decreasing); stopped after ${n} iterations`,
     );
   if (opts.gap !== undefined && stopReason !== "gap")
     warnings.push(
@@ -435,6 +450,13 @@ export function* frankWolfe(
     seconds: (performance.now() - t0) / 1000,
     warmStart: { classFlows: f },
   };
+}
+
+function stalled(step: StepRule, records: IterationRecord[], n: number, bestAt: number): boolean {
+  if (step === "msa") return n - bestAt >= Math.max(STALL_WINDOW, bestAt);
+  if (n < STALL_WINDOW || n - bestAt < STALL_WINDOW) return false;
+  const now = records[n].objective;
+  return records[n - STALL_WINDOW].objective - now <= STALL_DECREASE * Math.abs(now);
 }
 
 /** out = a·A + b·B + c·C per class and in total (c may be 0 with C unused). */

@@ -85,8 +85,8 @@ export interface IterationRecord {
 }
 
 /**
- * Why a solver stopped: a stopping rule was met, it was cancelled, or its gap stopped improving
- * (`stalled`: no new best gap for as many iterations as it took to reach the best; a warning says so).
+ * Why a solver stopped: a stopping rule was met, it was cancelled, or it `stalled`: its gap
+ * stopped improving at rounding level, below which it cannot go (a warning says so).
  */
 export type StopReason = "gap" | "iterations" | "seconds" | "cancelled" | "stalled";
 

@@ -4,7 +4,7 @@
  * engine that are not numbers (stopping rules, warm start, progress, cancellation).
  */
 import { describe, expect, it } from "vitest";
-import { braess, buildNetwork, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
+import { braess, buildNetwork, gridCity, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
 import { FollowerResult, solve, solveSync, UserClass } from "@tollkit/follower";
 
 const FW_FAMILY = ["msa", "fw", "cfw", "bfw"] as const;
@@ -219,6 +219,14 @@ describe("engine behaviour", () => {
     expect(aon.iterations).toBe(0);
     expect(aon.converged).toBe(false);
     expect(aon.warnings.length).toBe(1);
+  });
+
+  it("a gap below rounding level stops as stalled, with a warning, instead of running forever", () => {
+    const r = solveSync(gridCity({ size: 6, zones: 6 }), { algorithm: "bfw", gap: 1e-17 });
+    expect(r.stopReason).toBe("stalled");
+    expect(r.converged).toBe(false);
+    expect(r.relativeGap).toBeLessThan(1e-12);
+    expect(r.warnings.join("\n")).toMatch(/stalled at rounding level/);
   });
 
   it("stops on seconds", async () => {
