@@ -146,7 +146,19 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
     return s;
   };
   links.forEach((l, i) => {
-    const solveSide = (sign: number): DirectionalDerivative => {
+    if (problem.inTight[l] === 0 || classes.every((c) => !c.tolled || c.tollFactor === 0)) {
+      // nobody uses the link or is at the margin of using it (or no class pays tolls): no response
+      const zero = new Float64Array(net.linkCount);
+      out.dFlows.push(zero);
+      out.dFlowsLeft.push(zero);
+      out.dTstt[i] = 0;
+      out.dTsttLeft[i] = 0;
+      for (let k = 0; k < K; k++) if (classes[k].tolled) out.dRevenue[i] += result.classes[k].flows[l];
+      out.dRevenueLeft[i] = out.dRevenue[i];
+      out.degenerate.push(false);
+      return;
+    }
+    const solveSide = (sign: number, firstRound?: Float64Array): DirectionalDerivative => {
       for (let k = 0; k < K; k++) {
         const c = classes[k];
         if (!c.tolled || c.tollFactor === 0) {
@@ -157,7 +169,7 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
         g[l] = sign * c.tollFactor;
         dg[k] = g;
       }
-      return problem.solve(dg);
+      return problem.solve(dg, firstRound);
     };
     const right = solveSide(1);
     let left: DirectionalDerivative;
@@ -165,7 +177,10 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       // no route at the margin of use: the response is linear, the left derivative is the right one
       left = right;
     } else {
-      const neg = solveSide(-1);
+      const neg = solveSide(
+        -1,
+        right.firstRound?.map((v) => -v),
+      );
       // neg is the derivative for ε = −τ change; the derivative with respect to τ from the left is −neg
       left = { ...neg, dx: neg.dx.map((v) => -v), dClass: neg.dClass.map((f) => f.map((v) => -v)) };
     }

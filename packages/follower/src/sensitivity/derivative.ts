@@ -18,9 +18,10 @@
  * Solution method. Circulations are written on a fundamental cycle basis: for each bush a
  * spanning tree of the active links (used links, plus unused links released by the active-set
  * loop below), one variable y_e per non-tree active link e = (i,j) (the cycle: e, the tree path
- * to i, back along the tree path to j). The reduced system A y = −b, A = Zᵀ Pᵀ H P Z symmetric
- * positive semidefinite, is solved by Jacobi-preconditioned conjugate gradients; A·v costs two
- * sweeps over the active bushes (subtree sums backwards, tree-path sums forwards).
+ * from the common ancestor to i, back along the tree path from it to j). The cycles are stored
+ * explicitly (links and signs, compressed rows), so the reduced system A y = −b,
+ * A = Zᵀ Pᵀ H P Z symmetric positive semidefinite, costs one scatter and one gather over the
+ * cycles' links per product; it is solved by Jacobi-preconditioned conjugate gradients.
  * Degeneracy: after a solve, derivative labels over all of E_o show whether some unused tight
  * route became cheaper than the used ones (it would attract flow: release its links and
  * re-solve) and whether a released link went negative (withdraw it and re-solve) — a primal
@@ -49,10 +50,6 @@ export interface DerivativeBush {
   released: Uint8Array;
   /** Per local node: position of its tree in-link; −1 for the root and for nodes outside the active subgraph. */
   treeIn: Int32Array;
-  /** Positions of the non-tree active links (the variables), and their offset in the global vector. */
-  vars: Int32Array;
-  nVars: number;
-  offset: number;
   /** Flow derivative per position (vehicles of the class per unit of the direction). */
   df: Float64Array;
 }
@@ -67,10 +64,14 @@ export interface DirectionalDerivative {
   changedRoutes: boolean;
   /** Problems: an unbounded derivative (constant-cost routes), an active set that did not settle, CG not converged. */
   failure?: string;
+  /** The cycle solution of the first round (no route released): linear in the direction. */
+  firstRound?: Float64Array;
 }
 
 const CG_TOLERANCE = 1e-13;
 const ACTIVE_SET_ROUNDS = 12;
+/** Used links whose reduced cost is at most this fraction of the distance to their head count as at equilibrium cost. */
+const USED_TIGHT = 1e-4;
 
 export class DerivativeProblem {
   readonly bushes: DerivativeBush[] = [];
@@ -83,17 +84,30 @@ export class DerivativeProblem {
   looseShare = 0;
   /** Tight links dropped to keep a bush's tight subnetwork acyclic (zero-cost cycles). */
   droppedCyclic = 0;
+  /** 1 for links in some bush's tight subnetwork (a toll elsewhere changes nothing). */
+  readonly inTight: Uint8Array;
+  // the cycles of the current active set (compressed rows: variable v owns cycLink/cycCoef[cycStart[v] .. cycStart[v+1]−1])
   private nVars = 0;
+  private varBush = new Int32Array(0);
+  private varPos = new Int32Array(0);
+  private cycStart = new Int32Array(1);
+  private cycLink = new Int32Array(0);
+  /** sign · pce of the cycle's bush. */
+  private cycCoef = new Float64Array(0);
+  /** Whether the cycles describe the current active set. */
+  private cyclesValid = false;
   private readonly dx: Float64Array;
   private readonly q: Float64Array;
+  /** Total flow derivative of the last {@link flows}. */
+  private readonly dxFull: Float64Array;
   private S: Float64Array = new Float64Array(0);
   private Q: Float64Array = new Float64Array(0);
 
   /**
    * Builds the tight subnetworks of every bush of `engine` (whose flows and costs must be
    * current, e.g. right after adopting an equilibrium's bushes).
-   * @param tightTolerance a link is tight when its reduced cost is at most this fraction of the
-   *   shortest distance to its head
+   * @param tightTolerance an unused link is tight when its reduced cost is at most this fraction
+   *   of the shortest distance to its head (used links: {@link USED_TIGHT})
    * @param usedTolerance a link is used when its origin flow exceeds this fraction of the origin's demand
    */
   constructor(
@@ -102,118 +116,101 @@ export class DerivativeProblem {
     usedTolerance: number,
   ) {
     const { net } = engine;
+    const N = net.nodeCount;
     this.m = engine.m;
     this.h = Float64Array.from(engine.der);
     this.dx = new Float64Array(this.m);
     this.q = new Float64Array(this.m);
-    const L = new Float64Array(net.nodeCount);
+    this.dxFull = new Float64Array(this.m);
+    this.inTight = new Uint8Array(this.m);
+    const L = new Float64Array(N);
     const flowOf = new Float64Array(this.m);
-    const local = new Int32Array(net.nodeCount).fill(-1);
-    const indeg = new Int32Array(net.nodeCount);
-    const queue = new Int32Array(net.nodeCount);
+    const keepOf = new Uint8Array(this.m);
+    const local = new Int32Array(N).fill(-1);
+    const indeg = new Int32Array(N);
+    const queue = new Int32Array(N);
     const { fsStart, fsLink, fsHead, blocked, linkFrom, linkTo } = net;
     let maxN = 1;
     for (const b of engine.bushes) {
       engine.distances(b, L);
       const cc = engine.cc[b.cls];
-      for (let p = 0; p < b.len; p++) flowOf[b.links[p]] = b.flows[p];
       const demand = rowDemand(engine.model.classes[b.cls].demand, b.zone, net.zoneCount);
       const usedMin = usedTolerance * demand;
-      const isTight = (a: number): boolean => {
-        const i = linkFrom[a];
-        const j = linkTo[a];
-        return L[i] + cc[a] - L[j] <= tightTolerance * Math.max(L[j], 1e-300) && j !== b.root;
-      };
-      // Kahn over the tight links (all reachable nodes have one: their shortest-path in-link)
+      for (let p = 0; p < b.len; p++) flowOf[b.links[p]] = b.flows[p];
+      // tight links (keepOf = 1) out of nodes that may be left; reduced cost against the head's distance
       let reach = 0;
-      for (let v = 0; v < net.nodeCount; v++) {
-        indeg[v] = 0;
-        if (L[v] < Infinity) reach++;
-      }
-      const allowed = (i: number): boolean => L[i] < Infinity && (blocked[i] === 0 || i === b.root);
-      const orderOf = (strict: number): number => {
-        for (let v = 0; v < net.nodeCount; v++) indeg[v] = 0;
-        for (let i = 0; i < net.nodeCount; i++) {
-          if (!allowed(i)) continue;
-          for (let q = fsStart[i]; q < fsStart[i + 1]; q++) if (keep(fsLink[q], strict)) indeg[fsHead[q]]++;
-        }
-        let qh = 0;
-        let qt = 0;
-        queue[qt++] = b.root;
-        while (qh < qt) {
-          const i = queue[qh++];
-          if (!allowed(i)) continue;
-          for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
-            if (!keep(fsLink[q], strict)) continue;
-            const j = fsHead[q];
-            if (--indeg[j] === 0) queue[qt++] = j;
-          }
-        }
-        return qt;
-      };
-      // strict 0: every tight link; 1: bush links and tight links strictly increasing L; 2: tight bush links
-      const inBush = new Uint8Array(this.m);
-      for (let p = 0; p < b.len; p++) inBush[b.links[p]] = 1;
-      const keep = (a: number, strict: number): boolean => {
-        if (!isTight(a)) return false;
-        if (strict === 0) return true;
-        if (inBush[a] === 1) return true;
-        return strict === 1 && L[linkFrom[a]] < L[linkTo[a]];
-      };
-      let strict = 0;
-      let count = orderOf(0);
-      if (count < reach) {
-        strict = 1;
-        count = orderOf(1);
-      }
-      if (count < reach) {
-        strict = 2;
-        count = orderOf(2);
-      }
-      const n = count;
-      for (let t = 0; t < n; t++) local[queue[t]] = t;
-      // positions grouped by head
-      const start = new Int32Array(n + 1);
-      let len = 0;
-      let total = 0;
-      for (let i = 0; i < net.nodeCount; i++) {
-        if (local[i] < 0 || !allowed(i)) continue;
+      for (let i = 0; i < N; i++) {
+        if (L[i] === Infinity) continue;
+        reach++;
+        if (blocked[i] === 1 && i !== b.root) continue;
         for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
           const a = fsLink[q];
-          total += isTight(a) ? 1 : 0;
-          if (!keep(a, strict) || local[fsHead[q]] < 0) continue;
-          start[local[fsHead[q]] + 1]++;
-          len++;
+          const j = fsHead[q];
+          if (j === b.root) continue;
+          const rc = L[i] + cc[a] - L[j];
+          const tol = (flowOf[a] > usedMin ? USED_TIGHT : tightTolerance) * Math.max(L[j], 1e-300);
+          if (rc <= tol) keepOf[a] = 1;
+          else if (flowOf[a] > usedMin) {
+            this.looseUsed++;
+            this.looseShare = Math.max(this.looseShare, flowOf[a] / demand);
+          }
         }
       }
-      this.droppedCyclic += total - len;
+      // Kahn over the tight links; zero-cost cycles (ties) are broken by keeping, in turn, only
+      // links that increase the distance, then only the bush's own links
+      let n = this.kahn(b.root, N, keepOf, L, queue, indeg, blocked, fsStart, fsLink, fsHead);
+      if (n < reach) {
+        for (let a = 0; a < this.m; a++) if (keepOf[a] === 1 && !(L[linkFrom[a]] < L[linkTo[a]]) && flowOf[a] <= usedMin) keepOf[a] = 0;
+        n = this.kahn(b.root, N, keepOf, L, queue, indeg, blocked, fsStart, fsLink, fsHead);
+      }
+      if (n < reach) {
+        for (let a = 0; a < this.m; a++) if (keepOf[a] === 1 && !(L[linkFrom[a]] < L[linkTo[a]])) keepOf[a] = 0;
+        for (let p = 0; p < b.len; p++) keepOf[b.links[p]] = 1;
+        n = this.kahn(b.root, N, keepOf, L, queue, indeg, blocked, fsStart, fsLink, fsHead);
+      }
+      for (let t = 0; t < n; t++) local[queue[t]] = t;
+      const start = new Int32Array(n + 1);
+      let len = 0;
+      for (let t = 0; t < n; t++) {
+        const i = queue[t];
+        if (blocked[i] === 1 && i !== b.root) continue;
+        for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
+          if (keepOf[fsLink[q]] === 1 && local[fsHead[q]] >= 0) {
+            start[local[fsHead[q]] + 1]++;
+            len++;
+          }
+        }
+      }
       for (let t = 0; t < n; t++) start[t + 1] += start[t];
       const cursor = start.slice(0, n);
       const links = new Int32Array(len);
       const tail = new Int32Array(len);
       const head = new Int32Array(len);
       const used = new Uint8Array(len);
-      for (let i = 0; i < net.nodeCount; i++) {
-        if (local[i] < 0 || !allowed(i)) continue;
+      for (let t = 0; t < n; t++) {
+        const i = queue[t];
+        if (blocked[i] === 1 && i !== b.root) continue;
         for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
           const a = fsLink[q];
-          if (!keep(a, strict) || local[fsHead[q]] < 0) continue;
+          if (keepOf[a] !== 1 || local[fsHead[q]] < 0) continue;
           const p = cursor[local[fsHead[q]]]++;
           links[p] = a;
-          tail[p] = local[i];
+          tail[p] = t;
           head[p] = local[fsHead[q]];
           used[p] = flowOf[a] > usedMin ? 1 : 0;
+          this.inTight[a] = 1;
         }
       }
-      // used links left out (not tight): the equilibrium is not exact there
-      for (let p = 0; p < b.len; p++) {
-        const a = b.links[p];
-        if (b.flows[p] > usedMin && !isTight(a)) {
-          this.looseUsed++;
-          this.looseShare = Math.max(this.looseShare, b.flows[p] / demand);
+      // reset the per-bush marks
+      for (let i = 0; i < N; i++) {
+        if (L[i] === Infinity) continue;
+        for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
+          const a = fsLink[q];
+          if (keepOf[a] === 1 && (local[linkFrom[a]] < 0 || local[linkTo[a]] < 0)) this.droppedCyclic++;
+          keepOf[a] = 0;
         }
-        flowOf[a] = 0;
       }
+      for (let p = 0; p < b.len; p++) flowOf[b.links[p]] = 0;
       for (let t = 0; t < n; t++) local[queue[t]] = -1;
       maxN = Math.max(maxN, n);
       this.bushes.push({
@@ -228,14 +225,43 @@ export class DerivativeProblem {
         used,
         released: new Uint8Array(len),
         treeIn: new Int32Array(n),
-        vars: new Int32Array(len),
-        nVars: 0,
-        offset: 0,
         df: new Float64Array(len),
       });
     }
     this.S = new Float64Array(maxN);
     this.Q = new Float64Array(maxN);
+  }
+
+  /** Kahn's algorithm from `root` over links with keepOf = 1; the order is left in `queue`; returns its length. */
+  private kahn(
+    root: number,
+    N: number,
+    keepOf: Uint8Array,
+    L: Float64Array,
+    queue: Int32Array,
+    indeg: Int32Array,
+    blocked: Uint8Array,
+    fsStart: Int32Array,
+    fsLink: Int32Array,
+    fsHead: Int32Array,
+  ): number {
+    indeg.fill(0);
+    for (let i = 0; i < N; i++) {
+      if (L[i] === Infinity || (blocked[i] === 1 && i !== root)) continue;
+      for (let q = fsStart[i]; q < fsStart[i + 1]; q++) if (keepOf[fsLink[q]] === 1) indeg[fsHead[q]]++;
+    }
+    let qh = 0;
+    let qt = 0;
+    queue[qt++] = root;
+    while (qh < qt) {
+      const i = queue[qh++];
+      if (blocked[i] === 1 && i !== root) continue;
+      for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
+        if (keepOf[fsLink[q]] !== 1) continue;
+        if (--indeg[fsHead[q]] === 0) queue[qt++] = fsHead[q];
+      }
+    }
+    return qt;
   }
 
   /** True when some bush has an unused tight link (a route at the margin of use). */
@@ -244,12 +270,13 @@ export class DerivativeProblem {
     return false;
   }
 
-  /** Rebuilds the trees and variables of the active subgraphs (used + released links). */
+  /** Rebuilds the trees, variables and cycles of the active subgraphs (used + released links). */
   private buildCycles(): void {
-    let off = 0;
+    const inSet = this.S;
+    // pass 1: trees and the number of variables and cycle links
+    let V = 0;
     for (const d of this.bushes) {
-      const { n, start, tail, used, released, treeIn, vars } = d;
-      const inSet = this.S; // scratch flags, 1 = node in the active subgraph
+      const { n, start, tail, used, released, treeIn } = d;
       inSet[0] = 1;
       treeIn[0] = -1;
       for (let u = 1; u < n; u++) {
@@ -262,99 +289,79 @@ export class DerivativeProblem {
         treeIn[u] = best;
         inSet[u] = best >= 0 ? 1 : 0;
       }
-      let k = 0;
+      for (let u = 1; u < n; u++) {
+        if (inSet[u] === 0) continue;
+        for (let p = start[u]; p < start[u + 1]; p++)
+          if (p !== treeIn[u] && (used[p] === 1 || released[p] === 1) && inSet[tail[p]] === 1) V++;
+      }
+    }
+    const varBush = new Int32Array(V);
+    const varPos = new Int32Array(V);
+    const cycStart = new Int32Array(V + 1);
+    const links: number[] = [];
+    const coefs: number[] = [];
+    let v = 0;
+    this.bushes.forEach((d, bi) => {
+      const { n, start, tail, head, used, released, treeIn, pce } = d;
+      // membership again (trees are fixed now)
+      for (let u = 1; u < n; u++) inSet[u] = treeIn[u] >= 0 ? 1 : 0;
+      inSet[0] = 1;
       for (let u = 1; u < n; u++) {
         if (inSet[u] === 0) continue;
         for (let p = start[u]; p < start[u + 1]; p++) {
-          if (p !== treeIn[u] && (used[p] === 1 || released[p] === 1) && inSet[tail[p]] === 1) vars[k++] = p;
+          if (p === treeIn[u] || !(used[p] === 1 || released[p] === 1) || inSet[tail[p]] === 0) continue;
+          varBush[v] = bi;
+          varPos[v] = p;
+          cycStart[v] = links.length;
+          links.push(d.links[p]);
+          coefs.push(pce);
+          // tree paths up to the common ancestor: + towards the tail, − towards the head
+          let a = tail[p];
+          let c = head[p];
+          while (a !== c) {
+            if (a > c) {
+              const q = treeIn[a];
+              links.push(d.links[q]);
+              coefs.push(pce);
+              a = tail[q];
+            } else {
+              const q = treeIn[c];
+              links.push(d.links[q]);
+              coefs.push(-pce);
+              c = tail[q];
+            }
+          }
+          v++;
         }
       }
-      d.nVars = k;
-      d.offset = off;
-      off += k;
-    }
-    this.nVars = off;
+    });
+    cycStart[V] = links.length;
+    this.nVars = V;
+    this.varBush = varBush;
+    this.varPos = varPos;
+    this.cycStart = cycStart;
+    this.cycLink = Int32Array.from(links);
+    this.cycCoef = Float64Array.from(coefs);
+    this.cyclesValid = true;
   }
 
-  /** Flows of the cycle combination `y` into every bush's `df` and the total `dx`. */
-  private flows(y: Float64Array): void {
-    const dx = this.dx;
-    dx.fill(0);
-    const S = this.S;
-    for (const d of this.bushes) {
-      const { n, tail, head, treeIn, vars, nVars, offset, links, df, pce } = d;
-      df.fill(0);
-      S.fill(0, 0, n);
-      for (let k = 0; k < nVars; k++) {
-        const p = vars[k];
-        const ye = y[offset + k];
-        df[p] = ye;
-        S[tail[p]] += ye;
-        S[head[p]] -= ye;
-        dx[links[p]] += pce * ye;
-      }
-      for (let u = n - 1; u >= 1; u--) {
-        const p = treeIn[u];
-        if (p < 0) continue;
-        const s = S[u];
-        df[p] = s;
-        dx[links[p]] += pce * s;
-        S[tail[p]] += s;
-      }
-    }
-  }
-
-  /** Gradient of each cycle variable for link costs `cost` (per class: h·dx + extra[k]). */
-  private cycleCosts(linkCost: Float64Array, extra: (Float64Array | null)[], out: Float64Array): void {
-    const Q = this.Q;
-    for (const d of this.bushes) {
-      const { n, tail, treeIn, vars, nVars, offset, links, head, pce } = d;
-      const g = extra[d.cls];
-      Q[0] = 0;
-      for (let u = 1; u < n; u++) {
-        const p = treeIn[u];
-        if (p < 0) continue;
-        const a = links[p];
-        Q[u] = Q[tail[p]] + linkCost[a] + (g ? g[a] : 0);
-      }
-      for (let k = 0; k < nVars; k++) {
-        const p = vars[k];
-        const a = links[p];
-        out[offset + k] = pce * (linkCost[a] + (g ? g[a] : 0) + Q[tail[p]] - Q[head[p]]);
-      }
-    }
-  }
-
-  /** out = A·y. */
+  /** out = A·y: flows of the cycles, their cost changes h·dx, gathered back onto the cycles. */
   private apply(y: Float64Array, out: Float64Array): void {
-    this.flows(y);
-    const { dx, q, h } = this;
-    for (let a = 0; a < this.m; a++) q[a] = h[a] * dx[a];
-    this.cycleCosts(q, [], out);
-  }
-
-  /** Jacobi preconditioner: the diagonal of A (0 for cycles without any flow-dependent cost). */
-  private diagonal(out: Float64Array): void {
-    const H = this.Q;
-    const h = this.h;
-    for (const d of this.bushes) {
-      const { n, tail, head, treeIn, vars, nVars, offset, links, pce } = d;
-      H[0] = 0;
-      for (let u = 1; u < n; u++) {
-        const p = treeIn[u];
-        if (p >= 0) H[u] = H[tail[p]] + h[links[p]];
-      }
-      for (let k = 0; k < nVars; k++) {
-        const p = vars[k];
-        let u = tail[p];
-        let v = head[p];
-        while (u !== v) {
-          if (u > v) u = tail[treeIn[u]];
-          else v = tail[treeIn[v]];
-        }
-        out[offset + k] = pce * pce * (h[links[p]] + H[tail[p]] + H[head[p]] - 2 * H[u]);
-      }
+    const { dx, q, h, cycStart, cycLink, cycCoef, nVars } = this;
+    for (let v = 0; v < nVars; v++) {
+      const yv = y[v];
+      for (let k = cycStart[v]; k < cycStart[v + 1]; k++) dx[cycLink[k]] += cycCoef[k] * yv;
     }
+    for (let k = 0; k < cycLink.length; k++) {
+      const a = cycLink[k];
+      q[a] = h[a] * dx[a];
+    }
+    for (let v = 0; v < nVars; v++) {
+      let s = 0;
+      for (let k = cycStart[v]; k < cycStart[v + 1]; k++) s += cycCoef[k] * q[cycLink[k]];
+      out[v] = s;
+    }
+    for (let k = 0; k < cycLink.length; k++) dx[cycLink[k]] = 0;
   }
 
   /**
@@ -362,15 +369,24 @@ export class DerivativeProblem {
    * `dg` (per class fixed-cost changes). Returns the solution or a failure message.
    */
   private solveActive(dg: (Float64Array | null)[]): { y: Float64Array; failure?: string } {
-    this.buildCycles();
-    const V = this.nVars;
+    if (!this.cyclesValid) this.buildCycles();
+    const { nVars: V, cycStart, cycLink, cycCoef, h, varBush } = this;
     const y = new Float64Array(V);
     if (V === 0) return { y };
-    const zeroCost = new Float64Array(this.m);
     const b = new Float64Array(V);
-    this.cycleCosts(zeroCost, dg, b);
     const diag = new Float64Array(V);
-    this.diagonal(diag);
+    for (let v = 0; v < V; v++) {
+      const g = dg[this.bushes[varBush[v]].cls];
+      let sb = 0;
+      let sd = 0;
+      for (let k = cycStart[v]; k < cycStart[v + 1]; k++) {
+        const a = cycLink[k];
+        if (g) sb += cycCoef[k] * g[a];
+        sd += cycCoef[k] * cycCoef[k] * h[a];
+      }
+      b[v] = sb;
+      diag[v] = sd;
+    }
     let bNorm = 0;
     let bMax = 0;
     for (let i = 0; i < V; i++) {
@@ -447,17 +463,57 @@ export class DerivativeProblem {
     return { y, failure: `conjugate gradients stopped at a relative residual of ${(Math.sqrt(res) / bNorm).toExponential(2)}` };
   }
 
+  /** Flow derivatives of the cycle combination `y`: every bush's `df` per position, and the total in `dxFull`. */
+  private flows(y: Float64Array): void {
+    const dx = this.dxFull;
+    dx.fill(0);
+    const S = this.S;
+    const { varBush, varPos, nVars } = this;
+    let v = 0;
+    this.bushes.forEach((d, bi) => {
+      const { n, tail, head, treeIn, links, df, pce } = d;
+      df.fill(0);
+      S.fill(0, 0, n);
+      for (; v < nVars && varBush[v] === bi; v++) {
+        const p = varPos[v];
+        const ye = y[v];
+        df[p] = ye;
+        S[tail[p]] += ye;
+        S[head[p]] -= ye;
+      }
+      for (let u = n - 1; u >= 1; u--) {
+        const p = treeIn[u];
+        if (p < 0) continue;
+        const s = S[u];
+        df[p] = s;
+        S[tail[p]] += s;
+      }
+      for (let p = 0; p < df.length; p++) if (df[p] !== 0) dx[links[p]] += pce * df[p];
+    });
+  }
+
   /**
    * The directional derivative of the equilibrium flows for fixed-cost changes `dg` (per class,
-   * per link; null for a class unaffected).
+   * per link; null for a class unaffected). `firstRound`, when given, is the first round's
+   * solution (known from the opposite direction: it is linear), which saves one solve.
    */
-  solve(dg: (Float64Array | null)[]): DirectionalDerivative {
-    for (const d of this.bushes) d.released.fill(0);
+  solve(dg: (Float64Array | null)[], firstRound?: Float64Array): DirectionalDerivative {
+    for (const d of this.bushes) {
+      for (let p = 0; p < d.released.length; p++) {
+        if (d.released[p] === 1) {
+          d.released[p] = 0;
+          this.cyclesValid = false;
+        }
+      }
+    }
     const K = this.engine.K;
     let changedRoutes = false;
     let failure: string | undefined;
+    let first: Float64Array | undefined;
     for (let round = 0; ; round++) {
-      const s = this.solveActive(dg);
+      if (!this.cyclesValid) this.buildCycles();
+      const s = round === 0 && firstRound && firstRound.length === this.nVars ? { y: firstRound } : this.solveActive(dg);
+      if (round === 0 && !s.failure) first = s.y;
       if (s.failure) {
         failure = s.failure;
         break;
@@ -465,13 +521,14 @@ export class DerivativeProblem {
       this.flows(s.y);
       const changed = this.checkActiveSet(dg);
       if (!changed) break;
+      this.cyclesValid = false;
       changedRoutes = true;
       if (round + 1 >= ACTIVE_SET_ROUNDS) {
         failure = `the routes at the margin of use did not settle in ${ACTIVE_SET_ROUNDS} rounds`;
         break;
       }
     }
-    const dx = Float64Array.from(this.dx);
+    const dx = Float64Array.from(this.dxFull);
     const dClass: Float64Array[] = [];
     for (let k = 0; k < K; k++) dClass.push(new Float64Array(this.m));
     for (const d of this.bushes) {
@@ -482,7 +539,7 @@ export class DerivativeProblem {
       dx.fill(NaN);
       for (const f of dClass) f.fill(NaN);
     }
-    return { dx, dClass, changedRoutes, failure };
+    return { dx, dClass, changedRoutes, failure, firstRound: first };
   }
 
   /**
@@ -491,7 +548,7 @@ export class DerivativeProblem {
    * than the used ones. Returns true when the active set changed.
    */
   private checkActiveSet(dg: (Float64Array | null)[]): boolean {
-    const { h, dx } = this;
+    const { h, dxFull: dx } = this;
     let changed = false;
     // scale of flows and costs for the tolerances
     let fMax = 0;
