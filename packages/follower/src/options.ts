@@ -51,7 +51,8 @@ export function resolveFollowerOptions(net: Network, options: FollowerOptions): 
       throw new InputError(MOD, `duplicate class name "${c.name}"`, { field: `classes[${k}].name` }, "unique class names");
     names.add(c.name);
   });
-  const tolls = options.tolls ?? net.links.toll;
+  // a copy: the result reports the tolls it was solved with, even if the caller reuses its array
+  const tolls = Float64Array.from(options.tolls ?? net.links.toll);
   const warm = options.warmStart;
   if (warm !== undefined) {
     const flows = warm.classFlows;

@@ -51,7 +51,11 @@ export interface ProgressEvent {
   fraction: number;
 }
 
-/** A warm start: per-class link flows from an earlier solve (and, for `bush`, its bushes). */
+/**
+ * A warm start: per-class link flows from an earlier solve (and, for `bush`, its bushes). The
+ * flows must route the same classes' demand (e.g. an earlier solve with other tolls): they are
+ * the starting point, not checked for conservation.
+ */
 export interface WarmStart {
   classFlows: Float64Array[];
   /** Algorithm-specific state (the bush algorithm keeps its bushes here). */
