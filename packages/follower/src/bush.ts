@@ -28,6 +28,12 @@ export { isBushState } from "./bush/store.js";
  */
 const INNER_PASSES = 40;
 const ACTIVE_FRACTION = 0.3;
+/**
+ * Stall rule, so that a gap below what floating point allows cannot run forever: the run has
+ * stalled when its best gap is older than the number of iterations it took to reach it, and at
+ * least this many iterations (the gap of Algorithm B is not monotone).
+ */
+const STALL_WINDOW = 10;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -43,6 +49,8 @@ class BushRun {
   iteration = 0;
   stopReason: StopReason | undefined;
   private firstGap = NaN;
+  private bestGap = Infinity;
+  private bestAt = 0;
   /** True when the solve started from an earlier solve's bushes or flows. */
   private warm = false;
 
@@ -131,7 +139,12 @@ class BushRun {
         elapsedMs,
         fraction: this.fraction(g.relativeGap, elapsedMs),
       });
+    if (g.relativeGap < this.bestGap) {
+      this.bestGap = g.relativeGap;
+      this.bestAt = this.iteration;
+    }
     if (gap !== undefined && g.relativeGap <= gap) this.stopReason = "gap";
+    else if (this.iteration - this.bestAt >= Math.max(STALL_WINDOW, this.bestAt)) this.stopReason = "stalled";
     else if (maxIterations !== undefined && this.iteration >= maxIterations) this.stopReason = "iterations";
     else if (maxSeconds !== undefined && elapsedMs >= maxSeconds * 1000) this.stopReason = "seconds";
     else if (this.opts.signal?.aborted) this.stopReason = "cancelled";
@@ -190,6 +203,10 @@ class BushRun {
     if (gap !== undefined && !converged)
       this.warnings.push(
         `relative gap ${ms.relativeGap.toExponential(3)} did not reach the target ${gap} (stopped by ${stopReason} after ${this.iteration} iterations, ${(this.elapsedMs() / 1000).toFixed(2)} s)`,
+      );
+    if (stopReason === "stalled")
+      this.warnings.push(
+        `follower/bush: stalled at rounding level (best relative gap ${this.bestGap.toExponential(3)} at iteration ${this.bestAt}); stopped after ${this.iteration} iterations`,
       );
     if (stopReason === "cancelled") this.warnings.push(`cancelled after ${this.iteration} iterations; the flows are those reached so far`);
     const state: BushState = {

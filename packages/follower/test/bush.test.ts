@@ -138,6 +138,14 @@ describe("bush algorithm: options, stopping rules, errors", () => {
     expect(s.seconds).toBeLessThan(5);
   });
 
+  it("a gap below rounding level stalls instead of running forever, and says so", async () => {
+    const net = await loadNetwork("anaheim"); // its gap settles at ~2e-15 (Sioux Falls' reaches 0)
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-30 });
+    expect(r.stopReason).toBe("stalled");
+    expect(r.relativeGap).toBeLessThan(1e-12);
+    expect(r.warnings.join(" ")).toMatch(/stalled at rounding level/);
+  });
+
   it("reports progress per iteration and honours an AbortSignal (sync from onProgress, async from a timer)", async () => {
     const net = await loadNetwork("sioux-falls");
     const ac = new AbortController();
