@@ -551,7 +551,7 @@ export class BushEngine {
    * Drops unused links (keeping the shortest-path tree) and adds shortcuts, keeping the bush
    * acyclic: a link (i,j) is added when L_i + c_ij < L_j (a shorter path) and U_i < U_j, U the
    * longest-path labels over the links kept (no bush path leads from j back to i). Candidates
-   * are the shortcuts the last measurement saw (`b.shortcuts`), or every link when it saw none.
+   * are the shortcuts the last measurement saw (`b.shortcuts`), or every link when unknown.
    * The groups are then written in a topological order: a depth-first search over in-links that
    * emits each node after its predecessors, starting from the old order (which it keeps when no
    * new link goes backwards). Linear in the bush's size (plus the network's links for a full scan).
@@ -597,8 +597,9 @@ export class BushEngine {
     const addNext = this.outList;
     addFirst.fill(-1, 0, nn);
     const cand = b.shortcuts;
-    if (cand) {
-      for (let k = 0; k < cand.length; k++) {
+    const nCand = b.shortcutCount;
+    if (nCand >= 0) {
+      for (let k = 0; k < nCand; k++) {
         const a = cand[k];
         const i = from[a];
         const j = to[a];
@@ -637,7 +638,7 @@ export class BushEngine {
       }
     }
     b.needsUpdate = false;
-    b.shortcuts = null;
+    b.shortcutCount = -1;
     ensureCapacity(b, w);
     const outL = b.links;
     const outF = b.flows;
@@ -823,7 +824,9 @@ export class BushEngine {
         }
       }
     }
-    b.shortcuts = shortcuts > 0 ? bufL.slice(0, shortcuts) : null;
+    if (b.shortcuts.length < shortcuts) b.shortcuts = new Int32Array(Math.max(shortcuts, 2 * b.shortcuts.length));
+    b.shortcuts.set(bufL.subarray(0, shortcuts));
+    b.shortcutCount = shortcuts;
     while (size > 0) {
       const u = queue[qh];
       qh = qh + 1 === n ? 0 : qh + 1;

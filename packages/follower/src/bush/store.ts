@@ -36,10 +36,11 @@ export interface Bush {
   /** True when the last measurement found a shortcut outside the bush (the bush must grow). */
   needsUpdate: boolean;
   /**
-   * Links that shortened a bush path at the last measurement (candidates for the next update);
-   * null when unknown (every link is then examined).
+   * Links that shortened a bush path at the last measurement (candidates for the next update):
+   * the first `shortcutCount` entries; a count of −1 means unknown (every link is examined).
    */
-  shortcuts: Int32Array | null;
+  shortcuts: Int32Array;
+  shortcutCount: number;
   /**
    * Flows at or below this (1e-13 of the origin's demand) are rounding dust: they count as
    * unused, and a bush update drops them.
@@ -82,7 +83,8 @@ export function newBush(cls: number, zone: number, root: number, capacity: numbe
     links: new Int32Array(capacity),
     flows: new Float64Array(capacity),
     needsUpdate: true,
-    shortcuts: null,
+    shortcuts: new Int32Array(0),
+    shortcutCount: -1,
     dust: DUST * demand,
   };
 }
