@@ -6,12 +6,11 @@
  *
  * A child never outlives its batch: it exits as soon as the IPC channel closes or it is
  * re-parented (checked on every progress report too, since a solver may not yield for a
- * while), so a batch killed with SIGKILL leaves no orphan computing. Only the folder rename
+ * while), so a batch killed with SIGKILL leaves no orphan computing. The solver modules are
+ * loaded only after these handlers are in place (loading them takes a while). Only the folder rename
  * makes a run complete, so a child killed at any point leaves no half-written run.
  */
-import { isInputError } from "@tollkit/graph-core";
-import { executeRun } from "./execute.js";
-import { FromChild, RunProgress, ToChild } from "./types.js";
+import type { FromChild, RunProgress, ToChild } from "./types.js";
 
 /** Least time between two progress messages, ms. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -44,10 +43,11 @@ function main(): void {
       last = t;
       void send({ type: "progress", progress: p });
     };
-    executeRun(msg.spec, msg.runDir, msg.batch, { onProgress })
+    import("./execute.js")
+      .then(({ executeRun }) => executeRun(msg.spec, msg.runDir, msg.batch, { onProgress }))
       .then(() => send({ type: "done", seconds: (performance.now() - t0) / 1000 }))
       .catch(async (e: unknown) => {
-        const input = isInputError(e);
+        const input = e instanceof Error && e.name === "InputError"; // isInputError, without loading graph-core first
         await send({ type: "failed", error: e instanceof Error ? e.message : String(e), input });
         if (!input && process.env.TOLLKIT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
       })

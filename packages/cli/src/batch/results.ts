@@ -63,11 +63,12 @@ export function headline(summary: Record<string, unknown>): Record<(typeof HEADL
     out[c] = typeof v === "number" || typeof v === "boolean" || typeof v === "string" ? v : null;
   }
   const tolls = summary.tolls as { link: number; toll: number }[] | undefined;
-  out.tolls = !Array.isArray(tolls)
-    ? null
-    : tolls.length <= MAX_TOLLS_SHOWN
-      ? tolls.map((t) => `${t.link}:${t.toll}`).join(" ")
-      : `${tolls.length} tolls (see design.json)`;
+  const variables = summary.variables as { label: string; links: number[]; toll: number }[] | undefined;
+  if (!Array.isArray(tolls)) out.tolls = null;
+  else if (tolls.length <= MAX_TOLLS_SHOWN) out.tolls = tolls.map((t) => `${t.link}:${t.toll}`).join(" ");
+  else if (Array.isArray(variables) && variables.length <= MAX_TOLLS_SHOWN)
+    out.tolls = variables.map((v) => `${v.links.length === 1 ? v.links[0] : v.label}:${v.toll}`).join(" ");
+  else out.tolls = `${tolls.length} tolls (see design.json)`;
   return out;
 }
 

@@ -161,7 +161,9 @@ export const SweepSchema = z
     kind: z.literal("sweep", { error: '"sweep"' }),
     name: runName.optional(),
     description: z.string().optional(),
-    seed: seedValue.optional().meta({ description: "Default seed of the sweep's runs (below a grid's seed axis and --seed)." }),
+    seed: seedValue
+      .optional()
+      .meta({ description: "Seed of the sweep's runs where a grid has no seed axis and --seed is not given (default 1)." }),
     runs: z
       .array(z.discriminatedUnion("kind", [DesignEntry, AssignEntry], { error: 'an entry with "kind": "design" or "assign"' }), {
         error: "an array of sweep entries",
