@@ -56,8 +56,19 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts `tollkit serve --port <free> --db <temp file>` and waits until /api/health answers. */
-export async function startServer(timeoutMs = 60_000): Promise<Server> {
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /** Environment overrides (undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `tollkit serve --port <free> --db <temp file>` and waits until /api/health answers.
+ * Writes are open (any TOLLKIT_API_TOKEN of the caller's environment is dropped).
+ */
+export async function startServer(opts: ServerOptions = {}): Promise<Server> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   for (const [f, what] of [
     [CLI, "the CLI"],
     [WEB_DIST, "the web app"],
@@ -69,7 +80,7 @@ export async function startServer(timeoutMs = 60_000): Promise<Server> {
   let out = "";
   const child: ChildProcess = spawn(process.execPath, [CLI, "serve", "--port", String(port), "--db", db], {
     cwd: ROOT,
-    env: { ...process.env },
+    env: serverEnv(opts.env ?? {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (out += d));
@@ -108,6 +119,13 @@ export async function startServer(timeoutMs = 60_000): Promise<Server> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function serverEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TOLLKIT_API_TOKEN: undefined };
+  for (const [k, v] of Object.entries(overrides)) env[k] = v;
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return env;
 }
 
 /** JSON from the API; throws with the server's message on an error status. */

@@ -7,9 +7,10 @@
  * are compared. Every number the page shows is checked against what the API returns for the same
  * run (fetched by the test), every drawn layer against the link ids it must contain, and the page
  * must log no console error. Screenshots go to tests/.out/; `TOLLKIT_REGEN_SCREENSHOT=1` also
- * writes docs/map.png (the README's picture).
+ * writes docs/map.png (the README's picture, regenerated only on purpose).
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,21 +94,20 @@ async function metric(key: string): Promise<{ value: number | null; text: string
 /** Screen point on a link's drawn line: its midpoint moved to the side it is offset to (right of its direction). */
 async function linkScreenPoint(link: number): Promise<{ x: number; y: number }> {
   return page.evaluate(async (link) => {
-    const map = window.__tollkitMap!;
-    const src = (
-      map as unknown as {
-        getSource(id: string): {
-          getData(): Promise<{ features: { properties: Record<string, number>; geometry: { coordinates: [number, number][] } }[] }>;
-        };
-      }
-    ).getSource("tk-links");
-    const data = await src.getData();
-    const f = data.features.find((x) => x.properties.link === link)!;
-    const c = f.geometry.coordinates;
+    const map = window.__tollkitMap! as unknown as {
+      getSource(id: string): {
+        getData(): Promise<{ features: { properties: { link: number }; geometry: { coordinates: [number, number][] } }[] }>;
+      };
+      getFeatureState(f: { source: string; id: number }): { o?: number };
+      project(c: [number, number]): { x: number; y: number };
+      getCanvas(): HTMLCanvasElement;
+    };
+    const data = await map.getSource("tk-links").getData();
+    const c = data.features.find((x) => x.properties.link === link)!.geometry.coordinates;
     const a = map.project(c[0]);
     const b = map.project(c[c.length - 1]);
     const len = Math.hypot(b.x - a.x, b.y - a.y);
-    const off = f.properties._o; // pixels to the right of the direction of travel
+    const off = map.getFeatureState({ source: "tk-links", id: link }).o ?? 0; // pixels to the right of the direction of travel
     const rect = map.getCanvas().getBoundingClientRect();
     return { x: rect.left + (a.x + b.x) / 2 + (-(b.y - a.y) / len) * off, y: rect.top + (a.y + b.y) / 2 + ((b.x - a.x) / len) * off };
   }, link);
@@ -245,7 +245,6 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await page.locator("#convergence").getAttribute("aria-label")).toContain(`${evaluations} evaluations`);
 
     await page.screenshot({ path: join(OUT, "design.png") });
-    if (process.env.TOLLKIT_REGEN_SCREENSHOT === "1") copyFileSync(join(OUT, "design.png"), join(ROOT, "docs", "map.png"));
     expect(errors).toEqual([]);
   });
 
@@ -273,6 +272,8 @@ describe("web map (tollkit serve + Chromium)", () => {
     const b = await apiJson<RunView>(server, `/api/runs/${designId}`);
     expect(cmp.headline.tstt.difference).toBeCloseTo((b.summary.tstt as number) - (a.summary.tstt as number), 6);
 
+    await page.screenshot({ path: join(OUT, "compare.png") });
+
     // The table starts with the largest flow change; its popup shows both flows.
     const largest = [...cmp.links].sort((x, y) => Math.abs(y.flowDifference) - Math.abs(x.flowDifference))[0];
     const first = page.locator("#links-table tbody tr").first();
@@ -284,8 +285,6 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await popup.textContent()).toContain(`Flow change${formatSigned(largest.flowDifference)}`);
     await page.locator(".tk-click .maplibregl-popup-close-button").click();
     expect(await page.locator("#legend").textContent()).toContain("Flow change, B − A");
-
-    await page.screenshot({ path: join(OUT, "compare.png") });
     expect(errors).toEqual([]);
   });
 
@@ -303,6 +302,10 @@ describe("web map (tollkit serve + Chromium)", () => {
     await page.goto(`${server.url}/#run=${designId}`);
     await page.reload();
     await waitForView(page, `run:${designId}`);
+    // The README's picture: the design as a planner opens it.
+    await mapIdle(page);
+    await page.screenshot({ path: join(OUT, "map.png") });
+    if (process.env.TOLLKIT_REGEN_SCREENSHOT === "1") copyFileSync(join(OUT, "map.png"), join(ROOT, "docs", "map.png"));
     const order: string[] = [];
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press("Tab");
@@ -333,11 +336,36 @@ describe("web map (tollkit serve + Chromium)", () => {
       (window.__tollkitMap as unknown as { getStyle(): { layers: { id: string }[]; sources: Record<string, unknown> } }).getStyle(),
     );
     expect(layers.layers.map((l) => l.id)).toEqual(["background", "tk-links-toll", "tk-links", "tk-zones"]);
-    expect(Object.keys(layers.sources).sort()).toEqual(["tk-links", "tk-zones"]);
+    expect(Object.keys(layers.sources).sort()).toEqual(["tk-links", "tk-tolls", "tk-zones"]);
     // Every link is drawn except those shorter than a pixel at this zoom (Chicago-Sketch has two links drawn 0.0001° long).
     const ids = await renderedLinkIds(page);
     expect(ids.length).toBeGreaterThanOrEqual(net.links - 2);
     expect(ids.every((id) => id >= 1 && id <= net.links)).toBe(true);
     expect(errors).toEqual([]);
+  });
+});
+
+describe("web map without the standard networks (no internet, no mirror)", () => {
+  it("says that Sioux Falls is not available and opens on the built-in grid city", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "tollkit-no-networks-"));
+    const offline = await startServer({ env: { TOLLKIT_NETWORK_MIRROR: empty, TOLLKIT_NETWORK_CACHE: empty } });
+    const p = await browser.context.newPage();
+    const errs = watchErrors(p);
+    try {
+      const nets = await apiJson<{ id: string; available: string; links: number }[]>(offline, "/api/networks");
+      expect(nets.find((n) => n.id === "sioux-falls")!.available).toBe("download");
+      const grid = nets.find((n) => n.id === "grid-city")!;
+      await p.goto(`${offline.url}/`);
+      await waitForView(p, "network:grid-city");
+      await mapIdle(p);
+      expect(await p.locator("#network").inputValue()).toBe("grid-city");
+      expect(await p.locator("#network-info").textContent()).toContain("Sioux Falls is not available on this server");
+      expect(await renderedLinkIds(p)).toEqual(range(grid.links));
+      expect(errs).toEqual([]);
+    } finally {
+      await p.close();
+      await offline.stop();
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -33,6 +33,13 @@ function reset(svg: SVGSVGElement): void {
   svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
 }
 
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumSignificantDigits: 4 });
+
+/** An axis tick label: short ("7.48M", "12.5K", "0.25"), so that it never runs into the axis title. */
+function formatTick(v: number): string {
+  return Math.abs(v) >= 1000 ? compact.format(v) : formatQuantity(v);
+}
+
 function niceTicks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];
   const step0 = (hi - lo) / n;
@@ -138,7 +145,7 @@ export function drawHistory(svg: SVGSVGElement, points: HistoryPoint[], valueLab
   for (const t of niceTicks(lo, hi, 4)) {
     const y = sy(t);
     el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
-    text(axes, M.left - 4, y + 3, formatQuantity(t), { "text-anchor": "end" });
+    text(axes, M.left - 4, y + 3, formatTick(t), { "text-anchor": "end" });
   }
   for (const t of niceTicks(x0, x1, 5).filter((t) => Number.isInteger(t))) {
     const x = sx(t);
@@ -202,7 +209,7 @@ export function drawSurface(svg: SVGSVGElement, s: Surface): void {
     for (const t of niceTicks(vmin, vmax, 4)) {
       const y = sy(t);
       el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
-      text(axes, M.left - 4, y + 3, formatQuantity(t), { "text-anchor": "end" });
+      text(axes, M.left - 4, y + 3, formatTick(t), { "text-anchor": "end" });
     }
     text(axes, 12, ymid, s.valueLabel, { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
     const d = s.x.map((x, i) => `${i ? "L" : "M"}${sx(x).toFixed(1)},${sy(vals[i]).toFixed(1)}`).join("");

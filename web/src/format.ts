@@ -50,6 +50,13 @@ export function formatRatio(v: number | null | undefined): string {
   return v.toFixed(2);
 }
 
+/** A signed relative change as a percentage, e.g. "−0.9 %" or "+3.5 %". */
+export function formatSignedPercent(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  const p = Math.abs(v * 100).toFixed(1);
+  return `${v > 0 ? "+" : v < 0 ? "−" : ""}${p} %`;
+}
+
 /** A signed change of a ratio with two decimals, e.g. "+0.12". */
 export function formatSignedRatio(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";

@@ -31,6 +31,9 @@ declare global {
 
 const BASEMAP_KEY = "tollkit.basemap";
 const TOKEN_KEY = "tollkit.token";
+/** The network the map opens on, and the built-in one used when its files are not available. */
+const DEFAULT_NETWORK = "sioux-falls";
+const FALLBACK_NETWORK = "grid-city";
 
 /** A network's drawing: links, zone dots, and whether the coordinates are lon/lat. */
 interface Geometry {
@@ -97,6 +100,8 @@ const state = {
   geometry: new Map<string, Promise<Geometry>>(),
   /** Run being followed live, and the function that stops following it. */
   live: null as { id: number; stop: () => void; points: GapPoint[] } | null,
+  /** Why the map did not open on Sioux Falls, when it did not. */
+  fallbackNote: "",
   /** Bumped on every view change so that a slow response for an old view is dropped. */
   viewToken: 0,
 };
@@ -155,8 +160,22 @@ function renderNetworkOptions(): void {
       return o;
     }),
   );
-  const preferred = current || (networkById("sioux-falls") ? "sioux-falls" : state.networks[0]?.id);
+  const preferred = current || defaultNetwork();
   if (preferred) el.network.value = preferred;
+}
+
+/**
+ * The network shown first: Sioux Falls when this server has its files; otherwise (no internet
+ * and no mirror) the built-in grid city, said out loud — as the README's main command does.
+ */
+function defaultNetwork(): string | undefined {
+  const sf = networkById(DEFAULT_NETWORK);
+  if (sf?.available === "local") return sf.id;
+  const fallback = networkById(FALLBACK_NETWORK) ?? state.networks.find((n) => n.available === "local");
+  if (sf && fallback) {
+    state.fallbackNote = `${sf.name} is not available on this server (its files are neither cached nor in TOLLKIT_NETWORK_MIRROR; \`tollkit networks fetch ${sf.id}\` downloads them): showing ${fallback.name}.`;
+  }
+  return fallback?.id ?? state.networks[0]?.id;
 }
 
 function renderScenarioOptions(): void {
@@ -189,9 +208,9 @@ function updateStartLabel(): void {
 async function showNetwork(id: string): Promise<void> {
   const token = ++state.viewToken;
   const info = networkById(id);
-  el.networkInfo.textContent = info
-    ? `${info.zones} zones, ${info.nodes} nodes, ${info.links} links; coordinates: ${info.coordinateSystem}`
-    : "";
+  el.networkInfo.textContent =
+    (info ? `${info.zones} zones, ${info.nodes} nodes, ${info.links} links; coordinates: ${info.coordinateSystem}.` : "") +
+    (state.fallbackNote && id !== DEFAULT_NETWORK ? ` ${state.fallbackNote}` : "");
   try {
     const g = await geometry(id);
     if (token !== state.viewToken) return;
@@ -421,6 +440,12 @@ async function showRun(id: number): Promise<void> {
     if (el.network.value !== run.network && networkById(run.network)) {
       el.network.value = run.network;
       renderScenarioOptions();
+    }
+    // The form shows what produced the run, ready to run it again.
+    const scenario = run.kind === "design" && run.scenario !== null ? String(run.scenario) : "";
+    if ([...el.scenario.options].some((o) => o.value === scenario)) {
+      el.scenario.value = scenario;
+      updateStartLabel();
     }
     const flowsDoc = await api.getRunFlowsGeojson(id);
     if (token !== state.viewToken) return;

@@ -7,7 +7,16 @@
  */
 import type { Comparison, Run } from "./api.js";
 import { h } from "./dom.js";
-import { formatGap, formatPercent, formatQuantity, formatRatio, formatSeconds, formatSigned, formatToll } from "./format.js";
+import {
+  formatGap,
+  formatPercent,
+  formatQuantity,
+  formatSignedPercent,
+  formatRatio,
+  formatSeconds,
+  formatSigned,
+  formatToll,
+} from "./format.js";
 import type { LinkFeature } from "./geo.js";
 
 /** One headline metric. */
@@ -115,7 +124,7 @@ export function compareMetrics(c: Comparison): Metric[] {
       value: d.difference,
       text: key === "relativeGap" ? formatGap(d.difference) : formatSigned(d.difference),
       hint: `${key === "relativeGap" ? formatGap(d.a) : formatQuantity(d.a)} → ${key === "relativeGap" ? formatGap(d.b) : formatQuantity(d.b)}${
-        d.relative !== null && d.relative !== undefined ? ` (${d.relative >= 0 ? "+" : ""}${formatPercent(d.relative)})` : ""
+        d.relative !== null && d.relative !== undefined ? ` (${formatSignedPercent(d.relative)})` : ""
       }`,
     }));
 }
