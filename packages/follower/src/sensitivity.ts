@@ -20,10 +20,22 @@ import { FollowerResult, UserClass } from "./types.js";
 
 const MOD = "follower/sensitivity";
 
+/** A direction of toll change: the tolls of `links` change at rates `weights` (default 1 each). */
+export interface TollDirection {
+  links: number[];
+  weights?: number[];
+}
+
 /** Options of {@link equilibriumSensitivity}. */
 export interface SensitivityOptions {
-  /** Links whose toll is differentiated against (0-based link indices). */
-  links: number[];
+  /** Links whose toll is differentiated against, one at a time (0-based link indices). */
+  links?: number[];
+  /**
+   * Directions of toll change instead (or after) single links: e.g. all links of a cordon moving
+   * together. At a degenerate equilibrium a directional derivative is not the sum of the links'
+   * one-sided derivatives, so a toll shared by several links should be given as one direction.
+   */
+  directions?: TollDirection[];
   /** The user classes of the solve that produced the result; default the network's single class. */
   classes?: UserClass[];
   /**
@@ -35,9 +47,13 @@ export interface SensitivityOptions {
   usedTolerance?: number;
 }
 
-/** Derivatives with respect to the toll of each link in `links` (index i of each array ↔ links[i]). */
+/**
+ * Derivatives with respect to the toll of each link in `links`, then along each of `directions`
+ * (index i of each array ↔ links[i] for i < links.length, directions[i − links.length] after).
+ */
 export interface EquilibriumSensitivity {
   links: number[];
+  directions: TollDirection[];
   /** d x / d τ for an increase of the toll (PCE per unit of toll), per link of the network. */
   dFlows: Float64Array[];
   /** d x / d τ for a decrease of the toll (equal to dFlows unless degenerate). */
@@ -55,12 +71,15 @@ export interface EquilibriumSensitivity {
 
 /**
  * Derivatives of link flows, TSTT and revenue with respect to the toll on each link of
- * `options.links`, at the equilibrium `result` (a bush result, ideally at a relative gap of 1e-10
- * or below; a looser one is warned about). Works for UE and SO results and for several classes
- * (a class's toll cost is tollFactor · toll where the class is tolled).
+ * `options.links` (and along each of `options.directions`), at the equilibrium `result` (a bush
+ * result, ideally at a relative gap of 1e-10 or below; a looser one is warned about). Works for
+ * UE and SO results and for several classes (a class's toll cost is tollFactor · toll where the
+ * class is tolled). Units: flows in PCE, TSTT in time units, revenue in money, per unit of toll.
  *
- * Cost: per toll link one conjugate-gradient solve over the used bushes (two when some route is
- * at the margin of use), each iteration two sweeps over the used links of every bush.
+ * Cost: building the tight subnetworks (one shortest-path correction per bush), then per link or
+ * direction one conjugate-gradient solve on the cycles of the used routes (a second round when
+ * some route is at the margin of use); a link nobody uses or is at the margin of using is
+ * answered without a solve.
  * @throws InputError when the result does not come from the bush algorithm on this network and
  *   these classes, or a link index is out of range
  */
@@ -81,13 +100,31 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       { field: "classes" },
       `the network and the ${state.classCount} classes of the solve`,
     );
-  const links = options.links;
-  if (!Array.isArray(links) || links.length === 0)
-    throw new InputError(MOD, "no links given", { field: "links" }, "at least one 0-based link index");
-  links.forEach((l, i) => {
+  const links = options.links ?? [];
+  const directions = options.directions ?? [];
+  if (!Array.isArray(links) || !Array.isArray(directions) || links.length + directions.length === 0)
+    throw new InputError(MOD, "no links or directions given", { field: "links" }, "at least one 0-based link index or one direction");
+  const checkLink = (l: number, field: string): void => {
     if (!(Number.isInteger(l) && l >= 0 && l < net.linkCount))
-      throw new InputError(MOD, `link index ${l}`, { field: `links[${i}]` }, `an integer in 0..${net.linkCount - 1}`);
+      throw new InputError(MOD, `link index ${l}`, { field }, `an integer in 0..${net.linkCount - 1}`);
+  };
+  links.forEach((l, i) => checkLink(l, `links[${i}]`));
+  directions.forEach((d, i) => {
+    if (!d || !Array.isArray(d.links) || d.links.length === 0)
+      throw new InputError(MOD, "a direction without links", { field: `directions[${i}].links` }, "at least one 0-based link index");
+    d.links.forEach((l, j) => checkLink(l, `directions[${i}].links[${j}]`));
+    if (d.weights !== undefined && (!Array.isArray(d.weights) || d.weights.length !== d.links.length || !d.weights.every(Number.isFinite)))
+      throw new InputError(
+        MOD,
+        "weights do not match the links",
+        { field: `directions[${i}].weights` },
+        `${d.links.length} finite numbers`,
+      );
   });
+  const dirs: { links: number[]; weights: number[] }[] = [
+    ...links.map((l) => ({ links: [l], weights: [1] })),
+    ...directions.map((d) => ({ links: [...d.links], weights: d.weights ? [...d.weights] : d.links.map(() => 1) })),
+  ];
   const warnings: string[] = [];
   const model = new CostModel(net, classes, result.tolls, result.objective);
   const engine = new BushEngine(model);
@@ -117,14 +154,16 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
   const times = result.times;
   const x = result.flows;
   const marginalTime = Float64Array.from(x, (v, a) => times[a] + v * model.vdf.derivative(a, v));
+  const D = dirs.length;
   const out: EquilibriumSensitivity = {
     links: [...links],
+    directions: directions.map((d) => ({ links: [...d.links], weights: d.weights ? [...d.weights] : undefined })),
     dFlows: [],
     dFlowsLeft: [],
-    dTstt: new Float64Array(links.length),
-    dTsttLeft: new Float64Array(links.length),
-    dRevenue: new Float64Array(links.length),
-    dRevenueLeft: new Float64Array(links.length),
+    dTstt: new Float64Array(D),
+    dTsttLeft: new Float64Array(D),
+    dRevenue: new Float64Array(D),
+    dRevenueLeft: new Float64Array(D),
     degenerate: [],
     warnings,
   };
@@ -134,26 +173,32 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
     for (let a = 0; a < net.linkCount; a++) s += marginalTime[a] * d.dx[a];
     return s;
   };
-  const revenueOf = (d: DirectionalDerivative, l: number): number => {
+  // revenue Σ_k tolled Σ_a τ_a f_ka along direction w: Σ_k tolled (Σ_a w_a f_ka + Σ_a τ_a df_ka)
+  const direct = (dir: { links: number[]; weights: number[] }): number => {
     let s = 0;
+    for (let k = 0; k < K; k++) if (classes[k].tolled) dir.links.forEach((l, j) => (s += dir.weights[j] * result.classes[k].flows[l]));
+    return s;
+  };
+  const revenueOf = (d: DirectionalDerivative, dir: { links: number[]; weights: number[] }): number => {
+    let s = direct(dir);
     for (let k = 0; k < K; k++) {
       if (!classes[k].tolled) continue;
       const f = d.dClass[k];
-      let t = 0;
-      for (let a = 0; a < net.linkCount; a++) t += result.tolls[a] * f[a];
-      s += result.classes[k].flows[l] + t;
+      for (let a = 0; a < net.linkCount; a++) s += result.tolls[a] * f[a];
     }
     return s;
   };
-  links.forEach((l, i) => {
-    if (problem.inTight[l] === 0 || classes.every((c) => !c.tolled || c.tollFactor === 0)) {
-      // nobody uses the link or is at the margin of using it (or no class pays tolls): no response
+  const label = (dir: { links: number[] }): string =>
+    dir.links.length === 1 ? `toll on link ${dir.links[0] + 1}` : `tolls on links ${dir.links.map((l) => l + 1).join(", ")}`;
+  dirs.forEach((dir, i) => {
+    if (dir.links.every((l) => problem.inTight[l] === 0) || classes.every((c) => !c.tolled || c.tollFactor === 0)) {
+      // nobody uses these links or is at the margin of using them (or no class pays tolls): no response
       const zero = new Float64Array(net.linkCount);
       out.dFlows.push(zero);
       out.dFlowsLeft.push(zero);
       out.dTstt[i] = 0;
       out.dTsttLeft[i] = 0;
-      for (let k = 0; k < K; k++) if (classes[k].tolled) out.dRevenue[i] += result.classes[k].flows[l];
+      out.dRevenue[i] = direct(dir);
       out.dRevenueLeft[i] = out.dRevenue[i];
       out.degenerate.push(false);
       return;
@@ -166,7 +211,7 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
           continue;
         }
         const g = new Float64Array(net.linkCount);
-        g[l] = sign * c.tollFactor;
+        dir.links.forEach((l, j) => (g[l] += sign * c.tollFactor * dir.weights[j]));
         dg[k] = g;
       }
       return problem.solve(dg, firstRound);
@@ -188,8 +233,8 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
     out.dFlowsLeft.push(left.dx);
     out.dTstt[i] = tsttOf(right);
     out.dTsttLeft[i] = tsttOf(left);
-    out.dRevenue[i] = revenueOf(right, l);
-    out.dRevenueLeft[i] = revenueOf(left, l);
+    out.dRevenue[i] = revenueOf(right, dir);
+    out.dRevenueLeft[i] = revenueOf(left, dir);
     let differ = !!right.failure || !!left.failure;
     if (!differ && left !== right) {
       let scale = 0;
@@ -197,7 +242,7 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       for (let a = 0; a < net.linkCount; a++) if (Math.abs(right.dx[a] - left.dx[a]) > 1e-6 * Math.max(scale, 1e-12)) differ = true;
     }
     out.degenerate.push(differ);
-    for (const f of [right.failure, left.failure]) if (f) warnings.push(`toll on link ${l + 1}: ${f}`);
+    for (const f of new Set([right.failure, left.failure])) if (f) warnings.push(`${label(dir)}: ${f}`);
   });
   return out;
 }

@@ -49,6 +49,10 @@ describe("equilibrium sensitivity: closed forms", () => {
     expect(s.degenerate).toEqual([true]);
     expect(s.dFlows[0][3]).toBeCloseTo(0, 12); // a higher toll keeps the shortcut unused
     expect(s.dFlowsLeft[0][3]).toBeCloseTo(-2 / 13, 12); // a lower one brings traffic back at rate 2/13
+    // the same as a direction: lowering the toll (weight −1) is the right derivative along it
+    const d = equilibriumSensitivity(net, r, { directions: [{ links: [3], weights: [-1] }] });
+    expect(d.dFlows[0][3]).toBeCloseTo(2 / 13, 12);
+    expect(d.dFlowsLeft[0][3]).toBeCloseTo(0, 12);
   });
 
   it("Pigou: the constant-cost route at the margin of use gives one-sided derivatives −1 and 0", () => {
@@ -115,9 +119,11 @@ describe("equilibrium sensitivity: Sioux Falls against central finite difference
   it("the TSTT gradient for tolls on 10 links, and revenue and link-flow derivatives", async () => {
     const net = { ...(await loadNetwork("sioux-falls")), costWeights: { tollFactor: 1, distanceFactor: 0 } };
     const base = solveBush(net, { algorithm: "bush", gap: GAP, maxIterations: 2000, tolls: tollsOn(net, 50, 0.5) });
-    const s = equilibriumSensitivity(net, base, { links: LINKS });
+    const s = equilibriumSensitivity(net, base, { links: LINKS, directions: [{ links: [LINKS[3], LINKS[7]], weights: [1, 2] }] });
     expect(s.warnings).toEqual([]);
     expect(s.degenerate.every((d) => !d)).toBe(true);
+    // away from degeneracy the response is linear: a direction is the weighted sum of its links
+    expect(s.dTstt[LINKS.length]).toBeCloseTo(s.dTstt[3] + 2 * s.dTstt[7], 6);
     LINKS.forEach((l, i) => {
       const g = fd(net, base, l, (r) => r.tstt);
       expect(Math.abs(s.dTstt[i] - g)).toBeLessThan(1e-4 * Math.abs(g));
