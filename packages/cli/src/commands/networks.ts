@@ -40,7 +40,10 @@ function print(json: boolean, obj: unknown, text: () => string): void {
 
 export function registerNetworks(program: Command): void {
   const networks = program.command("networks").description("The network catalogue: standard TNTP networks and built-in examples");
-  networks.addHelpText("after", "\nExamples:\n  tollkit networks list\n  tollkit networks info sioux-falls --json\n  tollkit networks fetch anaheim");
+  networks.addHelpText(
+    "after",
+    "\nExamples:\n  tollkit networks list\n  tollkit networks info sioux-falls --json\n  tollkit networks fetch anaheim",
+  );
 
   networks
     .command("list")
