@@ -286,7 +286,18 @@ export function resultMeasures(
   loader?: AonLoader,
 ): Pick<
   FollowerResult,
-  "tstt" | "totalCost" | "sptt" | "relativeGap" | "averageExcessCost" | "beckmann" | "revenue" | "flows" | "times" | "tolls" | "classes"
+  | "tstt"
+  | "totalCost"
+  | "sptt"
+  | "relativeGap"
+  | "averageExcessCost"
+  | "beckmann"
+  | "potential"
+  | "revenue"
+  | "flows"
+  | "times"
+  | "tolls"
+  | "classes"
 > {
   const ms = measure(model, classFlows, loader);
   const flows = new Float64Array(model.linkCount);
@@ -298,6 +309,7 @@ export function resultMeasures(
     relativeGap: ms.relativeGap,
     averageExcessCost: ms.averageExcessCost,
     beckmann: ms.beckmann,
+    potential: model.potential(flows, classFlows),
     revenue: ms.revenue,
     flows,
     times: ms.times,

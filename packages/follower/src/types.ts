@@ -125,6 +125,13 @@ export interface FollowerResult {
   sptt: number;
   /** Beckmann objective Σ_a ∫₀^{x_a} t_a(s) ds (time only). */
   beckmann: number;
+  /**
+   * The potential the solver minimised at the final flows: for UE the Beckmann objective plus
+   * Σ_k pce_k Σ_a f_ka·(tollFactor_k·toll_a + distanceFactor_k·length_a); for SO Σ x·t(x) plus
+   * the same. This is what the catalogue's best-known objectives measure (Chicago-Sketch's
+   * includes its 0.04 min/mile distance term). Set by resultMeasures().
+   */
+  potential?: number;
   /** Total toll revenue (money). */
   revenue: number;
   /** Total link flows (PCE). */

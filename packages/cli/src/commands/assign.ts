@@ -5,8 +5,9 @@
  * network and reports TSTT, SPTT, relative gap, Beckmann objective and revenue.
  *
  * `--json` prints one JSON object: network, algorithm, objective, converged, stopReason,
- * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann, revenue,
- * seconds, classes, warnings and the settings used. `--out DIR` writes summary.json (the same
+ * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann, potential (the
+ * minimised objective: Beckmann plus fixed generalised costs, comparable with the catalogue's
+ * best-known objectives), revenue, seconds, classes, warnings and the settings used. `--out DIR` writes summary.json (the same
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
@@ -50,6 +51,7 @@ interface AssignFlags {
 export function assignJson(r: FollowerResult, flags: AssignFlags): Record<string, unknown> {
   return {
     ...assignSummary(r),
+    potential: r.potential ?? null,
     settings: {
       algorithm: flags.algorithm,
       objective: flags.objective,
@@ -82,6 +84,9 @@ export function assignText(r: FollowerResult, flags: AssignFlags): string {
     `  SPTT              ${fmt(r.sptt)}`,
     `  avg excess cost   ${fmt(r.averageExcessCost)}`,
     `  Beckmann          ${fmt(r.beckmann)}`,
+    ...(r.potential !== undefined && r.potential !== r.beckmann
+      ? [`  potential         ${fmt(r.potential)} (the minimised objective, with fixed generalised costs)`]
+      : []),
     `  revenue           ${fmt(r.revenue)}`,
   ];
   if (r.classes.length > 1) for (const c of r.classes) out.push(`  class ${c.name}: demand ${fmt(c.demand)}, revenue ${fmt(c.revenue)}`);
