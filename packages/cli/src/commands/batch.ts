@@ -67,8 +67,8 @@ when stdout is not a terminal or with --json. Exit codes: 0 all runs done, 1 som
 2 usage or input error, 130/143 interrupted.
 
 Examples:
-  tollkit batch scenarios/sweeps/sioux-falls-algorithms.json --out out/algorithms
-  tollkit batch scenarios --out out/scenarios --concurrency 2
+  tollkit batch scenarios/sweeps/sioux-falls-anaheim-algorithms.json --out out/algorithms --concurrency 2
+  tollkit batch scenarios --out out/scenarios
   tollkit batch scenarios/braess.json scenarios/two-route-linear.json --out out/small --json
   tollkit batch scenarios/sweeps/grid-city-seeds.json --out out/seeds --seed 7 --timeout 600
   tollkit batch scenarios/sweeps/sioux-falls-design.json --out out/design --dry-run`;
