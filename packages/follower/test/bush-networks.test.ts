@@ -51,3 +51,15 @@ describe("bush algorithm on standard networks: relative gap 1e-10 and best-known
     });
   }
 });
+
+describe("bush algorithm on Berlin-Center (865 zones, 28,376 links)", () => {
+  it("reaches relative gap 1e-6, its potential within the gap's bound of the published value", async () => {
+    const net = await loadNetwork("berlin-center");
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-6, maxSeconds: 240 });
+    expect(r.converged).toBe(true);
+    expect(r.relativeGap).toBeLessThanOrEqual(1e-6);
+    // convexity: potential − optimum ≤ total cost − SPTT = gap · total cost (about 20 here)
+    const approx = catalogueEntry("berlin-center").approximateObjective!;
+    expect(Math.abs(r.beckmann - approx)).toBeLessThanOrEqual(r.relativeGap * r.totalCost + 1e-3);
+  }, 300_000);
+});
