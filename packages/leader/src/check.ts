@@ -69,7 +69,7 @@ export async function checkGradient(
   type: Parameters<typeof objectiveValue>[0],
 ): Promise<GradientCheck> {
   const phase = ev.phase;
-  ev.phase = "gradient check";
+  ev.setPhase("gradient check");
   const s0 = ev.solves;
   const e = await ev.evaluate(at.z, { gradient: true, rule: at.rule ?? undefined, warm: at });
   const analytic = objectiveGradient(type, e.grads!);
@@ -125,7 +125,7 @@ export async function checkGradient(
       agrees,
     });
   }
-  ev.phase = phase;
+  ev.setPhase(phase);
   return {
     source: "equilibrium sensitivities (follower equilibriumSensitivity)",
     tolerance,
@@ -177,7 +177,7 @@ export async function tieReport(
       constantCostLinks: 0,
     };
   const phase = ev.phase;
-  ev.phase = "ties";
+  ev.setPhase("ties");
   const vals = (e: Evaluation): TieValues => ({ value: objectiveValue(type, e.ms), revenue: e.ms.revenue, tstt: e.ms.tstt });
   const differ = (a: TieValues, b: TieValues) => Math.abs(a.value - b.value) > 1e-6 * Math.max(1, Math.abs(a.value), Math.abs(b.value));
   const both = async (z: Float64Array) => {
@@ -189,7 +189,7 @@ export async function tieReport(
   const lo = ev.s.instrument.variables.map((v) => v.min);
   const zb = at.z.map((t, k) => Math.max(lo[k], t - margin));
   const justBelow = { margin, ...(await both(zb)) };
-  ev.phase = phase;
+  ev.setPhase(phase);
   return {
     rule,
     applies: true,

@@ -76,8 +76,8 @@ export interface DesignResult {
   constraint?: { minRevenue: number; revenue: number; satisfied: boolean; tolerance: number; multiplier: number };
   /** Equilibrium solves used by the method (the search; first-best: the SO and its check). */
   equilibriumSolves: number;
-  /** All equilibrium solves of the run, in total and by phase (baseline, first-best, search, ties, gradient check). */
-  solves: { total: number; byPhase: Record<string, number> };
+  /** All equilibrium solves of the run, in total and by phase (baseline, first-best, search, ties, gradient check), and the wall time of each phase (s). */
+  solves: { total: number; byPhase: Record<string, number>; secondsByPhase: Record<string, number> };
   /** Wall time of the whole run. */
   seconds: number;
   /** The tolled equilibrium at the design (measured under the true tolls). */
@@ -89,6 +89,9 @@ export interface DesignResult {
     soTstt: number;
     tolledTstt: number;
     relativeDifference: number;
+    /** Relative gap of the tolled user equilibrium and its iterations (started from the SO flows: 0 iterations means they already meet the UE conditions). */
+    tolledRelativeGap: number;
+    tolledIterations: number;
     tollFactor: number;
     /** Per link: 1-based id, toll in money and in time units. */
     tolls: { link: number; toll: number; timeToll: number }[];
@@ -196,6 +199,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   const net = await scenarioNetwork(s);
   const classes = scenarioClasses(s, net);
   const instrument = resolveInstrument(net, s.instrument, s.file);
+  const loadSeconds = (performance.now() - t0) / 1000;
   const merit = new Merit(s.objective.type, s.objective.minRevenue, s.objective.penalty);
   const ev = new Evaluator({
     net,
@@ -212,7 +216,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   const type = s.objective.type;
   const p = instrument.variables.length;
 
-  ev.phase = "baseline";
+  ev.setPhase("baseline");
   const baseline = await ev.evaluate(new Float64Array(p));
   const baselineValue = objectiveValue(type, baseline.ms);
   if (merit.minRevenue !== undefined) merit.scale = Math.max(Math.abs(objectiveSign(type) * baselineValue), 1e-300);
@@ -224,7 +228,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     warnings.push(...fb.warnings);
   }
 
-  ev.phase = "search";
+  ev.setPhase("search");
   const history: HistoryRow[] = [];
   const searchStart = ev.solves;
   let outcome: SearchOutcome;
@@ -291,6 +295,9 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   let gradientCheck: GradientCheck | undefined;
   if (gradientCheckSteps) gradientCheck = await checkGradient(ev, best, gradientCheckSteps, type);
 
+  ev.setPhase("report");
+  const secondsByPhase: Record<string, number> = { network: loadSeconds };
+  for (const [k, v] of Object.entries(ev.secondsByPhase)) if (k !== "setup" && k !== "report") secondsByPhase[k] = v;
   const value = objectiveValue(type, best.ms);
   const firstBestValue = fb ? objectiveValue(type, fb.tolled.ms) : null;
   let shareCaptured: number | null = null;
@@ -345,7 +352,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     firstBestMeasures: fb ? fb.tolled.ms : null,
     constraint,
     equilibriumSolves: searchSolves,
-    solves: { total: ev.solves, byPhase: { ...ev.solvesByPhase } },
+    solves: { total: ev.solves, byPhase: { ...ev.solvesByPhase }, secondsByPhase },
     seconds: (performance.now() - t0) / 1000,
     equilibrium: trueTollEquilibrium(net, classes, best, ev.tiesPossible),
     linkTolls: best.tolls,
@@ -354,6 +361,8 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
           soTstt: fb.soTstt,
           tolledTstt: fb.tolledTstt,
           relativeDifference: fb.relativeDifference,
+          tolledRelativeGap: fb.tolled.eq.relativeGap,
+          tolledIterations: fb.tolled.eq.iterations,
           tollFactor: fb.tollFactor,
           tolls: Array.from(fb.tolls, (t, a) => ({ link: a + 1, toll: t, timeToll: fb!.timeTolls[a] })),
         }

@@ -72,7 +72,10 @@ export class Evaluator {
   /** Equilibrium solves so far, in total and by phase. */
   solves = 0;
   readonly solvesByPhase: Record<string, number> = {};
-  phase = "search";
+  private currentPhase = "setup";
+  private phaseStart = performance.now();
+  /** Wall time (seconds) spent in each phase so far. */
+  readonly secondsByPhase: Record<string, number> = {};
   /** A note on the current step of the phase, shown in the history (e.g. the augmented-Lagrangian state). */
   note?: string;
   readonly warnings = new Set<string>();
@@ -109,6 +112,24 @@ export class Evaluator {
         `follower: ${u.count} of ${this.solves} equilibrium solves stopped above the gap target ${this.s.follower.gap} (worst relative gap ${u.worstGap.toExponential(2)})${u.example ? `, e.g. ${u.example}` : ""}`,
       );
     return out;
+  }
+
+  /** The equilibrium of the last evaluation (a warm start for a related solve). */
+  lastEquilibrium(): FollowerResult | undefined {
+    return this.last?.eq;
+  }
+
+  /** The current phase of the run (solves and seconds are counted under it). */
+  get phase(): string {
+    return this.currentPhase;
+  }
+
+  /** Starts a phase: the time since the last change is added to the previous phase. */
+  setPhase(phase: string): void {
+    const now = performance.now();
+    this.secondsByPhase[this.currentPhase] = (this.secondsByPhase[this.currentPhase] ?? 0) + (now - this.phaseStart) / 1000;
+    this.currentPhase = phase;
+    this.phaseStart = now;
   }
 
   /** Adds an evaluation made elsewhere (e.g. the first-best check) to the cache. */
@@ -181,7 +202,10 @@ export class Evaluator {
    * Solves the equilibrium at arbitrary full link tolls (money; not cached) and measures it.
    * @param opts.z the decision variables these tolls stand for (default: none)
    */
-  async evaluateTolls(tolls: Float64Array, opts: { rule?: TieRule; warm?: Evaluation; z?: ArrayLike<number> } = {}): Promise<Evaluation> {
+  async evaluateTolls(
+    tolls: Float64Array,
+    opts: { rule?: TieRule; warm?: Pick<Evaluation, "eq">; z?: ArrayLike<number> } = {},
+  ): Promise<Evaluation> {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
     const eq = await this.solveAt(tolls, rule, opts.warm ?? this.last);
     const ms = leaderMeasures(this.s.net, this.s.classes, eq, tolls);
@@ -191,7 +215,7 @@ export class Evaluator {
   }
 
   /** One equilibrium solve at the given true tolls (counted). */
-  async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Evaluation, gap?: number): Promise<FollowerResult> {
+  async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Pick<Evaluation, "eq">, gap?: number): Promise<FollowerResult> {
     return this.solveFollower({
       tolls: rule ? this.perturbed(tolls, rule) : tolls,
       warmStart: warm?.eq.warmStart,

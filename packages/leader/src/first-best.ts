@@ -7,6 +7,10 @@
  * Exact when every class is tolled and all share one value of time. Otherwise no single link
  * toll decentralises the optimum: the tolls use the demand-weighted mean toll factor of the
  * tolled classes, and the result warns.
+ *
+ * The check solves the tolled user equilibrium warm-started from the system optimum: when the
+ * tolls are right, the SO flows already meet the UE conditions and the solver confirms it by
+ * measuring their relative gap (no iterations needed); otherwise it moves away from them.
  */
 
 import { FollowerResult } from "@tollkit/follower";
@@ -41,8 +45,13 @@ export async function firstBest(ev: Evaluator): Promise<FirstBest> {
   const { net, classes } = ev.s;
   const warnings: string[] = [];
   const phase = ev.phase;
-  ev.phase = "first-best";
-  const so = await ev.solveFollower({ objective: "so", tolls: new Float64Array(net.linkCount) });
+  ev.setPhase("first-best");
+  // the system optimum, warm-started from the last user equilibrium (usually the no-toll baseline)
+  const so = await ev.solveFollower({
+    objective: "so",
+    tolls: new Float64Array(net.linkCount),
+    warmStart: ev.lastEquilibrium()?.warmStart,
+  });
   const vdf = new CompiledVdf(net.links);
   const m = net.linkCount;
   const timeTolls = new Float64Array(m);
@@ -58,8 +67,9 @@ export async function firstBest(ev: Evaluator): Promise<FirstBest> {
     warnings.push("first-best: some classes are not tolled; the tolled equilibrium cannot reproduce the system optimum exactly");
   const tolls = new Float64Array(m);
   for (let a = 0; a < m; a++) tolls[a] = timeTolls[a] / phi;
-  const check = await ev.evaluateTolls(tolls);
-  ev.phase = phase;
+  // the tolled UE should reproduce the system optimum: start it there
+  const check = await ev.evaluateTolls(tolls, { warm: { eq: so } });
+  ev.setPhase(phase);
   const soTstt = so.tstt;
   return {
     so,

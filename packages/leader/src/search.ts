@@ -80,12 +80,14 @@ export function clip(z: Float64Array, lo: Float64Array, hi: Float64Array, out = 
   return out;
 }
 
+/** Dot product of two vectors of the same length. */
 export function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
 
+/** Largest absolute entry (the ∞-norm). */
 export function maxAbs(a: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i]));

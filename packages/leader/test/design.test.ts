@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { solve } from "@tollkit/follower";
 import { loadNetwork } from "@tollkit/graph-core";
 import { design, DesignResult, loadScenario, Scenario } from "@tollkit/leader";
 
@@ -172,6 +173,16 @@ describe.runIf(mirror)("Sioux Falls", () => {
     expect(firstBest.value).toBeCloseTo(fb.tolledTstt, 6);
     expect(firstBest.baseline).toBeCloseTo(7_480_225, 0); // the no-toll UE (best-known TSTT 7,480,225.34)
     expect(firstBest.tolls).toHaveLength(76);
+    // an independent check: a cold user equilibrium under the first-best tolls reproduces the SO TSTT
+    const net0 = await loadNetwork("sioux-falls");
+    const cold = await solve(net0, {
+      algorithm: "bush",
+      gap: 1e-10,
+      classes: [{ name: "car", demand: net0.demand, tollFactor: 1, distanceFactor: 0, pce: 1, tolled: true }],
+      tolls: Float64Array.from(fb.tolls, (t) => t.toll),
+    });
+    expect(Math.abs(cold.tstt - fb.soTstt) / fb.soTstt).toBeLessThan(1e-4);
+    expect(fb.tolledRelativeGap).toBeLessThanOrEqual(1e-10);
     // BPR t = fft·(1 + b·(x/cap)^p): x·t′(x) = fft·b·p·(x/cap)^p, at the tolled UE flows (= the SO flows)
     const net = await loadNetwork("sioux-falls");
     const x = firstBest.equilibrium.flows;

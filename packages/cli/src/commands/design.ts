@@ -90,6 +90,7 @@ export function designText(r: DesignResult): string {
   return out.join("\n");
 }
 
+/** Adds `tollkit design` to the program. Input errors (bad scenario, flags) propagate as InputError: exit 2. */
 export function registerDesign(program: Command): void {
   program
     .command("design")
