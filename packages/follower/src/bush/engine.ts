@@ -463,6 +463,35 @@ export class BushEngine {
     return t + 1;
   }
 
+  /** Shortest bush-path labels only (L) and the node order: the part of {@link scan} a measurement needs. */
+  private scanShortest(b: Bush): number {
+    const { linkFrom: from, linkTo: to } = this.net;
+    const { L, order } = this;
+    const links = b.links;
+    const len = b.len;
+    const cc = this.cc[b.cls];
+    L[b.root] = 0;
+    order[0] = b.root;
+    let t = 0;
+    let p = 0;
+    while (p < len) {
+      let a = links[p];
+      const j = to[a];
+      order[++t] = j;
+      let lmin = Infinity;
+      for (;;) {
+        const lv = L[from[a]] + cc[a];
+        if (lv < lmin) lmin = lv;
+        if (++p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
+      }
+      L[j] = lmin;
+    }
+    this.scanned = t + 1;
+    return t + 1;
+  }
+
   // ---------------------------------------------------------------- flow shifts
 
   /**
@@ -788,7 +817,7 @@ export class BushEngine {
    * i.e. the bush misses a shortcut.
    */
   private trueDistances(b: Bush): boolean {
-    const nn = this.scan(b);
+    const nn = this.scanShortest(b);
     const { fsStart, fsLink, fsHead, blocked } = this.net;
     const { L, U, order, queue, inQueue, bufL } = this;
     const cc = this.cc[b.cls];
