@@ -288,6 +288,27 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("shows a grid search's toll response surface, with the chosen toll marked (scenarios/braess.json)", async () => {
+    await page.setInputFiles("#scenario-file", join(ROOT, "scenarios", "braess.json"));
+    await page.waitForFunction(() => (document.getElementById("network") as HTMLSelectElement).value === "braess-builtin");
+    await expect(page.locator("#start").textContent()).resolves.toBe("Design tolls");
+    await page.click("#start");
+    const id = await waitForNewRun([baselineId, designId]);
+    await mapIdle(page);
+    const run = await apiJson<RunView>(server, `/api/runs/${id}`);
+    const surface = run.summary.surface as { axes: { values: number[] }[]; value: number[] };
+    const chosen = (run.summary.variables as { toll: number }[])[0].toll;
+    expect(surface.axes).toHaveLength(1);
+    expect(await page.locator("#surface-figure").isVisible()).toBe(true);
+    // One vertex per grid point, and the chosen toll circled.
+    const d = (await page.locator("#surface path.series").getAttribute("d"))!;
+    expect(d.split(/[ML]/).filter(Boolean)).toHaveLength(surface.axes[0].values.length);
+    expect(await page.locator("#surface circle.best title").textContent()).toContain(`chosen toll ${formatToll(chosen)}`);
+    const net = await apiJson<{ links: number }>(server, "/api/networks/braess-builtin");
+    expect(await renderedLinkIds(page)).toEqual(range(net.links));
+    expect(errors).toEqual([]);
+  });
+
   it("is keyboard-operable: every control labelled, Tab follows the form, link buttons open popups", async () => {
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select")]

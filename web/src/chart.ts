@@ -8,7 +8,7 @@ import { formatGap, formatQuantity, formatToll } from "./format.js";
 const SVG = "http://www.w3.org/2000/svg";
 const W = 340;
 const H = 200;
-const M = { left: 56, right: 12, top: 10, bottom: 34 };
+const M = { left: 56, right: 18, top: 10, bottom: 34 };
 
 function el<K extends keyof SVGElementTagNameMap>(
   name: K,
@@ -181,28 +181,31 @@ export interface Surface {
   best?: { x: number; y?: number };
 }
 
-/** Draws a toll response surface: a line chart for one toll, a heat map for two. */
-export function drawSurface(svg: SVGSVGElement, s: Surface): void {
+/** Draws a toll response surface: a line chart for one toll, a heat map for two. Returns a one-line description for its caption. */
+export function drawSurface(svg: SVGSVGElement, s: Surface): string {
   reset(svg);
   const flat = s.values.flat().filter(Number.isFinite);
   if (flat.length === 0 || s.x.length === 0) {
     text(svg, W / 2, H / 2, "no surface", { "text-anchor": "middle", class: "chart-empty" });
-    return;
+    return "";
   }
   const vmin = Math.min(...flat);
   const vmax = Math.max(...flat);
   const xlo = Math.min(...s.x);
   const xhi = Math.max(xlo + 1e-9, ...s.x);
-  const sx = (x: number) => M.left + ((x - xlo) / (xhi - xlo)) * (W - M.left - M.right);
   const axes = el("g", { class: "axes" }, svg);
+  const ymid = (M.top + H - M.bottom) / 2;
+  // Two tolls: cells centred on the grid points, half a cell inside the plot on every side.
+  const two = !!s.y && s.y.length > 1;
+  const cw = two ? (W - M.left - M.right) / s.x.length : 0;
+  const sx = (x: number) => M.left + cw / 2 + ((x - xlo) / (xhi - xlo)) * (W - M.left - M.right - cw);
   for (const t of niceTicks(xlo, xhi, 5)) {
     const x = sx(t);
     el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
     text(axes, x, H - M.bottom + 14, formatToll(t), { "text-anchor": "middle" });
   }
   text(axes, (M.left + W - M.right) / 2, H - 4, s.xLabel, { "text-anchor": "middle" });
-  const ymid = (M.top + H - M.bottom) / 2;
-  if (!s.y || s.y.length <= 1) {
+  if (!two) {
     const vals = s.values[0];
     const span = vmax - vmin || Math.abs(vmax) || 1;
     const sy = (v: number) => M.top + ((vmax - v) / span) * (H - M.top - M.bottom);
@@ -219,37 +222,31 @@ export function drawSurface(svg: SVGSVGElement, s: Surface): void {
       const c = el("circle", { cx: sx(s.x[i]), cy: sy(vals[i]), r: 4, class: "best" }, svg);
       el("title", {}, c).textContent = `chosen toll ${formatToll(s.x[i])}: ${formatQuantity(vals[i])}`;
     }
-  } else {
-    const ys = s.y;
-    const ylo = Math.min(...ys);
-    const yhi = Math.max(ylo + 1e-9, ...ys);
-    const sy = (y: number) => H - M.bottom - ((y - ylo) / (yhi - ylo)) * (H - M.top - M.bottom);
-    const cw = (W - M.left - M.right) / Math.max(1, s.x.length - 1);
-    const ch = (H - M.top - M.bottom) / Math.max(1, ys.length - 1);
-    const stops: [number, string][] = [
-      [0, "#2c7bb6"],
-      [0.5, "#ffffbf"],
-      [1, "#d7191c"],
-    ];
-    const cells = el("g", { class: "cells" }, svg);
-    ys.forEach((y, j) =>
-      s.x.forEach((x, i) => {
-        const v = s.values[j][i];
-        const r = el("rect", { x: sx(x) - cw / 2, y: sy(y) - ch / 2, width: cw, height: ch }, cells);
-        r.setAttribute("fill", Number.isFinite(v) ? colorAt(stops, (v - vmin) / (vmax - vmin || 1)) : "#cccccc");
-        el("title", {}, r).textContent = `${s.xLabel} ${formatToll(x)}, ${s.yLabel} ${formatToll(y)}: ${formatQuantity(v)}`;
-      }),
-    );
-    for (const t of niceTicks(ylo, yhi, 4)) text(axes, M.left - 4, sy(t) + 3, formatToll(t), { "text-anchor": "end" });
-    text(axes, 12, ymid, s.yLabel ?? "", { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
-    if (s.best && s.best.y !== undefined) {
-      el("circle", { cx: sx(s.best.x), cy: sy(s.best.y), r: 4, class: "best" }, svg);
-    }
-    text(svg, W - M.right, M.top + 8, `${s.valueLabel}: ${formatQuantity(vmin)} (blue) – ${formatQuantity(vmax)} (red)`, {
-      "text-anchor": "end",
-      class: "chart-note",
-    });
+    return `${s.valueLabel} against ${s.xLabel}; the circle marks the chosen toll`;
   }
+  const ys = s.y!;
+  const ylo = Math.min(...ys);
+  const yhi = Math.max(ylo + 1e-9, ...ys);
+  const ch = (H - M.top - M.bottom) / ys.length;
+  const sy = (y: number) => H - M.bottom - ch / 2 - ((y - ylo) / (yhi - ylo)) * (H - M.top - M.bottom - ch);
+  const stops: [number, string][] = [
+    [0, "#2c7bb6"],
+    [0.5, "#ffffbf"],
+    [1, "#d7191c"],
+  ];
+  const cells = el("g", { class: "cells" }, svg);
+  ys.forEach((y, j) =>
+    s.x.forEach((x, i) => {
+      const v = s.values[j][i];
+      const r = el("rect", { x: sx(x) - cw / 2, y: sy(y) - ch / 2, width: cw, height: ch }, cells);
+      r.setAttribute("fill", Number.isFinite(v) ? colorAt(stops, (v - vmin) / (vmax - vmin || 1)) : "#cccccc");
+      el("title", {}, r).textContent = `${s.xLabel} ${formatToll(x)}, ${s.yLabel} ${formatToll(y)}: ${formatQuantity(v)}`;
+    }),
+  );
+  for (const t of niceTicks(ylo, yhi, 4)) text(axes, M.left - 4, sy(t) + 3, formatToll(t), { "text-anchor": "end" });
+  text(axes, 12, ymid, s.yLabel ?? "", { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
+  if (s.best && s.best.y !== undefined) el("circle", { cx: sx(s.best.x), cy: sy(s.best.y), r: 4, class: "best" }, svg);
+  return `${s.valueLabel} from ${formatQuantity(vmin)} (blue) to ${formatQuantity(vmax)} (red); the circle marks the chosen tolls`;
 }
 
 function nearest(xs: number[], x: number): number {

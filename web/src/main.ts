@@ -148,7 +148,8 @@ function geometry(id: string): Promise<Geometry> {
 /** Puts the map in a network's frame (zones, base map or not, view). */
 async function enterFrame(g: Geometry): Promise<void> {
   await tollMap.setFrame(g.id, g.links, g.zones, g.lonlat);
-  note(g.lonlat ? "" : `Drawn in a local frame, without a base map. ${g.note}`.trim());
+  // The API's note says how the frame was made, e.g. "state-plane-feet coordinates moved and scaled into a 0.2° box …; no base map".
+  note(g.lonlat ? "" : `Drawn in a local frame: ${g.note || "the coordinates are not longitude/latitude; no base map"}`);
 }
 
 function renderNetworkOptions(): void {
@@ -475,8 +476,7 @@ async function showRun(id: number): Promise<void> {
     const surface = surfaceOf(run.summary ?? {});
     el.surfaceFigure.hidden = !surface;
     if (surface) {
-      el.surfaceCaption.textContent = `Toll response surface: ${surface.valueLabel}`;
-      drawSurface(el.surface, surface);
+      el.surfaceCaption.textContent = `Toll response surface: ${drawSurface(el.surface, surface)}`;
     }
     renderLinks(links.features, "flows");
   } catch (e) {

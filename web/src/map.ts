@@ -62,6 +62,8 @@ export class TollMap {
   private hoverPopup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: "tk-hover", maxWidth: "280px" });
   private clickPopup = new maplibregl.Popup({ closeButton: true, closeOnClick: true, className: "tk-click", maxWidth: "280px" });
   private hoveredId: number | null = null;
+  /** A scale bar, shown only under lon/lat networks (a local frame's distances are not metres). */
+  private scale = new maplibregl.ScaleControl({ unit: "metric" });
   private loaded: Promise<void>;
   private links: LinkCollection = { type: "FeatureCollection", features: [] };
   private byLink = new Map<number, Record<string, unknown>>();
@@ -81,7 +83,7 @@ export class TollMap {
       dragRotate: false,
     });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-    this.map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    this.map.addControl(this.scale, "bottom-right");
     this.map.on("error", (e) => this.onMessage(`Map: ${e.error?.message ?? "unknown error"}`));
     this.loaded = new Promise((resolve) => this.map.once("load", () => resolve()));
     void this.loaded.then(() => {
@@ -136,6 +138,8 @@ export class TollMap {
     if (lonlat !== this.lonlat) {
       this.lonlat = lonlat;
       if (this.baseStyleUrl) this.applyBaseStyle();
+      if (lonlat) this.map.addControl(this.scale, "bottom-right");
+      else this.map.removeControl(this.scale);
     }
     if (network !== this.network) {
       this.network = network;
