@@ -209,26 +209,27 @@ export class Evaluator {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
     const eq = await this.solveAt(tolls, rule, opts.warm ?? this.last);
     const ms = leaderMeasures(this.s.net, this.s.classes, eq, tolls);
-    const ev: Evaluation = { z: Float64Array.from(opts.z ?? []), tolls, eq, ms, rule, solve: this.solves };
-    this.s.onProgress?.({ phase: this.phase, solves: this.solves, value: objectiveValue(this.s.merit.type, ms) });
-    return ev;
+    return { z: Float64Array.from(opts.z ?? []), tolls, eq, ms, rule, solve: this.solves };
   }
 
   /** One equilibrium solve at the given true tolls (counted). */
   async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Pick<Evaluation, "eq">, gap?: number): Promise<FollowerResult> {
-    return this.solveFollower({
-      tolls: rule ? this.perturbed(tolls, rule) : tolls,
-      warmStart: warm?.eq.warmStart,
-      ...(gap ? { gap } : {}),
-    });
+    return this.solveFollower(
+      {
+        tolls: rule ? this.perturbed(tolls, rule) : tolls,
+        warmStart: warm?.eq.warmStart,
+        ...(gap ? { gap } : {}),
+      },
+      tolls,
+    );
   }
 
   /**
    * One follower solve with the scenario's classes and settings plus `extra` (counted in the
-   * current phase).
+   * current phase, and reported to `onProgress` with the objective value under `trueTolls`).
    * @throws Error named AbortError when the signal is aborted
    */
-  async solveFollower(extra: Partial<FollowerOptions>): Promise<FollowerResult> {
+  async solveFollower(extra: Partial<FollowerOptions>, trueTolls?: Float64Array): Promise<FollowerResult> {
     const { net, classes, follower: fs, signal } = this.s;
     if (signal?.aborted) throw abortError();
     const eq = await solve(net, {
@@ -248,6 +249,10 @@ export class Evaluator {
       this.unconverged.worstGap = Math.max(this.unconverged.worstGap, eq.relativeGap);
       this.unconverged.example ??= eq.warnings[0];
     } else for (const w of eq.warnings) this.warnings.add(`follower (${this.phase}): ${w}`);
+    if (this.s.onProgress) {
+      const value = trueTolls ? objectiveValue(this.s.merit.type, leaderMeasures(this.s.net, this.s.classes, eq, trueTolls)) : undefined;
+      this.s.onProgress({ phase: this.phase, solves: this.solves, value });
+    }
     return eq;
   }
 

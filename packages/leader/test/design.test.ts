@@ -228,3 +228,49 @@ describe.runIf(mirror)("Sioux Falls", () => {
       expect(Math.abs(row.analytic - row.finiteDifference)).toBeLessThanOrEqual(1e-3 * Math.abs(row.analytic) + 0.1);
   });
 });
+
+describe("classes, progress and cancellation", () => {
+  test("two classes: revenue from the tolled class only, welfare weighs each class's time by its value of time", async () => {
+    const base = scenario("two-route-linear");
+    const s: Scenario = {
+      ...base,
+      classes: [
+        { name: "car", valueOfTime: 1, pce: 1, share: 0.7, tolled: true },
+        { name: "bus", valueOfTime: 3, pce: 2, share: 0.3, tolled: false },
+      ],
+      objective: { ...base.objective, type: "welfare" },
+      method: { type: "grid", points: 7 },
+    };
+    const r = await design(s);
+    const eq = r.equilibrium;
+    const [car, bus] = eq.classes;
+    expect(car.demand).toBeCloseTo(7, 12);
+    expect(bus.demand).toBeCloseTo(3, 12);
+    // total flow in PCE: x = f_car + 2 f_bus
+    expect(eq.flows[0]).toBeCloseTo(car.flows[0] + 2 * bus.flows[0], 9);
+    const toll = r.tolls[0].toll;
+    expect(r.revenue).toBeCloseTo(toll * car.flows[0], 9);
+    const welfare = -(
+      1 * (car.flows[0] * eq.times[0] + car.flows[1] * eq.times[1]) +
+      3 * (bus.flows[0] * eq.times[0] + bus.flows[1] * eq.times[1])
+    );
+    expect(r.welfare).toBeCloseTo(welfare, 9);
+    expect(r.diagnostics.warnings.some((w) => w.includes("some classes are not tolled"))).toBe(true);
+  });
+
+  test("progress is reported per solve, and a signal cancels the run", async () => {
+    const s = withMethod(scenario("two-route-linear"), { type: "grid", points: 1001 });
+    const seen: number[] = [];
+    const ac = new AbortController();
+    const run = design(s, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        seen.push(p.solves);
+        if (p.solves === 10) ac.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: "AbortError" });
+    expect(seen.slice(0, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(seen.length).toBeLessThan(12);
+  });
+});
