@@ -261,5 +261,28 @@ describe("bush algorithm: classes, system optimum, warm start", () => {
     const f = solveBush(net, { algorithm: "bush", gap: 1e-8, maxIterations: 500, warmStart: { classFlows: base.warmStart.classFlows } });
     expect(f.warnings).toEqual([]);
     expect(f.relativeGap).toBeLessThanOrEqual(1e-8);
+    // bushes whose links come in another order are put back in order; a broken bush is rebuilt
+    const state = base.warmStart.state as BushState;
+    const shuffled = state.bushes.map((b) => {
+      const idx = Array.from(b.links.keys()).reverse();
+      return { ...b, links: Int32Array.from(idx, (i) => b.links[i]), flows: Float64Array.from(idx, (i) => b.flows[i]) };
+    });
+    const reordered = solveBush(net, {
+      algorithm: "bush",
+      gap: 1e-8,
+      maxIterations: 500,
+      warmStart: { ...base.warmStart, state: { ...state, bushes: shuffled } },
+    });
+    expect(reordered.warnings).toEqual([]);
+    expect(reordered.iterations).toBe(0);
+    shuffled[1] = { ...shuffled[1], flows: shuffled[1].flows.map((v, i) => (i === 0 ? v + 1 : v)) }; // demand no longer met
+    const s = solveBush(net, {
+      algorithm: "bush",
+      gap: 1e-8,
+      maxIterations: 500,
+      warmStart: { ...base.warmStart, state: { ...state, bushes: shuffled } },
+    });
+    expect(s.warnings.join(" ")).toMatch(/warm start: 1 of 24 bushes did not fit/);
+    expect(s.relativeGap).toBeLessThanOrEqual(1e-8);
   });
 });

@@ -299,7 +299,7 @@ export class BushEngine {
    * {@link adopt}). Uses node-sized scratch arrays; runs once per adopted bush.
    */
   private normalise(b: Bush): boolean {
-    const { linkFrom: from, linkTo: to, blocked, fsStart, fsHead } = this.net;
+    const { linkFrom: from, linkTo: to, blocked } = this.net;
     const { nodeStamp, linkStamp, outStart, outList, order, topo, bufL, bufF } = this;
     const indeg = this.minIn;
     const cursor = this.maxIn;
@@ -318,19 +318,41 @@ export class BushEngine {
       linkStamp[a] = st;
       if ((blocked[from[a]] === 1 && from[a] !== root) || to[a] === root) return false;
     }
+    // fast path: the links are already in storage order (as every state this module writes)
+    const ordered = ++this.stamp;
+    nodeStamp[root] = ordered;
+    let inOrder = true;
+    for (let p = 0, prev = -1; p < len && inOrder; p++) {
+      const a = links[p];
+      const i = from[a];
+      const j = to[a];
+      if (j !== prev) {
+        if (nodeStamp[j] === ordered) inOrder = false; // a head met twice (split group or cycle)
+        nodeStamp[j] = ordered;
+        prev = j;
+      }
+      if (i === j || nodeStamp[i] !== ordered) inOrder = false; // the tail must be the root or an earlier head
+    }
+    if (inOrder) return this.reachesAll(b, ordered);
+    const st2 = ++this.stamp;
     let nn = 1;
-    nodeStamp[root] = st;
+    nodeStamp[root] = st2;
     indeg[root] = 0;
     for (let p = 0; p < len; p++) {
       const a = links[p];
-      for (const v of [from[a], to[a]]) {
-        if (nodeStamp[v] !== st) {
-          nodeStamp[v] = st;
-          indeg[v] = 0;
-          nn++;
-        }
+      const u = from[a];
+      const v = to[a];
+      if (nodeStamp[u] !== st2) {
+        nodeStamp[u] = st2;
+        indeg[u] = 0;
+        nn++;
       }
-      indeg[to[a]]++;
+      if (nodeStamp[v] !== st2) {
+        nodeStamp[v] = st2;
+        indeg[v] = 0;
+        nn++;
+      }
+      indeg[v]++;
     }
     outStart.fill(0);
     for (let p = 0; p < len; p++) outStart[from[links[p]] + 1]++;
@@ -360,10 +382,26 @@ export class BushEngine {
     }
     links.set(bufL.subarray(0, len));
     flows.set(bufF.subarray(0, len));
-    for (let t = 0; t < nn; t++) {
-      const u = order[t];
-      if (blocked[u] === 1 && u !== root) continue;
+    return this.reachesAll(b, st2);
+  }
+
+  /**
+   * True when every node reachable from the bush's root (FIRST THRU NODE respected) is in the
+   * bush, whose nodes carry the stamp `st` in nodeStamp.
+   */
+  private reachesAll(b: Bush, st: number): boolean {
+    const { linkTo: to, blocked, fsStart, fsHead } = this.net;
+    const { nodeStamp } = this;
+    const check = (u: number): boolean => {
+      if (blocked[u] === 1 && u !== b.root) return true;
       for (let q = fsStart[u]; q < fsStart[u + 1]; q++) if (nodeStamp[fsHead[q]] !== st) return false;
+      return true;
+    };
+    if (!check(b.root)) return false;
+    for (let p = 0; p < b.len; p++) {
+      const j = to[b.links[p]];
+      if (p > 0 && to[b.links[p - 1]] === j) continue;
+      if (!check(j)) return false;
     }
     return true;
   }
