@@ -13,7 +13,7 @@
  */
 
 import { equilibriumSensitivity, FollowerOptions, FollowerResult, solve, UserClass } from "@tollkit/follower";
-import { isFlowDependent, Network } from "@tollkit/graph-core";
+import { CompiledVdf, isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
 import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveValue } from "./objectives.js";
 import { FollowerSpec, TieRule } from "./scenario.js";
@@ -84,6 +84,8 @@ export class Evaluator {
   /** True when the network has constant-cost links (ties can occur). */
   readonly tiesPossible: boolean;
   readonly constantLinks: Int32Array;
+  /** Travel time of each constant-cost link (same order as `constantLinks`). */
+  private readonly constantTimes: Float64Array;
   readonly gradientSource: GradientSource;
   private readonly cache = new Map<string, Evaluation>();
   private last?: Evaluation;
@@ -97,7 +99,9 @@ export class Evaluator {
     this.constantLinks = Int32Array.from(cl);
     this.tiesPossible = cl.length > 0;
     let cmax = 0;
-    for (const a of cl) cmax = Math.max(cmax, net.links.freeFlowTime[a] + net.links.b[a]);
+    const vdf = new CompiledVdf(net.links);
+    this.constantTimes = Float64Array.from(cl, (a) => vdf.time(a, 0));
+    for (const t of this.constantTimes) cmax = Math.max(cmax, t);
     this.tieScale = 1e-6 * Math.max(1, cmax);
     this.refTollFactor = Math.max(...s.classes.filter((c) => c.tolled).map((c) => c.tollFactor));
     this.gradientSource = "equilibrium-sensitivity";
@@ -160,7 +164,7 @@ export class Evaluator {
     const d = classes[0].distanceFactor;
     let wmax = 0;
     this.constantLinks.forEach((a, j) => {
-      const time = net.links.freeFlowTime[a] + net.links.b[a];
+      const time = this.constantTimes[j];
       let v: number;
       if (merit.type === "tstt") v = time / merit.scale;
       else if (merit.type === "welfare") v = (vot * (time + d * net.links.length[a])) / merit.scale;
