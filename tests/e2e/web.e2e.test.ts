@@ -364,6 +364,41 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(ids.every((id) => id >= 1 && id <= net.links)).toBe(true);
     expect(errors).toEqual([]);
   });
+
+  it("follows a long run live over Server-Sent Events and cancels it", async () => {
+    // Chicago-Sketch is on screen from the previous test; MSA to a tiny gap runs for minutes.
+    await page.selectOption("#scenario", "");
+    if ((await page.locator("#settings").getAttribute("open")) === null) await page.click("#settings > summary");
+    await page.selectOption("#algorithm", "msa");
+    await page.fill("#gap", "1e-12");
+    const before = (await apiJson<{ items: { id: number }[] }>(server, "/api/runs")).items.map((r) => r.id);
+    await page.click("#start");
+    const live = page.locator("#progress-text");
+    await page.waitForFunction(
+      () => /iteration \d+, relative gap/.test(document.getElementById("progress-text")!.textContent ?? ""),
+      null,
+      {
+        timeout: 120_000,
+      },
+    );
+    const id = Number(/Run #(\d+)/.exec((await live.textContent())!)![1]);
+    expect(before).not.toContain(id);
+    // The live chart and the progress bar follow the events.
+    expect(await page.locator("#convergence path.series").count()).toBe(1);
+    expect(Number(await page.locator("#progress").getAttribute("value"))).toBeGreaterThanOrEqual(0);
+    await page.click("#cancel");
+    await page.waitForFunction(
+      (id) => (document.getElementById("progress-text")!.textContent ?? "").startsWith(`Run #${id} cancelled`),
+      id,
+      {
+        timeout: 60_000,
+      },
+    );
+    const run = await apiJson<RunView>(server, `/api/runs/${id}`);
+    expect(run.status).toBe("cancelled");
+    expect(await page.locator("#cancel").isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+  });
 });
 
 describe("web map without the standard networks (no internet, no mirror)", () => {
