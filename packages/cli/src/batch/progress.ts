@@ -116,6 +116,11 @@ function clock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
+/** A long run id with its middle elided (the start names the study, the end holds the last axes and the hash). */
+function shorten(id: string, max: number): string {
+  return id.length <= max ? id : `${id.slice(0, 12)}…${id.slice(id.length - (max - 13))}`;
+}
+
 function sci(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? "—" : v.toExponential(1);
 }
@@ -191,20 +196,24 @@ export class BarReporter implements Reporter {
     const elapsed = (performance.now() - this.t0) / 1000;
     const left = this.total - this.finished;
     const eta = this.ranFinished > 0 ? (elapsed / this.ranFinished) * left : NaN;
-    const w = 24;
+    const w = 20;
     const filled = this.total > 0 ? Math.round((w * this.finished) / this.total) : w;
     const bar = `[${"#".repeat(filled)}${"-".repeat(w - filled)}]`;
+    const failed = this.failed ? `, ${this.failed} failed` : "";
+    const head = `${bar} ${this.finished}/${this.total} runs${failed} · ${clock(elapsed)} · ETA ${left === 0 ? "0:00" : clock(eta)}`;
+    if (this.running.size === 0) return head;
+    // what each running run is doing comes first; its id gets what room is left
+    const room = Math.floor((this.width() - 1 - head.length - 3) / this.running.size) - 2;
     const running = [...this.running.entries()].map(([id, p]) => {
       const what =
         p.iteration !== undefined
-          ? `it ${p.iteration}, gap ${sci(p.relativeGap)}`
+          ? `it ${p.iteration} gap ${sci(p.relativeGap)}`
           : p.solves !== undefined
-            ? `${p.solves} solves${p.phase ? `, ${p.phase}` : ""}`
+            ? `${p.solves} solve${p.solves === 1 ? "" : "s"}${p.phase ? ` ${p.phase}` : ""}`
             : "starting";
-      return `${id} (${what})`;
+      return `${what} ${shorten(id, Math.max(16, room - what.length - 1))}`;
     });
-    const failed = this.failed ? `, ${this.failed} failed` : "";
-    return `${bar} ${this.finished}/${this.total} runs${failed}  ${clock(elapsed)} elapsed, ETA ${left === 0 ? "0:00" : clock(eta)}${running.length ? `  ▸ ${running.join("; ")}` : ""}`;
+    return `${head} ▸ ${running.join(" | ")}`;
   }
 
   private draw(force = false): void {

@@ -20,7 +20,7 @@ import { ChildProcess, fork } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { InputError } from "@tollkit/graph-core";
+import { fetchNetworkFiles, InputError, loadCatalogue } from "@tollkit/graph-core";
 import { replaceOutputDir } from "../output.js";
 import { VERSION } from "../version.js";
 import { failedRunFiles } from "./execute.js";
@@ -89,12 +89,27 @@ function removeLeftovers(runsDir: string): void {
 const STDERR_TAIL = 2000;
 
 /**
+ * Resolves every catalogue network the runs use, once, before any run starts (downloading what
+ * is neither cached nor mirrored), so that a network that cannot be had is one clear error
+ * instead of every run failing with it, and runs never race to download the same file.
+ * @throws InputError naming the file that cannot be resolved and how to provide it
+ */
+export async function prefetchNetworks(plan: Plan): Promise<void> {
+  const ids = new Set(loadCatalogue().networks.map((n) => n.id));
+  const used = new Set<string>();
+  for (const r of plan.runs)
+    if (r.invalid === undefined) for (const i of r.inputs) if (i.role === "network" && ids.has(i.name)) used.add(i.name);
+  for (const id of used) await fetchNetworkFiles(id);
+}
+
+/**
  * Runs a batch and reports as it goes.
  * @returns the totals (and the exit code: 0 all done, 1 some runs failed, 130/143 interrupted)
  * @throws InputError when OUT cannot be created or another batch is writing to it
  */
 export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSummary> {
   const t0 = performance.now();
+  await prefetchNetworks(plan);
   const out = opts.out;
   const runsDir = join(out, "runs");
   try {

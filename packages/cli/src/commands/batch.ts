@@ -73,6 +73,10 @@ Examples:
   tollkit batch scenarios/sweeps/grid-city-seeds.json --out out/seeds --seed 7 --timeout 600
   tollkit batch scenarios/sweeps/sioux-falls-design.json --out out/design --dry-run`;
 
+/**
+ * Registers `tollkit batch`. Exit codes: 0 every run done, 1 some runs failed, 2 usage or
+ * input error (nothing runs), 130/143 interrupted (finished runs are kept; rerun to resume).
+ */
 export function registerBatch(program: Command): void {
   program
     .command("batch")
@@ -125,6 +129,10 @@ export function registerBatch(program: Command): void {
         }
         return;
       }
+      // a reader that goes away (`| head`) must not take the batch down with EPIPE
+      process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+      });
       const reporter: Reporter = mode === "json" ? new JsonReporter() : mode === "bar" ? new BarReporter() : new QuietReporter();
       const summary = await runBatch(plan, {
         out: flags.out,

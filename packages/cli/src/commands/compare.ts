@@ -232,6 +232,7 @@ function count(v: string): number {
   return n;
 }
 
+/** Registers `tollkit compare`. Exit codes: 0 compared, 2 a folder is missing or malformed, or the runs are on different networks. */
 export function registerCompare(program: Command): void {
   program
     .command("compare")
