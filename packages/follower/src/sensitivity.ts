@@ -147,7 +147,9 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       `${problem.looseUsed} used links are not at equilibrium cost (up to ${(problem.looseShare * 100).toPrecision(2)}% of an origin's demand); they are held fixed`,
     );
   if (problem.droppedCyclic > 0)
-    warnings.push(`${problem.droppedCyclic} zero-cost links at equilibrium cost were left out to keep each origin's routes acyclic`);
+    warnings.push(
+      `${problem.droppedCyclic} unused links at equilibrium cost were left out of the routes at the margin of use, to keep each origin's routes acyclic (cycles of near-zero cost)`,
+    );
   const marginal = problem.hasMarginalRoutes();
 
   const K = classes.length;

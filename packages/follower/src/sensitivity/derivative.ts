@@ -82,7 +82,11 @@ export class DerivativeProblem {
   looseUsed = 0;
   /** Largest flow share (of its origin's demand) on such a link. */
   looseShare = 0;
-  /** Tight links dropped to keep a bush's tight subnetwork acyclic (zero-cost cycles). */
+  /**
+   * Unused tight links dropped to keep a bush's tight subnetwork acyclic (cycles of links at
+   * equilibrium cost), not counting links of zero, constant cost (connectors), which cannot
+   * change a derivative.
+   */
   droppedCyclic = 0;
   /** 1 for links in some bush's tight subnetwork (a toll elsewhere changes nothing). */
   readonly inTight: Uint8Array;
@@ -126,10 +130,12 @@ export class DerivativeProblem {
     const L = new Float64Array(N);
     const flowOf = new Float64Array(this.m);
     const keepOf = new Uint8Array(this.m);
+    const tightOf = new Uint8Array(this.m);
     const local = new Int32Array(N).fill(-1);
     const indeg = new Int32Array(N);
     const queue = new Int32Array(N);
-    const { fsStart, fsLink, fsHead, blocked, linkFrom, linkTo } = net;
+    const { fsStart, fsLink, fsHead, bsStart, bsLink, blocked, linkFrom, linkTo } = net;
+    const useful = new Uint8Array(N);
     let maxN = 1;
     for (const b of engine.bushes) {
       engine.distances(b, L);
@@ -149,7 +155,7 @@ export class DerivativeProblem {
           if (j === b.root) continue;
           const rc = L[i] + cc[a] - L[j];
           const tol = (flowOf[a] > usedMin ? USED_TIGHT : tightTolerance) * Math.max(L[j], 1e-300);
-          if (rc <= tol) keepOf[a] = 1;
+          if (rc <= tol) keepOf[a] = tightOf[a] = 1;
           else if (flowOf[a] > usedMin) {
             this.looseUsed++;
             this.looseShare = Math.max(this.looseShare, flowOf[a] / demand);
@@ -160,15 +166,52 @@ export class DerivativeProblem {
       // links that increase the distance, then only the bush's own links
       let n = this.kahn(b.root, N, keepOf, L, queue, indeg, blocked, fsStart, fsLink, fsHead);
       if (n < reach) {
-        for (let a = 0; a < this.m; a++) if (keepOf[a] === 1 && !(L[linkFrom[a]] < L[linkTo[a]]) && flowOf[a] <= usedMin) keepOf[a] = 0;
+        for (let a = 0; a < this.m; a++) {
+          if (keepOf[a] === 1 && !(L[linkFrom[a]] < L[linkTo[a]]) && flowOf[a] <= usedMin) {
+            keepOf[a] = 0;
+            if (cc[a] !== 0 || this.h[a] !== 0) this.droppedCyclic++;
+          }
+        }
         n = this.kahn(b.root, N, keepOf, L, queue, indeg, blocked, fsStart, fsLink, fsHead);
       }
       if (n < reach) {
-        for (let a = 0; a < this.m; a++) if (keepOf[a] === 1 && !(L[linkFrom[a]] < L[linkTo[a]])) keepOf[a] = 0;
-        for (let p = 0; p < b.len; p++) keepOf[b.links[p]] = 1;
+        for (let a = 0; a < this.m; a++) {
+          if (keepOf[a] === 1 && !(L[linkFrom[a]] < L[linkTo[a]])) {
+            keepOf[a] = 0;
+            if (cc[a] !== 0 || this.h[a] !== 0) this.droppedCyclic++;
+          }
+        }
+        for (let p = 0; p < b.len; p++) keepOf[b.links[p]] = tightOf[b.links[p]];
         n = this.kahn(b.root, N, keepOf, L, queue, indeg, blocked, fsStart, fsLink, fsHead);
       }
       for (let t = 0; t < n; t++) local[queue[t]] = t;
+      // keep the nodes from which a tight route leads to flow (the root, nodes with flow and the
+      // alternatives between them): a circulation cannot enter a dead end of the tight subnetwork
+      for (let t = n - 1; t >= 0; t--) {
+        const i = queue[t];
+        let ok = t === 0;
+        if (!ok && !(blocked[i] === 1 && i !== b.root)) {
+          for (let q = fsStart[i]; q < fsStart[i + 1] && !ok; q++) {
+            const j = fsHead[q];
+            if (keepOf[fsLink[q]] === 1 && local[j] > t && useful[local[j]] === 1) ok = true;
+          }
+        }
+        if (!ok) {
+          for (let q = bsStart[i]; q < bsStart[i + 1] && !ok; q++) if (keepOf[bsLink[q]] === 1 && flowOf[bsLink[q]] > usedMin) ok = true;
+        }
+        useful[t] = ok ? 1 : 0;
+      }
+      let kept = 0;
+      for (let t = 0; t < n; t++) {
+        const i = queue[t];
+        if (useful[t] === 1) {
+          queue[kept] = i;
+          local[i] = kept++;
+        } else local[i] = -1;
+      }
+      for (let t = 0; t < n; t++) useful[t] = 0;
+      for (let t = kept; t < n; t++) queue[t] = -1;
+      n = kept;
       const start = new Int32Array(n + 1);
       let len = 0;
       for (let t = 0; t < n; t++) {
@@ -206,8 +249,7 @@ export class DerivativeProblem {
         if (L[i] === Infinity) continue;
         for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
           const a = fsLink[q];
-          if (keepOf[a] === 1 && (local[linkFrom[a]] < 0 || local[linkTo[a]] < 0)) this.droppedCyclic++;
-          keepOf[a] = 0;
+          keepOf[a] = tightOf[a] = 0;
         }
       }
       for (let p = 0; p < b.len; p++) flowOf[b.links[p]] = 0;
