@@ -3,15 +3,20 @@
  * form described by Boyles, Lownes & Unnikrishnan (*Transportation Network Analysis*, ch. 6)
  * and studied by Nie (2010), with the bush storage of `./store.ts`.
  *
- * One iteration:
+ * One iteration (driven by `../bush.ts`):
  * 1. for every bush (one per class and origin): if the last measurement found a shortcut
  *    outside it, update it — drop links without flow (keeping the bush's shortest-path tree),
- *    then add every link (i,j) with L_i + c_ij < L_j and U_i < U_j, where L are shortest and
+ *    then add the shortcuts (i,j) with L_i + c_ij < L_j and U_i < U_j, where L are shortest and
  *    U longest bush-path labels (the second condition keeps the bush acyclic) — and shift flow;
- * 2. a number of passes that only shift flow on every bush;
+ * 2. passes that only shift flow, on the bushes furthest from their own equilibrium;
  * 3. a measurement: exact class link flows and costs recomputed from the bushes, total cost, and
  *    the SPTT from true shortest paths (bush labels corrected by a label-correcting pass over the
- *    whole network, exact and much cheaper than Dijkstra from scratch), hence the relative gap.
+ *    whole network, exact and much cheaper than Dijkstra from scratch), hence the relative gap;
+ *    the links that shortened a bush path are kept as the next update's candidates.
+ *
+ * Rounding: a flow the shift was meant to empty is set to 0 when cancellation leaves less than
+ * 1e-12 of it, and flows below 1e-13 of the origin's demand count as unused (dust), so that
+ * rounding never keeps a link in a bush.
  *
  * A flow shift (per bush, nodes in descending topological order): for node j, the longest used
  * path and the shortest bush path into j meet at a divergence node a; the Newton step
