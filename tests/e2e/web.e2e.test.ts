@@ -309,6 +309,25 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("designs a scenario that carries its own network (scenarios/road-authority-threshold.json)", async () => {
+    await page.setInputFiles("#scenario-file", join(ROOT, "scenarios", "road-authority-threshold.json"));
+    await page.waitForFunction(() => (document.getElementById("network") as HTMLSelectElement).value.startsWith("scenario:"));
+    const stored = (await apiJson<{ items: { id: number; network: string }[] }>(server, "/api/scenarios")).items[0];
+    expect(stored.network).toBe(`scenario:${stored.id}`);
+    expect(await page.locator("#network").inputValue()).toBe(stored.network);
+    // No baseline assignment on such a network through the API: the design is selected.
+    expect(await page.locator("#scenario option[value='']").isDisabled()).toBe(true);
+    expect(await page.locator("#scenario").inputValue()).toBe(String(stored.id));
+    await page.click("#start");
+    const id = await waitForNewRun([baselineId, designId]);
+    await mapIdle(page);
+    const geo = await apiJson<{ features: unknown[] }>(server, `/api/networks/${stored.network}/geojson`);
+    expect(await renderedLinkIds(page)).toEqual(range(geo.features.length));
+    const run = await apiJson<RunView>(server, `/api/runs/${id}`);
+    expect((await metric("revenue")).value).toBe(run.summary.revenue);
+    expect(errors).toEqual([]);
+  });
+
   it("is keyboard-operable: every control labelled, Tab follows the form, link buttons open popups", async () => {
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select")]

@@ -29,7 +29,8 @@ export interface Health {
 export interface NetworkSummary {
   id: string;
   name: string;
-  kind: "catalogue" | "builtin";
+  /** `inline`: a network carried by a stored scenario (`scenario:<id>`), listed by the web map itself. */
+  kind: "catalogue" | "builtin" | "inline";
   zones: number;
   nodes: number;
   links: number;
@@ -183,6 +184,8 @@ export const getNetwork = (id: string) => request<NetworkDetail>(`/api/networks/
 export const getNetworkGeojson = (id: string) => request<AnyCollection>(`/api/networks/${encodeURIComponent(id)}/geojson`);
 /** `GET /api/scenarios` (newest first). */
 export const listScenarios = () => request<Page<StoredScenario>>("/api/scenarios?limit=1000").then((p) => p.items);
+/** `GET /api/scenarios/:id`: a stored scenario with its JSON (`body`). */
+export const getScenario = (id: number) => request<StoredScenario>(`/api/scenarios/${id}`);
 /** `POST /api/scenarios`: stores a scenario (the JSON of a scenario file). */
 export const createScenario = (body: unknown) => request<StoredScenario>("/api/scenarios", { method: "POST", body: JSON.stringify(body) });
 /** `POST /api/runs` → the new run's id. */

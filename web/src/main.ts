@@ -94,7 +94,9 @@ const el = {
 };
 
 const state = {
+  /** The API's networks, then the inline networks of stored scenarios. */
   networks: [] as api.NetworkSummary[],
+  apiNetworks: [] as api.NetworkSummary[],
   scenarios: [] as StoredScenario[],
   runs: [] as Run[],
   geometry: new Map<string, Promise<Geometry>>(),
@@ -138,11 +140,46 @@ function geometryOf(id: string, doc: AnyCollection): Geometry {
 function geometry(id: string): Promise<Geometry> {
   let p = state.geometry.get(id);
   if (!p) {
-    p = api.getNetworkGeojson(id).then((doc) => geometryOf(id, doc));
+    p = Promise.all([api.getNetworkGeojson(id), inlineZoneCount(id)]).then(([doc]) => geometryOf(id, doc));
     p.catch(() => state.geometry.delete(id));
     state.geometry.set(id, p);
   }
   return p;
+}
+
+const INLINE = /^scenario:([0-9]+)$/;
+
+/**
+ * The network list: the API's networks, then one entry per stored scenario that carries its own
+ * (inline) network — the API names those `scenario:<id>`, serves their GeoJSON and runs their
+ * design, but lists only catalogue and built-in networks.
+ */
+function listNetworks(): void {
+  const known = new Set(state.apiNetworks.map((n) => n.id));
+  const inline = state.scenarios
+    .filter((s) => INLINE.test(s.network) && !known.has(s.network))
+    .map((s): api.NetworkSummary => ({
+      id: s.network,
+      name: `${s.name} (the scenario's own network)`,
+      kind: "inline",
+      zones: 0,
+      nodes: 0,
+      links: 0,
+      available: "local",
+      coordinateSystem: "as in the scenario",
+    }));
+  state.networks = [...state.apiNetworks, ...inline];
+}
+
+/** For an inline network: reads its zone count from the scenario's JSON (zones are nodes 1..zones). */
+async function inlineZoneCount(id: string): Promise<void> {
+  const m = INLINE.exec(id);
+  const n = networkById(id);
+  if (!m || !n || n.zones > 0) return;
+  const body = (await api.getScenario(Number(m[1]))).body as { network?: { zones?: number; links?: unknown[]; nodes?: unknown[] } };
+  n.zones = Number(body?.network?.zones) || 0;
+  n.links = body?.network?.links?.length ?? 0;
+  n.nodes = body?.network?.nodes?.length ?? 0;
 }
 
 /** Puts the map in a network's frame (zones, base map or not, view). */
@@ -156,7 +193,8 @@ function renderNetworkOptions(): void {
   const current = el.network.value;
   el.network.replaceChildren(
     ...state.networks.map((n) => {
-      const o = h("option", { text: `${n.name} (${n.links} links${n.available === "local" ? "" : ", needs download"})` });
+      const label = n.kind === "inline" ? n.name : `${n.name} (${n.links} links${n.available === "local" ? "" : ", needs download"})`;
+      const o = h("option", { text: label });
       o.value = n.id;
       return o;
     }),
@@ -194,6 +232,11 @@ function renderScenarioOptions(): void {
     }),
   );
   if (options.some((s) => String(s.id) === current)) el.scenario.value = current;
+  // A scenario's own network has no baseline assignment through the API: only its design.
+  if (networkById(net)?.kind === "inline") {
+    baseline.disabled = true;
+    if (!el.scenario.value && options[0]) el.scenario.value = String(options[0].id);
+  }
   updateStartLabel();
 }
 
@@ -208,13 +251,17 @@ function updateStartLabel(): void {
 
 async function showNetwork(id: string): Promise<void> {
   const token = ++state.viewToken;
-  const info = networkById(id);
-  el.networkInfo.textContent =
-    (info ? `${info.zones} zones, ${info.nodes} nodes, ${info.links} links; coordinates: ${info.coordinateSystem}.` : "") +
-    (state.fallbackNote && id !== DEFAULT_NETWORK ? ` ${state.fallbackNote}` : "");
+  const describe = () => {
+    const info = networkById(id);
+    el.networkInfo.textContent =
+      (info ? `${info.zones} zones, ${info.nodes} nodes, ${info.links} links; coordinates: ${info.coordinateSystem}.` : "") +
+      (state.fallbackNote && id !== DEFAULT_NETWORK ? ` ${state.fallbackNote}` : "");
+  };
+  describe();
   try {
     const g = await geometry(id);
     if (token !== state.viewToken) return;
+    describe(); // an inline network's dimensions are known once its scenario is read
     await enterFrame(g);
     await tollMap.showNetwork(g.links);
     renderLegend(el.legend, "network", 0, 0, g.zones.features.length > 0);
@@ -289,6 +336,8 @@ async function onScenarioFile(): Promise<void> {
   try {
     const stored = await api.createScenario(body);
     state.scenarios = await api.listScenarios();
+    listNetworks();
+    renderNetworkOptions();
     if (networkById(stored.network) && el.network.value !== stored.network) {
       el.network.value = stored.network;
       location.hash = `network=${stored.network}`;
@@ -318,6 +367,10 @@ async function onSubmit(ev: SubmitEvent): Promise<void> {
     return;
   }
   let request: api.RunRequest;
+  if (networkById(network)?.kind === "inline" && !el.scenario.value) {
+    el.formError.textContent = "This network belongs to a scenario: run its design (assignments run on catalogue and built-in networks).";
+    return;
+  }
   if (el.scenario.value) {
     const maxSeconds = numberOrUndefined(el.maxSeconds);
     request = { kind: "design", scenario: Number(el.scenario.value), settings: maxSeconds ? { maxSeconds } : {} };
@@ -452,6 +505,7 @@ async function showRun(id: number): Promise<void> {
     if (token !== state.viewToken) return;
     performance.mark("tollkit:results", { detail: { run: id } });
     // The flows carry the geometry, the frame and (through from/to) the zones: no second download.
+    await inlineZoneCount(run.network);
     const g = geometryOf(run.network, flowsDoc);
     const links = g.links;
     if (!state.geometry.has(run.network)) state.geometry.set(run.network, Promise.resolve(g));
@@ -638,7 +692,8 @@ async function init(): Promise<void> {
     el.apiStatus.textContent = `API unreachable: ${(e as Error).message}`;
   }
   try {
-    [state.networks, state.scenarios] = await Promise.all([api.listNetworks(), api.listScenarios()]);
+    [state.apiNetworks, state.scenarios] = await Promise.all([api.listNetworks(), api.listScenarios()]);
+    listNetworks();
   } catch (e) {
     el.formError.textContent = (e as Error).message;
   }
