@@ -5,7 +5,7 @@
  */
 
 import { Network } from "@tollkit/graph-core";
-import { solveBush } from "./bush.js";
+import { solveBush, solveBushAsync } from "./bush.js";
 import { frankWolfe } from "./fw.js";
 import { resolveFollowerOptions } from "./options.js";
 import { FollowerOptions, FollowerResult } from "./types.js";
@@ -25,7 +25,7 @@ import { FollowerOptions, FollowerResult } from "./types.js";
 export async function solve(net: Network, options: FollowerOptions): Promise<FollowerResult> {
   const t0 = performance.now();
   const opts = resolveFollowerOptions(net, options);
-  if (opts.algorithm === "bush") return await solveBush(net, opts);
+  if (opts.algorithm === "bush") return await solveBushAsync(net, opts);
   const run = frankWolfe(net, opts, t0);
   for (;;) {
     const r = run.next();
