@@ -384,6 +384,21 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("shows the API's message, naming the field, for a bad setting", async () => {
+    await page.selectOption("#scenario", "");
+    if ((await page.locator("#settings").getAttribute("open")) === null) await page.click("#settings > summary");
+    await page.fill("#gap", "2");
+    const before = errors.length;
+    await page.click("#start");
+    await page.waitForFunction(() => (document.getElementById("form-error")!.textContent ?? "") !== "");
+    const message = (await page.locator("#form-error").textContent())!;
+    expect(message).toContain("settings.gap");
+    // The browser itself logs the refused request; nothing else may be logged.
+    const logged = errors.splice(before);
+    expect(logged.every((e) => /Failed to load resource: the server responded with a status of 400/.test(e))).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
   it("follows a long run live over Server-Sent Events and cancels it", async () => {
     // Chicago-Sketch is on screen from the previous test; MSA to a tiny gap runs for minutes.
     await page.selectOption("#scenario", "");

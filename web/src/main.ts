@@ -352,10 +352,14 @@ async function onScenarioFile(): Promise<void> {
   }
 }
 
+/** The number in a settings field; undefined when it is empty; throws (naming the field) when it is not a number. */
 function numberOrUndefined(input: HTMLInputElement): number | undefined {
+  const label = input.labels?.[0]?.textContent ?? input.name;
+  if (input.validity.badInput) throw new Error(`${label}: not a number`);
   if (input.value.trim() === "") return undefined;
   const v = Number(input.value);
-  return Number.isFinite(v) ? v : undefined;
+  if (!Number.isFinite(v)) throw new Error(`${label}: not a number`);
+  return v;
 }
 
 async function onSubmit(ev: SubmitEvent): Promise<void> {
@@ -366,11 +370,33 @@ async function onSubmit(ev: SubmitEvent): Promise<void> {
     el.formError.textContent = "Choose a network first.";
     return;
   }
-  let request: api.RunRequest;
   if (networkById(network)?.kind === "inline" && !el.scenario.value) {
     el.formError.textContent = "This network belongs to a scenario: run its design (assignments run on catalogue and built-in networks).";
     return;
   }
+  let request: api.RunRequest;
+  try {
+    request = runRequest(network);
+  } catch (e) {
+    el.formError.textContent = (e as Error).message;
+    return;
+  }
+  el.start.disabled = true;
+  try {
+    const { id } = await api.startRun(request);
+    await refreshRuns();
+    follow(id);
+  } catch (e) {
+    // The API names the field (e.g. settings.gap) and what it expected.
+    el.formError.textContent = (e as Error).message;
+  } finally {
+    el.start.disabled = false;
+  }
+}
+
+/** The run request the form describes (settings use the CLI's option names in camelCase). */
+function runRequest(network: string): api.RunRequest {
+  let request: api.RunRequest;
   if (el.scenario.value) {
     const maxSeconds = numberOrUndefined(el.maxSeconds);
     request = { kind: "design", scenario: Number(el.scenario.value), settings: maxSeconds ? { maxSeconds } : {} };
@@ -384,17 +410,7 @@ async function onSubmit(ev: SubmitEvent): Promise<void> {
     if (maxSeconds !== undefined) settings.maxSeconds = maxSeconds;
     request = { kind: "assign", network, settings };
   }
-  el.start.disabled = true;
-  try {
-    const { id } = await api.startRun(request);
-    await refreshRuns();
-    follow(id);
-  } catch (e) {
-    const err = e as api.ApiError;
-    el.formError.textContent = err.path ? `${err.message}` : err.message;
-  } finally {
-    el.start.disabled = false;
-  }
+  return request;
 }
 
 /** Follows a run live: progress bar, live convergence chart, then its results. */
