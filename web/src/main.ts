@@ -275,7 +275,7 @@ async function showNetwork(id: string): Promise<void> {
 
 function runLabel(r: Run): string {
   const what = r.kind === "design" ? `design${r.scenario ? ` of scenario ${scenarioName(r.scenario)}` : ""}` : "assignment";
-  return `#${r.id} ${what} on ${r.network}`;
+  return `#${r.id} ${what} on ${networkById(r.network)?.kind === "inline" ? "its own network" : r.network}`;
 }
 
 function scenarioName(id: number): string {
