@@ -15,7 +15,11 @@ const filter = process.argv.slice(2).filter((a) => a !== "--");
 const dirs = [...readdirSync(join(root, "packages")).map((p) => join(root, "packages", p, "bench")), join(root, "tests", "bench")];
 const files = dirs
   .filter((d) => existsSync(d))
-  .flatMap((d) => readdirSync(d).filter((f) => f.endsWith(".bench.ts")).map((f) => join(d, f)))
+  .flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith(".bench.ts"))
+      .map((f) => join(d, f)),
+  )
   .filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
 
 if (!process.env.TOLLKIT_NETWORK_MIRROR) {
