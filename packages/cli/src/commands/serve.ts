@@ -1,6 +1,8 @@
 /**
  * `tollkit serve [--port 8080] [--db FILE] …`: the HTTP API (and the built web app) on one port.
  */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Command, Option } from "commander";
 import { InputError } from "@tollkit/graph-core";
 import { defaultDbPath, startServer } from "@tollkit/api";
@@ -12,6 +14,42 @@ function integer(flag: string, min: number, max: number) {
       throw new InputError("cli/serve", `${flag} ${v}`, { field: flag }, `an integer in ${min}..${max}`);
     return n;
   };
+}
+
+/**
+ * Stores the scenario files of a folder through the server's own `POST /api/scenarios`, so they
+ * are validated exactly as uploads are. Files whose `name` is already stored are skipped; a
+ * file the API refuses is reported in one line and the others still load.
+ */
+async function loadScenarioFolder(dir: string, url: string, stored: { name: string }[], token?: string): Promise<void> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new InputError("cli/serve", `${dir} is not a folder`, { field: "--scenarios" }, "a folder of scenario files");
+  const names = new Set(stored.map((s) => s.name));
+  let loaded = 0;
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith(".json") && !n.endsWith(".schema.json"))
+    .sort()) {
+    const file = join(dir, f);
+    let body: { name?: unknown };
+    try {
+      body = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown };
+    } catch (e) {
+      process.stderr.write(`tollkit serve: ${file}: not valid JSON (${(e as Error).message}); skipped\n`);
+      continue;
+    }
+    if (typeof body.name === "string" && names.has(body.name)) continue;
+    const res = await fetch(`${url}/api/scenarios`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (res.ok) loaded++;
+    else {
+      const err = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+      process.stderr.write(`tollkit serve: ${file}: ${err.error?.message ?? `HTTP ${res.status}`}; skipped\n`);
+    }
+  }
+  process.stdout.write(`tollkit serve: ${loaded} scenario(s) loaded from ${dir}\n`);
 }
 
 /** Adds `tollkit serve` to the program. */
@@ -33,6 +71,7 @@ export function registerServe(program: Command): void {
     .option("--body-limit <size>", "largest JSON request body, e.g. 1mb", "1mb")
     .option("--web <dir>", "folder of the built web app (default web/dist when it exists)")
     .option("--no-web", "do not serve the web app")
+    .option("--scenarios <dir>", "load every scenario file (*.json) of this folder at start, unless one of the same name is stored")
     .addHelpText(
       "after",
       `
@@ -43,6 +82,7 @@ GET /api/compare?a=RUN&b=RUN. SIGTERM shuts down gracefully.
 
 Examples:
   tollkit serve
+  tollkit serve --scenarios scenarios
   tollkit serve --port 9000 --db /var/lib/tollkit/tollkit.db --token "$(cat token.txt)"
   curl -X POST localhost:8080/api/runs -H 'Content-Type: application/json' \\
        -d '{"kind":"assign","network":"sioux-falls","settings":{"algorithm":"bfw","gap":1e-5}}'`,
@@ -58,6 +98,7 @@ Examples:
         maxRunSeconds: number;
         bodyLimit: string;
         web?: string | boolean;
+        scenarios?: string;
       }) => {
         const token = opts.token ?? process.env.TOLLKIT_API_TOKEN ?? undefined;
         const cors = (opts.cors ?? process.env.TOLLKIT_CORS_ORIGINS ?? "")
@@ -80,6 +121,7 @@ Examples:
         process.stdout.write(
           `tollkit serve: listening on ${srv.url} (database ${srv.store.path}${token ? ", writes need the bearer token" : ""})\n`,
         );
+        if (opts.scenarios) await loadScenarioFolder(opts.scenarios, srv.url, srv.store.listScenarios(1_000_000, 0).items, token);
         await srv.closed;
       },
     );
