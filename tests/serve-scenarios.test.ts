@@ -3,7 +3,6 @@
  * validation at start: valid files are stored once (a restart does not duplicate them), a bad
  * file is reported in one line naming it and does not stop the others.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
