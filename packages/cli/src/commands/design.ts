@@ -84,7 +84,7 @@ export function designText(r: DesignResult): string {
   const gc = r.diagnostics.gradientCheck;
   if (gc)
     out.push(
-      `gradient check (${gc.source}): largest relative error ${gc.maxRelativeError.toExponential(2)}, ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
+      `gradient check (${gc.source}): largest absolute error ${Math.max(0, ...gc.rows.map((row) => row.absoluteError)).toExponential(2)}, largest relative error ${gc.maxRelativeError.toExponential(2)} (tolerance ${gc.tolerance}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
     );
   for (const w of r.diagnostics.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
