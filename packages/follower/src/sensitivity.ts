@@ -9,13 +9,22 @@
  * starts or stops being used on one side: both values are reported, each correct for its side.
  * Where a derivative does not exist at all (a toll moves flow between routes whose costs do not
  * depend on flow, so the response jumps) it is NaN, with a warning.
+ *
+ * Each one-sided derivative also comes with its *linear range*: how far the toll may move on that
+ * side before a used route runs out of flow or an unused route becomes as cheap as the used ones
+ * (a first-order ratio test; see `./sensitivity/derivative.ts`). A range shorter than
+ * `options.step` marks the direction as *nearly degenerate*, with a warning: the derivative is
+ * exact at the point, but the response bends within that toll change. This is a property of the
+ * equilibrium, not an error: where link costs hardly depend on flow (light traffic) a tiny toll
+ * moves many vehicles, so the derivative is large and its range tiny — e.g. the built-in grid
+ * city with its own demand, where a cordon charge of 7e-5 already empties a route.
  */
 
 import { AonLoader, InputError, Network } from "@tollkit/graph-core";
 import { BushEngine } from "./bush/engine.js";
 import { isBushState } from "./bush/store.js";
 import { CostModel, defaultClasses } from "./cost-model.js";
-import { DerivativeProblem, DirectionalDerivative } from "./sensitivity/derivative.js";
+import { DerivativeProblem, DirectionalDerivative, LinearRange } from "./sensitivity/derivative.js";
 import { FollowerResult, UserClass } from "./types.js";
 
 const MOD = "follower/sensitivity";
@@ -45,6 +54,13 @@ export interface SensitivityOptions {
   tightTolerance?: number;
   /** A link carries an origin's flow when that flow exceeds this fraction of the origin's demand. Default 1e-9. */
   usedTolerance?: number;
+  /**
+   * The smallest toll change that matters to the caller (money per unit of a direction, e.g. a
+   * finite-difference or search step): a derivative whose linear range on either side is shorter
+   * is reported as nearly degenerate. Default {@link defaultNearStep}: 1e-4 of the average
+   * generalised cost of a trip, in money.
+   */
+  step?: number;
 }
 
 /**
@@ -66,7 +82,39 @@ export interface EquilibriumSensitivity {
   dRevenueLeft: Float64Array;
   /** True where the one-sided derivatives differ (a route at the margin of use), or where one does not exist. */
   degenerate: boolean[];
+  /**
+   * How far (money per unit of the direction) each one-sided derivative holds before a used route
+   * runs out of flow or an unused route enters, for an increase (`range`) and a decrease
+   * (`rangeLeft`) of the toll: first-order estimates; Infinity where nothing limits the piece,
+   * NaN where the derivative does not exist.
+   */
+  range: Float64Array;
+  rangeLeft: Float64Array;
+  /** What ends each piece, in words (undefined where the range is infinite). */
+  rangeCause: (string | undefined)[];
+  rangeLeftCause: (string | undefined)[];
+  /**
+   * True where a linear range is shorter than `step` (a nearly degenerate equilibrium: a route at
+   * the edge of use within a toll change of `step`), with a warning. The derivative is still exact
+   * at the point; finite differences with a longer step straddle the kink.
+   */
+  nearDegenerate: boolean[];
+  /** The `step` the ranges were compared with (money). */
+  step: number;
   warnings: string[];
+}
+
+/**
+ * The default `step` of {@link equilibriumSensitivity}: 1e-4 of the average generalised cost of
+ * a trip (total cost / total demand, from `result`), in money (divided by the largest toll
+ * factor of a tolled class); 0 when no class pays tolls.
+ */
+export function defaultNearStep(result: FollowerResult, classes: UserClass[]): number {
+  let demand = 0;
+  for (const c of classes) for (let i = 0; i < c.demand.length; i++) demand += c.demand[i];
+  const tf = Math.max(0, ...classes.filter((c) => c.tolled).map((c) => c.tollFactor));
+  if (!(tf > 0) || !(demand > 0)) return 0;
+  return (1e-4 * result.totalCost) / demand / tf;
 }
 
 /**
@@ -79,9 +127,10 @@ export interface EquilibriumSensitivity {
  * Cost: building the tight subnetworks (one shortest-path correction per bush), then per link or
  * direction one conjugate-gradient solve on the cycles of the used routes (a second round when
  * some route is at the margin of use); a link nobody uses or is at the margin of using is
- * answered without a solve.
+ * answered without a solve. A linear range shorter than `step` costs up to 6 more solves per side
+ * (looking for a decomposition of the origins' flows that keeps their routes in use longer).
  * @throws InputError when the result does not come from the bush algorithm on this network and
- *   these classes, or a link index is out of range
+ *   these classes, a link index is out of range, or `step` is negative or not a number
  */
 export function equilibriumSensitivity(net: Network, result: FollowerResult, options: SensitivityOptions): EquilibriumSensitivity {
   const state = result.warmStart?.state;
@@ -121,6 +170,8 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
         `${d.links.length} finite numbers`,
       );
   });
+  if (options.step !== undefined && !(options.step >= 0 && options.step <= Number.MAX_VALUE))
+    throw new InputError(MOD, `step ${options.step}`, { field: "step" }, "a finite toll change ≥ 0 (money)");
   const dirs: { links: number[]; weights: number[] }[] = [
     ...links.map((l) => ({ links: [l], weights: [1] })),
     ...directions.map((d) => ({ links: [...d.links], weights: d.weights ? [...d.weights] : d.links.map(() => 1) })),
@@ -167,7 +218,20 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
     dRevenue: new Float64Array(D),
     dRevenueLeft: new Float64Array(D),
     degenerate: [],
+    range: new Float64Array(D),
+    rangeLeft: new Float64Array(D),
+    rangeCause: [],
+    rangeLeftCause: [],
+    nearDegenerate: [],
+    step: options.step ?? defaultNearStep(result, classes),
     warnings,
+  };
+  const setRanges = (i: number, right: LinearRange, left: LinearRange): void => {
+    out.range[i] = right.step;
+    out.rangeLeft[i] = left.step;
+    out.rangeCause.push(right.cause);
+    out.rangeLeftCause.push(left.cause);
+    out.nearDegenerate.push(right.step < out.step || left.step < out.step);
   };
   const dg: (Float64Array | null)[] = classes.map(() => null);
   const tsttOf = (d: DirectionalDerivative): number => {
@@ -203,6 +267,8 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       out.dRevenue[i] = direct(dir);
       out.dRevenueLeft[i] = out.dRevenue[i];
       out.degenerate.push(false);
+      const [up, down] = problem.zeroResponseRange(dir.links, dir.weights);
+      setRanges(i, up, down);
       return;
     }
     const solveSide = (sign: number, firstRound?: Float64Array): DirectionalDerivative => {
@@ -216,13 +282,15 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
         dir.links.forEach((l, j) => (g[l] += sign * c.tollFactor * dir.weights[j]));
         dg[k] = g;
       }
-      return problem.solve(dg, firstRound);
+      return problem.solve(dg, firstRound, out.step);
     };
     const right = solveSide(1);
     let left: DirectionalDerivative;
+    let leftRange: LinearRange;
     if (!marginal && !right.failure) {
       // no route at the margin of use: the response is linear, the left derivative is the right one
       left = right;
+      leftRange = right.rangeBack;
     } else {
       const neg = solveSide(
         -1,
@@ -230,6 +298,7 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       );
       // neg is the derivative for ε = −τ change; the derivative with respect to τ from the left is −neg
       left = { ...neg, dx: neg.dx.map((v) => -v), dClass: neg.dClass.map((f) => f.map((v) => -v)) };
+      leftRange = neg.range;
     }
     out.dFlows.push(right.dx);
     out.dFlowsLeft.push(left.dx);
@@ -244,7 +313,19 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
       for (let a = 0; a < net.linkCount; a++) if (Math.abs(right.dx[a] - left.dx[a]) > 1e-6 * Math.max(scale, 1e-12)) differ = true;
     }
     out.degenerate.push(differ);
+    setRanges(i, right.range, leftRange);
     for (const f of new Set([right.failure, left.failure])) if (f) warnings.push(`${label(dir)}: ${f}`);
+  });
+  // nearly degenerate directions: say how far each side holds and why
+  const fmt = (v: number) => v.toExponential(2);
+  dirs.forEach((dir, i) => {
+    if (!out.nearDegenerate[i]) return;
+    const sides: string[] = [];
+    if (out.range[i] < out.step) sides.push(`up to ${fmt(out.range[i])} above (${out.rangeCause[i]})`);
+    if (out.rangeLeft[i] < out.step) sides.push(`up to ${fmt(out.rangeLeft[i])} below (${out.rangeLeftCause[i]})`);
+    warnings.push(
+      `${label(dir)}: nearly degenerate: the derivative holds only for toll changes ${sides.join(" and ")}, less than the step ${fmt(out.step)}; a longer step sees a kink`,
+    );
   });
   return out;
 }

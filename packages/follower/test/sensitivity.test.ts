@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { braess, buildNetwork, InputError, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
+import { braess, buildNetwork, gridCity, InputError, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
 import { equilibriumSensitivity, FollowerResult, solveBush, UserClass } from "@tollkit/follower";
 
 const tollsOn = (net: Network, link: number, toll: number, base?: Float64Array): Float64Array => {
@@ -97,6 +97,148 @@ describe("equilibrium sensitivity: closed forms", () => {
       InputError,
     );
     expect(() => equilibriumSensitivity(net, r, { links: [5] })).toThrow(/links\[0\]/);
+    expect(() => equilibriumSensitivity(net, r, { links: [3], step: -1 })).toThrow(/step/);
+  });
+});
+
+/**
+ * Two tolled routes at the margin of use beside an untolled one: from 1 to 2 (demand 10) over
+ * 1→3→2 and 1→4→2 (each 11 + 2x plus the toll on its first link) or directly (15 + x). With a
+ * toll of 14 on both first links, both tolled routes cost 25, just as the direct route with all
+ * 10 vehicles: both sit at the margin of use.
+ */
+const marginNetwork = (): Network =>
+  buildNetwork({
+    name: "two-tolled-routes-at-the-margin",
+    nodes: [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }],
+    zones: 2,
+    links: [
+      { from: 1, to: 3, freeFlowTime: 10, b: 1, power: 1, vdf: "polynomial" },
+      { from: 3, to: 2, freeFlowTime: 1, b: 1, power: 1, vdf: "polynomial" },
+      { from: 1, to: 4, freeFlowTime: 10, b: 1, power: 1, vdf: "polynomial" },
+      { from: 4, to: 2, freeFlowTime: 1, b: 1, power: 1, vdf: "polynomial" },
+      { from: 1, to: 2, freeFlowTime: 15, b: 1, power: 1, vdf: "polynomial" },
+    ],
+    demand: [[1, 2, 10]],
+  });
+
+describe("equilibrium sensitivity: several links moving together at a degenerate equilibrium", () => {
+  const net = marginNetwork();
+  const opts = { algorithm: "bush" as const, gap: 1e-12, maxIterations: 200 };
+  const both = (z: number) => Float64Array.from([z, 0, z, 0, 0]);
+  const base = solveBush(net, { ...opts, tolls: both(14) });
+
+  it("lowering both tolls is not the sum of lowering each: one-sided finite differences agree with the direction", () => {
+    expect(base.flows[4]).toBeCloseTo(10, 10);
+    const s = equilibriumSensitivity(net, base, { links: [0, 2], directions: [{ links: [0, 2] }] });
+    expect(s.degenerate).toEqual([true, true, true]);
+    // backward differences of equilibria at z − h (both tolls, then one)
+    const h = 1e-4;
+    const down = solveBush(net, { ...opts, tolls: both(14 - h), warmStart: base.warmStart });
+    const downA = solveBush(net, { ...opts, tolls: Float64Array.from([14 - h, 0, 14, 0, 0]), warmStart: base.warmStart });
+    expect(down.relativeGap).toBeLessThanOrEqual(1e-12);
+    const bwd = (r: FollowerResult, f: (r: FollowerResult) => number) => (f(base) - f(r)) / h;
+    // closed forms: both down by δ give δ/4 to each tolled route (dx₅ = −δ/2); one alone gives it δ/3
+    expect(s.dFlowsLeft[2][4]).toBeCloseTo(0.5, 9);
+    expect(s.dFlowsLeft[0][4]).toBeCloseTo(1 / 3, 9);
+    expect(bwd(down, (r) => r.flows[4])).toBeCloseTo(0.5, 6);
+    expect(bwd(downA, (r) => r.flows[4])).toBeCloseTo(1 / 3, 6);
+    // TSTT: the direction's left derivative is 12 (TSTT = 250 − 12δ + O(δ²)); the links' sum says 16
+    const sum = s.dTsttLeft[0] + s.dTsttLeft[1];
+    expect(sum).toBeCloseTo(16, 8);
+    expect(s.dTsttLeft[2]).toBeCloseTo(12, 8);
+    expect(Math.abs(bwd(down, (r) => r.tstt) - s.dTsttLeft[2])).toBeLessThan(1e-3);
+    expect(Math.abs(bwd(down, (r) => r.tstt) - sum)).toBeGreaterThan(3);
+    // revenue z·(x₁ + x₃): −7 from the left along the direction, −28/3 by the sum
+    expect(s.dRevenueLeft[2]).toBeCloseTo(-7, 8);
+    expect(s.dRevenueLeft[0] + s.dRevenueLeft[1]).toBeCloseTo(-28 / 3, 8);
+    expect(Math.abs(bwd(down, (r) => r.revenue) - s.dRevenueLeft[2])).toBeLessThan(1e-3);
+    // raising the tolls changes nothing: the forward difference and the right derivatives are 0
+    const up = solveBush(net, { ...opts, tolls: both(14 + h), warmStart: base.warmStart });
+    expect(Math.abs(up.tstt - base.tstt) / h).toBeLessThan(1e-6);
+    expect(s.dTstt[2]).toBeCloseTo(0, 10);
+  });
+});
+
+describe("equilibrium sensitivity: linear ranges and nearly degenerate equilibria", () => {
+  it("two linear routes: the derivative holds until a route runs out (closed form: 25 above and 5 below toll 0)", () => {
+    // x₁ = (25 − τ)/3 for −5 ≤ τ ≤ 25
+    const net = twoRoute();
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100 });
+    const s = equilibriumSensitivity(net, r, { links: [0] });
+    expect(s.range[0]).toBeCloseTo(25, 8);
+    expect(s.rangeLeft[0]).toBeCloseTo(5, 8);
+    expect(s.rangeCause[0]).toMatch(/link 1 .*runs out/);
+    expect(s.nearDegenerate).toEqual([false]);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it("Braess with toll 13.5 on the unused shortcut: no response, until the toll has fallen by 0.5", () => {
+    const net = braess();
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100, tolls: tollsOn(net, 3, 13.5) });
+    const s = equilibriumSensitivity(net, r, { links: [3], step: 1 });
+    expect(Array.from(s.dFlows[0])).toEqual([0, 0, 0, 0, 0]);
+    expect(s.range[0]).toBe(Infinity);
+    expect(s.rangeLeft[0]).toBeCloseTo(0.5, 9);
+    expect(s.nearDegenerate).toEqual([true]); // 0.5 < step 1
+    expect(s.warnings.join(" ")).toMatch(/link 4: nearly degenerate.*up to 5\.00e-1 below/);
+    // the finite differences agree: nothing moves within 0.5, the shortcut fills beyond it
+    const at = (tau: number) =>
+      solveBush(net, { algorithm: "bush", gap: 1e-13, maxIterations: 100, tolls: tollsOn(net, 3, tau), warmStart: r.warmStart });
+    expect(at(13.1).flows[3]).toBeLessThan(1e-9);
+    expect(at(12.9).flows[3]).toBeGreaterThan(0.01);
+  });
+
+  it("the grid city with its own light demand and a cordon at toll 0: exact, but nearly degenerate (a kink within 1e-4)", () => {
+    // light traffic: link costs hardly depend on flow, so a tiny charge moves many vehicles
+    // (d cordon flow / d toll ≈ −9.3e4) until a route runs out; the derivative is right, but
+    // only over that tiny range, which the sensitivity now reports
+    const net = gridCity();
+    const xs = Array.from(net.nodeX);
+    const ys = Array.from(net.nodeY);
+    const mid = (a: number[]) => (Math.min(...a) + Math.max(...a)) / 2;
+    const span = (a: number[]) => Math.max(...a) - Math.min(...a);
+    const inBox = (i: number) => Math.abs(net.nodeX[i] - mid(xs)) < span(xs) / 4 && Math.abs(net.nodeY[i] - mid(ys)) < span(ys) / 4;
+    const cordon: number[] = [];
+    for (let a = 0; a < net.linkCount; a++) if (!inBox(net.links.from[a]) && inBox(net.links.to[a])) cordon.push(a);
+    expect(cordon.length).toBeGreaterThan(4);
+    const opts = { algorithm: "bush" as const, gap: 1e-12, maxIterations: 2000 };
+    const base = solveBush(net, opts);
+    const s = equilibriumSensitivity(net, base, { directions: [{ links: cordon }] });
+    expect(s.degenerate).toEqual([false]);
+    expect(s.nearDegenerate).toEqual([true]);
+    expect(s.warnings.join(" ")).toMatch(/nearly degenerate/);
+    const above = s.range[0];
+    const below = s.rangeLeft[0];
+    expect(above).toBeLessThan(s.step);
+    expect(below).toBeLessThan(s.step);
+    const crossing = (x: Float64Array) => cordon.reduce((acc, a) => acc + x[a], 0);
+    const d = crossing(s.dFlows[0]);
+    expect(d).toBeLessThan(-1e4);
+    const at = (z: number) => {
+      const t = new Float64Array(net.linkCount);
+      for (const a of cordon) t[a] = z;
+      const r = solveBush(net, { ...opts, tolls: t, warmStart: base.warmStart });
+      expect(r.relativeGap).toBeLessThanOrEqual(1e-12);
+      return r;
+    };
+    // within the range (a quarter of it) finite differences of the crossing flow agree to 1%
+    const h = Math.min(above, below) / 4;
+    const up = at(h);
+    const down = at(-h);
+    expect(Math.abs((crossing(up.flows) - crossing(base.flows)) / h - d)).toBeLessThan(0.01 * Math.abs(d));
+    expect(Math.abs((crossing(base.flows) - crossing(down.flows)) / h - d)).toBeLessThan(0.01 * Math.abs(d));
+    // TSTT: its derivative is about 0 (flow moves between routes of equal cost); the central
+    // difference within the range agrees, although the response curves hard (one-sided
+    // differences over h are ±(d²TSTT/dτ²)·h/2, about ±4)
+    const central = (up.tstt - down.tstt) / (2 * h);
+    expect(Math.abs(central - s.dTstt[0])).toBeLessThan(0.05);
+    // four times the range away the kink is behind: the crossing flow has moved about as far as
+    // the range allows (a quarter of the linear prediction), no further
+    const far = at(4 * above);
+    expect(Math.abs(crossing(far.flows) - crossing(base.flows))).toBeLessThan(0.3 * Math.abs(d) * 4 * above);
+    const farDown = at(-4 * below);
+    expect(Math.abs(crossing(base.flows) - crossing(farDown.flows))).toBeLessThan(0.3 * Math.abs(d) * 4 * below);
   });
 });
 
@@ -122,6 +264,9 @@ describe("equilibrium sensitivity: Sioux Falls against central finite difference
     const s = equilibriumSensitivity(net, base, { links: LINKS, directions: [{ links: [LINKS[3], LINKS[7]], weights: [1, 2] }] });
     expect(s.warnings).toEqual([]);
     expect(s.degenerate.every((d) => !d)).toBe(true);
+    // no kink within the step of the finite differences either
+    expect(s.nearDegenerate.every((d) => !d)).toBe(true);
+    expect(Math.min(...s.range, ...s.rangeLeft)).toBeGreaterThan(H);
     // away from degeneracy the response is linear: a direction is the weighted sum of its links
     expect(s.dTstt[LINKS.length]).toBeCloseTo(s.dTstt[3] + 2 * s.dTstt[7], 6);
     LINKS.forEach((l, i) => {

@@ -26,6 +26,24 @@
  * route became cheaper than the used ones (it would attract flow: release its links and
  * re-solve) and whether a released link went negative (withdraw it and re-solve) — a primal
  * active-set method, which ends at the directional derivative for the direction solved.
+ *
+ * Linear range. A directional derivative describes one linear piece of the response: it holds
+ * until a used route runs out of flow or an unused route becomes as cheap as the used ones. A
+ * first-order ratio test (as in the simplex method) estimates how far the piece reaches on each
+ * side. Routes running out: per link, the origins that lose flow there are pooled (their flow
+ * over their rate of loss), because origin-based flows are not unique — origins with the same
+ * alternatives can trade flow, and the solution found may take flow off an origin that has next
+ * to none (Sioux Falls has such origins with 1e-5 vehicles on a link). When a pool runs out
+ * within the caller's step, its flow is held fixed and the derivative re-solved: an unchanged
+ * link-flow derivative means another decomposition keeps those routes in use (the test goes on
+ * with it), a changed one that the kink is real. Routes entering: over the *candidate* links
+ * (links between nodes of an origin's tight subnetwork that are neither at equilibrium cost nor
+ * used), reduced cost / |d reduced cost|, the reduced cost's derivative from derivative labels
+ * over the tight subnetwork (unique, as they depend on link flows only). Routes that leave the
+ * tight subnetwork over several links are not examined, and link-flow rates below 1e-3 of the
+ * largest are ignored. Where link costs hardly depend on flow (light traffic) the derivative can
+ * be very large and its range tiny: the equilibrium is then nearly degenerate, and finite
+ * differences over a longer step see a kink.
  */
 
 import { BushEngine, rowDemand } from "../bush/engine.js";
@@ -48,10 +66,30 @@ export interface DerivativeBush {
   used: Uint8Array;
   /** Unused tight links currently released by the active-set loop. */
   released: Uint8Array;
+  /** Used links whose flow is held fixed (another origin takes its share of the change; see the linear range). */
+  frozen: Uint8Array;
   /** Per local node: position of its tree in-link; −1 for the root and for nodes outside the active subgraph. */
   treeIn: Int32Array;
   /** Flow derivative per position (vehicles of the class per unit of the direction). */
   df: Float64Array;
+  /** The bush's flow per position at the equilibrium (vehicles of the class). */
+  flow: Float64Array;
+  /**
+   * Candidate links: links between local nodes that are neither positions nor used (their
+   * reduced cost is above the tight tolerance); network index, local tail and head, reduced cost.
+   */
+  candLink: Int32Array;
+  candTail: Int32Array;
+  candHead: Int32Array;
+  candRc: Float64Array;
+}
+
+/** How far a linear piece of the response reaches along one side of a direction (first order). */
+export interface LinearRange {
+  /** Largest step ε (units of the direction) before the used routes change; Infinity when nothing limits it. */
+  step: number;
+  /** What ends the piece there, in words (absent when `step` is Infinity). */
+  cause?: string;
 }
 
 /** Outcome of one directional derivative. */
@@ -66,12 +104,26 @@ export interface DirectionalDerivative {
   failure?: string;
   /** The cycle solution of the first round (no route released): linear in the direction. */
   firstRound?: Float64Array;
+  /** How far this derivative holds for ε > 0 (first-order ratio test); step NaN after a failure. */
+  range: LinearRange;
+  /**
+   * How far the same linear piece holds for ε < 0 (|ε|). Meaningful only when no route is at the
+   * margin of use: otherwise the other side is a different piece and has its own solve.
+   */
+  rangeBack: LinearRange;
 }
 
 const CG_TOLERANCE = 1e-13;
 const ACTIVE_SET_ROUNDS = 12;
 /** Used links whose reduced cost is at most this fraction of the distance to their head count as at equilibrium cost. */
 const USED_TIGHT = 1e-4;
+/**
+ * A link whose flow derivative is below this fraction of the largest link-flow derivative does
+ * not end a linear piece when its flow runs out (the derivative barely changes there).
+ */
+const MATERIAL = 1e-3;
+/** Re-solves per side allowed to look for an origin decomposition that keeps routes in use longer. */
+const REFINE_SOLVES = 6;
 
 export class DerivativeProblem {
   readonly bushes: DerivativeBush[] = [];
@@ -90,6 +142,14 @@ export class DerivativeProblem {
   droppedCyclic = 0;
   /** 1 for links in some bush's tight subnetwork (a toll elsewhere changes nothing). */
   readonly inTight: Uint8Array;
+  /**
+   * Per link, the smallest reduced cost per unit of toll (reduced cost / tollFactor, money) over
+   * the bushes of tolled classes where it is a candidate link: the toll decrease that makes an
+   * unused route over it as cheap as the used ones when nothing else moves. Infinity elsewhere.
+   */
+  readonly tollSlack: Float64Array;
+  /** The bush (index into `bushes`) attaining {@link tollSlack}, or −1. */
+  readonly tollSlackBush: Int32Array;
   // the cycles of the current active set (compressed rows: variable v owns cycLink/cycCoef[cycStart[v] .. cycStart[v+1]−1])
   private nVars = 0;
   private varBush = new Int32Array(0);
@@ -105,6 +165,9 @@ export class DerivativeProblem {
   /** Total flow derivative of the last {@link flows}. */
   private readonly dxFull: Float64Array;
   private S: Float64Array = new Float64Array(0);
+  /** Per link: flow and rate of loss of the origins losing flow there (ratio test scratch). */
+  private readonly poolFlow: Float64Array;
+  private readonly poolRate: Float64Array;
   private Q: Float64Array = new Float64Array(0);
 
   /**
@@ -127,6 +190,10 @@ export class DerivativeProblem {
     this.q = new Float64Array(this.m);
     this.dxFull = new Float64Array(this.m);
     this.inTight = new Uint8Array(this.m);
+    this.poolFlow = new Float64Array(this.m);
+    this.poolRate = new Float64Array(this.m);
+    this.tollSlack = new Float64Array(this.m).fill(Infinity);
+    this.tollSlackBush = new Int32Array(this.m).fill(-1);
     const L = new Float64Array(N);
     const flowOf = new Float64Array(this.m);
     const keepOf = new Uint8Array(this.m);
@@ -230,19 +297,48 @@ export class DerivativeProblem {
       const tail = new Int32Array(len);
       const head = new Int32Array(len);
       const used = new Uint8Array(len);
+      const flow = new Float64Array(len);
+      const cand: number[] = [];
+      const cls = engine.model.classes[b.cls];
+      const tollScale = cls.tolled && cls.tollFactor > 0 ? 1 / cls.tollFactor : 0;
       for (let t = 0; t < n; t++) {
         const i = queue[t];
         if (blocked[i] === 1 && i !== b.root) continue;
         for (let q = fsStart[i]; q < fsStart[i + 1]; q++) {
           const a = fsLink[q];
-          if (keepOf[a] !== 1 || local[fsHead[q]] < 0) continue;
-          const p = cursor[local[fsHead[q]]]++;
+          const j = fsHead[q];
+          if (local[j] < 0 || j === b.root) continue;
+          if (keepOf[a] !== 1) {
+            // a candidate: neither at equilibrium cost nor used (loose used links are held fixed)
+            const rc = L[i] + cc[a] - L[j];
+            if (flowOf[a] <= usedMin && rc > tightTolerance * Math.max(L[j], 1e-300)) {
+              cand.push(a, t, local[j], rc);
+              if (tollScale > 0 && rc * tollScale < this.tollSlack[a]) {
+                this.tollSlack[a] = rc * tollScale;
+                this.tollSlackBush[a] = this.bushes.length;
+              }
+            }
+            continue;
+          }
+          const p = cursor[local[j]]++;
           links[p] = a;
           tail[p] = t;
-          head[p] = local[fsHead[q]];
+          head[p] = local[j];
           used[p] = flowOf[a] > usedMin ? 1 : 0;
+          flow[p] = flowOf[a];
           this.inTight[a] = 1;
         }
+      }
+      const nc = cand.length / 4;
+      const candLink = new Int32Array(nc);
+      const candTail = new Int32Array(nc);
+      const candHead = new Int32Array(nc);
+      const candRc = new Float64Array(nc);
+      for (let c = 0; c < nc; c++) {
+        candLink[c] = cand[4 * c];
+        candTail[c] = cand[4 * c + 1];
+        candHead[c] = cand[4 * c + 2];
+        candRc[c] = cand[4 * c + 3];
       }
       // reset the per-bush marks
       for (let i = 0; i < N; i++) {
@@ -266,8 +362,14 @@ export class DerivativeProblem {
         start,
         used,
         released: new Uint8Array(len),
+        frozen: new Uint8Array(len),
         treeIn: new Int32Array(n),
         df: new Float64Array(len),
+        flow,
+        candLink,
+        candTail,
+        candHead,
+        candRc,
       });
     }
     this.S = new Float64Array(maxN);
@@ -318,13 +420,13 @@ export class DerivativeProblem {
     // pass 1: trees and the number of variables and cycle links
     let V = 0;
     for (const d of this.bushes) {
-      const { n, start, tail, used, released, treeIn } = d;
+      const { n, start, tail, used, released, frozen, treeIn } = d;
       inSet[0] = 1;
       treeIn[0] = -1;
       for (let u = 1; u < n; u++) {
         let best = -1;
         for (let p = start[u]; p < start[u + 1]; p++) {
-          if ((used[p] === 1 || released[p] === 1) && inSet[tail[p]] === 1) {
+          if (((used[p] === 1 && frozen[p] === 0) || released[p] === 1) && inSet[tail[p]] === 1) {
             if (best < 0 || (used[p] === 1 && used[best] === 0)) best = p;
           }
         }
@@ -334,7 +436,7 @@ export class DerivativeProblem {
       for (let u = 1; u < n; u++) {
         if (inSet[u] === 0) continue;
         for (let p = start[u]; p < start[u + 1]; p++)
-          if (p !== treeIn[u] && (used[p] === 1 || released[p] === 1) && inSet[tail[p]] === 1) V++;
+          if (p !== treeIn[u] && ((used[p] === 1 && frozen[p] === 0) || released[p] === 1) && inSet[tail[p]] === 1) V++;
       }
     }
     const varBush = new Int32Array(V);
@@ -344,14 +446,14 @@ export class DerivativeProblem {
     const coefs: number[] = [];
     let v = 0;
     this.bushes.forEach((d, bi) => {
-      const { n, start, tail, head, used, released, treeIn, pce } = d;
+      const { n, start, tail, head, used, released, frozen, treeIn, pce } = d;
       // membership again (trees are fixed now)
       for (let u = 1; u < n; u++) inSet[u] = treeIn[u] >= 0 ? 1 : 0;
       inSet[0] = 1;
       for (let u = 1; u < n; u++) {
         if (inSet[u] === 0) continue;
         for (let p = start[u]; p < start[u + 1]; p++) {
-          if (p === treeIn[u] || !(used[p] === 1 || released[p] === 1) || inSet[tail[p]] === 0) continue;
+          if (p === treeIn[u] || !((used[p] === 1 && frozen[p] === 0) || released[p] === 1) || inSet[tail[p]] === 0) continue;
           varBush[v] = bi;
           varPos[v] = p;
           cycStart[v] = links.length;
@@ -537,18 +639,43 @@ export class DerivativeProblem {
   /**
    * The directional derivative of the equilibrium flows for fixed-cost changes `dg` (per class,
    * per link; null for a class unaffected). `firstRound`, when given, is the first round's
-   * solution (known from the opposite direction: it is linear), which saves one solve.
+   * solution (known from the opposite direction: it is linear), which saves one solve. `step`
+   * (units of the direction) is the smallest change of interest: linear ranges shorter than it
+   * are checked against other origin decompositions (see {@link refineRange}).
    */
-  solve(dg: (Float64Array | null)[], firstRound?: Float64Array): DirectionalDerivative {
+  solve(dg: (Float64Array | null)[], firstRound?: Float64Array, step = 0): DirectionalDerivative {
     for (const d of this.bushes) {
       for (let p = 0; p < d.released.length; p++) {
-        if (d.released[p] === 1) {
+        if (d.released[p] === 1 || d.frozen[p] === 1) {
           d.released[p] = 0;
+          d.frozen[p] = 0;
           this.cyclesValid = false;
         }
       }
     }
     const K = this.engine.K;
+    const { failure, changedRoutes, first } = this.run(dg, firstRound);
+    const dx = Float64Array.from(this.dxFull);
+    const dClass: Float64Array[] = [];
+    for (let k = 0; k < K; k++) dClass.push(new Float64Array(this.m));
+    for (const d of this.bushes) {
+      const f = dClass[d.cls];
+      for (let p = 0; p < d.links.length; p++) f[d.links[p]] += d.df[p];
+    }
+    let range: LinearRange = { step: NaN };
+    let rangeBack: LinearRange = { step: NaN };
+    if (failure) {
+      dx.fill(NaN);
+      for (const f of dClass) f.fill(NaN);
+    } else {
+      range = this.refineRange(dg, 0, step);
+      rangeBack = this.refineRange(dg, 1, step);
+    }
+    return { dx, dClass, changedRoutes, failure, firstRound: first, range, rangeBack };
+  }
+
+  /** The active-set loop from the current released and frozen links; leaves the solution in `df` and `dxFull`. */
+  private run(dg: (Float64Array | null)[], firstRound?: Float64Array): { failure?: string; changedRoutes: boolean; first?: Float64Array } {
     let changedRoutes = false;
     let failure: string | undefined;
     let first: Float64Array | undefined;
@@ -570,18 +697,169 @@ export class DerivativeProblem {
         break;
       }
     }
-    const dx = Float64Array.from(this.dxFull);
-    const dClass: Float64Array[] = [];
-    for (let k = 0; k < K; k++) dClass.push(new Float64Array(this.m));
+    return { failure, changedRoutes, first };
+  }
+
+  /**
+   * The linear range on one side (0: ε > 0, 1: ε < 0) of the current solution. Origin-based
+   * flows are not unique: the same link-flow derivative can often be shared out differently
+   * among origins that have the same alternatives, and the solution found need not be the one
+   * the equilibrium follows (it may take flow off an origin that has almost none there). So when
+   * origins would run out of flow on a link within `step`, their flow there is held fixed and
+   * the derivative re-solved: if the link-flow derivative stays the same, another decomposition
+   * keeps them in use and the test goes on with it; if it changes, the kink is real. At most
+   * {@link REFINE_SOLVES} re-solves per side; after that the estimate errs on the short side.
+   */
+  private refineRange(dg: (Float64Array | null)[], side: number, step: number): LinearRange {
+    for (let solves = 0; ; solves++) {
+      const lim = this.limit(dg, side);
+      if (!(lim.range.step < step) || lim.link < 0 || solves >= REFINE_SOLVES) return lim.range;
+      // the piece ends early because origins run out on link lim.link: hold them and re-solve
+      const a = lim.link;
+      const saved = this.bushes.map((d) => ({ df: d.df.slice(), released: d.released.slice() }));
+      const dx = Float64Array.from(this.dxFull);
+      let xMax = 0;
+      for (let b = 0; b < this.m; b++) xMax = Math.max(xMax, Math.abs(dx[b]));
+      const held: [number, number][] = [];
+      this.bushes.forEach((d, bi) => {
+        for (let p = 0; p < d.links.length; p++)
+          if (d.links[p] === a && d.used[p] === 1 && d.frozen[p] === 0 && (side === 0 ? d.df[p] < 0 : d.df[p] > 0)) {
+            d.frozen[p] = 1;
+            held.push([bi, p]);
+          }
+      });
+      this.cyclesValid = false;
+      const r = this.run(dg);
+      let same = !r.failure;
+      for (let b = 0; b < this.m && same; b++) if (!(Math.abs(this.dxFull[b] - dx[b]) <= 1e-7 * xMax)) same = false;
+      if (same) continue;
+      // a real kink: back to the solution before
+      for (const [bi, p] of held) this.bushes[bi].frozen[p] = 0;
+      this.bushes.forEach((d, bi) => {
+        d.df.set(saved[bi].df);
+        d.released.set(saved[bi].released);
+      });
+      this.dxFull.set(dx);
+      this.cyclesValid = false;
+      return lim.range;
+    }
+  }
+
+  /**
+   * The first-order ratio test of the current solution (`df` per bush, `dxFull`) for fixed-cost
+   * changes `dg` on one side (0: ε > 0, 1: ε < 0): how far ε may go before the origins that lose
+   * flow on some link (gain flow, for ε < 0) run out of it — pooled per link, as they can trade
+   * flow among themselves — or a candidate link becomes as cheap as the tight routes of its
+   * origin. Pooled rates below {@link MATERIAL} of the largest link-flow derivative, and
+   * reduced-cost derivatives below 1e-9 of the largest label, count as zero.
+   * @returns the range, and the link whose origins run out there (−1 when a route enters)
+   */
+  private limit(dg: (Float64Array | null)[], side: number): { range: LinearRange; link: number } {
+    const { h, dxFull: dx, m } = this;
+    const sgn = side === 0 ? 1 : -1;
+    const D = this.Q;
+    let xMax = 0;
+    for (let a = 0; a < m; a++) xMax = Math.max(xMax, Math.abs(dx[a]));
+    const fTol = MATERIAL * xMax;
+    const { poolFlow, poolRate } = this;
+    poolFlow.fill(0);
+    poolRate.fill(0);
     for (const d of this.bushes) {
-      const f = dClass[d.cls];
-      for (let p = 0; p < d.links.length; p++) f[d.links[p]] += d.df[p];
+      const { links, df, flow, pce } = d;
+      for (let p = 0; p < df.length; p++) {
+        const v = sgn * df[p];
+        if (v < 0) {
+          poolFlow[links[p]] += pce * flow[p];
+          poolRate[links[p]] -= pce * v;
+        }
+      }
     }
-    if (failure) {
-      dx.fill(NaN);
-      for (const f of dClass) f.fill(NaN);
+    let best = Infinity;
+    let link = -1;
+    let bush = -1;
+    let cand = 0;
+    for (let a = 0; a < m; a++) {
+      if (poolRate[a] > fTol && poolFlow[a] / poolRate[a] < best) {
+        best = poolFlow[a] / poolRate[a];
+        link = a;
+      }
     }
-    return { dx, dClass, changedRoutes, failure, firstRound: first };
+    this.bushes.forEach((d, bi) => {
+      const { n, start, tail, links, candLink, candTail, candHead, candRc } = d;
+      if (candLink.length === 0) return;
+      const g = dg[d.cls];
+      // derivative labels: d(shortest distance)/dε over the tight subnetwork
+      let scale = 0;
+      D[0] = 0;
+      for (let u = 1; u < n; u++) {
+        let lab = Infinity;
+        for (let p = start[u]; p < start[u + 1]; p++) {
+          const a = links[p];
+          const v = D[tail[p]] + h[a] * dx[a] + (g ? g[a] : 0);
+          if (v < lab) lab = v;
+        }
+        D[u] = lab;
+        if (lab !== Infinity) scale = Math.max(scale, Math.abs(lab));
+      }
+      if (g) for (let c = 0; c < candLink.length; c++) scale = Math.max(scale, Math.abs(g[candLink[c]]));
+      const tol = 1e-9 * scale;
+      for (let c = 0; c < candLink.length; c++) {
+        const a = candLink[c];
+        const drc = sgn * (D[candTail[c]] + h[a] * dx[a] + (g ? g[a] : 0) - D[candHead[c]]);
+        if (drc < -tol && candRc[c] / -drc < best) {
+          best = candRc[c] / -drc;
+          link = -1;
+          bush = bi;
+          cand = c;
+        }
+      }
+    });
+    if (best === Infinity) return { range: { step: Infinity }, link: -1 };
+    if (link >= 0) {
+      const x = this.engine.x[link];
+      const f = poolFlow[link];
+      const part = f < x * (1 - 1e-9) ? `, ${f.toPrecision(3)} of its ${x.toPrecision(3)} PCE` : `, ${x.toPrecision(3)} PCE`;
+      return {
+        range: {
+          step: best,
+          cause: `the flow on link ${link + 1} of the origins that ${side === 0 ? "leave" : "join"} it runs out${part}`,
+        },
+        link,
+      };
+    }
+    return { range: { step: best, cause: this.describe(bush, cand) }, link: -1 };
+  }
+
+  /** Words for an unused route of bush `bi` entering over its candidate link `c`. */
+  private describe(bi: number, c: number): string {
+    const d = this.bushes[bi];
+    const who = `origin zone ${d.zone + 1}${this.engine.K > 1 ? ` (class ${this.engine.model.classes[d.cls].name})` : ""}`;
+    return `an unused route of ${who} over link ${d.candLink[c] + 1} (reduced cost ${d.candRc[c].toPrecision(3)}) becomes as cheap as the used ones`;
+  }
+
+  /**
+   * The linear range of a direction to which nobody responds at first order (its links are in no
+   * tight subnetwork): only the tolls move, so an unused route over a tolled candidate link
+   * enters once the toll has fallen by its {@link tollSlack}. Returns [for ε > 0, for ε < 0].
+   * @param links network link indices; `weights` their rates of toll change
+   */
+  zeroResponseRange(links: number[], weights: number[]): [LinearRange, LinearRange] {
+    const out: [LinearRange, LinearRange] = [{ step: Infinity }, { step: Infinity }];
+    links.forEach((a, j) => {
+      const w = weights[j];
+      const s = this.tollSlack[a];
+      if (w === 0 || s === Infinity) return;
+      const side = w < 0 ? 0 : 1; // a falling toll attracts traffic
+      const r = s / Math.abs(w);
+      if (r < out[side].step) {
+        const bi = this.tollSlackBush[a];
+        const d = this.bushes[bi];
+        let c = 0;
+        while (d.candLink[c] !== a) c++;
+        out[side] = { step: r, cause: this.describe(bi, c) };
+      }
+    });
+    return out;
   }
 
   /**
