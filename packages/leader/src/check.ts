@@ -27,6 +27,13 @@ export interface GradientCheckRow {
   /** The sensitivity flagged this point as degenerate (a route at the margin of use): the one-sided derivatives differ. */
   degenerate: boolean;
   /**
+   * The sensitivity flagged this point as nearly degenerate: a route starts or stops being used
+   * within a small toll change (see `linearRange`), so differences over a longer step see a kink.
+   */
+  nearDegenerate: boolean;
+  /** How far (money) the derivative holds above and below the point, by the sensitivity's first-order estimate. */
+  linearRange: { above: number; below: number };
+  /**
    * A route starts or stops being used within h of the point on this side: the central
    * difference straddles the kink, and only the other side's difference can be compared.
    */
@@ -60,6 +67,8 @@ export interface GradientCheck {
  * within h of the point, the central difference straddles that kink. Then the one-sided
  * difference on the smooth side must agree with the derivative of that side (within 10 ×
  * tolerance, as it is only first-order accurate), and the row says on which side the kink lies.
+ * The sensitivity's own estimate of how far each one-sided derivative holds is reported beside
+ * it (`linearRange`): a kink within h is expected where that range is shorter than h.
  * @param steps finite-difference step per variable (money)
  */
 export async function checkGradient(
@@ -121,6 +130,8 @@ export async function checkGradient(
       absoluteError: Math.abs(a - fd),
       relativeError: Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-300),
       degenerate,
+      nearDegenerate: !!e.nearDegenerate?.[k],
+      linearRange: { above: e.range?.[k] ?? NaN, below: e.rangeLeft?.[k] ?? NaN },
       kinkWithinStep: kink,
       agrees,
     });

@@ -35,6 +35,14 @@ export interface Evaluation {
   gradsLeft?: MeasureGradients;
   /** Per variable: the sensitivity reported a degenerate point (a route at the margin of use, or a jump). */
   degenerate?: boolean[];
+  /**
+   * Per variable: the sensitivity reported a nearly degenerate point (a route starts or stops
+   * being used within a toll change of {@link EvaluatorSettings.sensitivityStep}).
+   */
+  nearDegenerate?: boolean[];
+  /** Per variable: how far (money) the derivative for an increase (`range`) and a decrease (`rangeLeft`) holds. */
+  range?: Float64Array;
+  rangeLeft?: Float64Array;
   /** The tie rule the follower followed (null: ties cannot occur). */
   rule: TieRule | null;
   /** Serial number of the solve that produced it (1-based). */
@@ -65,6 +73,11 @@ export interface EvaluatorSettings {
   rule: TieRule;
   signal?: AbortSignal;
   onProgress?: (p: DesignProgress) => void;
+  /**
+   * The toll change (money) below which a kink makes a variable nearly degenerate (passed to the
+   * follower's sensitivity as `step`); default the follower's (1e-4 of the average trip cost).
+   */
+  sensitivityStep?: number;
 }
 
 /** Decision variables → equilibria, with caching, warm starts and solve counting. */
@@ -79,6 +92,8 @@ export class Evaluator {
   /** A note on the current step of the phase, shown in the history (e.g. the augmented-Lagrangian state). */
   note?: string;
   readonly warnings = new Set<string>();
+  /** Gradient evaluations at a nearly degenerate point (a kink in the response within a tiny toll change), with one example. */
+  readonly nearDegenerate: { count: number; example?: string } = { count: 0 };
   /** Solves that stopped before reaching the gap target. */
   readonly unconverged: { count: number; worstGap: number; example?: string } = { count: 0, worstGap: 0 };
   /** True when the network has constant-cost links (ties can occur). */
@@ -110,6 +125,11 @@ export class Evaluator {
   /** Warnings of the run so far, with the unconverged solves summarised in one line. */
   allWarnings(): string[] {
     const out = [...this.warnings];
+    const nd = this.nearDegenerate;
+    if (nd.count > 0)
+      out.push(
+        `sensitivity: ${nd.count} gradient evaluation(s) at a nearly degenerate equilibrium, where the response bends within a tiny toll change (derivatives are exact at the point but hold only nearby), e.g. ${nd.example}`,
+      );
     const u = this.unconverged;
     if (u.count > 0)
       out.unshift(
@@ -262,45 +282,69 @@ export class Evaluator {
 
   /**
    * Adds the gradients of TSTT, revenue and welfare with respect to z (both one-sided ones) from
-   * the follower's equilibrium sensitivities. A variable that tolls several links gets the sum
-   * of their derivatives.
+   * the follower's equilibrium sensitivities. A variable that tolls one link is differentiated
+   * along that link; one that tolls several links at once (a cordon's or a link type's uniform
+   * charge) along the direction of all its links moving together, which stays exact at a
+   * degenerate equilibrium, where the sum of the links' one-sided derivatives is not. Also
+   * records, per variable, whether the equilibrium is nearly degenerate along it (a kink within
+   * `sensitivityStep` of the point) and how far each one-sided derivative holds.
    * @throws InputError when the equilibrium does not come from the bush algorithm
    */
   private async addGradients(ev: Evaluation): Promise<void> {
     const { net, classes, instrument } = this.s;
-    const links = Array.from(instrument.links);
-    const r = equilibriumSensitivity(net, ev.eq, { links, classes });
-    for (const w of r.warnings) this.warnings.add(`sensitivity: ${w}`);
+    const single = instrument.variables.filter((v) => v.links.length === 1);
+    const multi = instrument.variables.filter((v) => v.links.length > 1);
+    const r = equilibriumSensitivity(net, ev.eq, {
+      links: single.map((v) => v.links[0]),
+      directions: multi.map((v) => ({ links: Array.from(v.links) })),
+      classes,
+      step: this.s.sensitivityStep,
+    });
+    for (const w of r.warnings) {
+      // nearly degenerate points recur along a search with other numbers each time: counted, one example kept
+      if (/nearly degenerate/.test(w)) {
+        this.nearDegenerate.count++;
+        this.nearDegenerate.example ??= w;
+      } else this.warnings.add(`sensitivity: ${w}`);
+    }
     const p = instrument.variables.length;
     const make = (): MeasureGradients => ({ tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) });
     const right = make();
     const left = make();
     const degenerate: boolean[] = new Array(p).fill(false);
-    const col = new Map<number, number>();
-    links.forEach((a, j) => col.set(a, j));
-    const single = classes.length === 1 ? classes[0] : undefined;
+    const nearDegenerate: boolean[] = new Array(p).fill(false);
+    const range = new Float64Array(p);
+    const rangeLeft = new Float64Array(p);
+    const one = classes.length === 1 ? classes[0] : undefined;
     // W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f: dW/dτ = −VOT (dTSTT + d Σ_a len_a dx_a) / pce
     const welfareOf = (dTstt: number, dx: Float64Array): number => {
-      if (!single) return NaN;
+      if (!one) return NaN;
       let dl = 0;
       for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
-      return -(dTstt + single.distanceFactor * dl) / single.pce / single.tollFactor;
+      return -(dTstt + one.distanceFactor * dl) / one.pce / one.tollFactor;
     };
+    // index into the sensitivity's results: single-link variables first, then the directions
+    let nextSingle = 0;
+    let nextMulti = single.length;
     instrument.variables.forEach((v, k) => {
-      for (let i = 0; i < v.links.length; i++) {
-        const j = col.get(v.links[i])!;
-        right.tstt[k] += r.dTstt[j];
-        right.revenue[k] += r.dRevenue[j];
-        right.welfare[k] += welfareOf(r.dTstt[j], r.dFlows[j]);
-        left.tstt[k] += r.dTsttLeft[j];
-        left.revenue[k] += r.dRevenueLeft[j];
-        left.welfare[k] += welfareOf(r.dTsttLeft[j], r.dFlowsLeft[j]);
-        if (r.degenerate[j]) degenerate[k] = true;
-      }
+      const j = v.links.length === 1 ? nextSingle++ : nextMulti++;
+      right.tstt[k] = r.dTstt[j];
+      right.revenue[k] = r.dRevenue[j];
+      right.welfare[k] = welfareOf(r.dTstt[j], r.dFlows[j]);
+      left.tstt[k] = r.dTsttLeft[j];
+      left.revenue[k] = r.dRevenueLeft[j];
+      left.welfare[k] = welfareOf(r.dTsttLeft[j], r.dFlowsLeft[j]);
+      degenerate[k] = r.degenerate[j];
+      nearDegenerate[k] = r.nearDegenerate[j];
+      range[k] = r.range[j];
+      rangeLeft[k] = r.rangeLeft[j];
     });
     ev.grads = right;
     ev.gradsLeft = left;
     ev.degenerate = degenerate;
+    ev.nearDegenerate = nearDegenerate;
+    ev.range = range;
+    ev.rangeLeft = rangeLeft;
   }
 
   /** Measures at z without caching (for the finite-difference check), warm-started from `from`. */

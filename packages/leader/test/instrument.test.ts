@@ -1,8 +1,8 @@
 /**
  * Instruments on a generated grid city: a cordon given by a polygon is the set of links from a
  * node outside a box to a node inside it (checked with plain coordinate comparisons), and a
- * uniform cordon charge's gradient (the sum of its links' sensitivities) agrees with finite
- * differences.
+ * uniform cordon charge's gradient (the sensitivity along all its links moving together) agrees
+ * with finite differences.
  */
 import { describe, expect, test } from "vitest";
 import { gridCity } from "@tollkit/graph-core";
@@ -68,7 +68,7 @@ describe("instruments", () => {
     expect(ins.variables.find((v) => v.links[0] !== 0)!.max).toBe(5);
   });
 
-  test("a uniform cordon charge's gradient (sum of its links' sensitivities) agrees with finite differences", async () => {
+  test("a uniform cordon charge's gradient (its links moving together) agrees with finite differences", async () => {
     const s = scenario(
       { type: "cordon", polygon, bounds: { max: 4 } },
       { type: "gradient", maxSolves: 8, start: [1], gradientCheck: true },
