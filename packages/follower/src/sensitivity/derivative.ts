@@ -747,8 +747,8 @@ export class DerivativeProblem {
 
   /**
    * The first-order ratio test of the current solution (`df` per bush, `dxFull`) for fixed-cost
-   * changes `dg` on one side (0: ε > 0, 1: ε < 0): how far ε may go before the origins that lose
-   * flow on some link (gain flow, for ε < 0) run out of it — pooled per link, as they can trade
+   * changes `dg` on one side (0: ε > 0, 1: ε < 0): how far |ε| may go before the origins that
+   * lose flow on some link as ε moves that way run out of it — pooled per link, as they can trade
    * flow among themselves — or a candidate link becomes as cheap as the tight routes of its
    * origin. Pooled rates below {@link MATERIAL} of the largest link-flow derivative, and
    * reduced-cost derivatives below 1e-9 of the largest label, count as zero.
@@ -818,11 +818,12 @@ export class DerivativeProblem {
     if (link >= 0) {
       const x = this.engine.x[link];
       const f = poolFlow[link];
-      const part = f < x * (1 - 1e-9) ? `, ${f.toPrecision(3)} of its ${x.toPrecision(3)} PCE` : `, ${x.toPrecision(3)} PCE`;
+      const part = f < x * (1 - 1e-9) ? `${f.toPrecision(3)} of its ${x.toPrecision(3)} PCE` : `${x.toPrecision(3)} PCE`;
+      const rate = ((100 * poolRate[link]) / xMax).toPrecision(2);
       return {
         range: {
           step: best,
-          cause: `the flow on link ${link + 1} of the origins that ${side === 0 ? "leave" : "join"} it runs out${part}`,
+          cause: `the flow on link ${link + 1} of the origins that leave it (${part}, at ${rate}% of the largest rate of change of a link flow) runs out`,
         },
         link,
       };
