@@ -4,7 +4,7 @@
  * status; stack traces are never sent (a 5xx says only "internal error" and the server logs
  * the detail).
  */
-import { isInputError } from "@tollkit/graph-core";
+import { isInputError, jsonPath } from "@tollkit/graph-core";
 import type { ZodError } from "zod";
 
 /** Where in a request a value was found. */
@@ -34,14 +34,7 @@ export class ApiError extends Error {
 }
 
 /** Formats a zod path (`["settings", "tolls", 2, "link"]`) as `settings.tolls[2].link`. */
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let s = "";
-  for (const p of path) {
-    if (typeof p === "number") s += `[${p}]`;
-    else s += s ? `.${String(p)}` : String(p);
-  }
-  return s;
-}
+export { jsonPath };
 
 const PART_LABEL: Record<RequestPart, string> = {
   body: "request body",

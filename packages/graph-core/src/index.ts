@@ -17,3 +17,4 @@ export * from "./io.js";
 export * from "./layout.js";
 export * from "./geojson.js";
 export * from "./graphology.js";
+export * from "./json-path.js";

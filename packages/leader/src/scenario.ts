@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError, VDF_NAMES } from "@tollkit/graph-core";
 import { ALGORITHMS } from "@tollkit/follower";
+import { zodInputError } from "./zod-errors.js";
 
 const MOD = "leader/scenario";
 
@@ -313,31 +314,6 @@ export type ObjectiveType = ObjectiveSpec["type"];
 export type MethodType = MethodSpec["type"];
 export type TieRule = Scenario["ties"]["rule"];
 
-/** Formats a zod path as a JSON path: `classes[0].valueOfTime`. */
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let s = "";
-  for (const p of path) {
-    if (typeof p === "number") s += `[${p}]`;
-    else s += s === "" ? String(p) : `.${String(p)}`;
-  }
-  return s === "" ? "(top level)" : s;
-}
-
-function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = json;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-function shown(v: unknown): string {
-  if (v === undefined) return "nothing";
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 /** An InputError at a JSON path of a scenario. */
 export function scenarioError(file: string | undefined, path: string, message: string, expected?: string): InputError {
   return new InputError(MOD, message, { file: file ?? "scenario", field: path }, expected);
@@ -351,27 +327,12 @@ export function scenarioError(file: string | undefined, path: string, message: s
  */
 export function parseScenario(json: unknown, file?: string): Scenario {
   const r = ScenarioSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? "s" : ""})` : "";
-    if (issue.code === "unrecognized_keys") {
-      const key = issue.keys[0];
-      throw scenarioError(
-        file,
-        jsonPath([...issue.path, key]),
-        `unknown field "${key}"${more}`,
-        "only the fields of scenarios/scenario.schema.json",
-      );
-    }
-    const path = jsonPath(issue.path);
-    const got = valueAt(json, issue.path);
-    let expected = issue.message;
-    if (issue.code === "invalid_union" && "discriminator" in issue && issue.discriminator) {
-      expected = `one of ${(issue as unknown as { options: unknown[] }).options.map((o) => JSON.stringify(o)).join(", ")}`;
-    }
-    expected = expected.replace(/^Invalid input: expected /, "");
-    throw scenarioError(file, path, `got ${shown(got)}${more}`, expected);
-  }
+  if (!r.success)
+    throw zodInputError(r.error, json, {
+      module: MOD,
+      file: file ?? "scenario",
+      knownFields: "only the fields of scenarios/scenario.schema.json",
+    });
   const s: Scenario = { ...r.data, file };
   checkScenario(s);
   return s;

@@ -26,8 +26,8 @@
  */
 import { z } from "zod";
 import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
-import { InputError } from "@tollkit/graph-core";
-import { jsonPath, ScenarioSchema } from "@tollkit/leader";
+import { describeValue, InputError } from "@tollkit/graph-core";
+import { ScenarioSchema, zodInputError } from "@tollkit/leader";
 
 const MOD = "cli/sweep";
 
@@ -180,21 +180,6 @@ export type DesignAxis = keyof z.output<typeof DesignGrid>;
 export type AssignAxis = keyof z.output<typeof AssignGrid>;
 export type ValueOfTimeSetting = z.output<typeof ValueOfTime>;
 
-function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = json;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-function shown(v: unknown): string {
-  if (v === undefined) return "nothing";
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 /** True when a JSON document declares itself a sweep (`"kind": "sweep"`). */
 export function isSweepJson(json: unknown): boolean {
   return json !== null && typeof json === "object" && !Array.isArray(json) && (json as Record<string, unknown>).kind === "sweep";
@@ -210,23 +195,13 @@ export function isSweepJson(json: unknown): boolean {
  */
 export function parseSweep(json: unknown, file: string): Sweep {
   const r = SweepSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? "s" : ""})` : "";
-    if (issue.code === "unrecognized_keys") {
-      const key = issue.keys[0];
-      throw new InputError(
-        MOD,
-        `unknown field "${key}"${more}`,
-        { file, field: jsonPath([...issue.path, key]) },
-        "only the fields of scenarios/sweeps/sweep.schema.json",
-      );
-    }
-    let expected = issue.message.replace(/^Invalid input: expected /, "");
-    if (issue.code === "invalid_union" && "discriminator" in issue && issue.discriminator)
-      expected = `"kind": ${(issue as unknown as { options: unknown[] }).options.map((o) => JSON.stringify(o)).join(" or ")}`;
-    throw new InputError(MOD, `got ${shown(valueAt(json, issue.path))}${more}`, { file, field: jsonPath(issue.path) }, expected);
-  }
+  if (!r.success)
+    throw zodInputError(r.error, json, {
+      module: MOD,
+      file,
+      knownFields: "only the fields of scenarios/sweeps/sweep.schema.json",
+      describeDiscriminator: (options) => `"kind": ${options.map((o) => JSON.stringify(o)).join(" or ")}`,
+    });
   const sweep = r.data;
   sweep.runs.forEach((e, k) => {
     const grid = e.grid as Record<string, unknown[] | undefined>;
@@ -239,7 +214,7 @@ export function parseSweep(json: unknown, file: string): Sweep {
         if (first !== undefined)
           throw new InputError(
             MOD,
-            `duplicate value ${shown(v)} (also at index ${first})`,
+            `duplicate value ${describeValue(v)} (also at index ${first})`,
             { file, field: `runs[${k}].grid.${name}[${j}]` },
             "distinct values on an axis",
           );
