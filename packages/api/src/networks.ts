@@ -12,7 +12,7 @@ import {
   loadCatalogue,
   Network,
   NetworkSpec,
-  totalDemand,
+  networkSummary,
 } from "@tollkit/graph-core";
 import { ApiError } from "./errors.js";
 import { loadNetworkById } from "./jobs.js";
@@ -164,24 +164,8 @@ export class NetworkRegistry {
     const cached = this.builtins.has(id) ? undefined : this.store.networkInfo(id);
     if (cached) return cached;
     const net = await this.load(id);
-    const entry = loadCatalogue().networks.find((n) => n.id === id);
-    const info = {
-      id,
-      name: entry?.name ?? BUILTIN_NETWORKS[id]?.description ?? net.name,
-      kind: entry ? "catalogue" : "builtin",
-      zones: net.zoneCount,
-      nodes: net.nodeCount,
-      links: net.linkCount,
-      totalDemand: totalDemand(net),
-      firstThruNode: net.firstThruNode,
-      costWeights: net.costWeights,
-      coordinateSystem: net.coordinateSystem,
-      units: net.units,
-      bestKnownObjective: entry?.bestKnownObjective ?? null,
-      source: entry ? entry.files.net.url : "built-in",
-      warnings: net.warnings,
-    };
-    if (entry) this.store.setNetworkInfo(id, info);
+    const info = networkSummary(id, net);
+    if (info.kind === "catalogue") this.store.setNetworkInfo(id, info);
     return info;
   }
 

@@ -223,6 +223,35 @@ export async function loadBestKnownFlows(net: Network, id: string): Promise<Floa
 }
 
 /**
+ * The summary of a network that `tollkit networks info` prints and `GET /api/networks/:id`
+ * returns: dimensions, total demand, FIRST THRU NODE, cost weights, coordinate system, units,
+ * the best-known objective where published, the source and any warnings from reading it.
+ * @param id how the network was named (catalogue id, built-in id or path)
+ */
+export function networkSummary(id: string, net: Network) {
+  const entry = loadCatalogue().networks.find((n) => n.id === id);
+  const builtin = !entry && id in BUILTIN_NETWORKS;
+  let total = 0;
+  for (let i = 0; i < net.demand.length; i++) total += net.demand[i];
+  return {
+    id,
+    name: entry?.name ?? (builtin ? BUILTIN_NETWORKS[id].description : net.name),
+    kind: entry ? "catalogue" : builtin ? "builtin" : "file",
+    zones: net.zoneCount,
+    nodes: net.nodeCount,
+    links: net.linkCount,
+    totalDemand: total,
+    firstThruNode: net.firstThruNode,
+    costWeights: net.costWeights,
+    coordinateSystem: net.coordinateSystem,
+    units: net.units,
+    bestKnownObjective: entry?.bestKnownObjective ?? null,
+    source: entry ? entry.files.net.url : builtin ? "built-in" : id,
+    warnings: net.warnings,
+  };
+}
+
+/**
  * Loads a network from any of the ways a user names one: a catalogue id (`sioux-falls`), a
  * built-in id (`two-route`, `braess-builtin`, `pigou`, `grid-city`), a path to a `*_net.tntp`
  * file (its `*_trips.tntp` beside it), or a GMNS folder (node.csv, link.csv, demand.csv).

@@ -10,29 +10,11 @@ import {
   loadCatalogue,
   loadNetwork,
   Network,
-  totalDemand,
+  networkSummary,
 } from "@tollkit/graph-core";
 
-/** The summary printed by `networks info` (and `--json`). */
-export function networkInfo(id: string, net: Network) {
-  const builtin = id in BUILTIN_NETWORKS;
-  const entry = builtin ? undefined : loadCatalogue().networks.find((n) => n.id === id);
-  return {
-    id,
-    name: entry?.name ?? net.name,
-    zones: net.zoneCount,
-    nodes: net.nodeCount,
-    links: net.linkCount,
-    totalDemand: totalDemand(net),
-    firstThruNode: net.firstThruNode,
-    costWeights: net.costWeights,
-    coordinateSystem: net.coordinateSystem,
-    units: net.units,
-    bestKnownObjective: entry?.bestKnownObjective ?? null,
-    source: builtin ? "built-in" : (entry?.files.net.url ?? id),
-    warnings: net.warnings,
-  };
-}
+/** The summary printed by `networks info` (and `--json`): graph-core's {@link networkSummary}. */
+export const networkInfo = networkSummary;
 
 function print(json: boolean, obj: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text()}\n`);
