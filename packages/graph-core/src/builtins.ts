@@ -10,6 +10,7 @@
 import { InputError } from "./errors.js";
 import { CoordinateSystem, emptyLinkTable, Network } from "./network.js";
 import { VDF_BPR, VDF_NAMES, VdfName } from "./vdf.js";
+import { seededRandom } from "./random.js";
 
 /** A link of a network built in code. Defaults: BPR, b = 0.15, power = 4, length = fft. */
 export interface LinkSpec {
@@ -190,17 +191,6 @@ export interface GridCityOptions {
   meanTrips?: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A generated grid city: size × size intersections 500 m apart, two-way streets with BPR
  * costs, faster arterials every fourth row and column, zones spread over the grid, and a
@@ -242,7 +232,7 @@ export function gridCity(opts: GridCityOptions = {}): Network {
       if (r + 1 < size) add(i, i + size, c % 4 === 0);
     }
   }
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const demand: [number, number, number][] = [];
   for (let o = 0; o < Z; o++) {
     for (let d = 0; d < Z; d++) {

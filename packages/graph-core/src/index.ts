@@ -18,3 +18,4 @@ export * from "./layout.js";
 export * from "./geojson.js";
 export * from "./graphology.js";
 export * from "./json-path.js";
+export * from "./random.js";

@@ -18,6 +18,7 @@
 
 import { InputError } from "./errors.js";
 import { Network } from "./network.js";
+import { seededRandom } from "./random.js";
 
 /** How positions relate to the earth. */
 export type DrawingFrame = "lonlat" | "local" | "layout";
@@ -83,17 +84,6 @@ function bfs(g: { start: Int32Array; adj: Int32Array }, source: number, dist: Fl
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A deterministic 2-D layout of a network's graph (PivotMDS on undirected hop distances).
  * Unscaled: units are hops. The same network and options always give the same positions.
@@ -110,7 +100,7 @@ export function pivotMdsLayout(net: Network, opts: DrawingOptions = {}): { x: Fl
   const dist = new Float64Array(n);
   const minDist = new Float64Array(n).fill(Infinity);
   const queue = new Int32Array(n);
-  let pivot = Math.floor(mulberry32(seed)() * n);
+  let pivot = Math.floor(seededRandom(seed)() * n);
   for (let j = 0; j < k; j++) {
     bfs(g, pivot, dist, queue);
     // unreachable nodes (another component) are put one hop beyond the farthest reachable one
@@ -154,7 +144,7 @@ export function pivotMdsLayout(net: Network, opts: DrawingOptions = {}): { x: Fl
       for (let b = 0; b < k; b++) B[a * k + b] += ca * D[row + b];
     }
   }
-  const rnd = mulberry32(seed + 1);
+  const rnd = seededRandom(seed + 1);
   const vecs: Float64Array[] = [];
   const tmp = new Float64Array(k);
   for (let e = 0; e < 2; e++) {
