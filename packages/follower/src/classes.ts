@@ -19,8 +19,7 @@
  * Unknown keys are errors (a typo must not be ignored).
  */
 
-import { readFileSync } from "node:fs";
-import { InputError, Network } from "@tollkit/graph-core";
+import { InputError, Network, readInputFile } from "@tollkit/graph-core";
 import { UserClass } from "./types.js";
 
 const MOD = "follower/classes";
@@ -148,16 +147,6 @@ export function parseClassesJson(text: string, net: Network, file = "classes.jso
  * @throws InputError when the file cannot be read or is malformed
  */
 export function readClassesFile(path: string, net: Network): UserClass[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(
-      MOD,
-      `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      { file: path },
-      "a readable JSON file",
-    );
-  }
+  const text = readInputFile(path, MOD, "a readable JSON file");
   return parseClassesJson(text, net, path);
 }

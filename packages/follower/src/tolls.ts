@@ -6,8 +6,7 @@
  * listed twice or a missing header is an error naming the file, line and field.
  */
 
-import { readFileSync } from "node:fs";
-import { InputError, Network } from "@tollkit/graph-core";
+import { InputError, Network, readInputFile } from "@tollkit/graph-core";
 
 const MOD = "follower/tolls";
 
@@ -64,16 +63,6 @@ export function parseTollsCsv(text: string, net: Network, file = "tolls.csv"): F
  * @throws InputError when the file cannot be read or is malformed
  */
 export function readTollsFile(path: string, net: Network): Float64Array {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(
-      MOD,
-      `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      { file: path },
-      "a readable CSV file",
-    );
-  }
+  const text = readInputFile(path, MOD, "a readable CSV file");
   return parseTollsCsv(text, net, path);
 }

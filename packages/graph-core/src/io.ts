@@ -3,8 +3,28 @@
  * folder, then rename (atomic on one file system).
  */
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { InputError } from "./errors.js";
+
+/**
+ * Reads a UTF-8 text file given by a user.
+ * @param module module named in the message, e.g. `follower/tolls`
+ * @param expected what the file should be, e.g. `a readable CSV file`
+ * @throws InputError naming the file and why it cannot be read (missing, a folder, no permission)
+ */
+export function readInputFile(path: string, module: string, expected: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InputError(
+      module,
+      `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { file: path },
+      expected,
+    );
+  }
+}
 
 /**
  * Writes `data` to `path` atomically, creating the folder if needed.
