@@ -20,8 +20,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { AonLoader, compileNetwork, loadNetwork, Network } from "@tollkit/graph-core";
-import { BushState, CostModel, defaultClasses, FollowerResult, solveBush } from "@tollkit/follower";
+import { loadNetwork, Network } from "@tollkit/graph-core";
+import { BushState, FollowerResult, solveBush } from "@tollkit/follower";
+import { aonTimesMs } from "./aon-baseline.js";
 
 interface Case {
   name: string;
@@ -67,23 +68,7 @@ const round = (v: number, d = 3): number => Number(v.toPrecision(d + 1));
 
 /** Median time (ms) of one AON loading at free-flow generalised cost. */
 function aonMs(net: Network): number {
-  const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
-  const loader = new AonLoader(compileNetwork(net));
-  const times = new Float64Array(net.linkCount);
-  const fc = new Float64Array(net.linkCount);
-  const cost = new Float64Array(net.linkCount);
-  const out = new Float64Array(net.linkCount);
-  model.flowCost(new Float64Array(net.linkCount), times, fc);
-  model.classCost(0, fc, cost);
-  const runs: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    out.fill(0);
-    const t0 = performance.now();
-    loader.load(cost, net.demand, out);
-    runs.push(performance.now() - t0);
-  }
-  runs.sort((a, b) => a - b);
-  return runs[2];
+  return aonTimesMs(net)[2];
 }
 
 /** Runs a solve, returning the result with its CPU seconds. */

@@ -14,8 +14,9 @@
  * Chicago-Sketch to 1e-4 ≤ 3 s, Berlin-Center BFW to 1e-4 with peak rss ≤ 400 MB. Timings are
  * noisy while other work runs on the machine.
  */
-import { AonLoader, compileNetwork, loadNetwork, Network } from "@tollkit/graph-core";
-import { Algorithm, CostModel, defaultClasses, solveSync } from "@tollkit/follower";
+import { loadNetwork, Network } from "@tollkit/graph-core";
+import { Algorithm, solveSync } from "@tollkit/follower";
+import { aonTimesMs } from "./aon-baseline.js";
 
 const NETWORKS = ["sioux-falls", "anaheim", "chicago-sketch", "barcelona", "winnipeg", "berlin-center"];
 const GAP = 1e-4;
@@ -29,22 +30,7 @@ const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 
 /** Fastest of five AON loadings at free-flow generalised cost (ms; the minimum is the least noisy on a shared machine). */
 function aonMs(net: Network): number {
-  const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
-  const loader = new AonLoader(compileNetwork(net));
-  const times = new Float64Array(net.linkCount);
-  const fc = new Float64Array(net.linkCount);
-  const cost = new Float64Array(net.linkCount);
-  const out = new Float64Array(net.linkCount);
-  model.flowCost(new Float64Array(net.linkCount), times, fc);
-  model.classCost(0, fc, cost);
-  const runs: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    out.fill(0);
-    const t0 = performance.now();
-    loader.load(cost, net.demand, out);
-    runs.push(performance.now() - t0);
-  }
-  return Math.min(...runs);
+  return aonTimesMs(net)[0];
 }
 
 for (const id of NETWORKS) {

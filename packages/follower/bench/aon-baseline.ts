@@ -1,0 +1,26 @@
+/**
+ * The cross-machine baseline printed beside every follower benchmark figure: the time of one
+ * all-or-nothing loading of the network's demand at free-flow generalised cost.
+ */
+import { AonLoader, compileNetwork, Network } from "@tollkit/graph-core";
+import { CostModel, defaultClasses } from "@tollkit/follower";
+
+/** Times (ms, sorted ascending) of `runs` AON loadings at free-flow generalised cost. */
+export function aonTimesMs(net: Network, runs = 5): number[] {
+  const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
+  const loader = new AonLoader(compileNetwork(net));
+  const times = new Float64Array(net.linkCount);
+  const fc = new Float64Array(net.linkCount);
+  const cost = new Float64Array(net.linkCount);
+  const out = new Float64Array(net.linkCount);
+  model.flowCost(new Float64Array(net.linkCount), times, fc);
+  model.classCost(0, fc, cost);
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    out.fill(0);
+    const t0 = performance.now();
+    loader.load(cost, net.demand, out);
+    ms.push(performance.now() - t0);
+  }
+  return ms.sort((a, b) => a - b);
+}
