@@ -10,9 +10,9 @@
  */
 import { readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, gridCity, InputError, loadNetwork, Network } from "@tollkit/graph-core";
-import { design, parseScenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
+import { design, parseScenario } from "@tollkit/leader";
 import { assignJson } from "../commands/assign.js";
-import { designFile, designJson, historyCsv } from "../commands/design.js";
+import { designJson, designOutputFiles } from "../commands/design.js";
 import { equilibriumFiles, OutputFile, replaceOutputDir } from "../output.js";
 import { VERSION } from "../version.js";
 import { isNetworkId, under } from "./plan.js";
@@ -121,15 +121,8 @@ export async function executeRun(spec: RunSpec, runDir: string, batch: BatchInfo
       signal: hooks.signal,
       onProgress: (p) => hooks.onProgress?.({ phase: p.phase, solves: p.solves, value: p.value }),
     });
-    const net = await scenarioNetwork(scenario);
-    const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
     summary = designJson(r);
-    // the files of `tollkit design --out` (commands/design.ts)
-    files = [
-      ...equilibriumFiles(net, r.equilibrium, summary, tolled),
-      { name: "design.json", content: `${JSON.stringify(designFile(r), null, 2)}\n` },
-      { name: "history.csv", content: historyCsv(r) },
-    ];
+    files = await designOutputFiles(scenario, r);
   } else {
     const { settings: s, baseDir } = spec.assign!;
     const path = (p: string) => under(baseDir, p);

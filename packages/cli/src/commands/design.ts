@@ -10,7 +10,7 @@
  */
 import { Command } from "commander";
 import { designSummary } from "@tollkit/api";
-import { design, DesignResult, loadScenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
+import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
 import { csvLine, equilibriumFiles, OutputFile, writeOutputDir } from "../output.js";
 
 /** The `--json` object and `summary.json` of a design. */
@@ -91,6 +91,21 @@ export function designText(r: DesignResult): string {
 }
 
 /** Adds `tollkit design` to the program. Input errors (bad scenario, flags) propagate as InputError: exit 2. */
+/**
+ * The files of a design's output folder: the tolled equilibrium as `assign --out` writes it
+ * (summary.json is the design summary), design.json and history.csv. Used by `design --out`
+ * and by each design run of `tollkit batch`.
+ */
+export async function designOutputFiles(scenario: Scenario, r: DesignResult): Promise<OutputFile[]> {
+  const net = await scenarioNetwork(scenario);
+  const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
+  return [
+    ...equilibriumFiles(net, r.equilibrium, designJson(r), tolled),
+    { name: "design.json", content: `${JSON.stringify(designFile(r), null, 2)}\n` },
+    { name: "history.csv", content: historyCsv(r) },
+  ];
+}
+
 export function registerDesign(program: Command): void {
   program
     .command("design")
@@ -105,17 +120,7 @@ export function registerDesign(program: Command): void {
     .action(async (file: string, opts: { out?: string; json?: boolean }) => {
       const scenario = loadScenario(file);
       const r = await design(scenario);
-      if (opts.out) {
-        const net = await scenarioNetwork(scenario);
-        const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
-        const summary = designJson(r);
-        const files: OutputFile[] = [
-          ...equilibriumFiles(net, r.equilibrium, summary, tolled),
-          { name: "design.json", content: `${JSON.stringify(designFile(r), null, 2)}\n` },
-          { name: "history.csv", content: historyCsv(r) },
-        ];
-        writeOutputDir(opts.out, files);
-      }
+      if (opts.out) writeOutputDir(opts.out, await designOutputFiles(scenario, r));
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
     });
 }
