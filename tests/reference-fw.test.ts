@@ -13,11 +13,13 @@
  * 0, as Chicago-Sketch's zone connectors). The tolerance is 1% of max(best-known flow, 10 veh):
  * the 10-vehicle floor keeps links with almost no flow from asking for sub-vehicle precision.
  * At gap 1e-5 that holds on every flow-dependent link of Sioux Falls, but not on the four
- * larger networks: FW-type methods pin down the flows of nearly flat links (low volume/capacity,
- * t′ ≈ 1e-6 min/veh, so 100 vehicles change the cost by 1e-4 min, below the average excess cost
- * at that gap) only at much smaller gaps. Those networks are checked at gap 1e-5 through their
- * link travel times (within 1%) and the flow-weighted error (Σ|x − x*| / Σx* ≤ 1%), and Anaheim
- * also link by link at gap 1e-9, which BFW reaches in ~800 iterations without stalling.
+ * larger networks, and it cannot be asked of the gap: a gap bounds Σ t′_a δ_a², not each δ_a,
+ * and on nearly flat links (low volume/capacity, t′ ≈ 1e-6 min/veh, so 100 vehicles change the
+ * cost by 1e-4 min, below the average excess cost at that gap) it leaves room for hundreds of
+ * vehicles; the last test below shows a flow at gap < 1e-5 with dozens of such links off.
+ * Those networks are checked at gap 1e-5 through their link travel times (within 1%) and the
+ * flow-weighted error (Σ|x − x*| / Σx* ≤ 1%), and Anaheim also link by link at gap 1e-9. The
+ * gap each network needs for every link within 1% is in docs/accuracy.md (`pnpm accuracy`).
  */
 import { describe, expect, it } from "vitest";
 import { CostModel, defaultClasses, FollowerResult, solveSync } from "@tollkit/follower";
@@ -115,5 +117,51 @@ describe("system optimum", () => {
     expect(so.tstt).toBeLessThan(ue.tstt);
     // the SO potential Σ x·t(x) is the TSTT itself (no fixed costs on Sioux Falls)
     expect(so.convergence[so.convergence.length - 1].objective).toBeCloseTo(so.tstt, 3);
+  });
+});
+
+/**
+ * Why the per-link criterion is not asked of every network at gap 1e-5: the gap does not imply
+ * it. The bush algorithm stopped at gap 1e-5 gives an Anaheim flow whose gap, recomputed here
+ * from the flows alone (BPR written out, a Dijkstra of this file's own that keeps zones 1–38
+ * from being passed through, FIRST THRU NODE 39), is below 1e-5, yet dozens of links carrying
+ * more than 100 vehicles in the best-known solution are more than 1% off. So no test of "gap
+ * 1e-5 ⇒ every flow within 1%" can be about the stopping rule: it would only test the luck of
+ * one algorithm's path. docs/accuracy.md has the gap each network needs (`pnpm accuracy`).
+ */
+describe("a relative gap of 1e-5 does not pin each link flow to 1%", () => {
+  it("anaheim: a flow with an independently recomputed gap < 1e-5 and links above 100 vehicles more than 1% off", async () => {
+    const net = await loadNetwork("anaheim");
+    const best = (await loadBestKnownFlows(net, "anaheim"))!;
+    const r = solveSync(net, { algorithm: "bush", gap: 1e-5 });
+    const l = net.links;
+    const N = net.nodeCount;
+    const time = Array.from(r.flows, (x, i) => l.freeFlowTime[i] * (1 + l.b[i] * Math.pow(x / l.capacity[i], l.power[i])));
+    let tstt = 0;
+    for (let i = 0; i < net.linkCount; i++) tstt += r.flows[i] * time[i];
+    let sptt = 0;
+    const Z = net.zoneCount;
+    for (let o = 0; o < Z; o++) {
+      // O(N²) Dijkstra over node ids; a zone node other than the origin is a dead end
+      const dist = new Array<number>(N).fill(Infinity);
+      const done = new Array<boolean>(N).fill(false);
+      const origin = net.zoneNodes[o];
+      dist[origin] = 0;
+      for (;;) {
+        let u = -1;
+        for (let v = 0; v < N; v++) if (!done[v] && dist[v] < Infinity && (u < 0 || dist[v] < dist[u])) u = v;
+        if (u < 0) break;
+        done[u] = true;
+        if (u !== origin && net.nodeIds[u] < 39) continue;
+        for (let i = 0; i < net.linkCount; i++) if (l.from[i] === u && dist[u] + time[i] < dist[l.to[i]]) dist[l.to[i]] = dist[u] + time[i];
+      }
+      for (let d = 0; d < Z; d++) if (d !== o) sptt += net.demand[o * Z + d] * dist[net.zoneNodes[d]];
+    }
+    const gap = (tstt - sptt) / tstt;
+    expect(gap / r.relativeGap).toBeCloseTo(1, 6);
+    expect(gap).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(1e-5);
+    const off = flowDependent(net).filter((i) => best[i] > 100 && Math.abs(r.flows[i] - best[i]) > 0.01 * best[i]);
+    expect(off.length).toBeGreaterThan(10);
   });
 });
