@@ -258,6 +258,78 @@ const cases: Case[] = [
     path: "settings.tolls[1].link",
   },
   {
+    name: "user classes: an empty list",
+    send: () => post("/api/runs", { kind: "assign", network: "two-route", settings: { classes: [] } }),
+    status: 400,
+    path: "settings.classes",
+  },
+  {
+    name: "user classes: a misspelt key",
+    send: () =>
+      post("/api/runs", { kind: "assign", network: "two-route", settings: { classes: [{ name: "car", demandShare: 1, pcu: 2 }] } }),
+    status: 400,
+    path: "settings.classes[0].pcu",
+  },
+  {
+    name: "user classes: a zero PCE",
+    send: () =>
+      post("/api/runs", { kind: "assign", network: "two-route", settings: { classes: [{ name: "car", demandShare: 1, pce: 0 }] } }),
+    status: 400,
+    path: "settings.classes[0].pce",
+  },
+  {
+    name: "user classes: no demand",
+    send: () => post("/api/runs", { kind: "assign", network: "two-route", settings: { classes: [{ name: "car", pce: 1 }] } }),
+    status: 400,
+    path: "settings.classes[0].demandScale",
+    message: /no demand given/,
+  },
+  {
+    name: "user classes: a duplicate name",
+    send: () =>
+      post("/api/runs", {
+        kind: "assign",
+        network: "two-route",
+        settings: {
+          classes: [
+            { name: "car", demandShare: 0.5 },
+            { name: "car", demandShare: 0.5 },
+          ],
+        },
+      }),
+    status: 400,
+    path: "settings.classes[1].name",
+    message: /duplicate class name "car"/,
+  },
+  {
+    name: "user classes: demand shares above 1",
+    send: () =>
+      post("/api/runs", {
+        kind: "assign",
+        network: "two-route",
+        settings: {
+          classes: [
+            { name: "car", demandShare: 0.7 },
+            { name: "truck", demandShare: 0.4 },
+          ],
+        },
+      }),
+    status: 400,
+    path: "settings.classes[1].demandShare",
+    message: /add up to 1\.1/,
+  },
+  {
+    name: "user classes: both valueOfTime and tollFactor",
+    send: () =>
+      post("/api/runs", {
+        kind: "assign",
+        network: "two-route",
+        settings: { classes: [{ name: "car", demandShare: 1, valueOfTime: 2, tollFactor: 0.5 }] },
+      }),
+    status: 400,
+    path: "settings.classes[0].tollFactor",
+  },
+  {
     name: "a misspelt setting",
     send: () => post("/api/runs", { kind: "assign", network: "two-route", settings: { gapp: 1e-4 } }),
     status: 400,

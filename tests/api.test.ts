@@ -11,7 +11,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadBestKnownFlows, loadCatalogue, loadNetwork, Network } from "@tollkit/graph-core";
 import {
@@ -174,6 +174,61 @@ describe("API end to end (tollkit serve subprocess)", () => {
     const gj = await call(base, `/api/runs/${b}/flows?format=geojson`);
     expect(gj.body.features[0].properties.toll).toBe(4);
     expect(gj.body.features[0].properties.revenue).toBeCloseTo(4 * x1b, 6);
+  });
+
+  it("two classes over HTTP (settings.classes) against the closed form and the CLI's --classes", async () => {
+    // two-route with a toll of 4 on route 1; cars (half the demand, value of time 1) pay it,
+    // trucks (the other half, PCE 2) do not. Trucks all take route 1 (10 PCE); cars split where
+    // 10 + (10 + a) + 4 = 15 + 2 (5 − a): a = 1/3. Route 1 carries 10 + 1/3 PCE, route 2 14/3;
+    // times 20 + 1/3 < 15 + 28/3 for trucks, so they do not move; revenue 4 · 1/3, all from cars.
+    const classes = [
+      { name: "car", demandShare: 0.5, valueOfTime: 1 },
+      { name: "truck", demandShare: 0.5, pce: 2, tolled: false },
+    ];
+    const settings = { algorithm: "bfw", gap: 1e-12, tolls: [{ link: 1, toll: 4 }], classes };
+    const id = await startRun({ kind: "assign", network: "two-route", settings });
+    expect((await waitForRun(base, id)).status).toBe("done");
+    const run = await call(base, `/api/runs/${id}`);
+    const s = run.body.summary;
+    expect(s.classes.map((c: any) => c.name)).toEqual(["car", "truck"]);
+    expect(s.classes[0].demand).toBeCloseTo(5, 9);
+    expect(s.classes[1].demand).toBeCloseTo(5, 9);
+    expect(s.classes[0].revenue).toBeCloseTo(4 / 3, 6);
+    expect(s.classes[1].revenue).toBe(0);
+    expect(s.revenue).toBeCloseTo(4 / 3, 6);
+    const flows = await call(base, `/api/runs/${id}/flows?format=json`);
+    expect(flows.body.links[0].flow).toBeCloseTo(10 + 1 / 3, 6);
+    expect(flows.body.links[1].flow).toBeCloseTo(14 / 3, 6);
+    expect(flows.body.links[0].time).toBeCloseTo(20 + 1 / 3, 6);
+    const gj = await call(base, `/api/runs/${id}/flows?format=geojson`);
+    expect(gj.body.features[0].properties.revenue).toBeCloseTo(4 / 3, 6); // trucks pay nothing
+
+    // the same run from the CLI gives the same summary
+    const dir = tempDir();
+    writeFileSync(join(dir, "classes.json"), JSON.stringify(classes));
+    writeFileSync(join(dir, "tolls.csv"), "link,toll\n1,4\n");
+    const cli = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "assign",
+        "two-route",
+        "--algorithm",
+        "bfw",
+        "--gap",
+        "1e-12",
+        "--tolls",
+        join(dir, "tolls.csv"),
+        "--classes",
+        join(dir, "classes.json"),
+        "--json",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    const j = JSON.parse(cli.stdout);
+    for (const k of ["iterations", "relativeGap", "tstt", "totalCost", "sptt", "revenue"]) expect(s[k]).toBe(j[k]);
+    expect(s.classes).toEqual(j.classes);
   });
 
   it("a scenario is stored and a design run finds the TSTT-minimising toll 2.5 (TSTT 181.25) on two-route", async () => {

@@ -9,7 +9,7 @@
  * search history) and per-link columns (a design: of the tolled equilibrium).
  */
 import { BUILTIN_NETWORKS, buildNetwork, InputError, loadCatalogue, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
-import { FollowerOptions, FollowerResult, IterationRecord, ProgressEvent, solve } from "@tollkit/follower";
+import { classesFromSpec, FollowerOptions, FollowerResult, IterationRecord, ProgressEvent, solve } from "@tollkit/follower";
 import type { DesignProgress, DesignResult } from "@tollkit/leader";
 import type { LinkColumns, RunKind, RunOutput } from "./store.js";
 
@@ -155,9 +155,12 @@ async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
     maxIterations?: number;
     maxSeconds?: number;
     tolls?: { link: number; toll: number }[];
+    classes?: unknown[];
   };
+  const classes = s.classes !== undefined ? classesFromSpec(s.classes, net, "request body", "settings.classes") : undefined;
   const r = await solve(net, {
     algorithm: s.algorithm,
+    classes,
     objective: s.objective,
     gap: s.gap,
     maxIterations: s.maxIterations,
@@ -170,7 +173,15 @@ async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
   if (r.stopReason === "cancelled" || hooks.signal.aborted) return { status: "cancelled" };
   return {
     status: "done",
-    output: { summary: assignSummary(r), convergence: convergenceColumns(r.convergence), links: linkColumns(net, r) },
+    output: {
+      summary: assignSummary(r),
+      convergence: convergenceColumns(r.convergence),
+      links: linkColumns(
+        net,
+        r,
+        classes?.map((c) => c.tolled),
+      ),
+    },
   };
 }
 

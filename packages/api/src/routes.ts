@@ -6,6 +6,7 @@
 import type { Request, Response } from "express";
 import { z } from "zod";
 import { buildNetwork, isInputError, linksToGeojson, NetworkSpec } from "@tollkit/graph-core";
+import { checkClassesSpec } from "@tollkit/follower";
 import { parseScenario, ScenarioSchema } from "@tollkit/leader";
 import { ApiError, jsonPath } from "./errors.js";
 import type { NetworkRegistry } from "./networks.js";
@@ -183,7 +184,7 @@ function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
   })();
 }
 
-/** Resolves an assign run's settings: tolls on existing links, the stopping rules, the server's time limit. */
+/** Resolves an assign run's settings: tolls on existing links, well-formed user classes, the stopping rules, the server's time limit. */
 function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSeconds: number): AssignSettings {
   const seen = new Set<number>();
   (s.tolls ?? []).forEach((t, k) => {
@@ -197,6 +198,15 @@ function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSec
       throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
     seen.add(t.link);
   });
+  if (s.classes !== undefined) {
+    try {
+      checkClassesSpec(s.classes, "request body", "settings.classes");
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      const field = (e as { field?: string }).field;
+      throw new ApiError(400, `api: ${(e as Error).message}`, field ? { path: field, in: "body" } : { in: "body" });
+    }
+  }
   if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
     throw new ApiError(
       400,

@@ -4,7 +4,7 @@
  * `z.toJSONSchema`), so the document cannot drift from what the server accepts.
  *
  * Setting names are the CLI's option names in camelCase: `algorithm, objective, gap,
- * maxIterations, maxSeconds, tolls`.
+ * maxIterations, maxSeconds, tolls, classes` (`classes` takes the contents of a classes file).
  */
 import { z } from "zod";
 import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
@@ -52,6 +52,24 @@ export const TollEntry = z.strictObject({
   toll: z.number().min(0).max(1e9).meta({ description: "Toll in money per vehicle (≥ 0)." }),
 });
 
+/**
+ * One user class, as an element of a `tollkit assign --classes` file (the follower checks the
+ * rules between fields: one of demandScale/demandShare, shares summing to at most 1, not both
+ * valueOfTime and tollFactor, unique names).
+ */
+export const ClassEntry = z
+  .strictObject({
+    name: z.string().min(1).max(200).meta({ description: "Class name, unique." }),
+    demandScale: z.number().min(0).optional().meta({ description: "The network's demand matrix × this scale." }),
+    demandShare: z.number().gt(0).max(1).optional().meta({ description: "A share of the network's demand (shares sum to at most 1)." }),
+    valueOfTime: z.number().gt(0).optional().meta({ description: "Money per time unit (tollFactor = 1 / valueOfTime)." }),
+    tollFactor: z.number().min(0).optional().meta({ description: "Time units per unit of money (default: the network's)." }),
+    distanceFactor: z.number().min(0).optional().meta({ description: "Time units per unit of length (default: the network's)." }),
+    pce: z.number().gt(0).optional().meta({ description: "Passenger-car equivalents per vehicle (default 1)." }),
+    tolled: z.boolean().optional().meta({ description: "Whether the class pays tolls (default true)." }),
+  })
+  .meta({ id: "UserClass" });
+
 /** Settings of an `assign` run (the CLI's `assign` options in camelCase). */
 export const AssignSettings = z
   .strictObject({
@@ -69,6 +87,10 @@ export const AssignSettings = z
       .max(1_000_000)
       .optional()
       .meta({ description: "Tolls per link; links not listed keep the network's own tolls. Same shape as `design --json` output." }),
+    classes: z.array(ClassEntry).min(1).max(100).optional().meta({
+      description:
+        "User classes (the CLI's `--classes` file contents): each its own demand, value of time, PCE and whether it pays tolls. Default: one class from the network's demand.",
+    }),
   })
   .meta({ id: "AssignSettings" });
 export type AssignSettings = z.infer<typeof AssignSettings>;

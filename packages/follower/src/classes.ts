@@ -59,27 +59,41 @@ function lineAt(text: string, pos: number): number {
   return line;
 }
 
+/** One class of a classes file, checked, before it is applied to a network. */
+interface CheckedClass {
+  name: string;
+  /** Multiplies the network's demand matrix (demandScale or demandShare). */
+  demandFactor: number;
+  /** undefined: the network's toll factor. */
+  tollFactor?: number;
+  /** undefined: the network's distance factor. */
+  distanceFactor?: number;
+  pce: number;
+  tolled: boolean;
+}
+
 /**
- * Builds user classes from the parsed contents of a classes file (see the module comment).
- * @param spec the parsed JSON
- * @param net the network whose demand and cost weights the classes scale
- * @param file the file name for messages
+ * Checks the parsed contents of a classes file (see the module comment) without a network.
+ * @param file the file name (or a label such as `request body`) for messages
+ * @param path the JSON path of the array inside that input ("" for a classes file; e.g.
+ *   `settings.classes` for an API request), prefixed to every field in messages
  * @throws InputError naming the file and the JSON path (e.g. `[1].pce`) and what was expected
  */
-export function classesFromSpec(spec: unknown, net: Network, file = "classes.json"): UserClass[] {
+function checkClasses(spec: unknown, file: string, path: string): CheckedClass[] {
   const fail = (field: string, message: string, expected: string): never => {
     throw new InputError(MOD, message, { file, field }, expected);
   };
+  const root = path || "(root)";
   if (!Array.isArray(spec))
-    fail("(root)", `got ${typeof spec === "object" ? (spec === null ? "null" : "an object") : typeof spec}`, "a JSON array of classes");
+    fail(root, `got ${typeof spec === "object" ? (spec === null ? "null" : "an object") : typeof spec}`, "a JSON array of classes");
   const list = spec as unknown[];
-  if (list.length === 0) fail("(root)", "the array is empty", "at least one class");
+  if (list.length === 0) fail(root, "the array is empty", "at least one class");
   const names = new Set<string>();
   let shareSum = 0;
-  const out = list.map((raw, k): UserClass => {
-    const at = (key: string) => `[${k}].${key}`;
+  return list.map((raw, k): CheckedClass => {
+    const at = (key: string) => `${path}[${k}].${key}`;
     if (!raw || typeof raw !== "object" || Array.isArray(raw))
-      return fail(`[${k}]`, `got ${JSON.stringify(raw)}`, "an object describing a class");
+      return fail(`${path}[${k}]`, `got ${JSON.stringify(raw)}`, "an object describing a class");
     const c = raw as Record<string, unknown>;
     for (const key of Object.keys(c)) if (!KEYS.includes(key)) fail(at(key), `unknown key "${key}"`, `only ${KEYS.join(", ")}`);
     const num = (key: string, ok: (v: number) => boolean, expected: string): number | undefined => {
@@ -108,17 +122,45 @@ export function classesFromSpec(spec: unknown, net: Network, file = "classes.jso
     const distanceFactor = num("distanceFactor", (v) => v >= 0, "a number ≥ 0 (time units per unit of length)");
     const pce = num("pce", (v) => v > 0, "a positive number");
     if (c.tolled !== undefined && typeof c.tolled !== "boolean") fail(at("tolled"), `got ${JSON.stringify(c.tolled)}`, "true or false");
-    const factor = scale ?? share!;
     return {
       name,
-      demand: Float64Array.from(net.demand, (v) => v * factor),
-      tollFactor: vot !== undefined ? 1 / vot : (tf ?? net.costWeights.tollFactor),
-      distanceFactor: distanceFactor ?? net.costWeights.distanceFactor,
+      demandFactor: scale ?? share!,
+      tollFactor: vot !== undefined ? 1 / vot : tf,
+      distanceFactor,
       pce: pce ?? 1,
       tolled: (c.tolled as boolean | undefined) ?? true,
     };
   });
-  return out;
+}
+
+/**
+ * Checks user classes given as JSON (the contents of a classes file) without building them, e.g.
+ * to refuse a bad API request before its run is queued.
+ * @param file the input's name for messages (a file, or e.g. `request body`)
+ * @param path the JSON path of the classes array inside that input (e.g. `settings.classes`)
+ * @throws InputError naming the input and the JSON path of the bad value
+ */
+export function checkClassesSpec(spec: unknown, file: string, path = ""): void {
+  checkClasses(spec, file, path);
+}
+
+/**
+ * Builds user classes from the parsed contents of a classes file (see the module comment).
+ * @param spec the parsed JSON
+ * @param net the network whose demand and cost weights the classes scale
+ * @param file the file name for messages
+ * @param path the JSON path of the classes array inside that input ("" for a classes file)
+ * @throws InputError naming the file and the JSON path (e.g. `[1].pce`) and what was expected
+ */
+export function classesFromSpec(spec: unknown, net: Network, file = "classes.json", path = ""): UserClass[] {
+  return checkClasses(spec, file, path).map((c) => ({
+    name: c.name,
+    demand: Float64Array.from(net.demand, (v) => v * c.demandFactor),
+    tollFactor: c.tollFactor ?? net.costWeights.tollFactor,
+    distanceFactor: c.distanceFactor ?? net.costWeights.distanceFactor,
+    pce: c.pce,
+    tolled: c.tolled,
+  }));
 }
 
 /**
