@@ -19,7 +19,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { catalogueEntry, isFlowDependent, loadBestKnownFlows, loadNetwork, Network } from "@tollkit/graph-core";
+import { catalogueEntry, isFlowDependent, isInputError, loadBestKnownFlows, loadNetwork, Network } from "@tollkit/graph-core";
 import { Algorithm, CostModel, defaultClasses, solveSync } from "@tollkit/follower";
 
 const FLOOR = 10;
@@ -29,9 +29,21 @@ const GAPS: Record<string, number[]> = {
   bush: [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10],
 };
 
+/** Bad input: one line naming what is wrong, exit 2 (as the CLI). */
+function usage(message: string): never {
+  process.stderr.write(`accuracy: ${message}\nusage: pnpm accuracy [network ...] [--max-seconds S]\n`);
+  process.exit(2);
+}
+
 const args = process.argv.slice(2).filter((a) => a !== "--");
 const capAt = args.indexOf("--max-seconds");
 const maxSeconds = capAt >= 0 ? Number(args.splice(capAt, 2)[1]) : 300;
+if (!(maxSeconds > 0))
+  usage(
+    `field "--max-seconds": got ${JSON.stringify(process.argv[process.argv.indexOf("--max-seconds") + 1])} (expected a number of seconds > 0)`,
+  );
+const unknownFlag = args.find((a) => a.startsWith("-"));
+if (unknownFlag) usage(`unknown option "${unknownFlag}"`);
 const networks = args.length ? args : NETWORKS;
 
 if (!process.env.TOLLKIT_NETWORK_MIRROR) {
@@ -48,7 +60,13 @@ function flowDependentLinks(net: Network): number[] {
 const round = (v: number, digits = 4) => Number(v.toPrecision(digits));
 
 for (const id of networks) {
-  const net = await loadNetwork(id);
+  let net: Network;
+  try {
+    net = await loadNetwork(id);
+  } catch (e) {
+    if (isInputError(e)) usage((e as Error).message);
+    throw e;
+  }
   const best = await loadBestKnownFlows(net, id);
   const published = catalogueEntry(id).bestKnownObjective;
   if (!best || published === undefined || published === null) {
