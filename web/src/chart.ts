@@ -57,6 +57,38 @@ export interface GapPoint {
 }
 
 /**
+ * Draws the frame shared by the line charts: horizontal grid lines with their labels at
+ * `yTicks`, integer ticks on the x axis between x0 and x1, both axes and both axis titles.
+ */
+function drawFrame(
+  axes: SVGElement,
+  o: {
+    yTicks: { y: number; label: string }[];
+    x0: number;
+    x1: number;
+    sx: (x: number) => number;
+    xLabel: string;
+    yLabel: string;
+    yLabelX: number;
+  },
+): void {
+  for (const { y, label } of o.yTicks) {
+    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
+    text(axes, M.left - 4, y + 3, label, { "text-anchor": "end" });
+  }
+  for (const t of niceTicks(o.x0, o.x1, 5).filter((t) => Number.isInteger(t))) {
+    const x = o.sx(t);
+    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
+    text(axes, x, H - M.bottom + 14, String(t), { "text-anchor": "middle" });
+  }
+  el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "axis" }, axes);
+  el("line", { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: "axis" }, axes);
+  const ymid = (M.top + H - M.bottom) / 2;
+  text(axes, (M.left + W - M.right) / 2, H - 4, o.xLabel, { "text-anchor": "middle" });
+  text(axes, o.yLabelX, ymid, o.yLabel, { "text-anchor": "middle", transform: `rotate(-90 ${o.yLabelX} ${ymid})` });
+}
+
+/**
  * Draws relative gap against iteration on a log-10 y axis. Non-positive gaps (an exact
  * equilibrium) are clipped to the lowest decade shown. `target` draws the requested gap as a dashed line.
  */
@@ -80,23 +112,9 @@ export function drawConvergence(svg: SVGSVGElement, points: GapPoint[], target?:
   };
   const axes = el("g", { class: "axes" }, svg);
   const decadeStep = Math.max(1, Math.ceil((hi - lo) / 6));
-  for (let d = lo; d <= hi; d += decadeStep) {
-    const y = sy(10 ** d);
-    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
-    text(axes, M.left - 4, y + 3, `1e${d}`, { "text-anchor": "end" });
-  }
-  for (const t of niceTicks(x0, x1, 5).filter((t) => Number.isInteger(t))) {
-    const x = sx(t);
-    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
-    text(axes, x, H - M.bottom + 14, String(t), { "text-anchor": "middle" });
-  }
-  el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "axis" }, axes);
-  el("line", { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: "axis" }, axes);
-  text(axes, (M.left + W - M.right) / 2, H - 4, "iteration", { "text-anchor": "middle" });
-  text(axes, 12, (M.top + H - M.bottom) / 2, "relative gap", {
-    "text-anchor": "middle",
-    transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})`,
-  });
+  const yTicks: { y: number; label: string }[] = [];
+  for (let d = lo; d <= hi; d += decadeStep) yTicks.push({ y: sy(10 ** d), label: `1e${d}` });
+  drawFrame(axes, { yTicks, x0, x1, sx, xLabel: "iteration", yLabel: "relative gap", yLabelX: 12 });
   if (target && target > 0) {
     const y = sy(target);
     el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "target" }, svg);
@@ -142,21 +160,8 @@ export function drawHistory(svg: SVGSVGElement, points: HistoryPoint[], valueLab
   const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * (W - M.left - M.right);
   const sy = (v: number) => M.top + ((hi - v) / (hi - lo)) * (H - M.top - M.bottom);
   const axes = el("g", { class: "axes" }, svg);
-  for (const t of niceTicks(lo, hi, 4)) {
-    const y = sy(t);
-    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
-    text(axes, M.left - 4, y + 3, formatTick(t), { "text-anchor": "end" });
-  }
-  for (const t of niceTicks(x0, x1, 5).filter((t) => Number.isInteger(t))) {
-    const x = sx(t);
-    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
-    text(axes, x, H - M.bottom + 14, String(t), { "text-anchor": "middle" });
-  }
-  el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "axis" }, axes);
-  el("line", { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: "axis" }, axes);
-  const ymid = (M.top + H - M.bottom) / 2;
-  text(axes, (M.left + W - M.right) / 2, H - 4, "equilibrium solves", { "text-anchor": "middle" });
-  text(axes, 10, ymid, valueLabel, { "text-anchor": "middle", transform: `rotate(-90 10 ${ymid})` });
+  const yTicks = niceTicks(lo, hi, 4).map((t) => ({ y: sy(t), label: formatTick(t) }));
+  drawFrame(axes, { yTicks, x0, x1, sx, xLabel: "equilibrium solves", yLabel: valueLabel, yLabelX: 10 });
   for (const p of pts.filter((p) => !p.accepted)) el("circle", { cx: sx(p.solves), cy: sy(p.value), r: 2, class: "trial" }, svg);
   const acc = pts.filter((p) => p.accepted);
   if (acc.length) {
