@@ -171,16 +171,13 @@ async function runAssign(job: RunJob, hooks: JobHooks): Promise<JobOutcome> {
       hooks.onProgress({ iteration: p.iteration, relativeGap: p.relativeGap, elapsedMs: p.elapsedMs, fraction: p.fraction }),
   });
   if (r.stopReason === "cancelled" || hooks.signal.aborted) return { status: "cancelled" };
+  const tolled = classes?.map((c) => c.tolled);
   return {
     status: "done",
     output: {
       summary: assignSummary(r),
       convergence: convergenceColumns(r.convergence),
-      links: linkColumns(
-        net,
-        r,
-        classes?.map((c) => c.tolled),
-      ),
+      links: linkColumns(net, r, tolled),
     },
   };
 }

@@ -157,11 +157,13 @@ function checkScenarioNetwork(network: unknown): { ref: string | null } {
   return { ref: null };
 }
 
-/** Validates (with the leader's parseScenario) and stores a posted scenario. */
-function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
-  checkInlineSize(body.network, deps.maxInlineLinks);
+/**
+ * Runs a check of the request body that throws InputError (the leader's scenario parser, the
+ * follower's classes check) and turns its error into a 400 naming the JSON path.
+ */
+function checkBody(check: () => unknown): void {
   try {
-    parseScenario(body, "request body");
+    check();
   } catch (e) {
     if (!isInputError(e)) throw e;
     const field = (e as { field?: string }).field;
@@ -171,6 +173,12 @@ function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
       field && field !== "(top level)" ? { path: field, in: "body" } : { in: "body" },
     );
   }
+}
+
+/** Validates (with the leader's parseScenario) and stores a posted scenario. */
+function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
+  checkInlineSize(body.network, deps.maxInlineLinks);
+  checkBody(() => parseScenario(body, "request body"));
   const { ref } = checkScenarioNetwork(body.network);
   const name = body.name ?? (ref ? `${ref} scenario` : `${(body.network as { name?: string }).name ?? "inline"} scenario`);
   // An inline network is named after its scenario: `scenario:<id>` (see NetworkRegistry.load).
@@ -198,15 +206,7 @@ function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSec
       throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
     seen.add(t.link);
   });
-  if (s.classes !== undefined) {
-    try {
-      checkClassesSpec(s.classes, "request body", "settings.classes");
-    } catch (e) {
-      if (!isInputError(e)) throw e;
-      const field = (e as { field?: string }).field;
-      throw new ApiError(400, `api: ${(e as Error).message}`, field ? { path: field, in: "body" } : { in: "body" });
-    }
-  }
+  if (s.classes !== undefined) checkBody(() => checkClassesSpec(s.classes, "request body", "settings.classes"));
   if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
     throw new ApiError(
       400,
