@@ -7,7 +7,8 @@ const sharedMirror = resolve(import.meta.dirname, "..", "shared", "networks");
 const mirror = process.env.TOLLKIT_NETWORK_MIRROR ?? (existsSync(sharedMirror) ? sharedMirror : undefined);
 
 // Tests run against the TypeScript sources (no build needed, and one package's half-finished
-// edit cannot break another's tests). CLI tests that spawn the binary use the built dist.
+// edit cannot break another's tests). CLI tests that spawn the binary use the built dist, which
+// the global setup brings up to date first (tests/helpers/build.ts).
 const pkgs = ["graph-core", "follower", "leader", "api", "cli"];
 const alias = Object.fromEntries(pkgs.map((p) => [`@tollkit/${p}`, resolve(import.meta.dirname, "packages", p, "src", "index.ts")]));
 
@@ -20,6 +21,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
+    globalSetup: ["tests/helpers/build.ts"],
     env: mirror ? { TOLLKIT_NETWORK_MIRROR: mirror } : {},
   },
 });
