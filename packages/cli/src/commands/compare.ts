@@ -10,9 +10,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { compareRuns, LinkColumns } from "@tollkit/api";
-import { InputError, writeFileAtomic } from "@tollkit/graph-core";
-import { csvLine } from "../output.js";
+import { compareRuns, LinkColumns } from "@tollkit/runs";
+import { formatCsv, InputError, writeFileAtomic } from "@tollkit/graph-core";
 
 const MOD = "cli/compare";
 
@@ -159,9 +158,10 @@ export function comparisonCsv(c: Comparison): string {
     "tollDifference",
     "revenueDifference",
   ] as const;
-  const lines = [cols.join(",")];
-  for (const l of c.links as Record<string, number | null>[]) lines.push(csvLine(cols.map((k) => l[k])));
-  return `${lines.join("\n")}\n`;
+  return formatCsv(
+    cols,
+    (c.links as Record<string, number | null>[]).map((l) => cols.map((k) => l[k])),
+  );
 }
 
 const LABELS: Record<string, string> = {

@@ -9,40 +9,13 @@
  * (every equilibrium the search evaluated), atomically.
  */
 import { Command } from "commander";
-import { designSummary } from "@tollkit/api";
+import { writeFilesAtomic } from "@tollkit/graph-core";
 import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
-import { csvLine, equilibriumFiles, OutputFile, writeOutputDir } from "../output.js";
+import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
 
 /** The `--json` object and `summary.json` of a design. */
-export function designJson(r: DesignResult): Record<string, unknown> {
-  const { surface: _surface, ...summary } = designSummary(r) as Record<string, unknown>;
-  return {
-    ...summary,
-    firstBestDetail: r.firstBestDetail
-      ? {
-          soTstt: r.firstBestDetail.soTstt,
-          tolledTstt: r.firstBestDetail.tolledTstt,
-          relativeDifference: r.firstBestDetail.relativeDifference,
-        }
-      : null,
-  };
-}
-
-/** Column name of a decision variable in history.csv. */
-function tollColumn(v: DesignResult["variables"][number], k: number): string {
-  return v.links.length === 1 ? `toll_link_${v.links[0]}` : v.label.startsWith("cordon") ? `toll_cordon` : `toll_group_${k + 1}`;
-}
-
-/** `history.csv`: one row per evaluated design. */
-export function historyCsv(r: DesignResult): string {
-  const lines = [csvLine(["step", "solves", "phase", "accepted", "value", "merit", "tstt", "revenue", ...r.variables.map(tollColumn)])];
-  for (const h of r.history) lines.push(csvLine([h.step, h.solves, h.phase, h.accepted, h.value, h.merit, h.tstt, h.revenue, ...h.tolls]));
-  return `${lines.join("\n")}\n`;
-}
-
-/** `design.json`: the summary plus first-best tolls, the search history and the response surface. */
-export function designFile(r: DesignResult): Record<string, unknown> {
-  return { ...designJson(r), firstBestDetail: r.firstBestDetail ?? null, history: r.history, surface: r.surface ?? null };
+export function designJson(r: DesignResult): DesignSummary {
+  return designSummary(r, "cli");
 }
 
 function fmt(v: number | null | undefined): string {
@@ -98,12 +71,12 @@ export function designText(r: DesignResult): string {
  */
 export async function designOutputFiles(scenario: Scenario, r: DesignResult): Promise<OutputFile[]> {
   const net = await scenarioNetwork(scenario);
-  const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
-  return [
-    ...equilibriumFiles(net, r.equilibrium, designJson(r), tolled),
-    { name: "design.json", content: `${JSON.stringify(designFile(r), null, 2)}\n` },
-    { name: "history.csv", content: historyCsv(r) },
-  ];
+  return designFiles(
+    net,
+    r,
+    designJson(r),
+    scenarioClasses(scenario, net).map((c) => c.tolled),
+  );
 }
 
 export function registerDesign(program: Command): void {
@@ -120,7 +93,7 @@ export function registerDesign(program: Command): void {
     .action(async (file: string, opts: { out?: string; json?: boolean }) => {
       const scenario = loadScenario(file);
       const r = await design(scenario);
-      if (opts.out) writeOutputDir(opts.out, await designOutputFiles(scenario, r));
+      if (opts.out) writeFilesAtomic(opts.out, await designOutputFiles(scenario, r));
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
     });
 }
