@@ -160,7 +160,12 @@ export class ProcessRunQueue implements RunQueue {
       else if (o.status === "cancelled" || a.cancelRequested) this.emit({ type: "cancelled", runId });
       else if (o.status === "failed") this.emit({ type: "failed", runId, error: o.error });
       else if (this.closing) this.emit({ type: "interrupted", runId });
-      else this.emit({ type: "failed", runId, error: `api/queue: the runner stopped unexpectedly (${o.error.replace(/^the run's process /, "")})` });
+      else
+        this.emit({
+          type: "failed",
+          runId,
+          error: `api/queue: the runner stopped unexpectedly (${o.error.replace(/^the run's process /, "")})`,
+        });
       this.pump();
     });
   }

@@ -61,7 +61,12 @@ export class RunService {
     const maxSeconds = typeof run.settings.maxSeconds === "number" ? run.settings.maxSeconds : undefined;
     const task: RunTask =
       run.kind === "assign"
-        ? { kind: "assign", network: run.network, settings: run.settings as unknown as AssignTaskSettings, ...(scenario ? { scenario } : {}) }
+        ? {
+            kind: "assign",
+            network: run.network,
+            settings: run.settings as unknown as AssignTaskSettings,
+            ...(scenario ? { scenario } : {}),
+          }
         : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api" };
     return { runId: run.id, task };
   }

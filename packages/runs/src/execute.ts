@@ -5,24 +5,8 @@
  * child process of {@link startChildRun} calls it for the API queue and for `tollkit batch`;
  * the leader is loaded only by design runs, so assignments start faster.
  */
-import {
-  classesFromSpec,
-  FollowerResult,
-  readClassesFile,
-  readTollsFile,
-  solve,
-  UserClass,
-} from "@tollkit/follower";
-import {
-  BUILTIN_NETWORKS,
-  buildNetwork,
-  gridCity,
-  InputError,
-  isNetworkId,
-  loadNetwork,
-  Network,
-  NetworkSpec,
-} from "@tollkit/graph-core";
+import { classesFromSpec, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
+import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
 import type { AssignTask, AssignTaskSettings, DesignTask, RunProgress, RunTask, TollEntry } from "./task.js";
@@ -134,7 +118,11 @@ export function assignClasses(net: Network, s: AssignTaskSettings): UserClass[] 
 }
 
 /** The settings record of an assignment's summary. */
-function settingsRecord(s: AssignTaskSettings, r: { tolls: string | null; classes: string | null }, res: FollowerResult): AssignSettingsRecord {
+function settingsRecord(
+  s: AssignTaskSettings,
+  r: { tolls: string | null; classes: string | null },
+  res: FollowerResult,
+): AssignSettingsRecord {
   return {
     algorithm: s.algorithm,
     objective: s.objective ?? res.objective,

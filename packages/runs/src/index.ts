@@ -23,7 +23,16 @@ export {
   sameNetwork,
   volumeCapacity,
 } from "./results.js";
-export type { AssignTask, AssignTaskSettings, DesignTask, RunKind, RunProgress, RunTask, SettingsRecordRequest, TollEntry } from "./task.js";
+export type {
+  AssignTask,
+  AssignTaskSettings,
+  DesignTask,
+  RunKind,
+  RunProgress,
+  RunTask,
+  SettingsRecordRequest,
+  TollEntry,
+} from "./task.js";
 export { PROGRESS_INTERVAL_MS } from "./task.js";
 export type { ExecuteHooks, ExecuteOutcome, RunResult } from "./execute.js";
 export { assignClasses, executeTask, loadRunNetwork, tollVector } from "./execute.js";

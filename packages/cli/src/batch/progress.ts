@@ -209,8 +209,8 @@ export class BarReporter implements Reporter {
         p === null
           ? "starting"
           : p.solves !== undefined
-          ? `${p.solves} solve${p.solves === 1 ? "" : "s"}${p.phase ? ` ${p.phase}` : ""}`
-          : `it ${p.iteration} gap ${sci(p.relativeGap ?? undefined)}`;
+            ? `${p.solves} solve${p.solves === 1 ? "" : "s"}${p.phase ? ` ${p.phase}` : ""}`
+            : `it ${p.iteration} gap ${sci(p.relativeGap ?? undefined)}`;
       return `${what} ${shorten(id, Math.max(16, room - what.length - 1))}`;
     });
     return `${head} ▸ ${running.join(" | ")}`;

@@ -85,7 +85,6 @@ function removeLeftovers(runsDir: string): void {
     if (name.startsWith(".partial-") || name.startsWith(".replaced-")) rmSync(join(runsDir, name), { recursive: true, force: true });
 }
 
-
 /**
  * Resolves every catalogue network the runs use, once, before any run starts (downloading what
  * is neither cached nor mirrored), so that a network that cannot be had is one clear error
