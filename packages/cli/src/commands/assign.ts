@@ -5,9 +5,9 @@
  * network and reports TSTT, SPTT, relative gap, Beckmann objective and revenue.
  *
  * `--json` prints one JSON object: network, algorithm, objective, converged, stopReason,
- * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann, potential (the
- * minimised objective: Beckmann plus fixed generalised costs, comparable with the catalogue's
- * best-known objectives), revenue, seconds, classes, warnings and the settings used. `--out DIR` writes summary.json (the same
+ * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann (the Beckmann
+ * objective in generalised cost, comparable with the catalogue's best-known objectives),
+ * revenue, seconds, classes, warnings, beckmannTime (its time-only integral) and the settings used. `--out DIR` writes summary.json (the same
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
@@ -65,10 +65,8 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
     `  total cost        ${fmt(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
     `  SPTT              ${fmt(r.sptt)}`,
     `  avg excess cost   ${fmt(r.averageExcessCost)}`,
-    `  Beckmann          ${fmt(r.beckmann)}`,
-    ...(r.potential !== null && r.potential !== r.beckmann
-      ? [`  potential         ${fmt(r.potential)} (the minimised objective, with fixed generalised costs)`]
-      : []),
+    `  Beckmann          ${fmt(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
+    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${fmt(r.beckmannTime)} (without the toll and distance terms)`] : []),
     `  revenue           ${fmt(r.revenue)}`,
   ];
   if (r.classes.length > 1) for (const c of r.classes) out.push(`  class ${c.name}: demand ${fmt(c.demand)}, revenue ${fmt(c.revenue)}`);
