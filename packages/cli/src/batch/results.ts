@@ -6,8 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "@tollkit/graph-core";
-import { csvLine } from "../output.js";
+import { formatCsv, writeFileAtomic } from "@tollkit/graph-core";
 import { PARAMETER_COLUMNS, RunSpec } from "./types.js";
 
 /** Headline columns (from summary.json; a design's equilibrium fields from `summary.equilibrium`). */
@@ -89,9 +88,10 @@ export function resultRow(r: RunState): (string | number | boolean | null)[] {
 
 /** The text of results.csv. */
 export function resultsCsv(runs: readonly RunState[]): string {
-  const lines = [csvLine([...RESULT_COLUMNS])];
-  for (const r of runs) lines.push(csvLine(resultRow(r).map((v) => (typeof v === "boolean" ? String(v) : v))));
-  return `${lines.join("\n")}\n`;
+  return formatCsv(
+    RESULT_COLUMNS,
+    runs.map((r) => resultRow(r)),
+  );
 }
 
 /** Rewrites results.csv atomically (temporary file + rename). */

@@ -20,8 +20,7 @@ import { ChildProcess, fork } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fetchNetworkFiles, InputError, loadCatalogue } from "@tollkit/graph-core";
-import { replaceOutputDir } from "../output.js";
+import { fetchNetworkFiles, InputError, loadCatalogue, replaceDirAtomic } from "@tollkit/graph-core";
 import { VERSION } from "../version.js";
 import { failedRunFiles } from "./execute.js";
 import { Plan } from "./plan.js";
@@ -163,7 +162,7 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
         s.status = "failed";
         s.error = result?.type === "failed" ? result.error : (why ?? "the run ended without a result");
         try {
-          replaceOutputDir(dir, failedRunFiles(s.spec, batch, s.error, seconds, result?.type === "failed" && result.input));
+          replaceDirAtomic(dir, failedRunFiles(s.spec, batch, s.error, seconds, result?.type === "failed" && result.input));
         } catch (e) {
           rep.warn(`cannot write the failure record of ${s.spec.id}: ${(e as Error).message}`);
         }

@@ -13,8 +13,8 @@
 import { Command, Option } from "commander";
 import { assignSummary } from "@tollkit/api";
 import { ALGORITHMS, FollowerResult, OBJECTIVES, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
-import { InputError, loadNetwork } from "@tollkit/graph-core";
-import { equilibriumFiles, writeOutputDir } from "../output.js";
+import { InputError, loadNetwork, writeFilesAtomic } from "@tollkit/graph-core";
+import { equilibriumFiles } from "../output.js";
 
 const MOD = "cli/assign";
 
@@ -161,7 +161,7 @@ export function registerAssign(program: Command): void {
       const summary = assignJson(r, flags);
       if (flags.out !== undefined) {
         const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
-        writeOutputDir(flags.out, equilibriumFiles(net, r, summary, tolled));
+        writeFilesAtomic(flags.out, equilibriumFiles(net, r, summary, tolled));
       }
       process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(r, flags)}\n`);
     });

@@ -11,7 +11,8 @@
 import { Command } from "commander";
 import { designSummary } from "@tollkit/api";
 import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
-import { csvLine, equilibriumFiles, OutputFile, writeOutputDir } from "../output.js";
+import { formatCsv, writeFilesAtomic } from "@tollkit/graph-core";
+import { equilibriumFiles, OutputFile } from "../output.js";
 
 /** The `--json` object and `summary.json` of a design. */
 export function designJson(r: DesignResult): Record<string, unknown> {
@@ -35,9 +36,10 @@ function tollColumn(v: DesignResult["variables"][number], k: number): string {
 
 /** `history.csv`: one row per evaluated design. */
 export function historyCsv(r: DesignResult): string {
-  const lines = [csvLine(["step", "solves", "phase", "accepted", "value", "merit", "tstt", "revenue", ...r.variables.map(tollColumn)])];
-  for (const h of r.history) lines.push(csvLine([h.step, h.solves, h.phase, h.accepted, h.value, h.merit, h.tstt, h.revenue, ...h.tolls]));
-  return `${lines.join("\n")}\n`;
+  return formatCsv(
+    ["step", "solves", "phase", "accepted", "value", "merit", "tstt", "revenue", ...r.variables.map(tollColumn)],
+    r.history.map((h) => [h.step, h.solves, h.phase, h.accepted, h.value, h.merit, h.tstt, h.revenue, ...h.tolls]),
+  );
 }
 
 /** `design.json`: the summary plus first-best tolls, the search history and the response surface. */
@@ -120,7 +122,7 @@ export function registerDesign(program: Command): void {
     .action(async (file: string, opts: { out?: string; json?: boolean }) => {
       const scenario = loadScenario(file);
       const r = await design(scenario);
-      if (opts.out) writeOutputDir(opts.out, await designOutputFiles(scenario, r));
+      if (opts.out) writeFilesAtomic(opts.out, await designOutputFiles(scenario, r));
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
     });
 }
