@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Command, Option } from "commander";
 import { compareRuns, LinkColumns } from "@tollkit/api";
 import { formatCsv, InputError, parseCsv, parseJsonText, writeFileAtomic } from "@tollkit/graph-core";
+import { formatNumber, formatPercent, formatTable } from "../format.js";
 
 const MOD = "cli/compare";
 
@@ -167,20 +168,13 @@ const LABELS: Record<string, string> = {
   seconds: "seconds",
 };
 
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e9 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(9)).toString();
-}
-
 /** The human-readable report: headline table, then the links whose flow changed most. */
 export function comparisonText(c: Comparison, top: number): string {
   const out = [`${c.a} → ${c.b} on ${c.network} (differences are b − a)`, ""];
   const rows = [["", "a", "b", "b − a", "relative"]];
   for (const [k, h] of Object.entries(c.headline))
-    rows.push([LABELS[k] ?? k, fmt(h.a), fmt(h.b), fmt(h.difference), h.relative === null ? "—" : `${(100 * h.relative).toFixed(2)}%`]);
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  for (const r of rows) out.push(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join("  "));
+    rows.push([LABELS[k] ?? k, formatNumber(h.a), formatNumber(h.b), formatNumber(h.difference), formatPercent(h.relative, 2)]);
+  out.push(...formatTable(rows, ["left"]));
   const links = c.links as {
     link: number;
     from: number;
@@ -202,16 +196,15 @@ export function comparisonText(c: Comparison, top: number): string {
       t.push([
         String(l.link),
         `${l.from}→${l.to}`,
-        fmt(l.flowA),
-        fmt(l.flowB),
-        fmt(l.flowDifference),
-        fmt(l.timeDifference),
-        fmt(l.tollDifference),
-        fmt(l.revenueDifference),
+        formatNumber(l.flowA),
+        formatNumber(l.flowB),
+        formatNumber(l.flowDifference),
+        formatNumber(l.timeDifference),
+        formatNumber(l.tollDifference),
+        formatNumber(l.revenueDifference),
       ]);
-    const w = t[0].map((_, j) => Math.max(...t.map((r) => r[j].length)));
     out.push(`The ${shown.length} largest flow changes${changed.length > shown.length ? ` (--top N for more, --csv FILE for all)` : ""}:`);
-    for (const r of t) out.push(r.map((cell, j) => cell.padStart(w[j])).join("  "));
+    out.push(...formatTable(t));
   }
   for (const w of c.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
