@@ -16,7 +16,7 @@ import {
   networkSummary,
 } from "@tollkit/graph-core";
 import { ApiError } from "./errors.js";
-import { loadNetworkById } from "./jobs.js";
+import { loadRunNetwork } from "@tollkit/runs";
 import { networkIdMessage } from "./schemas.js";
 import type { Store } from "./store.js";
 
@@ -133,7 +133,7 @@ export class NetworkRegistry {
       this.cache.set(id, p);
       return p;
     }
-    p = loadNetworkById(id).catch((e: unknown) => {
+    p = loadRunNetwork(id).catch((e: unknown) => {
       this.cache.delete(id);
       if (isInputError(e)) throw new ApiError(503, `api: network "${id}" cannot be loaded on this server: ${(e as Error).message}`);
       throw e;

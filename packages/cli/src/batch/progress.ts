@@ -125,7 +125,7 @@ export class BarReporter implements Reporter {
   private finished = 0;
   private ranFinished = 0;
   private failed = 0;
-  private readonly running = new Map<string, RunProgress>();
+  private readonly running = new Map<string, RunProgress | null>();
   private lastDraw = 0;
   private timer: NodeJS.Timeout | undefined;
   constructor(
@@ -144,7 +144,7 @@ export class BarReporter implements Reporter {
   }
   skip(): void {}
   start(run: RunState): void {
-    this.running.set(run.spec.id, {});
+    this.running.set(run.spec.id, null);
     this.draw();
   }
   progress(run: RunState, p: RunProgress): void {
@@ -196,11 +196,11 @@ export class BarReporter implements Reporter {
     const room = Math.floor((this.width() - 1 - head.length - 3) / this.running.size) - 2;
     const running = [...this.running.entries()].map(([id, p]) => {
       const what =
-        p.iteration !== undefined
-          ? `it ${p.iteration} gap ${formatGap(p.relativeGap)}`
+        p === null
+          ? "starting"
           : p.solves !== undefined
             ? `${p.solves} solve${p.solves === 1 ? "" : "s"}${p.phase ? ` ${p.phase}` : ""}`
-            : "starting";
+            : `it ${p.iteration} gap ${formatGap(p.relativeGap)}`;
       return `${what} ${shorten(id, Math.max(16, room - what.length - 1))}`;
     });
     return `${head} ▸ ${running.join(" | ")}`;

@@ -11,11 +11,10 @@
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
-import { assignSummary } from "@tollkit/api";
-import { ALGORITHMS, FollowerResult, OBJECTIVES, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
-import { InputError, loadNetwork, writeFilesAtomic } from "@tollkit/graph-core";
+import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
+import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
+import { AssignSummary, executeTask } from "@tollkit/runs";
 import { formatGap, formatNumber, formatSeconds } from "../format.js";
-import { equilibriumFiles } from "../output.js";
 
 const MOD = "cli/assign";
 
@@ -48,25 +47,8 @@ interface AssignFlags {
   json?: boolean;
 }
 
-/** The `--json` object and `summary.json` of an assignment: the API's summary plus the settings used. */
-export function assignJson(r: FollowerResult, flags: AssignFlags): Record<string, unknown> {
-  return {
-    ...assignSummary(r),
-    potential: r.potential ?? null,
-    settings: {
-      algorithm: flags.algorithm,
-      objective: flags.objective,
-      gap: flags.gap,
-      maxIterations: flags.maxIterations ?? null,
-      maxSeconds: flags.maxSeconds ?? null,
-      tolls: flags.tolls ?? null,
-      classes: flags.classes ?? null,
-    },
-  };
-}
-
 /** The human-readable report. */
-export function assignText(r: FollowerResult, flags: AssignFlags): string {
+export function assignText(r: AssignSummary, flags: AssignFlags): string {
   const kind = r.objective === "so" ? "system optimum" : "user equilibrium";
   const how =
     r.stopReason === "gap"
@@ -80,7 +62,7 @@ export function assignText(r: FollowerResult, flags: AssignFlags): string {
     `  SPTT              ${formatNumber(r.sptt)}`,
     `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
     `  Beckmann          ${formatNumber(r.beckmann)}`,
-    ...(r.potential !== undefined && r.potential !== r.beckmann
+    ...(r.potential !== null && r.potential !== r.beckmann
       ? [`  potential         ${formatNumber(r.potential)} (the minimised objective, with fixed generalised costs)`]
       : []),
     `  revenue           ${formatNumber(r.revenue)}`,
@@ -143,23 +125,26 @@ export function registerAssign(program: Command): void {
       ].join("\n"),
     )
     .action(async (spec: string, flags: AssignFlags) => {
-      const net = await loadNetwork(spec);
-      const tolls = flags.tolls !== undefined ? readTollsFile(flags.tolls, net) : undefined;
-      const classes: UserClass[] | undefined = flags.classes !== undefined ? readClassesFile(flags.classes, net) : undefined;
-      const r = await solve(net, {
-        algorithm: flags.algorithm,
-        objective: flags.objective,
-        gap: flags.gap,
-        maxIterations: flags.maxIterations,
-        maxSeconds: flags.maxSeconds,
-        tolls,
-        classes,
+      const outcome = await executeTask({
+        kind: "assign",
+        network: spec,
+        allowPaths: true,
+        settings: {
+          algorithm: flags.algorithm,
+          objective: flags.objective,
+          gap: flags.gap,
+          maxIterations: flags.maxIterations,
+          maxSeconds: flags.maxSeconds,
+          tolls: flags.tolls !== undefined ? { file: flags.tolls } : undefined,
+          classes: flags.classes !== undefined ? { file: flags.classes } : undefined,
+        },
+        record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
+        files: flags.out !== undefined,
       });
-      const summary = assignJson(r, flags);
-      if (flags.out !== undefined) {
-        const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
-        writeFilesAtomic(flags.out, equilibriumFiles(net, r, summary, tolled));
-      }
-      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(r, flags)}\n`);
+      if (outcome.status !== "done") throw new Error("cli/assign: the solve was cancelled");
+      const { output, files } = outcome.result;
+      if (flags.out !== undefined) writeFilesAtomic(flags.out, files ?? []);
+      const summary = output.summary as AssignSummary;
+      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(summary, flags)}\n`);
     });
 }

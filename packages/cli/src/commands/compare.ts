@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { compareRuns, LinkColumns } from "@tollkit/api";
+import { compareRuns, LinkColumns } from "@tollkit/runs";
 import { formatCsv, InputError, parseCsv, parseJsonText, writeFileAtomic } from "@tollkit/graph-core";
 import { formatNumber, formatPercent, formatTable } from "../format.js";
 

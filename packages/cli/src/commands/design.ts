@@ -9,43 +9,14 @@
  * (every equilibrium the search evaluated), atomically.
  */
 import { Command } from "commander";
-import { designSummary } from "@tollkit/api";
+import { writeFilesAtomic } from "@tollkit/graph-core";
 import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
-import { formatCsv, writeFilesAtomic } from "@tollkit/graph-core";
+import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
 import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
-import { equilibriumFiles, OutputFile } from "../output.js";
 
 /** The `--json` object and `summary.json` of a design. */
-export function designJson(r: DesignResult): Record<string, unknown> {
-  const { surface: _surface, ...summary } = designSummary(r) as Record<string, unknown>;
-  return {
-    ...summary,
-    firstBestDetail: r.firstBestDetail
-      ? {
-          soTstt: r.firstBestDetail.soTstt,
-          tolledTstt: r.firstBestDetail.tolledTstt,
-          relativeDifference: r.firstBestDetail.relativeDifference,
-        }
-      : null,
-  };
-}
-
-/** Column name of a decision variable in history.csv. */
-function tollColumn(v: DesignResult["variables"][number], k: number): string {
-  return v.links.length === 1 ? `toll_link_${v.links[0]}` : v.label.startsWith("cordon") ? `toll_cordon` : `toll_group_${k + 1}`;
-}
-
-/** `history.csv`: one row per evaluated design. */
-export function historyCsv(r: DesignResult): string {
-  return formatCsv(
-    ["step", "solves", "phase", "accepted", "value", "merit", "tstt", "revenue", ...r.variables.map(tollColumn)],
-    r.history.map((h) => [h.step, h.solves, h.phase, h.accepted, h.value, h.merit, h.tstt, h.revenue, ...h.tolls]),
-  );
-}
-
-/** `design.json`: the summary plus first-best tolls, the search history and the response surface. */
-export function designFile(r: DesignResult): Record<string, unknown> {
-  return { ...designJson(r), firstBestDetail: r.firstBestDetail ?? null, history: r.history, surface: r.surface ?? null };
+export function designJson(r: DesignResult): DesignSummary {
+  return designSummary(r, "cli");
 }
 
 /** The human-readable report. */
@@ -95,12 +66,12 @@ export function designText(r: DesignResult): string {
  */
 export async function designOutputFiles(scenario: Scenario, r: DesignResult): Promise<OutputFile[]> {
   const net = await scenarioNetwork(scenario);
-  const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
-  return [
-    ...equilibriumFiles(net, r.equilibrium, designJson(r), tolled),
-    { name: "design.json", content: `${JSON.stringify(designFile(r), null, 2)}\n` },
-    { name: "history.csv", content: historyCsv(r) },
-  ];
+  return designFiles(
+    net,
+    r,
+    designJson(r),
+    scenarioClasses(scenario, net).map((c) => c.tolled),
+  );
 }
 
 export function registerDesign(program: Command): void {

@@ -5,7 +5,6 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { InputError, isInputError, readJsonFile } from "@tollkit/graph-core";
-import { defaultDbPath, startServer } from "@tollkit/api";
 
 function integer(flag: string, min: number, max: number) {
   return (v: string): number => {
@@ -108,6 +107,7 @@ Examples:
           .filter(Boolean);
         if (!/^[0-9]+(b|kb|mb)?$/i.test(opts.bodyLimit))
           throw new InputError("cli/serve", `--body-limit ${opts.bodyLimit}`, { field: "--body-limit" }, "a size such as 512kb or 1mb");
+        const { defaultDbPath, startServer } = await import("@tollkit/api"); // express and SQLite load only for serve
         const srv = await startServer({
           port: opts.port,
           host: opts.host,
