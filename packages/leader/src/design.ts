@@ -4,18 +4,9 @@
  * the scenario's method, and checks the result (ties, gradient against finite differences).
  */
 
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname } from "node:path";
 import { CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import {
-  BUILTIN_NETWORKS,
-  buildNetwork,
-  InputError,
-  isInputError,
-  loadCatalogue,
-  loadNetwork,
-  Network,
-  NetworkSpec,
-} from "@tollkit/graph-core";
+import { buildNetwork, InputError, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -122,11 +113,9 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
       }
       throw e;
     }
-  } else if (spec in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === spec)) {
-    net = await loadNetwork(spec);
   } else {
-    const path = isAbsolute(spec) || !s.file ? spec : resolve(dirname(s.file), spec);
-    net = await loadNetwork(path);
+    // an id as it is, a path relative to the scenario file
+    net = await loadNetwork(resolveNetworkRef(spec, s.file ? dirname(s.file) : undefined));
   }
   return net;
 }

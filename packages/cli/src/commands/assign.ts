@@ -14,6 +14,7 @@ import { Command, Option } from "commander";
 import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
 import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
 import { AssignSummary, executeTask } from "@tollkit/runs";
+import { formatGap, formatNumber, formatSeconds } from "../format.js";
 
 const MOD = "cli/assign";
 
@@ -46,11 +47,6 @@ interface AssignFlags {
   json?: boolean;
 }
 
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(8)).toString();
-}
-
 /** The human-readable report. */
 export function assignText(r: AssignSummary, flags: AssignFlags): string {
   const kind = r.objective === "so" ? "system optimum" : "user equilibrium";
@@ -59,17 +55,20 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
       ? `converged in ${r.iterations} iterations`
       : `stopped by ${r.stopReason === "cancelled" ? "cancellation" : r.stopReason === "stalled" ? "a stalled gap" : `the ${r.stopReason} limit`} after ${r.iterations} iterations`;
   const out = [
-    `${r.network}: ${kind} by ${r.algorithm}, ${how}, ${r.seconds.toFixed(2)} s`,
-    `  relative gap      ${fmt(r.relativeGap)} (target ${fmt(flags.gap)})`,
-    `  TSTT              ${fmt(r.tstt)}`,
-    `  total cost        ${fmt(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
-    `  SPTT              ${fmt(r.sptt)}`,
-    `  avg excess cost   ${fmt(r.averageExcessCost)}`,
-    `  Beckmann          ${fmt(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
-    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${fmt(r.beckmannTime)} (without the toll and distance terms)`] : []),
-    `  revenue           ${fmt(r.revenue)}`,
+    `${r.network}: ${kind} by ${r.algorithm}, ${how}, ${formatSeconds(r.seconds)}`,
+    `  relative gap      ${formatGap(r.relativeGap)} (target ${formatGap(flags.gap)})`,
+    `  TSTT              ${formatNumber(r.tstt)}`,
+    `  total cost        ${formatNumber(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
+    `  SPTT              ${formatNumber(r.sptt)}`,
+    `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
+    `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
+    ...(r.beckmannTime !== r.beckmann
+      ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`]
+      : []),
+    `  revenue           ${formatNumber(r.revenue)}`,
   ];
-  if (r.classes.length > 1) for (const c of r.classes) out.push(`  class ${c.name}: demand ${fmt(c.demand)}, revenue ${fmt(c.revenue)}`);
+  if (r.classes.length > 1)
+    for (const c of r.classes) out.push(`  class ${c.name}: demand ${formatNumber(c.demand)}, revenue ${formatNumber(c.revenue)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (flags.out) out.push(`wrote summary.json, flows.csv, convergence.csv, flows.geojson to ${flags.out}`);
   return out.join("\n");

@@ -12,16 +12,11 @@ import { Command } from "commander";
 import { writeFilesAtomic } from "@tollkit/graph-core";
 import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
 import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
+import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
 
 /** The `--json` object and `summary.json` of a design. */
 export function designJson(r: DesignResult): DesignSummary {
   return designSummary(r, "cli");
-}
-
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(8)).toString();
 }
 
 /** The human-readable report. */
@@ -29,35 +24,35 @@ export function designText(r: DesignResult): string {
   const out: string[] = [];
   out.push(`${r.scenario} on ${r.network}: ${r.sense} ${r.objective} by ${r.method} search`);
   const shown = r.variables.slice(0, 20);
-  for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${fmt(v.toll)}  [${fmt(v.min)}, ${fmt(v.max)}]`);
+  for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${formatNumber(v.toll)}  [${formatNumber(v.min)}, ${formatNumber(v.max)}]`);
   if (r.variables.length > shown.length) out.push(`  … and ${r.variables.length - shown.length} more (see --json or --out)`);
-  out.push(`${r.objective}: ${fmt(r.value)} (no toll ${fmt(r.baseline)}, first-best ${fmt(r.firstBest)})`);
-  if (r.shareCaptured !== null) out.push(`share of the first-best improvement captured: ${(100 * r.shareCaptured).toFixed(1)}%`);
-  out.push(`TSTT ${fmt(r.tstt)}, revenue ${fmt(r.revenue)}, welfare ${fmt(r.welfare)}`);
+  out.push(`${r.objective}: ${formatNumber(r.value)} (no toll ${formatNumber(r.baseline)}, first-best ${formatNumber(r.firstBest)})`);
+  if (r.shareCaptured !== null) out.push(`share of the first-best improvement captured: ${formatPercent(r.shareCaptured)}`);
+  out.push(`TSTT ${formatNumber(r.tstt)}, revenue ${formatNumber(r.revenue)}, welfare ${formatNumber(r.welfare)}`);
   if (r.firstBestDetail)
     out.push(
-      `first-best check: SO TSTT ${fmt(r.firstBestDetail.soTstt)}, tolled UE TSTT ${fmt(r.firstBestDetail.tolledTstt)} (${(100 * r.firstBestDetail.relativeDifference).toExponential(2)}%)`,
+      `first-best check: SO TSTT ${formatNumber(r.firstBestDetail.soTstt)}, tolled UE TSTT ${formatNumber(r.firstBestDetail.tolledTstt)} (relative difference ${formatGap(r.firstBestDetail.relativeDifference)})`,
     );
   if (r.constraint)
     out.push(
-      `revenue floor ${fmt(r.constraint.minRevenue)}: ${r.constraint.satisfied ? "met" : "NOT met"} (revenue ${fmt(r.constraint.revenue)})`,
+      `revenue floor ${formatNumber(r.constraint.minRevenue)}: ${r.constraint.satisfied ? "met" : "NOT met"} (revenue ${formatNumber(r.constraint.revenue)})`,
     );
   out.push(
-    `equilibrium solves: ${r.equilibriumSolves} by the search, ${r.solves.total} in all; ${r.seconds.toFixed(2)} s; ${r.diagnostics.stopReason}`,
+    `equilibrium solves: ${r.equilibriumSolves} by the search, ${r.solves.total} in all; ${formatSeconds(r.seconds)}; ${r.diagnostics.stopReason}`,
   );
   const t = r.ties;
   if (t.applies && t.atDesign && t.justBelow) {
     out.push(
-      `ties (${t.rule} follower assumed): at the design optimistic ${fmt(t.atDesign.optimistic.value)}, pessimistic ${fmt(t.atDesign.pessimistic.value)}`,
+      `ties (${t.rule} follower assumed): at the design optimistic ${formatNumber(t.atDesign.optimistic.value)}, pessimistic ${formatNumber(t.atDesign.pessimistic.value)}`,
     );
     out.push(
-      `  ${fmt(t.justBelow.margin)} below: optimistic ${fmt(t.justBelow.optimistic.value)}, pessimistic ${fmt(t.justBelow.pessimistic.value)}`,
+      `  ${formatNumber(t.justBelow.margin)} below: optimistic ${formatNumber(t.justBelow.optimistic.value)}, pessimistic ${formatNumber(t.justBelow.pessimistic.value)}`,
     );
   }
   const gc = r.diagnostics.gradientCheck;
   if (gc)
     out.push(
-      `gradient check (${gc.source}): largest absolute error ${Math.max(0, ...gc.rows.map((row) => row.absoluteError)).toExponential(2)}, largest relative error ${gc.maxRelativeError.toExponential(2)} (tolerance ${gc.tolerance}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
+      `gradient check (${gc.source}): largest absolute error ${formatGap(Math.max(0, ...gc.rows.map((row) => row.absoluteError)))}, largest relative error ${formatGap(gc.maxRelativeError)} (tolerance ${formatNumber(gc.tolerance)}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
     );
   for (const w of r.diagnostics.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
