@@ -5,8 +5,8 @@
  */
 
 import { dirname } from "node:path";
-import { CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import { buildNetwork, InputError, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
+import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
+import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -104,15 +104,7 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
   const spec = s.network;
   let net: Network;
   if (typeof spec !== "string") {
-    try {
-      net = buildNetwork(spec as NetworkSpec);
-    } catch (e) {
-      if (isInputError(e)) {
-        const field = (e as InputError).field;
-        throw scenarioError(s.file, field ? `network.${field}` : "network", (e as Error).message.replace(/^[^:]+: [^:]+: /, ""));
-      }
-      throw e;
-    }
+    net = buildNetwork(spec as NetworkSpec, { file: s.file ?? "scenario", path: "network" });
   } else {
     // an id as it is, a path relative to the scenario file
     net = await loadNetwork(resolveNetworkRef(spec, s.file ? dirname(s.file) : undefined));
@@ -121,13 +113,12 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
 }
 
 /**
- * The scenario's user classes: demand = network demand × demandScale × share, toll factor =
- * 1 / valueOfTime, distance factor from the class or the network.
+ * The scenario's user classes: demand = network demand × demandScale × the class's demandShare
+ * (or demandScale), toll factor = 1 / valueOfTime (or the class's tollFactor), distance factor
+ * from the class or the network (built by the follower's {@link buildUserClasses}).
  * @throws InputError when no classes are given and the network has no toll factor
  */
 export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
-  const base = net.demand;
-  const scaled = (share: number) => Float64Array.from(base, (v) => v * s.demandScale * share);
   if (!s.classes) {
     const tf = net.costWeights.tollFactor;
     if (!(tf > 0))
@@ -137,16 +128,9 @@ export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
         `${net.name} has no toll factor, so tolls would not change any route`,
         'classes with a valueOfTime, e.g. [{"name": "car", "valueOfTime": 0.25}]',
       );
-    return [{ name: "all", demand: scaled(1), tollFactor: tf, distanceFactor: net.costWeights.distanceFactor, pce: 1, tolled: true }];
+    return buildUserClasses([{ name: "all", demandShare: 1, tollFactor: tf, pce: 1, tolled: true }], net, s.demandScale);
   }
-  return s.classes.map((c) => ({
-    name: c.name,
-    demand: scaled(c.share),
-    tollFactor: 1 / c.valueOfTime,
-    distanceFactor: c.distanceFactor ?? net.costWeights.distanceFactor,
-    pce: c.pce,
-    tolled: c.tolled,
-  }));
+  return buildUserClasses(s.classes, net, s.demandScale);
 }
 
 /** Starting point of a search (projected later). */

@@ -11,7 +11,7 @@
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
-import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
+import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
 import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
 import { AssignSummary, executeTask } from "@tollkit/runs";
 import { formatGap, formatNumber, formatSeconds } from "../format.js";
@@ -80,16 +80,18 @@ export function registerAssign(program: Command): void {
     .description("Solve the follower problem: Wardrop user equilibrium or system optimum, one or more user classes")
     .argument("<network>", "a catalogue id, a built-in id, a path to a *_net.tntp file (its *_trips.tntp beside it) or a GMNS folder")
     .addOption(
-      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`).default("bfw").argParser(oneOf("--algorithm", ALGORITHMS)),
+      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`)
+        .default(FOLLOWER_DEFAULTS.algorithm)
+        .argParser(oneOf("--algorithm", ALGORITHMS)),
     )
     .addOption(
       new Option("--objective <name>", "ue (user equilibrium) or so (system optimum)")
-        .default("ue")
+        .default(FOLLOWER_DEFAULTS.objective)
         .argParser(oneOf("--objective", OBJECTIVES)),
     )
     .addOption(
       new Option("--gap <gap>", "relative gap to reach")
-        .default(1e-4)
+        .default(FOLLOWER_DEFAULTS.gap)
         .argParser(numberFlag("--gap", (v) => v > 0, "a relative gap > 0, e.g. 1e-4")),
     )
     .addOption(
