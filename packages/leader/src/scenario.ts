@@ -164,6 +164,18 @@ const start = z
     description: 'Starting tolls: "zero", "first-best" (first-best tolls on the instrument, clipped to the bounds) or explicit values.',
   });
 
+const check = (dflt: string) =>
+  z
+    .enum(["directional", "full", "none"], { error: '"directional", "full" or "none"' })
+    .optional()
+    .meta({
+      description: `Gradient check at the final point: "directional" — one finite difference along a random feasible direction (2 solves); "full" — every variable (2 solves each); "none". Steps stay inside the bounds (one-sided at a bound); a disagreement is a warning with numbers. Default "${dflt}" (from gradientCheck when only that is given).`,
+    });
+
+const checkSeed = posInt()
+  .default(1)
+  .meta({ description: "Seed of the random direction of the directional gradient check (the check is deterministic)." });
+
 const Method = z
   .discriminatedUnion(
     "type",
@@ -195,10 +207,16 @@ const Method = z
           gradientCheck: z
             .boolean()
             .default(true)
-            .meta({ description: "Check the gradient against central finite differences at the final point." }),
+            .meta({ description: 'Check the gradient against finite differences (false is check "none").' }),
+          check: check("directional"),
+          checkSeed,
           fdStep: positive()
             .optional()
             .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
+          polish: z.boolean({ error: "true or false" }).default(true).meta({
+            description:
+              'When the gradient steps stall at a kink of the response (degenerate or nearly degenerate points, a line search that finds no decrease, steps too small, a failed gradient check), spend the rest of the budget on a derivative-free pattern search from the best point (history phase "polish").',
+          }),
         })
         .meta({ description: "Projected quasi-Newton (L-BFGS with box bounds) driven by exact equilibrium sensitivities." }),
       z
@@ -213,7 +231,9 @@ const Method = z
           gradientCheck: z
             .boolean()
             .default(false)
-            .meta({ description: "Also check sensitivities against finite differences at the final point." }),
+            .meta({ description: 'Also check sensitivities against finite differences at the final point (true is check "directional").' }),
+          check: check("none"),
+          checkSeed,
           fdStep: positive()
             .optional()
             .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
@@ -293,6 +313,15 @@ export type ObjectiveType = ObjectiveSpec["type"];
 export type MethodType = MethodSpec["type"];
 export type TieRule = Scenario["ties"]["rule"];
 
+/**
+ * The gradient check a search method asks for: its `check`, else from `gradientCheck`
+ * (true → "directional", false → "none"); "none" for first-best and grid.
+ */
+export function gradientCheckKind(m: MethodSpec): "directional" | "full" | "none" {
+  if (m.type !== "gradient" && m.type !== "derivative-free") return "none";
+  return m.check ?? (m.gradientCheck ? "directional" : "none");
+}
+
 /** An InputError at a JSON path of a scenario. */
 export function scenarioError(file: string | undefined, path: string, message: string, expected?: string): InputError {
   return new InputError(MOD, message, { file: file ?? "scenario", field: path }, expected);
@@ -349,7 +378,7 @@ function checkScenario(s: Scenario, at: string): void {
   if (obj.minRevenue !== undefined && obj.type === "revenue")
     throw fail("objective.minRevenue", "a revenue floor on a revenue objective", 'objective "tstt" or "welfare" with minRevenue');
   const m = s.method;
-  const needsSensitivity = m.type === "gradient" || (m.type === "derivative-free" && m.gradientCheck);
+  const needsSensitivity = m.type === "gradient" || (m.type === "derivative-free" && gradientCheckKind(m) !== "none");
   if (needsSensitivity && s.follower.algorithm !== "bush")
     throw fail(
       "follower.algorithm",

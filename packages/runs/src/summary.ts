@@ -84,6 +84,10 @@ export interface DesignSummary {
   diagnostics: DesignResult["diagnostics"];
   /** The tolled equilibrium's own summary. */
   equilibrium: AssignSummary;
+  /** Whether the design stopped early on an error and this is the best design found before it. */
+  partial: boolean;
+  /** The error that stopped it (null when it finished). */
+  error: DesignResult["error"];
   /** The first-best check's figures (CLI summaries). */
   firstBestDetail?: { soTstt: number; tolledTstt: number; relativeDifference: number } | null;
 }
@@ -147,6 +151,8 @@ export function designSummary(r: DesignResult, form: "api" | "cli"): DesignSumma
     ties: r.ties,
     diagnostics: r.diagnostics,
     equilibrium: assignSummary(r.equilibrium),
+    partial: r.partial,
+    error: r.error,
     ...(form === "cli"
       ? {
           firstBestDetail: r.firstBestDetail
