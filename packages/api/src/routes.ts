@@ -99,7 +99,7 @@ const err = (status: number, description: string): ResponseSpec => ({ descriptio
 
 /** The run as the API shows it, with its summary once done. */
 function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
-  const done = run.status === "done";
+  const done = run.status === "done" || (run.status === "failed" && store.hasResults(run.id));
   return {
     ...run,
     summary: (done ? store.getSummary(run.id) : undefined) ?? null,
@@ -113,8 +113,9 @@ function runOr404(service: RunService, id: number, where: { path: string; in: "p
   return run;
 }
 
-function doneOr409(run: RunRow, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
-  if (run.status !== "done") throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
+function doneOr409(run: RunRow, store: Store, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
+  if (run.status !== "done" && !(run.status === "failed" && store.hasResults(run.id)))
+    throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
 }
 
 /** Prefixes the JSON path of a scenario inside its request (`scenario` in a run request) to a path. */
@@ -232,7 +233,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
   };
-  if (run.status === "done") base.summary = store.getSummary(run.id) ?? null;
+  if (run.status === "done" || run.status === "failed") base.summary = store.getSummary(run.id) ?? null;
   return base;
 }
 
@@ -533,7 +534,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       },
       handler: async ({ params, query, res }) => {
         const run = runOr404(service, params.id as number);
-        doneOr409(run);
+        doneOr409(run, store);
         const links = () => store.getLinks(run.id)!;
         const format = (query as { format: "json" | "csv" | "geojson" }).format;
         if (format === "csv") {
@@ -570,8 +571,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         const { a, b } = query as { a: number; b: number };
         const ra = runOr404(service, a, { path: "a", in: "query" });
         const rb = runOr404(service, b, { path: "b", in: "query" });
-        doneOr409(ra, { path: "a", in: "query" });
-        doneOr409(rb, { path: "b", in: "query" });
+        doneOr409(ra, store, { path: "a", in: "query" });
+        doneOr409(rb, store, { path: "b", in: "query" });
         return compareRuns(
           { id: a, network: ra.network, summary: store.getSummary(a)!, links: store.getLinks(a)! },
           { id: b, network: rb.network, summary: store.getSummary(b)!, links: store.getLinks(b)! },

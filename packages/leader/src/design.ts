@@ -645,3 +645,16 @@ async function withRevenueFloor(
   const best = rows.reduce((a, b) => (sign * objectiveValue(merit.type, b.ms) < sign * objectiveValue(merit.type, a.ms) ? b : a));
   return { best, iterations, stopReason: `${out!.stopReason}; best feasible design (revenue ≥ ${R}) over ${K} multiplier update(s)` };
 }
+
+/**
+ * The test hook `TOLLKIT_TEST_FAIL_AFTER_SOLVES` (a non-negative integer): an error injected
+ * after that many equilibrium solves, for tests of partial results only (CLI and API runs read it).
+ * @throws Error when it is set to anything else
+ */
+export function testFailAfterSolves(): number | undefined {
+  const v = process.env.TOLLKIT_TEST_FAIL_AFTER_SOLVES;
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`tollkit: TOLLKIT_TEST_FAIL_AFTER_SOLVES="${v}" (expected an integer ≥ 0)`);
+  return n;
+}
