@@ -16,45 +16,11 @@
  * errors.
  */
 
-import { InputError, Network, readInputFile, schemaInputError } from "@tollkit/graph-core";
+import { Network, parseJsonText, readInputFile, schemaInputError } from "@tollkit/graph-core";
 import { USER_CLASS_KEYS, UserClassesSchema, UserClassSpec } from "./class-schema.js";
 import { UserClass } from "./types.js";
 
 const MOD = "follower/classes";
-
-/**
- * Offset of the first syntax error of malformed JSON. V8 names the position in some messages
- * only, so otherwise: the shortest prefix whose parse fails for another reason than ending
- * early contains the error at its last character (a binary search over prefixes).
- */
-function jsonErrorOffset(text: string, message: string): number {
-  const m = /position (\d+)/.exec(message);
-  if (m) return Number(m[1]);
-  const failsInside = (k: number): boolean => {
-    try {
-      JSON.parse(text.slice(0, k));
-      return false;
-    } catch (e) {
-      return !/end of JSON input|Unterminated/i.test((e as Error).message);
-    }
-  };
-  let lo = 0;
-  let hi = text.length;
-  if (!failsInside(hi)) return hi;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (failsInside(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi - 1;
-}
-
-/** 1-based line of a character offset in a text. */
-function lineAt(text: string, pos: number): number {
-  let line = 1;
-  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
 
 /**
  * Checks the parsed contents of a classes file (see the module comment) without a network.
@@ -128,20 +94,7 @@ export function classesFromSpec(spec: unknown, net: Network, file = "classes.jso
  * @throws InputError for malformed JSON (with the line) or a bad class (with the JSON path)
  */
 export function parseClassesJson(text: string, net: Network, file = "classes.json"): UserClass[] {
-  let spec: unknown;
-  try {
-    spec = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    // one line: V8 quotes the text around the error, newlines included
-    throw new InputError(
-      MOD,
-      `not valid JSON: ${msg.replace(/\s+/g, " ")}`,
-      { file, line: lineAt(text, jsonErrorOffset(text, msg)) },
-      "a JSON array of classes",
-    );
-  }
-  return classesFromSpec(spec, net, file);
+  return classesFromSpec(parseJsonText(text, file, MOD, "a JSON array of classes"), net, file);
 }
 
 /**

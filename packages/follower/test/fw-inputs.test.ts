@@ -108,6 +108,10 @@ describe("tolls file", () => {
     expect(Array.from(parseTollsCsv("Link, Toll\r\n2, -0.25\r\n", base))).toEqual([0, -0.25]);
   });
 
+  it("reads quoted cells and a byte-order mark (RFC 4180, graph-core's CSV reader)", () => {
+    expect(Array.from(parseTollsCsv('\uFEFFlink,toll\n"2","5"\n', twoRoute()))).toEqual([0, 5]);
+  });
+
   const bad: [string, string, RegExp][] = [
     [
       "an unknown link",

@@ -22,6 +22,8 @@ export class InputError extends Error {
   readonly line?: number;
   readonly field?: string;
   readonly expected?: string;
+  /** The message without the module, the place and what was expected (to restate it elsewhere). */
+  readonly reason: string;
   constructor(module: string, message: string, where: InputLocation = {}, expected?: string) {
     const parts: string[] = [];
     if (where.file !== undefined) parts.push(where.line !== undefined ? `${where.file}:${where.line}` : where.file);
@@ -33,6 +35,7 @@ export class InputError extends Error {
     this.line = where.line;
     this.field = where.field;
     this.expected = expected;
+    this.reason = message;
   }
 }
 

@@ -4,9 +4,9 @@
  * the scenario's method, and checks the result (ties, gradient against finite differences).
  */
 
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname } from "node:path";
 import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import { BUILTIN_NETWORKS, buildNetwork, loadCatalogue, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
+import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -105,11 +105,9 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
   let net: Network;
   if (typeof spec !== "string") {
     net = buildNetwork(spec as NetworkSpec, { file: s.file ?? "scenario", path: "network" });
-  } else if (spec in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === spec)) {
-    net = await loadNetwork(spec);
   } else {
-    const path = isAbsolute(spec) || !s.file ? spec : resolve(dirname(s.file), spec);
-    net = await loadNetwork(path);
+    // an id as it is, a path relative to the scenario file
+    net = await loadNetwork(resolveNetworkRef(spec, s.file ? dirname(s.file) : undefined));
   }
   return net;
 }

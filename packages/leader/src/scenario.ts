@@ -12,9 +12,8 @@
  * values of time in money per time unit of the network (per minute for most TNTP networks).
  */
 
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { InputError, schemaInputError, VDF_NAMES } from "@tollkit/graph-core";
+import { InputError, readJsonFile, schemaInputError, VDF_NAMES } from "@tollkit/graph-core";
 import { ALGORITHMS, userClassesSchema } from "@tollkit/follower";
 
 const MOD = "leader/scenario";
@@ -381,26 +380,7 @@ function checkScenario(s: Scenario, at: string): void {
  * @throws InputError when the file cannot be read, is not JSON, or is not a valid scenario
  */
 export function loadScenario(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(
-      MOD,
-      `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      { file: path },
-      "a readable JSON file",
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? text.slice(0, Number(m[1])).split("\n").length : undefined;
-    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file: path, line }, "a JSON document");
-  }
-  return parseScenario(json, path);
+  return parseScenario(readJsonFile(path, MOD, "a JSON scenario"), path);
 }
 
 /** The JSON Schema (draft 2020-12) of scenario files, generated from {@link ScenarioSchema}. */
