@@ -44,17 +44,6 @@ function checkClasses(spec: unknown, file: string, path: string): UserClassSpec[
 }
 
 /**
- * Checks user classes given as JSON (the contents of a classes file) without building them, e.g.
- * to refuse a bad input before its run is queued.
- * @param file the input's name for messages (a file, or e.g. `request body`)
- * @param path the JSON path of the classes array inside that input (e.g. `settings.classes`)
- * @throws InputError naming the input and the JSON path of the bad value
- */
-export function checkClassesSpec(spec: unknown, file: string, path = ""): void {
-  checkClasses(spec, file, path);
-}
-
-/**
  * Builds user classes on a network from checked class specs: demand = the network's demand ×
  * `demandScale` (or × `demandShare`) × `demandMultiplier`; toll factor = 1 / valueOfTime, the
  * class's tollFactor, or the network's; distance factor the class's or the network's.
