@@ -147,7 +147,7 @@ function settingsRecord(
   return {
     algorithm: s.algorithm,
     objective: s.objective ?? res.objective,
-    gap: s.gap ?? 1e-4,
+    gap: s.gap ?? FOLLOWER_DEFAULTS.gap,
     maxIterations: s.maxIterations ?? null,
     maxSeconds: s.maxSeconds ?? null,
     tolls: r.tolls,
