@@ -15,7 +15,6 @@ import { createScenario, RequestDeps, startRun } from "./requests.js";
 import type { NetworkRegistry } from "./networks.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
-  AssignSettings,
   CompareQuery,
   ComparisonSchema,
   ErrorSchema,
@@ -25,7 +24,6 @@ import {
   LinkFlowSchema,
   ListQuery,
   NetworkDetailSchema,
-  NetworkId,
   NetworkParams,
   NetworkSummarySchema,
   NoQuery,
