@@ -43,6 +43,8 @@ describe("JSON files", () => {
       expect(e.message).toMatch(new RegExp(`^test/mod: bad\\.json:${line}: not valid JSON: .*\\(expected a JSON document\\)$`));
       expect(e.message.split("\n")).toHaveLength(1);
       expect(e.line).toBe(line);
+      expect(e.reason).toMatch(/^not valid JSON: /); // the message without module, place and expectation
+      expect(e.expected).toBe("a JSON document");
     });
 
   it("reads a file, and names a missing one", () => {

@@ -6,7 +6,7 @@
 
 import { dirname } from "node:path";
 import { CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import { buildNetwork, InputError, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
+import { buildNetwork, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -107,10 +107,7 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
     try {
       net = buildNetwork(spec as NetworkSpec);
     } catch (e) {
-      if (isInputError(e)) {
-        const field = (e as InputError).field;
-        throw scenarioError(s.file, field ? `network.${field}` : "network", (e as Error).message.replace(/^[^:]+: [^:]+: /, ""));
-      }
+      if (isInputError(e)) throw scenarioError(s.file, e.field ? `network.${e.field}` : "network", e.reason, e.expected);
       throw e;
     }
   } else {
