@@ -24,8 +24,11 @@ export { CostModel, defaultClasses, relativeGap, resultMeasures } from "./cost-m
 export type { Measures } from "./cost-model.js";
 export { isBushState, solveBush, solveBushAsync } from "./bush.js";
 export type { BushState, StoredBush } from "./bush.js";
+export { FOLLOWER_DEFAULTS } from "./options.js";
 export { solve, solveSync } from "./solve.js";
-export { checkClassesSpec, classesFromSpec, parseClassesJson, readClassesFile } from "./classes.js";
+export { buildUserClasses, classesFromSpec, parseClassesJson, readClassesFile } from "./classes.js";
 export { parseTollsCsv, readTollsFile } from "./tolls.js";
 export { equilibriumSensitivity } from "./sensitivity.js";
 export type { EquilibriumSensitivity, SensitivityOptions, TollDirection } from "./sensitivity.js";
+export { USER_CLASS_KEYS, UserClassesSchema, userClassesSchema, UserClassObject } from "./class-schema.js";
+export type { UserClassRules, UserClassSpec } from "./class-schema.js";

@@ -6,8 +6,8 @@
  * Named exports only: what the other packages and their tests use, and the types in those
  * functions' signatures. Anything else in src/ is internal to graph-core.
  */
-export { InputError, isInputError } from "./errors.js";
-export type { InputLocation } from "./errors.js";
+export { InputError, isInputError, schemaInputError } from "./errors.js";
+export type { InputLocation, SchemaErrorOptions, SchemaIssue } from "./errors.js";
 export { CompiledVdf, VDF_BPR, VDF_CONICAL, VDF_NAMES, VDF_POLYNOMIAL, vdfByName, VDFS } from "./vdf.js";
 export type { VdfName, VdfParams } from "./vdf.js";
 export { isFlowDependent, linkLabel, nodeIndexMap, totalDemand } from "./network.js";

@@ -19,20 +19,17 @@ export type {
   Scenario,
   ScenarioInput,
   TieRule,
-  UserClassSpec,
 } from "./scenario.js";
 export { insidePolygon, resolveInstrument } from "./instrument.js";
 export type { Instrument, TollVariable } from "./instrument.js";
 export { Merit } from "./objectives.js";
 export type { LeaderMeasures } from "./objectives.js";
-export { Evaluator } from "./evaluator.js";
+export { Evaluator, holdsBushes } from "./evaluator.js";
 export type { DesignProgress, Evaluation, EvaluatorSettings } from "./evaluator.js";
 export type { FirstBest } from "./first-best.js";
 export type { HistoryRow } from "./search.js";
 export type { ResponseSurface } from "./grid.js";
-export { checkGradient } from "./check.js";
+export { checkDirectional, checkGradient, feasibleDirection } from "./check.js";
 export type { GradientCheck, GradientCheckRow, TieReport, TieValues } from "./check.js";
-export { design, scenarioClasses, scenarioNetwork } from "./design.js";
-export type { DesignOptions, DesignResult, DesignVariable } from "./design.js";
-export { zodInputError } from "./zod-errors.js";
-export type { ZodInputErrorOptions } from "./zod-errors.js";
+export { design, scenarioClasses, scenarioNetwork, testFailAfterSolves } from "./design.js";
+export type { DesignError, DesignOptions, DesignResult, DesignVariable, PolishReport } from "./design.js";

@@ -159,7 +159,7 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
 }
 
 async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<ExecuteOutcome> {
-  const { design, parseScenario, scenarioClasses, scenarioNetwork } = await import("@tollkit/leader");
+  const { design, parseScenario, scenarioClasses, scenarioNetwork, testFailAfterSolves } = await import("@tollkit/leader");
   const scenario = parseScenario(task.scenario, task.label);
   if (typeof scenario.network === "string" && !task.allowPaths) await loadRunNetwork(scenario.network); // refuses paths
   const restore = seedGridCity(task.seed);
@@ -173,6 +173,7 @@ async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<Execute
     try {
       r = await design(scenario, {
         signal,
+        failAfterSolves: testFailAfterSolves(),
         onProgress: (p) =>
           hooks.onProgress?.({
             iteration: p.solves,

@@ -5,9 +5,9 @@
  *
  * Units (see docs/glossary.md): `tstt` is travel time Σ flow·time with flows in PCE;
  * `totalCost` and `sptt` are generalised cost per vehicle of each class (the gap's TSTT and
- * SPTT); `beckmann` is the time-only Beckmann integral; `potential` is the objective the
- * follower minimised (generalised, comparable with the catalogue's best-known values);
- * `revenue` is money.
+ * SPTT); `beckmann` is the Beckmann objective in generalised cost (what the user equilibrium
+ * minimises, comparable with the catalogue's best-known values) and `beckmannTime` its
+ * time-only integral; `revenue` is money.
  */
 import type { FollowerResult, StopReason } from "@tollkit/follower";
 import type { DesignResult } from "@tollkit/leader";
@@ -52,8 +52,8 @@ export interface AssignSummary {
   seconds: number;
   classes: ClassSummary[];
   warnings: string[];
-  /** The minimised objective (null where the solver did not report it). */
-  potential: number | null;
+  /** The time-only Beckmann integral Σ ∫ t (the generalised objective is `beckmann`). */
+  beckmannTime: number;
   /** Present in CLI summaries. */
   settings?: AssignSettingsRecord;
 }
@@ -84,6 +84,10 @@ export interface DesignSummary {
   diagnostics: DesignResult["diagnostics"];
   /** The tolled equilibrium's own summary. */
   equilibrium: AssignSummary;
+  /** Whether the design stopped early on an error and this is the best design found before it. */
+  partial: boolean;
+  /** The error that stopped it (null when it finished). */
+  error: DesignResult["error"];
   /** The first-best check's figures (CLI summaries). */
   firstBestDetail?: { soTstt: number; tolledTstt: number; relativeDifference: number } | null;
 }
@@ -113,7 +117,7 @@ export function assignSummary(r: FollowerResult, settings?: AssignSettingsRecord
     seconds: r.seconds,
     classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue })),
     warnings: r.warnings,
-    potential: r.potential ?? null,
+    beckmannTime: r.beckmannTime,
     ...(settings ? { settings } : {}),
   };
 }
@@ -147,6 +151,8 @@ export function designSummary(r: DesignResult, form: "api" | "cli"): DesignSumma
     ties: r.ties,
     diagnostics: r.diagnostics,
     equilibrium: assignSummary(r.equilibrium),
+    partial: r.partial,
+    error: r.error,
     ...(form === "cli"
       ? {
           firstBestDetail: r.firstBestDetail

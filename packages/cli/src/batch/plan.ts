@@ -146,8 +146,8 @@ function designColumns(s: Scenario, seed: number | null): Record<ParameterColumn
     valueOfTime: !classes
       ? null
       : classes.length === 1
-        ? classes[0].valueOfTime
-        : classes.map((c) => `${c.name}:${c.valueOfTime}`).join(" "),
+        ? (classes[0].valueOfTime ?? null)
+        : classes.map((c) => `${c.name}:${c.valueOfTime ?? "none"}`).join(" "), // "none": a class given by its tollFactor
     tollable,
     tollsFile: null,
     seed,

@@ -5,13 +5,13 @@
  * network and reports TSTT, SPTT, relative gap, Beckmann objective and revenue.
  *
  * `--json` prints one JSON object: network, algorithm, objective, converged, stopReason,
- * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann, potential (the
- * minimised objective: Beckmann plus fixed generalised costs, comparable with the catalogue's
- * best-known objectives), revenue, seconds, classes, warnings and the settings used. `--out DIR` writes summary.json (the same
+ * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann (the Beckmann
+ * objective in generalised cost, comparable with the catalogue's best-known objectives),
+ * revenue, seconds, classes, warnings, beckmannTime (its time-only integral) and the settings used. `--out DIR` writes summary.json (the same
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
-import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
+import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
 import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
 import { AssignSummary, executeTask } from "@tollkit/runs";
 import { formatGap, formatNumber, formatSeconds } from "../format.js";
@@ -61,9 +61,9 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
     `  total cost        ${formatNumber(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
     `  SPTT              ${formatNumber(r.sptt)}`,
     `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
-    `  Beckmann          ${formatNumber(r.beckmann)}`,
-    ...(r.potential !== null && r.potential !== r.beckmann
-      ? [`  potential         ${formatNumber(r.potential)} (the minimised objective, with fixed generalised costs)`]
+    `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
+    ...(r.beckmannTime !== r.beckmann
+      ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`]
       : []),
     `  revenue           ${formatNumber(r.revenue)}`,
   ];
@@ -80,16 +80,18 @@ export function registerAssign(program: Command): void {
     .description("Solve the follower problem: Wardrop user equilibrium or system optimum, one or more user classes")
     .argument("<network>", "a catalogue id, a built-in id, a path to a *_net.tntp file (its *_trips.tntp beside it) or a GMNS folder")
     .addOption(
-      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`).default("bfw").argParser(oneOf("--algorithm", ALGORITHMS)),
+      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`)
+        .default(FOLLOWER_DEFAULTS.algorithm)
+        .argParser(oneOf("--algorithm", ALGORITHMS)),
     )
     .addOption(
       new Option("--objective <name>", "ue (user equilibrium) or so (system optimum)")
-        .default("ue")
+        .default(FOLLOWER_DEFAULTS.objective)
         .argParser(oneOf("--objective", OBJECTIVES)),
     )
     .addOption(
       new Option("--gap <gap>", "relative gap to reach")
-        .default(1e-4)
+        .default(FOLLOWER_DEFAULTS.gap)
         .argParser(numberFlag("--gap", (v) => v > 0, "a relative gap > 0, e.g. 1e-4")),
     )
     .addOption(

@@ -7,10 +7,14 @@
  * tolled equilibrium like `assign --out` (summary.json, flows.csv, convergence.csv,
  * flows.geojson) plus design.json (the whole result but the per-link arrays) and history.csv
  * (every equilibrium the search evaluated), atomically.
+ *
+ * A run that stops early on an error after its first equilibrium still reports the best design
+ * found so far (`partial: true`, `error`), prints and writes it, says so on stderr and exits 1.
+ * The test hook TOLLKIT_TEST_FAIL_AFTER_SOLVES=N (tests only) makes the solve after N solves fail.
  */
 import { Command } from "commander";
 import { writeFilesAtomic } from "@tollkit/graph-core";
-import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
+import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork, testFailAfterSolves } from "@tollkit/leader";
 import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
 import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
 
@@ -23,6 +27,10 @@ export function designJson(r: DesignResult): DesignSummary {
 export function designText(r: DesignResult): string {
   const out: string[] = [];
   out.push(`${r.scenario} on ${r.network}: ${r.sense} ${r.objective} by ${r.method} search`);
+  if (r.partial && r.error)
+    out.push(
+      `PARTIAL RESULT: the run stopped early in the ${r.error.phase} phase after ${r.error.afterSolves} solves (${r.error.message}); the best design found so far:`,
+    );
   const shown = r.variables.slice(0, 20);
   for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${formatNumber(v.toll)}  [${formatNumber(v.min)}, ${formatNumber(v.max)}]`);
   if (r.variables.length > shown.length) out.push(`  … and ${r.variables.length - shown.length} more (see --json or --out)`);
@@ -49,10 +57,14 @@ export function designText(r: DesignResult): string {
       `  ${formatNumber(t.justBelow.margin)} below: optimistic ${formatNumber(t.justBelow.optimistic.value)}, pessimistic ${formatNumber(t.justBelow.pessimistic.value)}`,
     );
   }
+  if (r.diagnostics.polish) {
+    const p = r.diagnostics.polish;
+    out.push(`derivative-free polish (${p.reason}): ${p.solves} solves, ${formatNumber(p.valueBefore)} → ${formatNumber(p.valueAfter)}`);
+  }
   const gc = r.diagnostics.gradientCheck;
   if (gc)
     out.push(
-      `gradient check (${gc.source}): largest absolute error ${formatGap(Math.max(0, ...gc.rows.map((row) => row.absoluteError)))}, largest relative error ${formatGap(gc.maxRelativeError)} (tolerance ${formatNumber(gc.tolerance)}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
+      `gradient check (${gc.kind}, ${gc.source}): largest absolute error ${formatGap(Math.max(0, ...gc.rows.map((row) => row.absoluteError)))}, largest relative error ${formatGap(gc.maxRelativeError)} (tolerance ${formatNumber(gc.tolerance)}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
     );
   for (const w of r.diagnostics.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
@@ -87,8 +99,14 @@ export function registerDesign(program: Command): void {
     )
     .action(async (file: string, opts: { out?: string; json?: boolean }) => {
       const scenario = loadScenario(file);
-      const r = await design(scenario);
+      const r = await design(scenario, { failAfterSolves: testFailAfterSolves() });
       if (opts.out) writeFilesAtomic(opts.out, await designOutputFiles(scenario, r));
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
+      if (r.partial) {
+        process.stderr.write(
+          `tollkit: design stopped early (${r.error?.message ?? "unknown error"}); the best design found so far was reported${opts.out ? ` and written to ${opts.out}` : ""} (partial)\n`,
+        );
+        process.exitCode = 1;
+      }
     });
 }
