@@ -263,6 +263,22 @@ export class CycleBasis {
     return { y, failure: cgStalled(Math.sqrt(res) / bNorm) };
   }
 
+  /**
+   * The transpose of the right-hand side's map, for adjoint solves: out[a] += Σ_v y_v Σ_k
+   * cycCoef[k] · classFactor[class(v)] over the entries k of cycle v on link a. With classFactor
+   * the classes' toll factors (0 for a class that pays no toll), out[l] is yᵀ b(e_l), the inner
+   * product of y with the right-hand side of a unit toll on link l.
+   * @param classFactor per class, the factor of a unit change of the link's fixed cost
+   */
+  gatherTollResponse(y: Float64Array, classFactor: Float64Array, out: Float64Array): void {
+    const { nVars, varBush, cycStart, cycLink, cycCoef, bushes } = this;
+    for (let v = 0; v < nVars; v++) {
+      const s = y[v] * classFactor[bushes[varBush[v]].cls];
+      if (s === 0) continue;
+      for (let k = cycStart[v]; k < cycStart[v + 1]; k++) out[cycLink[k]] += cycCoef[k] * s;
+    }
+  }
+
   /** Flow derivatives of the cycle combination `y`: every bush's `df` per position, and the total (PCE per link) in `dx`. */
   flows(y: Float64Array, dx: Float64Array): void {
     dx.fill(0);
