@@ -38,6 +38,11 @@ import { bushStateOf, prepareDerivativeProblem } from "./sensitivity/setup.js";
 import { FollowerResult, UserClass } from "./types.js";
 
 const MOD = "follower/adjoint";
+/**
+ * Conjugate-gradient tolerance of the probes: they only decide signs of reduced-cost changes
+ * against a tolerance of 1e-9 of their scale, so 1e-11 (instead of 1e-13) is ample.
+ */
+const PROBE_TOLERANCE = 1e-11;
 
 /**
  * A scalar objective of the equilibrium, by its first-order dependence on flows and tolls:
@@ -170,7 +175,7 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
       const w = new Float64Array(m);
       for (const l of links) w[l] += 0.5 + random();
       const dg = classes.map((_, k) => (classFactor[k] > 0 ? w.map((v) => v * classFactor[k]) : null));
-      const probe = problem.firstRoundFinal(dg);
+      const probe = problem.firstRoundFinal(dg, PROBE_TOLERANCE);
       out.solves++;
       if (probe.failure) return nanAll(`the derivative problem has no bounded solution: ${probe.failure}`);
       if (!probe.final)

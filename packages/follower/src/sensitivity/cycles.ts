@@ -44,6 +44,8 @@ export class CycleBasis {
   cycLink = new Int32Array(0);
   /** sign · pce of the cycle's bush. */
   cycCoef = new Float64Array(0);
+  /** Conjugate-gradient iterations of the last solve (diagnostics). */
+  iterations = 0;
   /** Whether the cycles describe the current active set (cleared by whoever changes it). */
   valid = false;
   /** Per network link: flow of the cycles in a product (zero between products). */
@@ -166,11 +168,12 @@ export class CycleBasis {
   }
 
   /**
-
    * Solves the reduced system for the current active set: A y = −b, b the cycle gradients of
    * `dg` (per class fixed-cost changes). Returns the solution or a failure message.
+   * @param tolerance relative residual ‖r‖/‖b‖ at which conjugate gradients stop (default 1e-13)
    */
-  solve(dg: (Float64Array | null)[]): { y: Float64Array; failure?: string } {
+  solve(dg: (Float64Array | null)[], tolerance = CG_TOLERANCE): { y: Float64Array; failure?: string } {
+    this.iterations = 0;
     if (!this.valid) this.build();
     const { nVars: V, cycStart, cycLink, cycCoef, h, varBush } = this;
     const y = new Float64Array(V);
@@ -221,6 +224,7 @@ export class CycleBasis {
       failure: UNBOUNDED_JUMP,
     });
     for (let it = 0; it < maxIt; it++) {
+      this.iterations = it + 1;
       this.apply(p, Ap);
       let pAp = 0;
       let pp = 0;
@@ -243,7 +247,7 @@ export class CycleBasis {
         r[i] -= alpha * Ap[i];
         rn += r[i] * r[i];
       }
-      if (Math.sqrt(rn) <= CG_TOLERANCE * bNorm) return { y };
+      if (Math.sqrt(rn) <= tolerance * bNorm) return { y };
       if (!(Math.sqrt(rn) < 1e6 * bNorm)) return unbounded();
       let rz2 = 0;
       for (let i = 0; i < V; i++) {

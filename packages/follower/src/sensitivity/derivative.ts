@@ -246,11 +246,12 @@ export class DerivativeProblem {
    * used ones (the test of the active-set loop, run for both signs without changing the active
    * set). Where it is final, the first round's linear map is the derivative in that direction.
    * Leaves the solution in `df` and `dxFull` and the first round's cycles built.
+   * @param tolerance the conjugate-gradient tolerance (default that of every solve, 1e-13)
    */
-  firstRoundFinal(dg: (Float64Array | null)[]): { final: boolean; failure?: string } {
+  firstRoundFinal(dg: (Float64Array | null)[], tolerance?: number): { final: boolean; failure?: string } {
     this.resetActiveSet();
     if (!this.cycles.valid) this.cycles.build();
-    const s = this.cycles.solve(dg);
+    const s = this.cycles.solve(dg, tolerance);
     if (s.failure) return { final: false, failure: s.failure };
     this.cycles.flows(s.y, this.dxFull);
     return { final: !this.wouldRelease(dg, 1) && !this.wouldRelease(dg, -1) };
