@@ -7,7 +7,8 @@
  * store at most once per `progressWriteMs`; results are written in one transaction with the
  * status `done` ({@link Store.finishRun}).
  */
-import type { RunJob, RunProgress } from "./jobs.js";
+import { AssignTaskSettings, isDesignSummary, RunProgress, RunTask } from "@tollkit/runs";
+import type { QueuedRun } from "./queue.js";
 import type { QueueEvent, RunQueue } from "./queue.js";
 import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
 
@@ -53,15 +54,21 @@ export class RunService {
     return { interrupted, requeued };
   }
 
-  private jobOf(run: RunRow): RunJob {
+  /** The task of a stored run: its validated settings, its scenario's JSON; networks by id only. */
+  private jobOf(run: RunRow): QueuedRun {
     const sc = run.scenario !== null ? this.store.getScenario(run.scenario) : undefined;
-    return {
-      runId: run.id,
-      kind: run.kind,
-      network: run.network,
-      settings: run.settings,
-      ...(sc ? { scenario: { id: sc.id, body: sc.body } } : {}),
-    };
+    const scenario = sc ? { id: sc.id, body: sc.body } : undefined;
+    const maxSeconds = typeof run.settings.maxSeconds === "number" ? run.settings.maxSeconds : undefined;
+    const task: RunTask =
+      run.kind === "assign"
+        ? {
+            kind: "assign",
+            network: run.network,
+            settings: run.settings as unknown as AssignTaskSettings,
+            ...(scenario ? { scenario } : {}),
+          }
+        : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api" };
+    return { runId: run.id, task };
   }
 
   /** Records a queued run and hands it to the queue. */
@@ -143,7 +150,13 @@ export class RunService {
       case "done": {
         const p = e.progress ?? this.progress.get(id)?.p;
         this.progress.delete(id);
-        if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined))
+        // a design that stopped early on an error is failed, with its best design so far kept
+        const s = e.output.summary;
+        const failure =
+          isDesignSummary(s) && s.partial
+            ? `the design stopped early: ${s.error?.message ?? "an error"}; the best design found so far is kept (partial result)`
+            : undefined;
+        if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined, failure))
           this.log(`tollkit serve: run ${id} finished but was no longer running; result dropped`);
         this.publishStatus(id);
         break;

@@ -184,6 +184,12 @@ export class CostModel {
     let s = 0;
     if (this.objective === "ue") s = this.vdf.beckmann(x);
     else for (let i = 0; i < this.linkCount; i++) s += x[i] * this.vdf.time(i, x[i]);
+    return s + this.fixedCostTotal(classFlows);
+  }
+
+  /** Σ_k pce_k Σ_a f_ka·g_ka: the fixed generalised costs (toll and distance terms) of class flows. */
+  fixedCostTotal(classFlows: Float64Array[]): number {
+    let s = 0;
     for (let k = 0; k < classFlows.length; k++) {
       const g = this.fixed[k];
       const f = classFlows[k];
@@ -223,6 +229,8 @@ export interface Measures {
   times: Float64Array;
   classCosts: Float64Array[];
   classRevenue: number[];
+  /** Each class's relative gap. */
+  classGaps: number[];
 }
 
 /**
@@ -244,6 +252,7 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
   let demand = 0;
   const classCosts: Float64Array[] = [];
   const classRevenue: number[] = [];
+  const classGaps: number[] = [];
   let tstt = 0;
   for (let i = 0; i < m; i++) tstt += x[i] * times[i];
   model.classes.forEach((c, k) => {
@@ -263,6 +272,7 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
     sptt += r.sptt;
     demand += model.demandTotals[k];
     classRevenue.push(rev);
+    classGaps.push(relativeGap(tc, r.sptt));
   });
   const gap = relativeGap(totalCost, sptt);
   return {
@@ -276,6 +286,7 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
     times,
     classCosts,
     classRevenue,
+    classGaps,
   };
 }
 
@@ -292,7 +303,7 @@ export function resultMeasures(
   | "relativeGap"
   | "averageExcessCost"
   | "beckmann"
-  | "potential"
+  | "beckmannTime"
   | "revenue"
   | "flows"
   | "times"
@@ -308,8 +319,8 @@ export function resultMeasures(
     sptt: ms.sptt,
     relativeGap: ms.relativeGap,
     averageExcessCost: ms.averageExcessCost,
-    beckmann: ms.beckmann,
-    potential: model.potential(flows, classFlows),
+    beckmann: ms.beckmann + model.fixedCostTotal(classFlows),
+    beckmannTime: ms.beckmann,
     revenue: ms.revenue,
     flows,
     times: ms.times,
@@ -319,7 +330,22 @@ export function resultMeasures(
     classes: model.classes.map((c, k) => {
       const costs = new Float64Array(model.linkCount);
       model.classCost(k, ms.times, costs);
-      return { name: c.name, flows: classFlows[k], costs, revenue: ms.classRevenue[k], demand: model.demandTotals[k] };
+      return {
+        name: c.name,
+        flows: classFlows[k],
+        costs,
+        revenue: ms.classRevenue[k],
+        demand: model.demandTotals[k],
+        relativeGap: ms.classGaps[k],
+      };
     }),
   };
 }
+
+/** Names the classes whose own relative gap is above the target (`" (class truck 1.5e-10)"`), when there are several; "" otherwise. */
+export function classGapNote(classes: readonly { name: string; relativeGap: number }[], gap: number): string {
+  if (classes.length < 2) return "";
+  const over = classes.filter((c) => c.relativeGap > gap);
+  return over.length ? ` (${over.map((c) => `class ${c.name} ${c.relativeGap.toExponential(3)}`).join(", ")})` : "";
+}
+

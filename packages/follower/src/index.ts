@@ -13,3 +13,4 @@ export * from "./classes.js";
 export * from "./tolls.js";
 export * from "./sensitivity.js";
 export * from "./adjoint.js";
+export * from "./class-schema.js";
