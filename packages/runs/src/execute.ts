@@ -5,7 +5,7 @@
  * child process of {@link startChildRun} calls it for the API queue and for `tollkit batch`;
  * the leader is loaded only by design runs, so assignments start faster.
  */
-import { classesFromSpec, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
+import { classesFromSpec, FOLLOWER_DEFAULTS, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
@@ -147,7 +147,7 @@ function settingsRecord(
   return {
     algorithm: s.algorithm,
     objective: s.objective ?? res.objective,
-    gap: s.gap ?? 1e-4,
+    gap: s.gap ?? FOLLOWER_DEFAULTS.gap,
     maxIterations: s.maxIterations ?? null,
     maxSeconds: s.maxSeconds ?? null,
     tolls: r.tolls,

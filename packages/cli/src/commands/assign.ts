@@ -64,9 +64,7 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
     `  SPTT              ${formatNumber(r.sptt)}`,
     `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
     `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
-    ...(r.beckmannTime !== r.beckmann
-      ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`]
-      : []),
+    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`] : []),
     `  revenue           ${formatNumber(r.revenue)}`,
   ];
   if (r.classes.length > 1)
