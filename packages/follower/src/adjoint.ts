@@ -27,13 +27,19 @@
  * directions). A derivative problem that has no bounded solution (flows that jump between routes
  * of constant cost) is reported the same way.
  *
- * Cost: building the tight subnetworks (as for directional derivatives), `probes` solves, then
- * one conjugate-gradient solve per objective. Linear ranges (how far each derivative holds) are
- * not computed; use directional derivatives where they are needed.
+ * Nearly degenerate points. Each probe also gets the linear range of `equilibriumSensitivity`
+ * (how far the response stays linear along it); one shorter than `step` on either side marks the
+ * point `nearDegenerate`: the gradients are exact at the point, but some toll's derivative holds
+ * only within a tiny change, and only directional derivatives say which and how far.
+ *
+ * Cost: building the tight subnetworks (as for directional derivatives), `probes` solves (a few
+ * more where a probe's range is short), then one conjugate-gradient solve per objective. Linear
+ * ranges per link are not computed; use directional derivatives where they are needed.
  */
 
 import { InputError, Network } from "@tollkit/graph-core";
 import { defaultClasses } from "./cost-model.js";
+import { defaultNearStep } from "./sensitivity.js";
 import { bushStateOf, prepareDerivativeProblem } from "./sensitivity/setup.js";
 import { FollowerResult, UserClass } from "./types.js";
 
@@ -78,6 +84,12 @@ export interface AdjointOptions {
   probes?: number;
   /** Seed of the probes' random weights (default 1): the same seed gives the same answer. */
   seed?: number;
+  /**
+   * The smallest toll change that matters to the caller (money): a probe whose linear range on
+   * either side is shorter marks the point nearly degenerate. Default `defaultNearStep` (1e-4 of
+   * the average generalised cost of a trip, in money), as for `equilibriumSensitivity`.
+   */
+  step?: number;
 }
 
 /** Outcome of {@link adjointTollGradient}. */
@@ -96,6 +108,15 @@ export interface AdjointTollGradient {
   degenerate: boolean;
   /** Why `degenerate`, in words. */
   reason?: string;
+  /**
+   * True when the gradients are exact at the point but the response bends within a toll change
+   * of `step`: along some probe (a random combination of the tolls) a route starts or stops being
+   * used sooner (the linear range of `equilibriumSensitivity`, for the combination). Which toll
+   * is responsible, and how far each derivative holds, only directional derivatives tell.
+   */
+  nearDegenerate: boolean;
+  /** The shortest linear range of a probe (money per unit of its weights, which lie in [0.5, 1.5]) and its cause. */
+  probeRange?: { step: number; cause?: string };
   /** Derivative-problem solves spent: the probes, then one per objective (when not degenerate). */
   solves: number;
   /** Warnings of the build (loose equilibrium, links left out), as `equilibriumSensitivity` gives them. */
@@ -145,6 +166,8 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
   });
   const probes = options.probes ?? 2;
   if (!(Number.isInteger(probes) && probes >= 1)) throw new InputError(MOD, `probes ${probes}`, { field: "probes" }, "a positive integer");
+  if (options.step !== undefined && !(options.step >= 0 && options.step <= Number.MAX_VALUE))
+    throw new InputError(MOD, `step ${options.step}`, { field: "step" }, "a finite toll change ≥ 0 (money)");
 
   const warnings: string[] = [];
   const { model, problem } = prepareDerivativeProblem(
@@ -157,7 +180,8 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
     MOD,
     warnings,
   );
-  const out: AdjointTollGradient = { links: [...links], gradients: [], degenerate: false, solves: 0, warnings };
+  const out: AdjointTollGradient = { links: [...links], gradients: [], degenerate: false, nearDegenerate: false, solves: 0, warnings };
+  const step = options.step ?? defaultNearStep(result, classes);
   const nanAll = (reason: string): AdjointTollGradient => {
     out.degenerate = true;
     out.reason = reason;
@@ -182,6 +206,10 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
         return nanAll(
           "a route at the margin of use starts or stops being used when these tolls change (a degenerate point for some toll): use directional derivatives",
         );
+      for (const r of problem.firstRoundRanges(dg, step)) {
+        if (out.probeRange === undefined || r.step < out.probeRange.step) out.probeRange = { step: r.step, cause: r.cause };
+        if (r.step < step) out.nearDegenerate = true;
+      }
     }
   }
 

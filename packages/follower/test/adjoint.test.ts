@@ -5,7 +5,7 @@
  * rule (a route at the margin of use: the adjoint says so and gives no numbers).
  */
 import { describe, expect, it } from "vitest";
-import { braess, InputError, loadNetwork, Network, pigou } from "@tollkit/graph-core";
+import { braess, gridCity, InputError, loadNetwork, Network, pigou } from "@tollkit/graph-core";
 import { adjointTollGradient, equilibriumSensitivity, FollowerResult, solveBush } from "@tollkit/follower";
 
 const withTolls = (net: Network, links: number[], toll: number, base?: Float64Array): Float64Array => {
@@ -62,6 +62,17 @@ describe("adjoint toll gradient: closed forms and degenerate points", () => {
       objectives: ["tstt"],
     });
     expect(q.degenerate).toBe(true);
+  });
+
+  it("the grid city's own light demand at toll 0: where directional derivatives find short linear ranges, the adjoint says nearly degenerate", () => {
+    const net = gridCity();
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-12, maxIterations: 3000 });
+    const links = Array.from({ length: 40 }, (_, i) => (i * 7) % net.linkCount);
+    const s = equilibriumSensitivity(net, r, { links });
+    expect(s.nearDegenerate.some((d) => d) || s.degenerate.some((d) => d)).toBe(true);
+    const a = adjointTollGradient(net, r, { links, objectives: ["tstt"] });
+    expect(a.degenerate || a.nearDegenerate).toBe(true);
+    if (!a.degenerate) expect(a.probeRange!.step).toBeLessThan(s.step);
   });
 
   it("bad input: no bushes, a link out of range, weights of the wrong length", () => {

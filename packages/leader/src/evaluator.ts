@@ -65,8 +65,8 @@ export interface Evaluation {
   rangeLeft?: Float64Array;
   /**
    * How the gradients were computed: "adjoint" when the single-link variables' came from one
-   * adjoint solve per measure (no degenerate point; their ranges are then NaN and they are never
-   * flagged nearly degenerate), "directional" when every variable was differentiated on its own.
+   * adjoint solve per measure (a point neither degenerate nor nearly degenerate; their ranges
+   * are then NaN), "directional" when every variable was differentiated on its own.
    */
   gradientMethod?: "adjoint" | "directional";
   /** The tie rule the follower followed (null: ties cannot occur). */
@@ -474,7 +474,7 @@ export class Evaluator {
    * the follower's equilibrium sensitivities. Variables that toll one link are differentiated
    * together by the adjoint method (one derivative solve per measure, however many they are;
    * follower `adjointTollGradient`) unless `directional` is set or the follower finds the point
-   * degenerate for some toll; then each is differentiated along its link, one-sided. A variable
+   * degenerate or nearly degenerate for some toll; then each is differentiated along its link, one-sided. A variable
    * that tolls several links at once (a cordon's or a link type's uniform charge) is always
    * differentiated along the direction of all its links moving together, which stays exact at a
    * degenerate equilibrium, where the sum of the links' one-sided derivatives is not. Directional
@@ -495,9 +495,11 @@ export class Evaluator {
         links: single.map((v) => v.links[0]),
         objectives: withLength ? ["tstt", "revenue", { linkWeights: Float64Array.from(net.links.length) }] : ["tstt", "revenue"],
         classes,
+        step: this.s.sensitivityStep,
       });
       for (const w of adj.warnings) this.warnings.add(`sensitivity: ${w}`);
-      if (adj.degenerate) adj = undefined;
+      // at a (nearly) degenerate point the search needs each variable's one-sided derivatives and ranges
+      if (adj.degenerate || adj.nearDegenerate) adj = undefined;
     }
     const r =
       !adj || multi.length > 0

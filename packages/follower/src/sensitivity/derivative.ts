@@ -258,6 +258,16 @@ export class DerivativeProblem {
   }
 
   /**
+   * For adjoint use, after {@link firstRoundFinal} found the first round final for `dg`: the
+   * linear range of that solution on both sides (as {@link solve} reports them, with the same
+   * search for origin decompositions when a side is shorter than `step`). Returns
+   * [for ε > 0, for ε < 0].
+   */
+  firstRoundRanges(dg: (Float64Array | null)[], step: number): [LinearRange, LinearRange] {
+    return [this.ranges.refine(dg, 0, step, this.rangeSolver), this.ranges.refine(dg, 1, step, this.rangeSolver)];
+  }
+
+  /**
    * For adjoint use: solves A y = −b on the first round's active set, b the cycle sums of
    * `weights` (per class and link, in place of fixed-cost changes; null for a class without).
    * With `weights` the derivative of a scalar objective with respect to class link flows (per
