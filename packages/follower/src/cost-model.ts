@@ -348,3 +348,4 @@ export function classGapNote(classes: readonly { name: string; relativeGap: numb
   const over = classes.filter((c) => c.relativeGap > gap);
   return over.length ? ` (${over.map((c) => `class ${c.name} ${c.relativeGap.toExponential(3)}`).join(", ")})` : "";
 }
+
