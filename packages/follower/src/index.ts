@@ -30,5 +30,7 @@ export { buildUserClasses, classesFromSpec, parseClassesJson, readClassesFile } 
 export { parseTollsCsv, readTollsFile } from "./tolls.js";
 export { equilibriumSensitivity } from "./sensitivity.js";
 export type { EquilibriumSensitivity, SensitivityOptions, TollDirection } from "./sensitivity.js";
+export { adjointTollGradient } from "./adjoint.js";
+export type { AdjointObjective, AdjointOptions, AdjointTollGradient } from "./adjoint.js";
 export { USER_CLASS_KEYS, UserClassesSchema, userClassesSchema, UserClassObject } from "./class-schema.js";
 export type { UserClassRules, UserClassSpec } from "./class-schema.js";
