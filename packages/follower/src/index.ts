@@ -13,3 +13,5 @@ export * from "./classes.js";
 export * from "./tolls.js";
 export * from "./sensitivity.js";
 export * from "./class-schema.js";
+export * from "./incidence/skims.js";
+export * from "./incidence/select-link.js";

@@ -15,6 +15,7 @@ import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
 import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
 import { AssignSummary, executeTask } from "@tollkit/runs";
 import { formatGap, formatNumber, formatSeconds } from "../format.js";
+import { addOdOptions, odAnalysis, selectLinkText, writeOdFiles } from "./od-files.js";
 
 const MOD = "cli/assign";
 
@@ -45,10 +46,12 @@ interface AssignFlags {
   classes?: string;
   out?: string;
   json?: boolean;
+  skims?: boolean;
+  selectLink?: number[];
 }
 
 /** The human-readable report. */
-export function assignText(r: AssignSummary, flags: AssignFlags): string {
+export function assignText(r: AssignSummary, flags: AssignFlags, extra: { odFiles?: string[]; selectLink?: string[] } = {}): string {
   const kind = r.objective === "so" ? "system optimum" : "user equilibrium";
   const how =
     r.stopReason === "gap"
@@ -62,20 +65,22 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
     `  SPTT              ${formatNumber(r.sptt)}`,
     `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
     `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
-    ...(r.beckmannTime !== r.beckmann
-      ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`]
-      : []),
+    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`] : []),
     `  revenue           ${formatNumber(r.revenue)}`,
   ];
   if (r.classes.length > 1)
     for (const c of r.classes) out.push(`  class ${c.name}: demand ${formatNumber(c.demand)}, revenue ${formatNumber(c.revenue)}`);
+  out.push(...(extra.selectLink ?? []));
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (flags.out) out.push(`wrote summary.json, flows.csv, convergence.csv, flows.geojson to ${flags.out}`);
+  if (flags.out)
+    out.push(
+      `wrote summary.json, flows.csv, convergence.csv, flows.geojson${(extra.odFiles ?? []).map((f) => `, ${f}`).join("")} to ${flags.out}`,
+    );
   return out.join("\n");
 }
 
 export function registerAssign(program: Command): void {
-  program
+  const cmd = program
     .command("assign")
     .description("Solve the follower problem: Wardrop user equilibrium or system optimum, one or more user classes")
     .argument("<network>", "a catalogue id, a built-in id, a path to a *_net.tntp file (its *_trips.tntp beside it) or a GMNS folder")
@@ -107,7 +112,8 @@ export function registerAssign(program: Command): void {
     .option("--tolls <file>", "tolls CSV with the header link,toll (1-based link ids, money); links not listed keep the network's toll")
     .option("--classes <file>", "user classes JSON: [{name, demandScale|demandShare, valueOfTime|tollFactor, pce, tolled}]")
     .option("--out <dir>", "write summary.json, flows.csv, convergence.csv and flows.geojson into this folder")
-    .option("--json", "print one JSON object")
+    .option("--json", "print one JSON object");
+  addOdOptions(cmd, MOD)
     .addHelpText(
       "after",
       [
@@ -120,6 +126,7 @@ export function registerAssign(program: Command): void {
         "  tollkit assign sioux-falls --objective so --gap 1e-5",
         "  tollkit assign chicago-sketch --max-seconds 30 --out out/chicago",
         "  tollkit assign two-route --tolls tolls.csv --classes classes.json --json",
+        "  tollkit assign sioux-falls --algorithm bush --gap 1e-10 --skims --select-link 39,74 --out out/sf",
         "",
         "tolls.csv:               classes.json:",
         '  link,toll                [{"name": "car", "demandShare": 0.8, "valueOfTime": 0.5},',
@@ -127,6 +134,7 @@ export function registerAssign(program: Command): void {
       ].join("\n"),
     )
     .action(async (spec: string, flags: AssignFlags) => {
+      const analysis = odAnalysis(flags, MOD);
       const outcome = await executeTask({
         kind: "assign",
         network: spec,
@@ -142,11 +150,15 @@ export function registerAssign(program: Command): void {
         },
         record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
         files: flags.out !== undefined,
+        analysis,
       });
       if (outcome.status !== "done") throw new Error("cli/assign: the solve was cancelled");
       const { output, files } = outcome.result;
       if (flags.out !== undefined) writeFilesAtomic(flags.out, files ?? []);
+      const odFiles = flags.out !== undefined ? writeOdFiles(flags.out, output) : [];
       const summary = output.summary as AssignSummary;
-      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(summary, flags)}\n`);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(summary, flags, { odFiles, selectLink: selectLinkText(output) })}\n`,
+      );
     });
 }
