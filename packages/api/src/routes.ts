@@ -7,7 +7,7 @@ import type { Request, Response } from "express";
 import { z } from "zod";
 import { buildNetwork, isInputError, linksToGeojson, NetworkSpec, schemaInputError } from "@tollkit/graph-core";
 import { parseScenario, ScenarioSchema } from "@tollkit/leader";
-import { ApiError, jsonPath } from "./errors.js";
+import { ApiError, bodyError, jsonPath } from "./errors.js";
 import type { NetworkRegistry } from "./networks.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
@@ -131,12 +131,7 @@ function checkInlineSize(network: unknown, maxLinks: number, at: string): void {
     const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
     const limit = k === "demand" ? maxLinks * 10 : maxLinks;
     const path = under(at, `network.${k}`);
-    if (n > limit)
-      throw new ApiError(
-        413,
-        `api: request body, field "${path}": the inline network has ${n} ${k} entries; this server accepts at most ${limit}`,
-        { path, in: "body" },
-      );
+    if (n > limit) throw bodyError(path, `the inline network has ${n} ${k} entries`, `at most ${limit}, this server's limit`, 413);
   }
 }
 
@@ -199,22 +194,15 @@ function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSec
   (s.tolls ?? []).forEach((t, k) => {
     const path = jsonPath(["settings", "tolls", k, "link"]);
     if (t.link > linkCount)
-      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} does not exist (the network has ${linkCount} links)`, {
-        path,
-        in: "body",
-      });
-    if (seen.has(t.link))
-      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
+      throw bodyError(path, `link ${t.link} does not exist`, `a link id in 1..${linkCount}: the network has ${linkCount} links`);
+    if (seen.has(t.link)) throw bodyError(path, `link ${t.link} is tolled twice`, "each link listed once");
     seen.add(t.link);
   });
   if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
-    throw new ApiError(
-      400,
-      `api: request body, field "settings.maxSeconds": ${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
-      {
-        path: "settings.maxSeconds",
-        in: "body",
-      },
+    throw bodyError(
+      "settings.maxSeconds",
+      `${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
+      `at most ${maxRunSeconds} s`,
     );
   return { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
 }
@@ -398,10 +386,11 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           if (typeof r.scenario === "number") {
             const s = store.getScenario(r.scenario);
             if (!s)
-              throw new ApiError(400, `api: request body, field "scenario": scenario ${r.scenario} does not exist`, {
-                path: "scenario",
-                in: "body",
-              });
+              throw bodyError(
+                "scenario",
+                `scenario ${r.scenario} does not exist`,
+                "a stored scenario's id (GET /api/scenarios) or a scenario object",
+              );
             scenarioId = s.id;
             network = s.network;
           } else {
@@ -411,13 +400,10 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           }
           const maxSeconds = r.settings.maxSeconds ?? deps.maxRunSeconds;
           if (maxSeconds > deps.maxRunSeconds)
-            throw new ApiError(
-              400,
-              `api: request body, field "settings.maxSeconds": ${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
-              {
-                path: "settings.maxSeconds",
-                in: "body",
-              },
+            throw bodyError(
+              "settings.maxSeconds",
+              `${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
+              `at most ${deps.maxRunSeconds} s`,
             );
           run = service.submit("design", network, scenarioId, { maxSeconds });
         }

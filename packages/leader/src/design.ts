@@ -465,9 +465,14 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       polish,
       partial: failure !== null,
       error: failure,
-      warnings: allWarnings,
+      warnings: [...networkWarnings(net), ...allWarnings],
     },
   };
+}
+
+/** The network reader's warnings, said in a result's warnings (a duplicated link, a self-trip, ...). */
+export function networkWarnings(net: Network): string[] {
+  return net.warnings.map((w) => `network ${net.name}: ${w}`);
 }
 
 /**

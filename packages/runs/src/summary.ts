@@ -19,6 +19,8 @@ export interface ClassSummary {
   demand: number;
   /** Toll revenue from the class (money). */
   revenue: number;
+  /** The class's own relative gap (`converged` means every class reached the target). */
+  relativeGap: number;
 }
 
 /** The settings an assignment ran with, as `summary.json` records them (null: not given). */
@@ -115,7 +117,7 @@ export function assignSummary(r: FollowerResult, settings?: AssignSettingsRecord
     beckmann: r.beckmann,
     revenue: r.revenue,
     seconds: r.seconds,
-    classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue })),
+    classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue, relativeGap: c.relativeGap })),
     warnings: r.warnings,
     beckmannTime: r.beckmannTime,
     ...(settings ? { settings } : {}),
