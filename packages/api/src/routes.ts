@@ -9,6 +9,7 @@ import { buildNetwork, isInputError, linksToGeojson, NetworkSpec, schemaInputErr
 import { parseScenario, ScenarioSchema } from "@tollkit/leader";
 import { ApiError, bodyError, jsonPath } from "./errors.js";
 import type { NetworkRegistry } from "./networks.js";
+import { odRoutes } from "./od-routes.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
   AssignSettings,
@@ -107,13 +108,17 @@ function runView(store: Store, run: RunRow, convergence = false): Record<string,
   };
 }
 
-function runOr404(service: RunService, id: number, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): RunRow {
+export function runOr404(
+  service: RunService,
+  id: number,
+  where: { path: string; in: "params" | "query" } = { path: "id", in: "params" },
+): RunRow {
   const run = service.get(id);
   if (!run) throw new ApiError(404, `api: run ${id} does not exist`, where);
   return run;
 }
 
-function doneOr409(run: RunRow, store: Store, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
+export function doneOr409(run: RunRow, store: Store, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
   if (run.status !== "done" && !(run.status === "failed" && store.hasResults(run.id)))
     throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
 }
@@ -565,5 +570,6 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         );
       },
     },
+    ...odRoutes(deps),
   ];
 }
