@@ -99,7 +99,11 @@ describe("GET /api/runs/:id/select-link", () => {
     const bad = await call(base, `/api/runs/${tolled}/select-link?links=9`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.path).toBe("links");
-    expect((await call(base, `/api/runs/${tolled}/select-link`)).status).toBe(400);
+    // no links: the run's tolled links (link 4); a run without tolls has none to select
+    const dflt = await call(base, `/api/runs/${tolled}/select-link`);
+    expect(dflt.body.links).toEqual([4]);
+    expect((await call(base, `/api/runs/${noToll}/select-link`)).status).toBe(400);
+    expect((await call(base, `/api/runs/${tolled}/select-link?links=x`)).status).toBe(400);
   });
 
   it("Sioux Falls: the selected links' flows are the trips' totals", async () => {

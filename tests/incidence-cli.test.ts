@@ -21,7 +21,7 @@ beforeAll(() => {
   writeFileSync(join(work, "tolls.csv"), "link,toll\n4,5\n");
   const runs: [string, string[]][] = [
     [noToll, ["--skims"]],
-    [tolled, ["--skims", "--select-link", "4", "--tolls", join(work, "tolls.csv")]],
+    [tolled, ["--skims", "--select-link", "--tolls", join(work, "tolls.csv")]], // default: the tolled link 4
     [bare, []],
   ];
   for (const [out, extra] of runs) {

@@ -54,13 +54,11 @@ export const SelectLinkQuery = z.strictObject({
   links: z
     .string()
     .regex(/^\s*[0-9]+(\s*,\s*[0-9]+)*\s*$/, { error: "expected 1-based link ids separated by commas, e.g. 39,74" })
-    .meta({ description: "The selected links: 1-based ids, comma-separated." }),
-  by: z
-    .enum(["zone", "od", "link"])
-    .default("zone")
-    .meta({
-      description: "Rows per zone (trips from and to it, its exact flow on the links), per OD pair, or per link (the flow of those trips).",
-    }),
+    .optional()
+    .meta({ description: "The selected links: 1-based ids, comma-separated; default the run's tolled links." }),
+  by: z.enum(["zone", "od", "link"]).default("zone").meta({
+    description: "Rows per zone (trips from and to it, its exact flow on the links), per OD pair, or per link (the flow of those trips).",
+  }),
   format: Format,
   limit: PageLimit,
   offset: PageOffset,
@@ -205,7 +203,19 @@ export function odRoutes(deps: RouteDeps): RouteSpec[] {
         const run = runOr404(service, params.id as number);
         doneOr409(run, store);
         const q = query as z.infer<typeof SelectLinkQuery>;
-        const links = [...new Set(q.links.split(",").map((s) => Number(s.trim())))];
+        let links: number[];
+        if (q.links !== undefined) links = [...new Set(q.links.split(",").map((s) => Number(s.trim())))];
+        else {
+          const toll = store.getLinks(run.id)!.columns.toll;
+          links = [];
+          for (let a = 0; a < toll.length; a++) if (toll[a] !== 0) links.push(a + 1);
+          if (links.length === 0)
+            throw new ApiError(
+              400,
+              `api: query, field "links": run ${run.id} has no tolled links to select (expected link ids, e.g. links=39,74)`,
+              { path: "links", in: "query" },
+            );
+        }
         const net = await networks.load(run.network);
         for (const l of links)
           if (!(l >= 1 && l <= net.linkCount))

@@ -5,7 +5,16 @@
  * child process of {@link startChildRun} calls it for the API queue and for `tollkit batch`;
  * the leader is loaded only by design runs, so assignments start faster.
  */
-import { classesFromSpec, defaultClasses, FOLLOWER_DEFAULTS, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
+import {
+  classesFromSpec,
+  defaultClasses,
+  FOLLOWER_DEFAULTS,
+  FollowerResult,
+  readClassesFile,
+  readTollsFile,
+  solve,
+  UserClass,
+} from "@tollkit/follower";
 import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
 import { analyseRun } from "./od-analysis.js";
@@ -68,7 +77,12 @@ export function tollVector(net: Network, tolls: AssignTaskSettings["tolls"], all
         `a link id in 1..${net.linkCount}`,
       );
     if (e.toll < 0 && !allowSubsidies)
-      throw new InputError(MOD, `toll ${e.toll} is negative`, { field: `settings.tolls[${k}].toll` }, "a toll ≥ 0 (subsidies need settings.allowSubsidies)");
+      throw new InputError(
+        MOD,
+        `toll ${e.toll} is negative`,
+        { field: `settings.tolls[${k}].toll` },
+        "a toll ≥ 0 (subsidies need settings.allowSubsidies)",
+      );
     t[e.link - 1] = e.toll;
   });
   return t;

@@ -145,7 +145,9 @@ export function* skimCsvChunks(
   const total = skimRowCount(t);
   const from = Math.max(0, opts.from ?? 0);
   const to = Math.min(total, opts.to ?? total);
-  const chunk = opts.chunkRows ?? 20000;
+  // small pieces: their strings die young (a scavenge frees them), so streaming a large table
+  // does not grow the old generation (Berlin-Center: peak memory, docs/benchmarks.md)
+  const chunk = opts.chunkRows ?? 2000;
   let header = opts.header ?? true;
   if (from >= to && header) {
     yield formatCsv(SKIM_COLUMNS, []);
@@ -360,7 +362,7 @@ export function selectLinkZones(
 }
 
 /** `select-link.csv` in pieces (header first). */
-export function* selectLinkCsvChunks(t: SelectLinkTable, chunkRows = 20000): Generator<string> {
+export function* selectLinkCsvChunks(t: SelectLinkTable, chunkRows = 2000): Generator<string> {
   let rows: CsvCell[][] = [];
   let header = true;
   const flush = function* () {
@@ -761,7 +763,7 @@ export function incidenceColumns(by: IncidenceBy): string[] {
 }
 
 /** An incidence table as CSV, in pieces (header first). */
-export function* incidenceCsvChunks(a: SkimTable, b: SkimTable, by: IncidenceBy, chunkRows = 20000): Generator<string> {
+export function* incidenceCsvChunks(a: SkimTable, b: SkimTable, by: IncidenceBy, chunkRows = 2000): Generator<string> {
   const cols = incidenceColumns(by);
   let rows: CsvCell[][] = [];
   let header = true;

@@ -36,7 +36,7 @@ export type {
 } from "./task.js";
 export * from "./incidence.js";
 export type { KeptBushes } from "./od-analysis.js";
-export { analyseRun, bushStateBytes, selectLinkFromBushes } from "./od-analysis.js";
+export { analyseRun, bushStateBytes, selectLinkFromBushes, tolledLinks } from "./od-analysis.js";
 export { PROGRESS_INTERVAL_MS } from "./task.js";
 export type { ExecuteHooks, ExecuteOutcome, RunResult } from "./execute.js";
 export { assignClasses, executeTask, loadRunNetwork, tollVector } from "./execute.js";

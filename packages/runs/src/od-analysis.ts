@@ -37,12 +37,24 @@ export function analyseRun(
   const out: { skims?: SkimTable; selectLink?: SelectLinkTable; bushes?: KeptBushes } = {};
   if (a.skims) out.skims = skimTable(net, computeSkims(net, r, classes));
   if (a.selectLink && a.selectLink.length > 0) {
-    const links = parseLinkList(net, a.selectLink, a.selectLinkField ?? "selectLink");
+    const field = a.selectLinkField ?? "selectLink";
+    const links = parseLinkList(net, a.selectLink === "tolled" ? tolledLinks(r, field) : a.selectLink, field);
     out.selectLink = selectLinkTable(net, selectLink(net, r, links, classes), classes);
   }
   const state = r.warmStart?.state;
   if (a.keepBushes !== undefined && isBushState(state) && bushStateBytes(state) <= a.keepBushes * 1e6)
     out.bushes = { classes: classes.map((c) => ({ name: c.name, pce: c.pce, demand: c.demand })), state };
+  return out;
+}
+
+/**
+ * The links with a toll ≠ 0 in a result (1-based ids).
+ * @throws InputError naming `field` when no link has a toll
+ */
+export function tolledLinks(r: { tolls: Float64Array }, field: string): number[] {
+  const out: number[] = [];
+  for (let a = 0; a < r.tolls.length; a++) if (r.tolls[a] !== 0) out.push(a + 1);
+  if (out.length === 0) throw new InputError(MOD, "the run has no tolled links to select", { field }, "link ids, e.g. 39,74");
   return out;
 }
 

@@ -46,7 +46,8 @@ export interface SettingsRecordRequest {
  */
 export interface OdAnalysis {
   skims?: boolean;
-  selectLink?: number[];
+  /** Links to select (1-based ids), or `tolled`: the links with a toll in the run (a design's tolled links). */
+  selectLink?: number[] | "tolled";
   /** The flag or field named when a select-link id is not a link (default `selectLink`). */
   selectLinkField?: string;
   keepBushes?: number;

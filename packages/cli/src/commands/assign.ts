@@ -49,7 +49,7 @@ interface AssignFlags {
   out?: string;
   json?: boolean;
   skims?: boolean;
-  selectLink?: number[];
+  selectLink?: number[] | true;
 }
 
 /** The human-readable report. */

@@ -102,7 +102,7 @@ export function registerDesign(program: Command): void {
       "after",
       "\nExamples:\n  tollkit design scenarios/two-route-linear.json\n  tollkit design scenarios/braess.json --json --out out/braess\n  tollkit design scenarios/sioux-falls-first-best.json --skims --out out/first-best   # then: tollkit incidence <no-toll run> out/first-best",
     )
-    .action(async (file: string, opts: { out?: string; json?: boolean; skims?: boolean; selectLink?: number[] }) => {
+    .action(async (file: string, opts: { out?: string; json?: boolean; skims?: boolean; selectLink?: number[] | true }) => {
       const analysis = odAnalysis(opts, MOD);
       const scenario = loadScenario(file);
       const r = await design(scenario, { failAfterSolves: testFailAfterSolves() });

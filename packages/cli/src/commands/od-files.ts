@@ -22,7 +22,8 @@ import { formatNumber } from "../format.js";
 /** The flags of the OD outputs. */
 export interface OdFlags {
   skims?: boolean;
-  selectLink?: number[];
+  /** Link ids, or true: the run's tolled links. */
+  selectLink?: number[] | true;
   out?: string;
 }
 
@@ -54,8 +55,8 @@ export function addOdOptions(cmd: Command, mod: string): Command {
       "write skims.csv into --out: per OD pair and class, time, toll, distance and generalised cost (needed by tollkit incidence)",
     )
     .option(
-      "--select-link <links>",
-      "write select-link.csv and select-link-flows.csv into --out: the trips using these links (1-based ids, comma-separated) by OD pair, and their flow on every link; needs --algorithm bush",
+      "--select-link [links]",
+      "write select-link.csv and select-link-flows.csv into --out: the trips using these links (1-based ids, comma-separated; default the tolled links) by OD pair, and their flow on every link; needs --algorithm bush",
       linkList(mod),
     );
 }
@@ -73,7 +74,7 @@ export function odAnalysis(flags: OdFlags, mod: string): OdAnalysis | undefined 
       { field: "--out" },
       "--out DIR",
     );
-  return { skims: flags.skims, selectLink: flags.selectLink, selectLinkField: "--select-link" };
+  return { skims: flags.skims, selectLink: flags.selectLink === true ? "tolled" : flags.selectLink, selectLinkField: "--select-link" };
 }
 
 /** Writes the OD files of a run's output into `dir`; returns their names. */
