@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   assign: async () => (await import("./commands/assign.js")).registerAssign,
   batch: async () => (await import("./commands/batch.js")).registerBatch,
   compare: async () => (await import("./commands/compare.js")).registerCompare,
+  incidence: async () => (await import("./commands/incidence.js")).registerIncidence,
 };
 
 /**

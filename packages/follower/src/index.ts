@@ -34,3 +34,7 @@ export { adjointTollGradient } from "./adjoint.js";
 export type { AdjointObjective, AdjointOptions, AdjointTollGradient } from "./adjoint.js";
 export { USER_CLASS_KEYS, UserClassesSchema, userClassesSchema, UserClassObject } from "./class-schema.js";
 export type { UserClassRules, UserClassSpec } from "./class-schema.js";
+export { computeSkims } from "./incidence/skims.js";
+export type { ClassSkims, SkimRule, Skims } from "./incidence/skims.js";
+export { parseLinkList, selectLink } from "./incidence/select-link.js";
+export type { ClassSelectLink, SelectLinkResult } from "./incidence/select-link.js";

@@ -30,9 +30,13 @@ export type {
   RunKind,
   RunProgress,
   RunTask,
+  OdAnalysis,
   SettingsRecordRequest,
   TollEntry,
 } from "./task.js";
+export * from "./incidence.js";
+export type { KeptBushes } from "./od-analysis.js";
+export { analyseRun, bushStateBytes, selectLinkFromBushes, tolledLinks } from "./od-analysis.js";
 export { PROGRESS_INTERVAL_MS } from "./task.js";
 export type { ExecuteHooks, ExecuteOutcome, RunResult } from "./execute.js";
 export { assignClasses, executeTask, loadRunNetwork, tollVector } from "./execute.js";
