@@ -11,6 +11,7 @@ import { registerDesign } from "./commands/design.js";
 import { registerAssign } from "./commands/assign.js";
 import { registerBatch } from "./commands/batch.js";
 import { registerCompare } from "./commands/compare.js";
+import { registerWorker } from "./commands/worker.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree (exported so tests can drive it in-process). */
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerAssign(program);
   registerBatch(program);
   registerCompare(program);
+  registerWorker(program);
   return program;
 }
 
