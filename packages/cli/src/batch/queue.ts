@@ -65,6 +65,11 @@ export async function queueRunner(url: string, queueName: string, out: string): 
   checkRedisUrl(url, "--queue");
   await assertReachable(url, "--queue");
   const client: QueueClient = await Client.open({ redis: url, queue: queueName });
+  const seen = await client.snapshot().catch(() => undefined);
+  if (seen && seen.workers === 0)
+    process.stderr.write(
+      `tollkit batch: no worker is connected to queue "${queueName}" yet; runs wait until one starts (tollkit worker --redis ${url})\n`,
+    );
   const prefix = `batch-${createHash("sha256").update(resolve(out)).digest("hex").slice(0, 10)}`;
   return {
     start(spec, task, hooks) {
