@@ -10,44 +10,17 @@
  *   worker (a toll on a link that does not exist) each fail once, clearly, never retried, and
  *   the other runs complete.
  */
-import { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseCsv } from "@tollkit/graph-core";
 import { ROOT, spawnTollkit, tollkit } from "./helpers/cli.js";
-import { hasRedis, startRedis, TestRedis } from "./helpers/redis.js";
+import { hasRedis, startRedis, startWorker, stopWorker, TestRedis, TestWorker } from "./helpers/redis.js";
 
 const work = join(ROOT, "tests", ".out", "queue-batch");
 const sweep = join(work, "sweep30.json");
 /** Columns of results.csv that hold a run's numbers (not its timing or folder). */
 const NUMBERS = ["status", "converged", "stopReason", "iterations", "relativeGap", "tstt", "totalCost", "sptt", "beckmann", "revenue"];
-
-interface Worker {
-  proc: ChildProcess;
-  log: () => string;
-}
-
-async function startWorker(url: string): Promise<Worker> {
-  const proc = spawnTollkit(["worker", "--redis", url, "--stalled-seconds", "2"], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-  const t0 = Date.now();
-  while (!/taking runs/.test(log)) {
-    if (proc.exitCode !== null) throw new Error(`worker exited: ${log}`);
-    if (Date.now() - t0 > 20000) throw new Error(`worker did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { proc, log: () => log };
-}
-
-function stopWorker(w: Worker): Promise<void> {
-  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    w.proc.once("exit", () => r());
-    w.proc.kill("SIGKILL");
-  });
-}
 
 /** Runs `tollkit batch` in the background; resolves with its exit code and JSON lines. */
 function batch(
@@ -90,7 +63,7 @@ test.runIf(!hasRedis())("redis-server is installed (apt-get install redis-server
 describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
   let redis: TestRedis;
   let local: Record<string, Record<string, string>>;
-  const workers: Worker[] = [];
+  const workers: TestWorker[] = [];
 
   beforeAll(async () => {
     rmSync(work, { recursive: true, force: true });
@@ -131,7 +104,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
   test("30 runs on 3 workers, one killed mid-run: the local batch's results, each exactly once", async () => {
     const out = join(work, "queued");
     let finished = 0;
-    let killed: Worker | undefined;
+    let killed: TestWorker | undefined;
     const r = await batch([sweep, "--out", out, "--queue", redis.url], (e) => {
       if (e.event === "finish" && ++finished === 6) {
         // every worker is busy (24 runs wait): the first one is mid-run when it dies

@@ -3,13 +3,14 @@
  * temporary folder, with append-only persistence so that a restart keeps the queue (as a
  * production Redis would be configured). {@link TestRedis.restart} stops it (SIGTERM: it writes
  * its data) and starts it again on the same port; {@link TestRedis.stop} stops it and removes
- * the folder.
+ * the folder. {@link startWorker} starts a `tollkit worker` on it.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnTollkit } from "./cli.js";
 
 /** The redis-server binary (override with REDIS_SERVER). */
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? "redis-server";
@@ -107,4 +108,34 @@ export async function startRedis(): Promise<TestRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A `tollkit worker` subprocess. */
+export interface TestWorker {
+  proc: ChildProcess;
+  /** Its stderr so far (one line per run). */
+  log: () => string;
+}
+
+/** Starts `tollkit worker --redis url` (runs of a killed worker are retried after 2 s) and waits until it takes runs. */
+export async function startWorker(url: string, args: string[] = []): Promise<TestWorker> {
+  const proc = spawnTollkit(["worker", "--redis", url, "--stalled-seconds", "2", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+  const t0 = Date.now();
+  while (!/taking runs/.test(log)) {
+    if (proc.exitCode !== null) throw new Error(`worker exited: ${log}`);
+    if (Date.now() - t0 > 20000) throw new Error(`worker did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { proc, log: () => log };
+}
+
+/** Kills a worker (SIGKILL) and waits for its exit. */
+export function stopWorker(w: TestWorker): Promise<void> {
+  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    w.proc.once("exit", () => r());
+    w.proc.kill("SIGKILL");
+  });
 }
