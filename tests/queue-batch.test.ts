@@ -60,6 +60,16 @@ test.runIf(!hasRedis())("redis-server is installed (apt-get install redis-server
   expect(hasRedis()).toBe(true);
 });
 
+test("a malformed or unreachable Redis URL is one line and exit 2", () => {
+  const w = tollkit(["worker", "--redis", "http://127.0.0.1:6379"]);
+  expect(w.code).toBe(2);
+  expect(w.stderr).toMatch(/field "--redis": got "http:\/\/127\.0\.0\.1:6379" \(expected a Redis URL/);
+  const b = tollkit(["batch", "scenarios/braess.json", "--out", join(work, "unreachable"), "--queue", "redis://127.0.0.1:1"]);
+  expect(b.code).toBe(2);
+  expect(b.stderr.trim().split("\n")).toHaveLength(1);
+  expect(b.stderr).toMatch(/field "--queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+});
+
 describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
   let redis: TestRedis;
   let local: Record<string, Record<string, string>>;

@@ -92,6 +92,7 @@ export class QueueClient {
   private readonly backoffMs: number;
   private readonly timer: NodeJS.Timeout;
   private lastError = "";
+  private readonly cancelling = new Set<Promise<void>>();
   private closed = false;
   private reconciling = false;
 
@@ -159,9 +160,9 @@ export class QueueClient {
     return {
       jobId,
       outcome,
-      cancel: () => void this.cancel(jobId),
+      cancel: () => this.track(this.cancel(jobId)),
       abandon: () => {
-        void this.cancel(jobId);
+        this.track(this.cancel(jobId));
         this.settle(e, { status: "cancelled" });
       },
     };
@@ -266,6 +267,12 @@ export class QueueClient {
     setImmediate(() => void job?.remove().catch(() => {}));
   }
 
+  /** Keeps a cancellation in flight until it has reached Redis (close() waits for it). */
+  private track(p: Promise<void>): void {
+    this.cancelling.add(p);
+    void p.finally(() => this.cancelling.delete(p));
+  }
+
   /** Cancels a run: removed when it waits, stopped on its worker when it runs. */
   async cancel(jobId: string): Promise<void> {
     const e = this.entries.get(jobId);
@@ -326,7 +333,8 @@ export class QueueClient {
    * the same job ids adopts them) unless `cancelOutstanding`.
    */
   async close(opts: { cancelOutstanding?: boolean } = {}): Promise<void> {
-    if (opts.cancelOutstanding) await Promise.all([...this.entries.keys()].map((id) => this.cancel(id)));
+    if (opts.cancelOutstanding) for (const id of this.entries.keys()) this.track(this.cancel(id));
+    await Promise.race([Promise.all([...this.cancelling]), new Promise((r) => setTimeout(r, 5000))]);
     this.closed = true;
     clearInterval(this.timer);
     for (const e of this.entries.values()) clearInterval(e.cancelTimer);
