@@ -164,6 +164,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "malformed.json"), JSON.stringify({ network: "braess-builtin", objective: "fastest" }));
     writeFileSync(join(dir, "bad-tolls.csv"), "link,toll\n999,1\n");
+    writeFileSync(join(dir, "good-tolls.csv"), "link,toll\n1,5\n");
     writeFileSync(
       join(dir, "sweep.json"),
       JSON.stringify({
@@ -171,6 +172,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
         name: "bad",
         runs: [
           { kind: "assign", network: "braess-builtin", algorithm: "bfw", gap: 1e-4, tolls: "bad-tolls.csv" },
+          { kind: "assign", network: "braess-builtin", algorithm: "bfw", gap: 1e-4, tolls: "good-tolls.csv" },
           { kind: "assign", grid: { network: ["braess-builtin", "two-route"], algorithm: ["bfw"], gap: [1e-4] } },
         ],
       }),
@@ -180,10 +182,26 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
     const r = await batch([join(dir, "malformed.json"), join(dir, "sweep.json"), "--out", out, "--queue", redis.url]);
     expect(r.code).toBe(1);
     const rows = results(out);
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(5);
     const failed = rows.filter((x) => x.status === "failed");
     expect(failed).toHaveLength(2);
-    expect(rows.filter((x) => x.status === "done")).toHaveLength(2);
+    expect(rows.filter((x) => x.status === "done")).toHaveLength(3);
+    // a tolls file named by path travelled as its path: the worker (same machine) read it
+    const tolled = rows.find((x) => x.tollsFile === "good-tolls.csv")!;
+    expect(tolled.status).toBe("done");
+    const ref = tollkit([
+      "assign",
+      "braess-builtin",
+      "--algorithm",
+      "bfw",
+      "--gap",
+      "1e-4",
+      "--tolls",
+      join(dir, "good-tolls.csv"),
+      "--json",
+    ]);
+    expect(Number(tolled.tstt)).toBe((JSON.parse(ref.stdout) as { tstt: number }).tstt);
+    expect(Number(tolled.revenue)).toBeGreaterThan(0);
     const malformed = failed.find((x) => x.source.endsWith("malformed.json"))!;
     expect(malformed.error).toMatch(/malformed\.json, field "instrument"/);
     const tolls = failed.find((x) => x.source.includes("sweep.json"))!;

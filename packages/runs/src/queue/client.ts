@@ -28,7 +28,7 @@ export interface QueueClientOptions {
   /** Attempts of a run that crashes (default 3), with exponential backoff from `backoffMs` (default 1000). */
   attempts?: number;
   backoffMs?: number;
-  /** How often the state of outstanding jobs is checked in Redis, ms (default 2000). */
+  /** How often the state of outstanding jobs is checked in Redis (a fallback for missed events), ms (default 5000). */
   reconcileMs?: number;
   /** Connection troubles (default stderr). */
   log?: (line: string) => void;
@@ -113,7 +113,7 @@ export class QueueClient {
     this.events.on("completed", ({ jobId }) => void this.check(jobId));
     this.events.on("failed", ({ jobId }) => void this.check(jobId));
     this.events.on("removed", ({ jobId }) => void this.check(jobId));
-    this.timer = setInterval(() => void this.reconcile(), opts.reconcileMs ?? 2000);
+    this.timer = setInterval(() => void this.reconcile(), opts.reconcileMs ?? 5000);
     this.timer.unref();
   }
 
