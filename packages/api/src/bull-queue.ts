@@ -5,11 +5,12 @@
  * the SSE stream comes from the queue's event stream; `DELETE /api/runs/:id` removes a waiting
  * job or stops it on the worker running it.
  *
- * Job ids are `api-<hash of the database path>-<run id>`, so a server restarted on the same
+ * Job ids are `api-<hash of host and database path>-<run id>`, so a server restarted on the same
  * database adopts its runs still in the queue (and a run that finished while it was down gives
  * its result) instead of running them twice; it is {@link durable}.
  */
 import { createHash } from "node:crypto";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { ChildOutcome } from "@tollkit/runs";
 import type { QueueClient, QueuedRun as QueuedJob, QueueSnapshot } from "@tollkit/runs/queue"; // loaded by open()
@@ -47,7 +48,10 @@ export class BullRunQueue implements RunQueue {
     private readonly client: QueueClient,
     opts: BullRunQueueOptions,
   ) {
-    this.prefix = `api-${createHash("sha256").update(resolve(opts.dbPath)).digest("hex").slice(0, 10)}`;
+    this.prefix = `api-${createHash("sha256")
+      .update(`${hostname()}:${resolve(opts.dbPath)}`)
+      .digest("hex")
+      .slice(0, 10)}`;
     const refresh = () =>
       void client.snapshot().then(
         (s) => (this.snap = s),

@@ -8,12 +8,13 @@
  * an assignment's settings), with every path made absolute, and the sha256 of each local file
  * the run reads (tolls, classes, a TNTP or GMNS network): a worker on the same machine, or one
  * that sees the same files at the same paths, runs it; any other refuses it as an input error.
- * Catalogue networks travel as ids. Job ids are `batch-<hash of OUT>-<run id>`, so a batch
+ * Catalogue networks travel as ids. Job ids are `batch-<hash of host and OUT>-<run id>`, so a batch
  * interrupted and started again on the same OUT adopts the jobs still in the queue (and the
  * results of runs that finished meanwhile) rather than running them twice.
  */
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { isNetworkId } from "@tollkit/graph-core";
 import type { ChildRun, RunProgress, RunTask } from "@tollkit/runs";
@@ -70,7 +71,10 @@ export async function queueRunner(url: string, queueName: string, out: string): 
     process.stderr.write(
       `tollkit batch: no worker is connected to queue "${queueName}" yet; runs wait until one starts (tollkit worker --redis ${url})\n`,
     );
-  const prefix = `batch-${createHash("sha256").update(resolve(out)).digest("hex").slice(0, 10)}`;
+  const prefix = `batch-${createHash("sha256")
+    .update(`${hostname()}:${resolve(out)}`)
+    .digest("hex")
+    .slice(0, 10)}`;
   return {
     start(spec, task, hooks) {
       const job = client.submit(
