@@ -87,6 +87,29 @@ describe("tollkit design", () => {
     expect(geo.features).toHaveLength(2);
   });
 
+  test("a run that fails midway prints and writes the best design so far, says so on stderr and exits 1", () => {
+    const out = join(work, "partial");
+    const r = spawnSync(process.execPath, [bin, "design", "scenarios/two-route-linear.json", "--json", "--out", out], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, TOLLKIT_DEBUG: "", TOLLKIT_TEST_FAIL_AFTER_SOLVES: "6" },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/stopped early.*injected failure after 6.*partial/);
+    const j = JSON.parse(r.stdout);
+    expect(j.partial).toBe(true);
+    expect(j.error.afterSolves).toBe(6);
+    // the reported design is consistent with the closed form: revenue τ(25 − τ)/3 at its toll
+    const tau = j.tolls[0].toll;
+    expect(tau).toBeGreaterThan(0);
+    expect(j.value).toBeCloseTo((tau * (25 - tau)) / 3, 8);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary.partial).toBe(true);
+    expect(summary.value).toBe(j.value);
+    expect(existsSync(join(out, "flows.csv"))).toBe(true);
+  });
+
   test("a bad scenario exits 2 with one line naming the file and the JSON path, and writes nothing", () => {
     const bad = join(work, "bad.json");
     const s = JSON.parse(readFileSync(join(root, "scenarios", "two-route-linear.json"), "utf8"));

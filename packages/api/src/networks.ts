@@ -9,6 +9,7 @@ import {
   buildNetwork,
   isAvailableOffline,
   isInputError,
+  isNetworkId,
   loadCatalogue,
   Network,
   NetworkSpec,
@@ -56,7 +57,7 @@ export class NetworkRegistry {
 
   /** True when `id` names a network that requests may use. */
   has(id: string): boolean {
-    return this.builtins.has(id) || loadCatalogue().networks.some((n) => n.id === id && n.supported !== false);
+    return isNetworkId(id, { supportedOnly: true });
   }
 
   /** Throws a 404 (or a 400 for path-like ids) unless `id` is known. */

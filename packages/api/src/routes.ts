@@ -5,10 +5,9 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { buildNetwork, isInputError, linksToGeojson, NetworkSpec } from "@tollkit/graph-core";
-import { checkClassesSpec } from "@tollkit/follower";
+import { buildNetwork, isInputError, linksToGeojson, NetworkSpec, schemaInputError } from "@tollkit/graph-core";
 import { parseScenario, ScenarioSchema } from "@tollkit/leader";
-import { ApiError, jsonPath } from "./errors.js";
+import { ApiError, bodyError, jsonPath } from "./errors.js";
 import type { NetworkRegistry } from "./networks.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
@@ -100,7 +99,7 @@ const err = (status: number, description: string): ResponseSpec => ({ descriptio
 
 /** The run as the API shows it, with its summary once done. */
 function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
-  const done = run.status === "done";
+  const done = run.status === "done" || (run.status === "failed" && store.hasResults(run.id));
   return {
     ...run,
     summary: (done ? store.getSummary(run.id) : undefined) ?? null,
@@ -114,46 +113,39 @@ function runOr404(service: RunService, id: number, where: { path: string; in: "p
   return run;
 }
 
-function doneOr409(run: RunRow, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
-  if (run.status !== "done") throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
+function doneOr409(run: RunRow, store: Store, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
+  if (run.status !== "done" && !(run.status === "failed" && store.hasResults(run.id)))
+    throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
 }
 
-/** Refuses an inline network larger than the server accepts (before anything else looks at it). */
-function checkInlineSize(network: unknown, maxLinks: number): void {
+/** Prefixes the JSON path of a scenario inside its request (`scenario` in a run request) to a path. */
+function under(at: string, path: string): string {
+  return at ? `${at}.${path}` : path;
+}
+
+/** Refuses an inline network larger than the server accepts (before anything else looks at it); `at`: the scenario's path in the body. */
+function checkInlineSize(network: unknown, maxLinks: number, at: string): void {
   if (!network || typeof network !== "object") return;
   const spec = network as Record<string, unknown>;
   for (const k of ["nodes", "links", "demand"] as const) {
     const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
     const limit = k === "demand" ? maxLinks * 10 : maxLinks;
-    if (n > limit)
-      throw new ApiError(
-        413,
-        `api: request body, field "network.${k}": the inline network has ${n} ${k} entries; this server accepts at most ${limit}`,
-        {
-          path: `network.${k}`,
-          in: "body",
-        },
-      );
+    const path = under(at, `network.${k}`);
+    if (n > limit) throw bodyError(path, `the inline network has ${n} ${k} entries`, `at most ${limit}, this server's limit`, 413);
   }
 }
 
-/** Checks a valid scenario's `network`: an allowed id (never a path), or an inline network that builds. */
-function checkScenarioNetwork(network: unknown): { ref: string | null } {
+/** Checks a valid scenario's `network`: an allowed id (never a path), or an inline network that builds; `at`: the scenario's path in the body. */
+function checkScenarioNetwork(network: unknown, at: string): { ref: string | null } {
   if (typeof network === "string") {
     const r = NetworkId.safeParse(network);
-    if (!r.success)
-      throw new ApiError(400, `api: request body, field "network": ${r.error.issues[0].message}`, { path: "network", in: "body" });
+    if (!r.success) {
+      const e = schemaInputError(r.error.issues, network, { module: "api", file: "request body", at: [under(at, "network")] });
+      throw new ApiError(400, e.message, { path: e.field, in: "body" });
+    }
     return { ref: network };
   }
-  try {
-    buildNetwork(network as NetworkSpec);
-  } catch (e) {
-    const field = (e as { field?: string }).field;
-    throw new ApiError(400, `api: request body, field "network${field ? `.${field}` : ""}": ${(e as Error).message}`, {
-      path: field ? `network.${field}` : "network",
-      in: "body",
-    });
-  }
+  checkBody(() => buildNetwork(network as NetworkSpec, { file: "request body", path: under(at, "network") }));
   return { ref: null };
 }
 
@@ -175,11 +167,15 @@ function checkBody(check: () => unknown): void {
   }
 }
 
-/** Validates (with the leader's parseScenario) and stores a posted scenario. */
-function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
-  checkInlineSize(body.network, deps.maxInlineLinks);
-  checkBody(() => parseScenario(body, "request body"));
-  const { ref } = checkScenarioNetwork(body.network);
+/**
+ * Validates (with the leader's parseScenario) and stores a posted scenario.
+ * @param at the JSON path of the scenario in the request body ("" for `POST /api/scenarios`,
+ *   `scenario` for a design run request), named in every message
+ */
+function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>, at = "") {
+  checkInlineSize(body.network, deps.maxInlineLinks, at);
+  checkBody(() => parseScenario(body, "request body", at));
+  const { ref } = checkScenarioNetwork(body.network, at);
   const name = body.name ?? (ref ? `${ref} scenario` : `${(body.network as { name?: string }).name ?? "inline"} scenario`);
   // An inline network is named after its scenario: `scenario:<id>` (see NetworkRegistry.load).
   return deps.store.db.transaction(() => {
@@ -192,29 +188,21 @@ function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
   })();
 }
 
-/** Resolves an assign run's settings: tolls on existing links, well-formed user classes, the stopping rules, the server's time limit. */
+/** Resolves an assign run's settings (user classes are checked by their schema): tolls on existing links, the stopping rules, the server's time limit. */
 function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSeconds: number): AssignSettings {
   const seen = new Set<number>();
   (s.tolls ?? []).forEach((t, k) => {
     const path = jsonPath(["settings", "tolls", k, "link"]);
     if (t.link > linkCount)
-      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} does not exist (the network has ${linkCount} links)`, {
-        path,
-        in: "body",
-      });
-    if (seen.has(t.link))
-      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
+      throw bodyError(path, `link ${t.link} does not exist`, `a link id in 1..${linkCount}: the network has ${linkCount} links`);
+    if (seen.has(t.link)) throw bodyError(path, `link ${t.link} is tolled twice`, "each link listed once");
     seen.add(t.link);
   });
-  if (s.classes !== undefined) checkBody(() => checkClassesSpec(s.classes, "request body", "settings.classes"));
   if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
-    throw new ApiError(
-      400,
-      `api: request body, field "settings.maxSeconds": ${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
-      {
-        path: "settings.maxSeconds",
-        in: "body",
-      },
+    throw bodyError(
+      "settings.maxSeconds",
+      `${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
+      `at most ${maxRunSeconds} s`,
     );
   return { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
 }
@@ -233,7 +221,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
   };
-  if (run.status === "done") base.summary = store.getSummary(run.id) ?? null;
+  if (run.status === "done" || run.status === "failed") base.summary = store.getSummary(run.id) ?? null;
   return base;
 }
 
@@ -398,36 +386,24 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           if (typeof r.scenario === "number") {
             const s = store.getScenario(r.scenario);
             if (!s)
-              throw new ApiError(400, `api: request body, field "scenario": scenario ${r.scenario} does not exist`, {
-                path: "scenario",
-                in: "body",
-              });
+              throw bodyError(
+                "scenario",
+                `scenario ${r.scenario} does not exist`,
+                "a stored scenario's id (GET /api/scenarios) or a scenario object",
+              );
             scenarioId = s.id;
             network = s.network;
           } else {
-            let s: ReturnType<typeof createScenario>;
-            try {
-              s = createScenario(deps, r.scenario);
-            } catch (e) {
-              // name the path inside the run request: scenario.<path>
-              if (e instanceof ApiError && e.where.in === "body") {
-                const path = e.where.path ? `scenario.${e.where.path}` : "scenario";
-                throw new ApiError(e.status, e.message.replace(/field "([^"]*)"/, `field "${path}"`), { path, in: "body" });
-              }
-              throw e;
-            }
+            const s = createScenario(deps, r.scenario, "scenario");
             scenarioId = s.id;
             network = s.network;
           }
           const maxSeconds = r.settings.maxSeconds ?? deps.maxRunSeconds;
           if (maxSeconds > deps.maxRunSeconds)
-            throw new ApiError(
-              400,
-              `api: request body, field "settings.maxSeconds": ${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
-              {
-                path: "settings.maxSeconds",
-                in: "body",
-              },
+            throw bodyError(
+              "settings.maxSeconds",
+              `${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
+              `at most ${deps.maxRunSeconds} s`,
             );
           run = service.submit("design", network, scenarioId, { maxSeconds });
         }
@@ -544,7 +520,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       },
       handler: async ({ params, query, res }) => {
         const run = runOr404(service, params.id as number);
-        doneOr409(run);
+        doneOr409(run, store);
         const links = () => store.getLinks(run.id)!;
         const format = (query as { format: "json" | "csv" | "geojson" }).format;
         if (format === "csv") {
@@ -581,8 +557,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         const { a, b } = query as { a: number; b: number };
         const ra = runOr404(service, a, { path: "a", in: "query" });
         const rb = runOr404(service, b, { path: "b", in: "query" });
-        doneOr409(ra, { path: "a", in: "query" });
-        doneOr409(rb, { path: "b", in: "query" });
+        doneOr409(ra, store, { path: "a", in: "query" });
+        doneOr409(rb, store, { path: "b", in: "query" });
         return compareRuns(
           { id: a, network: ra.network, summary: store.getSummary(a)!, links: store.getLinks(a)! },
           { id: b, network: rb.network, summary: store.getSummary(b)!, links: store.getLinks(b)! },

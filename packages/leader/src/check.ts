@@ -1,6 +1,9 @@
 /**
- * Checks of a design: the gradient used by the search against central finite differences, and
- * the follower's ties (optimistic and pessimistic values where they differ).
+ * Checks of a design: the gradient used by the search against finite differences — by default
+ * along one random feasible direction (two solves, {@link checkDirectional}), on request per
+ * variable ({@link checkGradient}) — and the follower's ties (optimistic and pessimistic values
+ * where they differ). Every finite-difference point lies inside the bounds: at a bound the
+ * difference is one-sided. A disagreement is a result with numbers, never an exception.
  */
 
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
@@ -43,6 +46,13 @@ export interface GradientCheckRow {
 }
 
 export interface GradientCheck {
+  /** `directional`: one random feasible direction (the default); `full`: every variable. */
+  kind: "directional" | "full";
+  /** The direction of a directional check (per variable, largest entry 1 in absolute value) and the seed it was drawn with. */
+  direction?: number[];
+  seed?: number;
+  /** The decision variables (money) where it was checked. */
+  at: number[];
   /** What the search's gradient came from. */
   source: string;
   /** Relative error allowed for the central difference (plus the noise of the equilibrium solves). */
@@ -58,7 +68,9 @@ export interface GradientCheck {
 
 /**
  * Compares the gradient of the objective at `at` with finite differences: 2 equilibrium solves
- * per decision variable (z ± h e_k) and one at z, warm-started from `at` and solved to a relative
+ * per decision variable (z ± h e_k, which may leave the bounds where the follower still takes
+ * the tolls; where it would not — a generalised cost below 0 — one solve, compared
+ * one-sidedly with the derivative of that side) and one at z, warm-started from `at` and solved to a relative
  * gap of at most {@link CHECK_GAP}.
  *
  * A derivative agrees when the central difference is within `tolerance` (relative) plus the
@@ -90,17 +102,21 @@ export async function checkGradient(
   const rows: GradientCheckRow[] = [];
   const close = (x: number, y: number, rel: number, noise: number) =>
     Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + noise;
+  const vars = ev.s.instrument.variables;
   for (let k = 0; k < e.z.length; k++) {
     const h = steps[k];
     const zp = e.z.slice();
     const zm = e.z.slice();
     zp[k] += h;
     zm[k] -= h;
-    const fp = objectiveValue(type, await ev.measureAt(zp, e, gap));
-    const fm = objectiveValue(type, await ev.measureAt(zm, e, gap));
-    const fd = (fp - fm) / (2 * h);
+    // outside the bounds only where the follower takes the tolls (every generalised cost ≥ 0): one-sided otherwise
+    const up = zp[k] <= vars[k].max || ev.acceptsTolls(zp);
+    const down = zm[k] >= vars[k].min || ev.acceptsTolls(zm);
+    const fp = up ? objectiveValue(type, await ev.measureAt(zp, e, gap)) : NaN;
+    const fm = down ? objectiveValue(type, await ev.measureAt(zm, e, gap)) : NaN;
     const forward = (fp - f0) / h;
     const backward = (f0 - fm) / h;
+    const fd = up && down ? (fp - fm) / (2 * h) : up ? forward : backward;
     const a = analytic[k];
     const al = analyticLeft[k];
     const degenerate = !!e.degenerate?.[k];
@@ -108,12 +124,15 @@ export async function checkGradient(
     const noise = (4 * gap * size) / (2 * h);
     let agrees: boolean;
     let kink: GradientCheckRow["kinkWithinStep"] = null;
-    if (degenerate) {
+    if (!(up && down)) {
+      // one-sided (first-order accurate): compare with the derivative of that side
+      agrees = up ? close(forward, a, 10 * tolerance, 2 * noise) : close(backward, al, 10 * tolerance, 2 * noise);
+    } else if (degenerate) {
       const lo = Math.min(a, al);
       const hi = Math.max(a, al);
       agrees = (fd >= lo && fd <= hi) || close(fd, lo, tolerance, noise) || close(fd, hi, tolerance, noise);
     } else agrees = close(fd, a, tolerance, noise);
-    if (!agrees) {
+    if (!agrees && up && down) {
       const one = 10 * tolerance;
       if (close(backward, al, one, 2 * noise) && !close(forward, a, one, 2 * noise)) kink = "above";
       else if (close(forward, a, one, 2 * noise) && !close(backward, al, one, 2 * noise)) kink = "below";
@@ -138,6 +157,8 @@ export async function checkGradient(
   }
   ev.setPhase(phase);
   return {
+    kind: "full",
+    at: Array.from(e.z),
     source: "equilibrium sensitivities (follower equilibriumSensitivity)",
     tolerance,
     gap,
@@ -146,6 +167,160 @@ export async function checkGradient(
     solves: ev.solves - s0,
     rows,
   };
+}
+
+/** A small deterministic pseudo-random generator (mulberry32): uniform numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random feasible direction at z: entries uniform in [−1, 1] from `seed`, turned inwards
+ * where a variable sits at a bound, 0 where its bounds coincide, scaled to a largest entry of 1;
+ * oriented so that its first non-zero entry is positive where both orientations are feasible
+ * (a single toll is checked along +1). All zeros when no variable can move.
+ */
+export function feasibleDirection(z: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>, seed: number): Float64Array {
+  const rnd = seededRandom(seed);
+  const p = z.length;
+  const d = new Float64Array(p);
+  let free = true; // −d is feasible too
+  for (let k = 0; k < p; k++) {
+    let v = 2 * rnd() - 1;
+    if (Math.abs(v) < 0.05) v = v < 0 ? -0.05 : 0.05; // keep every free variable in the check
+    if (!(hi[k] > lo[k])) v = 0;
+    else if (z[k] <= lo[k]) {
+      v = Math.abs(v);
+      free = false;
+    } else if (z[k] >= hi[k]) {
+      v = -Math.abs(v);
+      free = false;
+    }
+    d[k] = v;
+  }
+  let m = 0;
+  for (let k = 0; k < p; k++) m = Math.max(m, Math.abs(d[k]));
+  if (m === 0) return d;
+  const first = d.find((v) => v !== 0)!;
+  const sgn = free && first < 0 ? -1 : 1;
+  for (let k = 0; k < p; k++) d[k] = (sgn * d[k]) / m;
+  return d;
+}
+
+/**
+ * Compares the search's gradient at `at` with a finite difference along one random feasible
+ * direction d ({@link feasibleDirection}, from `seed`): 2 equilibrium solves, warm-started from
+ * `at` and solved to a relative gap of at most {@link CHECK_GAP}. Inside the box it is the
+ * central difference (f(z + h d) − f(z − h d)) / 2h; where z − h d would leave the bounds, the
+ * forward difference (f(z + h d) − f(z)) / h with f(z) re-solved at the check's gap (and the
+ * step shortened where z + h d would leave them). The analytic value is the directional
+ * derivative Σ_k d_k ∂f/∂z_k, each partial taken from the side d moves it to (they differ only
+ * at degenerate points). Agreement as in {@link checkGradient}: within `tolerance` plus the
+ * solves' noise, between the two one-sided values at a degenerate point, within 10 × tolerance
+ * for a one-sided difference.
+ * @param step the step h (money along d, whose largest entry is 1)
+ */
+export async function checkDirectional(
+  ev: Evaluator,
+  at: Evaluation,
+  step: number,
+  type: Parameters<typeof objectiveValue>[0],
+  seed = 1,
+): Promise<GradientCheck> {
+  const phase = ev.phase;
+  ev.setPhase("gradient check");
+  const s0 = ev.solves;
+  try {
+    const e = await ev.evaluate(at.z, { gradient: true, rule: at.rule ?? undefined, warm: at });
+    const gr = objectiveGradient(type, e.grads!);
+    const gl = objectiveGradient(type, e.gradsLeft!);
+    const vars = ev.s.instrument.variables;
+    const lo = vars.map((v) => v.min);
+    const hi = vars.map((v) => v.max);
+    const d = feasibleDirection(e.z, lo, hi, seed);
+    const tolerance = 1e-3;
+    const gap = Math.min(ev.s.follower.gap, CHECK_GAP);
+    const base = {
+      kind: "directional" as const,
+      direction: Array.from(d),
+      seed,
+      at: Array.from(e.z),
+      source: "equilibrium sensitivities (follower equilibriumSensitivity)",
+      tolerance,
+      gap,
+    };
+    if (d.every((v) => v === 0)) return { ...base, maxRelativeError: 0, agrees: true, solves: 0, rows: [] };
+    // the longest steps along ±d that stay inside the bounds
+    const reach = (sgn: number) => {
+      let t = Infinity;
+      for (let k = 0; k < d.length; k++) {
+        const v = sgn * d[k];
+        if (v > 0) t = Math.min(t, (hi[k] - e.z[k]) / v);
+        else if (v < 0) t = Math.min(t, (e.z[k] - lo[k]) / -v);
+      }
+      return t;
+    };
+    const h = Math.min(step, reach(1));
+    const central = reach(-1) >= h;
+    let a = 0;
+    let al = 0;
+    let degenerate = false;
+    let nearDegenerate = false;
+    let above = Infinity;
+    let below = Infinity;
+    for (let k = 0; k < d.length; k++) {
+      if (d[k] === 0) continue;
+      a += d[k] * (d[k] > 0 ? gr[k] : gl[k]);
+      al += d[k] * (d[k] > 0 ? gl[k] : gr[k]);
+      degenerate ||= !!e.degenerate?.[k];
+      nearDegenerate ||= !!e.nearDegenerate?.[k];
+      const r = e.range?.[k] ?? NaN;
+      const rl = e.rangeLeft?.[k] ?? NaN;
+      above = Math.min(above, (d[k] > 0 ? r : rl) / Math.abs(d[k]));
+      below = Math.min(below, (d[k] > 0 ? rl : r) / Math.abs(d[k]));
+    }
+    const point = (t: number) => Float64Array.from(e.z, (zk, k) => Math.min(hi[k], Math.max(lo[k], zk + t * d[k])));
+    const fp = objectiveValue(type, await ev.measureAt(point(h), e, gap));
+    const other = objectiveValue(type, await ev.measureAt(central ? point(-h) : e.z.slice(), e, gap));
+    const fd = central ? (fp - other) / (2 * h) : (fp - other) / h;
+    const size = Math.max(Math.abs(fp), e.eq.totalCost);
+    const noise = (4 * gap * size) / (2 * h);
+    const close = (x: number, y: number, rel: number, tol: number) =>
+      Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + tol;
+    let agrees: boolean;
+    if (!central) agrees = close(fd, a, 10 * tolerance, 2 * noise);
+    else if (degenerate) {
+      const lo2 = Math.min(a, al);
+      const hi2 = Math.max(a, al);
+      agrees = (fd >= lo2 && fd <= hi2) || close(fd, lo2, tolerance, noise) || close(fd, hi2, tolerance, noise);
+    } else agrees = close(fd, a, tolerance, noise);
+    const relativeError = Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-300);
+    const row: GradientCheckRow = {
+      variable: `direction (seed ${seed}${central ? "" : ", one-sided at a bound"})`,
+      step: h,
+      analytic: a,
+      analyticLeft: al,
+      finiteDifference: fd,
+      forward: central ? NaN : fd,
+      backward: NaN,
+      absoluteError: Math.abs(a - fd),
+      relativeError,
+      degenerate,
+      nearDegenerate,
+      linearRange: { above, below },
+      kinkWithinStep: null,
+      agrees,
+    };
+    return { ...base, maxRelativeError: degenerate ? 0 : relativeError, agrees, solves: ev.solves - s0, rows: [row] };
+  } finally {
+    ev.setPhase(phase);
+  }
 }
 
 /** Values of the leader under one tie rule. */

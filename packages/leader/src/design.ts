@@ -4,28 +4,19 @@
  * the scenario's method, and checks the result (ties, gradient against finite differences).
  */
 
-import { dirname, isAbsolute, resolve } from "node:path";
-import { CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import {
-  BUILTIN_NETWORKS,
-  buildNetwork,
-  InputError,
-  isInputError,
-  loadCatalogue,
-  loadNetwork,
-  Network,
-  NetworkSpec,
-} from "@tollkit/graph-core";
-import { checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
+import { dirname } from "node:path";
+import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
+import { buildNetwork, InputError, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
+import { checkDirectional, checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
 import { gradientSearch } from "./gradient.js";
-import { gridSearch, ResponseSurface } from "./grid.js";
+import { checkGrid, gridSearch, ResponseSurface } from "./grid.js";
 import { Instrument, resolveInstrument } from "./instrument.js";
 import { FEASIBILITY_TOLERANCE, LeaderMeasures, Merit, objectiveSign, objectiveValue } from "./objectives.js";
-import { patternSearch } from "./pattern.js";
-import { MethodType, ObjectiveType, Scenario, scenarioError } from "./scenario.js";
-import { HistoryRow, SearchContext, SearchOutcome } from "./search.js";
+import { patternSearch, PatternSettings } from "./pattern.js";
+import { gradientCheckKind, MethodType, ObjectiveType, Scenario, scenarioError } from "./scenario.js";
+import { HistoryRow, markAccepted, SearchContext, SearchOutcome } from "./search.js";
 
 export type { DesignProgress } from "./evaluator.js";
 
@@ -35,6 +26,23 @@ export interface DesignOptions {
   onProgress?: (p: DesignProgress) => void;
   /** Cancels the run (the promise rejects with an Error named AbortError). */
   signal?: AbortSignal;
+  /**
+   * Test hook: the solve after this many equilibrium solves (all phases) fails with an Error,
+   * as a failure inside the follower would, to test that a design keeps its finished work.
+   * Only for tests (the CLI reads it from TOLLKIT_TEST_FAIL_AFTER_SOLVES).
+   */
+  failAfterSolves?: number;
+}
+
+/** Why a design stopped early (see {@link DesignResult.partial}). */
+export interface DesignError {
+  /** The error's name (e.g. Error, InputError) and message. */
+  name: string;
+  message: string;
+  /** The phase of the run it happened in (first-best, search, polish, gradient check, ties, …). */
+  phase: string;
+  /** Equilibrium solves finished before it. */
+  afterSolves: number;
 }
 
 /** A decision variable of the result. */
@@ -55,6 +63,13 @@ export interface DesignResult {
   objective: ObjectiveType;
   sense: "minimise" | "maximise";
   method: MethodType;
+  /**
+   * True when the run stopped early on an error after its first equilibrium: the result is the
+   * best design evaluated so far (the no-toll baseline at least), `error` says what happened,
+   * and parts not reached (first-best, ties, the gradient check) are missing or say so.
+   */
+  partial: boolean;
+  error: DesignError | null;
   /** The designed toll on each instrument link (1-based link id, money). */
   tolls: { link: number; toll: number }[];
   variables: DesignVariable[];
@@ -104,6 +119,11 @@ export interface DesignResult {
     iterations: number;
     gradientSource?: GradientSource;
     gradientCheck?: GradientCheck;
+    /** When the gradient steps stalled at a kink and a derivative-free polish continued from the best point. */
+    polish?: PolishReport;
+    /** As {@link DesignResult.partial} and {@link DesignResult.error} (repeated here for summaries that pass the diagnostics on). */
+    partial: boolean;
+    error: DesignError | null;
     warnings: string[];
   };
 }
@@ -113,32 +133,21 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
   const spec = s.network;
   let net: Network;
   if (typeof spec !== "string") {
-    try {
-      net = buildNetwork(spec as NetworkSpec);
-    } catch (e) {
-      if (isInputError(e)) {
-        const field = (e as InputError).field;
-        throw scenarioError(s.file, field ? `network.${field}` : "network", (e as Error).message.replace(/^[^:]+: [^:]+: /, ""));
-      }
-      throw e;
-    }
-  } else if (spec in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === spec)) {
-    net = await loadNetwork(spec);
+    net = buildNetwork(spec as NetworkSpec, { file: s.file ?? "scenario", path: "network" });
   } else {
-    const path = isAbsolute(spec) || !s.file ? spec : resolve(dirname(s.file), spec);
-    net = await loadNetwork(path);
+    // an id as it is, a path relative to the scenario file
+    net = await loadNetwork(resolveNetworkRef(spec, s.file ? dirname(s.file) : undefined));
   }
   return net;
 }
 
 /**
- * The scenario's user classes: demand = network demand × demandScale × share, toll factor =
- * 1 / valueOfTime, distance factor from the class or the network.
+ * The scenario's user classes: demand = network demand × demandScale × the class's demandShare
+ * (or demandScale), toll factor = 1 / valueOfTime (or the class's tollFactor), distance factor
+ * from the class or the network (built by the follower's {@link buildUserClasses}).
  * @throws InputError when no classes are given and the network has no toll factor
  */
 export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
-  const base = net.demand;
-  const scaled = (share: number) => Float64Array.from(base, (v) => v * s.demandScale * share);
   if (!s.classes) {
     const tf = net.costWeights.tollFactor;
     if (!(tf > 0))
@@ -148,25 +157,16 @@ export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
         `${net.name} has no toll factor, so tolls would not change any route`,
         'classes with a valueOfTime, e.g. [{"name": "car", "valueOfTime": 0.25}]',
       );
-    return [{ name: "all", demand: scaled(1), tollFactor: tf, distanceFactor: net.costWeights.distanceFactor, pce: 1, tolled: true }];
+    return buildUserClasses([{ name: "all", demandShare: 1, tollFactor: tf, pce: 1, tolled: true }], net, s.demandScale);
   }
-  return s.classes.map((c) => ({
-    name: c.name,
-    demand: scaled(c.share),
-    tollFactor: 1 / c.valueOfTime,
-    distanceFactor: c.distanceFactor ?? net.costWeights.distanceFactor,
-    pce: c.pce,
-    tolled: c.tolled,
-  }));
+  return buildUserClasses(s.classes, net, s.demandScale);
 }
 
-/** Starting point of a search (projected later). */
-function startPoint(s: Scenario, ins: Instrument, fb: FirstBest | undefined, start: "zero" | "first-best" | number[]): Float64Array {
+/** Starting point of a search (projected later; an explicit one's length is checked before the baseline). */
+function startPoint(ins: Instrument, fb: FirstBest | undefined, start: "zero" | "first-best" | number[]): Float64Array {
   const p = ins.variables.length;
   if (start === "zero") return new Float64Array(p);
   if (start === "first-best") return firstBestVariables(ins, fb!);
-  if (start.length !== p)
-    throw scenarioError(s.file, "method.start", `${start.length} starting tolls`, `${p}, one per toll of the instrument`);
   return Float64Array.from(start);
 }
 
@@ -185,12 +185,15 @@ function firstBestVariables(ins: Instrument, fb: FirstBest): Float64Array {
 }
 
 /**
- * Runs a toll-design study.
+ * Runs a toll-design study. Once the no-toll baseline is solved, no error loses the finished
+ * work: the run returns the best design evaluated so far with `partial: true`, the error in
+ * `error` and a warning (cancellation still rejects).
  * @param scenario a parsed scenario ({@link parseScenario} / {@link loadScenario})
  * @returns the designed tolls, objective values (design, no-toll baseline, first-best), the
  *   tolled equilibrium, the search history and diagnostics
  * @throws InputError for problems in the scenario that need the network (link ids, nodes, link
- *   types, a grid over more than two tolls, ...) or in the follower settings;
+ *   types, a grid over more than two tolls, ...) or in the follower settings (raised before or
+ *   by the baseline solve);
  *   an Error named AbortError when `options.signal` is aborted
  */
 export async function design(scenario: Scenario, options: DesignOptions = {}): Promise<DesignResult> {
@@ -211,89 +214,162 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     rule: s.ties.rule,
     signal: options.signal,
     onProgress: options.onProgress,
+    failAfterSolves: options.failAfterSolves,
   });
   const warnings: string[] = [];
   const type = s.objective.type;
   const p = instrument.variables.length;
+  const m = s.method;
+  // problems of the scenario that need the network but no solve: raised before any work is done
+  if (m.type === "grid") checkGrid(instrument, m.points, s.file);
+  if ((m.type === "gradient" || m.type === "derivative-free") && Array.isArray(m.start) && m.start.length !== p)
+    throw scenarioError(s.file, "method.start", `${m.start.length} starting tolls`, `${p}, one per toll of the instrument`);
 
   ev.setPhase("baseline");
   const baseline = await ev.evaluate(new Float64Array(p));
+  // the search starts next to no tolls: keep the baseline's bushes until it moves
+  ev.keepWarm(baseline);
   const baselineValue = objectiveValue(type, baseline.ms);
   if (merit.minRevenue !== undefined) merit.scale = Math.max(Math.abs(objectiveSign(type) * baselineValue), 1e-300);
 
-  const m = s.method;
-  let fb: FirstBest | undefined;
-  if (s.firstBest || m.type === "first-best" || ((m.type === "gradient" || m.type === "derivative-free") && m.start === "first-best")) {
-    fb = await firstBest(ev);
-    warnings.push(...fb.warnings);
-  }
-
-  ev.setPhase("search");
+  // From here on every error keeps the finished work: the best design so far is reported, partial.
   const history: HistoryRow[] = [];
-  const searchStart = ev.solves;
-  let outcome: SearchOutcome;
+  let fb: FirstBest | undefined;
+  let outcome: SearchOutcome | undefined;
   let surface: ResponseSurface | undefined;
-  let gradientCheckSteps: number[] | undefined;
-  const ranges = instrument.variables.map((v) => v.max - v.min);
-  const widest = Math.max(...ranges.filter((r) => Number.isFinite(r)), 0) || 1;
-  const ctx: SearchContext = { ev, merit, instrument, history, limit: Infinity };
-
-  switch (m.type) {
-    case "first-best": {
-      const z = firstBestVariables(instrument, fb!);
-      const clipped = z.map((t, k) => Math.min(instrument.variables[k].max, Math.max(instrument.variables[k].min, t)));
-      if (clipped.some((t, k) => t !== z[k])) warnings.push("first-best: some marginal-cost tolls lie outside the bounds and were clipped");
-      if (instrument.links.length < net.linkCount || instrument.uniform)
-        warnings.push(
-          `first-best: the instrument tolls ${instrument.links.length} of ${net.linkCount} links${instrument.uniform ? " with one uniform toll" : ""}; marginal-cost tolls on it are not first-best`,
-        );
-      let best: Evaluation;
-      const same = instrument.links.length === net.linkCount && !instrument.uniform && clipped.every((t, k) => t === z[k]);
-      if (same) {
-        best = { ...fb!.tolled, z: clipped };
-        ev.remember(best);
-      } else best = await ev.evaluate(clipped);
-      history.push({
-        step: 0,
-        solves: ev.solves,
-        value: objectiveValue(type, best.ms),
-        merit: merit.value(best.ms),
-        tstt: best.ms.tstt,
-        revenue: best.ms.revenue,
-        tolls: Array.from(best.z),
-        accepted: true,
-        phase: "first-best",
-      });
-      outcome = { best, iterations: 1, stopReason: "marginal-cost tolls at the system optimum" };
-      break;
-    }
-    case "grid": {
-      ctx.limit = Infinity;
-      const r = await gridSearch(ctx, m.points, s.file);
-      outcome = r;
-      surface = r.surface;
-      break;
-    }
-    case "gradient":
-    case "derivative-free": {
-      const z0 = startPoint(s, instrument, fb, m.start);
-      const run = async (from: Float64Array, budget: number) => {
-        ctx.limit = ev.solves + budget;
-        return m.type === "gradient"
-          ? gradientSearch(ctx, { start: from, initialStep: m.initialStep ?? 0.1 * widest, tolerance: m.tolerance, memory: m.memory })
-          : patternSearch(ctx, { start: from, initialStep: m.initialStep ?? 0.25 * widest, minStep: m.minStep ?? 1e-5 * widest });
-      };
-      outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
-      if (m.gradientCheck) gradientCheckSteps = instrument.variables.map((v, k) => m.fdStep ?? fdStep(v.min, v.max, outcome.best.z[k]));
-      break;
-    }
-  }
-  const searchSolves = m.type === "first-best" ? (ev.solvesByPhase["first-best"] ?? 0) : ev.solves - searchStart;
-  const best = outcome.best;
-
-  const ties = await tieReport(ev, best, s.ties.rule, s.ties.margin, type);
+  let ties: TieReport | undefined;
   let gradientCheck: GradientCheck | undefined;
-  if (gradientCheckSteps) gradientCheck = await checkGradient(ev, best, gradientCheckSteps, type);
+  let polish: PolishReport | undefined;
+  let searchSolves = 0;
+  let failure: DesignResult["error"] = null;
+  const checkKind = gradientCheckKind(m);
+  try {
+    if (s.firstBest || m.type === "first-best" || ((m.type === "gradient" || m.type === "derivative-free") && m.start === "first-best")) {
+      fb = await firstBest(ev);
+      warnings.push(...fb.warnings);
+    }
+
+    ev.setPhase("search");
+    const ranges = instrument.variables.map((v) => v.max - v.min);
+    const widest = Math.max(...ranges.filter((r) => Number.isFinite(r)), 0) || 1;
+    const ctx: SearchContext = { ev, merit, instrument, history, limit: Infinity };
+
+    switch (m.type) {
+      case "first-best": {
+        const z = firstBestVariables(instrument, fb!);
+        const clipped = z.map((t, k) => Math.min(instrument.variables[k].max, Math.max(instrument.variables[k].min, t)));
+        if (clipped.some((t, k) => t !== z[k]))
+          warnings.push("first-best: some marginal-cost tolls lie outside the bounds and were clipped");
+        if (instrument.links.length < net.linkCount || instrument.uniform)
+          warnings.push(
+            `first-best: the instrument tolls ${instrument.links.length} of ${net.linkCount} links${instrument.uniform ? " with one uniform toll" : ""}; marginal-cost tolls on it are not first-best`,
+          );
+        let best: Evaluation;
+        const same = instrument.links.length === net.linkCount && !instrument.uniform && clipped.every((t, k) => t === z[k]);
+        if (same) {
+          best = { ...fb!.tolled, z: clipped };
+          ev.remember(best);
+        } else best = await ev.evaluate(clipped);
+        history.push({
+          step: 0,
+          solves: ev.solves,
+          value: objectiveValue(type, best.ms),
+          merit: merit.value(best.ms),
+          tstt: best.ms.tstt,
+          revenue: best.ms.revenue,
+          tolls: Array.from(best.z),
+          accepted: true,
+          phase: "first-best",
+        });
+        outcome = { best, iterations: 1, stopReason: "marginal-cost tolls at the system optimum" };
+        break;
+      }
+      case "grid": {
+        ctx.limit = Infinity;
+        const r = await gridSearch(ctx, m.points, s.file);
+        outcome = r;
+        surface = r.surface;
+        break;
+      }
+      case "gradient":
+      case "derivative-free": {
+        const z0 = startPoint(instrument, fb, m.start);
+        // the polish starts with the gradient search's first step (10% of the widest range) and stops where the pattern search would
+        const polishSettings = (from: Float64Array) => ({
+          start: from,
+          initialStep: m.initialStep ?? 0.1 * widest,
+          minStep: 1e-5 * widest,
+        });
+        const run = async (from: Float64Array, budget: number) => {
+          ctx.limit = ev.solves + budget;
+          if (m.type === "derivative-free")
+            return patternSearch(ctx, { start: from, initialStep: m.initialStep ?? 0.25 * widest, minStep: m.minStep ?? 1e-5 * widest });
+          const g = await gradientSearch(ctx, {
+            start: from,
+            initialStep: m.initialStep ?? 0.1 * widest,
+            tolerance: m.tolerance,
+            memory: m.memory,
+            ...(m.polish ? { kinkWindow: KINK_WINDOW, kinkDecrease: KINK_DECREASE } : {}),
+          });
+          // where the gradient steps stall at a kink, pattern-search from the best point with the rest of the budget
+          const why = m.polish ? stallReason(g) : undefined;
+          if (!why || ev.solves >= ctx.limit) return g;
+          const r = await polishFrom(ctx, g, why, polishSettings(g.best.z));
+          polish = mergePolish(polish, r.report);
+          return r.outcome;
+        };
+        outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
+        if (checkKind !== "none") {
+          const steps = instrument.variables.map((v, k) => m.fdStep ?? fdStep(v.min, v.max, outcome!.best.z[k]));
+          gradientCheck = await runCheck(ev, outcome.best, checkKind, steps, type, m.checkSeed, warnings);
+          // a failed check at the end of the gradient steps is a kink: polish with what is left of the budget
+          if (m.type === "gradient" && m.polish && !polish && gradientCheck && !gradientCheck.agrees && merit.minRevenue === undefined) {
+            const budgetLeft = m.maxSolves - searchSolvesSoFar(ev);
+            if (budgetLeft > 0) {
+              ev.setPhase("search");
+              ctx.limit = ev.solves + budgetLeft;
+              const r = await polishFrom(ctx, outcome, "the gradient check failed at the last iterate", polishSettings(outcome.best.z));
+              polish = r.report;
+              outcome = r.outcome;
+            }
+          }
+        }
+        break;
+      }
+    }
+    searchSolves = m.type === "first-best" ? (ev.solvesByPhase["first-best"] ?? 0) : searchSolvesSoFar(ev);
+    ties = await tieReport(ev, outcome.best, s.ties.rule, s.ties.margin, type);
+  } catch (e) {
+    if ((e as Error)?.name === "AbortError") throw e;
+    failure = {
+      name: (e as Error)?.name ?? "Error",
+      message: (e as Error)?.message ?? String(e),
+      phase: ev.phase,
+      afterSolves: ev.solves,
+    };
+    if (!outcome) searchSolves = m.type === "first-best" ? (ev.solvesByPhase["first-best"] ?? 0) : searchSolvesSoFar(ev);
+  }
+  if (failure) {
+    // the best design evaluated so far (the no-toll baseline at least)
+    const best = ev.bestSoFar() ?? baseline;
+    const done = outcome ? `${outcome.stopReason}; then ` : "";
+    outcome = {
+      best: outcome && outcome.best === best ? outcome.best : best,
+      iterations: outcome?.iterations ?? 0,
+      stopReason: `${done}stopped early in the ${failure.phase} phase after ${failure.afterSolves} equilibrium solves: ${failure.message}`,
+    };
+    markAccepted({ ev, merit, instrument, history, limit: 0 }, best);
+    warnings.push(
+      `design stopped early (${failure.name} in the ${failure.phase} phase after ${failure.afterSolves} solves): ${failure.message}; the best design found so far is reported (partial result)`,
+    );
+  }
+  const best = outcome!.best;
+  ties ??= {
+    rule: s.ties.rule,
+    applies: ev.tiesPossible,
+    note: "not evaluated: the run stopped early (see diagnostics.error)",
+    constantCostLinks: ev.constantLinks.length,
+  };
 
   ev.setPhase("report");
   const secondsByPhase: Record<string, number> = { network: loadSeconds };
@@ -322,8 +398,17 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   const allWarnings = [...warnings, ...ev.allWarnings()];
   if (gradientCheck && !gradientCheck.agrees)
     allWarnings.push(
-      `gradient check: largest relative error ${gradientCheck.maxRelativeError.toExponential(2)} against finite differences`,
+      `gradient check (${gradientCheck.kind}): largest relative error ${gradientCheck.maxRelativeError.toExponential(2)} against finite differences${gradientCheck.rows
+        .filter((r) => !r.agrees)
+        .slice(0, 3)
+        .map(
+          (r) =>
+            `; ${r.variable}: derivative ${r.analytic.toPrecision(6)} (other side ${r.analyticLeft.toPrecision(6)}), finite difference ${r.finiteDifference.toPrecision(6)} with step ${r.step.toExponential(2)}`,
+        )
+        .join("")}`,
     );
+  if (gradientCheck && best.z.some((t, k) => t !== gradientCheck!.at[k]))
+    allWarnings.push("gradient check: made at the gradient search's last iterate; the derivative-free polish moved the design from there");
 
   return {
     scenario: s.name ?? (s.file ? s.file.replace(/^.*[\\/]/, "").replace(/\.json$/i, "") : "scenario"),
@@ -331,6 +416,8 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     objective: type,
     sense: objectiveSign(type) > 0 ? "minimise" : "maximise",
     method: m.type,
+    partial: failure !== null,
+    error: failure,
     tolls: instrument.variables
       .flatMap((v, k) => Array.from(v.links, (a) => ({ link: a + 1, toll: best.z[k] })))
       .sort((a, b) => a.link - b.link),
@@ -371,13 +458,140 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     surface,
     ties,
     diagnostics: {
-      stopReason: outcome.stopReason,
-      iterations: outcome.iterations,
+      stopReason: outcome!.stopReason,
+      iterations: outcome!.iterations,
       gradientSource: m.type === "gradient" || gradientCheck ? ev.gradientSource : undefined,
       gradientCheck,
-      warnings: allWarnings,
+      polish,
+      partial: failure !== null,
+      error: failure,
+      warnings: [...networkWarnings(net), ...allWarnings],
     },
   };
+}
+
+/** The network reader's warnings, said in a result's warnings (a duplicated link, a self-trip, ...). */
+export function networkWarnings(net: Network): string[] {
+  return net.warnings.map((w) => `network ${net.name}: ${w}`);
+}
+
+/**
+ * The kink rule of the hybrid: gradient steps have stalled when an accepted iterate is a
+ * (nearly) degenerate equilibrium and its step improved the merit by less than
+ * {@link KINK_DECREASE} of the improvement since the start. Measured on Sioux Falls (links 48
+ * and 29, maximise revenue): past that point the steps crawl along the kink for 15 more solves
+ * and gain 0.1%, while the pattern search from there gains 4%.
+ */
+const KINK_WINDOW = 1;
+const KINK_DECREASE = 1e-3;
+
+/** Solves of the search phases (the search and its derivative-free polish) so far. */
+function searchSolvesSoFar(ev: Evaluator): number {
+  return (ev.solvesByPhase.search ?? 0) + (ev.solvesByPhase.polish ?? 0);
+}
+
+/** What the derivative-free polish of a gradient search did (reported in the diagnostics). */
+export interface PolishReport {
+  /** Why the gradient steps were taken to have stalled (the last time). */
+  reason: string;
+  /** Polish rounds: each pattern search ran until it improved, then gradient steps went on from there. */
+  rounds: number;
+  /** Equilibrium solves of the polish. */
+  solves: number;
+  /** Objective values (natural units) before and after the polish. */
+  valueBefore: number;
+  valueAfter: number;
+  stopReason: string;
+}
+
+/**
+ * Why a gradient search's end looks like a stall at a kink of the response rather than an
+ * optimum (undefined when it does not): the budget was not spent, and the steps crawled along
+ * a kink (the gradient search's kink rule), the line search found no decrease, the steps became
+ * too small to change the tolls, or the projected gradient vanished at a degenerate
+ * equilibrium (where the search's one-sided gradient is 0 only because neither side descends).
+ * A search that converged by its tolerance is not a stall, even at a nearly degenerate point.
+ */
+export function stallReason(g: SearchOutcome): string | undefined {
+  if (/stalled at a kink|line search found no decrease|step too small/.test(g.stopReason)) return g.stopReason;
+  if (/projected gradient is zero/.test(g.stopReason) && g.best.degenerate?.some((d) => d))
+    return "the projected gradient vanished at a degenerate equilibrium (a route at the margin of use)";
+  return undefined;
+}
+
+/** Runs the derivative-free polish (phase "polish") from a gradient search's best point, within `ctx.limit`. */
+async function polishFrom(
+  ctx: SearchContext,
+  g: SearchOutcome,
+  reason: string,
+  settings: PatternSettings,
+): Promise<{ outcome: SearchOutcome; report: PolishReport }> {
+  const { ev, merit } = ctx;
+  const phase = ev.phase;
+  const s0 = ev.solves;
+  ev.setPhase("polish");
+  try {
+    const r = await patternSearch(ctx, settings);
+    const best = better(merit, r.best, g.best);
+    const report: PolishReport = {
+      reason,
+      rounds: 1,
+      solves: ev.solves - s0,
+      valueBefore: objectiveValue(merit.type, g.best.ms),
+      valueAfter: objectiveValue(merit.type, best.ms),
+      stopReason: r.stopReason,
+    };
+    return {
+      outcome: {
+        best,
+        iterations: g.iterations + r.iterations,
+        stopReason: `${g.stopReason}; then a derivative-free polish from the best point (${reason}): ${r.stopReason}, ${report.solves} solves, ${report.valueBefore} → ${report.valueAfter}`,
+      },
+      report,
+    };
+  } finally {
+    ev.setPhase(phase);
+  }
+}
+
+/** Two polish reports of one run (augmented-Lagrangian outer iterations) as one. */
+function mergePolish(a: PolishReport | undefined, b: PolishReport): PolishReport {
+  if (!a) return b;
+  return {
+    reason: b.reason,
+    rounds: a.rounds + b.rounds,
+    solves: a.solves + b.solves,
+    valueBefore: a.valueBefore,
+    valueAfter: b.valueAfter,
+    stopReason: b.stopReason,
+  };
+}
+
+/** The better of two evaluations by the merit (the first on a tie). */
+function better(merit: Merit, a: Evaluation, b: Evaluation): Evaluation {
+  return merit.value(b.ms) < merit.value(a.ms) ? b : a;
+}
+
+/** The gradient check asked for, as a result: an error in it becomes a warning, never the run's error. */
+async function runCheck(
+  ev: Evaluator,
+  at: Evaluation,
+  kind: "directional" | "full",
+  steps: number[],
+  type: ObjectiveType,
+  seed: number,
+  warnings: string[],
+): Promise<GradientCheck | undefined> {
+  const phase = ev.phase;
+  try {
+    return kind === "full" ? await checkGradient(ev, at, steps, type) : await checkDirectional(ev, at, Math.min(...steps), type, seed);
+  } catch (e) {
+    if ((e as Error)?.name === "AbortError") throw e;
+    warnings.push(`gradient check (${kind}) could not be completed: ${(e as Error)?.message ?? String(e)}`);
+    return undefined;
+  } finally {
+    ev.setPhase(phase);
+  }
 }
 
 /** The equilibrium at the design with its measures recomputed under the true tolls (removing the tie-breaking perturbation). */
@@ -435,4 +649,17 @@ async function withRevenueFloor(
   }
   const best = rows.reduce((a, b) => (sign * objectiveValue(merit.type, b.ms) < sign * objectiveValue(merit.type, a.ms) ? b : a));
   return { best, iterations, stopReason: `${out!.stopReason}; best feasible design (revenue ≥ ${R}) over ${K} multiplier update(s)` };
+}
+
+/**
+ * The test hook `TOLLKIT_TEST_FAIL_AFTER_SOLVES` (a non-negative integer): an error injected
+ * after that many equilibrium solves, for tests of partial results only (CLI and API runs read it).
+ * @throws Error when it is set to anything else
+ */
+export function testFailAfterSolves(): number | undefined {
+  const v = process.env.TOLLKIT_TEST_FAIL_AFTER_SOLVES;
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`tollkit: TOLLKIT_TEST_FAIL_AFTER_SOLVES="${v}" (expected an integer ≥ 0)`);
+  return n;
 }

@@ -10,12 +10,22 @@
  * flow on that link (its merit's coefficient w_a): the optimistic follower sees c_a + η·w_a/|w|
  * and so breaks ties in the leader's favour, the pessimistic one c_a − η·w_a/|w|. The
  * perturbation is passed as a toll and then removed: measures always use the true tolls.
+ *
+ * Warm starts and memory. Every solve starts from the bushes of the nearest earlier solve that
+ * still holds them (nearest in link tolls, Euclidean; an explicit `warm` evaluation is used when
+ * its bushes are still held). Bushes are the large part of a solve (Berlin-Center: ~100 MB), so
+ * only the newest solve ({@link WARM_POOL}) and the pinned warm start (a search's current
+ * iterate, or the no-toll baseline before the search) keep them. Older results keep their link and class flows (a flow warm
+ * start would need new bushes, so it is only the fallback) and are dropped from the cache
+ * oldest-first beyond a bound of about {@link CACHE_BYTES} of flow arrays, never the best
+ * design found so far. Peak memory is thus a plain solve's plus a few sets of bushes, flat
+ * along the search.
  */
 
-import { equilibriumSensitivity, FollowerOptions, FollowerResult, solve, UserClass } from "@tollkit/follower";
+import { CostModel, equilibriumSensitivity, FollowerOptions, FollowerResult, isBushState, solve, UserClass } from "@tollkit/follower";
 import { CompiledVdf, isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
-import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveValue } from "./objectives.js";
+import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveSign, objectiveValue } from "./objectives.js";
 import { FollowerSpec, TieRule } from "./scenario.js";
 
 /** One evaluated design: the decision variables, the equilibrium and its measures. */
@@ -78,7 +88,18 @@ export interface EvaluatorSettings {
    * follower's sensitivity as `step`); default the follower's (1e-4 of the average trip cost).
    */
   sensitivityStep?: number;
+  /**
+   * Test hook: the solve after this many equilibrium solves throws an Error (as a failure
+   * inside the follower would), to test that a design keeps its finished work. Never set it
+   * outside tests.
+   */
+  failAfterSolves?: number;
 }
+
+/** Number of solve results that keep their bushes (see the module comment). */
+export const WARM_POOL = 1;
+/** Bytes of flow arrays the evaluation cache may hold before it drops its oldest entries. */
+export const CACHE_BYTES = 64e6;
 
 /** Decision variables → equilibria, with caching, warm starts and solve counting. */
 export class Evaluator {
@@ -103,7 +124,15 @@ export class Evaluator {
   private readonly constantTimes: Float64Array;
   readonly gradientSource: GradientSource;
   private readonly cache = new Map<string, Evaluation>();
+  /** Most evaluations the cache keeps (from {@link CACHE_BYTES} and the network's size). */
+  private readonly cacheLimit: number;
   private last?: Evaluation;
+  /** Solve results that still hold their bushes, newest last (at most {@link WARM_POOL} plus `pinned`). */
+  private pool: FollowerResult[] = [];
+  /** The latest explicit warm start (kept in the pool). */
+  private pinned?: FollowerResult;
+  /** The best evaluation so far under the scenario's tie rule (feasible ones first), see {@link bestSoFar}. */
+  private best?: Evaluation;
   private readonly tieScale: number;
   private readonly refTollFactor: number;
 
@@ -120,6 +149,99 @@ export class Evaluator {
     this.tieScale = 1e-6 * Math.max(1, cmax);
     this.refTollFactor = Math.max(...s.classes.filter((c) => c.tolled).map((c) => c.tollFactor));
     this.gradientSource = "equilibrium-sensitivity";
+    // per evaluation: total, time, toll and per-class flow and cost arrays, and the tolls
+    const bytes = 8 * net.linkCount * (4 + 3 * s.classes.length);
+    this.cacheLimit = Math.max(16, Math.min(10_000, Math.floor(CACHE_BYTES / bytes)));
+  }
+
+  /**
+   * The best design evaluated so far under the scenario's tie rule: the lowest merit-free
+   * objective (sign-adjusted) among the designs that meet the revenue floor, or among all when
+   * none does. Undefined before the first evaluation. This is what a run reports when it stops
+   * early on an error.
+   */
+  bestSoFar(): Evaluation | undefined {
+    return this.best;
+  }
+
+  /** Keeps `e` as the best so far when it is better (see {@link bestSoFar}). */
+  private consider(e: Evaluation): void {
+    const rule = this.tiesPossible ? this.s.rule : null;
+    if (e.rule !== rule || e.z.length !== this.s.instrument.variables.length) return;
+    const m = this.s.merit;
+    const b = this.best;
+    if (!b) {
+      this.best = e;
+      return;
+    }
+    const fe = m.feasible(e.ms);
+    const fb = m.feasible(b.ms);
+    const sign = objectiveSign(m.type);
+    if ((fe && !fb) || (fe === fb && sign * objectiveValue(m.type, e.ms) < sign * objectiveValue(m.type, b.ms))) this.best = e;
+  }
+
+  /** Adds an evaluation to the cache, dropping the oldest ones beyond the bound (never the best or the last). */
+  private store(key: string, e: Evaluation): void {
+    this.cache.set(key, e);
+    this.consider(e);
+    if (this.cache.size <= this.cacheLimit) return;
+    for (const [k, v] of this.cache) {
+      if (this.cache.size <= this.cacheLimit) break;
+      if (v === this.best || v === this.last || v === e) continue;
+      this.cache.delete(k);
+    }
+  }
+
+  /**
+   * Registers a new solve result as the newest holder of bushes and releases the bushes of the
+   * results that are neither among the {@link WARM_POOL} newest nor the pinned warm start. A
+   * system-optimum result is not pooled (its caller owns its bushes): it is no warm start for a
+   * user equilibrium unless asked for explicitly.
+   */
+  private hold(eq: FollowerResult): void {
+    if (eq.objective !== "ue") return;
+    this.pool.push(eq);
+    const keep = new Set<FollowerResult>(this.pool.slice(-WARM_POOL));
+    if (this.pinned) keep.add(this.pinned);
+    for (const r of this.pool) if (!keep.has(r)) release(r);
+    this.pool = this.pool.filter((r) => keep.has(r));
+  }
+
+  /**
+   * Keeps `e`'s bushes as the pinned warm start — the point the next solves start from (a
+   * search's current iterate) — and releases the previous pinned one unless it is among the
+   * newest. Searches pin through `evaluate(…, { warm })`; a design pins its no-toll baseline.
+   */
+  keepWarm(e: Pick<Evaluation, "eq">): void {
+    const eq = e.eq;
+    if (this.pinned === eq || eq.objective !== "ue" || !holdsBushes(eq)) return;
+    const old = this.pinned;
+    this.pinned = eq;
+    if (!this.pool.includes(eq)) this.pool.push(eq);
+    if (old && !this.pool.slice(-WARM_POOL).includes(old)) {
+      release(old);
+      this.pool = this.pool.filter((r) => r !== old);
+    }
+  }
+
+  /**
+   * The warm start for a solve at `tolls`: `preferred`'s bushes when it still holds them, else
+   * the pooled result nearest in link tolls (Euclidean), else `preferred`'s flows.
+   */
+  private warmFor(tolls: Float64Array, preferred?: FollowerResult): FollowerResult | undefined {
+    if (preferred && holdsBushes(preferred)) return preferred;
+    let best: FollowerResult | undefined;
+    let dmin = Infinity;
+    for (const r of this.pool) {
+      if (!holdsBushes(r)) continue;
+      let d = 0;
+      for (let a = 0; a < tolls.length; a++) d += (tolls[a] - r.tolls[a]) ** 2;
+      if (d < dmin) {
+        dmin = d;
+        best = r;
+      }
+    }
+    return best ?? preferred;
   }
 
   /** Warnings of the run so far, with the unconverged solves summarised in one line. */
@@ -158,13 +280,29 @@ export class Evaluator {
 
   /** Adds an evaluation made elsewhere (e.g. the first-best check) to the cache. */
   remember(e: Evaluation): void {
-    this.cache.set(this.key(e.z, e.rule), e);
+    this.store(this.key(e.z, e.rule), e);
   }
 
-  /** Cached evaluations under the scenario's tie rule that meet the revenue floor ({@link Merit.feasible}). */
+  /** Cached evaluations under the scenario's tie rule that meet the revenue floor ({@link Merit.feasible}), and the best so far when it does. */
   feasibleCandidates(): Evaluation[] {
     const rule = this.tiesPossible ? this.s.rule : null;
-    return [...this.cache.values()].filter((e) => e.rule === rule && this.s.merit.feasible(e.ms));
+    const out = [...this.cache.values()].filter((e) => e.rule === rule && this.s.merit.feasible(e.ms));
+    if (this.best && this.s.merit.feasible(this.best.ms) && !out.includes(this.best)) out.push(this.best);
+    return out;
+  }
+
+  /**
+   * True when the follower takes the decision variables z: every link's generalised cost at
+   * zero flow is ≥ 0 for every class (a toll below 0 can break that, e.g. on a link with free-flow
+   * time 0).
+   */
+  acceptsTolls(z: ArrayLike<number>): boolean {
+    try {
+      new CostModel(this.s.net, this.s.classes, this.tollsOf(z), "ue").checkCosts();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Full link tolls (money) for decision variables z. */
@@ -206,7 +344,8 @@ export class Evaluator {
    * Solves the equilibrium at z (or returns the cached one) and measures it.
    * @param opts.gradient also compute the gradients of the measures with respect to z
    * @param opts.rule tie rule (default: the scenario's)
-   * @param opts.warm warm-start from this evaluation (default: the last one)
+   * @param opts.warm warm-start from this evaluation's bushes when it still holds them (default,
+   *   or when it does not: the nearest earlier solve that does)
    * @throws Error named AbortError when the signal is aborted
    */
   async evaluate(z: ArrayLike<number>, opts: { gradient?: boolean; rule?: TieRule; warm?: Evaluation } = {}): Promise<Evaluation> {
@@ -215,47 +354,70 @@ export class Evaluator {
     let ev = this.cache.get(key);
     if (!ev) {
       ev = await this.evaluateTolls(this.tollsOf(z), { rule: opts.rule, warm: opts.warm, z });
-      this.cache.set(key, ev);
+      this.store(key, ev);
     }
     this.last = ev;
-    if (opts.gradient && !ev.grads) await this.addGradients(ev);
+    if (opts.gradient && !ev.grads) {
+      // the sensitivity needs the bushes: re-solve (warm, from the nearest bushes) when they were released
+      if (!holdsBushes(ev.eq)) ev.eq = await this.solveAt(ev.tolls, ev.rule, { eq: ev.eq });
+      await this.addGradients(ev);
+    }
     return ev;
   }
 
   /**
    * Solves the equilibrium at arbitrary full link tolls (money; not cached) and measures it.
    * @param opts.z the decision variables these tolls stand for (default: none)
+   * @param opts.warm warm-start from it (pinned as the search's iterate while it holds bushes);
+   *   default the nearest earlier solve
    */
   async evaluateTolls(
     tolls: Float64Array,
     opts: { rule?: TieRule; warm?: Pick<Evaluation, "eq">; z?: ArrayLike<number> } = {},
   ): Promise<Evaluation> {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
-    const eq = await this.solveAt(tolls, rule, opts.warm ?? this.last);
+    const eq = await this.solveAt(tolls, rule, opts.warm);
     const ms = leaderMeasures(this.s.net, this.s.classes, eq, tolls);
     return { z: Float64Array.from(opts.z ?? []), tolls, eq, ms, rule, solve: this.solves };
   }
 
-  /** One equilibrium solve at the given true tolls (counted). */
-  async solveAt(tolls: Float64Array, rule: TieRule | null, warm?: Pick<Evaluation, "eq">, gap?: number): Promise<FollowerResult> {
+  /**
+   * One equilibrium solve at the given true tolls (counted), warm-started from `warm`'s bushes
+   * when it holds them, else from the nearest earlier solve's (see the module comment).
+   * @param keep false for a throw-away solve (a finite-difference check): its bushes are not pooled
+   */
+  async solveAt(
+    tolls: Float64Array,
+    rule: TieRule | null,
+    warm?: Pick<Evaluation, "eq">,
+    gap?: number,
+    keep = true,
+  ): Promise<FollowerResult> {
+    if (warm && keep) this.keepWarm(warm);
+    const from = this.warmFor(tolls, warm?.eq);
     return this.solveFollower(
       {
         tolls: rule ? this.perturbed(tolls, rule) : tolls,
-        warmStart: warm?.eq.warmStart,
+        warmStart: from?.warmStart,
         ...(gap ? { gap } : {}),
       },
       tolls,
+      keep,
     );
   }
 
   /**
    * One follower solve with the scenario's classes and settings plus `extra` (counted in the
    * current phase, and reported to `onProgress` with the objective value under `trueTolls`).
-   * @throws Error named AbortError when the signal is aborted
+   * Its bushes join the warm-start pool unless `keep` is false.
+   * @throws Error named AbortError when the signal is aborted; the test hook's Error after
+   *   {@link EvaluatorSettings.failAfterSolves} solves
    */
-  async solveFollower(extra: Partial<FollowerOptions>, trueTolls?: Float64Array): Promise<FollowerResult> {
+  async solveFollower(extra: Partial<FollowerOptions>, trueTolls?: Float64Array, keep = true): Promise<FollowerResult> {
     const { net, classes, follower: fs, signal } = this.s;
     if (signal?.aborted) throw abortError();
+    if (this.s.failAfterSolves !== undefined && this.solves >= this.s.failAfterSolves)
+      throw new Error(`leader: injected failure after ${this.solves} equilibrium solves (test hook failAfterSolves)`);
     const eq = await solve(net, {
       algorithm: fs.algorithm,
       gap: fs.gap,
@@ -266,6 +428,7 @@ export class Evaluator {
       ...extra,
     });
     if (signal?.aborted || eq.stopReason === "cancelled") throw abortError();
+    if (keep) this.hold(eq);
     this.solves++;
     this.solvesByPhase[this.phase] = (this.solvesByPhase[this.phase] ?? 0) + 1;
     if (!eq.converged) {
@@ -347,10 +510,10 @@ export class Evaluator {
     ev.rangeLeft = rangeLeft;
   }
 
-  /** Measures at z without caching (for the finite-difference check), warm-started from `from`. */
+  /** Measures at z without caching or pooling its bushes (for the finite-difference check), warm-started from `from`. */
   async measureAt(z: Float64Array, from: Evaluation, gap?: number): Promise<LeaderMeasures> {
     const tolls = this.tollsOf(z);
-    const eq = await this.solveAt(tolls, from.rule, from, gap);
+    const eq = await this.solveAt(tolls, from.rule, from, gap, false);
     return leaderMeasures(this.s.net, this.s.classes, eq, tolls);
   }
 }
@@ -363,6 +526,16 @@ export class Evaluator {
 export function fdStep(min: number, max: number, at: number): number {
   const range = Number.isFinite(max - min) ? max - min : Math.abs(at);
   return range > 0 ? 1e-5 * range : 1e-5;
+}
+
+/** True when a solve result still holds its bushes (a bush warm-start state). */
+export function holdsBushes(r: FollowerResult): boolean {
+  return isBushState(r.warmStart?.state);
+}
+
+/** Drops a solve result's bushes (keeps its flows as a warm start). */
+function release(r: FollowerResult): void {
+  if (r.warmStart?.state !== undefined) r.warmStart = { classFlows: r.warmStart.classFlows };
 }
 
 /** The relative gap of the gradient check's solves: at most 1e-12 (finite differences magnify solver noise). */

@@ -11,6 +11,7 @@
  * The check solves the tolled user equilibrium warm-started from the system optimum: when the
  * tolls are right, the SO flows already meet the UE conditions and the solver confirms it by
  * measuring their relative gap (no iterations needed); otherwise it moves away from them.
+ * The system optimum's bushes are released after that one warm start (its flows are kept).
  */
 
 import { FollowerResult } from "@tollkit/follower";
@@ -69,6 +70,8 @@ export async function firstBest(ev: Evaluator): Promise<FirstBest> {
   for (let a = 0; a < m; a++) tolls[a] = timeTolls[a] / phi;
   // the tolled UE should reproduce the system optimum: start it there
   const check = await ev.evaluateTolls(tolls, { warm: { eq: so } });
+  // the SO's bushes served their one warm start: release them (a design holds few bushes at a time)
+  so.warmStart = { classFlows: so.warmStart.classFlows };
   ev.setPhase(phase);
   const soTstt = so.tstt;
   return {

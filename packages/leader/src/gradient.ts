@@ -11,7 +11,8 @@
  * the previous one, and gives its gradient from the equilibrium sensitivity.
  *
  * Stops when the projected gradient vanishes, when two successive steps decrease the merit by
- * less than `tolerance` (relative), or when the budget of solves is spent.
+ * less than `tolerance` (relative), when it crawls along a kink (optional, see
+ * {@link GradientSettings.kinkWindow}), or when the budget of solves is spent.
  */
 
 import { Evaluation } from "./evaluator.js";
@@ -24,6 +25,14 @@ export interface GradientSettings {
   initialStep: number;
   tolerance: number;
   memory: number;
+  /**
+   * Stop early at a kink: when the last `kinkWindow` accepted iterates were all (nearly)
+   * degenerate equilibria and together decreased the merit by less than `kinkDecrease` of the
+   * decrease since the start, the steps are crawling along a kink of the response (stop reason
+   * "stalled at a kink …"; the caller may continue derivative-free). Default: off.
+   */
+  kinkWindow?: number;
+  kinkDecrease?: number;
 }
 
 /** Runs the projected L-BFGS search from `settings.start` (projected onto the bounds). */
@@ -37,6 +46,7 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
   let cur = await ev.evaluate(clip(settings.start, lo, hi), { gradient: true });
   record(ctx, cur, 0, true);
   let f = merit.value(cur.ms);
+  const fStart = f;
   let g = grad(cur);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
@@ -47,6 +57,9 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
   const d = new Float64Array(p);
   const zt = new Float64Array(p);
   const alpha = new Float64Array(settings.memory);
+  /** Merit of the accepted iterates that were (nearly) degenerate, in a row (the latest last). */
+  const kinky: number[] = [];
+  const atKink = (e: Evaluation) => !!(e.degenerate?.some((v) => v) || e.nearDegenerate?.some((v) => v));
 
   while (budgetLeft()) {
     it++;
@@ -126,11 +139,22 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
     const rel = (f - ft) / Math.max(Math.abs(f), 1e-300);
     slow = rel < settings.tolerance ? slow + 1 : 0;
     cur = accepted;
+    if (atKink(accepted)) kinky.push(f);
+    else kinky.length = 0;
     f = ft;
     g = gt;
     if (slow >= 2) {
       stopReason = `relative decrease below ${settings.tolerance} twice`;
       break;
+    }
+    const w = settings.kinkWindow;
+    if (w !== undefined && kinky.length >= w) {
+      const before = kinky[kinky.length - w];
+      const decrease = (before - f) / Math.max(fStart - f, 1e-300);
+      if (decrease < (settings.kinkDecrease ?? 1e-3)) {
+        stopReason = `stalled at a kink: the last ${w} iterate(s) were (nearly) degenerate equilibria and decreased the merit by ${decrease.toExponential(2)} of its decrease since the start`;
+        break;
+      }
     }
   }
   return { best: cur, iterations: it, stopReason };

@@ -6,6 +6,7 @@
  */
 
 import { Evaluation } from "./evaluator.js";
+import { Instrument } from "./instrument.js";
 import { objectiveSign, objectiveValue } from "./objectives.js";
 import { markAccepted, record, SearchContext, SearchOutcome } from "./search.js";
 import { scenarioError } from "./scenario.js";
@@ -26,6 +27,24 @@ export function gridValues(lo: number, hi: number, n: number): number[] {
 }
 
 /**
+ * Checks that a grid fits the instrument (done before any solve).
+ * @throws InputError when the instrument has more than two decision variables, or `points`
+ *   gives another number of axes than it has
+ */
+export function checkGrid(instrument: Instrument, points: number | [number, number], file?: string): void {
+  const vars = instrument.variables;
+  if (vars.length > 2)
+    throw scenarioError(
+      file,
+      "method.type",
+      `grid search covers one or two tolls; this instrument has ${vars.length}`,
+      'an instrument with one or two tolls (e.g. "uniform": true), or method "gradient" / "derivative-free"',
+    );
+  if (typeof points !== "number" && points.length !== vars.length)
+    throw scenarioError(file, "method.points", `${points.length} axes for ${vars.length} toll(s)`, `one count per toll (${vars.length})`);
+}
+
+/**
  * Runs the grid search.
  * @throws InputError when the instrument has more than two decision variables or no finite bounds
  */
@@ -36,16 +55,8 @@ export async function gridSearch(
 ): Promise<SearchOutcome & { surface: ResponseSurface }> {
   const { ev, merit, instrument } = ctx;
   const vars = instrument.variables;
-  if (vars.length > 2)
-    throw scenarioError(
-      file,
-      "method.type",
-      `grid search covers one or two tolls; this instrument has ${vars.length}`,
-      'an instrument with one or two tolls (e.g. "uniform": true), or method "gradient" / "derivative-free"',
-    );
+  checkGrid(instrument, points, file);
   const counts = typeof points === "number" ? vars.map(() => points) : points.slice(0, vars.length);
-  if (typeof points !== "number" && points.length !== vars.length)
-    throw scenarioError(file, "method.points", `${points.length} axes for ${vars.length} toll(s)`, `one count per toll (${vars.length})`);
   const axes = vars.map((v, k) => ({
     variable: v.label,
     links: Array.from(v.links, (a) => a + 1),

@@ -19,7 +19,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fetchNetworkFiles, InputError, loadCatalogue, replaceDirAtomic } from "@tollkit/graph-core";
+import { fetchNetworkFiles, InputError, networkIdKind, replaceDirAtomic } from "@tollkit/graph-core";
 import { ChildOutcome, ChildRun, startChildRun } from "@tollkit/runs";
 import { VERSION } from "../version.js";
 import { doneRunFiles, failedRunFiles, taskOf } from "./execute.js";
@@ -95,10 +95,10 @@ function removeLeftovers(runsDir: string): void {
  * @throws InputError naming the file that cannot be resolved and how to provide it
  */
 export async function prefetchNetworks(plan: Plan): Promise<void> {
-  const ids = new Set(loadCatalogue().networks.map((n) => n.id));
   const used = new Set<string>();
   for (const r of plan.runs)
-    if (r.invalid === undefined) for (const i of r.inputs) if (i.role === "network" && ids.has(i.name)) used.add(i.name);
+    if (r.invalid === undefined)
+      for (const i of r.inputs) if (i.role === "network" && networkIdKind(i.name) === "catalogue") used.add(i.name);
   for (const id of used) await fetchNetworkFiles(id);
 }
 

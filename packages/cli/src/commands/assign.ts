@@ -11,9 +11,10 @@
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
-import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
+import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
 import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
 import { AssignSummary, executeTask } from "@tollkit/runs";
+import { formatGap, formatNumber, formatSeconds } from "../format.js";
 
 const MOD = "cli/assign";
 
@@ -42,13 +43,10 @@ interface AssignFlags {
   maxSeconds?: number;
   tolls?: string;
   classes?: string;
+  valueOfTime?: number;
+  allowSubsidies?: boolean;
   out?: string;
   json?: boolean;
-}
-
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(8)).toString();
 }
 
 /** The human-readable report. */
@@ -59,17 +57,18 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
       ? `converged in ${r.iterations} iterations`
       : `stopped by ${r.stopReason === "cancelled" ? "cancellation" : r.stopReason === "stalled" ? "a stalled gap" : `the ${r.stopReason} limit`} after ${r.iterations} iterations`;
   const out = [
-    `${r.network}: ${kind} by ${r.algorithm}, ${how}, ${r.seconds.toFixed(2)} s`,
-    `  relative gap      ${fmt(r.relativeGap)} (target ${fmt(flags.gap)})`,
-    `  TSTT              ${fmt(r.tstt)}`,
-    `  total cost        ${fmt(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
-    `  SPTT              ${fmt(r.sptt)}`,
-    `  avg excess cost   ${fmt(r.averageExcessCost)}`,
-    `  Beckmann          ${fmt(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
-    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${fmt(r.beckmannTime)} (without the toll and distance terms)`] : []),
-    `  revenue           ${fmt(r.revenue)}`,
+    `${r.network}: ${kind} by ${r.algorithm}, ${how}, ${formatSeconds(r.seconds)}`,
+    `  relative gap      ${formatGap(r.relativeGap)} (target ${formatGap(flags.gap)})`,
+    `  TSTT              ${formatNumber(r.tstt)}`,
+    `  total cost        ${formatNumber(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
+    `  SPTT              ${formatNumber(r.sptt)}`,
+    `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
+    `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
+    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`] : []),
+    `  revenue           ${formatNumber(r.revenue)}`,
   ];
-  if (r.classes.length > 1) for (const c of r.classes) out.push(`  class ${c.name}: demand ${fmt(c.demand)}, revenue ${fmt(c.revenue)}`);
+  if (r.classes.length > 1)
+    for (const c of r.classes) out.push(`  class ${c.name}: demand ${formatNumber(c.demand)}, revenue ${formatNumber(c.revenue)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (flags.out) out.push(`wrote summary.json, flows.csv, convergence.csv, flows.geojson to ${flags.out}`);
   return out.join("\n");
@@ -81,16 +80,18 @@ export function registerAssign(program: Command): void {
     .description("Solve the follower problem: Wardrop user equilibrium or system optimum, one or more user classes")
     .argument("<network>", "a catalogue id, a built-in id, a path to a *_net.tntp file (its *_trips.tntp beside it) or a GMNS folder")
     .addOption(
-      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`).default("bfw").argParser(oneOf("--algorithm", ALGORITHMS)),
+      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`)
+        .default(FOLLOWER_DEFAULTS.algorithm)
+        .argParser(oneOf("--algorithm", ALGORITHMS)),
     )
     .addOption(
       new Option("--objective <name>", "ue (user equilibrium) or so (system optimum)")
-        .default("ue")
+        .default(FOLLOWER_DEFAULTS.objective)
         .argParser(oneOf("--objective", OBJECTIVES)),
     )
     .addOption(
       new Option("--gap <gap>", "relative gap to reach")
-        .default(1e-4)
+        .default(FOLLOWER_DEFAULTS.gap)
         .argParser(numberFlag("--gap", (v) => v > 0, "a relative gap > 0, e.g. 1e-4")),
     )
     .addOption(
@@ -105,6 +106,12 @@ export function registerAssign(program: Command): void {
     )
     .option("--tolls <file>", "tolls CSV with the header link,toll (1-based link ids, money); links not listed keep the network's toll")
     .option("--classes <file>", "user classes JSON: [{name, demandScale|demandShare, valueOfTime|tollFactor, pce, tolled}]")
+    .addOption(
+      new Option("--value-of-time <v>", "value of time of every class, money per time unit (tollFactor = 1/v)").argParser(
+        numberFlag("--value-of-time", (v) => v > 0, "money per time unit > 0"),
+      ),
+    )
+    .option("--allow-subsidies", "accept negative tolls in the tolls file (subsidies)")
     .option("--out <dir>", "write summary.json, flows.csv, convergence.csv and flows.geojson into this folder")
     .option("--json", "print one JSON object")
     .addHelpText(
@@ -138,6 +145,8 @@ export function registerAssign(program: Command): void {
           maxSeconds: flags.maxSeconds,
           tolls: flags.tolls !== undefined ? { file: flags.tolls } : undefined,
           classes: flags.classes !== undefined ? { file: flags.classes } : undefined,
+          valueOfTime: flags.valueOfTime,
+          allowSubsidies: flags.allowSubsidies,
         },
         record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
         files: flags.out !== undefined,

@@ -7,57 +7,64 @@
  * tolled equilibrium like `assign --out` (summary.json, flows.csv, convergence.csv,
  * flows.geojson) plus design.json (the whole result but the per-link arrays) and history.csv
  * (every equilibrium the search evaluated), atomically.
+ *
+ * A run that stops early on an error after its first equilibrium still reports the best design
+ * found so far (`partial: true`, `error`), prints and writes it, says so on stderr and exits 1.
+ * The test hook TOLLKIT_TEST_FAIL_AFTER_SOLVES=N (tests only) makes the solve after N solves fail.
  */
 import { Command } from "commander";
 import { writeFilesAtomic } from "@tollkit/graph-core";
-import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
+import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork, testFailAfterSolves } from "@tollkit/leader";
 import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
+import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
 
 /** The `--json` object and `summary.json` of a design. */
 export function designJson(r: DesignResult): DesignSummary {
   return designSummary(r, "cli");
 }
 
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(8)).toString();
-}
-
 /** The human-readable report. */
 export function designText(r: DesignResult): string {
   const out: string[] = [];
   out.push(`${r.scenario} on ${r.network}: ${r.sense} ${r.objective} by ${r.method} search`);
+  if (r.partial && r.error)
+    out.push(
+      `PARTIAL RESULT: the run stopped early in the ${r.error.phase} phase after ${r.error.afterSolves} solves (${r.error.message}); the best design found so far:`,
+    );
   const shown = r.variables.slice(0, 20);
-  for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${fmt(v.toll)}  [${fmt(v.min)}, ${fmt(v.max)}]`);
+  for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${formatNumber(v.toll)}  [${formatNumber(v.min)}, ${formatNumber(v.max)}]`);
   if (r.variables.length > shown.length) out.push(`  … and ${r.variables.length - shown.length} more (see --json or --out)`);
-  out.push(`${r.objective}: ${fmt(r.value)} (no toll ${fmt(r.baseline)}, first-best ${fmt(r.firstBest)})`);
-  if (r.shareCaptured !== null) out.push(`share of the first-best improvement captured: ${(100 * r.shareCaptured).toFixed(1)}%`);
-  out.push(`TSTT ${fmt(r.tstt)}, revenue ${fmt(r.revenue)}, welfare ${fmt(r.welfare)}`);
+  out.push(`${r.objective}: ${formatNumber(r.value)} (no toll ${formatNumber(r.baseline)}, first-best ${formatNumber(r.firstBest)})`);
+  if (r.shareCaptured !== null) out.push(`share of the first-best improvement captured: ${formatPercent(r.shareCaptured)}`);
+  out.push(`TSTT ${formatNumber(r.tstt)}, revenue ${formatNumber(r.revenue)}, welfare ${formatNumber(r.welfare)}`);
   if (r.firstBestDetail)
     out.push(
-      `first-best check: SO TSTT ${fmt(r.firstBestDetail.soTstt)}, tolled UE TSTT ${fmt(r.firstBestDetail.tolledTstt)} (${(100 * r.firstBestDetail.relativeDifference).toExponential(2)}%)`,
+      `first-best check: SO TSTT ${formatNumber(r.firstBestDetail.soTstt)}, tolled UE TSTT ${formatNumber(r.firstBestDetail.tolledTstt)} (relative difference ${formatGap(r.firstBestDetail.relativeDifference)})`,
     );
   if (r.constraint)
     out.push(
-      `revenue floor ${fmt(r.constraint.minRevenue)}: ${r.constraint.satisfied ? "met" : "NOT met"} (revenue ${fmt(r.constraint.revenue)})`,
+      `revenue floor ${formatNumber(r.constraint.minRevenue)}: ${r.constraint.satisfied ? "met" : "NOT met"} (revenue ${formatNumber(r.constraint.revenue)})`,
     );
   out.push(
-    `equilibrium solves: ${r.equilibriumSolves} by the search, ${r.solves.total} in all; ${r.seconds.toFixed(2)} s; ${r.diagnostics.stopReason}`,
+    `equilibrium solves: ${r.equilibriumSolves} by the search, ${r.solves.total} in all; ${formatSeconds(r.seconds)}; ${r.diagnostics.stopReason}`,
   );
   const t = r.ties;
   if (t.applies && t.atDesign && t.justBelow) {
     out.push(
-      `ties (${t.rule} follower assumed): at the design optimistic ${fmt(t.atDesign.optimistic.value)}, pessimistic ${fmt(t.atDesign.pessimistic.value)}`,
+      `ties (${t.rule} follower assumed): at the design optimistic ${formatNumber(t.atDesign.optimistic.value)}, pessimistic ${formatNumber(t.atDesign.pessimistic.value)}`,
     );
     out.push(
-      `  ${fmt(t.justBelow.margin)} below: optimistic ${fmt(t.justBelow.optimistic.value)}, pessimistic ${fmt(t.justBelow.pessimistic.value)}`,
+      `  ${formatNumber(t.justBelow.margin)} below: optimistic ${formatNumber(t.justBelow.optimistic.value)}, pessimistic ${formatNumber(t.justBelow.pessimistic.value)}`,
     );
+  }
+  if (r.diagnostics.polish) {
+    const p = r.diagnostics.polish;
+    out.push(`derivative-free polish (${p.reason}): ${p.solves} solves, ${formatNumber(p.valueBefore)} → ${formatNumber(p.valueAfter)}`);
   }
   const gc = r.diagnostics.gradientCheck;
   if (gc)
     out.push(
-      `gradient check (${gc.source}): largest absolute error ${Math.max(0, ...gc.rows.map((row) => row.absoluteError)).toExponential(2)}, largest relative error ${gc.maxRelativeError.toExponential(2)} (tolerance ${gc.tolerance}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
+      `gradient check (${gc.kind}, ${gc.source}): largest absolute error ${formatGap(Math.max(0, ...gc.rows.map((row) => row.absoluteError)))}, largest relative error ${formatGap(gc.maxRelativeError)} (tolerance ${formatNumber(gc.tolerance)}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
     );
   for (const w of r.diagnostics.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
@@ -92,8 +99,14 @@ export function registerDesign(program: Command): void {
     )
     .action(async (file: string, opts: { out?: string; json?: boolean }) => {
       const scenario = loadScenario(file);
-      const r = await design(scenario);
+      const r = await design(scenario, { failAfterSolves: testFailAfterSolves() });
       if (opts.out) writeFilesAtomic(opts.out, await designOutputFiles(scenario, r));
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
+      if (r.partial) {
+        process.stderr.write(
+          `tollkit: design stopped early (${r.error?.message ?? "unknown error"}); the best design found so far was reported${opts.out ? ` and written to ${opts.out}` : ""} (partial)\n`,
+        );
+        process.exitCode = 1;
+      }
     });
 }
