@@ -4,7 +4,8 @@
  * in-process solve; GET /api/health reports the queue and its workers; the SSE stream shows
  * progress from the queue's events; DELETE stops the run on the worker running it (its child
  * process ends); a worker killed (SIGKILL) mid-run leads to the run being retried on the other
- * worker and completing, recorded once.
+ * worker and completing, recorded once; the server killed mid-run and started again on its
+ * database adopts the run from the queue (not interrupted, not run twice).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses are untyped here; tests assert their fields */
 import { readdirSync, readFileSync } from "node:fs";
@@ -44,12 +45,14 @@ describe.skipIf(!hasRedis())("tollkit serve --redis with two workers", () => {
   let redis: TestRedis;
   let serve: ServeProcess;
   let base: string;
+  let db: string;
   const workers: TestWorker[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
     workers.push(await startWorker(redis.url), await startWorker(redis.url));
-    serve = await startServe(join(tempDir(), "queue.db"), ["--redis", redis.url]);
+    db = join(tempDir(), "queue.db");
+    serve = await startServe(db, ["--redis", redis.url]);
     base = serve.url;
   });
 
@@ -120,5 +123,26 @@ describe.skipIf(!hasRedis())("tollkit serve --redis with two workers", () => {
     const list = await call(base, "/api/runs?status=done");
     expect(list.body.items.filter((r: any) => r.id === id)).toHaveLength(1);
     expect(serve.stderr()).not.toMatch(/result dropped/);
+  });
+
+  test("the server killed mid-run and started again on its database adopts the run from the queue", async () => {
+    const id = await submit({ kind: "assign", network: "sioux-falls", settings: { algorithm: "fw", gap: 1e-5 } });
+    await until("progress", async () => ((await call(base, `/api/runs/${id}`)).body.progress ? true : undefined));
+    serve.child.kill("SIGKILL");
+    await serve.exited;
+    serve = await startServe(db, ["--redis", redis.url]);
+    base = serve.url;
+    const run = await waitForRun(base, id);
+    expect(run.status, run.error).toBe("done");
+    expect(serve.stderr()).toMatch(/queued again 1 run\(s\): /);
+    const ref = solveSync(await loadNetwork("sioux-falls"), { algorithm: "fw", gap: 1e-5 });
+    expect(run.summary.tstt).toBe(ref.tstt);
+    // one worker ran it once: adopted, not queued a second time
+    const lines = workers
+      .map((w) => w.log())
+      .join("")
+      .split("\n")
+      .filter((l) => l.includes(`-${id}, assign)`));
+    expect(lines).toHaveLength(1);
   });
 });
