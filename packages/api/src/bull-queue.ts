@@ -83,21 +83,28 @@ export class BullRunQueue implements RunQueue {
     const runId = q.runId;
     if (this.tracked.has(runId)) return;
     const maxSeconds = (q.task.kind === "design" ? q.task.maxSeconds : q.task.settings.maxSeconds) ?? undefined;
-    const job = this.client.submit(
-      `${this.prefix}-${runId}`,
-      // the solver stops itself at maxSeconds; the kill is the backstop for one that does not yield
-      { task: q.task, label: `run ${runId}`, ...(maxSeconds !== undefined ? { timeoutMs: maxSeconds * 1000 + 30000 } : {}) },
-      {
-        onStart: () => {
-          const t = this.tracked.get(runId);
-          if (t && !t.started) {
-            t.started = true;
-            this.emit({ type: "started", runId });
-          }
+    let job: QueuedJob;
+    try {
+      job = this.client.submit(
+        `${this.prefix}-${runId}`,
+        // the solver stops itself at maxSeconds; the kill is the backstop for one that does not yield
+        { task: q.task, label: `run ${runId}`, ...(maxSeconds !== undefined ? { timeoutMs: maxSeconds * 1000 + 30000 } : {}) },
+        {
+          onStart: () => {
+            const t = this.tracked.get(runId);
+            if (t && !t.started) {
+              t.started = true;
+              this.emit({ type: "started", runId });
+            }
+          },
+          onProgress: (progress) => this.emit({ type: "progress", runId, progress }),
         },
-        onProgress: (progress) => this.emit({ type: "progress", runId, progress }),
-      },
-    );
+      );
+    } catch (e) {
+      // over the limits of a queued run (a larger --body-limit than a job carries): the run fails saying so
+      queueMicrotask(() => this.emit({ type: "failed", runId, error: (e as Error).message }));
+      return;
+    }
     const t: Tracked = { job, started: false, cancelRequested: false };
     this.tracked.set(runId, t);
     void job.outcome.then((o) => {

@@ -16,8 +16,8 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { isNetworkId } from "@tollkit/graph-core";
-import type { ChildRun, RunProgress, RunTask } from "@tollkit/runs";
+import { isInputError, isNetworkId } from "@tollkit/graph-core";
+import type { ChildOutcome, ChildRun, RunProgress, RunTask } from "@tollkit/runs";
 import type { InputCheck, QueueClient } from "@tollkit/runs/queue";
 import { RunSpec } from "./types.js";
 
@@ -77,17 +77,25 @@ export async function queueRunner(url: string, queueName: string, out: string): 
     .slice(0, 10)}`;
   return {
     start(spec, task, hooks) {
-      const job = client.submit(
-        `${prefix}-${spec.id.replace(/:/g, "_")}`,
-        {
-          task: absoluteTask(task),
-          label: spec.id,
-          inputs: inputChecks(spec),
-          ...(hooks.timeoutMs !== undefined ? { timeoutMs: hooks.timeoutMs } : {}),
-        },
-        { onStart: hooks.onStart, onProgress: hooks.onProgress },
-      );
-      return { pid: undefined, outcome: job.outcome, cancel: () => job.cancel(), kill: () => job.abandon() };
+      let job;
+      try {
+        job = client.submit(
+          `${prefix}-${spec.id.replace(/:/g, "_")}`,
+          {
+            task: absoluteTask(task),
+            label: spec.id,
+            inputs: inputChecks(spec),
+            ...(hooks.timeoutMs !== undefined ? { timeoutMs: hooks.timeoutMs } : {}),
+          },
+          { onStart: hooks.onStart, onProgress: hooks.onProgress },
+        );
+      } catch (e) {
+        // over the limits of a queued run: this run fails, the others go on
+        const outcome = Promise.resolve<ChildOutcome>({ status: "failed", error: (e as Error).message, input: isInputError(e) });
+        return { pid: undefined, outcome, cancel() {}, kill() {} };
+      }
+      const j = job;
+      return { pid: undefined, outcome: j.outcome, cancel: () => j.cancel(), kill: () => j.abandon() };
     },
     close: () => client.close(),
   };
