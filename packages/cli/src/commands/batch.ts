@@ -111,7 +111,7 @@ export function registerBatch(program: Command): void {
       new Option("--timeout <s>", "longest a run may take, seconds; a run over it is stopped and recorded as failed").argParser(seconds),
     )
     .option("--dry-run", "list the runs (and which are complete) without running them")
-    .option("--queue <url>", "run on tollkit worker processes through the BullMQ queue at this Redis URL (redis://host:port)")
+    .option("--queue <url>", "execute the runs on tollkit worker processes, through a BullMQ queue on this Redis (redis://host:port)")
     .option("--queue-name <name>", "queue name with --queue", "tollkit-runs")
     .addHelpText("after", HELP)
     .action(async (inputs: string[], flags: BatchFlags) => {

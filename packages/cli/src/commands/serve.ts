@@ -73,7 +73,7 @@ export function registerServe(program: Command): void {
     .option("--no-web", "do not serve the web app")
     .option(
       "--redis <url>",
-      "run runs on tollkit worker processes through a BullMQ queue at this Redis URL (default: child processes here)",
+      "execute runs on tollkit worker processes, through a BullMQ queue on this Redis (default: child processes here)",
     )
     .option("--queue <name>", "queue name with --redis", "tollkit-runs")
     .option("--scenarios <dir>", "load every scenario file (*.json) of this folder at start, unless one of the same name is stored")
