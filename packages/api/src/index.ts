@@ -8,6 +8,7 @@ export * from "./requests.js";
 export * from "./store.js";
 export * from "./schemas.js";
 export * from "./queue.js";
+export * from "./bull-queue.js";
 export * from "./service.js";
 export * from "./networks.js";
 export * from "./results.js";

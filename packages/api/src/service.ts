@@ -50,11 +50,14 @@ export class RunService {
 
   /**
    * Crash recovery at start-up: runs left `running` by a server that stopped become
-   * `interrupted`; runs still `queued` are queued again.
+   * `interrupted` (with a durable queue they are queued again, and adopted); runs still
+   * `queued` are queued again.
    */
   recover(): { interrupted: number[]; requeued: number[] } {
-    const interrupted = this.store.interruptRunning("the server stopped while this run was running");
-    const requeued = this.store.runIdsWithStatus("queued");
+    // a durable queue still holds the runs of the previous server: they are adopted, not interrupted
+    const adopted = this.queue.durable ? this.store.runIdsWithStatus("running") : [];
+    const interrupted = this.queue.durable ? [] : this.store.interruptRunning("the server stopped while this run was running");
+    const requeued = [...adopted, ...this.store.runIdsWithStatus("queued")];
     for (const id of requeued) this.queue.enqueue(this.jobOf(this.store.getRun(id)!));
     if (interrupted.length) this.log(`tollkit serve: marked ${interrupted.length} run(s) interrupted: ${interrupted.join(", ")}`);
     if (requeued.length) this.log(`tollkit serve: queued again ${requeued.length} run(s): ${requeued.join(", ")}`);

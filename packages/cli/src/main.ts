@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   batch: async () => (await import("./commands/batch.js")).registerBatch,
   compare: async () => (await import("./commands/compare.js")).registerCompare,
   incidence: async () => (await import("./commands/incidence.js")).registerIncidence,
+  worker: async () => (await import("./commands/worker.js")).registerWorker,
 };
 
 /**

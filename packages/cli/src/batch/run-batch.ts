@@ -25,6 +25,7 @@ import { ChildOutcome, ChildPool, ChildRun } from "@tollkit/runs";
 import { VERSION } from "../version.js";
 import { doneRunFiles, failedRunFiles, taskOf } from "./execute.js";
 import { Plan } from "./plan.js";
+import type { RemoteRunner } from "./queue.js";
 import { BatchSummary, Reporter } from "./progress.js";
 import { completedSummary, RunState, writeResults } from "./results.js";
 import { BatchInfo } from "./types.js";
@@ -44,6 +45,8 @@ export interface BatchOptions {
   command: string;
   /** The child script (default: the executor's child.js). */
   childPath?: string;
+  /** Runs the runs elsewhere (`--queue`: on workers; every run is submitted at once); default: local child processes. */
+  remote?: RemoteRunner;
 }
 
 const LOCK = ".tollkit-batch.lock";
@@ -107,7 +110,7 @@ export async function prefetchNetworks(plan: Plan): Promise<void> {
  */
 export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSummary> {
   const t0 = performance.now();
-  await prefetchNetworks(plan);
+  if (!opts.remote) await prefetchNetworks(plan); // workers resolve networks themselves
   const out = opts.out;
   const runsDir = join(out, "runs");
   try {
@@ -196,15 +199,20 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
           finishRun(i, 0, { status: "failed", error: s.spec.invalid, input: true });
           return;
         }
-        const run = pool.run(taskOf(s.spec), {
-          timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-          onProgress: (p) => rep.progress(s, p),
-        });
+        const timeoutMs = opts.timeout !== undefined ? opts.timeout * 1000 : undefined;
+        let ranFrom = started; // a queued run's time counts from when a worker took it
+        const run = opts.remote
+          ? opts.remote.start(s.spec, taskOf(s.spec), {
+              timeoutMs,
+              onStart: () => ((ranFrom = performance.now()), rep.start(s, i, undefined)),
+              onProgress: (p) => rep.progress(s, p),
+            })
+          : pool.run(taskOf(s.spec), { timeoutMs, onProgress: (p) => rep.progress(s, p) });
         active.set(i, run);
-        rep.start(s, i, run.pid);
+        if (!opts.remote) rep.start(s, i, run.pid);
         void run.outcome.then((o) => {
           active.delete(i);
-          const seconds = (performance.now() - started) / 1000;
+          const seconds = (performance.now() - ranFrom) / 1000;
           if (o.status === "done") {
             try {
               replaceDirAtomic(join(out, s.folder), doneRunFiles(s.spec, batch, o.result.files ?? [], startedAt, seconds));
