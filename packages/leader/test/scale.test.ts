@@ -222,3 +222,44 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(Math.abs(cold.tstt - r.value) / r.value).toBeLessThan(1e-8);
   });
 });
+
+describe.runIf(mirror)("the benchmark scenarios of the leader at scale", () => {
+  test("chicago-sketch-second-best-50 and -20 toll the links with the largest first-best tolls, bounds 0 to 1.5× the largest", async () => {
+    const c50 = scenario("chicago-sketch-second-best-50");
+    const fb = await design({
+      ...c50,
+      method: { type: "first-best" },
+      instrument: { type: "links", links: "all", bounds: { min: 0 } },
+    } as Scenario);
+    const ranked = [...fb.firstBestDetail!.tolls].sort((a, b) => b.toll - a.toll);
+    for (const n of [50, 20]) {
+      const s = scenario(`chicago-sketch-second-best-${n}`);
+      const ins = s.instrument as { links: number[]; bounds: { min: number; max: number } };
+      expect([...ins.links].sort((a, b) => a - b)).toEqual(
+        ranked
+          .slice(0, n)
+          .map((t) => t.link)
+          .sort((a, b) => a - b),
+      );
+      expect(ins.bounds.min).toBe(0);
+      expect(ins.bounds.max / (1.5 * ranked[0].toll)).toBeCloseTo(1, 2);
+      expect(s.method).toMatchObject({ type: "gradient" });
+      expect(s.objective.type).toBe("tstt");
+      expect(s.follower.gap).toBe(1e-8);
+    }
+  });
+
+  test("berlin-center-cordon: one charge on the 22 links entering its 30 central nodes", async () => {
+    const s = scenario("berlin-center-cordon");
+    const net = await scenarioNetwork(s);
+    const ins = resolveInstrument(net, s.instrument, s.file);
+    const nodes = new Set((s.instrument as { nodes: number[] }).nodes);
+    expect(nodes.size).toBe(30);
+    expect(ins.variables).toHaveLength(1);
+    const entering = [];
+    for (let a = 0; a < net.linkCount; a++)
+      if (!nodes.has(net.nodeIds[net.links.from[a]]) && nodes.has(net.nodeIds[net.links.to[a]])) entering.push(a);
+    expect(entering).toHaveLength(22);
+    expect(Array.from(ins.variables[0].links)).toEqual(entering);
+  });
+});
