@@ -9,7 +9,7 @@ const mirror = process.env.TOLLKIT_NETWORK_MIRROR ?? (existsSync(sharedMirror) ?
 // Tests run against the TypeScript sources (no build needed, and one package's half-finished
 // edit cannot break another's tests). CLI tests that spawn the binary use the built dist, which
 // the global setup brings up to date first (tests/helpers/build.ts).
-const pkgs = ["graph-core", "follower", "leader", "api", "cli"];
+const pkgs = ["graph-core", "follower", "leader", "runs", "api", "cli"];
 const alias = Object.fromEntries(pkgs.map((p) => [`@tollkit/${p}`, resolve(import.meta.dirname, "packages", p, "src", "index.ts")]));
 
 export default defineConfig({

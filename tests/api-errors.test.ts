@@ -319,6 +319,60 @@ const cases: Case[] = [
     message: /add up to 1\.1/,
   },
   {
+    name: "user classes: demand shares adding up to 0.95",
+    send: () =>
+      post("/api/runs", {
+        kind: "assign",
+        network: "two-route",
+        settings: {
+          classes: [
+            { name: "car", demandShare: 0.85 },
+            { name: "truck", demandShare: 0.1 },
+          ],
+        },
+      }),
+    status: 400,
+    path: "settings.classes",
+    message: /request body, field "settings\.classes": the demand shares add up to 0\.95 \(expected shares summing to 1\)/,
+  },
+  {
+    name: "user classes: a share and a scale",
+    send: () =>
+      post("/api/runs", {
+        kind: "assign",
+        network: "two-route",
+        settings: { classes: [{ name: "car", demandShare: 0.5, demandScale: 1 }] },
+      }),
+    status: 400,
+    path: "settings.classes[0].demandShare",
+    message: /both demandScale and demandShare given \(expected one of them\)/,
+  },
+  {
+    name: "user classes: an unknown key names what is allowed",
+    send: () =>
+      post("/api/runs", { kind: "assign", network: "two-route", settings: { classes: [{ name: "car", demandShare: 1, vot: 2 }] } }),
+    status: 400,
+    path: "settings.classes[0].vot",
+    message: /field "settings\.classes\[0\]\.vot": unknown field "vot"/,
+  },
+  {
+    name: "a design with inline scenario classes whose shares add up to 0.95",
+    send: () =>
+      post("/api/runs", {
+        kind: "design",
+        scenario: {
+          ...validScenario,
+          classes: [
+            { name: "car", valueOfTime: 1, share: 0.85 },
+            { name: "truck", valueOfTime: 2, share: 0.1 },
+          ],
+        },
+      }),
+    status: 400,
+    path: "scenario.classes",
+    message: /field "scenario\.classes": the demand shares add up to 0\.95/,
+  },
+  {
     name: "user classes: both valueOfTime and tollFactor",
     send: () =>
       post("/api/runs", {

@@ -82,6 +82,21 @@ describe("API end to end (tollkit serve subprocess)", () => {
       "/api/networks/{id}/geojson",
     ])
       expect(Object.keys(doc.body.paths)).toContain(p);
+    // the user class is the follower's one schema, shown once and referenced by the assign settings
+    const schemas = doc.body.components.schemas;
+    expect(Object.keys(schemas.UserClass.properties)).toEqual([
+      "name",
+      "demandShare",
+      "share",
+      "demandScale",
+      "valueOfTime",
+      "tollFactor",
+      "distanceFactor",
+      "pce",
+      "tolled",
+    ]);
+    expect(schemas.UserClass.additionalProperties).toBe(false);
+    expect(JSON.stringify(schemas.AssignSettings.properties.classes)).toContain("#/components/schemas/UserClass");
   });
 
   it("Braess: a run followed over SSE to done, with UE TSTT 552 and flows 4, 2, 2, 2, 4 as JSON, CSV and GeoJSON", async () => {

@@ -129,8 +129,9 @@ describe("tollkit assign", () => {
     writeFileSync(
       classes,
       JSON.stringify([
-        { name: "car", demandShare: 0.6, valueOfTime: 1 },
-        { name: "truck", demandShare: 0.2, valueOfTime: 4, pce: 2 },
+        // scales, not shares: 6 cars and 2 trucks of the 10 trips (shares must add up to 1)
+        { name: "car", demandScale: 0.6, valueOfTime: 1 },
+        { name: "truck", demandScale: 0.2, valueOfTime: 4, pce: 2 },
       ]),
     );
     const r = tollkit("assign", "two-route", "--tolls", tolls, "--classes", classes, "--gap", "1e-11", "--json");
@@ -200,6 +201,12 @@ describe("tollkit assign: bad input exits 2 with one line naming the problem", (
       "a classes file with shares over 1",
       () => ["--classes", tolls("c3.json", '[{"name": "a", "demandShare": 0.8}, {"name": "b", "demandShare": 0.8}]')],
       /c3\.json, field "\[1\]\.demandShare"/,
+    ],
+    [
+      // would route 342,570 of Sioux Falls' 360,600 trips if it were allowed
+      "a classes file with shares adding up to 0.95",
+      () => ["--classes", tolls("c4.json", '[{"name": "car", "demandShare": 0.85}, {"name": "truck", "demandShare": 0.10}]')],
+      /c4\.json, field "\(root\)": the demand shares add up to 0\.95 \(expected shares summing to 1\)/,
     ],
   ];
   for (const [what, args, msg] of cases)

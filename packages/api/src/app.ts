@@ -134,7 +134,7 @@ function requireJson(req: Request, _res: Response, next: NextFunction): void {
 
 function parsePart(schema: ZodType, value: unknown, part: RequestPart): unknown {
   const r = schema.safeParse(value ?? {});
-  if (!r.success) throw validationError(part, r.error);
+  if (!r.success) throw validationError(part, r.error, value ?? {});
   return r.data;
 }
 

@@ -4,7 +4,7 @@
  * status; stack traces are never sent (a 5xx says only "internal error" and the server logs
  * the detail).
  */
-import { isInputError, jsonPath } from "@tollkit/graph-core";
+import { isInputError, jsonPath, schemaInputError } from "@tollkit/graph-core";
 import type { ZodError } from "zod";
 
 /** Where in a request a value was found. */
@@ -43,16 +43,17 @@ const PART_LABEL: Record<RequestPart, string> = {
   headers: "request headers",
 };
 
-/** Turns a zod validation failure into a 400 naming the JSON path of the first problem (and counting the rest). */
-export function validationError(part: RequestPart, err: ZodError): ApiError {
-  const first = err.issues[0];
-  // An unknown key is named by its own path (zod reports it on the enclosing object).
-  const keys = first?.code === "unrecognized_keys" ? (first as { keys?: string[] }).keys : undefined;
-  const path = jsonPath([...(first?.path ?? []), ...(keys?.length ? [keys[0]] : [])]);
-  const more = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more problem${err.issues.length > 2 ? "s" : ""})` : "";
-  const where = path ? `${PART_LABEL[part]}, field "${path}"` : PART_LABEL[part];
-  const message = keys?.length ? `unknown field "${keys[0]}"` : (first?.message ?? "invalid");
-  return new ApiError(400, `api: ${where}: ${message}${more}`, path ? { path, in: part } : { in: part });
+/**
+ * Turns a zod validation failure of one part of a request into a 400 naming the JSON path of
+ * the first problem, what was given and what was expected (and counting the rest), with the
+ * converter every package uses ({@link schemaInputError}).
+ * @param part where the validated value came from
+ * @param err zod's error
+ * @param value the validated value (to quote what was given)
+ */
+export function validationError(part: RequestPart, err: ZodError, value: unknown): ApiError {
+  const e = schemaInputError(err.issues, value, { module: "api", file: PART_LABEL[part] });
+  return new ApiError(400, e.message, e.field ? { path: e.field, in: part } : { in: part });
 }
 
 /** Maps any thrown value to a status and a client-safe body. Unknown errors become a bare 500. */

@@ -5,7 +5,6 @@
 export * from "./errors.js";
 export * from "./store.js";
 export * from "./schemas.js";
-export * from "./jobs.js";
 export * from "./queue.js";
 export * from "./service.js";
 export * from "./networks.js";

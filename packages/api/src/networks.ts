@@ -9,13 +9,14 @@ import {
   buildNetwork,
   isAvailableOffline,
   isInputError,
+  isNetworkId,
   loadCatalogue,
   Network,
   NetworkSpec,
   networkSummary,
 } from "@tollkit/graph-core";
 import { ApiError } from "./errors.js";
-import { loadNetworkById } from "./jobs.js";
+import { loadRunNetwork } from "@tollkit/runs";
 import { networkIdMessage } from "./schemas.js";
 import type { Store } from "./store.js";
 
@@ -56,7 +57,7 @@ export class NetworkRegistry {
 
   /** True when `id` names a network that requests may use. */
   has(id: string): boolean {
-    return this.builtins.has(id) || loadCatalogue().networks.some((n) => n.id === id && n.supported !== false);
+    return isNetworkId(id, { supportedOnly: true });
   }
 
   /** Throws a 404 (or a 400 for path-like ids) unless `id` is known. */
@@ -132,7 +133,7 @@ export class NetworkRegistry {
       this.cache.set(id, p);
       return p;
     }
-    p = loadNetworkById(id).catch((e: unknown) => {
+    p = loadRunNetwork(id).catch((e: unknown) => {
       this.cache.delete(id);
       if (isInputError(e)) throw new ApiError(503, `api: network "${id}" cannot be loaded on this server: ${(e as Error).message}`);
       throw e;

@@ -1,19 +1,18 @@
 /**
  * Run queues. The routes see only the {@link RunQueue} interface (enqueue, cancel, events,
- * close), so a Redis-backed queue (e.g. BullMQ with its workers calling `executeJob`) can
- * replace the in-process {@link ProcessRunQueue} without touching them.
+ * close), so a Redis-backed queue can replace the in-process {@link ProcessRunQueue} without
+ * touching them.
  *
- * {@link ProcessRunQueue} runs each job in its own child process (the runner script, forked),
- * at most `concurrency` at a time, first in first out. A child process rather than a worker
- * thread: a run that exhausts memory or never yields cannot take the server down, and a
- * cancellation that the solver does not notice in time ends with a kill.
+ * {@link ProcessRunQueue} runs each job in its own child process through the one executor of
+ * @tollkit/runs ({@link startChildRun}), at most `concurrency` at a time, first in first out.
  */
-import { ChildProcess, fork } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import type { RunJob, RunProgress } from "./jobs.js";
-import type { FromRunner, ToRunner } from "./runner.js";
-import type { RunOutput } from "./store.js";
+import { ChildRun, RunOutput, RunProgress, RunTask, startChildRun } from "@tollkit/runs";
+
+/** A run handed to a queue: the store's id and the task to execute. */
+export interface QueuedRun {
+  runId: number;
+  task: RunTask;
+}
 
 /** Something that happened to a job. Exactly one terminal event (done … interrupted) per job. */
 export type QueueEvent =
@@ -29,7 +28,7 @@ export type QueueEvent =
 export interface RunQueue {
   readonly concurrency: number;
   /** Adds a job; it starts when a slot is free. */
-  enqueue(job: RunJob): void;
+  enqueue(job: QueuedRun): void;
   /**
    * Cancels a queued or running job. Resolves once the job has stopped (its terminal event has
    * been emitted); false when the queue does not know the job.
@@ -52,26 +51,15 @@ export interface ProcessRunQueueOptions {
   concurrency?: number;
   /** How long a cancelled job may take to stop before it is killed, ms (default 2000). */
   killGraceMs?: number;
-  /** The runner script (default: `runner.js` of the built package). */
-  runnerPath?: string;
+  /** The child script (default: child.js of @tollkit/runs). */
+  childPath?: string;
   /** Extra Node options of the children (e.g. a heap limit). */
   execArgv?: string[];
 }
 
-/** The built runner script: beside this module in dist, or in ../dist when running from src. */
-export function defaultRunnerPath(): string {
-  for (const rel of ["./runner.js", "../dist/runner.js"]) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new Error("api/queue: runner.js not found; build the api package first (pnpm build)");
-}
-
 interface Active {
-  job: RunJob;
-  child: ChildProcess;
-  /** Set once the terminal event has been emitted. */
-  settled: boolean;
+  job: QueuedRun;
+  run: ChildRun;
   cancelRequested: boolean;
   exited: Promise<void>;
 }
@@ -80,9 +68,9 @@ interface Active {
 export class ProcessRunQueue implements RunQueue {
   readonly concurrency: number;
   private readonly killGraceMs: number;
-  private readonly runnerPath: string;
+  private readonly childPath: string | undefined;
   private readonly execArgv: string[];
-  private readonly pending: RunJob[] = [];
+  private readonly pending: QueuedRun[] = [];
   private readonly active = new Map<number, Active>();
   private readonly listeners = new Set<(e: QueueEvent) => void>();
   private closing = false;
@@ -92,11 +80,11 @@ export class ProcessRunQueue implements RunQueue {
     if (!(Number.isInteger(c) && c >= 1 && c <= 64)) throw new RangeError(`api/queue: concurrency ${c} (expected an integer in 1..64)`);
     this.concurrency = c;
     this.killGraceMs = opts.killGraceMs ?? 2000;
-    this.runnerPath = opts.runnerPath ?? defaultRunnerPath();
+    this.childPath = opts.childPath;
     this.execArgv = opts.execArgv ?? [];
   }
 
-  enqueue(job: RunJob): void {
+  enqueue(job: QueuedRun): void {
     if (this.closing) throw new Error("api/queue: the queue is closed");
     this.pending.push(job);
     this.pump();
@@ -122,9 +110,7 @@ export class ProcessRunQueue implements RunQueue {
     if (!a) return false;
     if (!a.cancelRequested) {
       a.cancelRequested = true;
-      this.post(a.child, { type: "cancel" });
-      const t = setTimeout(() => a.child.kill("SIGKILL"), this.killGraceMs);
-      void a.exited.then(() => clearTimeout(t));
+      a.run.cancel();
     }
     await a.exited;
     return true;
@@ -139,7 +125,7 @@ export class ProcessRunQueue implements RunQueue {
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
     await Promise.race([Promise.all(all.map((a) => a.exited)), timeout]);
     clearTimeout(timer);
-    for (const a of this.active.values()) a.child.kill("SIGKILL");
+    for (const a of this.active.values()) a.run.kill();
     await Promise.all([...this.active.values()].map((a) => a.exited));
   }
 
@@ -153,69 +139,34 @@ export class ProcessRunQueue implements RunQueue {
     }
   }
 
-  private post(child: ChildProcess, msg: ToRunner): void {
-    if (child.connected) child.send(msg, (err) => void err); // a child that just exited is not an error here
-  }
-
   private pump(): void {
     while (!this.closing && this.active.size < this.concurrency && this.pending.length > 0) this.start(this.pending.shift()!);
   }
 
-  private start(job: RunJob): void {
-    const child = fork(this.runnerPath, [], {
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+  private start(job: QueuedRun): void {
+    const runId = job.runId;
+    const run = startChildRun(job.task, {
+      killGraceMs: this.killGraceMs,
       execArgv: this.execArgv,
-      env: process.env,
+      childPath: this.childPath,
+      onProgress: (progress) => this.emit({ type: "progress", runId, progress }),
     });
-    let resolveExit!: () => void;
-    const a: Active = { job, child, settled: false, cancelRequested: false, exited: new Promise<void>((r) => (resolveExit = r)) };
-    this.active.set(job.runId, a);
-    const settle = (e: QueueEvent) => {
-      if (a.settled) return;
-      a.settled = true;
-      this.emit(e);
-    };
-    this.emit({ type: "started", runId: job.runId });
-    child.on("message", (msg: FromRunner) => {
-      if (a.settled) return;
-      switch (msg.type) {
-        case "progress":
-          this.emit({ type: "progress", runId: job.runId, progress: msg.progress });
-          break;
-        case "done":
-          settle({ type: "done", runId: job.runId, output: msg.output, progress: msg.progress });
-          break;
-        case "cancelled":
-          settle({ type: "cancelled", runId: job.runId });
-          break;
-        case "failed":
-          settle({ type: "failed", runId: job.runId, error: msg.error });
-          break;
-      }
-    });
-    child.on("error", (err) => {
-      // fork failed or the IPC channel broke; "exit" follows (or the process never started)
-      if (!child.pid) {
-        settle({ type: "failed", runId: job.runId, error: `api/queue: cannot start the runner: ${err.message}` });
-        this.active.delete(job.runId);
-        resolveExit();
-        this.pump();
-      }
-    });
-    child.on("exit", (code, signal) => {
-      if (a.cancelRequested) settle({ type: "cancelled", runId: job.runId });
-      else if (this.closing) settle({ type: "interrupted", runId: job.runId });
+    const a: Active = { job, run, cancelRequested: false, exited: run.outcome.then(() => undefined) };
+    this.active.set(runId, a);
+    this.emit({ type: "started", runId });
+    void run.outcome.then((o) => {
+      this.active.delete(runId);
+      if (o.status === "done") this.emit({ type: "done", runId, output: o.result.output, progress: o.progress });
+      else if (o.status === "cancelled" || a.cancelRequested) this.emit({ type: "cancelled", runId });
+      else if (o.status === "failed") this.emit({ type: "failed", runId, error: o.error });
+      else if (this.closing) this.emit({ type: "interrupted", runId });
       else
-        settle({
+        this.emit({
           type: "failed",
-          runId: job.runId,
-          error: `api/queue: the runner stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`,
+          runId,
+          error: `api/queue: the runner stopped unexpectedly (${o.error.replace(/^the run's process /, "")})`,
         });
-      this.active.delete(job.runId);
-      resolveExit();
       this.pump();
     });
-    this.post(child, { type: "start", job });
   }
 }

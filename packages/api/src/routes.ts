@@ -5,8 +5,7 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { buildNetwork, isInputError, linksToGeojson, NetworkSpec } from "@tollkit/graph-core";
-import { checkClassesSpec } from "@tollkit/follower";
+import { buildNetwork, isInputError, linksToGeojson, NetworkSpec, schemaInputError } from "@tollkit/graph-core";
 import { parseScenario, ScenarioSchema } from "@tollkit/leader";
 import { ApiError, jsonPath } from "./errors.js";
 import type { NetworkRegistry } from "./networks.js";
@@ -118,42 +117,39 @@ function doneOr409(run: RunRow, where: { path: string; in: "params" | "query" } 
   if (run.status !== "done") throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
 }
 
-/** Refuses an inline network larger than the server accepts (before anything else looks at it). */
-function checkInlineSize(network: unknown, maxLinks: number): void {
+/** Prefixes the JSON path of a scenario inside its request (`scenario` in a run request) to a path. */
+function under(at: string, path: string): string {
+  return at ? `${at}.${path}` : path;
+}
+
+/** Refuses an inline network larger than the server accepts (before anything else looks at it); `at`: the scenario's path in the body. */
+function checkInlineSize(network: unknown, maxLinks: number, at: string): void {
   if (!network || typeof network !== "object") return;
   const spec = network as Record<string, unknown>;
   for (const k of ["nodes", "links", "demand"] as const) {
     const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
     const limit = k === "demand" ? maxLinks * 10 : maxLinks;
+    const path = under(at, `network.${k}`);
     if (n > limit)
       throw new ApiError(
         413,
-        `api: request body, field "network.${k}": the inline network has ${n} ${k} entries; this server accepts at most ${limit}`,
-        {
-          path: `network.${k}`,
-          in: "body",
-        },
+        `api: request body, field "${path}": the inline network has ${n} ${k} entries; this server accepts at most ${limit}`,
+        { path, in: "body" },
       );
   }
 }
 
-/** Checks a valid scenario's `network`: an allowed id (never a path), or an inline network that builds. */
-function checkScenarioNetwork(network: unknown): { ref: string | null } {
+/** Checks a valid scenario's `network`: an allowed id (never a path), or an inline network that builds; `at`: the scenario's path in the body. */
+function checkScenarioNetwork(network: unknown, at: string): { ref: string | null } {
   if (typeof network === "string") {
     const r = NetworkId.safeParse(network);
-    if (!r.success)
-      throw new ApiError(400, `api: request body, field "network": ${r.error.issues[0].message}`, { path: "network", in: "body" });
+    if (!r.success) {
+      const e = schemaInputError(r.error.issues, network, { module: "api", file: "request body", at: [under(at, "network")] });
+      throw new ApiError(400, e.message, { path: e.field, in: "body" });
+    }
     return { ref: network };
   }
-  try {
-    buildNetwork(network as NetworkSpec);
-  } catch (e) {
-    const field = (e as { field?: string }).field;
-    throw new ApiError(400, `api: request body, field "network${field ? `.${field}` : ""}": ${(e as Error).message}`, {
-      path: field ? `network.${field}` : "network",
-      in: "body",
-    });
-  }
+  checkBody(() => buildNetwork(network as NetworkSpec, { file: "request body", path: under(at, "network") }));
   return { ref: null };
 }
 
@@ -175,11 +171,15 @@ function checkBody(check: () => unknown): void {
   }
 }
 
-/** Validates (with the leader's parseScenario) and stores a posted scenario. */
-function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
-  checkInlineSize(body.network, deps.maxInlineLinks);
-  checkBody(() => parseScenario(body, "request body"));
-  const { ref } = checkScenarioNetwork(body.network);
+/**
+ * Validates (with the leader's parseScenario) and stores a posted scenario.
+ * @param at the JSON path of the scenario in the request body ("" for `POST /api/scenarios`,
+ *   `scenario` for a design run request), named in every message
+ */
+function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>, at = "") {
+  checkInlineSize(body.network, deps.maxInlineLinks, at);
+  checkBody(() => parseScenario(body, "request body", at));
+  const { ref } = checkScenarioNetwork(body.network, at);
   const name = body.name ?? (ref ? `${ref} scenario` : `${(body.network as { name?: string }).name ?? "inline"} scenario`);
   // An inline network is named after its scenario: `scenario:<id>` (see NetworkRegistry.load).
   return deps.store.db.transaction(() => {
@@ -192,7 +192,7 @@ function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>) {
   })();
 }
 
-/** Resolves an assign run's settings: tolls on existing links, well-formed user classes, the stopping rules, the server's time limit. */
+/** Resolves an assign run's settings (user classes are checked by their schema): tolls on existing links, the stopping rules, the server's time limit. */
 function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSeconds: number): AssignSettings {
   const seen = new Set<number>();
   (s.tolls ?? []).forEach((t, k) => {
@@ -206,7 +206,6 @@ function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSec
       throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
     seen.add(t.link);
   });
-  if (s.classes !== undefined) checkBody(() => checkClassesSpec(s.classes, "request body", "settings.classes"));
   if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
     throw new ApiError(
       400,
@@ -405,17 +404,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
             scenarioId = s.id;
             network = s.network;
           } else {
-            let s: ReturnType<typeof createScenario>;
-            try {
-              s = createScenario(deps, r.scenario);
-            } catch (e) {
-              // name the path inside the run request: scenario.<path>
-              if (e instanceof ApiError && e.where.in === "body") {
-                const path = e.where.path ? `scenario.${e.where.path}` : "scenario";
-                throw new ApiError(e.status, e.message.replace(/field "([^"]*)"/, `field "${path}"`), { path, in: "body" });
-              }
-              throw e;
-            }
+            const s = createScenario(deps, r.scenario, "scenario");
             scenarioId = s.id;
             network = s.network;
           }

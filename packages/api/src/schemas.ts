@@ -4,10 +4,11 @@
  * `z.toJSONSchema`), so the document cannot drift from what the server accepts.
  *
  * Setting names are the CLI's option names in camelCase: `algorithm, objective, gap,
- * maxIterations, maxSeconds, tolls, classes` (`classes` takes the contents of a classes file).
+ * maxIterations, maxSeconds, tolls, classes` (`classes` takes the contents of a classes file,
+ * checked by the follower's own class schema); defaults are the follower's `FOLLOWER_DEFAULTS`.
  */
 import { z } from "zod";
-import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
+import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES, userClassesSchema } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, loadCatalogue } from "@tollkit/graph-core";
 import { RUN_KINDS, RUN_STATUSES } from "./store.js";
 
@@ -21,14 +22,18 @@ export function networkIds(): string[] {
   ];
 }
 
-/** The message for a network reference that is not an allowed id. */
+/**
+ * The message for a network reference that is not an allowed id: a statement ending in
+ * `(expected …)`, as graph-core's `schemaInputError` splits it.
+ */
 export function networkIdMessage(input: unknown): string {
   if (typeof input !== "string")
-    return `expected a network id (a string such as "sioux-falls"), got ${input === null ? "null" : typeof input}`;
+    return `got ${input === null ? "null" : typeof input} (expected a network id, a string such as "sioux-falls")`;
   if (/[/\\]|\.\.|^\.|:/.test(input))
-    return `"${input}" looks like a file path: the HTTP API accepts only catalogue and built-in network ids (see GET /api/networks)`;
+    return `"${input}" looks like a file path (expected a catalogue or built-in network id: the HTTP API accepts no file paths, see GET /api/networks)`;
   const unsupported = loadCatalogue().networks.find((n) => n.id === input && n.supported === false);
-  if (unsupported) return `network "${input}" is not supported: ${unsupported.notes ?? "it cannot be loaded"}`;
+  if (unsupported)
+    return `network "${input}" is not supported: ${unsupported.notes ?? "it cannot be loaded"} (expected a supported network, see GET /api/networks)`;
   const shown = input.length > 64 ? `${input.slice(0, 64)}…` : input;
   return `unknown network "${shown}" (expected one of ${networkIds().join(", ")})`;
 }
@@ -53,29 +58,23 @@ export const TollEntry = z.strictObject({
 });
 
 /**
- * One user class, as an element of a `tollkit assign --classes` file (the follower checks the
- * rules between fields: one of demandScale/demandShare, shares summing to at most 1, not both
- * valueOfTime and tollFactor, unique names).
+ * User classes of a request: the follower's one definition (as in a `tollkit assign --classes`
+ * file: demandShare or demandScale, shares adding up to 1, valueOfTime or tollFactor, unique
+ * names), at most 100 classes. Shown in the OpenAPI document as `UserClass`.
  */
-export const ClassEntry = z
-  .strictObject({
-    name: z.string().min(1).max(200).meta({ description: "Class name, unique." }),
-    demandScale: z.number().min(0).optional().meta({ description: "The network's demand matrix × this scale." }),
-    demandShare: z.number().gt(0).max(1).optional().meta({ description: "A share of the network's demand (shares sum to at most 1)." }),
-    valueOfTime: z.number().gt(0).optional().meta({ description: "Money per time unit (tollFactor = 1 / valueOfTime)." }),
-    tollFactor: z.number().min(0).optional().meta({ description: "Time units per unit of money (default: the network's)." }),
-    distanceFactor: z.number().min(0).optional().meta({ description: "Time units per unit of length (default: the network's)." }),
-    pce: z.number().gt(0).optional().meta({ description: "Passenger-car equivalents per vehicle (default 1)." }),
-    tolled: z.boolean().optional().meta({ description: "Whether the class pays tolls (default true)." }),
-  })
-  .meta({ id: "UserClass" });
+export const ClassList = userClassesSchema({ scenario: false, maxClasses: 100 });
 
 /** Settings of an `assign` run (the CLI's `assign` options in camelCase). */
 export const AssignSettings = z
   .strictObject({
-    algorithm: z.enum(ALGORITHMS).default("bfw").meta({ description: "Follower algorithm." }),
-    objective: z.enum(OBJECTIVES).default("ue").meta({ description: "ue: user equilibrium; so: system optimum." }),
-    gap: z.number().gt(0).lt(1).default(1e-4).meta({ description: "Relative gap to reach (as the CLI: default 1e-4)." }),
+    algorithm: z.enum(ALGORITHMS).default(FOLLOWER_DEFAULTS.algorithm).meta({ description: "Follower algorithm." }),
+    objective: z.enum(OBJECTIVES).default(FOLLOWER_DEFAULTS.objective).meta({ description: "ue: user equilibrium; so: system optimum." }),
+    gap: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(FOLLOWER_DEFAULTS.gap)
+      .meta({ description: `Relative gap to reach (as the CLI: default ${FOLLOWER_DEFAULTS.gap}).` }),
     maxIterations: z.int().min(1).max(10_000_000).optional(),
     maxSeconds: z
       .number()
@@ -87,7 +86,7 @@ export const AssignSettings = z
       .max(1_000_000)
       .optional()
       .meta({ description: "Tolls per link; links not listed keep the network's own tolls. Same shape as `design --json` output." }),
-    classes: z.array(ClassEntry).min(1).max(100).optional().meta({
+    classes: ClassList.optional().meta({
       description:
         "User classes (the CLI's `--classes` file contents): each its own demand, value of time, PCE and whether it pays tolls. Default: one class from the network's demand.",
     }),

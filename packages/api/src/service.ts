@@ -7,7 +7,8 @@
  * store at most once per `progressWriteMs`; results are written in one transaction with the
  * status `done` ({@link Store.finishRun}).
  */
-import type { RunJob, RunProgress } from "./jobs.js";
+import type { AssignTaskSettings, RunProgress, RunTask } from "@tollkit/runs";
+import type { QueuedRun } from "./queue.js";
 import type { QueueEvent, RunQueue } from "./queue.js";
 import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
 
@@ -53,15 +54,21 @@ export class RunService {
     return { interrupted, requeued };
   }
 
-  private jobOf(run: RunRow): RunJob {
+  /** The task of a stored run: its validated settings, its scenario's JSON; networks by id only. */
+  private jobOf(run: RunRow): QueuedRun {
     const sc = run.scenario !== null ? this.store.getScenario(run.scenario) : undefined;
-    return {
-      runId: run.id,
-      kind: run.kind,
-      network: run.network,
-      settings: run.settings,
-      ...(sc ? { scenario: { id: sc.id, body: sc.body } } : {}),
-    };
+    const scenario = sc ? { id: sc.id, body: sc.body } : undefined;
+    const maxSeconds = typeof run.settings.maxSeconds === "number" ? run.settings.maxSeconds : undefined;
+    const task: RunTask =
+      run.kind === "assign"
+        ? {
+            kind: "assign",
+            network: run.network,
+            settings: run.settings as unknown as AssignTaskSettings,
+            ...(scenario ? { scenario } : {}),
+          }
+        : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api" };
+    return { runId: run.id, task };
   }
 
   /** Records a queued run and hands it to the queue. */

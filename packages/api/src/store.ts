@@ -19,6 +19,7 @@
 import Database from "better-sqlite3";
 import { existsSync, statSync } from "node:fs";
 import { InputError } from "@tollkit/graph-core";
+import type { LinkColumns, RunOutput } from "@tollkit/runs";
 
 const MOD = "api/store";
 
@@ -109,19 +110,7 @@ export interface RunRow {
   finishedAt: string | null;
 }
 
-/** Per-link results of a run: named Float64 columns of one value per link. */
-export interface LinkColumns {
-  linkCount: number;
-  columns: Record<string, Float64Array>;
-}
-
-/** What a finished run produced. */
-export interface RunOutput {
-  summary: Record<string, unknown>;
-  /** Columnar convergence report, e.g. `{iteration: [...], relativeGap: [...]}`. */
-  convergence: Record<string, unknown>;
-  links: LinkColumns;
-}
+export type { LinkColumns, RunOutput } from "@tollkit/runs";
 
 interface RawRun {
   id: number;

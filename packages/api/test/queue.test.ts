@@ -5,19 +5,15 @@
  * have to pass the same checks.
  */
 import { describe, expect, it } from "vitest";
-import { ProcessRunQueue, QueueEvent, RunJob } from "@tollkit/api";
+import { ProcessRunQueue, QueueEvent, QueuedRun } from "@tollkit/api";
 
-const long = (runId: number): RunJob => ({
+const long = (runId: number): QueuedRun => ({
   runId,
-  kind: "assign",
-  network: "sioux-falls",
-  settings: { algorithm: "fw", objective: "ue", gap: 1e-14, maxSeconds: 120 },
+  task: { kind: "assign", network: "sioux-falls", settings: { algorithm: "fw", objective: "ue", gap: 1e-14, maxSeconds: 120 } },
 });
-const quick = (runId: number): RunJob => ({
+const quick = (runId: number): QueuedRun => ({
   runId,
-  kind: "assign",
-  network: "braess-builtin",
-  settings: { algorithm: "fw", objective: "ue", gap: 1e-6 },
+  task: { kind: "assign", network: "braess-builtin", settings: { algorithm: "fw", objective: "ue", gap: 1e-6 } },
 });
 
 function until(events: QueueEvent[], pred: (e: QueueEvent[]) => boolean, ms = 60_000): Promise<void> {
@@ -87,7 +83,7 @@ describe("ProcessRunQueue", () => {
     const q = new ProcessRunQueue();
     const events: QueueEvent[] = [];
     q.subscribe((e) => events.push(e));
-    q.enqueue({ runId: 1, kind: "assign", network: "../../etc/passwd", settings: { algorithm: "fw", gap: 1e-4 } });
+    q.enqueue({ runId: 1, task: { kind: "assign", network: "../../etc/passwd", settings: { algorithm: "fw", gap: 1e-4 } } });
     await until(events, (ev) => ev.some(terminal));
     const f = events.find(terminal) as Extract<QueueEvent, { type: "failed" }>;
     expect(f.type).toBe("failed");

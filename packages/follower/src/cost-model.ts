@@ -184,6 +184,12 @@ export class CostModel {
     let s = 0;
     if (this.objective === "ue") s = this.vdf.beckmann(x);
     else for (let i = 0; i < this.linkCount; i++) s += x[i] * this.vdf.time(i, x[i]);
+    return s + this.fixedCostTotal(classFlows);
+  }
+
+  /** Σ_k pce_k Σ_a f_ka·g_ka: the fixed generalised costs (toll and distance terms) of class flows. */
+  fixedCostTotal(classFlows: Float64Array[]): number {
+    let s = 0;
     for (let k = 0; k < classFlows.length; k++) {
       const g = this.fixed[k];
       const f = classFlows[k];
@@ -292,7 +298,7 @@ export function resultMeasures(
   | "relativeGap"
   | "averageExcessCost"
   | "beckmann"
-  | "potential"
+  | "beckmannTime"
   | "revenue"
   | "flows"
   | "times"
@@ -308,8 +314,8 @@ export function resultMeasures(
     sptt: ms.sptt,
     relativeGap: ms.relativeGap,
     averageExcessCost: ms.averageExcessCost,
-    beckmann: ms.beckmann,
-    potential: model.potential(flows, classFlows),
+    beckmann: ms.beckmann + model.fixedCostTotal(classFlows),
+    beckmannTime: ms.beckmann,
     revenue: ms.revenue,
     flows,
     times: ms.times,

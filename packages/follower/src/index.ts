@@ -12,3 +12,4 @@ export * from "./solve.js";
 export * from "./classes.js";
 export * from "./tolls.js";
 export * from "./sensitivity.js";
+export * from "./class-schema.js";

@@ -9,6 +9,19 @@ import { Algorithm, ALGORITHMS, FollowerOptions, Objective, OBJECTIVES, UserClas
 
 const MOD = "follower";
 
+/**
+ * The follower's defaults where a user gives no setting: the CLI's `assign` flags, the API's
+ * assign settings and sweep files' assign entries all take them from here. `algorithm` "bfw"
+ * (bi-conjugate Frank-Wolfe), `objective` "ue" (user equilibrium), `gap` 1e-4 (relative gap,
+ * dimensionless). Scenario files have their own follower defaults (the bush algorithm to 1e-10),
+ * since toll design needs equilibrium sensitivities.
+ */
+export const FOLLOWER_DEFAULTS: Readonly<{ algorithm: Algorithm; objective: Objective; gap: number }> = Object.freeze({
+  algorithm: "bfw",
+  objective: "ue",
+  gap: 1e-4,
+});
+
 /** Options after validation, with defaults filled in. */
 export interface ResolvedFollowerOptions extends FollowerOptions {
   algorithm: Algorithm;
@@ -30,7 +43,7 @@ export function resolveFollowerOptions(net: Network, options: FollowerOptions): 
   const algorithm = options.algorithm;
   if (!(ALGORITHMS as readonly string[]).includes(algorithm as string))
     throw new InputError(MOD, `unknown algorithm "${String(algorithm)}"`, { field: "algorithm" }, `one of ${ALGORITHMS.join(", ")}`);
-  const objective = options.objective ?? "ue";
+  const objective = options.objective ?? FOLLOWER_DEFAULTS.objective;
   if (!(OBJECTIVES as readonly string[]).includes(objective as string))
     throw new InputError(MOD, `unknown objective "${String(objective)}"`, { field: "objective" }, `one of ${OBJECTIVES.join(", ")}`);
   const { gap, maxIterations, maxSeconds } = options;

@@ -1,12 +1,13 @@
 /**
  * Tolls files (`tollkit assign --tolls file.csv`): a CSV with the header `link,toll` and one
  * row per tolled link, the link id 1-based (its position in the network file) and the toll in
- * money. Links not listed keep the network's own toll (0 in most TNTP files). Blank lines are
- * skipped. An unknown link, a toll that is not a finite number, a row without two fields, a link
- * listed twice or a missing header is an error naming the file, line and field.
+ * money (read by graph-core's parseCsv: quoted cells, a byte-order mark and blank lines are
+ * fine). Links not listed keep the network's own toll (0 in most TNTP files). An unknown link, a
+ * toll that is not a finite number, a row without two fields, a link listed twice or a missing
+ * header is an error naming the file, line and field.
  */
 
-import { InputError, Network, readInputFile } from "@tollkit/graph-core";
+import { InputError, Network, parseCsv, readInputFile } from "@tollkit/graph-core";
 
 const MOD = "follower/tolls";
 
@@ -16,33 +17,28 @@ const MOD = "follower/tolls";
  */
 export function parseTollsCsv(text: string, net: Network, file = "tolls.csv"): Float64Array {
   const tolls = Float64Array.from(net.links.toll);
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  let header = -1;
+  const t = parseCsv(text, file, { module: MOD, lowerCaseHeader: true });
+  if (t.header.length !== 2 || t.header[0] !== "link" || t.header[1] !== "toll")
+    throw new InputError(
+      MOD,
+      `the first line is "${t.header.join(",")}"`,
+      { file, line: t.headerLine, field: "header" },
+      'the header "link,toll"',
+    );
   const seen = new Map<number, number>();
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].trim();
-    if (raw === "") continue;
-    const line = i + 1;
-    const cells = raw.split(",").map((s) => s.trim());
-    if (header < 0) {
-      header = line;
-      if (cells.length !== 2 || cells[0].toLowerCase() !== "link" || cells[1].toLowerCase() !== "toll")
-        throw new InputError(MOD, `the first line is "${raw}"`, { file, line, field: "header" }, 'the header "link,toll"');
-      continue;
-    }
-    if (cells.length !== 2)
-      throw new InputError(MOD, `${cells.length} fields`, { file, line, field: cells.length < 2 ? "toll" : "link" }, "2 fields: link,toll");
-    const link = Number(cells[0]);
-    if (cells[0] === "" || !Number.isInteger(link) || link < 1 || link > net.linkCount)
+  t.rows.forEach((row, r) => {
+    const line = t.lines[r];
+    const link = Number(row.link);
+    if (row.link === "" || !Number.isInteger(link) || link < 1 || link > net.linkCount)
       throw new InputError(
         MOD,
-        `unknown link "${cells[0]}"`,
+        `unknown link "${row.link}"`,
         { file, line, field: "link" },
         `a link id in 1..${net.linkCount} of ${net.name}`,
       );
-    const toll = Number(cells[1]);
-    if (cells[1] === "" || !Number.isFinite(toll))
-      throw new InputError(MOD, `toll "${cells[1]}" is not a number`, { file, line, field: "toll" }, "a finite number (money)");
+    const toll = Number(row.toll);
+    if (row.toll === "" || !Number.isFinite(toll))
+      throw new InputError(MOD, `toll "${row.toll}" is not a number`, { file, line, field: "toll" }, "a finite number (money)");
     const first = seen.get(link);
     if (first !== undefined)
       throw new InputError(
@@ -53,8 +49,7 @@ export function parseTollsCsv(text: string, net: Network, file = "tolls.csv"): F
       );
     seen.set(link, line);
     tolls[link - 1] = toll;
-  }
-  if (header < 0) throw new InputError(MOD, "the file is empty", { file, line: 1, field: "header" }, 'the header "link,toll"');
+  });
   return tolls;
 }
 

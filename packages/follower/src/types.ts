@@ -123,15 +123,15 @@ export interface FollowerResult {
   totalCost: number;
   /** Σ_k Σ_od demand · shortest generalised cost. */
   sptt: number;
-  /** Beckmann objective Σ_a ∫₀^{x_a} t_a(s) ds (time only). */
-  beckmann: number;
   /**
-   * The potential the solver minimised at the final flows: for UE the Beckmann objective plus
-   * Σ_k pce_k Σ_a f_ka·(tollFactor_k·toll_a + distanceFactor_k·length_a); for SO Σ x·t(x) plus
-   * the same. This is what the catalogue's best-known objectives measure (Chicago-Sketch's
-   * includes its 0.04 min/mile distance term). Set by resultMeasures().
+   * The Beckmann objective in generalised cost: Σ_a ∫₀^{x_a} t_a(s) ds plus Σ_k pce_k Σ_a
+   * f_ka·(tollFactor_k·toll_a + distanceFactor_k·length_a). For UE it is what the solver
+   * minimises, and what the catalogue's best-known objectives measure (Chicago-Sketch's includes
+   * its toll and distance terms). For SO it is evaluated at the system optimum's flows.
    */
-  potential?: number;
+  beckmann: number;
+  /** The time-only Beckmann integral Σ_a ∫₀^{x_a} t_a(s) ds. */
+  beckmannTime: number;
   /** Total toll revenue (money). */
   revenue: number;
   /** Total link flows (PCE). */

@@ -9,10 +9,11 @@ import { parseClassesJson, parseTollsCsv } from "@tollkit/follower";
 const net = twoRoute(); // demand 10 from zone 1 to zone 2, two links, toll factor 1
 
 describe("classes file", () => {
-  it("builds classes: demand shares and scales, value of time → toll factor, PCE, tolled", () => {
+  it("builds classes: demand scales, value of time → toll factor, PCE, tolled", () => {
+    // (car gave demandShare 0.75 before shares had to add up to 1: as a scale it means the same)
     const cls = parseClassesJson(
       JSON.stringify([
-        { name: "car", demandShare: 0.75, valueOfTime: 0.5 },
+        { name: "car", demandScale: 0.75, valueOfTime: 0.5 },
         { name: "truck", demandScale: 0.25, tollFactor: 0.1, pce: 2.5, tolled: false, distanceFactor: 0.3 },
       ]),
       net,
@@ -33,7 +34,32 @@ describe("classes file", () => {
     expect(parseClassesJson('[{"name": "a", "demandScale": 1}]', net)[0].tollFactor).toBe(net.costWeights.tollFactor);
   });
 
+  it("builds classes from demand shares that add up to 1 (share is another name for demandShare)", () => {
+    const cls = parseClassesJson(
+      '[{"name": "car", "demandShare": 0.7}, {"name": "bus", "share": 0.2}, {"name": "van", "demandShare": 0.1}]',
+      net,
+    );
+    // two-route: 10 trips from zone 1 to zone 2 (index 1 of the 2 × 2 matrix)
+    expect(cls.map((c) => c.demand[1])).toEqual([7, 2, 1].map((v) => expect.closeTo(v, 12)));
+    expect(cls.map((c) => c.demand[1]).reduce((a, b) => a + b)).toBeCloseTo(10, 12);
+  });
+
   const bad: [string, string, RegExp][] = [
+    [
+      "shares adding up to 0.95, less than the network's demand",
+      '[{"name": "car", "demandShare": 0.85}, {"name": "truck", "demandShare": 0.10}]',
+      /classes\.json, field "\(root\)": the demand shares add up to 0\.95 \(expected shares summing to 1\)/,
+    ],
+    [
+      "share and demandShare both",
+      '[{"name": "a", "share": 1, "demandShare": 1}]',
+      /field "\[0\]\.share": both share and demandShare given/,
+    ],
+    [
+      "a share and a scale both",
+      '[{"name": "a", "share": 0.5, "demandScale": 1}]',
+      /field "\[0\]\.share": both demandScale and share given/,
+    ],
     ["not an array", '{"name": "a"}', /classes\.json, field "\(root\)".*expected a JSON array/],
     ["empty", "[]", /field "\(root\)".*at least one class/],
     ["malformed JSON, with its line", '[\n  {"name": "a",\n  "pce": }\n]', /classes\.json:3: not valid JSON/],
@@ -80,6 +106,10 @@ describe("tolls file", () => {
     const t = parseTollsCsv("link,toll\n1,2.5\n\n", base, "tolls.csv");
     expect(Array.from(t)).toEqual([2.5, 0.5]);
     expect(Array.from(parseTollsCsv("Link, Toll\r\n2, -0.25\r\n", base))).toEqual([0, -0.25]);
+  });
+
+  it("reads quoted cells and a byte-order mark (RFC 4180, graph-core's CSV reader)", () => {
+    expect(Array.from(parseTollsCsv('\uFEFFlink,toll\n"2","5"\n', twoRoute()))).toEqual([0, 5]);
   });
 
   const bad: [string, string, RegExp][] = [

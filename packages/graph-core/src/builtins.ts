@@ -43,16 +43,31 @@ export interface NetworkSpec {
 
 const MOD = "graph-core/builtins";
 
-/** Builds a network from a spec, with the same checks as the file readers. */
-export function buildNetwork(spec: NetworkSpec): Network {
+/** Where a network spec was written, for messages (e.g. a scenario file and `network`). */
+export interface SpecLocation {
+  /** The input named in messages; default the spec's name. */
+  file?: string;
+  /** JSON path of the spec inside that input, prefixed to every field (e.g. `network`). */
+  path?: string;
+}
+
+/**
+ * Builds a network from a spec, with the same checks as the file readers.
+ * @param spec nodes, links (free-flow time in the network's time unit), zones and demand (trips)
+ * @param where the input and JSON path the spec came from, named in messages (default: the spec's name, no path)
+ * @throws InputError naming the input and the field (e.g. `network.links[0].to`): duplicate node
+ *   ids, links to unknown nodes, zones that are not nodes, demand between non-zones
+ */
+export function buildNetwork(spec: NetworkSpec, where: SpecLocation = {}): Network {
+  const file = where.file ?? spec.name;
+  const at = (field: string) => (where.path ? `${where.path}.${field}` : field);
   const n = spec.nodes.length;
   const index = new Map<number, number>();
   const nodeIds = new Float64Array(n);
   const nodeX = new Float64Array(n).fill(NaN);
   const nodeY = new Float64Array(n).fill(NaN);
   spec.nodes.forEach((nd, k) => {
-    if (index.has(nd.id))
-      throw new InputError(MOD, `duplicate node id ${nd.id}`, { file: spec.name, field: `nodes[${k}].id` }, "unique node ids");
+    if (index.has(nd.id)) throw new InputError(MOD, `duplicate node id ${nd.id}`, { file, field: at(`nodes[${k}].id`) }, "unique node ids");
     index.set(nd.id, k);
     nodeIds[k] = nd.id;
     nodeX[k] = nd.x ?? NaN;
@@ -63,8 +78,8 @@ export function buildNetwork(spec: NetworkSpec): Network {
   spec.links.forEach((l, i) => {
     const f = index.get(l.from);
     const t = index.get(l.to);
-    if (f === undefined) throw new InputError(MOD, `unknown node ${l.from}`, { file: spec.name, field: `links[${i}].from` }, "a node id");
-    if (t === undefined) throw new InputError(MOD, `unknown node ${l.to}`, { file: spec.name, field: `links[${i}].to` }, "a node id");
+    if (f === undefined) throw new InputError(MOD, `unknown node ${l.from}`, { file, field: at(`links[${i}].from`) }, "a node id");
+    if (t === undefined) throw new InputError(MOD, `unknown node ${l.to}`, { file, field: at(`links[${i}].to`) }, "a node id");
     L.from[i] = f;
     L.to[i] = t;
     L.freeFlowTime[i] = l.freeFlowTime;
@@ -83,12 +98,7 @@ export function buildNetwork(spec: NetworkSpec): Network {
   for (let z = 0; z < Z; z++) {
     const k = index.get(z + 1);
     if (k === undefined)
-      throw new InputError(
-        MOD,
-        `zone ${z + 1} is not a node`,
-        { file: spec.name, field: "zones" },
-        "zones numbered 1..zones among the nodes",
-      );
+      throw new InputError(MOD, `zone ${z + 1} is not a node`, { file, field: at("zones") }, "zones numbered 1..zones among the nodes");
     zoneNodes[z] = k;
     zoneIds[z] = z + 1;
   }
@@ -98,7 +108,7 @@ export function buildNetwork(spec: NetworkSpec): Network {
   const demand = new Float64Array(Z * Z);
   spec.demand.forEach(([o, d, t], k) => {
     if (!(o >= 1 && o <= Z && d >= 1 && d <= Z))
-      throw new InputError(MOD, `demand ${o}→${d} is not between zones`, { file: spec.name, field: `demand[${k}]` }, `zone ids in 1..${Z}`);
+      throw new InputError(MOD, `demand ${o}→${d} is not between zones`, { file, field: at(`demand[${k}]`) }, `zone ids in 1..${Z}`);
     demand[(o - 1) * Z + (d - 1)] += t;
   });
   const hasXY = spec.nodes.some((nd) => nd.x !== undefined);

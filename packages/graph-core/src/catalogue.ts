@@ -8,14 +8,15 @@
  */
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "./errors.js";
 import { CoordinateSystem, CostWeights, Network } from "./network.js";
 import { assembleTntp, NodeCoordinates, parseTntpFlow, parseTntpNet, parseTntpNodes, parseTntpTrips, flowsByLink } from "./tntp.js";
 import { BUILTIN_NETWORKS, builtinNetwork } from "./builtins.js";
 import { readGmnsNetwork } from "./gmns.js";
+import { parseJsonText, writeFileAtomic } from "./io.js";
 
 const MOD = "graph-core/catalogue";
 
@@ -63,6 +64,39 @@ let cached: Catalogue | undefined;
 export function loadCatalogue(): Catalogue {
   if (!cached) cached = JSON.parse(readFileSync(join(repositoryRoot(), "networks", "catalogue.json"), "utf8")) as Catalogue;
   return cached;
+}
+
+/**
+ * What kind of network id `ref` is: a built-in network (`two-route`, `grid-city`, …), a
+ * catalogue network (`sioux-falls`, …), or `undefined` when it is not an id (then it names a
+ * file or folder). Built-in ids are looked up first, as {@link loadNetwork} does.
+ */
+export function networkIdKind(ref: string): "builtin" | "catalogue" | undefined {
+  if (Object.hasOwn(BUILTIN_NETWORKS, ref)) return "builtin";
+  if (loadCatalogue().networks.some((n) => n.id === ref)) return "catalogue";
+  return undefined;
+}
+
+/**
+ * True when `ref` is a built-in or catalogue network id rather than a path. This is the one
+ * answer to "is this a network id?" for the CLI, scenarios, batch plans and the API.
+ * @param opts.supportedOnly also require that a catalogue network can be loaded (its entry is
+ *   not marked `supported: false`)
+ */
+export function isNetworkId(ref: string, opts: { supportedOnly?: boolean } = {}): boolean {
+  const kind = networkIdKind(ref);
+  if (kind !== "catalogue" || !opts.supportedOnly) return kind !== undefined;
+  return loadCatalogue().networks.some((n) => n.id === ref && n.supported !== false);
+}
+
+/**
+ * What {@link loadNetwork} should be given for a network named in a file: a network id as it
+ * is, an absolute path as it is, and a relative path joined to `baseDir` (the folder of the
+ * file that names it). Without `baseDir`, `ref` is returned unchanged.
+ */
+export function resolveNetworkRef(ref: string, baseDir?: string): string {
+  if (baseDir === undefined || isAbsolute(ref) || isNetworkId(ref)) return ref;
+  return join(baseDir, ref);
 }
 
 /** The catalogue entry with this id; an unknown id is an error listing the known ones. */
@@ -141,10 +175,7 @@ async function download(entry: CatalogueEntry, f: CatalogueFile): Promise<Resolv
   const got = sha256(buf);
   if (got !== f.sha256) throw new InputError(MOD, `downloaded ${f.url} has sha256 ${got}`, { file: f.name }, `sha256 ${f.sha256}`);
   const dest = join(cacheDir(), entry.folder, f.name);
-  mkdirSync(dirname(dest), { recursive: true });
-  const tmp = `${dest}.${process.pid}.tmp`;
-  writeFileSync(tmp, buf);
-  renameSync(tmp, dest);
+  writeFileAtomic(dest, buf);
   return { path: dest, origin: "download" };
 }
 
@@ -173,12 +204,9 @@ export function isAvailableOffline(id: string): boolean {
 
 /** Parses node points from a GeoJSON FeatureCollection (`properties.id`, Point geometry). */
 export function parseGeojsonNodes(text: string, file: string): NodeCoordinates {
-  let doc: { features?: { properties?: { id?: unknown }; geometry?: { type?: string; coordinates?: unknown } }[] };
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file });
-  }
+  const doc = parseJsonText(text, file, MOD, "a GeoJSON FeatureCollection of node points") as {
+    features?: { properties?: { id?: unknown }; geometry?: { type?: string; coordinates?: unknown } }[];
+  };
   const ids: number[] = [];
   const xs: number[] = [];
   const ys: number[] = [];
@@ -230,7 +258,7 @@ export async function loadBestKnownFlows(net: Network, id: string): Promise<Floa
  */
 export function networkSummary(id: string, net: Network) {
   const entry = loadCatalogue().networks.find((n) => n.id === id);
-  const builtin = !entry && id in BUILTIN_NETWORKS;
+  const builtin = !entry && networkIdKind(id) === "builtin";
   let total = 0;
   for (let i = 0; i < net.demand.length; i++) total += net.demand[i];
   return {
@@ -257,8 +285,9 @@ export function networkSummary(id: string, net: Network) {
  * file (its `*_trips.tntp` beside it), or a GMNS folder (node.csv, link.csv, demand.csv).
  */
 export async function loadNetwork(spec: string): Promise<Network> {
-  if (spec in BUILTIN_NETWORKS) return builtinNetwork(spec);
-  if (loadCatalogue().networks.some((n) => n.id === spec)) return loadCatalogueNetwork(spec);
+  const kind = networkIdKind(spec);
+  if (kind === "builtin") return builtinNetwork(spec);
+  if (kind === "catalogue") return loadCatalogueNetwork(spec);
   if (existsSync(spec)) {
     const st = statSync(spec);
     if (st.isDirectory()) return readGmnsNetwork(spec);

@@ -29,8 +29,8 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parse } from "csv-parse/sync";
 import { InputError } from "./errors.js";
+import { CsvCell, formatCsv, parseCsv } from "./csv.js";
 import { writeFilesAtomic } from "./io.js";
 import { CoordinateSystem, emptyLinkTable, Network, throughBlockedFor } from "./network.js";
 import { VDF_BPR, VDF_CONICAL, VDF_NAMES } from "./vdf.js";
@@ -54,44 +54,8 @@ interface Table {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function readTable(text: string, file: string): Table {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: false }) as never;
-  } catch (e) {
-    const err = e as { code?: string; lines?: number; record?: string[]; column?: number | string; message: string };
-    let header: string[] = [];
-    try {
-      header = (parse(text, { bom: true, to_line: 1, trim: true }) as string[][])[0] ?? [];
-    } catch {
-      // the header itself is broken: no column names to report
-    }
-    if (err.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" || err.code === "CSV_RECORD_INCONSISTENT_COLUMNS") {
-      const got = err.record?.length ?? 0;
-      const field = got < header.length ? header[got] : header[header.length - 1];
-      throw new InputError(
-        MOD,
-        `${got} fields, expected ${header.length} (${got < header.length ? "truncated line?" : "extra fields"})`,
-        { file, line: err.lines, field },
-        header.join(","),
-      );
-    }
-    throw new InputError(
-      MOD,
-      `not valid CSV: ${err.message.replace(/ at line \d+/, "")}`,
-      { file, line: err.lines, field: typeof err.column === "number" ? (header[err.column] ?? `column ${err.column + 1}`) : undefined },
-      "comma-separated values",
-    );
-  }
-  if (records.length === 0)
-    throw new InputError(MOD, "empty file (truncated?)", { file, line: 1, field: "header" }, "a header line, then data rows");
-  const header = records[0].record.map((h) => h.toLowerCase());
-  return {
-    file,
-    header,
-    headerLine: records[0].info.lines,
-    rows: records.slice(1).map((r) => r.record),
-    lines: records.slice(1).map((r) => r.info.lines),
-  };
+  const t = parseCsv(text, file, { module: MOD, lowerCaseHeader: true });
+  return { file, header: t.header, headerLine: t.headerLine, rows: t.rows.map((r) => t.header.map((h) => r[h])), lines: t.lines };
 }
 
 function column(t: Table, name: string, required: true, expected: string): number;
@@ -502,74 +466,91 @@ export function readGmnsNetwork(dir: string, opts: ReadGmnsOptions = {}): Networ
   return parseGmns(texts, { name: opts.name, folder });
 }
 
-function fmt(v: number): string {
-  return Number.isNaN(v) ? "" : String(v);
-}
-
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** The texts of the files {@link writeGmnsNetwork} writes. Round-trips through {@link parseGmns}. */
 export function gmnsTexts(net: Network): Required<GmnsTexts> {
   const zoneOfNode = new Map<number, number>();
   for (let z = 0; z < net.zoneCount; z++) zoneOfNode.set(net.zoneNodes[z], net.zoneIds[z]);
   const hasXY = net.coordinateSystem !== "none";
-  const node: string[] = [hasXY ? "node_id,x_coord,y_coord,zone_id" : "node_id,zone_id"];
+  const nodeRows: CsvCell[][] = [];
   for (let i = 0; i < net.nodeCount; i++) {
-    const z = zoneOfNode.get(i);
-    const zone = z === undefined ? "" : String(z);
-    node.push(hasXY ? `${net.nodeIds[i]},${fmt(net.nodeX[i])},${fmt(net.nodeY[i])},${zone}` : `${net.nodeIds[i]},${zone}`);
+    const zone = zoneOfNode.get(i);
+    nodeRows.push(hasXY ? [net.nodeIds[i], net.nodeX[i], net.nodeY[i], zone] : [net.nodeIds[i], zone]);
   }
   const l = net.links;
-  const link: string[] = [
-    "link_id,from_node_id,to_node_id,length,lanes,free_speed,capacity,VDF_fftt1,VDF_cap1,VDF_alpha1,VDF_beta1,vdf_type,toll,link_type",
-  ];
+  const linkRows: CsvCell[][] = [];
   for (let i = 0; i < net.linkCount; i++) {
-    link.push(
-      [
-        i + 1,
-        net.nodeIds[l.from[i]],
-        net.nodeIds[l.to[i]],
-        fmt(l.length[i]),
-        1,
-        fmt(l.speed[i]),
-        fmt(l.capacity[i]),
-        fmt(l.freeFlowTime[i]),
-        fmt(l.capacity[i]),
-        fmt(l.b[i]),
-        fmt(l.power[i]),
-        VDF_NAMES[l.vdf[i]],
-        fmt(l.toll[i]),
-        l.linkType[i],
-      ].join(","),
-    );
+    linkRows.push([
+      i + 1,
+      net.nodeIds[l.from[i]],
+      net.nodeIds[l.to[i]],
+      l.length[i],
+      1,
+      l.speed[i],
+      l.capacity[i],
+      l.freeFlowTime[i],
+      l.capacity[i],
+      l.b[i],
+      l.power[i],
+      VDF_NAMES[l.vdf[i]],
+      l.toll[i],
+      l.linkType[i],
+    ]);
   }
   const Z = net.zoneCount;
-  const demand: string[] = ["o_zone_id,d_zone_id,volume"];
+  const demandRows: CsvCell[][] = [];
   for (let o = 0; o < Z; o++) {
     for (let d = 0; d < Z; d++) {
       const v = net.demand[o * Z + d];
-      if (v !== 0) demand.push(`${net.zoneIds[o]},${net.zoneIds[d]},${v}`);
+      if (v !== 0) demandRows.push([net.zoneIds[o], net.zoneIds[d], v]);
     }
   }
-  const config = [
-    "dataset_name,first_thru_node,toll_factor,distance_factor,coordinate_system,time_units,length_units,toll_units",
-    [
-      net.name,
-      net.firstThruNode,
-      net.costWeights.tollFactor,
-      net.costWeights.distanceFactor,
-      net.coordinateSystem,
-      net.units.time ?? "",
-      net.units.distance ?? "",
-      net.units.toll ?? "",
-    ]
-      .map((v) => csvCell(String(v)))
-      .join(","),
-  ];
-  const text = (rows: string[]) => rows.join("\n") + "\n";
-  return { node: text(node), link: text(link), demand: text(demand), config: text(config) };
+  return {
+    node: formatCsv(hasXY ? ["node_id", "x_coord", "y_coord", "zone_id"] : ["node_id", "zone_id"], nodeRows),
+    link: formatCsv(
+      [
+        "link_id",
+        "from_node_id",
+        "to_node_id",
+        "length",
+        "lanes",
+        "free_speed",
+        "capacity",
+        "VDF_fftt1",
+        "VDF_cap1",
+        "VDF_alpha1",
+        "VDF_beta1",
+        "vdf_type",
+        "toll",
+        "link_type",
+      ],
+      linkRows,
+    ),
+    demand: formatCsv(["o_zone_id", "d_zone_id", "volume"], demandRows),
+    config: formatCsv(
+      [
+        "dataset_name",
+        "first_thru_node",
+        "toll_factor",
+        "distance_factor",
+        "coordinate_system",
+        "time_units",
+        "length_units",
+        "toll_units",
+      ],
+      [
+        [
+          net.name,
+          net.firstThruNode,
+          net.costWeights.tollFactor,
+          net.costWeights.distanceFactor,
+          net.coordinateSystem,
+          net.units.time,
+          net.units.distance,
+          net.units.toll,
+        ],
+      ],
+    ),
+  };
 }
 
 /**
@@ -580,6 +561,7 @@ export function gmnsTexts(net: Network): Required<GmnsTexts> {
 export function writeGmnsNetwork(net: Network, dir: string): void {
   const texts = gmnsTexts(net);
   writeFilesAtomic(
-    (Object.keys(GMNS_FILES) as (keyof typeof GMNS_FILES)[]).map((k) => ({ path: join(dir, GMNS_FILES[k]), data: texts[k] })),
+    dir,
+    (Object.keys(GMNS_FILES) as (keyof typeof GMNS_FILES)[]).map((k) => ({ name: GMNS_FILES[k], content: texts[k] })),
   );
 }

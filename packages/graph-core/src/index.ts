@@ -14,6 +14,7 @@ export * from "./builtins.js";
 export * from "./catalogue.js";
 export * from "./gmns.js";
 export * from "./io.js";
+export * from "./csv.js";
 export * from "./layout.js";
 export * from "./geojson.js";
 export * from "./graphology.js";

@@ -11,10 +11,10 @@
  */
 
 import { readFileSync, existsSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename } from "node:path";
 import { InputError } from "./errors.js";
 import { VDF_BPR, VDF_NAMES } from "./vdf.js";
-import { CostWeights, CoordinateSystem, emptyLinkTable, isFlowDependent, Network, throughBlockedFor } from "./network.js";
+import { CostWeights, CoordinateSystem, emptyLinkTable, Network, throughBlockedFor } from "./network.js";
 
 const MOD = "graph-core/tntp";
 
@@ -130,9 +130,8 @@ export interface TntpNetPart {
   linkCount: number;
   costWeights: CostWeights;
   warnings: string[];
-  metadata: Record<string, string>;
   /** Where the part came from, for messages: file name, line of every link, line of each tag. */
-  source?: { file: string; linkLines: Int32Array; tagLines: Record<string, number> };
+  source: { file: string; linkLines: Int32Array; tagLines: Record<string, number> };
 }
 
 /**
@@ -288,12 +287,8 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
   if (declaredNodes !== undefined && declaredNodes !== idSet.size && !(dense && declaredNodes >= idSet.size)) {
     warnings.push(`${name}: <NUMBER OF NODES> says ${declaredNodes}, the links use ${idSet.size} distinct nodes`);
   }
-  const metadata: Record<string, string> = {};
   const tagLines: Record<string, number> = {};
-  for (const [k, v] of meta) {
-    metadata[k] = v.value;
-    tagLines[k] = v.line;
-  }
+  for (const [k, v] of meta) tagLines[k] = v.line;
   return {
     source: { file: name, linkLines: Int32Array.from(rows, (r) => r.no), tagLines },
     zoneCount,
@@ -303,7 +298,6 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
     linkCount: m,
     costWeights: { tollFactor, distanceFactor },
     warnings,
-    metadata,
   };
 }
 
@@ -535,16 +529,8 @@ export function flowsByLink(net: Network, rows: FlowRow[], file = "flow.tntp"): 
 
 /** Options of {@link readTntpNetwork}. */
 export interface ReadTntpOptions {
-  /** Trips file; default: the `*_net.tntp` path with `_net` replaced by `_trips`. */
-  tripsPath?: string;
-  /** Node coordinates file; default: `*_node.tntp` beside the net file when it exists. */
-  nodePath?: string;
-  /** Network name; default: the file stem. */
-  name?: string;
   /** Cost weights that override the file's (a catalogue entry supplies Chicago-Sketch's). */
   costWeights?: Partial<CostWeights>;
-  coordinateSystem?: CoordinateSystem;
-  units?: Network["units"];
 }
 
 function readText(path: string, what: string): string {
@@ -576,7 +562,7 @@ export function assembleTntp(
       throw new InputError(
         MOD,
         `zone ${z + 1} is not a node of the network`,
-        { file: part.source?.file ?? opts.name, line: part.source?.tagLines["NUMBER OF ZONES"], field: "<NUMBER OF ZONES>" },
+        { file: part.source.file, line: part.source.tagLines["NUMBER OF ZONES"], field: "<NUMBER OF ZONES>" },
         "zones numbered 1..NUMBER OF ZONES among the nodes",
       );
     zoneNodes[z] = k;
@@ -605,7 +591,7 @@ export function assembleTntp(
         throw new InputError(
           MOD,
           `node ${part.nodeIds[end]} is not in the node file${opts.nodeFile ? ` ${basename(opts.nodeFile)}` : ""}`,
-          { file: part.source?.file ?? opts.name, line: part.source?.linkLines[i], field },
+          { file: part.source.file, line: part.source.linkLines[i], field },
           "a node listed in the node file",
         );
       }
@@ -634,12 +620,14 @@ export function assembleTntp(
 }
 
 /**
- * Reads a TNTP network: net file, its trips file and, when present, its node file.
+ * Reads a TNTP network: the net file, the trips file beside it (`*_net.tntp` → `*_trips.tntp`)
+ * and, when present, the node file beside it (`*_node.tntp`). The network is named after the
+ * file stem; coordinates from a node file are in a local frame.
  * @throws InputError naming file, line and field for any malformed content
  */
 export function readTntpNetwork(netPath: string, opts: ReadTntpOptions = {}): Network {
   const part = parseTntpNet(readText(netPath, "net file"), netPath);
-  const tripsPath = opts.tripsPath ?? netPath.replace(/_net\.tntp$/i, "_trips.tntp");
+  const tripsPath = netPath.replace(/_net\.tntp$/i, "_trips.tntp");
   if (tripsPath === netPath)
     throw new InputError(
       MOD,
@@ -648,24 +636,15 @@ export function readTntpNetwork(netPath: string, opts: ReadTntpOptions = {}): Ne
       "a *_net.tntp file with *_trips.tntp beside it",
     );
   const demand = parseTntpTrips(readText(tripsPath, "trips file"), tripsPath, part.zoneCount, part.warnings);
-  let nodePath = opts.nodePath;
-  if (nodePath === undefined) {
-    const guess = netPath.replace(/_net\.tntp$/i, "_node.tntp");
-    if (guess !== netPath && existsSync(guess)) nodePath = guess;
-  }
+  const guess = netPath.replace(/_net\.tntp$/i, "_node.tntp");
+  const nodePath = guess !== netPath && existsSync(guess) ? guess : undefined;
   const coords = nodePath ? parseTntpNodes(readText(nodePath, "node file"), nodePath) : undefined;
   const stem = basename(netPath).replace(/_net\.tntp$/i, "");
   return assembleTntp(part, demand, coords, {
-    name: opts.name ?? stem,
+    name: stem,
     nodeFile: nodePath,
     costWeights: opts.costWeights,
-    coordinateSystem: opts.coordinateSystem,
-    units: opts.units,
   });
-}
-
-function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : String(v);
 }
 
 /** TNTP has no zone ids of its own: zone z must be node z (ids 1..Z, in order). */
@@ -708,7 +687,7 @@ export function writeTntpNet(net: Network): string {
   out.push("<END OF METADATA>", "", "", `~\t${TNTP_LINK_FIELDS.join("\t")}\t;`);
   for (let i = 0; i < net.linkCount; i++) {
     out.push(
-      `\t${net.nodeIds[l.from[i]]}\t${net.nodeIds[l.to[i]]}\t${fmt(l.capacity[i])}\t${fmt(l.length[i])}\t${fmt(l.freeFlowTime[i])}\t${fmt(l.b[i])}\t${fmt(l.power[i])}\t${fmt(l.speed[i])}\t${fmt(l.toll[i])}\t${l.linkType[i]}\t;`,
+      `\t${net.nodeIds[l.from[i]]}\t${net.nodeIds[l.to[i]]}\t${l.capacity[i]}\t${l.length[i]}\t${l.freeFlowTime[i]}\t${l.b[i]}\t${l.power[i]}\t${l.speed[i]}\t${l.toll[i]}\t${l.linkType[i]}\t;`,
     );
   }
   return out.join("\n") + "\n";
@@ -737,16 +716,4 @@ export function writeTntpTrips(net: Network): string {
     if (row.length) out.push("    " + row.join(" "));
   }
   return out.join("\n") + "\n";
-}
-
-/** Lists warnings about links whose flow cannot change their cost (for reports). */
-export function constantCostLinks(net: Network): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < net.linkCount; i++) if (!isFlowDependent(net, i)) out.push(i);
-  return out;
-}
-
-/** The directory and stem of a `*_net.tntp` path (helper for writers and resolvers). */
-export function tntpStem(netPath: string): { dir: string; stem: string } {
-  return { dir: dirname(netPath), stem: basename(netPath).replace(/_net\.tntp$/i, "") };
 }

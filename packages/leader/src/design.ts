@@ -4,18 +4,9 @@
  * the scenario's method, and checks the result (ties, gradient against finite differences).
  */
 
-import { dirname, isAbsolute, resolve } from "node:path";
-import { CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import {
-  BUILTIN_NETWORKS,
-  buildNetwork,
-  InputError,
-  isInputError,
-  loadCatalogue,
-  loadNetwork,
-  Network,
-  NetworkSpec,
-} from "@tollkit/graph-core";
+import { dirname } from "node:path";
+import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
+import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkDirectional, checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -142,32 +133,21 @@ export async function scenarioNetwork(s: Scenario): Promise<Network> {
   const spec = s.network;
   let net: Network;
   if (typeof spec !== "string") {
-    try {
-      net = buildNetwork(spec as NetworkSpec);
-    } catch (e) {
-      if (isInputError(e)) {
-        const field = (e as InputError).field;
-        throw scenarioError(s.file, field ? `network.${field}` : "network", (e as Error).message.replace(/^[^:]+: [^:]+: /, ""));
-      }
-      throw e;
-    }
-  } else if (spec in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === spec)) {
-    net = await loadNetwork(spec);
+    net = buildNetwork(spec as NetworkSpec, { file: s.file ?? "scenario", path: "network" });
   } else {
-    const path = isAbsolute(spec) || !s.file ? spec : resolve(dirname(s.file), spec);
-    net = await loadNetwork(path);
+    // an id as it is, a path relative to the scenario file
+    net = await loadNetwork(resolveNetworkRef(spec, s.file ? dirname(s.file) : undefined));
   }
   return net;
 }
 
 /**
- * The scenario's user classes: demand = network demand × demandScale × share, toll factor =
- * 1 / valueOfTime, distance factor from the class or the network.
+ * The scenario's user classes: demand = network demand × demandScale × the class's demandShare
+ * (or demandScale), toll factor = 1 / valueOfTime (or the class's tollFactor), distance factor
+ * from the class or the network (built by the follower's {@link buildUserClasses}).
  * @throws InputError when no classes are given and the network has no toll factor
  */
 export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
-  const base = net.demand;
-  const scaled = (share: number) => Float64Array.from(base, (v) => v * s.demandScale * share);
   if (!s.classes) {
     const tf = net.costWeights.tollFactor;
     if (!(tf > 0))
@@ -177,16 +157,9 @@ export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
         `${net.name} has no toll factor, so tolls would not change any route`,
         'classes with a valueOfTime, e.g. [{"name": "car", "valueOfTime": 0.25}]',
       );
-    return [{ name: "all", demand: scaled(1), tollFactor: tf, distanceFactor: net.costWeights.distanceFactor, pce: 1, tolled: true }];
+    return buildUserClasses([{ name: "all", demandShare: 1, tollFactor: tf, pce: 1, tolled: true }], net, s.demandScale);
   }
-  return s.classes.map((c) => ({
-    name: c.name,
-    demand: scaled(c.share),
-    tollFactor: 1 / c.valueOfTime,
-    distanceFactor: c.distanceFactor ?? net.costWeights.distanceFactor,
-    pce: c.pce,
-    tolled: c.tolled,
-  }));
+  return buildUserClasses(s.classes, net, s.demandScale);
 }
 
 /** Starting point of a search (projected later; an explicit one's length is checked before the baseline). */

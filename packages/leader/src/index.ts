@@ -15,4 +15,3 @@ export * from "./gradient.js";
 export * from "./pattern.js";
 export * from "./check.js";
 export * from "./design.js";
-export * from "./zod-errors.js";

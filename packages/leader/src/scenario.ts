@@ -12,11 +12,9 @@
  * values of time in money per time unit of the network (per minute for most TNTP networks).
  */
 
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { InputError, VDF_NAMES } from "@tollkit/graph-core";
-import { ALGORITHMS } from "@tollkit/follower";
-import { zodInputError } from "./zod-errors.js";
+import { InputError, readJsonFile, schemaInputError, VDF_NAMES } from "@tollkit/graph-core";
+import { ALGORITHMS, userClassesSchema } from "@tollkit/follower";
 
 const MOD = "leader/scenario";
 
@@ -68,25 +66,8 @@ const InlineNetwork = z
   })
   .meta({ description: "A small network written inline (for tiny examples); zones are the nodes with ids 1..zones." });
 
-const UserClassSpec = z
-  .strictObject({
-    name: z.string({ error: "a class name" }).min(1, { error: "a non-empty class name" }),
-    valueOfTime: positive().meta({
-      description: "Money per time unit of the network (e.g. £ per minute). The class's toll factor is 1 / valueOfTime.",
-    }),
-    pce: positive().default(1).meta({ description: "Passenger-car equivalents of one vehicle of this class." }),
-    share: z
-      .number({ error: "a share in (0, 1]" })
-      .gt(0, { error: "a share in (0, 1]" })
-      .max(1, { error: "a share in (0, 1]" })
-      .default(1)
-      .meta({ description: "Share of the (scaled) demand matrix travelling in this class; the shares of all classes sum to 1." }),
-    tolled: z.boolean({ error: "true or false" }).default(true).meta({ description: "Whether tolls apply to this class." }),
-    distanceFactor: nonNegative()
-      .optional()
-      .meta({ description: "Time units per unit of link length; default: the network's distance factor." }),
-  })
-  .meta({ description: "A user class (a class of followers)." });
+/** User classes: the follower's one definition (demandShare or demandScale, shares adding up to 1), read as scenarios read it. */
+const ScenarioClasses = userClassesSchema({ scenario: true });
 
 const Bounds = z
   .strictObject({
@@ -298,11 +279,10 @@ export const ScenarioSchema = z
         description: "A catalogue id (sioux-falls), a built-in id (two-route), a path relative to the scenario file, or an inline network.",
       }),
     demandScale: positive().default(1).meta({ description: "Multiplies the demand matrix." }),
-    classes: z
-      .array(UserClassSpec, { error: "an array of user classes" })
-      .min(1, { error: "at least one class" })
-      .optional()
-      .meta({ description: "User classes; default one class with the network's demand and cost weights (needs a toll factor > 0)." }),
+    classes: ScenarioClasses.optional().meta({
+      description:
+        "User classes, each with its demand (demandShare, default 1, or demandScale; `share` is another name for demandShare) and valueOfTime or tollFactor; the shares add up to 1. Default: one class with the network's demand and cost weights (needs a toll factor > 0).",
+    }),
     instrument: Instrument,
     objective: Objective,
     method: Method,
@@ -328,7 +308,6 @@ export type InstrumentSpec = Scenario["instrument"];
 export type ObjectiveSpec = Scenario["objective"];
 export type MethodSpec = Scenario["method"];
 export type FollowerSpec = Scenario["follower"];
-export type UserClassSpec = z.output<typeof UserClassSpec>;
 export type InlineNetworkSpec = z.output<typeof InlineNetwork>;
 export type ObjectiveType = ObjectiveSpec["type"];
 export type MethodType = MethodSpec["type"];
@@ -352,85 +331,75 @@ export function scenarioError(file: string | undefined, path: string, message: s
  * Validates a scenario (parsed JSON) and fills in defaults.
  * @param json the parsed JSON document
  * @param file the file name used in messages (and to resolve relative network paths)
+ * @param at the JSON path of the scenario inside that input (e.g. `scenario` in an API run
+ *   request), prefixed to every field in messages; default none
  * @throws InputError naming the file and the JSON path of the first problem and what was expected
  */
-export function parseScenario(json: unknown, file?: string): Scenario {
+export function parseScenario(json: unknown, file?: string, at = ""): Scenario {
   const r = ScenarioSchema.safeParse(json);
   if (!r.success)
-    throw zodInputError(r.error, json, {
+    throw schemaInputError(r.error.issues, json, {
       module: MOD,
       file: file ?? "scenario",
+      at: at ? [at] : [],
       knownFields: "only the fields of scenarios/scenario.schema.json",
+      rootField: at ? undefined : "(top level)",
     });
   const s: Scenario = { ...r.data, file };
-  checkScenario(s);
+  checkScenario(s, at);
   return s;
 }
 
 /** Checks that need more than one field (done after the schema, still before any network is loaded). */
-function checkScenario(s: Scenario): void {
-  const f = s.file;
+function checkScenario(s: Scenario, at: string): void {
+  const fail = (path: string, message: string, expected?: string) => scenarioError(s.file, at ? `${at}.${path}` : path, message, expected);
   if (s.classes) {
-    const sum = s.classes.reduce((a, c) => a + c.share, 0);
-    if (Math.abs(sum - 1) > 1e-9) throw scenarioError(f, "classes", `the class shares sum to ${sum}`, "shares summing to 1");
-    const names = new Set<string>();
-    s.classes.forEach((c, k) => {
-      if (names.has(c.name)) throw scenarioError(f, `classes[${k}].name`, `duplicate class name "${c.name}"`, "unique class names");
-      names.add(c.name);
-    });
+    // shares, names and the cost of money are checked by the follower's class schema
     if (!s.classes.some((c) => c.tolled))
-      throw scenarioError(f, "classes", "no class is tolled, so tolls cannot change anything", "at least one class with tolled: true");
+      throw fail("classes", "no class is tolled, so tolls cannot change anything", "at least one class with tolled: true");
   }
   const ins = s.instrument;
   if (ins.bounds.max !== undefined && ins.bounds.max < ins.bounds.min)
-    throw scenarioError(f, "instrument.bounds.max", `max ${ins.bounds.max} is below min ${ins.bounds.min}`, "max ≥ min");
+    throw fail("instrument.bounds.max", `max ${ins.bounds.max} is below min ${ins.bounds.min}`, "max ≥ min");
   if (ins.type === "cordon") {
     if ((ins.nodes === undefined) === (ins.polygon === undefined))
-      throw scenarioError(f, "instrument", "a cordon needs exactly one of nodes or polygon", '"nodes": [...] or "polygon": [[x, y], ...]');
-    if (ins.linkBounds) throw scenarioError(f, "instrument.linkBounds", "a cordon charge has one toll", "bounds only");
+      throw fail("instrument", "a cordon needs exactly one of nodes or polygon", '"nodes": [...] or "polygon": [[x, y], ...]');
+    if (ins.linkBounds) throw fail("instrument.linkBounds", "a cordon charge has one toll", "bounds only");
   }
   const uniform = ins.uniform ?? ins.type === "cordon";
   if (uniform && ins.linkBounds)
-    throw scenarioError(f, "instrument.linkBounds", "per-link bounds with a uniform toll", "bounds only, or uniform: false");
+    throw fail("instrument.linkBounds", "per-link bounds with a uniform toll", "bounds only, or uniform: false");
   ins.linkBounds?.forEach((b, k) => {
     const lo = b.min ?? ins.bounds.min;
     const hi = b.max ?? ins.bounds.max;
-    if (hi !== undefined && hi < lo) throw scenarioError(f, `instrument.linkBounds[${k}].max`, `max ${hi} is below min ${lo}`, "max ≥ min");
+    if (hi !== undefined && hi < lo) throw fail(`instrument.linkBounds[${k}].max`, `max ${hi} is below min ${lo}`, "max ≥ min");
   });
   const obj = s.objective;
   if (obj.minRevenue !== undefined && obj.type === "revenue")
-    throw scenarioError(
-      f,
-      "objective.minRevenue",
-      "a revenue floor on a revenue objective",
-      'objective "tstt" or "welfare" with minRevenue',
-    );
+    throw fail("objective.minRevenue", "a revenue floor on a revenue objective", 'objective "tstt" or "welfare" with minRevenue');
   const m = s.method;
   const needsSensitivity = m.type === "gradient" || (m.type === "derivative-free" && gradientCheckKind(m) !== "none");
   if (needsSensitivity && s.follower.algorithm !== "bush")
-    throw scenarioError(
-      f,
+    throw fail(
       "follower.algorithm",
       `"${s.follower.algorithm}": gradients come from equilibrium sensitivities, which need the bush algorithm's used bushes`,
       '"bush"',
     );
   if (needsSensitivity && obj.type === "welfare" && s.classes && s.classes.length > 1)
-    throw scenarioError(
-      f,
+    throw fail(
       "objective.type",
       "welfare gradients with several classes need per-class flow sensitivities, which the follower does not provide",
       'method "derivative-free" or "grid" for welfare with several classes',
     );
   if (m.type === "first-best") {
     if (obj.type === "revenue")
-      throw scenarioError(
-        f,
+      throw fail(
         "method.type",
         "first-best (marginal-cost) tolls minimise travel time, they do not maximise revenue",
         'objective "tstt" or "welfare"',
       );
   } else if (ins.bounds.max === undefined && !(ins.linkBounds && ins.linkBounds.every((b) => b.max !== undefined))) {
-    throw scenarioError(f, "instrument.bounds.max", `the ${m.type} method needs an upper toll bound`, "a number (money)");
+    throw fail("instrument.bounds.max", `the ${m.type} method needs an upper toll bound`, "a number (money)");
   }
 }
 
@@ -440,26 +409,7 @@ function checkScenario(s: Scenario): void {
  * @throws InputError when the file cannot be read, is not JSON, or is not a valid scenario
  */
 export function loadScenario(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(
-      MOD,
-      `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      { file: path },
-      "a readable JSON file",
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? text.slice(0, Number(m[1])).split("\n").length : undefined;
-    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file: path, line }, "a JSON document");
-  }
-  return parseScenario(json, path);
+  return parseScenario(readJsonFile(path, MOD, "a JSON scenario"), path);
 }
 
 /** The JSON Schema (draft 2020-12) of scenario files, generated from {@link ScenarioSchema}. */

@@ -235,8 +235,8 @@ describe("classes, progress and cancellation", () => {
     const s: Scenario = {
       ...base,
       classes: [
-        { name: "car", valueOfTime: 1, pce: 1, share: 0.7, tolled: true },
-        { name: "bus", valueOfTime: 3, pce: 2, share: 0.3, tolled: false },
+        { name: "car", valueOfTime: 1, pce: 1, demandShare: 0.7, tolled: true },
+        { name: "bus", valueOfTime: 3, pce: 2, demandShare: 0.3, tolled: false },
       ],
       objective: { ...base.objective, type: "welfare" },
       method: { type: "grid", points: 7 },

@@ -49,7 +49,7 @@ describe("scenario files", () => {
   test("defaults are filled in", () => {
     const s = parseScenario(good);
     expect(s.demandScale).toBe(1);
-    expect(s.classes![0]).toMatchObject({ pce: 1, share: 1, tolled: true });
+    expect(s.classes![0]).toMatchObject({ pce: 1, demandShare: 1, tolled: true });
     expect(s.follower).toEqual({ algorithm: "bush", gap: 1e-10 });
     expect(s.ties).toEqual({ rule: "optimistic", margin: 0.01 });
     expect(s.firstBest).toBe(true);
@@ -80,8 +80,29 @@ describe("bad scenarios name the file and the JSON path", () => {
           { name: "b", valueOfTime: 2, share: 0.6 },
         ],
       },
-      'field "classes"',
+      'field "classes[1].share"',
       "shares summing to 1",
+    ],
+    [
+      {
+        classes: [
+          { name: "car", valueOfTime: 1, demandShare: 0.85 },
+          { name: "truck", valueOfTime: 2, demandShare: 0.1 },
+        ],
+      },
+      'field "classes": the demand shares add up to 0.95',
+      "(expected shares summing to 1)",
+    ],
+    [{ classes: [{ name: "car", valueOfTime: 1, shares: 1 }] }, 'field "classes[0].shares"', 'unknown field "shares"'],
+    [
+      { classes: [{ name: "car", valueOfTime: 1, share: 0.5, demandScale: 0.5 }] },
+      'field "classes[0].share"',
+      "both demandScale and share given (expected one of them)",
+    ],
+    [
+      { classes: [{ name: "car", valueOfTime: 1, share: 1, demandShare: 1 }] },
+      'field "classes[0].share"',
+      "both share and demandShare given",
     ],
     [{ instrument: { type: "links", links: [1], bounds: { min: 5, max: 2 } } }, 'field "instrument.bounds.max"', "max ≥ min"],
     [{ instrument: { type: "links", links: [1] } }, 'field "instrument.bounds.max"', "needs an upper toll bound"],

@@ -16,8 +16,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
-import { BUILTIN_NETWORKS, InputError, isInputError, loadCatalogue } from "@tollkit/graph-core";
-import { loadScenario, parseScenario, Scenario } from "@tollkit/leader";
+import { catalogueEntry, InputError, isInputError, isNetworkId, networkIdKind, readJsonFile } from "@tollkit/graph-core";
+import { parseScenario, Scenario } from "@tollkit/leader";
 import { AssignSweepEntry, DesignSweepEntry, GridPoint, gridPoints, isSweepJson, parseSweep } from "./sweep.js";
 import { AssignSettings, InputRecord, ParameterColumn, RunSpec } from "./types.js";
 
@@ -69,16 +69,15 @@ export function slug(s: string, max = 60): string {
   return (t.length > max ? t.slice(0, max).replace(/-+$/, "") : t) || "run";
 }
 
-/** True for a catalogue or built-in network id (anything else names a file or folder). */
-export function isNetworkId(spec: string): boolean {
-  return spec in BUILTIN_NETWORKS || loadCatalogue().networks.some((n) => n.id === spec);
-}
+// graph-core answers "is this a network id?"; re-exported for the batch executor
+export { isNetworkId };
 
 /** The input record of a network given as an id or a path relative to `baseDir`. */
 export function networkInput(spec: string, baseDir: string): InputRecord {
-  if (spec in BUILTIN_NETWORKS) return { role: "network", name: spec, sha256: "built-in" };
-  const entry = loadCatalogue().networks.find((n) => n.id === spec);
-  if (entry)
+  const kind = networkIdKind(spec);
+  if (kind === "builtin") return { role: "network", name: spec, sha256: "built-in" };
+  if (kind === "catalogue") {
+    const entry = catalogueEntry(spec);
     return {
       role: "network",
       name: spec,
@@ -87,6 +86,7 @@ export function networkInput(spec: string, baseDir: string): InputRecord {
         .filter(([kind, f]) => f !== undefined && kind !== "flow")
         .map(([, f]) => ({ name: f!.name, sha256: f!.sha256 })),
     };
+  }
   const path = under(baseDir, spec);
   const shown = path;
   if (existsSync(path) && statSync(path).isDirectory()) {
@@ -146,8 +146,8 @@ function designColumns(s: Scenario, seed: number | null): Record<ParameterColumn
     valueOfTime: !classes
       ? null
       : classes.length === 1
-        ? classes[0].valueOfTime
-        : classes.map((c) => `${c.name}:${c.valueOfTime}`).join(" "),
+        ? (classes[0].valueOfTime ?? null)
+        : classes.map((c) => `${c.name}:${c.valueOfTime ?? "none"}`).join(" "), // "none": a class given by its tollFactor
     tollable,
     tollsFile: null,
     seed,
@@ -199,20 +199,16 @@ function runId(name: string, point: GridPoint, hashed: unknown): string {
   return `${slug([name, ...labels].join("-"), 80)}-${shortHash(hashed)}`;
 }
 
-function readJson(path: string, where: { file: string; field: string } | undefined): unknown {
-  let text: string;
+/**
+ * Reads a JSON file that a sweep file refers to; a problem with it is stated at the sweep's
+ * field that names it (`where`), with the file and line it was found at.
+ */
+function readReferencedJson(path: string, where: { file: string; field: string }): unknown {
   try {
-    text = readFileSync(path, "utf8");
+    return readJsonFile(path, MOD, "a JSON scenario");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    if (where) throw new InputError(MOD, `cannot read ${path}: ${code}`, where, "a readable JSON file");
-    throw new InputError(MOD, `cannot read: ${code}`, { file: path }, "a readable JSON file");
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    if (where) throw new InputError(MOD, `${path} is not valid JSON: ${(e as Error).message}`, where, "a JSON scenario");
-    throw e;
+    if (!isInputError(e)) throw e;
+    throw new InputError(MOD, `${e.line !== undefined ? `${path}:${e.line}` : path}: ${e.reason}`, where, e.expected);
   }
 }
 
@@ -391,7 +387,7 @@ class Planner {
     const inputs: InputRecord[] = [sweepInput];
     if (typeof entry.scenario === "string") {
       scenarioFile = under(sweepDir, entry.scenario);
-      baseJson = readJson(scenarioFile, { file, field });
+      baseJson = readReferencedJson(scenarioFile, { file, field });
       inputs.push({ role: "scenario", name: shownPath(scenarioFile), sha256: sha256File(scenarioFile) });
     } else {
       scenarioFile = file;
@@ -571,16 +567,11 @@ export function planBatch(args: readonly string[], opts: PlanOptions = {}): Plan
       const file = shownPath(f);
       let json: unknown;
       try {
-        json = JSON.parse(readFileSync(file, "utf8"));
-      } catch {
-        // a malformed file is a failed run; loadScenario gives the message with its line
-        let message = "not valid JSON";
-        try {
-          loadScenario(file);
-        } catch (e) {
-          message = messageOf(e);
-        }
-        p.scenarioFile(file, undefined, message);
+        json = readJsonFile(file, MOD, "a JSON scenario or sweep file");
+      } catch (e) {
+        // a malformed file is a failed run, its message naming the line
+        if (!isInputError(e)) throw e;
+        p.scenarioFile(file, undefined, e.message);
         continue;
       }
       if (isSweepJson(json)) p.sweepFile(file, json);

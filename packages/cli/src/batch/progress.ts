@@ -14,6 +14,7 @@
  */
 import { RunProgress } from "./types.js";
 import { headline, RunState } from "./results.js";
+import { formatClock, formatGap } from "../format.js";
 
 /** Least time between two JSON progress events of one run, ms. */
 export const JSON_PROGRESS_INTERVAL_MS = 250;
@@ -107,22 +108,9 @@ export class JsonReporter implements Reporter {
   }
 }
 
-function clock(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "—";
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
-}
-
 /** A long run id with its middle elided (the start names the study, the end holds the last axes and the hash). */
 function shorten(id: string, max: number): string {
   return id.length <= max ? id : `${id.slice(0, 12)}…${id.slice(id.length - (max - 13))}`;
-}
-
-function sci(v: number | undefined): string {
-  return v === undefined || !Number.isFinite(v) ? "—" : v.toExponential(1);
 }
 
 /**
@@ -137,7 +125,7 @@ export class BarReporter implements Reporter {
   private finished = 0;
   private ranFinished = 0;
   private failed = 0;
-  private readonly running = new Map<string, RunProgress>();
+  private readonly running = new Map<string, RunProgress | null>();
   private lastDraw = 0;
   private timer: NodeJS.Timeout | undefined;
   constructor(
@@ -156,7 +144,7 @@ export class BarReporter implements Reporter {
   }
   skip(): void {}
   start(run: RunState): void {
-    this.running.set(run.spec.id, {});
+    this.running.set(run.spec.id, null);
     this.draw();
   }
   progress(run: RunState, p: RunProgress): void {
@@ -183,7 +171,9 @@ export class BarReporter implements Reporter {
     if (s.skipped) parts.push(`${s.skipped} of them already complete`);
     if (s.failed) parts.push(`${s.failed} failed`);
     if (s.pending) parts.push(`${s.pending} not run`);
-    this.stream.write(`${parts.join(", ")} in ${clock(s.seconds)}${s.interrupted ? ` (${s.interrupted})` : ""}; results in ${s.results}\n`);
+    this.stream.write(
+      `${parts.join(", ")} in ${formatClock(s.seconds)}${s.interrupted ? ` (${s.interrupted})` : ""}; results in ${s.results}\n`,
+    );
   }
 
   private line(text: string): void {
@@ -200,17 +190,17 @@ export class BarReporter implements Reporter {
     const filled = this.total > 0 ? Math.round((w * this.finished) / this.total) : w;
     const bar = `[${"#".repeat(filled)}${"-".repeat(w - filled)}]`;
     const failed = this.failed ? `, ${this.failed} failed` : "";
-    const head = `${bar} ${this.finished}/${this.total} runs${failed} · ${clock(elapsed)} · ETA ${left === 0 ? "0:00" : clock(eta)}`;
+    const head = `${bar} ${this.finished}/${this.total} runs${failed} · ${formatClock(elapsed)} · ETA ${left === 0 ? "0:00" : formatClock(eta)}`;
     if (this.running.size === 0) return head;
     // what each running run is doing comes first; its id gets what room is left
     const room = Math.floor((this.width() - 1 - head.length - 3) / this.running.size) - 2;
     const running = [...this.running.entries()].map(([id, p]) => {
       const what =
-        p.iteration !== undefined
-          ? `it ${p.iteration} gap ${sci(p.relativeGap)}`
+        p === null
+          ? "starting"
           : p.solves !== undefined
             ? `${p.solves} solve${p.solves === 1 ? "" : "s"}${p.phase ? ` ${p.phase}` : ""}`
-            : "starting";
+            : `it ${p.iteration} gap ${formatGap(p.relativeGap)}`;
       return `${what} ${shorten(id, Math.max(16, room - what.length - 1))}`;
     });
     return `${head} ▸ ${running.join(" | ")}`;

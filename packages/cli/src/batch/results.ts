@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "@tollkit/graph-core";
-import { csvLine } from "../output.js";
+import { formatCsv, writeFileAtomic } from "@tollkit/graph-core";
+import { summaryField } from "@tollkit/runs";
 import { PARAMETER_COLUMNS, RunSpec } from "./types.js";
 
 /** Headline columns (from summary.json; a design's equilibrium fields from `summary.equilibrium`). */
@@ -50,16 +50,12 @@ export interface RunState {
 /** Most designed tolls listed in the `tolls` column; beyond that it says how many and where to look. */
 const MAX_TOLLS_SHOWN = 20;
 
-function field(s: Record<string, unknown>, f: string): unknown {
-  return s[f] ?? (s.equilibrium as Record<string, unknown> | undefined)?.[f];
-}
-
 /** The headline numbers of a summary (assign or design). */
 export function headline(summary: Record<string, unknown>): Record<(typeof HEADLINE_COLUMNS)[number], string | number | boolean | null> {
   const out = {} as Record<(typeof HEADLINE_COLUMNS)[number], string | number | boolean | null>;
   for (const c of HEADLINE_COLUMNS) {
     if (c === "tolls") continue;
-    const v = field(summary, c);
+    const v = summaryField(summary, c);
     out[c] = typeof v === "number" || typeof v === "boolean" || typeof v === "string" ? v : null;
   }
   const tolls = summary.tolls as { link: number; toll: number }[] | undefined;
@@ -89,9 +85,10 @@ export function resultRow(r: RunState): (string | number | boolean | null)[] {
 
 /** The text of results.csv. */
 export function resultsCsv(runs: readonly RunState[]): string {
-  const lines = [csvLine([...RESULT_COLUMNS])];
-  for (const r of runs) lines.push(csvLine(resultRow(r).map((v) => (typeof v === "boolean" ? String(v) : v))));
-  return `${lines.join("\n")}\n`;
+  return formatCsv(
+    RESULT_COLUMNS,
+    runs.map((r) => resultRow(r)),
+  );
 }
 
 /** Rewrites results.csv atomically (temporary file + rename). */

@@ -1,6 +1,7 @@
 /**
- * Runs a planned batch: each run in its own child process (./child.ts), at most `concurrency`
- * at a time, in plan order.
+ * Runs a planned batch: each run in its own child process (the executor of @tollkit/runs), at
+ * most `concurrency` at a time, in plan order. The batch is the only writer of OUT: a run's
+ * child returns its files and the batch writes the run's folder.
  *
  * Layout of OUT:
  * - `runs/<id>/`: a complete run (summary.json, flows.csv, convergence.csv, flows.geojson,
@@ -16,18 +17,16 @@
  * children notice that their parent is gone and exit; leftover temporary folders
  * (`runs/.partial-*`) are removed by the next batch on OUT.
  */
-import { ChildProcess, fork } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { fetchNetworkFiles, InputError, loadCatalogue } from "@tollkit/graph-core";
-import { replaceOutputDir } from "../output.js";
+import { fetchNetworkFiles, InputError, networkIdKind, replaceDirAtomic } from "@tollkit/graph-core";
+import { ChildOutcome, ChildRun, startChildRun } from "@tollkit/runs";
 import { VERSION } from "../version.js";
-import { failedRunFiles } from "./execute.js";
+import { doneRunFiles, failedRunFiles, taskOf } from "./execute.js";
 import { Plan } from "./plan.js";
 import { BatchSummary, Reporter } from "./progress.js";
 import { completedSummary, RunState, writeResults } from "./results.js";
-import { BatchInfo, FromChild, ToChild } from "./types.js";
+import { BatchInfo } from "./types.js";
 
 const MOD = "cli/batch";
 
@@ -42,7 +41,7 @@ export interface BatchOptions {
   reporter: Reporter;
   /** The command line (recorded in every run.json). */
   command: string;
-  /** The child script (default: child.js beside this module). */
+  /** The child script (default: the executor's child.js). */
   childPath?: string;
 }
 
@@ -86,8 +85,6 @@ function removeLeftovers(runsDir: string): void {
     if (name.startsWith(".partial-") || name.startsWith(".replaced-")) rmSync(join(runsDir, name), { recursive: true, force: true });
 }
 
-const STDERR_TAIL = 2000;
-
 /**
  * Resolves every catalogue network the runs use, once, before any run starts (downloading what
  * is neither cached nor mirrored), so that a network that cannot be had is one clear error
@@ -95,10 +92,10 @@ const STDERR_TAIL = 2000;
  * @throws InputError naming the file that cannot be resolved and how to provide it
  */
 export async function prefetchNetworks(plan: Plan): Promise<void> {
-  const ids = new Set(loadCatalogue().networks.map((n) => n.id));
   const used = new Set<string>();
   for (const r of plan.runs)
-    if (r.invalid === undefined) for (const i of r.inputs) if (i.role === "network" && ids.has(i.name)) used.add(i.name);
+    if (r.invalid === undefined)
+      for (const i of r.inputs) if (i.role === "network" && networkIdKind(i.name) === "catalogue") used.add(i.name);
   for (const id of used) await fetchNetworkFiles(id);
 }
 
@@ -119,7 +116,6 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
   }
   const unlock = lock(out);
   const rep = opts.reporter;
-  const childPath = opts.childPath ?? fileURLToPath(new URL("./child.js", import.meta.url));
   const batch: BatchInfo = { command: opts.command, out, startedAt: new Date().toISOString() };
   try {
     removeLeftovers(runsDir);
@@ -144,11 +140,11 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
     });
 
     const queue = states.map((_, i) => i).filter((i) => states[i].status === "pending");
-    const active = new Map<number, ChildProcess>();
+    const active = new Map<number, ChildRun>();
     let ran = 0;
     let stopping: NodeJS.Signals | undefined;
 
-    const finishRun = (i: number, seconds: number, result: FromChild | undefined, why?: string) => {
+    const finishRun = (i: number, seconds: number, result: ChildOutcome) => {
       const s = states[i];
       const dir = join(out, s.folder);
       const summary = completedSummary(dir);
@@ -156,14 +152,19 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
         s.status = "done";
         s.summary = summary;
         s.error = undefined;
-      } else if (stopping && result?.type !== "failed") {
+      } else if (stopping && result.status !== "failed") {
         s.status = "pending"; // interrupted: run again next time
         return;
       } else {
         s.status = "failed";
-        s.error = result?.type === "failed" ? result.error : (why ?? "the run ended without a result");
+        s.error =
+          result.status === "failed" || result.status === "crashed"
+            ? result.status === "crashed" && /^timed out/.test(result.error)
+              ? `${result.error} (--timeout)`
+              : result.error
+            : "the run ended without a result";
         try {
-          replaceOutputDir(dir, failedRunFiles(s.spec, batch, s.error, seconds, result?.type === "failed" && result.input));
+          replaceDirAtomic(dir, failedRunFiles(s.spec, batch, s.error, seconds, result.status === "failed" && result.input));
         } catch (e) {
           rep.warn(`cannot write the failure record of ${s.spec.id}: ${(e as Error).message}`);
         }
@@ -186,66 +187,40 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
       const start = (i: number) => {
         const s = states[i];
         const started = performance.now();
+        const startedAt = new Date().toISOString();
         if (s.spec.invalid !== undefined) {
           rep.start(s, i, undefined);
-          finishRun(i, 0, { type: "failed", error: s.spec.invalid, input: true });
+          finishRun(i, 0, { status: "failed", error: s.spec.invalid, input: true });
           return;
         }
-        let child: ChildProcess;
-        try {
-          child = fork(childPath, [], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"], env: process.env });
-        } catch (e) {
-          rep.start(s, i, undefined);
-          finishRun(i, 0, undefined, `cannot start the run's process: ${(e as Error).message}`);
-          return;
-        }
-        active.set(i, child);
-        rep.start(s, i, child.pid);
-        let result: FromChild | undefined;
-        let stderr = "";
-        let timedOut = false;
-        let ended = false;
-        child.stderr?.on("data", (d: Buffer) => {
-          stderr = (stderr + d.toString()).slice(-STDERR_TAIL);
+        const run = startChildRun(taskOf(s.spec), {
+          stderr: "capture",
+          timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
+          childPath: opts.childPath,
+          onProgress: (p) => rep.progress(s, p),
         });
-        child.on("message", (m: FromChild) => {
-          if (m.type === "progress") rep.progress(s, m.progress);
-          else result = m;
-        });
-        const timer =
-          opts.timeout !== undefined
-            ? setTimeout(() => {
-                timedOut = true;
-                child.kill("SIGKILL");
-              }, opts.timeout * 1000)
-            : undefined;
-        const end = (why: string) => {
-          if (ended) return;
-          ended = true;
-          if (timer) clearTimeout(timer);
+        active.set(i, run);
+        rep.start(s, i, run.pid);
+        void run.outcome.then((o) => {
           active.delete(i);
           const seconds = (performance.now() - started) / 1000;
-          finishRun(i, seconds, result, timedOut ? `timed out after ${opts.timeout} s (--timeout)` : why);
+          if (o.status === "done") {
+            try {
+              replaceDirAtomic(join(out, s.folder), doneRunFiles(s.spec, batch, o.result.files ?? [], startedAt, seconds));
+            } catch (e) {
+              finishRun(i, seconds, { status: "failed", error: `cannot write the run's folder: ${(e as Error).message}`, input: false });
+              pump();
+              return;
+            }
+          }
+          finishRun(i, seconds, o);
           pump();
-        };
-        child.on("error", (err) => {
-          if (!child.pid) end(`cannot start the run's process: ${err.message}`);
-        });
-        child.on("exit", (code, signal) => {
-          const tail = stderr.trim().split("\n").slice(-3).join(" | ");
-          end(
-            `the run's process exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting a result${tail ? `: ${tail}` : ""}`,
-          );
-        });
-        const msg: ToChild = { type: "start", spec: s.spec, runDir: join(out, s.folder), batch };
-        child.send(msg, (err) => {
-          if (err) child.kill("SIGKILL");
         });
       };
 
       const onSignal = (sig: NodeJS.Signals) => {
         if (stopping) {
-          for (const c of active.values()) c.kill("SIGKILL"); // a second signal: stop now
+          for (const c of active.values()) c.kill(); // a second signal: stop now
           return;
         }
         stopping = sig;

@@ -25,9 +25,9 @@
  * sweep file are relative to the sweep file.
  */
 import { z } from "zod";
-import { ALGORITHMS, OBJECTIVES } from "@tollkit/follower";
-import { describeValue, InputError } from "@tollkit/graph-core";
-import { ScenarioSchema, zodInputError } from "@tollkit/leader";
+import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
+import { describeValue, InputError, schemaInputError } from "@tollkit/graph-core";
+import { ScenarioSchema } from "@tollkit/leader";
 
 const MOD = "cli/sweep";
 
@@ -120,9 +120,9 @@ const DesignEntry = z
 
 const assignBase = {
   network: networkValue.optional().meta({ description: "The network (or give grid.network)." }),
-  algorithm: z.enum(ALGORITHMS, { error: `one of ${ALGORITHMS.join(", ")}` }).default("bfw"),
-  objective: z.enum(OBJECTIVES, { error: `one of ${OBJECTIVES.join(", ")}` }).default("ue"),
-  gap: positive("a relative gap > 0").default(1e-4),
+  algorithm: z.enum(ALGORITHMS, { error: `one of ${ALGORITHMS.join(", ")}` }).default(FOLLOWER_DEFAULTS.algorithm),
+  objective: z.enum(OBJECTIVES, { error: `one of ${OBJECTIVES.join(", ")}` }).default(FOLLOWER_DEFAULTS.objective),
+  gap: positive("a relative gap > 0").default(FOLLOWER_DEFAULTS.gap),
   maxIterations: posInt().optional(),
   maxSeconds: positive("a number of seconds > 0").optional(),
   tolls: z.string().min(1).optional().meta({ description: "A tolls CSV (link,toll), relative to the sweep file." }),
@@ -196,10 +196,11 @@ export function isSweepJson(json: unknown): boolean {
 export function parseSweep(json: unknown, file: string): Sweep {
   const r = SweepSchema.safeParse(json);
   if (!r.success)
-    throw zodInputError(r.error, json, {
+    throw schemaInputError(r.error.issues, json, {
       module: MOD,
       file,
       knownFields: "only the fields of scenarios/sweeps/sweep.schema.json",
+      rootField: "(top level)",
       describeDiscriminator: (options) => `"kind": ${options.map((o) => JSON.stringify(o)).join(" or ")}`,
     });
   const sweep = r.data;

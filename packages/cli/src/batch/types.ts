@@ -78,23 +78,8 @@ export interface RunSpec {
   columns: Record<ParameterColumn, string | number | null>;
 }
 
-/** Progress of a run: an assignment reports follower iterations, a design its equilibrium solves. */
-export interface RunProgress {
-  phase?: string;
-  iteration?: number;
-  relativeGap?: number;
-  solves?: number;
-  value?: number;
-  /** Rough fraction done in [0, 1] (assignments). */
-  fraction?: number;
-}
-
-/** What the batch tells a run's child process. */
-export type ToChild = { type: "start"; spec: RunSpec; runDir: string; batch: BatchInfo };
-
-/** What a run's child process tells the batch: progress, then exactly one of done / failed. */
-export type FromChild =
-  { type: "progress"; progress: RunProgress } | { type: "done"; seconds: number } | { type: "failed"; error: string; input: boolean };
+/** Progress of a run (the executor's). */
+export type { RunProgress } from "@tollkit/runs";
 
 /** About the batch a run belongs to (recorded in run.json). */
 export interface BatchInfo {

@@ -5,16 +5,16 @@
  * network and reports TSTT, SPTT, relative gap, Beckmann objective and revenue.
  *
  * `--json` prints one JSON object: network, algorithm, objective, converged, stopReason,
- * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann, potential (the
- * minimised objective: Beckmann plus fixed generalised costs, comparable with the catalogue's
- * best-known objectives), revenue, seconds, classes, warnings and the settings used. `--out DIR` writes summary.json (the same
+ * iterations, relativeGap, averageExcessCost, tstt, totalCost, sptt, beckmann (the Beckmann
+ * objective in generalised cost, comparable with the catalogue's best-known objectives),
+ * revenue, seconds, classes, warnings, beckmannTime (its time-only integral) and the settings used. `--out DIR` writes summary.json (the same
  * object), flows.csv, convergence.csv and flows.geojson atomically (see ../output.ts).
  */
 import { Command, Option } from "commander";
-import { assignSummary } from "@tollkit/api";
-import { ALGORITHMS, FollowerResult, OBJECTIVES, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
-import { InputError, loadNetwork } from "@tollkit/graph-core";
-import { equilibriumFiles, writeOutputDir } from "../output.js";
+import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
+import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
+import { AssignSummary, executeTask } from "@tollkit/runs";
+import { formatGap, formatNumber, formatSeconds } from "../format.js";
 
 const MOD = "cli/assign";
 
@@ -47,49 +47,28 @@ interface AssignFlags {
   json?: boolean;
 }
 
-/** The `--json` object and `summary.json` of an assignment: the API's summary plus the settings used. */
-export function assignJson(r: FollowerResult, flags: AssignFlags): Record<string, unknown> {
-  return {
-    ...assignSummary(r),
-    potential: r.potential ?? null,
-    settings: {
-      algorithm: flags.algorithm,
-      objective: flags.objective,
-      gap: flags.gap,
-      maxIterations: flags.maxIterations ?? null,
-      maxSeconds: flags.maxSeconds ?? null,
-      tolls: flags.tolls ?? null,
-      classes: flags.classes ?? null,
-    },
-  };
-}
-
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(8)).toString();
-}
-
 /** The human-readable report. */
-export function assignText(r: FollowerResult, flags: AssignFlags): string {
+export function assignText(r: AssignSummary, flags: AssignFlags): string {
   const kind = r.objective === "so" ? "system optimum" : "user equilibrium";
   const how =
     r.stopReason === "gap"
       ? `converged in ${r.iterations} iterations`
       : `stopped by ${r.stopReason === "cancelled" ? "cancellation" : r.stopReason === "stalled" ? "a stalled gap" : `the ${r.stopReason} limit`} after ${r.iterations} iterations`;
   const out = [
-    `${r.network}: ${kind} by ${r.algorithm}, ${how}, ${r.seconds.toFixed(2)} s`,
-    `  relative gap      ${fmt(r.relativeGap)} (target ${fmt(flags.gap)})`,
-    `  TSTT              ${fmt(r.tstt)}`,
-    `  total cost        ${fmt(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
-    `  SPTT              ${fmt(r.sptt)}`,
-    `  avg excess cost   ${fmt(r.averageExcessCost)}`,
-    `  Beckmann          ${fmt(r.beckmann)}`,
-    ...(r.potential !== undefined && r.potential !== r.beckmann
-      ? [`  potential         ${fmt(r.potential)} (the minimised objective, with fixed generalised costs)`]
+    `${r.network}: ${kind} by ${r.algorithm}, ${how}, ${formatSeconds(r.seconds)}`,
+    `  relative gap      ${formatGap(r.relativeGap)} (target ${formatGap(flags.gap)})`,
+    `  TSTT              ${formatNumber(r.tstt)}`,
+    `  total cost        ${formatNumber(r.totalCost)}${r.objective === "so" ? " (marginal cost, as the system optimum equilibrates it)" : ""}`,
+    `  SPTT              ${formatNumber(r.sptt)}`,
+    `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
+    `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
+    ...(r.beckmannTime !== r.beckmann
+      ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`]
       : []),
-    `  revenue           ${fmt(r.revenue)}`,
+    `  revenue           ${formatNumber(r.revenue)}`,
   ];
-  if (r.classes.length > 1) for (const c of r.classes) out.push(`  class ${c.name}: demand ${fmt(c.demand)}, revenue ${fmt(c.revenue)}`);
+  if (r.classes.length > 1)
+    for (const c of r.classes) out.push(`  class ${c.name}: demand ${formatNumber(c.demand)}, revenue ${formatNumber(c.revenue)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (flags.out) out.push(`wrote summary.json, flows.csv, convergence.csv, flows.geojson to ${flags.out}`);
   return out.join("\n");
@@ -101,16 +80,18 @@ export function registerAssign(program: Command): void {
     .description("Solve the follower problem: Wardrop user equilibrium or system optimum, one or more user classes")
     .argument("<network>", "a catalogue id, a built-in id, a path to a *_net.tntp file (its *_trips.tntp beside it) or a GMNS folder")
     .addOption(
-      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`).default("bfw").argParser(oneOf("--algorithm", ALGORITHMS)),
+      new Option("--algorithm <name>", `one of ${ALGORITHMS.join(", ")}`)
+        .default(FOLLOWER_DEFAULTS.algorithm)
+        .argParser(oneOf("--algorithm", ALGORITHMS)),
     )
     .addOption(
       new Option("--objective <name>", "ue (user equilibrium) or so (system optimum)")
-        .default("ue")
+        .default(FOLLOWER_DEFAULTS.objective)
         .argParser(oneOf("--objective", OBJECTIVES)),
     )
     .addOption(
       new Option("--gap <gap>", "relative gap to reach")
-        .default(1e-4)
+        .default(FOLLOWER_DEFAULTS.gap)
         .argParser(numberFlag("--gap", (v) => v > 0, "a relative gap > 0, e.g. 1e-4")),
     )
     .addOption(
@@ -146,23 +127,26 @@ export function registerAssign(program: Command): void {
       ].join("\n"),
     )
     .action(async (spec: string, flags: AssignFlags) => {
-      const net = await loadNetwork(spec);
-      const tolls = flags.tolls !== undefined ? readTollsFile(flags.tolls, net) : undefined;
-      const classes: UserClass[] | undefined = flags.classes !== undefined ? readClassesFile(flags.classes, net) : undefined;
-      const r = await solve(net, {
-        algorithm: flags.algorithm,
-        objective: flags.objective,
-        gap: flags.gap,
-        maxIterations: flags.maxIterations,
-        maxSeconds: flags.maxSeconds,
-        tolls,
-        classes,
+      const outcome = await executeTask({
+        kind: "assign",
+        network: spec,
+        allowPaths: true,
+        settings: {
+          algorithm: flags.algorithm,
+          objective: flags.objective,
+          gap: flags.gap,
+          maxIterations: flags.maxIterations,
+          maxSeconds: flags.maxSeconds,
+          tolls: flags.tolls !== undefined ? { file: flags.tolls } : undefined,
+          classes: flags.classes !== undefined ? { file: flags.classes } : undefined,
+        },
+        record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
+        files: flags.out !== undefined,
       });
-      const summary = assignJson(r, flags);
-      if (flags.out !== undefined) {
-        const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
-        writeOutputDir(flags.out, equilibriumFiles(net, r, summary, tolled));
-      }
-      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(r, flags)}\n`);
+      if (outcome.status !== "done") throw new Error("cli/assign: the solve was cancelled");
+      const { output, files } = outcome.result;
+      if (flags.out !== undefined) writeFilesAtomic(flags.out, files ?? []);
+      const summary = output.summary as AssignSummary;
+      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(summary, flags)}\n`);
     });
 }

@@ -10,9 +10,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { compareRuns, LinkColumns } from "@tollkit/api";
-import { InputError, writeFileAtomic } from "@tollkit/graph-core";
-import { csvLine } from "../output.js";
+import { compareRuns, LinkColumns } from "@tollkit/runs";
+import { formatCsv, InputError, parseCsv, parseJsonText, writeFileAtomic } from "@tollkit/graph-core";
+import { formatNumber, formatPercent, formatTable } from "../format.js";
 
 const MOD = "cli/compare";
 
@@ -57,46 +57,37 @@ export function readRunFolder(dir: string): RunFolder {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new InputError(MOD, "not a folder", { file: dir }, "a run folder written by tollkit (assign --out, design --out, batch)");
   const summaryPath = join(dir, "summary.json");
-  let summary: Record<string, unknown>;
-  try {
-    summary = JSON.parse(readText(summaryPath, "the run's summary")) as Record<string, unknown>;
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(MOD, `not valid JSON: ${(e as Error).message}`, { file: summaryPath }, "a JSON object");
-  }
+  const summary = parseJsonText(readText(summaryPath, "the run's summary"), summaryPath, MOD, "a JSON object") as Record<string, unknown>;
   if (!summary || typeof summary !== "object" || typeof summary.network !== "string")
     throw new InputError(MOD, "no network named", { file: summaryPath, field: "network" }, "the summary of a tollkit run");
 
   const flowsPath = join(dir, "flows.csv");
-  const lines = readText(flowsPath, "the run's link flows")
-    .split(/\r?\n/)
-    .filter((l, k, all) => l !== "" || k < all.length - 1);
-  const header = (lines[0] ?? "").split(",");
+  const t = parseCsv(readText(flowsPath, "the run's link flows"), flowsPath, { module: MOD });
   FLOW_COLUMNS.forEach((c, j) => {
-    if (header[j] !== c)
+    if (t.header[j] !== c)
       throw new InputError(
         MOD,
-        `column ${j + 1} is ${JSON.stringify(header[j] ?? null)}`,
-        { file: flowsPath, line: 1, field: c },
+        `column ${j + 1} is ${JSON.stringify(t.header[j] ?? null)}`,
+        { file: flowsPath, line: t.headerLine, field: c },
         `the header ${FLOW_COLUMNS.join(",")}`,
       );
   });
-  const m = lines.length - 1;
+  const m = t.rows.length;
   const col = () => new Float64Array(m);
   const c = { from: col(), to: col(), capacity: col(), flow: col(), time: col(), cost: col(), toll: col(), revenue: col() };
   const voc = col();
   for (let i = 0; i < m; i++) {
-    const cells = lines[i + 1].split(",");
-    const line = i + 2;
-    if (num(cells[0], flowsPath, line, "link") !== i + 1)
-      throw new InputError(MOD, `link ${cells[0]} out of order`, { file: flowsPath, line, field: "link" }, `link ${i + 1}`);
-    c.from[i] = num(cells[1], flowsPath, line, "from");
-    c.to[i] = num(cells[2], flowsPath, line, "to");
-    c.flow[i] = num(cells[3], flowsPath, line, "flow");
-    c.time[i] = num(cells[4], flowsPath, line, "time");
-    c.cost[i] = num(cells[5], flowsPath, line, "cost");
-    c.toll[i] = num(cells[6], flowsPath, line, "toll");
-    voc[i] = num(cells[7], flowsPath, line, "voc", true);
+    const row = t.rows[i];
+    const line = t.lines[i];
+    if (num(row.link, flowsPath, line, "link") !== i + 1)
+      throw new InputError(MOD, `link ${row.link} out of order`, { file: flowsPath, line, field: "link" }, `link ${i + 1}`);
+    c.from[i] = num(row.from, flowsPath, line, "from");
+    c.to[i] = num(row.to, flowsPath, line, "to");
+    c.flow[i] = num(row.flow, flowsPath, line, "flow");
+    c.time[i] = num(row.time, flowsPath, line, "time");
+    c.cost[i] = num(row.cost, flowsPath, line, "cost");
+    c.toll[i] = num(row.toll, flowsPath, line, "toll");
+    voc[i] = num(row.voc, flowsPath, line, "voc", true);
   }
   const warnings: string[] = [];
   const geoPath = join(dir, "flows.geojson");
@@ -159,9 +150,10 @@ export function comparisonCsv(c: Comparison): string {
     "tollDifference",
     "revenueDifference",
   ] as const;
-  const lines = [cols.join(",")];
-  for (const l of c.links as Record<string, number | null>[]) lines.push(csvLine(cols.map((k) => l[k])));
-  return `${lines.join("\n")}\n`;
+  return formatCsv(
+    cols,
+    (c.links as Record<string, number | null>[]).map((l) => cols.map((k) => l[k])),
+  );
 }
 
 const LABELS: Record<string, string> = {
@@ -176,20 +168,13 @@ const LABELS: Record<string, string> = {
   seconds: "seconds",
 };
 
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e9 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(9)).toString();
-}
-
 /** The human-readable report: headline table, then the links whose flow changed most. */
 export function comparisonText(c: Comparison, top: number): string {
   const out = [`${c.a} → ${c.b} on ${c.network} (differences are b − a)`, ""];
   const rows = [["", "a", "b", "b − a", "relative"]];
   for (const [k, h] of Object.entries(c.headline))
-    rows.push([LABELS[k] ?? k, fmt(h.a), fmt(h.b), fmt(h.difference), h.relative === null ? "—" : `${(100 * h.relative).toFixed(2)}%`]);
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  for (const r of rows) out.push(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join("  "));
+    rows.push([LABELS[k] ?? k, formatNumber(h.a), formatNumber(h.b), formatNumber(h.difference), formatPercent(h.relative, 2)]);
+  out.push(...formatTable(rows, ["left"]));
   const links = c.links as {
     link: number;
     from: number;
@@ -211,16 +196,15 @@ export function comparisonText(c: Comparison, top: number): string {
       t.push([
         String(l.link),
         `${l.from}→${l.to}`,
-        fmt(l.flowA),
-        fmt(l.flowB),
-        fmt(l.flowDifference),
-        fmt(l.timeDifference),
-        fmt(l.tollDifference),
-        fmt(l.revenueDifference),
+        formatNumber(l.flowA),
+        formatNumber(l.flowB),
+        formatNumber(l.flowDifference),
+        formatNumber(l.timeDifference),
+        formatNumber(l.tollDifference),
+        formatNumber(l.revenueDifference),
       ]);
-    const w = t[0].map((_, j) => Math.max(...t.map((r) => r[j].length)));
     out.push(`The ${shown.length} largest flow changes${changed.length > shown.length ? ` (--top N for more, --csv FILE for all)` : ""}:`);
-    for (const r of t) out.push(r.map((cell, j) => cell.padStart(w[j])).join("  "));
+    out.push(...formatTable(t));
   }
   for (const w of c.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
@@ -259,16 +243,7 @@ Examples:
     .action((a: string, b: string, opts: { json?: boolean; csv?: string; top: number }) => {
       const c = compareFolders(readRunFolder(a), readRunFolder(b));
       if (opts.csv !== undefined) {
-        try {
-          writeFileAtomic(opts.csv, comparisonCsv(c));
-        } catch (e) {
-          throw new InputError(
-            MOD,
-            `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-            { file: opts.csv },
-            "a writable file",
-          );
-        }
+        writeFileAtomic(opts.csv, comparisonCsv(c));
       }
       process.stdout.write(opts.json ? `${JSON.stringify(c)}\n` : `${comparisonText(c, opts.top)}\n`);
     });

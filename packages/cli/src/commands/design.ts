@@ -13,48 +13,14 @@
  * The test hook TOLLKIT_TEST_FAIL_AFTER_SOLVES=N (tests only) makes the solve after N solves fail.
  */
 import { Command } from "commander";
-import { designSummary } from "@tollkit/api";
+import { writeFilesAtomic } from "@tollkit/graph-core";
 import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
-import { csvLine, equilibriumFiles, OutputFile, writeOutputDir } from "../output.js";
+import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
+import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
 
 /** The `--json` object and `summary.json` of a design. */
-export function designJson(r: DesignResult): Record<string, unknown> {
-  const { surface: _surface, ...summary } = designSummary(r) as Record<string, unknown>;
-  return {
-    ...summary,
-    partial: r.partial,
-    error: r.error,
-    firstBestDetail: r.firstBestDetail
-      ? {
-          soTstt: r.firstBestDetail.soTstt,
-          tolledTstt: r.firstBestDetail.tolledTstt,
-          relativeDifference: r.firstBestDetail.relativeDifference,
-        }
-      : null,
-  };
-}
-
-/** Column name of a decision variable in history.csv. */
-function tollColumn(v: DesignResult["variables"][number], k: number): string {
-  return v.links.length === 1 ? `toll_link_${v.links[0]}` : v.label.startsWith("cordon") ? `toll_cordon` : `toll_group_${k + 1}`;
-}
-
-/** `history.csv`: one row per evaluated design. */
-export function historyCsv(r: DesignResult): string {
-  const lines = [csvLine(["step", "solves", "phase", "accepted", "value", "merit", "tstt", "revenue", ...r.variables.map(tollColumn)])];
-  for (const h of r.history) lines.push(csvLine([h.step, h.solves, h.phase, h.accepted, h.value, h.merit, h.tstt, h.revenue, ...h.tolls]));
-  return `${lines.join("\n")}\n`;
-}
-
-/** `design.json`: the summary plus first-best tolls, the search history and the response surface. */
-export function designFile(r: DesignResult): Record<string, unknown> {
-  return { ...designJson(r), firstBestDetail: r.firstBestDetail ?? null, history: r.history, surface: r.surface ?? null };
-}
-
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-3) ? v.toExponential(4) : Number(v.toPrecision(8)).toString();
+export function designJson(r: DesignResult): DesignSummary & { partial: boolean; error: DesignResult["error"] } {
+  return Object.assign(designSummary(r, "cli"), { partial: r.partial, error: r.error });
 }
 
 /** The human-readable report. */
@@ -66,39 +32,39 @@ export function designText(r: DesignResult): string {
       `PARTIAL RESULT: the run stopped early in the ${r.error.phase} phase after ${r.error.afterSolves} solves (${r.error.message}); the best design found so far:`,
     );
   const shown = r.variables.slice(0, 20);
-  for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${fmt(v.toll)}  [${fmt(v.min)}, ${fmt(v.max)}]`);
+  for (const v of shown) out.push(`  ${v.label.padEnd(28)} toll ${formatNumber(v.toll)}  [${formatNumber(v.min)}, ${formatNumber(v.max)}]`);
   if (r.variables.length > shown.length) out.push(`  … and ${r.variables.length - shown.length} more (see --json or --out)`);
-  out.push(`${r.objective}: ${fmt(r.value)} (no toll ${fmt(r.baseline)}, first-best ${fmt(r.firstBest)})`);
-  if (r.shareCaptured !== null) out.push(`share of the first-best improvement captured: ${(100 * r.shareCaptured).toFixed(1)}%`);
-  out.push(`TSTT ${fmt(r.tstt)}, revenue ${fmt(r.revenue)}, welfare ${fmt(r.welfare)}`);
+  out.push(`${r.objective}: ${formatNumber(r.value)} (no toll ${formatNumber(r.baseline)}, first-best ${formatNumber(r.firstBest)})`);
+  if (r.shareCaptured !== null) out.push(`share of the first-best improvement captured: ${formatPercent(r.shareCaptured)}`);
+  out.push(`TSTT ${formatNumber(r.tstt)}, revenue ${formatNumber(r.revenue)}, welfare ${formatNumber(r.welfare)}`);
   if (r.firstBestDetail)
     out.push(
-      `first-best check: SO TSTT ${fmt(r.firstBestDetail.soTstt)}, tolled UE TSTT ${fmt(r.firstBestDetail.tolledTstt)} (${(100 * r.firstBestDetail.relativeDifference).toExponential(2)}%)`,
+      `first-best check: SO TSTT ${formatNumber(r.firstBestDetail.soTstt)}, tolled UE TSTT ${formatNumber(r.firstBestDetail.tolledTstt)} (relative difference ${formatGap(r.firstBestDetail.relativeDifference)})`,
     );
   if (r.constraint)
     out.push(
-      `revenue floor ${fmt(r.constraint.minRevenue)}: ${r.constraint.satisfied ? "met" : "NOT met"} (revenue ${fmt(r.constraint.revenue)})`,
+      `revenue floor ${formatNumber(r.constraint.minRevenue)}: ${r.constraint.satisfied ? "met" : "NOT met"} (revenue ${formatNumber(r.constraint.revenue)})`,
     );
   out.push(
-    `equilibrium solves: ${r.equilibriumSolves} by the search, ${r.solves.total} in all; ${r.seconds.toFixed(2)} s; ${r.diagnostics.stopReason}`,
+    `equilibrium solves: ${r.equilibriumSolves} by the search, ${r.solves.total} in all; ${formatSeconds(r.seconds)}; ${r.diagnostics.stopReason}`,
   );
   const t = r.ties;
   if (t.applies && t.atDesign && t.justBelow) {
     out.push(
-      `ties (${t.rule} follower assumed): at the design optimistic ${fmt(t.atDesign.optimistic.value)}, pessimistic ${fmt(t.atDesign.pessimistic.value)}`,
+      `ties (${t.rule} follower assumed): at the design optimistic ${formatNumber(t.atDesign.optimistic.value)}, pessimistic ${formatNumber(t.atDesign.pessimistic.value)}`,
     );
     out.push(
-      `  ${fmt(t.justBelow.margin)} below: optimistic ${fmt(t.justBelow.optimistic.value)}, pessimistic ${fmt(t.justBelow.pessimistic.value)}`,
+      `  ${formatNumber(t.justBelow.margin)} below: optimistic ${formatNumber(t.justBelow.optimistic.value)}, pessimistic ${formatNumber(t.justBelow.pessimistic.value)}`,
     );
   }
   if (r.diagnostics.polish) {
     const p = r.diagnostics.polish;
-    out.push(`derivative-free polish (${p.reason}): ${p.solves} solves, ${fmt(p.valueBefore)} → ${fmt(p.valueAfter)}`);
+    out.push(`derivative-free polish (${p.reason}): ${p.solves} solves, ${formatNumber(p.valueBefore)} → ${formatNumber(p.valueAfter)}`);
   }
   const gc = r.diagnostics.gradientCheck;
   if (gc)
     out.push(
-      `gradient check (${gc.kind}, ${gc.source}): largest absolute error ${Math.max(0, ...gc.rows.map((row) => row.absoluteError)).toExponential(2)}, largest relative error ${gc.maxRelativeError.toExponential(2)} (tolerance ${gc.tolerance}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
+      `gradient check (${gc.kind}, ${gc.source}): largest absolute error ${formatGap(Math.max(0, ...gc.rows.map((row) => row.absoluteError)))}, largest relative error ${formatGap(gc.maxRelativeError)} (tolerance ${formatNumber(gc.tolerance)}, absolute where the gradient is about 0): ${gc.agrees ? "agrees" : "DISAGREES"} with finite differences`,
     );
   for (const w of r.diagnostics.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
@@ -112,12 +78,12 @@ export function designText(r: DesignResult): string {
  */
 export async function designOutputFiles(scenario: Scenario, r: DesignResult): Promise<OutputFile[]> {
   const net = await scenarioNetwork(scenario);
-  const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
-  return [
-    ...equilibriumFiles(net, r.equilibrium, designJson(r), tolled),
-    { name: "design.json", content: `${JSON.stringify(designFile(r), null, 2)}\n` },
-    { name: "history.csv", content: historyCsv(r) },
-  ];
+  return designFiles(
+    net,
+    r,
+    designJson(r),
+    scenarioClasses(scenario, net).map((c) => c.tolled),
+  );
 }
 
 export function registerDesign(program: Command): void {
@@ -134,7 +100,7 @@ export function registerDesign(program: Command): void {
     .action(async (file: string, opts: { out?: string; json?: boolean }) => {
       const scenario = loadScenario(file);
       const r = await design(scenario, { failAfterSolves: testFailAfterSolves() });
-      if (opts.out) writeOutputDir(opts.out, await designOutputFiles(scenario, r));
+      if (opts.out) writeFilesAtomic(opts.out, await designOutputFiles(scenario, r));
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
       if (r.partial) {
         process.stderr.write(

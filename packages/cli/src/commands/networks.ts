@@ -10,8 +10,10 @@ import {
   loadCatalogue,
   loadNetwork,
   Network,
+  networkIdKind,
   networkSummary,
 } from "@tollkit/graph-core";
+import { formatNumber, formatTable } from "../format.js";
 
 /** The summary printed by `networks info` (and `--json`): graph-core's {@link networkSummary}. */
 export const networkInfo = networkSummary;
@@ -57,10 +59,12 @@ export function registerNetworks(program: Command): void {
         }),
       ];
       print(!!opts.json, rows, () => {
-        const head = ["id", "zones", "nodes", "links", "kind", "available"];
-        const w = head.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h as keyof typeof r]).length)));
-        const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join("  ");
-        return [line(head), ...rows.map((r) => line(head.map((h) => String(r[h as keyof typeof r]))))].join("\n");
+        const head = ["id", "zones", "nodes", "links", "kind", "available"] as const;
+        const cell = (v: string | number) => (typeof v === "number" ? formatNumber(v) : v);
+        return formatTable(
+          [head, ...rows.map((r) => head.map((h) => cell(r[h])))],
+          head.map(() => "left"),
+        ).join("\n");
       });
     });
 
@@ -79,7 +83,7 @@ export function registerNetworks(program: Command): void {
       try {
         net = await loadNetwork(id);
       } catch (e) {
-        if (!opts.fallback || !loadCatalogue().networks.some((n) => n.id === id)) throw e;
+        if (!opts.fallback || networkIdKind(id) !== "catalogue") throw e;
         process.stderr.write(
           `tollkit: ${id} is not available here (${(e as Error).message.split(". ")[0]}); set TOLLKIT_NETWORK_MIRROR or run \`tollkit networks fetch ${id}\` online. Using ${opts.fallback} instead.\n`,
         );
@@ -90,12 +94,12 @@ export function registerNetworks(program: Command): void {
       print(!!opts.json, info, () =>
         [
           `${info.name} (${info.id})`,
-          `  zones ${info.zones}, nodes ${info.nodes}, links ${info.links}`,
-          `  total demand ${info.totalDemand.toFixed(2)} trips`,
+          `  zones ${formatNumber(info.zones)}, nodes ${formatNumber(info.nodes)}, links ${formatNumber(info.links)}`,
+          `  total demand ${formatNumber(info.totalDemand)} trips`,
           `  first thru node ${info.firstThruNode}`,
-          `  cost weights: toll ${info.costWeights.tollFactor}, distance ${info.costWeights.distanceFactor}`,
+          `  cost weights: toll ${formatNumber(info.costWeights.tollFactor)}, distance ${formatNumber(info.costWeights.distanceFactor)}`,
           `  coordinates: ${info.coordinateSystem}`,
-          ...(info.bestKnownObjective ? [`  best-known Beckmann objective ${info.bestKnownObjective}`] : []),
+          ...(info.bestKnownObjective ? [`  best-known Beckmann objective ${formatNumber(info.bestKnownObjective)}`] : []),
           ...info.warnings.map((w) => `  warning: ${w}`),
         ].join("\n"),
       );

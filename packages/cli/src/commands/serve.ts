@@ -1,11 +1,10 @@
 /**
  * `tollkit serve [--port 8080] [--db FILE] …`: the HTTP API (and the built web app) on one port.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { InputError } from "@tollkit/graph-core";
-import { defaultDbPath, startServer } from "@tollkit/api";
+import { InputError, isInputError, readJsonFile } from "@tollkit/graph-core";
 
 function integer(flag: string, min: number, max: number) {
   return (v: string): number => {
@@ -32,9 +31,10 @@ async function loadScenarioFolder(dir: string, url: string, stored: { name: stri
     const file = join(dir, f);
     let body: { name?: unknown };
     try {
-      body = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown };
+      body = readJsonFile(file, "cli/serve", "a JSON scenario") as { name?: unknown };
     } catch (e) {
-      process.stderr.write(`tollkit serve: ${file}: not valid JSON (${(e as Error).message}); skipped\n`);
+      if (!isInputError(e)) throw e;
+      process.stderr.write(`tollkit serve: ${e.message}; skipped\n`);
       continue;
     }
     if (typeof body.name === "string" && names.has(body.name)) continue;
@@ -107,6 +107,7 @@ Examples:
           .filter(Boolean);
         if (!/^[0-9]+(b|kb|mb)?$/i.test(opts.bodyLimit))
           throw new InputError("cli/serve", `--body-limit ${opts.bodyLimit}`, { field: "--body-limit" }, "a size such as 512kb or 1mb");
+        const { defaultDbPath, startServer } = await import("@tollkit/api"); // express and SQLite load only for serve
         const srv = await startServer({
           port: opts.port,
           host: opts.host,

@@ -29,11 +29,18 @@
  * Hot paths run on typed arrays allocated once per engine; nothing is allocated per shift, per
  * node or per bush visit (a bush's arrays grow, by half, only when it gains more links than it
  * has room for).
+ *
+ * Modules: this one holds the link costs and flows, the initial and adopted bushes and the
+ * measurement; `./labels.ts` the label passes (shortest and longest used bush paths, true
+ * shortest distances) and the flow shifts; `./topology.ts` the bush structure (validation,
+ * storage order, the update that drops and adds links). Each states the invariants of its arrays.
  */
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
 import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
-import { Bush, ensureCapacity, newBush, StoredBush } from "./store.js";
+import { BushLabels } from "./labels.js";
+import { Bush, newBush, StoredBush } from "./store.js";
+import { BushTopology } from "./topology.js";
 
 /** Outcome of one measurement of the current flows. */
 export interface GapMeasurement {
@@ -65,32 +72,12 @@ export class BushEngine {
   readonly classFlows: Float64Array[];
   bushes: Bush[] = [];
 
-  // scratch, one of each per engine
-  private readonly L: Float64Array;
-  private readonly U: Float64Array;
-  private readonly minIn: Int32Array;
-  private readonly maxIn: Int32Array;
-  private readonly topo: Int32Array;
-  private readonly order: Int32Array;
-  private readonly gs: Int32Array;
-  private readonly segMax: Int32Array;
-  private readonly segMin: Int32Array;
-  private readonly nodeStamp: Int32Array;
-  private readonly linkStamp: Int32Array;
-  private stamp = 0;
-  /** Number of nodes of the bush last scanned. */
-  private scanned = 0;
-  private readonly bufL: Int32Array;
-  private readonly bufF: Float64Array;
-  private readonly deg: Int32Array;
-  private readonly outStart: Int32Array;
-  private readonly outList: Int32Array;
-  private readonly queue: Int32Array;
-  private readonly newPos: Int32Array;
-  private readonly inQueue: Uint8Array;
+  /** Label arrays and passes (one set per engine). */
+  private readonly labels: BushLabels;
+  /** Bush structure scratch and passes (one set per engine). */
+  private readonly topology: BushTopology;
+  /** Per node: flow balance while loading a tree bush or checking a stored one; all 0 between uses. */
   private readonly nodeFlow: Float64Array;
-  /** Depth-first-search marks per bush position (stamps). */
-  private readonly posMark: Int32Array;
 
   /** Shifts whose stale label difference U_j − L_j is at most this fraction of U_j are skipped. */
   labelTolerance = 1e-15;
@@ -113,27 +100,9 @@ export class BushEngine {
       this.cc.push(new Float64Array(m));
       this.classFlows.push(new Float64Array(m));
     }
-    this.L = new Float64Array(n);
-    this.U = new Float64Array(n);
-    this.minIn = new Int32Array(n);
-    this.maxIn = new Int32Array(n);
-    this.topo = new Int32Array(n);
-    this.order = new Int32Array(n);
-    this.gs = new Int32Array(n + 1);
-    this.segMax = new Int32Array(n);
-    this.segMin = new Int32Array(n);
-    this.nodeStamp = new Int32Array(n);
-    this.linkStamp = new Int32Array(m);
-    this.bufL = new Int32Array(m);
-    this.bufF = new Float64Array(m);
-    this.deg = new Int32Array(n + 1);
-    this.outStart = new Int32Array(n + 1);
-    this.outList = new Int32Array(m);
-    this.queue = new Int32Array(n);
-    this.newPos = new Int32Array(n);
-    this.inQueue = new Uint8Array(n);
+    this.labels = new BushLabels(this.net);
+    this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
-    this.posMark = new Int32Array(n);
     for (let a = 0; a < m; a++) this.refresh(a);
   }
 
@@ -153,8 +122,8 @@ export class BushEngine {
     for (let k = 0; k < K; k++) this.cc[k][a] = c + this.model.fixed[k][a];
   }
 
-  /** Adds `dx` (PCE) to the flow of link `a` and refreshes its costs. */
-  private addFlow(a: number, dx: number): void {
+  /** Adds `dx` (PCE) to the flow of link `a` (clamped at 0) and refreshes its costs (the flow shifts of `./labels.ts`). */
+  addFlow(a: number, dx: number): void {
     const v = this.x[a] + dx;
     this.x[a] = v > 0 ? v : 0;
     this.refresh(a);
@@ -270,7 +239,7 @@ export class BushEngine {
       b.len = s.links.length;
       b.links.set(s.links);
       b.flows.set(s.flows);
-      if (!this.normalise(b) || !this.meetsDemand(b)) {
+      if (!this.topology.normalise(b) || !this.meetsDemand(b)) {
         rejected++;
         continue;
       }
@@ -296,119 +265,6 @@ export class BushEngine {
     for (const b of this.bushes) b.needsUpdate = true;
     if (built > 0) this.recompute();
     return { rejected, built };
-  }
-
-  /**
-   * Checks a stored bush and puts its links in the storage order (grouped by head, heads in a
-   * topological order found by Kahn's algorithm). False when the bush is not valid (see
-   * {@link adopt}). Uses node-sized scratch arrays; runs once per adopted bush.
-   */
-  private normalise(b: Bush): boolean {
-    const { linkFrom: from, linkTo: to, blocked } = this.net;
-    const { nodeStamp, linkStamp, outStart, outList, order, topo, bufL, bufF } = this;
-    const indeg = this.minIn;
-    const cursor = this.maxIn;
-    const m = this.m;
-    const n = this.n;
-    const len = b.len;
-    const links = b.links;
-    const flows = b.flows;
-    const root = b.root;
-    const st = ++this.stamp;
-    for (let p = 0; p < len; p++) {
-      const a = links[p];
-      const f = flows[p];
-      if (!(a >= 0 && a < m) || !(f >= 0 && f < Infinity)) return false;
-      if (linkStamp[a] === st) return false;
-      linkStamp[a] = st;
-      if ((blocked[from[a]] === 1 && from[a] !== root) || to[a] === root) return false;
-    }
-    // fast path: the links are already in storage order (as every state this module writes)
-    const ordered = ++this.stamp;
-    nodeStamp[root] = ordered;
-    let inOrder = true;
-    for (let p = 0, prev = -1; p < len && inOrder; p++) {
-      const a = links[p];
-      const i = from[a];
-      const j = to[a];
-      if (j !== prev) {
-        if (nodeStamp[j] === ordered) inOrder = false; // a head met twice (split group or cycle)
-        nodeStamp[j] = ordered;
-        prev = j;
-      }
-      if (i === j || nodeStamp[i] !== ordered) inOrder = false; // the tail must be the root or an earlier head
-    }
-    if (inOrder) return this.reachesAll(b, ordered);
-    const st2 = ++this.stamp;
-    let nn = 1;
-    nodeStamp[root] = st2;
-    indeg[root] = 0;
-    for (let p = 0; p < len; p++) {
-      const a = links[p];
-      const u = from[a];
-      const v = to[a];
-      if (nodeStamp[u] !== st2) {
-        nodeStamp[u] = st2;
-        indeg[u] = 0;
-        nn++;
-      }
-      if (nodeStamp[v] !== st2) {
-        nodeStamp[v] = st2;
-        indeg[v] = 0;
-        nn++;
-      }
-      indeg[v]++;
-    }
-    outStart.fill(0);
-    for (let p = 0; p < len; p++) outStart[from[links[p]] + 1]++;
-    for (let v = 0; v < n; v++) outStart[v + 1] += outStart[v];
-    for (let v = 0; v < n; v++) cursor[v] = outStart[v];
-    for (let p = 0; p < len; p++) outList[cursor[from[links[p]]]++] = p;
-    let qh = 0;
-    let qt = 0;
-    order[qt++] = root;
-    while (qh < qt) {
-      const u = order[qh++];
-      for (let r = outStart[u]; r < outStart[u + 1]; r++) {
-        const v = to[links[outList[r]]];
-        if (--indeg[v] === 0) order[qt++] = v;
-      }
-    }
-    if (qt !== nn) return false; // a cycle, or a node without an in-link
-    for (let t = 0; t < nn; t++) topo[order[t]] = t;
-    const cnt = this.deg;
-    cnt.fill(0, 0, nn + 1);
-    for (let p = 0; p < len; p++) cnt[topo[to[links[p]]] + 1]++;
-    for (let t = 0; t < nn; t++) cnt[t + 1] += cnt[t];
-    for (let p = 0; p < len; p++) {
-      const d = cnt[topo[to[links[p]]]]++;
-      bufL[d] = links[p];
-      bufF[d] = flows[p];
-    }
-    links.set(bufL.subarray(0, len));
-    flows.set(bufF.subarray(0, len));
-    return this.reachesAll(b, st2);
-  }
-
-  /**
-   * True when every node reachable from the bush's root (FIRST THRU NODE respected) is in the
-   * bush, whose nodes carry the stamp `st` in nodeStamp.
-   */
-  private reachesAll(b: Bush, st: number): boolean {
-    const { linkTo: to, blocked, fsStart, fsHead } = this.net;
-    const { nodeStamp } = this;
-    const check = (u: number): boolean => {
-      if (blocked[u] === 1 && u !== b.root) return true;
-      for (let q = fsStart[u]; q < fsStart[u + 1]; q++) if (nodeStamp[fsHead[q]] !== st) return false;
-      return true;
-    };
-    if (!check(b.root)) return false;
-    for (let p = 0; p < b.len; p++) {
-      const j = to[b.links[p]];
-      if (p > 0 && to[b.links[p - 1]] === j) continue;
-      if (!check(j)) return false;
-    }
-    return true;
   }
 
   /** True when the bush's flows deliver exactly its origin's demand (relative 1e-9). */
@@ -441,347 +297,22 @@ export class BushEngine {
     return ok;
   }
 
-  // ---------------------------------------------------------------- labels
+  // ---------------------------------------------------------------- iteration steps
 
   /**
-   * Shortest (L, over all bush links) and longest used (U, over links with flow) path labels in
-   * topological order, with the argmin/argmax in-link positions, each node's topological
-   * position and group start. Returns the number of bush nodes.
-   */
-  private scan(b: Bush): number {
-    const { linkFrom: from, linkTo: to } = this.net;
-    const { L, U, minIn, maxIn, topo, order, gs } = this;
-    const links = b.links;
-    const flows = b.flows;
-    const len = b.len;
-    const cc = this.cc[b.cls];
-    const root = b.root;
-    const dust = b.dust;
-    L[root] = 0;
-    U[root] = 0;
-    topo[root] = 0;
-    order[0] = root;
-    minIn[root] = -1;
-    maxIn[root] = -1;
-    let t = 0;
-    let p = 0;
-    while (p < len) {
-      let a = links[p];
-      const j = to[a];
-      t++;
-      order[t] = j;
-      topo[j] = t;
-      gs[t] = p;
-      let lmin = Infinity;
-      let umax = -Infinity;
-      let pmin = -1;
-      let pmax = -1;
-      for (;;) {
-        const i = from[a];
-        const c = cc[a];
-        const lv = L[i] + c;
-        if (lv < lmin) {
-          lmin = lv;
-          pmin = p;
-        }
-        if (flows[p] > dust) {
-          const uv = U[i] + c;
-          if (uv > umax) {
-            umax = uv;
-            pmax = p;
-          }
-        }
-        p++;
-        if (p === len) break;
-        a = links[p];
-        if (to[a] !== j) break;
-      }
-      L[j] = lmin;
-      U[j] = umax;
-      minIn[j] = pmin;
-      maxIn[j] = pmax;
-    }
-    gs[t + 1] = len;
-    this.scanned = t + 1;
-    return t + 1;
-  }
-
-  /** Shortest bush-path labels only (L) and the node order: the part of {@link scan} a measurement needs. */
-  private scanShortest(b: Bush): number {
-    const { linkFrom: from, linkTo: to } = this.net;
-    const { L, order } = this;
-    const links = b.links;
-    const len = b.len;
-    const cc = this.cc[b.cls];
-    L[b.root] = 0;
-    order[0] = b.root;
-    let t = 0;
-    let p = 0;
-    while (p < len) {
-      let a = links[p];
-      const j = to[a];
-      order[++t] = j;
-      let lmin = Infinity;
-      for (;;) {
-        const lv = L[from[a]] + cc[a];
-        if (lv < lmin) lmin = lv;
-        if (++p === len) break;
-        a = links[p];
-        if (to[a] !== j) break;
-      }
-      L[j] = lmin;
-    }
-    this.scanned = t + 1;
-    return t + 1;
-  }
-
-  // ---------------------------------------------------------------- flow shifts
-
-  /**
-   * One pass of Newton flow shifts on a bush, nodes in descending topological order.
-   * Returns the largest label difference U_j − L_j seen (stale labels; a convergence hint).
+   * One pass of Newton flow shifts on a bush, nodes in descending topological order (see
+   * `./labels.ts`). Returns the largest label difference U_j − L_j seen (stale labels; a convergence hint).
    */
   shift(b: Bush): number {
-    const nn = this.scan(b);
-    const { linkFrom: from } = this.net;
-    const { L, U, minIn, maxIn, topo, order, segMax, segMin, der } = this;
-    const links = b.links;
-    const flows = b.flows;
-    const cc = this.cc[b.cls];
-    const pce = this.pce[b.cls];
-    const tol = this.labelTolerance;
-    let maxDiff = 0;
-    for (let t = nn - 1; t >= 1; t--) {
-      const j = order[t];
-      const pM = maxIn[j];
-      if (pM < 0) continue;
-      const pm = minIn[j];
-      if (pM === pm) continue;
-      const diffLabel = U[j] - L[j];
-      if (diffLabel > maxDiff) maxDiff = diffLabel;
-      if (diffLabel <= tol * U[j]) continue;
-      // walk both paths back to the divergence node
-      let nMax = 0;
-      let nMin = 0;
-      segMax[nMax++] = pM;
-      segMin[nMin++] = pm;
-      let u = from[links[pM]];
-      let v = from[links[pm]];
-      while (u !== v) {
-        if (topo[u] > topo[v]) {
-          const p = maxIn[u];
-          segMax[nMax++] = p;
-          u = from[links[p]];
-        } else {
-          const p = minIn[v];
-          segMin[nMin++] = p;
-          v = from[links[p]];
-        }
-      }
-      let cMax = 0;
-      let d = 0;
-      let bound = Infinity;
-      for (let q = 0; q < nMax; q++) {
-        const p = segMax[q];
-        const a = links[p];
-        cMax += cc[a];
-        d += der[a];
-        const f = flows[p];
-        if (f < bound) bound = f;
-      }
-      let cMin = 0;
-      for (let q = 0; q < nMin; q++) {
-        const a = links[segMin[q]];
-        cMin += cc[a];
-        d += der[a];
-      }
-      const diff = cMax - cMin;
-      if (!(diff > 0) || !(bound > 0)) continue;
-      let delta = d > 0 ? diff / (pce * d) : bound;
-      if (delta > bound) delta = bound;
-      const dx = pce * delta;
-      for (let q = 0; q < nMax; q++) {
-        const p = segMax[q];
-        const before = flows[p];
-        const after = before - delta;
-        // what cancellation leaves of a flow the shift was meant to empty is rounding dust
-        flows[p] = after > 1e-12 * before ? after : 0;
-        this.addFlow(links[p], -dx);
-      }
-      for (let q = 0; q < nMin; q++) {
-        const p = segMin[q];
-        flows[p] += delta;
-        this.addFlow(links[p], dx);
-      }
-    }
-    return maxDiff;
+    return this.labels.shift(b, this);
   }
 
-  // ---------------------------------------------------------------- bush update
-
   /**
-   * Drops unused links (keeping the shortest-path tree) and adds shortcuts, keeping the bush
-   * acyclic: a link (i,j) is added when L_i + c_ij < L_j (a shorter path) and U_i < U_j, U the
-   * longest-path labels over the links kept (no bush path leads from j back to i). Candidates
-   * are the shortcuts the last measurement saw (`b.shortcuts`), or every link when unknown.
-   * The groups are then written in a topological order: a depth-first search over in-links that
-   * emits each node after its predecessors, starting from the old order (which it keeps when no
-   * new link goes backwards). Linear in the bush's size (plus the network's links for a full scan).
+   * The bush update: drops unused links (keeping the shortest-path tree), adds shortcuts while
+   * keeping the bush acyclic, and restores the storage order (see `./topology.ts`).
    */
   update(b: Bush): void {
-    const nn = this.scan(b);
-    const { linkFrom: from, linkTo: to, fsStart, fsLink, fsHead, blocked } = this.net;
-    const { L, U, minIn, topo, order, gs, bufL, bufF, linkStamp } = this;
-    const links = b.links;
-    const flows = b.flows;
-    const cc = this.cc[b.cls];
-    const root = b.root;
-    const dust = b.dust;
-    const st = ++this.stamp;
-    // kept links, grouped as before; ks[t] = start of node t's kept group in bufL
-    const ks = this.outStart;
-    U[root] = 0;
-    let w = 0;
-    for (let t = 1; t < nn; t++) {
-      const j = order[t];
-      const pm = minIn[j];
-      let ua = -Infinity;
-      ks[t] = w;
-      const end = gs[t + 1];
-      for (let p = gs[t]; p < end; p++) {
-        const f = flows[p];
-        if (f > dust || p === pm) {
-          const a = links[p];
-          bufL[w] = a;
-          bufF[w] = f > dust ? f : 0;
-          w++;
-          linkStamp[a] = st;
-          const v = U[from[a]] + cc[a];
-          if (v > ua) ua = v;
-        }
-      }
-      U[j] = ua;
-    }
-    ks[nn] = w;
-    const kept = w;
-    // shortcuts: added links are chained per head position (addFirst[t], addNext[q − kept])
-    const addFirst = this.newPos;
-    const addNext = this.outList;
-    addFirst.fill(-1, 0, nn);
-    const cand = b.shortcuts;
-    const nCand = b.shortcutCount;
-    if (nCand >= 0) {
-      for (let k = 0; k < nCand; k++) {
-        const a = cand[k];
-        const i = from[a];
-        const j = to[a];
-        if (linkStamp[a] === st || (blocked[i] === 1 && i !== root) || j === root) continue;
-        if (L[i] + cc[a] < L[j] && U[i] < U[j]) {
-          linkStamp[a] = st;
-          bufL[w] = a;
-          bufF[w] = 0;
-          const hp = topo[j];
-          addNext[w - kept] = addFirst[hp];
-          addFirst[hp] = w;
-          w++;
-        }
-      }
-    } else {
-      for (let t = 0; t < nn; t++) {
-        const i = order[t];
-        if (blocked[i] === 1 && i !== root) continue;
-        const li = L[i];
-        const ui = U[i];
-        const end = fsStart[i + 1];
-        for (let q = fsStart[i]; q < end; q++) {
-          const a = fsLink[q];
-          if (linkStamp[a] === st) continue;
-          const j = fsHead[q];
-          if (li + cc[a] < L[j] && ui < U[j]) {
-            linkStamp[a] = st;
-            bufL[w] = a;
-            bufF[w] = 0;
-            const hp = topo[j];
-            addNext[w - kept] = addFirst[hp];
-            addFirst[hp] = w;
-            w++;
-          }
-        }
-      }
-    }
-    b.needsUpdate = false;
-    b.shortcutCount = -1;
-    ensureCapacity(b, w);
-    const outL = b.links;
-    const outF = b.flows;
-    if (w === kept) {
-      outL.set(bufL.subarray(0, w));
-      outF.set(bufF.subarray(0, w));
-      b.len = w;
-      return;
-    }
-    // depth-first search over in-links (node positions; mark: gray = st, black = st + 1)
-    const mark = this.posMark;
-    const stN = this.queue;
-    const stI = this.segMax;
-    const stA = this.segMin;
-    const black = ++this.stamp;
-    mark[0] = black;
-    let o = 0;
-    for (let t0 = 1; t0 < nn; t0++) {
-      if (mark[t0] === black) continue;
-      let sp = 0;
-      stN[0] = t0;
-      stI[0] = ks[t0];
-      stA[0] = addFirst[t0];
-      mark[t0] = st;
-      while (sp >= 0) {
-        const t = stN[sp];
-        let next = -1;
-        const kend = ks[t + 1];
-        while (stI[sp] < kend) {
-          const tp = topo[from[bufL[stI[sp]++]]];
-          if (mark[tp] !== black) {
-            next = tp;
-            break;
-          }
-        }
-        if (next < 0) {
-          while (stA[sp] >= 0) {
-            const q = stA[sp];
-            stA[sp] = addNext[q - kept];
-            const tp = topo[from[bufL[q]]];
-            if (mark[tp] !== black) {
-              next = tp;
-              break;
-            }
-          }
-        }
-        if (next >= 0) {
-          if (mark[next] === st) throw new Error(`follower/bush: internal error: the bush of zone ${b.zone + 1} became cyclic`);
-          mark[next] = st;
-          sp++;
-          stN[sp] = next;
-          stI[sp] = ks[next];
-          stA[sp] = addFirst[next];
-          continue;
-        }
-        // all predecessors emitted: emit node t's in-links
-        for (let q = ks[t]; q < kend; q++) {
-          outL[o] = bufL[q];
-          outF[o] = bufF[q];
-          o++;
-        }
-        for (let q = addFirst[t]; q >= 0; q = addNext[q - kept]) {
-          outL[o] = bufL[q];
-          outF[o] = 0;
-          o++;
-        }
-        mark[t] = black;
-        sp--;
-      }
-    }
-    b.len = w;
+    this.topology.update(b, this.cc[b.cls]);
   }
 
   // ---------------------------------------------------------------- measurement
@@ -825,12 +356,12 @@ export class BushEngine {
     let sptt = 0;
     let grow = 0;
     for (const b of this.bushes) {
-      const improved = this.trueDistances(b);
+      const improved = this.labels.trueDistances(b, this.cc[b.cls]);
       if (improved) grow++;
       b.needsUpdate = improved;
       const demand = this.model.classes[b.cls].demand;
       const row = b.zone * Z;
-      const L = this.L;
+      const L = this.labels.L;
       let s = 0;
       for (let d = 0; d < Z; d++) {
         const t = demand[row + d];
@@ -847,81 +378,11 @@ export class BushEngine {
    * corrected over the whole network.
    */
   distances(b: Bush, out: Float64Array): void {
-    this.trueDistances(b);
+    this.labels.trueDistances(b, this.cc[b.cls]);
     out.fill(Infinity);
-    const { order, L } = this;
-    const nn = this.scanned; // the bush's nodes are every node reachable from its root
+    const { order, L } = this.labels;
+    const nn = this.labels.scanned; // the bush's nodes are every node reachable from its root
     for (let t = 0; t < nn; t++) out[order[t]] = L[order[t]];
-  }
-
-  /**
-   * Shortest distances from a bush's root over the whole network in `L`: bush labels, then a
-   * label-correcting pass (FIFO queue) over every link. Returns true when some label improved,
-   * i.e. the bush misses a shortcut.
-   */
-  private trueDistances(b: Bush): boolean {
-    const nn = this.scanShortest(b);
-    const { fsStart, fsLink, fsHead, blocked } = this.net;
-    const { L, U, order, queue, inQueue, bufL } = this;
-    const cc = this.cc[b.cls];
-    const root = b.root;
-    const n = this.n;
-    // bush labels, kept in U, to list the links that shorten a bush path (update candidates)
-    for (let t = 0; t < nn; t++) U[order[t]] = L[order[t]];
-    let shortcuts = 0;
-    let qh = 0;
-    let qt = 0;
-    let size = 0;
-    let improved = false;
-    for (let t = 0; t < nn; t++) {
-      const i = order[t];
-      if (blocked[i] === 1 && i !== root) continue;
-      const li = L[i];
-      const ui = U[i];
-      const end = fsStart[i + 1];
-      for (let q = fsStart[i]; q < end; q++) {
-        const j = fsHead[q];
-        const c = cc[fsLink[q]];
-        if (ui + c < U[j]) bufL[shortcuts++] = fsLink[q];
-        const nd = li + c;
-        if (nd < L[j]) {
-          L[j] = nd;
-          improved = true;
-          if (inQueue[j] === 0) {
-            inQueue[j] = 1;
-            queue[qt] = j;
-            qt = qt + 1 === n ? 0 : qt + 1;
-            size++;
-          }
-        }
-      }
-    }
-    if (b.shortcuts.length < shortcuts) b.shortcuts = new Int32Array(Math.max(shortcuts, 2 * b.shortcuts.length));
-    b.shortcuts.set(bufL.subarray(0, shortcuts));
-    b.shortcutCount = shortcuts;
-    while (size > 0) {
-      const u = queue[qh];
-      qh = qh + 1 === n ? 0 : qh + 1;
-      size--;
-      inQueue[u] = 0;
-      if (blocked[u] === 1 && u !== root) continue;
-      const lu = L[u];
-      const end = fsStart[u + 1];
-      for (let q = fsStart[u]; q < end; q++) {
-        const j = fsHead[q];
-        const nd = lu + cc[fsLink[q]];
-        if (nd < L[j]) {
-          L[j] = nd;
-          if (inQueue[j] === 0) {
-            inQueue[j] = 1;
-            queue[qt] = j;
-            qt = qt + 1 === n ? 0 : qt + 1;
-            size++;
-          }
-        }
-      }
-    }
-    return improved;
   }
 }
 

@@ -1,31 +1,31 @@
 /**
- * The runner: a child process (forked by {@link ProcessRunQueue}) that executes one run and
- * reports over IPC (structured-clone serialisation, so Float64Arrays pass as they are).
+ * The child process of one run, started by {@link startChildRun} (./executor.ts) for the API
+ * queue and for `tollkit batch`. It executes one {@link RunTask} and reports over IPC
+ * (structured-clone serialisation, so Float64Arrays pass as they are).
  *
- * Protocol. Parent → child: `{type: "start", job}`, then optionally `{type: "cancel"}`.
+ * Protocol. Parent → child: `{type: "start", task}`, then optionally `{type: "cancel"}`.
  * Child → parent: any number of `{type: "progress", progress}` (at most one per
  * {@link PROGRESS_INTERVAL_MS}, plus the last one), then exactly one of
- * `{type: "done", output}`, `{type: "cancelled"}` or `{type: "failed", error, input}`; then
- * the child exits. The child exits as soon as it notices that its parent is gone (IPC
- * disconnected, or re-parented), so a killed server leaves no orphan computing.
+ * `{type: "done", result, progress}`, `{type: "cancelled"}` or `{type: "failed", error, input}`;
+ * then the child exits. It exits as soon as it notices that its parent is gone (IPC
+ * disconnected, or re-parented; checked on every progress report too, since a solver may not
+ * yield for a while), so a killed server or batch leaves no orphan computing. The solver
+ * modules are loaded only after these handlers are in place.
  */
-import { isInputError } from "@tollkit/graph-core";
-import { executeJob, RunJob, RunProgress } from "./jobs.js";
-
-/** Least time between two progress messages. */
-export const PROGRESS_INTERVAL_MS = 100;
+import type { RunResult } from "./execute.js";
+import { PROGRESS_INTERVAL_MS, RunProgress, RunTask } from "./task.js";
 
 /** Messages from the parent. */
-export type ToRunner = { type: "start"; job: RunJob } | { type: "cancel" };
+export type ToChild = { type: "start"; task: RunTask } | { type: "cancel" };
 
 /** Messages to the parent. */
-export type FromRunner =
+export type FromChild =
   | { type: "progress"; progress: RunProgress }
-  | { type: "done"; output: import("./store.js").RunOutput; progress: RunProgress | null }
+  | { type: "done"; result: RunResult; progress: RunProgress | null }
   | { type: "cancelled" }
   | { type: "failed"; error: string; input: boolean };
 
-function send(msg: FromRunner): Promise<void> {
+function send(msg: FromChild): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     process.send(msg, undefined, {}, () => resolve());
@@ -34,18 +34,15 @@ function send(msg: FromRunner): Promise<void> {
 
 function main(): void {
   if (!process.send) {
-    process.stderr.write("tollkit runner: this script is started by `tollkit serve`, not by hand\n");
+    process.stderr.write("tollkit run child: this script is started by tollkit (serve, batch), not by hand\n");
     process.exit(2);
   }
   const parent = process.ppid;
   const controller = new AbortController();
-  let started = false;
-  // The solver may not yield to the event loop between iterations: check for a lost parent
-  // from the progress callback too (process.ppid is read live).
   const orphaned = () => process.ppid !== parent || !process.connected;
   process.on("disconnect", () => process.exit(0));
-
-  process.on("message", (msg: ToRunner) => {
+  let started = false;
+  process.on("message", (msg: ToChild) => {
     if (msg.type === "cancel") {
       controller.abort();
       return;
@@ -65,14 +62,15 @@ function main(): void {
         void send({ type: "progress", progress: p });
       } else pending = p;
     };
-    executeJob(msg.job, { onProgress, signal: controller.signal })
+    import("./execute.js")
+      .then(({ executeTask }) => executeTask(msg.task, { onProgress, signal: controller.signal }))
       .then(async (outcome) => {
         if (pending) await send({ type: "progress", progress: pending });
         if (outcome.status === "cancelled") await send({ type: "cancelled" });
-        else await send({ type: "done", output: outcome.output, progress: latest });
+        else await send({ type: "done", result: outcome.result, progress: latest });
       })
       .catch(async (e: unknown) => {
-        const input = isInputError(e);
+        const input = e instanceof Error && e.name === "InputError"; // isInputError, without loading graph-core first
         await send({ type: "failed", error: e instanceof Error ? e.message : String(e), input });
         if (!input && process.env.TOLLKIT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
       })

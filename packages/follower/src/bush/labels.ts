@@ -1,0 +1,304 @@
+/**
+ * Labels of a bush and the flow shifts they drive (Algorithm B's inner step; see the header of
+ * `./engine.ts` for the algorithm and its rounding rules, and `./store.ts` for the bush storage).
+ *
+ * Invariants (every array is indexed by network node unless said otherwise; all describe the
+ * bush last passed to {@link BushLabels.scan}, {@link BushLabels.scanShortest} or
+ * {@link BushLabels.trueDistances}, whose node count is `scanned`):
+ * - order[0..scanned−1]: the bush's nodes in its storage (topological) order, the root first;
+ *   topo[order[t]] = t (written by `scan` only).
+ * - groupStart[t] (t = 1..scanned−1): the first position of node order[t]'s group of in-links;
+ *   groupStart[scanned] = the bush's length (written by `scan` only).
+ * - L[j]: the shortest bush-path cost from the root to j (the class's generalised costs, or the
+ *   SO marginal costs); after `trueDistances`, the shortest distance over the whole network
+ *   (FIRST THRU NODE respected). minIn[j]: the position of the in-link attaining L (−1 for the root).
+ * - U[j]: the longest used-path cost (links with flow above dust) to j, −Infinity where no used
+ *   in-link; maxIn[j]: its in-link position, −1 for the root and where there is none.
+ * - segLong / segShort: positions of the two segments of the current shift (long: the longest
+ *   used path, short: the shortest path, each from j back to their divergence node).
+ * - bushLabel, queue, inQueue, shortcutList: scratch of `trueDistances` (the bush labels before
+ *   correction, the FIFO queue of the label-correcting pass and its membership, the links that
+ *   shorten a bush path); inQueue is all 0 between calls.
+ * Nothing here allocates: the arrays are made once per engine.
+ */
+
+import { CompiledNetwork } from "@tollkit/graph-core";
+import type { BushEngine } from "./engine.js";
+import { Bush } from "./store.js";
+
+/** The label arrays of one engine and the passes that compute them. */
+export class BushLabels {
+  readonly L: Float64Array;
+  readonly U: Float64Array;
+  readonly minIn: Int32Array;
+  readonly maxIn: Int32Array;
+  readonly topo: Int32Array;
+  readonly order: Int32Array;
+  readonly groupStart: Int32Array;
+  /** Number of nodes of the bush last scanned. */
+  scanned = 0;
+  private readonly segLong: Int32Array;
+  private readonly segShort: Int32Array;
+  private readonly bushLabel: Float64Array;
+  private readonly queue: Int32Array;
+  private readonly inQueue: Uint8Array;
+  private readonly shortcutList: Int32Array;
+
+  constructor(readonly net: CompiledNetwork) {
+    const n = net.nodeCount;
+    const m = net.linkCount;
+    this.L = new Float64Array(n);
+    this.U = new Float64Array(n);
+    this.minIn = new Int32Array(n);
+    this.maxIn = new Int32Array(n);
+    this.topo = new Int32Array(n);
+    this.order = new Int32Array(n);
+    this.groupStart = new Int32Array(n + 1);
+    this.segLong = new Int32Array(n);
+    this.segShort = new Int32Array(n);
+    this.bushLabel = new Float64Array(n);
+    this.queue = new Int32Array(n);
+    this.inQueue = new Uint8Array(n);
+    this.shortcutList = new Int32Array(m);
+  }
+
+  /**
+   * Shortest (L, over all bush links) and longest used (U, over links with flow) path labels in
+   * topological order, with the argmin/argmax in-link positions, each node's topological
+   * position and group start. Returns the number of bush nodes.
+   */
+  scan(b: Bush, cc: Float64Array): number {
+    const { linkFrom: from, linkTo: to } = this.net;
+    const { L, U, minIn, maxIn, topo, order, groupStart: gs } = this;
+    const links = b.links;
+    const flows = b.flows;
+    const len = b.len;
+    const root = b.root;
+    const dust = b.dust;
+    L[root] = 0;
+    U[root] = 0;
+    topo[root] = 0;
+    order[0] = root;
+    minIn[root] = -1;
+    maxIn[root] = -1;
+    let t = 0;
+    let p = 0;
+    while (p < len) {
+      let a = links[p];
+      const j = to[a];
+      t++;
+      order[t] = j;
+      topo[j] = t;
+      gs[t] = p;
+      let lmin = Infinity;
+      let umax = -Infinity;
+      let pmin = -1;
+      let pmax = -1;
+      for (;;) {
+        const i = from[a];
+        const c = cc[a];
+        const lv = L[i] + c;
+        if (lv < lmin) {
+          lmin = lv;
+          pmin = p;
+        }
+        if (flows[p] > dust) {
+          const uv = U[i] + c;
+          if (uv > umax) {
+            umax = uv;
+            pmax = p;
+          }
+        }
+        p++;
+        if (p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
+      }
+      L[j] = lmin;
+      U[j] = umax;
+      minIn[j] = pmin;
+      maxIn[j] = pmax;
+    }
+    gs[t + 1] = len;
+    this.scanned = t + 1;
+    return t + 1;
+  }
+
+  /** Shortest bush-path labels only (L) and the node order: the part of {@link scan} a measurement needs. */
+  scanShortest(b: Bush, cc: Float64Array): number {
+    const { linkFrom: from, linkTo: to } = this.net;
+    const { L, order } = this;
+    const links = b.links;
+    const len = b.len;
+    L[b.root] = 0;
+    order[0] = b.root;
+    let t = 0;
+    let p = 0;
+    while (p < len) {
+      let a = links[p];
+      const j = to[a];
+      order[++t] = j;
+      let lmin = Infinity;
+      for (;;) {
+        const lv = L[from[a]] + cc[a];
+        if (lv < lmin) lmin = lv;
+        if (++p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
+      }
+      L[j] = lmin;
+    }
+    this.scanned = t + 1;
+    return t + 1;
+  }
+
+  /**
+   * One pass of Newton flow shifts on a bush, nodes in descending topological order.
+   * Returns the largest label difference U_j − L_j seen (stale labels; a convergence hint).
+   */
+  shift(b: Bush, engine: BushEngine): number {
+    const cc = engine.cc[b.cls];
+    const nn = this.scan(b, cc);
+    const { linkFrom: from } = this.net;
+    const { L, U, minIn, maxIn, topo, order, segLong: segMax, segShort: segMin } = this;
+    const der = engine.der;
+    const links = b.links;
+    const flows = b.flows;
+    const pce = engine.pce[b.cls];
+    const tol = engine.labelTolerance;
+    let maxDiff = 0;
+    for (let t = nn - 1; t >= 1; t--) {
+      const j = order[t];
+      const pM = maxIn[j];
+      if (pM < 0) continue;
+      const pm = minIn[j];
+      if (pM === pm) continue;
+      const diffLabel = U[j] - L[j];
+      if (diffLabel > maxDiff) maxDiff = diffLabel;
+      if (diffLabel <= tol * U[j]) continue;
+      // walk both paths back to the divergence node
+      let nMax = 0;
+      let nMin = 0;
+      segMax[nMax++] = pM;
+      segMin[nMin++] = pm;
+      let u = from[links[pM]];
+      let v = from[links[pm]];
+      while (u !== v) {
+        if (topo[u] > topo[v]) {
+          const p = maxIn[u];
+          segMax[nMax++] = p;
+          u = from[links[p]];
+        } else {
+          const p = minIn[v];
+          segMin[nMin++] = p;
+          v = from[links[p]];
+        }
+      }
+      let cMax = 0;
+      let d = 0;
+      let bound = Infinity;
+      for (let q = 0; q < nMax; q++) {
+        const p = segMax[q];
+        const a = links[p];
+        cMax += cc[a];
+        d += der[a];
+        const f = flows[p];
+        if (f < bound) bound = f;
+      }
+      let cMin = 0;
+      for (let q = 0; q < nMin; q++) {
+        const a = links[segMin[q]];
+        cMin += cc[a];
+        d += der[a];
+      }
+      const diff = cMax - cMin;
+      if (!(diff > 0) || !(bound > 0)) continue;
+      let delta = d > 0 ? diff / (pce * d) : bound;
+      if (delta > bound) delta = bound;
+      const dx = pce * delta;
+      for (let q = 0; q < nMax; q++) {
+        const p = segMax[q];
+        const before = flows[p];
+        const after = before - delta;
+        // what cancellation leaves of a flow the shift was meant to empty is rounding dust
+        flows[p] = after > 1e-12 * before ? after : 0;
+        engine.addFlow(links[p], -dx);
+      }
+      for (let q = 0; q < nMin; q++) {
+        const p = segMin[q];
+        flows[p] += delta;
+        engine.addFlow(links[p], dx);
+      }
+    }
+    return maxDiff;
+  }
+
+  /**
+   * Shortest distances from a bush's root over the whole network in `L`: bush labels, then a
+   * label-correcting pass (FIFO queue) over every link. Returns true when some label improved,
+   * i.e. the bush misses a shortcut.
+   */
+  trueDistances(b: Bush, cc: Float64Array): boolean {
+    const nn = this.scanShortest(b, cc);
+    const { fsStart, fsLink, fsHead, blocked } = this.net;
+    const { L, bushLabel: U, order, queue, inQueue, shortcutList: bufL } = this;
+    const root = b.root;
+    const n = this.net.nodeCount;
+    // bush labels, kept in bushLabel (U here), to list the links that shorten a bush path (update candidates)
+    for (let t = 0; t < nn; t++) U[order[t]] = L[order[t]];
+    let shortcuts = 0;
+    let qh = 0;
+    let qt = 0;
+    let size = 0;
+    let improved = false;
+    for (let t = 0; t < nn; t++) {
+      const i = order[t];
+      if (blocked[i] === 1 && i !== root) continue;
+      const li = L[i];
+      const ui = U[i];
+      const end = fsStart[i + 1];
+      for (let q = fsStart[i]; q < end; q++) {
+        const j = fsHead[q];
+        const c = cc[fsLink[q]];
+        if (ui + c < U[j]) bufL[shortcuts++] = fsLink[q];
+        const nd = li + c;
+        if (nd < L[j]) {
+          L[j] = nd;
+          improved = true;
+          if (inQueue[j] === 0) {
+            inQueue[j] = 1;
+            queue[qt] = j;
+            qt = qt + 1 === n ? 0 : qt + 1;
+            size++;
+          }
+        }
+      }
+    }
+    if (b.shortcuts.length < shortcuts) b.shortcuts = new Int32Array(Math.max(shortcuts, 2 * b.shortcuts.length));
+    b.shortcuts.set(bufL.subarray(0, shortcuts));
+    b.shortcutCount = shortcuts;
+    while (size > 0) {
+      const u = queue[qh];
+      qh = qh + 1 === n ? 0 : qh + 1;
+      size--;
+      inQueue[u] = 0;
+      if (blocked[u] === 1 && u !== root) continue;
+      const lu = L[u];
+      const end = fsStart[u + 1];
+      for (let q = fsStart[u]; q < end; q++) {
+        const j = fsHead[q];
+        const nd = lu + cc[fsLink[q]];
+        if (nd < L[j]) {
+          L[j] = nd;
+          if (inQueue[j] === 0) {
+            inQueue[j] = 1;
+            queue[qt] = j;
+            qt = qt + 1 === n ? 0 : qt + 1;
+            size++;
+          }
+        }
+      }
+    }
+    return improved;
+  }
+}

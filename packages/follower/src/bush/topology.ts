@@ -1,0 +1,395 @@
+/**
+ * The structure of a bush: checking and ordering a stored bush, and the bush update of
+ * Algorithm B (drop unused links, add shortcuts, restore a topological order). The storage
+ * invariants are those of `./store.ts` (links grouped by head, groups in a topological order,
+ * every reachable node present); the algorithm is described in `./engine.ts`; the labels the
+ * update reads (L, U, minIn, topo, order, groupStart) come from {@link BushLabels.scan}.
+ *
+ * Scratch arrays, one meaning each (allocated once per engine; nothing is allocated per call):
+ * - stamp: one counter for nodeStamp (per node), linkStamp (per link) and posMark (per node
+ *   position); a mark is current when it equals a stamp taken in the same call.
+ * - indeg, cursor, outStart, outList, kahnOrder, kahnPos, groupCount: Kahn's algorithm of
+ *   {@link BushTopology.normalise} (in-degrees; out-link lists of the bush; the order found and
+ *   each node's position in it; the number of links per head position).
+ * - stageLinks / stageFlows: the bush's links and flows being rewritten (normalise: in the new
+ *   order; update: the kept links first, grouped by head as before, then the added shortcuts).
+ * - keptStart[t]: start of node position t's kept group in the staging arrays
+ *   (keptStart[nn] = the number kept); keptLongest[j]: the longest path cost to node j over the
+ *   kept links (the U of the shortcut rule).
+ * - addedFirst[t] / addedNext[q − kept]: the shortcuts added into head position t, chained.
+ * - dfsNode, dfsKept, dfsAdded: the depth-first search's stack (node position, next kept
+ *   in-link, next added in-link); posMark its gray/black marks.
+ */
+
+import { CompiledNetwork } from "@tollkit/graph-core";
+import { BushLabels } from "./labels.js";
+import { Bush, ensureCapacity } from "./store.js";
+
+/** Bush structure: validation, ordering and the update, on scratch arrays of one engine. */
+export class BushTopology {
+  private stamp = 0;
+  private readonly nodeStamp: Int32Array;
+  private readonly linkStamp: Int32Array;
+  private readonly posMark: Int32Array;
+  private readonly indeg: Int32Array;
+  private readonly cursor: Int32Array;
+  private readonly outStart: Int32Array;
+  private readonly outList: Int32Array;
+  private readonly kahnOrder: Int32Array;
+  private readonly kahnPos: Int32Array;
+  private readonly groupCount: Int32Array;
+  private readonly stageLinks: Int32Array;
+  private readonly stageFlows: Float64Array;
+  private readonly keptStart: Int32Array;
+  private readonly keptLongest: Float64Array;
+  private readonly addedFirst: Int32Array;
+  private readonly addedNext: Int32Array;
+  private readonly dfsNode: Int32Array;
+  private readonly dfsKept: Int32Array;
+  private readonly dfsAdded: Int32Array;
+
+  constructor(
+    readonly net: CompiledNetwork,
+    readonly labels: BushLabels,
+  ) {
+    const n = net.nodeCount;
+    const m = net.linkCount;
+    this.nodeStamp = new Int32Array(n);
+    this.linkStamp = new Int32Array(m);
+    this.posMark = new Int32Array(n);
+    this.indeg = new Int32Array(n);
+    this.cursor = new Int32Array(n);
+    this.outStart = new Int32Array(n + 1);
+    this.outList = new Int32Array(m);
+    this.kahnOrder = new Int32Array(n);
+    this.kahnPos = new Int32Array(n);
+    this.groupCount = new Int32Array(n + 1);
+    this.stageLinks = new Int32Array(m);
+    this.stageFlows = new Float64Array(m);
+    this.keptStart = new Int32Array(n + 1);
+    this.keptLongest = new Float64Array(n);
+    this.addedFirst = new Int32Array(n);
+    this.addedNext = new Int32Array(m);
+    this.dfsNode = new Int32Array(n);
+    this.dfsKept = new Int32Array(n);
+    this.dfsAdded = new Int32Array(n);
+  }
+
+  /**
+   * Checks a stored bush and puts its links in the storage order (grouped by head, heads in a
+   * topological order found by Kahn's algorithm). False when the bush is not valid (see
+   * `BushEngine.adopt`). Uses node-sized scratch arrays; runs once per adopted bush.
+   */
+  normalise(b: Bush): boolean {
+    const { linkFrom: from, linkTo: to, blocked } = this.net;
+    const {
+      nodeStamp,
+      linkStamp,
+      outStart,
+      outList,
+      kahnOrder: order,
+      kahnPos: topo,
+      stageLinks: bufL,
+      stageFlows: bufF,
+      indeg,
+      cursor,
+    } = this;
+    const m = this.net.linkCount;
+    const n = this.net.nodeCount;
+    const len = b.len;
+    const links = b.links;
+    const flows = b.flows;
+    const root = b.root;
+    const st = ++this.stamp;
+    for (let p = 0; p < len; p++) {
+      const a = links[p];
+      const f = flows[p];
+      if (!(a >= 0 && a < m) || !(f >= 0 && f < Infinity)) return false;
+      if (linkStamp[a] === st) return false;
+      linkStamp[a] = st;
+      if ((blocked[from[a]] === 1 && from[a] !== root) || to[a] === root) return false;
+    }
+    // fast path: the links are already in storage order (as every state this module writes)
+    const ordered = ++this.stamp;
+    nodeStamp[root] = ordered;
+    let inOrder = true;
+    for (let p = 0, prev = -1; p < len && inOrder; p++) {
+      const a = links[p];
+      const i = from[a];
+      const j = to[a];
+      if (j !== prev) {
+        if (nodeStamp[j] === ordered) inOrder = false; // a head met twice (split group or cycle)
+        nodeStamp[j] = ordered;
+        prev = j;
+      }
+      if (i === j || nodeStamp[i] !== ordered) inOrder = false; // the tail must be the root or an earlier head
+    }
+    if (inOrder) return this.reachesAll(b, ordered);
+    const st2 = ++this.stamp;
+    let nn = 1;
+    nodeStamp[root] = st2;
+    indeg[root] = 0;
+    for (let p = 0; p < len; p++) {
+      const a = links[p];
+      const u = from[a];
+      const v = to[a];
+      if (nodeStamp[u] !== st2) {
+        nodeStamp[u] = st2;
+        indeg[u] = 0;
+        nn++;
+      }
+      if (nodeStamp[v] !== st2) {
+        nodeStamp[v] = st2;
+        indeg[v] = 0;
+        nn++;
+      }
+      indeg[v]++;
+    }
+    outStart.fill(0);
+    for (let p = 0; p < len; p++) outStart[from[links[p]] + 1]++;
+    for (let v = 0; v < n; v++) outStart[v + 1] += outStart[v];
+    for (let v = 0; v < n; v++) cursor[v] = outStart[v];
+    for (let p = 0; p < len; p++) outList[cursor[from[links[p]]]++] = p;
+    let qh = 0;
+    let qt = 0;
+    order[qt++] = root;
+    while (qh < qt) {
+      const u = order[qh++];
+      for (let r = outStart[u]; r < outStart[u + 1]; r++) {
+        const v = to[links[outList[r]]];
+        if (--indeg[v] === 0) order[qt++] = v;
+      }
+    }
+    if (qt !== nn) return false; // a cycle, or a node without an in-link
+    for (let t = 0; t < nn; t++) topo[order[t]] = t;
+    const cnt = this.groupCount;
+    cnt.fill(0, 0, nn + 1);
+    for (let p = 0; p < len; p++) cnt[topo[to[links[p]]] + 1]++;
+    for (let t = 0; t < nn; t++) cnt[t + 1] += cnt[t];
+    for (let p = 0; p < len; p++) {
+      const d = cnt[topo[to[links[p]]]]++;
+      bufL[d] = links[p];
+      bufF[d] = flows[p];
+    }
+    links.set(bufL.subarray(0, len));
+    flows.set(bufF.subarray(0, len));
+    return this.reachesAll(b, st2);
+  }
+
+  /**
+   * True when every node reachable from the bush's root (FIRST THRU NODE respected) is in the
+   * bush, whose nodes carry the stamp `st` in nodeStamp.
+   */
+  private reachesAll(b: Bush, st: number): boolean {
+    const { linkTo: to, blocked, fsStart, fsHead } = this.net;
+    const { nodeStamp } = this;
+    const check = (u: number): boolean => {
+      if (blocked[u] === 1 && u !== b.root) return true;
+      for (let q = fsStart[u]; q < fsStart[u + 1]; q++) if (nodeStamp[fsHead[q]] !== st) return false;
+      return true;
+    };
+    if (!check(b.root)) return false;
+    for (let p = 0; p < b.len; p++) {
+      const j = to[b.links[p]];
+      if (p > 0 && to[b.links[p - 1]] === j) continue;
+      if (!check(j)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Drops unused links (keeping the shortest-path tree) and adds shortcuts, keeping the bush
+   * acyclic: a link (i,j) is added when L_i + c_ij < L_j (a shorter path) and U_i < U_j, U the
+   * longest-path labels over the links kept (no bush path leads from j back to i). Candidates
+   * are the shortcuts the last measurement saw (`b.shortcuts`), or every link when unknown.
+   * The groups are then written in a topological order: a depth-first search over in-links that
+   * emits each node after its predecessors, starting from the old order (which it keeps when no
+   * new link goes backwards). Linear in the bush's size (plus the network's links for a full scan).
+   * @param cc the bush's class link costs
+   * @throws Error (internal) if the bush became cyclic, which the U condition rules out
+   */
+  update(b: Bush, cc: Float64Array): void {
+    const nn = this.labels.scan(b, cc);
+    const st = ++this.stamp;
+    const kept = this.keepLinks(b, cc, nn, st);
+    const w = this.addShortcuts(b, cc, nn, st, kept);
+    b.needsUpdate = false;
+    b.shortcutCount = -1;
+    ensureCapacity(b, w);
+    if (w === kept) {
+      b.links.set(this.stageLinks.subarray(0, w));
+      b.flows.set(this.stageFlows.subarray(0, w));
+      b.len = w;
+      return;
+    }
+    this.writeInTopologicalOrder(b, nn, st, kept);
+    b.len = w;
+  }
+
+  /**
+   * Update step 1: stages the links kept (flow above dust, or the shortest-path in-link), grouped
+   * as before (keptStart), stamps them with `st` in linkStamp and computes keptLongest over them.
+   * Returns their number.
+   */
+  private keepLinks(b: Bush, cc: Float64Array, nn: number, st: number): number {
+    const { linkFrom: from } = this.net;
+    const { minIn, order, groupStart: gs } = this.labels;
+    const { keptLongest: U, stageLinks: bufL, stageFlows: bufF, linkStamp, keptStart: ks } = this;
+    const links = b.links;
+    const flows = b.flows;
+    const dust = b.dust;
+    U[b.root] = 0;
+    let w = 0;
+    for (let t = 1; t < nn; t++) {
+      const j = order[t];
+      const pm = minIn[j];
+      let ua = -Infinity;
+      ks[t] = w;
+      const end = gs[t + 1];
+      for (let p = gs[t]; p < end; p++) {
+        const f = flows[p];
+        if (f > dust || p === pm) {
+          const a = links[p];
+          bufL[w] = a;
+          bufF[w] = f > dust ? f : 0;
+          w++;
+          linkStamp[a] = st;
+          const v = U[from[a]] + cc[a];
+          if (v > ua) ua = v;
+        }
+      }
+      U[j] = ua;
+    }
+    ks[nn] = w;
+    return w;
+  }
+
+  /**
+   * Update step 2: stages the shortcuts after the `kept` links, chained per head position
+   * (addedFirst, addedNext), from the measured candidates or, when unknown, every link out of the
+   * bush's nodes. Returns the number of links staged in all.
+   */
+  private addShortcuts(b: Bush, cc: Float64Array, nn: number, st: number, kept: number): number {
+    const { linkFrom: from, linkTo: to, fsStart, fsLink, fsHead, blocked } = this.net;
+    const { L, topo, order } = this.labels;
+    const { keptLongest: U, stageLinks: bufL, stageFlows: bufF, linkStamp, addedFirst: addFirst, addedNext: addNext } = this;
+    const root = b.root;
+    let w = kept;
+    addFirst.fill(-1, 0, nn);
+    const cand = b.shortcuts;
+    const nCand = b.shortcutCount;
+    if (nCand >= 0) {
+      for (let k = 0; k < nCand; k++) {
+        const a = cand[k];
+        const i = from[a];
+        const j = to[a];
+        if (linkStamp[a] === st || (blocked[i] === 1 && i !== root) || j === root) continue;
+        if (L[i] + cc[a] < L[j] && U[i] < U[j]) {
+          linkStamp[a] = st;
+          bufL[w] = a;
+          bufF[w] = 0;
+          const hp = topo[j];
+          addNext[w - kept] = addFirst[hp];
+          addFirst[hp] = w;
+          w++;
+        }
+      }
+    } else {
+      for (let t = 0; t < nn; t++) {
+        const i = order[t];
+        if (blocked[i] === 1 && i !== root) continue;
+        const li = L[i];
+        const ui = U[i];
+        const end = fsStart[i + 1];
+        for (let q = fsStart[i]; q < end; q++) {
+          const a = fsLink[q];
+          if (linkStamp[a] === st) continue;
+          const j = fsHead[q];
+          if (li + cc[a] < L[j] && ui < U[j]) {
+            linkStamp[a] = st;
+            bufL[w] = a;
+            bufF[w] = 0;
+            const hp = topo[j];
+            addNext[w - kept] = addFirst[hp];
+            addFirst[hp] = w;
+            w++;
+          }
+        }
+      }
+    }
+    return w;
+  }
+
+  /**
+   * Update step 3: writes the staged links into the bush (whose capacity suffices) in a
+   * topological order, by a depth-first search over in-links from the old node order (node
+   * positions; posMark: gray = `st`, black = a fresh stamp).
+   */
+  private writeInTopologicalOrder(b: Bush, nn: number, st: number, kept: number): void {
+    const { linkFrom: from } = this.net;
+    const { topo } = this.labels;
+    const { stageLinks: bufL, stageFlows: bufF, keptStart: ks, addedFirst: addFirst, addedNext: addNext } = this;
+    const outL = b.links;
+    const outF = b.flows;
+    const mark = this.posMark;
+    const stN = this.dfsNode;
+    const stI = this.dfsKept;
+    const stA = this.dfsAdded;
+    const black = ++this.stamp;
+    mark[0] = black;
+    let o = 0;
+    for (let t0 = 1; t0 < nn; t0++) {
+      if (mark[t0] === black) continue;
+      let sp = 0;
+      stN[0] = t0;
+      stI[0] = ks[t0];
+      stA[0] = addFirst[t0];
+      mark[t0] = st;
+      while (sp >= 0) {
+        const t = stN[sp];
+        let next = -1;
+        const kend = ks[t + 1];
+        while (stI[sp] < kend) {
+          const tp = topo[from[bufL[stI[sp]++]]];
+          if (mark[tp] !== black) {
+            next = tp;
+            break;
+          }
+        }
+        if (next < 0) {
+          while (stA[sp] >= 0) {
+            const q = stA[sp];
+            stA[sp] = addNext[q - kept];
+            const tp = topo[from[bufL[q]]];
+            if (mark[tp] !== black) {
+              next = tp;
+              break;
+            }
+          }
+        }
+        if (next >= 0) {
+          if (mark[next] === st) throw new Error(`follower/bush: internal error: the bush of zone ${b.zone + 1} became cyclic`);
+          mark[next] = st;
+          sp++;
+          stN[sp] = next;
+          stI[sp] = ks[next];
+          stA[sp] = addFirst[next];
+          continue;
+        }
+        // all predecessors emitted: emit node t's in-links
+        for (let q = ks[t]; q < kend; q++) {
+          outL[o] = bufL[q];
+          outF[o] = bufF[q];
+          o++;
+        }
+        for (let q = addFirst[t]; q >= 0; q = addNext[q - kept]) {
+          outL[o] = bufL[q];
+          outF[o] = 0;
+          o++;
+        }
+        mark[t] = black;
+        sp--;
+      }
+    }
+  }
+}

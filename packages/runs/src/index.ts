@@ -1,0 +1,40 @@
+/**
+ * @tollkit/runs — what the API and the CLI share about runs: the typed run summary, the result
+ * writers (flows.csv, convergence.csv, GeoJSON, output folders), the run task and the one
+ * executor that runs a task in a child process. Loads neither express nor SQLite.
+ */
+export type { AssignSettingsRecord, AssignSummary, ClassSummary, DesignSummary, RunSummary } from "./summary.js";
+export { assignSummary, designSummary, HEADLINE_FIELDS, isDesignSummary, summaryField } from "./summary.js";
+export type { ComparedRun, HeadlineDifference, LinkColumns, LinkRow, OutputFile, RunOutput } from "./results.js";
+export {
+  compareRuns,
+  convergenceColumns,
+  convergenceCsv,
+  CSV_COLUMNS,
+  designFile,
+  designFiles,
+  equilibriumFiles,
+  historyColumns,
+  historyCsv,
+  linkColumns,
+  linkCsv,
+  linkGeojson,
+  linkRows,
+  sameNetwork,
+  volumeCapacity,
+} from "./results.js";
+export type {
+  AssignTask,
+  AssignTaskSettings,
+  DesignTask,
+  RunKind,
+  RunProgress,
+  RunTask,
+  SettingsRecordRequest,
+  TollEntry,
+} from "./task.js";
+export { PROGRESS_INTERVAL_MS } from "./task.js";
+export type { ExecuteHooks, ExecuteOutcome, RunResult } from "./execute.js";
+export { assignClasses, executeTask, loadRunNetwork, tollVector } from "./execute.js";
+export type { ChildOutcome, ChildRun, ChildRunOptions } from "./executor.js";
+export { defaultChildPath, startChildRun } from "./executor.js";

@@ -1,0 +1,189 @@
+/**
+ * The run summary: one typed object for what `tollkit assign --json` / `design --json` print,
+ * what `summary.json` holds, what the API stores for a run, and what `batch` and `compare`
+ * read back. The CLI, the API and the batch build it here and nowhere else.
+ *
+ * Units (see docs/glossary.md): `tstt` is travel time Σ flow·time with flows in PCE;
+ * `totalCost` and `sptt` are generalised cost per vehicle of each class (the gap's TSTT and
+ * SPTT); `beckmann` is the Beckmann objective in generalised cost (what the user equilibrium
+ * minimises, comparable with the catalogue's best-known values) and `beckmannTime` its
+ * time-only integral; `revenue` is money.
+ */
+import type { FollowerResult, StopReason } from "@tollkit/follower";
+import type { DesignResult } from "@tollkit/leader";
+
+/** Per-class figures of an assignment. */
+export interface ClassSummary {
+  name: string;
+  /** Trips of the class (vehicles). */
+  demand: number;
+  /** Toll revenue from the class (money). */
+  revenue: number;
+}
+
+/** The settings an assignment ran with, as `summary.json` records them (null: not given). */
+export interface AssignSettingsRecord {
+  algorithm: string;
+  objective: string;
+  gap: number;
+  maxIterations: number | null;
+  maxSeconds: number | null;
+  /** The tolls file as given (CLI), or null. */
+  tolls: string | null;
+  /** The classes file as given (CLI), or null. */
+  classes: string | null;
+}
+
+/** The summary of an assignment (the `assign --json` object). */
+export interface AssignSummary {
+  network: string;
+  algorithm: string;
+  objective: string;
+  converged: boolean;
+  stopReason: StopReason;
+  iterations: number;
+  relativeGap: number;
+  averageExcessCost: number;
+  tstt: number;
+  totalCost: number;
+  sptt: number;
+  beckmann: number;
+  revenue: number;
+  seconds: number;
+  classes: ClassSummary[];
+  warnings: string[];
+  /** The time-only Beckmann integral Σ ∫ t (the generalised objective is `beckmann`). */
+  beckmannTime: number;
+  /** Present in CLI summaries. */
+  settings?: AssignSettingsRecord;
+}
+
+/** The summary of a design (the `design --json` object). */
+export interface DesignSummary {
+  scenario: string;
+  network: string;
+  objective: string;
+  sense: string;
+  method: string;
+  tolls: DesignResult["tolls"];
+  variables: DesignResult["variables"];
+  value: number;
+  baseline: number;
+  firstBest: number | null;
+  shareCaptured: number | null;
+  revenue: number;
+  tstt: number;
+  welfare: number;
+  constraint?: DesignResult["constraint"];
+  equilibriumSolves: number;
+  solves: DesignResult["solves"];
+  seconds: number;
+  /** Grid search's response surface (API summaries only; the CLI writes it to design.json). */
+  surface?: DesignResult["surface"];
+  ties: DesignResult["ties"];
+  diagnostics: DesignResult["diagnostics"];
+  /** The tolled equilibrium's own summary. */
+  equilibrium: AssignSummary;
+  /** The first-best check's figures (CLI summaries). */
+  firstBestDetail?: { soTstt: number; tolledTstt: number; relativeDifference: number } | null;
+}
+
+/** Either summary. */
+export type RunSummary = AssignSummary | DesignSummary;
+
+/**
+ * The summary of a follower result.
+ * @param settings the settings to record (CLI summaries); omitted: no `settings` field
+ */
+export function assignSummary(r: FollowerResult, settings?: AssignSettingsRecord): AssignSummary {
+  return {
+    network: r.network,
+    algorithm: r.algorithm,
+    objective: r.objective,
+    converged: r.converged,
+    stopReason: r.stopReason,
+    iterations: r.iterations,
+    relativeGap: r.relativeGap,
+    averageExcessCost: r.averageExcessCost,
+    tstt: r.tstt,
+    totalCost: r.totalCost,
+    sptt: r.sptt,
+    beckmann: r.beckmann,
+    revenue: r.revenue,
+    seconds: r.seconds,
+    classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue })),
+    warnings: r.warnings,
+    beckmannTime: r.beckmannTime,
+    ...(settings ? { settings } : {}),
+  };
+}
+
+/**
+ * The summary of a design result, with the tolled equilibrium's own summary.
+ * @param form `api`: with the response surface; `cli`: without it (design.json has it), with
+ *   the first-best check's figures
+ */
+export function designSummary(r: DesignResult, form: "api" | "cli"): DesignSummary {
+  return {
+    scenario: r.scenario,
+    network: r.network,
+    objective: r.objective,
+    sense: r.sense,
+    method: r.method,
+    tolls: r.tolls,
+    variables: r.variables,
+    value: r.value,
+    baseline: r.baseline,
+    firstBest: r.firstBest,
+    shareCaptured: r.shareCaptured,
+    revenue: r.revenue,
+    tstt: r.tstt,
+    welfare: r.welfare,
+    ...(r.constraint ? { constraint: r.constraint } : {}),
+    equilibriumSolves: r.equilibriumSolves,
+    solves: r.solves,
+    seconds: r.seconds,
+    ...(form === "api" && r.surface ? { surface: r.surface } : {}),
+    ties: r.ties,
+    diagnostics: r.diagnostics,
+    equilibrium: assignSummary(r.equilibrium),
+    ...(form === "cli"
+      ? {
+          firstBestDetail: r.firstBestDetail
+            ? {
+                soTstt: r.firstBestDetail.soTstt,
+                tolledTstt: r.firstBestDetail.tolledTstt,
+                relativeDifference: r.firstBestDetail.relativeDifference,
+              }
+            : null,
+        }
+      : {}),
+  };
+}
+
+/** Whether a summary is a design's. */
+export function isDesignSummary(s: RunSummary | Record<string, unknown>): s is DesignSummary {
+  return typeof (s as DesignSummary).equilibrium === "object" && (s as DesignSummary).equilibrium !== null;
+}
+
+/**
+ * A field of a summary: the summary's own, else (a design) its tolled equilibrium's. This is
+ * how a design's `tstt`, `relativeGap`, … are read by compare, results.csv and the studio.
+ */
+export function summaryField(s: RunSummary | Record<string, unknown>, field: string): unknown {
+  const r = s as Record<string, unknown>;
+  return r[field] ?? (r.equilibrium as Record<string, unknown> | undefined)?.[field];
+}
+
+/** Summary fields compared in the headline of a comparison (API and `tollkit compare`). */
+export const HEADLINE_FIELDS = [
+  "tstt",
+  "totalCost",
+  "sptt",
+  "beckmann",
+  "revenue",
+  "relativeGap",
+  "averageExcessCost",
+  "iterations",
+  "seconds",
+] as const;
