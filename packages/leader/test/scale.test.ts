@@ -263,3 +263,35 @@ describe.runIf(mirror)("the benchmark scenarios of the leader at scale", () => {
     expect(Array.from(ins.variables[0].links)).toEqual(entering);
   });
 });
+
+// Berlin-Center solves take 10-20 s each on a quiet 2-core machine (minutes on a busy one): opt in
+const heavy = mirror && !!process.env.TOLLKIT_HEAVY_TESTS;
+
+describe.runIf(heavy)("Berlin-Center cordon (TOLLKIT_HEAVY_TESTS=1)", () => {
+  test(
+    "gradient search with the default check finishes with a result (gap 1e-6): the check stays inside the bounds",
+    async () => {
+      const s = scenario("berlin-center-cordon");
+      const r = await design({
+        ...s,
+        firstBest: false,
+        method: { ...s.method, maxSolves: 4 },
+        follower: { ...s.follower, gap: 1e-6 },
+      } as Scenario);
+      expect(r.partial).toBe(false);
+      expect(r.error).toBeNull();
+      expect(r.variables).toHaveLength(1);
+      expect(r.variables[0].links).toHaveLength(22);
+      expect(r.value).toBeLessThanOrEqual(r.baseline);
+      expect(r.equilibriumSolves).toBeLessThanOrEqual(4);
+      const gc = r.diagnostics.gradientCheck!;
+      expect(gc.kind).toBe("directional");
+      expect(gc.solves).toBe(2);
+      // every toll the check solved at lies in [0, 10]
+      const h = gc.rows[0].step;
+      expect(gc.at[0] - (gc.rows[0].variable.includes("one-sided") ? 0 : h)).toBeGreaterThanOrEqual(0);
+      expect(gc.at[0] + h).toBeLessThanOrEqual(10);
+    },
+    30 * 60_000,
+  );
+});
