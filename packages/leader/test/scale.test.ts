@@ -203,6 +203,28 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(g.solves.byPhase.polish).toBeGreaterThan(0);
   });
 
+  test("several starts: the budget is shared, the history says which start, the best design wins", async () => {
+    const json = {
+      network: "sioux-falls",
+      classes: [{ name: "car", valueOfTime: 1 }],
+      instrument: { type: "links", links: [48, 29], bounds: { min: 0, max: 100 } },
+      objective: { type: "revenue" },
+      method: { type: "gradient", maxSolves: 45, starts: 3 },
+      follower: { algorithm: "bush", gap: 1e-10 },
+      firstBest: false,
+    };
+    const r = await design(parseScenario(json));
+    expect(r.equilibriumSolves).toBeLessThanOrEqual(45);
+    const phases = new Set(r.history.map((h) => h.phase.replace(/^polish/, "search")));
+    expect([...phases]).toEqual(["search (start 1 of 3)", "search (start 2 of 3)", "search (start 3 of 3)"]);
+    const firsts = [1, 2, 3].map((k) => r.history.find((h) => h.phase.endsWith(`(start ${k} of 3)`))!.tolls);
+    expect(firsts[0]).toEqual([0, 0]);
+    expect(new Set(firsts.map((t) => t.join())).size).toBe(3);
+    expect(r.value).toBe(Math.max(...r.history.map((h) => h.value)));
+    expect(r.diagnostics.stopReason).toMatch(/^best of 3 starts/);
+    expect(() => parseScenario({ ...json, objective: { type: "tstt", minRevenue: 1 } }, "x.json")).toThrow(/field "method.starts"/);
+  });
+
   test("second-best-10 with an error injected mid-search returns the best design so far (better than no tolls)", async () => {
     const s = scenario("sioux-falls-second-best-10");
     const r = await design(s, { failAfterSolves: 12 });
