@@ -4,7 +4,7 @@
  * status; stack traces are never sent (a 5xx says only "internal error" and the server logs
  * the detail).
  */
-import { isInputError, jsonPath, schemaInputError } from "@tollkit/graph-core";
+import { InputError, isInputError, jsonPath, schemaInputError } from "@tollkit/graph-core";
 import type { ZodError } from "zod";
 
 /** Where in a request a value was found. */
@@ -54,6 +54,20 @@ const PART_LABEL: Record<RequestPart, string> = {
 export function validationError(part: RequestPart, err: ZodError, value: unknown): ApiError {
   const e = schemaInputError(err.issues, value, { module: "api", file: PART_LABEL[part] });
   return new ApiError(400, e.message, e.field ? { path: e.field, in: part } : { in: part });
+}
+
+/**
+ * A problem with one value of the request body that its schema cannot see (a link the network
+ * lacks, a limit of this server), said as every input error is said:
+ * `api: request body, field "settings.tolls[1].link": link 1 is tolled twice (expected …)`.
+ * @param path JSON path of the value in the body, e.g. `settings.maxSeconds`
+ * @param message what is wrong with the value given
+ * @param expected what was expected instead
+ * @param status the HTTP status; default 400
+ */
+export function bodyError(path: string, message: string, expected?: string, status = 400): ApiError {
+  const e = new InputError("api", message, { file: PART_LABEL.body, field: path }, expected);
+  return new ApiError(status, e.message, { path, in: "body" });
 }
 
 /** Maps any thrown value to a status and a client-safe body. Unknown errors become a bare 500. */

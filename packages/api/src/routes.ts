@@ -7,7 +7,7 @@ import type { Request, Response } from "express";
 import { z } from "zod";
 import { buildNetwork, isInputError, linksToGeojson, NetworkSpec, schemaInputError } from "@tollkit/graph-core";
 import { parseScenario, ScenarioSchema } from "@tollkit/leader";
-import { ApiError, jsonPath } from "./errors.js";
+import { ApiError, bodyError, jsonPath } from "./errors.js";
 import type { NetworkRegistry } from "./networks.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
@@ -99,7 +99,7 @@ const err = (status: number, description: string): ResponseSpec => ({ descriptio
 
 /** The run as the API shows it, with its summary once done. */
 function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
-  const done = run.status === "done";
+  const done = run.status === "done" || (run.status === "failed" && store.hasResults(run.id));
   return {
     ...run,
     summary: (done ? store.getSummary(run.id) : undefined) ?? null,
@@ -113,8 +113,9 @@ function runOr404(service: RunService, id: number, where: { path: string; in: "p
   return run;
 }
 
-function doneOr409(run: RunRow, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
-  if (run.status !== "done") throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
+function doneOr409(run: RunRow, store: Store, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
+  if (run.status !== "done" && !(run.status === "failed" && store.hasResults(run.id)))
+    throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
 }
 
 /** Prefixes the JSON path of a scenario inside its request (`scenario` in a run request) to a path. */
@@ -130,12 +131,7 @@ function checkInlineSize(network: unknown, maxLinks: number, at: string): void {
     const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
     const limit = k === "demand" ? maxLinks * 10 : maxLinks;
     const path = under(at, `network.${k}`);
-    if (n > limit)
-      throw new ApiError(
-        413,
-        `api: request body, field "${path}": the inline network has ${n} ${k} entries; this server accepts at most ${limit}`,
-        { path, in: "body" },
-      );
+    if (n > limit) throw bodyError(path, `the inline network has ${n} ${k} entries`, `at most ${limit}, this server's limit`, 413);
   }
 }
 
@@ -198,22 +194,15 @@ function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSec
   (s.tolls ?? []).forEach((t, k) => {
     const path = jsonPath(["settings", "tolls", k, "link"]);
     if (t.link > linkCount)
-      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} does not exist (the network has ${linkCount} links)`, {
-        path,
-        in: "body",
-      });
-    if (seen.has(t.link))
-      throw new ApiError(400, `api: request body, field "${path}": link ${t.link} is tolled twice`, { path, in: "body" });
+      throw bodyError(path, `link ${t.link} does not exist`, `a link id in 1..${linkCount}: the network has ${linkCount} links`);
+    if (seen.has(t.link)) throw bodyError(path, `link ${t.link} is tolled twice`, "each link listed once");
     seen.add(t.link);
   });
   if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
-    throw new ApiError(
-      400,
-      `api: request body, field "settings.maxSeconds": ${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
-      {
-        path: "settings.maxSeconds",
-        in: "body",
-      },
+    throw bodyError(
+      "settings.maxSeconds",
+      `${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
+      `at most ${maxRunSeconds} s`,
     );
   return { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
 }
@@ -232,7 +221,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
   };
-  if (run.status === "done") base.summary = store.getSummary(run.id) ?? null;
+  if (run.status === "done" || run.status === "failed") base.summary = store.getSummary(run.id) ?? null;
   return base;
 }
 
@@ -397,10 +386,11 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           if (typeof r.scenario === "number") {
             const s = store.getScenario(r.scenario);
             if (!s)
-              throw new ApiError(400, `api: request body, field "scenario": scenario ${r.scenario} does not exist`, {
-                path: "scenario",
-                in: "body",
-              });
+              throw bodyError(
+                "scenario",
+                `scenario ${r.scenario} does not exist`,
+                "a stored scenario's id (GET /api/scenarios) or a scenario object",
+              );
             scenarioId = s.id;
             network = s.network;
           } else {
@@ -410,13 +400,10 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           }
           const maxSeconds = r.settings.maxSeconds ?? deps.maxRunSeconds;
           if (maxSeconds > deps.maxRunSeconds)
-            throw new ApiError(
-              400,
-              `api: request body, field "settings.maxSeconds": ${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
-              {
-                path: "settings.maxSeconds",
-                in: "body",
-              },
+            throw bodyError(
+              "settings.maxSeconds",
+              `${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
+              `at most ${deps.maxRunSeconds} s`,
             );
           run = service.submit("design", network, scenarioId, { maxSeconds });
         }
@@ -533,7 +520,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       },
       handler: async ({ params, query, res }) => {
         const run = runOr404(service, params.id as number);
-        doneOr409(run);
+        doneOr409(run, store);
         const links = () => store.getLinks(run.id)!;
         const format = (query as { format: "json" | "csv" | "geojson" }).format;
         if (format === "csv") {
@@ -570,8 +557,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         const { a, b } = query as { a: number; b: number };
         const ra = runOr404(service, a, { path: "a", in: "query" });
         const rb = runOr404(service, b, { path: "b", in: "query" });
-        doneOr409(ra, { path: "a", in: "query" });
-        doneOr409(rb, { path: "b", in: "query" });
+        doneOr409(ra, store, { path: "a", in: "query" });
+        doneOr409(rb, store, { path: "b", in: "query" });
         return compareRuns(
           { id: a, network: ra.network, summary: store.getSummary(a)!, links: store.getLinks(a)! },
           { id: b, network: rb.network, summary: store.getSummary(b)!, links: store.getLinks(b)! },

@@ -7,7 +7,7 @@
  * store at most once per `progressWriteMs`; results are written in one transaction with the
  * status `done` ({@link Store.finishRun}).
  */
-import type { AssignTaskSettings, RunProgress, RunTask } from "@tollkit/runs";
+import { AssignTaskSettings, isDesignSummary, RunProgress, RunTask } from "@tollkit/runs";
 import type { QueuedRun } from "./queue.js";
 import type { QueueEvent, RunQueue } from "./queue.js";
 import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
@@ -150,7 +150,13 @@ export class RunService {
       case "done": {
         const p = e.progress ?? this.progress.get(id)?.p;
         this.progress.delete(id);
-        if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined))
+        // a design that stopped early on an error is failed, with its best design so far kept
+        const s = e.output.summary;
+        const failure =
+          isDesignSummary(s) && s.partial
+            ? `the design stopped early: ${s.error?.message ?? "an error"}; the best design found so far is kept (partial result)`
+            : undefined;
+        if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined, failure))
           this.log(`tollkit serve: run ${id} finished but was no longer running; result dropped`);
         this.publishStatus(id);
         break;

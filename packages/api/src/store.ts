@@ -10,7 +10,8 @@
  * - A run's status moves queued → running → done | failed | cancelled, or to `interrupted`
  *   when the server stopped while it ran. A `done` run always has its `results` row: both are
  *   written in one transaction ({@link Store.finishRun}), so a crash can never leave a done run
- *   without results or results of a run that is not done.
+ *   without results. The only other runs with results are `failed` designs that stopped early
+ *   on an error and kept their best design so far (partial results).
  * - Per-link results are one BLOB: `columns.length` little-endian Float64 columns of
  *   `link_count` values each, column-major (column j occupies values j·m … j·m + m − 1).
  *   Link id = index + 1.
@@ -346,15 +347,16 @@ export class Store {
   }
 
   /**
-   * Writes a run's results and marks it done, in one transaction. Returns false (and writes
-   * nothing) when the run is no longer running.
+   * Writes a run's results and marks it done, in one transaction; with `failure`, marks it
+   * failed with that message and keeps the results (a design that stopped early on an error:
+   * its best design so far). Returns false (and writes nothing) when the run is no longer running.
    */
-  finishRun(id: number, out: RunOutput, progress?: Record<string, unknown>): boolean {
+  finishRun(id: number, out: RunOutput, progress?: Record<string, unknown>, failure?: string): boolean {
     const { columns, data } = packColumns(out.links);
     return this.db.transaction(() => {
       const r = this.stmt(
-        "UPDATE runs SET status = 'done', finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'",
-      ).run(now(), progress ? JSON.stringify(progress) : null, id);
+        "UPDATE runs SET status = ?, error = ?, finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'",
+      ).run(failure === undefined ? "done" : "failed", failure ?? null, now(), progress ? JSON.stringify(progress) : null, id);
       if (r.changes !== 1) return false;
       this.stmt("INSERT INTO results (run_id, summary, convergence, link_count, columns, data) VALUES (?, ?, ?, ?, ?, ?)").run(
         id,
@@ -407,6 +409,11 @@ export class Store {
   }
 
   /** The per-link results of a done run. */
+  /** Whether a run has stored results (done runs, and failed designs that kept their best design so far). */
+  hasResults(id: number): boolean {
+    return this.stmt("SELECT 1 FROM results WHERE run_id = ?").get(id) !== undefined;
+  }
+
   getLinks(id: number): LinkColumns | undefined {
     const r = this.stmt("SELECT link_count, columns, data FROM results WHERE run_id = ?").get(id) as
       { link_count: number; columns: string; data: Buffer } | undefined;

@@ -14,7 +14,7 @@
 import { AonLoader, Network } from "@tollkit/graph-core";
 import { BushEngine } from "./bush/engine.js";
 import { BushState, isBushState } from "./bush/store.js";
-import { CostModel, resultMeasures } from "./cost-model.js";
+import { classGapNote, CostModel, resultMeasures } from "./cost-model.js";
 import { resolveFollowerOptions, ResolvedFollowerOptions } from "./options.js";
 import { FollowerOptions, FollowerResult, IterationRecord, StopReason } from "./types.js";
 
@@ -143,7 +143,7 @@ class BushRun {
       this.bestGap = g.relativeGap;
       this.bestAt = this.iteration;
     }
-    if (gap !== undefined && g.relativeGap <= gap) this.stopReason = "gap";
+    if (gap !== undefined && g.maxClassGap <= gap) this.stopReason = "gap"; // every class reached the target
     else if (this.iteration - this.bestAt >= Math.max(STALL_WINDOW, this.bestAt)) this.stopReason = "stalled";
     else if (maxIterations !== undefined && this.iteration >= maxIterations) this.stopReason = "iterations";
     else if (maxSeconds !== undefined && elapsedMs >= maxSeconds * 1000) this.stopReason = "seconds";
@@ -198,11 +198,11 @@ class BushRun {
     e.recompute();
     const ms = resultMeasures(this.model, e.classFlows, this.loader);
     const { gap } = this.opts;
-    const converged = gap !== undefined && ms.relativeGap <= gap;
+    const converged = gap !== undefined && ms.relativeGap <= gap && ms.classes.every((c) => c.relativeGap <= gap);
     const stopReason = this.stopReason ?? "iterations";
     if (gap !== undefined && !converged)
       this.warnings.push(
-        `relative gap ${ms.relativeGap.toExponential(3)} did not reach the target ${gap} (stopped by ${stopReason} after ${this.iteration} iterations, ${(this.elapsedMs() / 1000).toFixed(2)} s)`,
+        `relative gap ${ms.relativeGap.toExponential(3)}${classGapNote(ms.classes, gap)} did not reach the target ${gap} (stopped by ${stopReason} after ${this.iteration} iterations, ${(this.elapsedMs() / 1000).toFixed(2)} s)`,
       );
     if (stopReason === "stalled")
       this.warnings.push(

@@ -16,12 +16,11 @@
  * errors.
  */
 
-import { InputError, Network, parseJsonText, readInputFile, schemaInputError } from "@tollkit/graph-core";
+import { Network, parseJsonText, readInputFile, schemaInputError } from "@tollkit/graph-core";
 import { USER_CLASS_KEYS, UserClassesSchema, UserClassSpec } from "./class-schema.js";
 import { UserClass } from "./types.js";
 
 const MOD = "follower/classes";
-
 
 /**
  * Checks the parsed contents of a classes file (see the module comment) without a network.
@@ -42,17 +41,6 @@ function checkClasses(spec: unknown, file: string, path: string): UserClassSpec[
     keyWord: "key",
     knownFields: `only ${USER_CLASS_KEYS.join(", ")}`,
   });
-}
-
-/**
- * Checks user classes given as JSON (the contents of a classes file) without building them, e.g.
- * to refuse a bad input before its run is queued.
- * @param file the input's name for messages (a file, or e.g. `request body`)
- * @param path the JSON path of the classes array inside that input (e.g. `settings.classes`)
- * @throws InputError naming the input and the JSON path of the bad value
- */
-export function checkClassesSpec(spec: unknown, file: string, path = ""): void {
-  checkClasses(spec, file, path);
 }
 
 /**

@@ -229,6 +229,8 @@ export interface Measures {
   times: Float64Array;
   classCosts: Float64Array[];
   classRevenue: number[];
+  /** Each class's relative gap. */
+  classGaps: number[];
 }
 
 /**
@@ -250,6 +252,7 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
   let demand = 0;
   const classCosts: Float64Array[] = [];
   const classRevenue: number[] = [];
+  const classGaps: number[] = [];
   let tstt = 0;
   for (let i = 0; i < m; i++) tstt += x[i] * times[i];
   model.classes.forEach((c, k) => {
@@ -269,6 +272,7 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
     sptt += r.sptt;
     demand += model.demandTotals[k];
     classRevenue.push(rev);
+    classGaps.push(relativeGap(tc, r.sptt));
   });
   const gap = relativeGap(totalCost, sptt);
   return {
@@ -282,6 +286,7 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
     times,
     classCosts,
     classRevenue,
+    classGaps,
   };
 }
 
@@ -325,7 +330,22 @@ export function resultMeasures(
     classes: model.classes.map((c, k) => {
       const costs = new Float64Array(model.linkCount);
       model.classCost(k, ms.times, costs);
-      return { name: c.name, flows: classFlows[k], costs, revenue: ms.classRevenue[k], demand: model.demandTotals[k] };
+      return {
+        name: c.name,
+        flows: classFlows[k],
+        costs,
+        revenue: ms.classRevenue[k],
+        demand: model.demandTotals[k],
+        relativeGap: ms.classGaps[k],
+      };
     }),
   };
 }
+
+/** Names the classes whose own relative gap is above the target (`" (class truck 1.5e-10)"`), when there are several; "" otherwise. */
+export function classGapNote(classes: readonly { name: string; relativeGap: number }[], gap: number): string {
+  if (classes.length < 2) return "";
+  const over = classes.filter((c) => c.relativeGap > gap);
+  return over.length ? ` (${over.map((c) => `class ${c.name} ${c.relativeGap.toExponential(3)}`).join(", ")})` : "";
+}
+

@@ -47,7 +47,7 @@
  */
 
 import { AonLoader, InputError, linkLabel, Network } from "@tollkit/graph-core";
-import { CostModel, relativeGap, resultMeasures, unroutableError } from "./cost-model.js";
+import { classGapNote, CostModel, relativeGap, resultMeasures, unroutableError } from "./cost-model.js";
 import { ResolvedFollowerOptions } from "./options.js";
 import { FollowerResult, IterationRecord, StopReason } from "./types.js";
 
@@ -269,14 +269,18 @@ export function* frankWolfe(
     model.flowCost(X, times, fc);
     let totalCost = 0;
     let sptt = 0;
+    let maxClassGap = 0;
     for (let k = 0; k < K; k++) {
-      sptt += aon(k, y[k]); // leaves class k's costs in `cost`
+      const sk = aon(k, y[k]); // leaves class k's costs in `cost`
+      sptt += sk;
       const fk = f[k];
       let tc = 0;
       for (let i = 0; i < m; i++) tc += fk[i] * cost[i];
       totalCost += tc;
+      if (K > 1) maxClassGap = Math.max(maxClassGap, relativeGap(tc, sk));
     }
     gap = relativeGap(totalCost, sptt);
+    if (K === 1) maxClassGap = gap;
     if (!Number.isFinite(gap)) throw nonFiniteCost(net, X, times);
     const elapsedMs = performance.now() - t0;
     const record: IterationRecord = {
@@ -297,7 +301,7 @@ export function* frankWolfe(
     yield record;
 
     // --- stopping rules (the first one met stops)
-    if (gap <= 0 || (opts.gap !== undefined && gap <= opts.gap)) stop = "gap";
+    if (maxClassGap <= 0 || (opts.gap !== undefined && maxClassGap <= opts.gap)) stop = "gap"; // every class reached the target
     else if (spec.step === "none" || (opts.maxIterations !== undefined && n >= opts.maxIterations)) stop = "iterations";
     else if (opts.maxSeconds !== undefined && elapsedMs >= opts.maxSeconds * 1000) stop = "seconds";
     else if (opts.signal?.aborted) stop = "cancelled";
@@ -433,7 +437,7 @@ export function* frankWolfe(
     );
   if (opts.gap !== undefined && stopReason !== "gap")
     warnings.push(
-      `follower/${opts.algorithm}: relative gap ${fmt(ms.relativeGap)} did not reach the target ${fmt(opts.gap)} (stopped ${stopReason === "cancelled" ? "by cancellation" : stopReason === "stalled" ? "by the stall" : `by the ${stopReason} limit`} after ${n} iterations)`,
+      `follower/${opts.algorithm}: relative gap ${fmt(ms.relativeGap)}${classGapNote(ms.classes, opts.gap)} did not reach the target ${fmt(opts.gap)} (stopped ${stopReason === "cancelled" ? "by cancellation" : stopReason === "stalled" ? "by the stall" : `by the ${stopReason} limit`} after ${n} iterations)`,
     );
   if (fallbacks > 0)
     warnings.push(

@@ -105,6 +105,8 @@ export interface ClassResult {
   revenue: number;
   /** Σ demand of the class. */
   demand: number;
+  /** The class's own relative gap (its Σ f·c against its Σ demand·shortest cost). */
+  relativeGap: number;
 }
 
 export interface FollowerResult {

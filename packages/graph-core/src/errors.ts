@@ -129,6 +129,9 @@ export function schemaInputError(issues: readonly SchemaIssue[], value: unknown,
   }
   const statement = STATEMENT.exec(issue.message);
   if (statement) return new InputError(opts.module, `${statement[1]}${more}`, where(issue.path), statement[2]);
-  const expected = issue.message.replace(GENERATED, "").replace(/^expected /, "");
+  // zod's own text: "expected int, received number" after "got 0.5" says the type twice
+  const expected = GENERATED.test(issue.message)
+    ? issue.message.replace(GENERATED, "").replace(/, received \w+$/, "")
+    : issue.message.replace(/^expected /, "");
   return new InputError(opts.module, `${given}${more}`, where(issue.path), expected);
 }

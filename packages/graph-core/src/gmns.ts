@@ -31,7 +31,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { InputError } from "./errors.js";
 import { CsvCell, formatCsv, parseCsv } from "./csv.js";
-import { writeFilesAtomic } from "./io.js";
+import { checkInputSize, writeFilesAtomic } from "./io.js";
 import { CoordinateSystem, emptyLinkTable, Network, throughBlockedFor } from "./network.js";
 import { VDF_BPR, VDF_CONICAL, VDF_NAMES } from "./vdf.js";
 
@@ -455,6 +455,7 @@ export function readGmnsNetwork(dir: string, opts: ReadGmnsOptions = {}): Networ
       if (!required) return undefined;
       throw new InputError(MOD, `${f} not found`, { file: `${folder}/${f}` }, "a GMNS folder holding node.csv, link.csv and demand.csv");
     }
+    checkInputSize(p, MOD);
     return readFileSync(p, "utf8");
   };
   const texts: GmnsTexts = {

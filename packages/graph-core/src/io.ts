@@ -14,7 +14,7 @@
  * Temporary files and folders are removed on failure too.
  */
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "./errors.js";
 
@@ -38,11 +38,43 @@ function errorCode(e: unknown): string {
  * @throws InputError naming the file and why it cannot be read (missing, a folder, no permission)
  */
 export function readInputFile(path: string, module: string, expected: string): string {
+  checkInputSize(path, module);
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
     throw new InputError(module, `cannot read the file (${errorCode(e)})`, { file: path }, expected);
   }
+}
+
+/**
+ * The largest input file tollkit reads, bytes: `TOLLKIT_MAX_INPUT_MB` (default 512; a text file
+ * cannot be larger than the longest string Node holds, about 512 MiB).
+ */
+export function maxInputBytes(): number {
+  const mb = Number(process.env.TOLLKIT_MAX_INPUT_MB);
+  return (Number.isFinite(mb) && mb > 0 ? Math.min(mb, 512) : 512) * 1024 * 1024;
+}
+
+/**
+ * Refuses a file larger than {@link maxInputBytes} before reading it (a missing file is left to
+ * the reader's own message).
+ * @throws InputError naming the file, its size and the limit
+ */
+export function checkInputSize(path: string, module: string): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return;
+  }
+  const max = maxInputBytes();
+  if (size > max)
+    throw new InputError(
+      module,
+      `the file is ${(size / 1048576).toFixed(0)} MiB, more than the ${(max / 1048576).toFixed(0)} MiB tollkit reads`,
+      { file: path },
+      `a file of at most ${(max / 1048576).toFixed(0)} MiB (TOLLKIT_MAX_INPUT_MB lowers the limit)`,
+    );
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 
 import { readFileSync, existsSync } from "node:fs";
+import { checkInputSize } from "./io.js";
 import { basename } from "node:path";
 import { InputError } from "./errors.js";
 import { VDF_BPR, VDF_NAMES } from "./vdf.js";
@@ -63,7 +64,7 @@ function readMetadata(text: string, file: string): { meta: Map<string, { value: 
   let sawEnd = false;
   for (; i < lines.length; i++) {
     const t = lines[i].trim();
-    if (t === "") continue;
+    if (t === "" || t.startsWith("~")) continue; // comment lines are allowed among the metadata too
     const m = /^<([^>]+)>(.*)$/.exec(t);
     if (!m) break;
     const tag = m[1].trim().toUpperCase();
@@ -535,6 +536,7 @@ export interface ReadTntpOptions {
 
 function readText(path: string, what: string): string {
   if (!existsSync(path)) throw new InputError(MOD, `${what} not found`, { file: path }, `an existing ${what}`);
+  checkInputSize(path, MOD);
   return readFileSync(path, "utf8");
 }
 

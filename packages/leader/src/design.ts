@@ -6,7 +6,7 @@
 
 import { dirname } from "node:path";
 import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
+import { buildNetwork, InputError, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkDirectional, checkGradient, GradientCheck, seededRandom, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -470,9 +470,14 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       polish,
       partial: failure !== null,
       error: failure,
-      warnings: allWarnings,
+      warnings: [...networkWarnings(net), ...allWarnings],
     },
   };
+}
+
+/** The network reader's warnings, said in a result's warnings (a duplicated link, a self-trip, ...). */
+export function networkWarnings(net: Network): string[] {
+  return net.warnings.map((w) => `network ${net.name}: ${w}`);
 }
 
 /**
@@ -685,4 +690,17 @@ async function withRevenueFloor(
   }
   const best = rows.reduce((a, b) => (sign * objectiveValue(merit.type, b.ms) < sign * objectiveValue(merit.type, a.ms) ? b : a));
   return { best, iterations, stopReason: `${out!.stopReason}; best feasible design (revenue ≥ ${R}) over ${K} multiplier update(s)` };
+}
+
+/**
+ * The test hook `TOLLKIT_TEST_FAIL_AFTER_SOLVES` (a non-negative integer): an error injected
+ * after that many equilibrium solves, for tests of partial results only (CLI and API runs read it).
+ * @throws Error when it is set to anything else
+ */
+export function testFailAfterSolves(): number | undefined {
+  const v = process.env.TOLLKIT_TEST_FAIL_AFTER_SOLVES;
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`tollkit: TOLLKIT_TEST_FAIL_AFTER_SOLVES="${v}" (expected an integer ≥ 0)`);
+  return n;
 }

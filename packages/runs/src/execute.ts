@@ -5,7 +5,7 @@
  * child process of {@link startChildRun} calls it for the API queue and for `tollkit batch`;
  * the leader is loaded only by design runs, so assignments start faster.
  */
-import { classesFromSpec, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
+import { classesFromSpec, FOLLOWER_DEFAULTS, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
@@ -54,9 +54,9 @@ export async function loadRunNetwork(
  * The tolls of a network with a run's `tolls` applied (links not listed keep theirs).
  * @throws InputError naming `settings.tolls[k].link` (entries) or the file's line (a file)
  */
-export function tollVector(net: Network, tolls: AssignTaskSettings["tolls"]): Float64Array | undefined {
+export function tollVector(net: Network, tolls: AssignTaskSettings["tolls"], allowSubsidies = false): Float64Array | undefined {
   if (tolls === undefined) return undefined;
-  if (!Array.isArray(tolls)) return readTollsFile((tolls as { file: string }).file, net);
+  if (!Array.isArray(tolls)) return readTollsFile((tolls as { file: string }).file, net, { allowSubsidies });
   const t = Float64Array.from(net.links.toll);
   (tolls as readonly TollEntry[]).forEach((e, k) => {
     if (!(Number.isInteger(e.link) && e.link >= 1 && e.link <= net.linkCount))
@@ -66,6 +66,8 @@ export function tollVector(net: Network, tolls: AssignTaskSettings["tolls"]): Fl
         { field: `settings.tolls[${k}].link` },
         `a link id in 1..${net.linkCount}`,
       );
+    if (e.toll < 0 && !allowSubsidies)
+      throw new InputError(MOD, `toll ${e.toll} is negative`, { field: `settings.tolls[${k}].toll` }, "a toll ≥ 0 (subsidies need settings.allowSubsidies)");
     t[e.link - 1] = e.toll;
   });
   return t;
@@ -117,6 +119,25 @@ export function assignClasses(net: Network, s: AssignTaskSettings): UserClass[] 
   });
 }
 
+/**
+ * Refuses tolls that cannot change any route: some toll is not 0 but no tolled class has a
+ * toll factor (time per unit of money), as on a TNTP file whose <TOLL FACTOR> is 0 run
+ * without a value of time. Revenue would be reported for flows the tolls never touched.
+ * @throws InputError naming the tolls and saying how to give a value of time
+ */
+export function refuseInertTolls(net: Network, tolls: Float64Array, classes: UserClass[] | undefined, s: AssignTaskSettings): void {
+  if (!tolls.some((t) => t !== 0)) return;
+  const payers = classes ?? [{ tolled: true, tollFactor: net.costWeights.tollFactor }];
+  if (payers.some((c) => c.tolled && c.tollFactor > 0)) return;
+  const file = !Array.isArray(s.tolls) && s.tolls ? (s.tolls as { file: string }).file : undefined;
+  throw new InputError(
+    MOD,
+    `the tolls cannot change any route: no class that pays tolls has a value of time (${net.name}'s toll factor is ${net.costWeights.tollFactor})`,
+    file ? { file, field: "toll" } : { field: "settings.tolls" },
+    "a value of time: tollkit assign --value-of-time V (money per time unit), or a classes file with valueOfTime (API: settings.valueOfTime or settings.classes)",
+  );
+}
+
 /** The settings record of an assignment's summary. */
 function settingsRecord(
   s: AssignTaskSettings,
@@ -126,7 +147,7 @@ function settingsRecord(
   return {
     algorithm: s.algorithm,
     objective: s.objective ?? res.objective,
-    gap: s.gap ?? 1e-4,
+    gap: s.gap ?? FOLLOWER_DEFAULTS.gap,
     maxIterations: s.maxIterations ?? null,
     maxSeconds: s.maxSeconds ?? null,
     tolls: r.tolls,
@@ -138,7 +159,8 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
   const net = await loadRunNetwork(task.network, task);
   const s = task.settings;
   const classes = assignClasses(net, s);
-  const tolls = tollVector(net, s.tolls);
+  const tolls = tollVector(net, s.tolls, s.allowSubsidies);
+  if (tolls) refuseInertTolls(net, tolls, classes, s);
   const r = await solve(net, {
     algorithm: s.algorithm,
     objective: s.objective,
@@ -153,13 +175,14 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
   });
   if (r.stopReason === "cancelled" || hooks.signal?.aborted) return { status: "cancelled" };
   const summary = assignSummary(r, task.record ? settingsRecord(s, task.record, r) : undefined);
+  summary.warnings = [...net.warnings.map((w) => `network ${net.name}: ${w}`), ...summary.warnings];
   const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
   const output: RunOutput = { summary, convergence: convergenceColumns(r.convergence), links: linkColumns(net, r, tolled) };
   return { status: "done", result: { output, ...(task.files ? { files: equilibriumFiles(net, r, summary, tolled) } : {}) } };
 }
 
 async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<ExecuteOutcome> {
-  const { design, parseScenario, scenarioClasses, scenarioNetwork } = await import("@tollkit/leader");
+  const { design, parseScenario, scenarioClasses, scenarioNetwork, testFailAfterSolves } = await import("@tollkit/leader");
   const scenario = parseScenario(task.scenario, task.label);
   if (typeof scenario.network === "string" && !task.allowPaths) await loadRunNetwork(scenario.network); // refuses paths
   const restore = seedGridCity(task.seed);
@@ -173,6 +196,7 @@ async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<Execute
     try {
       r = await design(scenario, {
         signal,
+        failAfterSolves: testFailAfterSolves(),
         onProgress: (p) =>
           hooks.onProgress?.({
             iteration: p.solves,

@@ -55,7 +55,9 @@ function finiteOrNull(v: number): number | null {
 /**
  * Per-link columns of a follower result: from/to (file node ids), capacity, flow (PCE), time,
  * cost (generalised cost of the first class), toll and revenue (Σ over tolled classes of class
- * flow × toll; `tolled[k]` says whether class k pays, default every class).
+ * flow × toll; `tolled[k]` says whether class k pays, default every class). With several
+ * classes, also each class's flow (its vehicles) and generalised cost: `flow_<class>`,
+ * `cost_<class>`.
  */
 export function linkColumns(net: Network, r: FollowerResult, tolled?: readonly boolean[]): LinkColumns {
   const m = net.linkCount;
@@ -81,8 +83,21 @@ export function linkColumns(net: Network, r: FollowerResult, tolled?: readonly b
       cost: Float64Array.from(r.classes[0]?.costs ?? r.times),
       toll: Float64Array.from(r.tolls),
       revenue,
+      ...(r.classes.length > 1
+        ? Object.fromEntries(
+            r.classes.flatMap((c) => [
+              [`flow_${c.name}`, Float64Array.from(c.flows)],
+              [`cost_${c.name}`, Float64Array.from(c.costs)],
+            ]),
+          )
+        : {}),
     },
   };
+}
+
+/** The per-class columns of a result (`flow_<class>`, `cost_<class>`), in order. */
+export function classColumns(links: LinkColumns): string[] {
+  return Object.keys(links.columns).filter((k) => k.startsWith("flow_") || k.startsWith("cost_"));
 }
 
 /** Volume/capacity per link (NaN where the capacity is not positive). */
@@ -113,14 +128,20 @@ export function linkRows(links: LinkColumns): LinkRow[] {
   return rows;
 }
 
-/** `flows.csv`: the header {@link CSV_COLUMNS}, one row per link. */
+/**
+ * `flows.csv`: the header {@link CSV_COLUMNS}, one row per link; with several classes, then each
+ * class's flow and generalised cost (`flow_<class>`, `cost_<class>`; `cost` is the first class's).
+ */
 export function linkCsv(links: LinkColumns): string {
   const c = links.columns;
   const voc = volumeCapacity(links);
+  const extra = classColumns(links);
+  const cols = extra.map((k) => c[k]);
   function* rows(): Generator<CsvCell[]> {
-    for (let i = 0; i < links.linkCount; i++) yield [i + 1, c.from[i], c.to[i], c.flow[i], c.time[i], c.cost[i], c.toll[i], voc[i]];
+    for (let i = 0; i < links.linkCount; i++)
+      yield [i + 1, c.from[i], c.to[i], c.flow[i], c.time[i], c.cost[i], c.toll[i], voc[i], ...cols.map((col) => col[i])];
   }
-  return formatCsv(CSV_COLUMNS, rows());
+  return formatCsv([...CSV_COLUMNS, ...extra], rows());
 }
 
 /**

@@ -19,6 +19,8 @@ export interface ClassSummary {
   demand: number;
   /** Toll revenue from the class (money). */
   revenue: number;
+  /** The class's own relative gap (`converged` means every class reached the target). */
+  relativeGap: number;
 }
 
 /** The settings an assignment ran with, as `summary.json` records them (null: not given). */
@@ -84,6 +86,10 @@ export interface DesignSummary {
   diagnostics: DesignResult["diagnostics"];
   /** The tolled equilibrium's own summary. */
   equilibrium: AssignSummary;
+  /** Whether the design stopped early on an error and this is the best design found before it. */
+  partial: boolean;
+  /** The error that stopped it (null when it finished). */
+  error: DesignResult["error"];
   /** The first-best check's figures (CLI summaries). */
   firstBestDetail?: { soTstt: number; tolledTstt: number; relativeDifference: number } | null;
 }
@@ -111,7 +117,7 @@ export function assignSummary(r: FollowerResult, settings?: AssignSettingsRecord
     beckmann: r.beckmann,
     revenue: r.revenue,
     seconds: r.seconds,
-    classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue })),
+    classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue, relativeGap: c.relativeGap })),
     warnings: r.warnings,
     beckmannTime: r.beckmannTime,
     ...(settings ? { settings } : {}),
@@ -147,6 +153,8 @@ export function designSummary(r: DesignResult, form: "api" | "cli"): DesignSumma
     ties: r.ties,
     diagnostics: r.diagnostics,
     equilibrium: assignSummary(r.equilibrium),
+    partial: r.partial,
+    error: r.error,
     ...(form === "cli"
       ? {
           firstBestDetail: r.firstBestDetail

@@ -25,6 +25,8 @@ export interface AssignTaskSettings {
   tolls?: readonly TollEntry[] | { file: string };
   /** User classes as the JSON of a classes file (API; `settings.classes`) or the file itself. */
   classes?: readonly unknown[] | { file: string };
+  /** Accept negative tolls (subsidies); default false. */
+  allowSubsidies?: boolean;
   /** Multiplies the demand of every class (default 1). */
   demandScale?: number;
   /** One value of time for every class, or per class by name (money per time unit). */

@@ -43,6 +43,8 @@ interface AssignFlags {
   maxSeconds?: number;
   tolls?: string;
   classes?: string;
+  valueOfTime?: number;
+  allowSubsidies?: boolean;
   out?: string;
   json?: boolean;
 }
@@ -62,9 +64,7 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
     `  SPTT              ${formatNumber(r.sptt)}`,
     `  avg excess cost   ${formatNumber(r.averageExcessCost)}`,
     `  Beckmann          ${formatNumber(r.beckmann)}${r.objective === "so" ? " (at the system optimum's flows)" : ""}`,
-    ...(r.beckmannTime !== r.beckmann
-      ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`]
-      : []),
+    ...(r.beckmannTime !== r.beckmann ? [`  Beckmann (time)   ${formatNumber(r.beckmannTime)} (without the toll and distance terms)`] : []),
     `  revenue           ${formatNumber(r.revenue)}`,
   ];
   if (r.classes.length > 1)
@@ -106,6 +106,12 @@ export function registerAssign(program: Command): void {
     )
     .option("--tolls <file>", "tolls CSV with the header link,toll (1-based link ids, money); links not listed keep the network's toll")
     .option("--classes <file>", "user classes JSON: [{name, demandScale|demandShare, valueOfTime|tollFactor, pce, tolled}]")
+    .addOption(
+      new Option("--value-of-time <v>", "value of time of every class, money per time unit (tollFactor = 1/v)").argParser(
+        numberFlag("--value-of-time", (v) => v > 0, "money per time unit > 0"),
+      ),
+    )
+    .option("--allow-subsidies", "accept negative tolls in the tolls file (subsidies)")
     .option("--out <dir>", "write summary.json, flows.csv, convergence.csv and flows.geojson into this folder")
     .option("--json", "print one JSON object")
     .addHelpText(
@@ -139,6 +145,8 @@ export function registerAssign(program: Command): void {
           maxSeconds: flags.maxSeconds,
           tolls: flags.tolls !== undefined ? { file: flags.tolls } : undefined,
           classes: flags.classes !== undefined ? { file: flags.classes } : undefined,
+          valueOfTime: flags.valueOfTime,
+          allowSubsidies: flags.allowSubsidies,
         },
         record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
         files: flags.out !== undefined,

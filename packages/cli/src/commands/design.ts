@@ -14,13 +14,13 @@
  */
 import { Command } from "commander";
 import { writeFilesAtomic } from "@tollkit/graph-core";
-import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
+import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork, testFailAfterSolves } from "@tollkit/leader";
 import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
 import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
 
 /** The `--json` object and `summary.json` of a design. */
-export function designJson(r: DesignResult): DesignSummary & { partial: boolean; error: DesignResult["error"] } {
-  return Object.assign(designSummary(r, "cli"), { partial: r.partial, error: r.error });
+export function designJson(r: DesignResult): DesignSummary {
+  return designSummary(r, "cli");
 }
 
 /** The human-readable report. */
@@ -109,13 +109,4 @@ export function registerDesign(program: Command): void {
         process.exitCode = 1;
       }
     });
-}
-
-/** The test hook TOLLKIT_TEST_FAIL_AFTER_SOLVES (a non-negative integer), for tests of partial results only. */
-function testFailAfterSolves(): number | undefined {
-  const v = process.env.TOLLKIT_TEST_FAIL_AFTER_SOLVES;
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`tollkit: TOLLKIT_TEST_FAIL_AFTER_SOLVES="${v}" (expected an integer ≥ 0)`);
-  return n;
 }

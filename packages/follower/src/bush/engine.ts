@@ -47,6 +47,8 @@ export interface GapMeasurement {
   totalCost: number;
   sptt: number;
   relativeGap: number;
+  /** The largest relative gap of one class (the gap a multi-class solve converges on; = relativeGap with one class). */
+  maxClassGap: number;
   /** Bushes for which a shorter path exists outside the bush. */
   bushesToGrow: number;
 }
@@ -78,6 +80,9 @@ export class BushEngine {
   private readonly topology: BushTopology;
   /** Per node: flow balance while loading a tree bush or checking a stored one; all 0 between uses. */
   private readonly nodeFlow: Float64Array;
+  /** Per class: Σ_a f_ka·c_ka and Σ_od demand·shortest cost, filled by {@link measure}. */
+  private readonly classTotals: Float64Array;
+  private readonly classSptt: Float64Array;
 
   /** Shifts whose stale label difference U_j − L_j is at most this fraction of U_j are skipped. */
   labelTolerance = 1e-15;
@@ -92,6 +97,8 @@ export class BushEngine {
     const K = (this.K = model.classes.length);
     this.pce = Float64Array.from(model.classes.map((c) => c.pce));
     this.x = new Float64Array(m);
+    this.classTotals = new Float64Array(this.K);
+    this.classSptt = new Float64Array(this.K);
     this.fc = new Float64Array(m);
     this.der = new Float64Array(m);
     this.cc = [];
@@ -344,12 +351,16 @@ export class BushEngine {
   measure(): GapMeasurement {
     this.recompute();
     const K = this.K;
+    const classCost = this.classTotals;
+    const classSptt = this.classSptt;
+    classSptt.fill(0);
     let totalCost = 0;
     for (let k = 0; k < K; k++) {
       const f = this.classFlows[k];
       const c = this.cc[k];
       let s = 0;
       for (let a = 0; a < this.m; a++) s += f[a] * c[a];
+      classCost[k] = s;
       totalCost += s;
     }
     const { zoneCount: Z, zoneNodes } = this.net;
@@ -368,8 +379,15 @@ export class BushEngine {
         if (t > 0 && d !== b.zone) s += t * L[zoneNodes[d]];
       }
       sptt += s;
+      classSptt[b.cls] += s;
     }
-    return { totalCost, sptt, relativeGap: relativeGap(totalCost, sptt), bushesToGrow: grow };
+    const gap = relativeGap(totalCost, sptt);
+    let maxClassGap = gap;
+    if (K > 1) {
+      maxClassGap = 0;
+      for (let k = 0; k < K; k++) maxClassGap = Math.max(maxClassGap, relativeGap(classCost[k], classSptt[k]));
+    }
+    return { totalCost, sptt, relativeGap: gap, maxClassGap, bushesToGrow: grow };
   }
 
   /**
