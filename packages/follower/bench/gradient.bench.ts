@@ -49,10 +49,12 @@ for (const n of [1, 10, 50, 200]) {
   const links = ALL.slice(0, n);
   let solves = 0;
   let degenerate = false;
+  let nearDegenerate = false;
   const t = median(() => {
     const a = adjointTollGradient(net, eq, { links, objectives: ["tstt", "revenue"] });
     solves = a.solves;
     degenerate = a.degenerate;
+    nearDegenerate = a.nearDegenerate;
   });
   if (n === 1) oneLinkMs = t.ms;
   process.stdout.write(
@@ -69,6 +71,7 @@ for (const n of [1, 10, 50, 200]) {
       targetRatioToOneLink: n === 200 ? 1.5 : undefined,
       derivativeSolves: solves,
       degenerate,
+      nearDegenerate,
       relativeGap: eq.relativeGap,
     })}\n`,
   );

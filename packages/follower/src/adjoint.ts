@@ -27,14 +27,17 @@
  * directions). A derivative problem that has no bounded solution (flows that jump between routes
  * of constant cost) is reported the same way.
  *
- * Nearly degenerate points. Each probe also gets the linear range of `equilibriumSensitivity`
- * (how far the response stays linear along it); one shorter than `step` on either side marks the
- * point `nearDegenerate`: the gradients are exact at the point, but some toll's derivative holds
- * only within a tiny change, and only directional derivatives say which and how far.
+ * Nearly degenerate points. The first probe also gets the linear range of
+ * `equilibriumSensitivity` (how far the response stays linear along it, with that function's
+ * search for other decompositions of the origins' flows when a side is short: up to 6 solves per
+ * side); one shorter than `step` on either side marks the point `nearDegenerate`. The gradients
+ * are exact at the point, but some toll's derivative may hold only within a tiny change; only
+ * directional derivatives say which toll and how far.
  *
- * Cost: building the tight subnetworks (as for directional derivatives), `probes` solves (a few
- * more where a probe's range is short), then one conjugate-gradient solve per objective. Linear
- * ranges per link are not computed; use directional derivatives where they are needed.
+ * Cost: building the tight subnetworks (as for directional derivatives), `probes` solves (up to
+ * 12 more where the first probe's range is short), then one conjugate-gradient solve per
+ * objective, however many links there are. Linear ranges per link are not computed; use
+ * directional derivatives where they are needed.
  */
 
 import { InputError, Network } from "@tollkit/graph-core";
@@ -110,12 +113,12 @@ export interface AdjointTollGradient {
   reason?: string;
   /**
    * True when the gradients are exact at the point but the response bends within a toll change
-   * of `step`: along some probe (a random combination of the tolls) a route starts or stops being
-   * used sooner (the linear range of `equilibriumSensitivity`, for the combination). Which toll
-   * is responsible, and how far each derivative holds, only directional derivatives tell.
+   * of `step`: along the first probe (a random combination of the tolls) a route starts or stops
+   * being used sooner. Which toll is responsible, and how far each derivative holds, only
+   * directional derivatives tell.
    */
   nearDegenerate: boolean;
-  /** The shortest linear range of a probe (money per unit of its weights, which lie in [0.5, 1.5]) and its cause. */
+  /** The shorter linear range of the first probe (money per unit of its weights, which lie in [0.5, 1.5]) and its cause. */
   probeRange?: { step: number; cause?: string };
   /** Derivative-problem solves spent: the probes, then one per objective (when not degenerate). */
   solves: number;
@@ -206,6 +209,7 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
         return nanAll(
           "a route at the margin of use starts or stops being used when these tolls change (a degenerate point for some toll): use directional derivatives",
         );
+      if (t > 0) continue;
       for (const r of problem.firstRoundRanges(dg, step)) {
         if (out.probeRange === undefined || r.step < out.probeRange.step) out.probeRange = { step: r.step, cause: r.cause };
         if (r.step < step) out.nearDegenerate = true;

@@ -65,8 +65,7 @@ export interface Evaluation {
   rangeLeft?: Float64Array;
   /**
    * How the gradients were computed: "adjoint" when the single-link variables' came from one
-   * adjoint solve per measure (a point neither degenerate nor nearly degenerate; their ranges
-   * are then NaN), "directional" when every variable was differentiated on its own.
+   * adjoint solve per measure (a point that is not degenerate; their ranges are then NaN), "directional" when every variable was differentiated on its own.
    */
   gradientMethod?: "adjoint" | "directional";
   /** The tie rule the follower followed (null: ties cannot occur). */
@@ -474,7 +473,9 @@ export class Evaluator {
    * the follower's equilibrium sensitivities. Variables that toll one link are differentiated
    * together by the adjoint method (one derivative solve per measure, however many they are;
    * follower `adjointTollGradient`) unless `directional` is set or the follower finds the point
-   * degenerate or nearly degenerate for some toll; then each is differentiated along its link, one-sided. A variable
+   * degenerate for some toll; then each is differentiated along its link, one-sided. At a nearly
+   * degenerate point the adjoint gradients are kept and every single-link variable is flagged
+   * nearly degenerate (the adjoint cannot tell which toll bends the response). A variable
    * that tolls several links at once (a cordon's or a link type's uniform charge) is always
    * differentiated along the direction of all its links moving together, which stays exact at a
    * degenerate equilibrium, where the sum of the links' one-sided derivatives is not. Directional
@@ -498,8 +499,13 @@ export class Evaluator {
         step: this.s.sensitivityStep,
       });
       for (const w of adj.warnings) this.warnings.add(`sensitivity: ${w}`);
-      // at a (nearly) degenerate point the search needs each variable's one-sided derivatives and ranges
-      if (adj.degenerate || adj.nearDegenerate) adj = undefined;
+      // at a degenerate point the search needs each variable's one-sided derivatives
+      if (adj.degenerate) adj = undefined;
+      else if (adj.nearDegenerate) {
+        // exact at the point, but the response bends nearby: counted like a directional warning
+        this.nearDegenerate.count++;
+        this.nearDegenerate.example ??= `nearly degenerate along a combination of the single-link tolls: ${adj.probeRange?.cause ?? "a route changes"} within ${adj.probeRange?.step.toExponential(2)}`;
+      }
     }
     const r =
       !adj || multi.length > 0
@@ -545,6 +551,8 @@ export class Evaluator {
         right.tstt[k] = left.tstt[k] = gT[j];
         right.revenue[k] = left.revenue[k] = gR[j];
         right.welfare[k] = left.welfare[k] = welfareAdjoint(gT[j], gL ? gL[j] : 0);
+        // the adjoint tells whether the point is nearly degenerate, not along which toll: all are flagged
+        nearDegenerate[k] = adj.nearDegenerate;
         range[k] = rangeLeft[k] = NaN;
         return;
       }

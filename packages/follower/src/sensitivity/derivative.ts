@@ -259,9 +259,9 @@ export class DerivativeProblem {
 
   /**
    * For adjoint use, after {@link firstRoundFinal} found the first round final for `dg`: the
-   * linear range of that solution on both sides (as {@link solve} reports them, with the same
-   * search for origin decompositions when a side is shorter than `step`). Returns
-   * [for ε > 0, for ε < 0].
+   * linear range of that solution on both sides, as {@link solve} reports them (with the same
+   * search for other origin decompositions, up to 6 solves per side, when a side is shorter than
+   * `step`). Returns [for ε > 0, for ε < 0].
    */
   firstRoundRanges(dg: (Float64Array | null)[], step: number): [LinearRange, LinearRange] {
     return [this.ranges.refine(dg, 0, step, this.rangeSolver), this.ranges.refine(dg, 1, step, this.rangeSolver)];
