@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatGap, formatPercent, formatQuantity, formatSigned, formatToll } from "../../web/src/format.js";
+import { unitsOf, type Units } from "../../web/src/units.js";
 import {
   apiJson,
   launchBrowser,
@@ -91,6 +92,11 @@ async function metric(key: string): Promise<{ value: number | null; text: string
   return { value: raw === null ? null : Number(raw), text: (await dd.textContent()) ?? "" };
 }
 
+/** The formatters of a network's units, from its metadata as the API serves it. */
+async function networkUnits(id: string): Promise<Units> {
+  return unitsOf((await apiJson<{ units?: Record<string, string> }>(server, `/api/networks/${id}`)).units);
+}
+
 /** Screen point on a link's drawn line: its midpoint moved to the side it is offset to (right of its direction). */
 async function linkScreenPoint(link: number): Promise<{ x: number; y: number }> {
   return page.evaluate(async (link) => {
@@ -149,9 +155,11 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
     expect(await renderedLinkIds(page, "tk-links-toll")).toEqual([]);
 
+    // Numbers with the units of the network's metadata (GET /api/networks/:id).
+    const units = await networkUnits("sioux-falls");
     for (const [key, fmt] of [
-      ["tstt", formatQuantity],
-      ["revenue", formatQuantity],
+      ["tstt", units.vehicleTime],
+      ["revenue", units.money],
       ["relativeGap", formatGap],
     ] as const) {
       const m = await metric(key);
@@ -209,24 +217,25 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await renderedLinkIds(page, "tk-links-toll")).toEqual(tolls.map((t) => t.link).sort((a, b) => a - b));
     // One label per tolled link, showing its toll.
     const labels = (await page.locator(".toll-label").allTextContents()).sort();
-    expect(labels).toEqual(tolls.map((t) => formatToll(t.toll)).sort());
+    const units = await networkUnits("sioux-falls");
+    expect(labels).toEqual(tolls.map((t) => units.money(t.toll)).sort());
     // The table lists exactly the tolled links with their tolls.
     const rows = page.locator("#links-table tbody tr");
     expect(await rows.count()).toBe(tolls.length);
     for (const t of tolls) {
       const row = page.locator(`#links-table tbody tr[data-link="${t.link}"]`);
-      expect(await row.locator("td").first().textContent()).toBe(formatToll(t.toll));
+      expect(await row.locator("td").first().textContent()).toBe(units.money(t.toll));
     }
 
     const eq = s.equilibrium as Record<string, number>;
     const expected: [string, number, (v: number) => string][] = [
-      ["tstt", s.tstt as number, formatQuantity],
-      ["revenue", s.revenue as number, formatQuantity],
+      ["tstt", s.tstt as number, units.vehicleTime],
+      ["revenue", s.revenue as number, units.money],
       ["relativeGap", eq.relativeGap, formatGap],
       ["shareCaptured", s.shareCaptured as number, formatPercent],
-      ["value", s.value as number, formatQuantity],
-      ["baseline", s.baseline as number, formatQuantity],
-      ["firstBest", s.firstBest as number, formatQuantity],
+      ["value", s.value as number, units.vehicleTime],
+      ["baseline", s.baseline as number, units.vehicleTime],
+      ["firstBest", s.firstBest as number, units.vehicleTime],
     ];
     for (const [key, value, fmt] of expected) {
       const m = await metric(key);

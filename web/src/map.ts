@@ -22,8 +22,9 @@ import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import type { ExpressionSpecification, GeoJSONSource, MapGeoJSONFeature, StyleSpecification } from "maplibre-gl";
-import { DIFF_STOPS, NETWORK_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
-import { formatQuantity, formatRatio, formatSigned, formatSignedRatio, formatToll } from "./format.js";
+import { DIFF_STOPS, NETWORK_COLOR, SELECTED_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
+import { formatQuantity, formatRatio, formatSigned, formatSignedRatio } from "./format.js";
+import { unitsOf, type Units } from "./units.js";
 import type { LinkCollection, LinkFeature, PointCollection } from "./geo.js";
 import { boundsOf, pointAlong } from "./geo.js";
 
@@ -69,6 +70,15 @@ export class TollMap {
   private byLink = new Map<number, Record<string, unknown>>();
   /** Called with a status or error message for the user (never thrown at them). */
   onMessage: (text: string) => void = () => {};
+  /**
+   * When set, a click on a link picks it (the study editor) instead of opening its popup.
+   * `additive` is true when Shift, Ctrl or Cmd was held.
+   */
+  onPick: ((link: number, additive: boolean) => void) | null = null;
+  /** Units of the network shown (labels and popups print tolls, times and revenue with them). */
+  units: Units = unitsOf(undefined);
+  /** Links drawn as selected (feature state `sel`). */
+  private selected = new Set<number>();
 
   constructor(container: HTMLElement, baseStyleUrl: string | null) {
     this.baseStyleUrl = baseStyleUrl;
@@ -144,6 +154,7 @@ export class TollMap {
     if (network !== this.network) {
       this.network = network;
       this.map.removeFeatureState({ source: LINKS_SOURCE });
+      this.selected.clear();
       const geometry = links.features.map((f) => ({
         type: "Feature" as const,
         geometry: f.geometry,
@@ -181,6 +192,17 @@ export class TollMap {
       const d = Number(p.flowDifference) || 0;
       return { width: widthFor(Math.abs(d), maxAbs), color: colorAt(DIFF_STOPS, maxAbs > 0 ? d / maxAbs : 0) };
     });
+  }
+
+  /**
+   * Draws `links` (1-based ids) as selected: the feature state `sel` of exactly those links is
+   * true (only the links whose state changes are touched, so a large selection stays cheap).
+   */
+  setSelection(links: ReadonlySet<number>): void {
+    if (!this.map.getSource(LINKS_SOURCE)) return;
+    for (const id of this.selected) if (!links.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: false });
+    for (const id of links) if (!this.selected.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: true });
+    this.selected = new Set(links);
   }
 
   /** Current mode (what the link layer shows). */
@@ -243,7 +265,7 @@ export class TollMap {
     for (const f of tolled) {
       const el = document.createElement("div");
       el.className = "toll-label";
-      el.textContent = formatToll(Number(f.properties.toll));
+      el.textContent = this.units.money(Number(f.properties.toll));
       el.setAttribute("aria-hidden", "true"); // the links table lists every toll for keyboard and screen-reader users
       // 35 % along the link's own direction, so the labels of the two directions do not overlap.
       const m = new maplibregl.Marker({ element: el }).setLngLat(pointAlong(f.geometry.coordinates, 0.35)).addTo(this.map);
@@ -270,8 +292,15 @@ export class TollMap {
       source: LINKS_SOURCE,
       layout: { "line-cap": "butt", "line-join": "round" },
       paint: {
-        "line-color": ["case", ["boolean", ["feature-state", "hover"], false], "#111111", state("c", NETWORK_COLOR)],
-        "line-width": state("w", 2),
+        "line-color": [
+          "case",
+          ["boolean", ["feature-state", "hover"], false],
+          "#111111",
+          ["boolean", ["feature-state", "sel"], false],
+          SELECTED_COLOR,
+          state("c", NETWORK_COLOR),
+        ],
+        "line-width": ["case", ["boolean", ["feature-state", "sel"], false], ["max", 4, ["+", state("w", 2), 2]], state("w", 2)],
         "line-offset": state("o", 1.5),
       },
     });
@@ -309,6 +338,11 @@ export class TollMap {
       const f = e.features?.[0];
       if (!f) return;
       this.hoverPopup.remove();
+      if (this.onPick) {
+        const ev = e.originalEvent as MouseEvent;
+        this.onPick(Number(f.properties.link), ev.shiftKey || ev.ctrlKey || ev.metaKey);
+        return;
+      }
       this.clickPopup
         .setLngLat(e.lngLat)
         .setDOMContent(this.popupContent(this.propertiesOf(f)))
@@ -354,21 +388,26 @@ export class TollMap {
       row("Flow B", formatQuantity(num("flowB")));
       row("Flow change", formatSigned(num("flowDifference")));
       if (num("vocDifference") !== undefined) row("v/c change", formatSignedRatio(num("vocDifference")));
-      if (num("timeDifference") !== undefined) row("Time change", formatSigned(num("timeDifference")));
-      if (num("tollDifference") !== undefined) row("Toll change", formatSigned(num("tollDifference")));
-      if (num("revenueDifference") !== undefined) row("Revenue change", formatSigned(num("revenueDifference")));
+      if (num("timeDifference") !== undefined) row("Time change", `${formatSigned(num("timeDifference"))} ${this.units.time}`);
+      if (num("tollDifference") !== undefined) row("Toll change", signedMoney(this.units, num("tollDifference")));
+      if (num("revenueDifference") !== undefined) row("Revenue change", signedMoney(this.units, num("revenueDifference")));
     } else {
       if (num("flow") !== undefined) row("Flow", formatQuantity(num("flow")));
       if (num("capacity") !== undefined) row("Capacity", formatQuantity(num("capacity")));
       if (num("voc") !== undefined) row("v/c", formatRatio(num("voc")));
-      if (num("time") !== undefined) row("Time", formatQuantity(num("time")));
-      if (num("freeFlowTime") !== undefined) row("Free-flow time", formatQuantity(num("freeFlowTime")));
-      if (num("toll") !== undefined) row("Toll", formatToll(num("toll")));
-      if (num("revenue") !== undefined) row("Revenue", formatQuantity(num("revenue")));
+      if (num("time") !== undefined) row("Time", this.units.duration(num("time")));
+      if (num("freeFlowTime") !== undefined) row("Free-flow time", this.units.duration(num("freeFlowTime")));
+      if (num("toll") !== undefined) row("Toll", this.units.money(num("toll")));
+      if (num("revenue") !== undefined) row("Revenue", this.units.money(num("revenue")));
     }
     root.append(dl);
     return root;
   }
+}
+
+function signedMoney(units: Units, v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return "—";
+  return v > 0 ? `+${units.money(v)}` : units.money(v);
 }
 
 function map_setHover(map: maplibregl.Map, id: number, hover: boolean): void {

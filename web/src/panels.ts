@@ -7,17 +7,9 @@
  */
 import type { Comparison, Run } from "./api.js";
 import { h } from "./dom.js";
-import {
-  formatGap,
-  formatPercent,
-  formatQuantity,
-  formatSignedPercent,
-  formatRatio,
-  formatSeconds,
-  formatSigned,
-  formatToll,
-} from "./format.js";
+import { formatGap, formatPercent, formatQuantity, formatSignedPercent, formatRatio, formatSeconds, formatSigned } from "./format.js";
 import type { LinkFeature } from "./geo.js";
+import { unitsOf, type Units } from "./units.js";
 
 /** One headline metric. */
 export interface Metric {
@@ -54,14 +46,14 @@ function field(s: Record<string, unknown>, k: string): number | undefined {
 const OBJECTIVES: Record<string, string> = { tstt: "TSTT", revenue: "revenue", welfare: "welfare" };
 
 /** Headline metrics of a finished run, from its summary exactly as the API returned it. */
-export function runMetrics(run: Run): Metric[] {
+export function runMetrics(run: Run, units: Units = unitsOf(undefined)): Metric[] {
   const s = run.summary ?? {};
   const tstt = field(s, "tstt");
   const revenue = field(s, "revenue");
   const gap = field(s, "relativeGap");
   const out: Metric[] = [
-    { key: "tstt", label: "TSTT (total travel time)", value: tstt, text: formatQuantity(tstt) },
-    { key: "revenue", label: "Toll revenue", value: revenue, text: formatQuantity(revenue) },
+    { key: "tstt", label: "Total travel time (TSTT)", value: tstt, text: units.vehicleTime(tstt) },
+    { key: "revenue", label: "Toll revenue", value: revenue, text: units.money(revenue) },
     { key: "relativeGap", label: "Relative gap", value: gap, text: formatGap(gap) },
   ];
   if (run.kind === "design") {
@@ -74,6 +66,8 @@ export function runMetrics(run: Run): Metric[] {
       hint: share === undefined ? "not reported for this objective" : "(design − no toll) / (first-best − no toll)",
     });
     const obj = OBJECTIVES[String(s.objective)] ?? String(s.objective ?? "objective");
+    const fmt =
+      s.objective === "tstt" ? units.vehicleTime : s.objective === "revenue" || s.objective === "welfare" ? units.money : formatQuantity;
     const v = num(s.value);
     const base = num(s.baseline);
     const fb = num(s.firstBest);
@@ -81,11 +75,17 @@ export function runMetrics(run: Run): Metric[] {
       key: "value",
       label: `Design ${obj}`,
       value: v,
-      text: formatQuantity(v),
+      text: fmt(v),
       hint: typeof s.method === "string" ? `${s.sense ?? ""} by ${s.method}` : undefined,
     });
-    out.push({ key: "baseline", label: `No-toll ${obj}`, value: base, text: formatQuantity(base) });
-    if (fb !== undefined) out.push({ key: "firstBest", label: `First-best ${obj}`, value: fb, text: formatQuantity(fb) });
+    out.push({
+      key: "baseline",
+      label: `No-toll ${obj}`,
+      value: base,
+      text: fmt(base),
+      hint: "the no-toll equilibrium this design solved, at its own precision",
+    });
+    if (fb !== undefined) out.push({ key: "firstBest", label: `First-best ${obj}`, value: fb, text: fmt(fb) });
     const solves = num(s.equilibriumSolves);
     if (solves !== undefined) out.push({ key: "equilibriumSolves", label: "Equilibrium solves", value: solves, text: String(solves) });
   } else {
@@ -146,6 +146,7 @@ export function renderLinksTable(
   caption: HTMLElement,
   features: LinkFeature[],
   mode: "flows" | "difference",
+  units: Units,
   onShow: (link: number) => void,
   limit = 15,
 ): void {
@@ -172,10 +173,10 @@ export function renderLinksTable(
       caption.textContent = `Most congested links (top ${rows.length}, no tolls)`;
     }
     cols = [
-      { label: "Toll", cell: (p) => formatToll(n(p, "toll")), numeric: true },
+      { label: `Toll (${units.moneyLabel})`, cell: (p) => units.money(n(p, "toll")), numeric: true },
       { label: "Flow", cell: (p) => formatQuantity(n(p, "flow")), numeric: true },
       { label: "v/c", cell: (p) => formatRatio(n(p, "voc")), numeric: true },
-      { label: "Revenue", cell: (p) => formatQuantity(n(p, "revenue")), numeric: true },
+      { label: `Revenue (${units.moneyLabel})`, cell: (p) => units.money(n(p, "revenue")), numeric: true },
     ];
   }
   const head = h("tr", {}, h("th", { text: "Link" }), ...cols.map((c) => h("th", { text: c.label, class: c.numeric ? "num" : "" })));
