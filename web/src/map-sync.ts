@@ -4,7 +4,8 @@
  * Panels never call the map for the selection; they write the store.
  */
 import { effect } from "@preact/signals";
-import { tollMap } from "./context.js";
+import { el, tollMap } from "./context.js";
+import { renderSelectionRow } from "./legend.js";
 import { networkDetail, picking, selectedLinks, view } from "./store.js";
 import { unitsOf } from "./units.js";
 
@@ -22,6 +23,8 @@ export function initMapSync(): void {
     const links = selectedLinks.value;
     void view.value; // a new view may have reset the feature state (another network): push again
     tollMap.setSelection(links);
+    el.legend.dataset.selected = String(links.size);
+    renderSelectionRow(el.legend, links.size);
   });
   effect(() => {
     tollMap.units = unitsOf(networkDetail.value?.units);

@@ -55,26 +55,29 @@ export async function checkScenario(deps: Pick<RouteDeps, "networks">, body: unk
     });
     return { valid: false, issues };
   }
-  const issue = (e: unknown): ScenarioCheck => {
+  const issueOf = (e: unknown): { path: string; message: string } => {
     if (!isInputError(e)) throw e;
     const field = (e as { field?: string }).field;
-    return { valid: false, issues: [{ path: field && field !== "(top level)" ? field : "", message: shortMessage(e) }] };
+    return { path: field && field !== "(top level)" ? field : "", message: shortMessage(e) };
   };
-  let scenario: ReturnType<typeof parseScenario>;
+  const issues: { path: string; message: string }[] = [];
   try {
-    scenario = parseScenario(body, "scenario");
+    parseScenario(body, "scenario");
   } catch (e) {
-    return issue(e);
+    issues.push(issueOf(e));
   }
-  if (typeof scenario.network !== "string") return { valid: true, issues: [] };
-  if (!deps.networks.has(scenario.network))
-    return { valid: false, issues: [{ path: "network", message: `no network "${scenario.network}" on this server` }] };
-  const net = await deps.networks.load(scenario.network);
+  const network = r.data.network;
+  if (typeof network !== "string") return { valid: issues.length === 0, issues };
+  if (!deps.networks.has(network))
+    return { valid: false, issues: [...issues, { path: "network", message: `no network "${network}" on this server` }] };
+  // The instrument is resolved even when another field has a problem, so that the page can
+  // show which links it tolls while the planner is still filling in the rest.
+  const net = await deps.networks.load(network);
   try {
-    const ins = resolveInstrument(net, scenario.instrument, "scenario");
-    return { valid: true, issues: [], links: Array.from(ins.links, (a) => a + 1), variables: ins.variables.length };
+    const ins = resolveInstrument(net, r.data.instrument as Parameters<typeof resolveInstrument>[1], "scenario");
+    return { valid: issues.length === 0, issues, links: Array.from(ins.links, (a) => a + 1), variables: ins.variables.length };
   } catch (e) {
-    return issue(e);
+    return { valid: false, issues: [...issues, issueOf(e)] };
   }
 }
 

@@ -1,0 +1,269 @@
+/**
+ * The planner's studio end to end (the real `tollkit serve`, the built page, the system
+ * Chromium): a study authored on the map with no JSON, run, and checked against numbers from
+ * outside the page — the leader's own cordon for the drawn polygon, and `tollkit design` run on
+ * the scenario the page downloads. No console error may be logged.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drawingPositions, loadNetwork } from "../../packages/graph-core/dist/index.js";
+import { cordonLinks, insidePolygon } from "../../packages/leader/dist/index.js";
+import { unitsOf } from "../../web/src/units.js";
+import {
+  apiJson,
+  CLI,
+  launchBrowser,
+  mapIdle,
+  OUT,
+  ROOT,
+  startServer,
+  waitForView,
+  watchErrors,
+  type Browser,
+  type Server,
+} from "./harness.js";
+
+interface RunView {
+  id: number;
+  status: string;
+  network: string;
+  summary: Record<string, unknown> & { tolls: { link: number; toll: number }[] };
+}
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let tmp: string;
+
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), "tollkit-studio-"));
+  server = await startServer();
+  browser = await launchBrowser({ width: 1440, height: 900 });
+  page = await browser.context.newPage();
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Screen point on a link's drawn line (its midpoint moved to the side it is offset to). */
+async function linkScreenPoint(link: number): Promise<{ x: number; y: number }> {
+  return page.evaluate(async (link) => {
+    const map = window.__tollkitMap! as unknown as {
+      getSource(id: string): {
+        getData(): Promise<{ features: { properties: { link: number }; geometry: { coordinates: [number, number][] } }[] }>;
+      };
+      getFeatureState(f: { source: string; id: number }): { o?: number };
+      project(c: [number, number]): { x: number; y: number };
+      getCanvas(): HTMLCanvasElement;
+    };
+    const data = await map.getSource("tk-links").getData();
+    const c = data.features.find((x) => x.properties.link === link)!.geometry.coordinates;
+    const a = map.project(c[0]);
+    const b = map.project(c[c.length - 1]);
+    const len = Math.hypot(b.x - a.x, b.y - a.y);
+    const off = map.getFeatureState({ source: "tk-links", id: link }).o ?? 0;
+    const rect = map.getCanvas().getBoundingClientRect();
+    return { x: rect.left + (a.x + b.x) / 2 + (-(b.y - a.y) / len) * off, y: rect.top + (a.y + b.y) / 2 + ((b.x - a.x) / len) * off };
+  }, link);
+}
+
+/** Waits for the leader's answer on the current draft (valid or not). */
+async function waitChecked(): Promise<void> {
+  await page.waitForFunction(() => (document.getElementById("study-check")?.dataset.valid ?? "") !== "", null, { timeout: 30_000 });
+}
+
+/** Waits for the leader's verdict on the draft to be `valid`. */
+async function waitValid(): Promise<void> {
+  await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
+}
+
+/** Waits for the results of a run started from the page after `previous`; returns its id. */
+async function waitForNewRun(previous: number[], timeoutMs = 280_000): Promise<number> {
+  const handle = await page.waitForFunction(
+    (prev) => {
+      const m = /^run:(\d+)$/.exec(document.body.dataset.view ?? "");
+      return m && !prev.includes(Number(m[1])) ? Number(m[1]) : null;
+    },
+    previous,
+    { timeout: timeoutMs, polling: 250 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+async function openStudio(): Promise<void> {
+  if ((await page.locator("#studio-details").getAttribute("open")) === null) await page.click("#studio-summary");
+}
+
+describe("planner studio (tollkit serve + Chromium)", () => {
+  let sfRun = 0;
+
+  it("Sioux Falls: three links clicked on the map, bounds 0–20, revenue by gradient; tolls, revenue and TSTT with units", async () => {
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await waitForView(page, "network:sioux-falls");
+    await mapIdle(page);
+    await openStudio();
+    const picked = [16, 19, 29];
+    for (const link of picked) {
+      const at = await linkScreenPoint(link);
+      await page.mouse.click(at.x, at.y);
+    }
+    await page.mouse.move(5, 5);
+    await page.waitForFunction(() => document.getElementById("study-count")?.dataset.count === "3");
+    // The map draws the picked links as selected (feature state from the store).
+    const sel = await page.evaluate(() =>
+      [16, 19, 29].map(
+        (id) =>
+          (window.__tollkitMap as unknown as { getFeatureState(f: object): { sel?: boolean } }).getFeatureState({ source: "tk-links", id })
+            .sel,
+      ),
+    );
+    expect(sel).toEqual([true, true, true]);
+    await page.fill("#study-name", "sf-three-links-revenue");
+    await page.fill("#study-min", "0");
+    await page.fill("#study-max", "20");
+    await page.selectOption("#study-objective", "revenue");
+    await page.selectOption("#study-method", "gradient");
+    await page.fill("#study-max-solves", "30");
+    await waitValid();
+    await page.screenshot({ path: join(OUT, "studio-sioux-falls.png") });
+
+    // The scenario the page downloads is what it runs.
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#study-download")]);
+    const file = join(tmp, "sf.json");
+    await dl.saveAs(file);
+    const scenario = JSON.parse(readFileSync(file, "utf8"));
+    expect(scenario.instrument).toMatchObject({ type: "links", links: picked, bounds: { min: 0, max: 20 } });
+    expect(scenario.objective.type).toBe("revenue");
+
+    await page.click("#study-run");
+    sfRun = await waitForNewRun([]);
+    await mapIdle(page);
+    const run = await apiJson<RunView>(server, `/api/runs/${sfRun}`);
+    expect(run.status).toBe("done");
+    const units = unitsOf((await apiJson<{ units?: Record<string, string> }>(server, "/api/networks/sioux-falls")).units);
+    const tstt = page.locator('dd[data-metric="tstt"]');
+    expect(await tstt.textContent()).toBe(units.vehicleTime(run.summary.tstt as number));
+    expect(await tstt.textContent()).toContain("veh·min");
+    expect(await page.locator('dd[data-metric="revenue"]').textContent()).toBe(units.money(run.summary.revenue as number));
+    // Every toll in the table, with its unit, as the API has it.
+    const tolls = run.summary.tolls.filter((t) => t.toll > 0);
+    expect(tolls.length).toBeGreaterThan(0);
+    for (const t of tolls) {
+      expect(picked).toContain(t.link);
+      expect(await page.locator(`#links-table tbody tr[data-link="${t.link}"] td`).first().textContent()).toBe(units.money(t.toll));
+    }
+    expect(await page.locator("#links-table thead").textContent()).toContain(`Toll (${units.moneyLabel})`);
+    await page.screenshot({ path: join(OUT, "studio-sioux-falls-result.png") });
+
+    // `tollkit design` on the downloaded file gives the same tolls as the page shows.
+    const out = execFileSync(process.execPath, [CLI, "design", file, "--json"], {
+      cwd: ROOT,
+      env: process.env,
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    const cli = JSON.parse(out) as { tolls: { link: number; toll: number }[]; revenue?: number };
+    const cliTolls = new Map(cli.tolls.map((t) => [t.link, t.toll]));
+    for (const t of run.summary.tolls) expect(cliTolls.get(t.link), `link ${t.link}`).toBeCloseTo(t.toll, 6);
+    expect(errors).toEqual([]);
+  });
+
+  it("Chicago-Sketch: a polygon drawn on the map selects the leader's cordon, and a grid design runs", async () => {
+    await page.goto(`${server.url}/#network=chicago-sketch`);
+    await waitForView(page, "network:chicago-sketch");
+    await mapIdle(page);
+    await openStudio();
+    await page.selectOption("#study-select", "cordon");
+    await page.click("#study-draw-cordon");
+    const box = (await page.locator("#map canvas").boundingBox())!;
+    const cx = box.x + box.width * 0.5;
+    const cy = box.y + box.height * 0.5;
+    const corners = [
+      [cx - 70, cy - 60],
+      [cx + 60, cy - 70],
+      [cx + 70, cy + 60],
+      [cx - 60, cy + 70],
+    ];
+    for (const [x, y] of corners) {
+      await page.mouse.move(x, y);
+      await page.mouse.click(x, y);
+      await page.waitForTimeout(150);
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => Number(document.getElementById("study-count")?.dataset.count) > 0, null, { timeout: 30_000 });
+    await waitChecked();
+    const count = Number(await page.locator("#study-count").getAttribute("data-count"));
+
+    // The leader's cordon for the same polygon: the drawn ring in the map's coordinates, the
+    // network's nodes where the API draws them, the leader's point-in-polygon and cordon rule.
+    const ring = await page.evaluate(
+      ({ corners, left, top }) =>
+        corners
+          .map(([x, y]) =>
+            (window.__tollkitMap as unknown as { unproject(p: [number, number]): { lng: number; lat: number } }).unproject([
+              x - left,
+              y - top,
+            ]),
+          )
+          .map((c) => [c.lng, c.lat] as [number, number]),
+      { corners, left: box.x, top: box.y },
+    );
+    const net = await loadNetwork("chicago-sketch");
+    const pos = drawingPositions(net);
+    const inside = new Uint8Array(net.nodeCount);
+    for (let i = 0; i < net.nodeCount; i++) if (insidePolygon(pos.x[i], pos.y[i], ring)) inside[i] = 1;
+    const expected = cordonLinks(net, inside);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(count).toBe(expected.length);
+    const drawn = await page.evaluate(() =>
+      (
+        window.__tollkitMap as unknown as {
+          queryRenderedFeatures(o: object): { properties: { link: number } }[];
+          getFeatureState(f: object): { sel?: boolean };
+        }
+      ).getFeatureState({ source: "tk-links", id: 1 }),
+    );
+    expect(drawn).toBeDefined();
+
+    await page.fill("#study-name", "chicago-cordon-grid");
+    await page.fill("#study-max", "300");
+    await page.selectOption("#study-method", "grid");
+    await page.fill("#study-grid-points", "3");
+    await page.click(".advanced > summary");
+    await page.fill("#study-gap", "1e-5");
+    await waitValid();
+    await page.screenshot({ path: join(OUT, "studio-chicago-cordon.png") });
+    await page.click("#study-run");
+    const id = await waitForNewRun([sfRun]);
+    await mapIdle(page);
+    const run = await apiJson<RunView>(server, `/api/runs/${id}`);
+    expect(run.status).toBe("done");
+    expect(run.network).toBe("chicago-sketch");
+    // One cordon charge on the leader's cordon links.
+    const charged = run.summary.tolls.filter((t) => t.toll > 0).map((t) => t.link);
+    if (charged.length) expect(charged.sort((a, b) => a - b)).toEqual(expected.map((a) => a + 1));
+    await page.screenshot({ path: join(OUT, "studio-chicago-result.png") });
+    expect(errors).toEqual([]);
+  });
+
+  it("shows the leader's message beside the field for a bad value", async () => {
+    await openStudio();
+    await page.fill("#study-demand-scale", "-2");
+    await page.waitForSelector('.field-error[data-path="demandScale"]');
+    expect(await page.locator("#study-demand-scale").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator('.field-error[data-path="demandScale"]').textContent()).toContain("positive");
+    await page.fill("#study-demand-scale", "1");
+    await waitValid();
+    expect(errors).toEqual([]);
+  });
+});
