@@ -18,6 +18,8 @@ import {
   CLI,
   launchBrowser,
   mapIdle,
+  overlaps,
+  renderedLabels,
   OUT,
   ROOT,
   startServer,
@@ -165,6 +167,28 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     expect(await page.locator("#links-table thead").textContent()).toContain(`Toll (${units.moneyLabel})`);
     await page.screenshot({ path: join(OUT, "studio-sioux-falls-result.png") });
 
+    // Export from the page: flows (CSV, GeoJSON), the design result, the scenario, the map.
+    const save = async (id: string, name: string) => {
+      const [d] = await Promise.all([page.waitForEvent("download"), page.click(`#${id}`)]);
+      const f = join(tmp, name);
+      await d.saveAs(f);
+      return f;
+    };
+    const csv = readFileSync(await save("export-flows-csv", "flows.csv"), "utf8")
+      .trim()
+      .split("\n");
+    expect(csv[0]).toContain("link");
+    expect(csv.length - 1).toBe(76);
+    const geo = JSON.parse(readFileSync(await save("export-flows-geojson", "flows.geojson"), "utf8"));
+    expect(geo.features.filter((f: { geometry: { type: string } }) => f.geometry.type === "LineString")).toHaveLength(76);
+    const result = JSON.parse(readFileSync(await save("export-result", "result.json"), "utf8"));
+    expect(result.tolls).toEqual(run.summary.tolls);
+    const stored = JSON.parse(readFileSync(await save("export-scenario", "scenario.json"), "utf8"));
+    expect(stored.instrument).toEqual(scenario.instrument);
+    const png = readFileSync(await save("export-png", "map.png"));
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.length).toBeGreaterThan(10_000); // a drawn map, not a blank canvas
+
     // `tollkit design` on the downloaded file gives the same tolls as the page shows.
     const out = execFileSync(process.execPath, [CLI, "design", file, "--json"], {
       cwd: ROOT,
@@ -253,6 +277,25 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     const charged = run.summary.tolls.filter((t) => t.toll > 0).map((t) => t.link);
     if (charged.length) expect(charged.sort((a, b) => a - b)).toEqual(expected.map((a) => a + 1));
     await page.screenshot({ path: join(OUT, "studio-chicago-result.png") });
+    expect(errors).toEqual([]);
+  });
+
+  it("first-best tolls on Sioux Falls: no two rendered toll labels overlap", async () => {
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await waitForView(page, "network:sioux-falls");
+    await page.setInputFiles("#scenario-file", join(ROOT, "scenarios", "sioux-falls-first-best.json"));
+    await page.waitForFunction(() => (document.getElementById("scenario") as HTMLSelectElement).value !== "");
+    const before = (await apiJson<{ items: { id: number }[] }>(server, "/api/runs")).items.map((r) => r.id);
+    await page.click("#start");
+    const id = await waitForNewRun(before);
+    await mapIdle(page);
+    const run = await apiJson<RunView>(server, `/api/runs/${id}`);
+    const tolled = run.summary.tolls.filter((t) => t.toll > 0);
+    expect(tolled.length).toBeGreaterThan(50);
+    const labels = await renderedLabels(page);
+    expect(labels.length).toBeGreaterThan(5);
+    expect(overlaps(labels)).toEqual([]);
+    await page.screenshot({ path: join(OUT, "first-best-labels.png") });
     expect(errors).toEqual([]);
   });
 

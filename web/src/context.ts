@@ -64,6 +64,9 @@ export const el = {
   linksTitle: byId("links-title"),
   linksTable: byId<HTMLTableElement>("links-table"),
   studio: byId("studio"),
+  exports: byId("exports"),
+  exportList: byId("export-list"),
+  exportError: byId("export-error"),
 };
 
 const storedBasemap = new URLSearchParams(location.search).get("basemap") ?? localStorage.getItem(BASEMAP_KEY);

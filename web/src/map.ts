@@ -10,7 +10,8 @@
  * - `tk-links` (source `tk-links`): one line per link, width by flow (or |flow change|), colour by
  *   v/c (or change); two-way links are offset to their right so both directions show;
  * - `tk-zones`: zone centroids.
- * Toll labels are HTML markers (a blank style has no glyphs for text).
+ * - `tk-toll-labels`: toll labels, a symbol layer whose icons are drawn by the page (a blank
+ *   style has no glyphs); MapLibre's collision detection keeps them from overlapping.
  *
  * Speed (Chicago-Sketch, 2,950 links, must be interactive): the `tk-links` source holds a
  * network's geometry and link ids only, loaded once per network. A result is drawn through
@@ -36,9 +37,11 @@ export const ZONES_SOURCE = "tk-zones";
 export const LINKS_LAYER = "tk-links";
 export const TOLL_LAYER = "tk-links-toll";
 export const ZONES_LAYER = "tk-zones";
+export const LABELS_SOURCE = "tk-toll-labels";
+export const LABELS_LAYER = "tk-toll-labels";
 
-/** Most toll labels drawn as markers; beyond this, tolled links keep their casing and popups only. */
-export const MAX_TOLL_LABELS = 150;
+/** Most toll labels offered to the map (the highest tolls); collision then hides those that would overlap. */
+export const MAX_TOLL_LABELS = 1000;
 
 /** What the links currently show. */
 export type MapMode = "network" | "flows" | "difference";
@@ -59,7 +62,6 @@ export class TollMap {
   private baseStyleUrl: string | null;
   private lonlat = true;
   private network: string | null = null;
-  private tollMarkers: maplibregl.Marker[] = [];
   private hoverPopup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: "tk-hover", maxWidth: "280px" });
   private clickPopup = new maplibregl.Popup({ closeButton: true, closeOnClick: true, className: "tk-click", maxWidth: "280px" });
   private hoveredId: number | null = null;
@@ -249,28 +251,73 @@ export class TollMap {
         tolls.push({ type: "Feature", geometry: f.geometry, properties: { link: f.properties.link, w: width, o: offset } });
     }
     (this.map.getSource(TOLLS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: tolls });
-    this.setTollMarkers(mode === "difference" ? [] : links.features);
+    this.setTollLabels(mode === "difference" ? [] : links.features);
   }
 
-  private setTollMarkers(features: LinkFeature[]): void {
-    for (const m of this.tollMarkers) m.remove();
-    this.tollMarkers = [];
+  /**
+   * Toll labels as a symbol layer: one label point per tolled link, 35 % along its own direction
+   * (so the two directions of a road get two places), drawn as an image made here (the blank style has
+   * no glyphs). MapLibre's symbol collision hides labels that would overlap, the highest tolls
+   * placed first; the links table lists every toll.
+   */
+  private setTollLabels(features: LinkFeature[]): void {
     const tolled = features.filter((f) => Number(f.properties.toll) > 0);
-    if (tolled.length > MAX_TOLL_LABELS) {
+    tolled.sort((a, b) => Number(b.properties.toll) - Number(a.properties.toll));
+    const shown = tolled.slice(0, MAX_TOLL_LABELS);
+    const points = shown.map((f) => {
+      const text = this.units.money(Number(f.properties.toll));
+      const icon = this.labelImage(text);
+      return {
+        type: "Feature" as const,
+        geometry: { type: "Point" as const, coordinates: pointAlong(f.geometry.coordinates, 0.35) },
+        properties: {
+          link: f.properties.link,
+          label: text,
+          icon,
+          toll: Number(f.properties.toll),
+          iw: this.labelSizes.get(icon)![0],
+          ih: this.labelSizes.get(icon)![1],
+        },
+      };
+    });
+    (this.map.getSource(LABELS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: points });
+    if (tolled.length > shown.length)
       this.onMessage(
-        `${tolled.length} tolled links: toll labels are hidden (more than ${MAX_TOLL_LABELS}); hover a link or use the table.`,
+        `${tolled.length} tolled links: labels for the ${MAX_TOLL_LABELS} highest tolls (where they do not overlap); the table lists every toll.`,
       );
-      return;
-    }
-    for (const f of tolled) {
-      const el = document.createElement("div");
-      el.className = "toll-label";
-      el.textContent = this.units.money(Number(f.properties.toll));
-      el.setAttribute("aria-hidden", "true"); // the links table lists every toll for keyboard and screen-reader users
-      // 35 % along the link's own direction, so the labels of the two directions do not overlap.
-      const m = new maplibregl.Marker({ element: el }).setLngLat(pointAlong(f.geometry.coordinates, 0.35)).addTo(this.map);
-      this.tollMarkers.push(m);
-    }
+  }
+
+  /** Pixel size (CSS px) of each label image, by image id. */
+  private labelSizes = new Map<string, [number, number]>();
+
+  /** The id of the image of a toll label (made on first use: white box, purple border, the toll). */
+  private labelImage(text: string): string {
+    const id = `tk-toll:${text}`;
+    if (this.map.hasImage(id)) return id;
+    const ratio = Math.max(1, Math.round(window.devicePixelRatio || 1));
+    const font = `600 ${11 * ratio}px system-ui, sans-serif`;
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d")!;
+    ctx.font = font;
+    const w = Math.ceil(ctx.measureText(text).width) + 8 * ratio;
+    const hgt = 16 * ratio;
+    canvas.width = w;
+    canvas.height = hgt;
+    ctx.font = font;
+    ctx.fillStyle = "#ffffff";
+    ctx.strokeStyle = TOLL_COLOR;
+    ctx.lineWidth = ratio;
+    ctx.beginPath();
+    ctx.roundRect(ratio / 2, ratio / 2, w - ratio, hgt - ratio, 3 * ratio);
+    ctx.fill();
+    ctx.stroke();
+    ctx.fillStyle = "#3f1d6b";
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "center";
+    ctx.fillText(text, w / 2, hgt / 2 + ratio / 2);
+    this.map.addImage(id, ctx.getImageData(0, 0, w, hgt), { pixelRatio: ratio });
+    this.labelSizes.set(id, [w / ratio, hgt / ratio]);
+    return id;
   }
 
   private addLayers(): void {
@@ -313,6 +360,20 @@ export class TollMap {
         "circle-color": "#ffffff",
         "circle-stroke-color": "#222222",
         "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 8, 0.75, 11, 1.5],
+      },
+    });
+    this.map.addSource(LABELS_SOURCE, { type: "geojson", data: empty });
+    this.map.addLayer({
+      id: LABELS_LAYER,
+      type: "symbol",
+      source: LABELS_SOURCE,
+      layout: {
+        "icon-image": ["get", "icon"],
+        "icon-allow-overlap": false,
+        "icon-ignore-placement": false,
+        "icon-padding": 1,
+        // Highest tolls first: they win the collisions.
+        "symbol-sort-key": ["-", 0, ["get", "toll"]],
       },
     });
   }

@@ -13,6 +13,7 @@ import type { LinkCollection, LinkFeature } from "../geo.js";
 import { renderLegend } from "../legend.js";
 import { compareMetrics, renderMetrics } from "../panels.js";
 import { beginView, isAbort, runs } from "../store.js";
+import { renderExports } from "./export.js";
 import { renderLinks } from "./results.js";
 import { runLabel } from "./runs.js";
 
@@ -96,6 +97,7 @@ export async function showCompare(a: number, b: number): Promise<void> {
     el.convergenceFigure.hidden = true;
     el.surfaceFigure.hidden = true;
     renderLinks(features, "difference");
+    renderExports(null);
     el.compareA.value = String(a);
     renderB(runs.value.filter((r) => r.status === "done"));
     el.compareB.value = String(b);

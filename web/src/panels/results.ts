@@ -16,6 +16,7 @@ import { beginView, isAbort, networkDetail } from "../store.js";
 import { surfaceOf } from "../surface.js";
 import { unitsOf } from "../units.js";
 import { follow, isFollowing, selectNetwork, showRunSource, fallbackNote } from "./run-form.js";
+import { renderExports } from "./export.js";
 import { runLabel } from "./runs.js";
 
 /** Draws a network before any results (links in grey, zones) and describes it. */
@@ -35,6 +36,7 @@ export async function showNetwork(id: string): Promise<void> {
     await enterFrame(g);
     await tollMap.showNetwork(g.links);
     renderLegend(el.legend, "network", 0, 0, g.zones.features.length > 0);
+    renderExports(null);
     setView(`network:${id}`);
   } catch (e) {
     if (!signal.aborted && !isAbort(e)) note(`Cannot draw ${id}: ${(e as Error).message}`);
@@ -92,6 +94,7 @@ export async function showRun(id: number): Promise<void> {
       el.surfaceCaption.textContent = `Toll response surface: ${drawSurface(el.surface, surface)}`;
     }
     renderLinks(links.features, "flows");
+    renderExports(run);
   } catch (e) {
     if (!signal.aborted && !isAbort(e)) {
       el.resultsTitle.textContent = `Run #${id}`;

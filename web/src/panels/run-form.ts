@@ -320,6 +320,7 @@ export function follow(id: number): void {
   el.warnings.replaceChildren();
   el.surfaceFigure.hidden = true;
   el.linksSection.hidden = true;
+  el.exports.hidden = true;
   el.convergenceFigure.hidden = false;
   drawConvergence(el.convergence, points);
   setView(`live:${id}`);
