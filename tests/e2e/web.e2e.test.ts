@@ -284,11 +284,19 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
     // No toll casing on a difference map.
     expect(await renderedLinkIds(page, "tk-links-toll")).toEqual([]);
-    for (const key of ["tstt", "revenue"]) {
+    // In the planner's words and units: travel time in veh·min, tolls paid in money.
+    const units = await networkUnits("sioux-falls");
+    const signed = (fmt: (v: number) => string, v: number) => (v > 0 ? "+" : v < 0 ? "−" : "") + fmt(Math.abs(v));
+    for (const [key, fmt] of [
+      ["tstt", units.vehicleTime],
+      ["revenue", units.money],
+    ] as const) {
       const m = await metric(`diff-${key}`);
       expect(m.value, key).toBe(cmp.headline[key].difference);
-      expect(m.text, key).toBe(formatSigned(cmp.headline[key].difference));
+      expect(m.text, key).toBe(signed(fmt, cmp.headline[key].difference));
     }
+    // The two were solved to different gaps (1e-5 and the design's 1e-10): said out loud.
+    expect(await page.locator('#warnings li[data-warning="gap"]').count()).toBe(1);
     // The API's differences are B − A of the two runs' own summaries.
     const a = await apiJson<RunView>(server, `/api/runs/${baselineId}`);
     const b = await apiJson<RunView>(server, `/api/runs/${designId}`);

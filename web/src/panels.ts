@@ -18,6 +18,8 @@ export interface Metric {
   value: number | null | undefined;
   text: string;
   hint?: string;
+  /** Solver internals: shown folded under "Solver details". */
+  details?: boolean;
 }
 
 function num(v: unknown): number | undefined {
@@ -26,16 +28,26 @@ function num(v: unknown): number | undefined {
 
 /** Renders metrics into a `<dl>`. */
 export function renderMetrics(dl: HTMLElement, metrics: Metric[]): void {
-  dl.replaceChildren(
-    ...metrics.map((m) => {
-      const dd = h("dd", { text: m.text });
-      dd.dataset.metric = m.key;
-      if (m.value !== null && m.value !== undefined) dd.dataset.value = String(m.value);
-      const box = h("div", { class: "metric" }, h("dt", { text: m.label }), dd);
-      if (m.hint) box.append(h("p", { class: "metric-hint", text: m.hint }));
-      return box;
-    }),
-  );
+  const box = (m: Metric) => {
+    const dd = h("dd", { text: m.text });
+    dd.dataset.metric = m.key;
+    if (m.value !== null && m.value !== undefined) dd.dataset.value = String(m.value);
+    const div = h("div", { class: "metric" }, h("dt", { text: m.label }), dd);
+    if (m.hint) div.append(h("p", { class: "metric-hint", text: m.hint }));
+    return div;
+  };
+  const main = metrics.filter((m) => !m.details).map(box);
+  const more = metrics.filter((m) => m.details);
+  if (more.length) {
+    const details = h(
+      "details",
+      { class: "metric-details" },
+      h("summary", { text: "Solver details" }),
+      h("dl", { class: "metrics" }, ...more.map(box)),
+    );
+    main.push(h("div", { class: "metric-more" }, details));
+  }
+  dl.replaceChildren(...main);
 }
 
 /** A design run's summary keeps its tolled equilibrium's measures under `equilibrium`. */
@@ -104,29 +116,55 @@ export function runMetrics(run: Run, units: Units = unitsOf(undefined)): Metric[
   return out;
 }
 
-/** The headline differences shown, in this order (the API reports a few more). */
+/** The headline differences in the planner's words, in this order (the API reports a few more). */
 const HEADLINE_LABELS: Record<string, string> = {
-  tstt: "TSTT",
-  revenue: "Toll revenue",
-  totalCost: "Total generalised cost",
-  averageExcessCost: "Average excess cost",
+  tstt: "Travel time (TSTT)",
+  revenue: "Tolls paid (revenue)",
+  totalCost: "Generalised cost incl. tolls",
+};
+/** Solver internals, shown under "Solver details". */
+const DETAIL_LABELS: Record<string, string> = {
   relativeGap: "Relative gap",
+  averageExcessCost: "Average excess cost",
 };
 
-/** Headline differences of a comparison (B − A), as the API computed them. */
-export function compareMetrics(c: Comparison): Metric[] {
-  const shown = Object.keys(HEADLINE_LABELS).filter((k) => c.headline[k]);
-  return shown
-    .map((key) => [key, c.headline[key]] as const)
-    .map(([key, d]) => ({
+function signed(fmt: (v: number) => string, v: number): string {
+  const t = fmt(Math.abs(v));
+  return v > 0 ? `+${t}` : v < 0 ? `−${t}` : t;
+}
+
+/** Headline differences of a comparison (B − A), as the API computed them, with the network's units. */
+export function compareMetrics(c: Comparison, units: Units = unitsOf(undefined)): Metric[] {
+  const fmtOf = (key: string): ((v: number) => string) =>
+    key === "relativeGap"
+      ? formatGap
+      : key === "revenue"
+        ? units.money
+        : key === "tstt" || key === "totalCost"
+          ? units.vehicleTime
+          : key === "averageExcessCost"
+            ? units.duration
+            : formatQuantity;
+  const one = (key: string, label: string, details: boolean): Metric => {
+    const d = c.headline[key];
+    const fmt = fmtOf(key);
+    return {
       key: `diff-${key}`,
-      label: `${HEADLINE_LABELS[key]}: B − A`,
+      label: `${label}: B − A`,
       value: d.difference,
-      text: key === "relativeGap" ? formatGap(d.difference) : formatSigned(d.difference),
-      hint: `${key === "relativeGap" ? formatGap(d.a) : formatQuantity(d.a)} → ${key === "relativeGap" ? formatGap(d.b) : formatQuantity(d.b)}${
-        d.relative !== null && d.relative !== undefined ? ` (${formatSignedPercent(d.relative)})` : ""
-      }`,
-    }));
+      text: key === "relativeGap" ? formatGap(d.difference) : signed(fmt, d.difference),
+      hint: `${fmt(d.a)} → ${fmt(d.b)}${d.relative !== null && d.relative !== undefined ? ` (${formatSignedPercent(d.relative)})` : ""}`,
+      details,
+    };
+  };
+  return [
+    ...Object.keys(HEADLINE_LABELS)
+      .filter((k) => c.headline[k])
+      .map((k) => one(k, HEADLINE_LABELS[k], false)),
+    ...Object.keys(DETAIL_LABELS)
+      .filter((k) => c.headline[k])
+      .map((k) => one(k, DETAIL_LABELS[k], true)),
+  ];
 }
 
 /** A column of the links table. */

@@ -12,7 +12,9 @@ import { enterFrame, geometry } from "../geometry.js";
 import type { LinkCollection, LinkFeature } from "../geo.js";
 import { renderLegend } from "../legend.js";
 import { compareMetrics, renderMetrics } from "../panels.js";
-import { beginView, isAbort, runs } from "../store.js";
+import { beginView, isAbort, networkDetail, runs } from "../store.js";
+import { unitsOf } from "../units.js";
+import { selectNetwork } from "./run-form.js";
 import { renderExports } from "./export.js";
 import { renderLinks } from "./results.js";
 import { runLabel } from "./runs.js";
@@ -74,6 +76,7 @@ export async function showCompare(a: number, b: number): Promise<void> {
       return;
     }
     const c = await api.compareRuns(a, b, signal);
+    await selectNetwork(c.network);
     const g = await geometry(c.network);
     if (signal.aborted) return;
     const byLink = new Map(c.links.map((d) => [d.link, d]));
@@ -92,7 +95,7 @@ export async function showCompare(a: number, b: number): Promise<void> {
     renderLegend(el.legend, "difference", maxAbs, 0, g.zones.features.length > 0);
     el.resultsTitle.textContent = `Compare run #${a} (A) with run #${b} (B)`;
     el.resultsSubtitle.textContent = `${c.network}: differences are B − A.`;
-    renderMetrics(el.metrics, compareMetrics(c));
+    renderMetrics(el.metrics, compareMetrics(c, unitsOf(networkDetail.value?.id === c.network ? networkDetail.value.units : undefined)));
     el.warnings.replaceChildren(...gapWarning(ra, rb));
     el.convergenceFigure.hidden = true;
     el.surfaceFigure.hidden = true;
