@@ -5,7 +5,7 @@
  * the scenario the page downloads. No console error may be logged.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -250,6 +250,11 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     const expected = cordonLinks(net, inside);
     expect(expected.length).toBeGreaterThan(0);
     expect(count).toBe(expected.length);
+    // The README's picture of the studio (regenerated only on purpose).
+    await page.locator("#study-select").scrollIntoViewIfNeeded();
+    await page.evaluate(() => document.querySelector(".sidebar")!.scrollBy(0, 120));
+    await page.screenshot({ path: join(OUT, "studio.png") });
+    if (process.env.TOLLKIT_REGEN_SCREENSHOT === "1") copyFileSync(join(OUT, "studio.png"), join(ROOT, "docs", "studio.png"));
     const drawn = await page.evaluate(() =>
       (
         window.__tollkitMap as unknown as {

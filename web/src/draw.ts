@@ -26,6 +26,7 @@ async function instance(): Promise<TerraDraw> {
   });
   d.start();
   d.on("finish", (id) => {
+    performance.mark("tollkit:draw-finish");
     const f = d.getSnapshotFeature(id);
     const ring = f && f.geometry.type === "Polygon" ? (f.geometry.coordinates[0] as Position[]) : null;
     d.setMode("static");

@@ -3,6 +3,7 @@
  */
 import { DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, NETWORK_COLOR, SELECTED_COLOR, TOLL_COLOR, VOC_MAX, VOC_STOPS, widthFor } from "./colors.js";
 import { formatQuantity, formatSigned } from "./format.js";
+import { tollMap } from "./context.js";
 import type { MapMode } from "./map.js";
 
 function gradient(stops: readonly [number, string][], lo: number, hi: number): string {
@@ -86,7 +87,7 @@ export function renderLegend(root: HTMLElement, mode: MapMode, maxValue: number,
   }
   if (zones) {
     const row = h("div", "legend-row");
-    row.append(h("span", "legend-zone"), h("span", "", "zone"));
+    row.append(h("span", "legend-zone"), h("span", "", tollMap.zonesMinZoom > 0 ? "zone (zoom in to see them)" : "zone"));
     root.append(row);
   }
   renderSelectionRow(root, selected);

@@ -77,6 +77,10 @@ export class TollMap {
    * `additive` is true when Shift, Ctrl or Cmd was held.
    */
   onPick: ((link: number, additive: boolean) => void) | null = null;
+  /** The links of the current frame (the fit control fits them). */
+  private frameLinks: LinkCollection = { type: "FeatureCollection", features: [] };
+  /** Zoom from which zones are drawn (0: always; dense networks only closer in). */
+  zonesMinZoom = 0;
   /** Units of the network shown (labels and popups print tolls, times and revenue with them). */
   units: Units = unitsOf(undefined);
   /** Links drawn as selected (feature state `sel`). */
@@ -95,6 +99,7 @@ export class TollMap {
       dragRotate: false,
     });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    this.map.addControl(new FitControl(() => this.fit(this.frameLinks)), "top-right");
     this.map.addControl(this.scale, "bottom-right");
     this.map.on("error", (e) => this.onMessage(`Map: ${e.error?.message ?? "unknown error"}`));
     this.loaded = new Promise((resolve) => this.map.once("load", () => resolve()));
@@ -164,7 +169,13 @@ export class TollMap {
       }));
       (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: geometry });
       (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
+      this.frameLinks = links;
       this.fit(links);
+      // Many zones (Berlin-Center has 865) cannot be told apart at the network's full extent:
+      // they appear from 1.5 zoom levels closer in.
+      const dense = zones.features.length > ZONES_DENSE;
+      this.zonesMinZoom = dense ? Math.min(this.map.getZoom() + 1.5, 22) : 0;
+      this.map.setLayerZoomRange(ZONES_LAYER, this.zonesMinZoom, 24);
     }
   }
 
@@ -463,6 +474,32 @@ export class TollMap {
     }
     root.append(dl);
     return root;
+  }
+}
+
+/** Zones beyond this number are only drawn closer in than the network's full extent. */
+const ZONES_DENSE = 300;
+
+/** A map button that fits the view to the whole network again. */
+class FitControl implements maplibregl.IControl {
+  private el: HTMLDivElement | null = null;
+  constructor(private readonly onFit: () => void) {}
+  onAdd(): HTMLElement {
+    const div = document.createElement("div");
+    div.className = "maplibregl-ctrl maplibregl-ctrl-group";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "tk-fit";
+    b.title = "Fit the whole network";
+    b.setAttribute("aria-label", "Fit the whole network");
+    b.textContent = "⤢";
+    b.addEventListener("click", () => this.onFit());
+    div.append(b);
+    this.el = div;
+    return div;
+  }
+  onRemove(): void {
+    this.el?.remove();
   }
 }
 

@@ -36,11 +36,23 @@ export async function showNetwork(id: string): Promise<void> {
     await enterFrame(g);
     await tollMap.showNetwork(g.links);
     renderLegend(el.legend, "network", 0, 0, g.zones.features.length > 0);
-    renderExports(null);
+    clearResults(id);
     setView(`network:${id}`);
   } catch (e) {
     if (!signal.aborted && !isAbort(e)) note(`Cannot draw ${id}: ${(e as Error).message}`);
   }
+}
+
+/** The results panel of a network before any run is opened. */
+function clearResults(id: string): void {
+  el.resultsTitle.textContent = "Results";
+  el.resultsSubtitle.textContent = `${networkById(id)?.name ?? id}: run an assignment or a toll design, or pick one from the runs list.`;
+  el.metrics.replaceChildren();
+  el.warnings.replaceChildren();
+  el.convergenceFigure.hidden = true;
+  el.surfaceFigure.hidden = true;
+  el.linksSection.hidden = true;
+  renderExports(null);
 }
 
 /** Shows a finished run: flows on the map, metrics, convergence, surface, links table. */

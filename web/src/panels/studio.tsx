@@ -239,11 +239,16 @@ let checkTimer: ReturnType<typeof setTimeout> | undefined;
 /** Sends the draft to the leader's check (debounced; the previous check is aborted). */
 let lastChecked = "";
 
+/** Set when the next check answers a drawing (no debounce: the selection should follow at once). */
+let immediate = false;
+
 function scheduleCheck(body: ScenarioInput): void {
   const text = JSON.stringify(body);
   if (text === lastChecked) return;
   lastChecked = text;
   clearTimeout(checkTimer);
+  const delay = immediate ? 0 : 150;
+  immediate = false;
   checking.value = true;
   checkTimer = setTimeout(() => {
     checkController?.abort();
@@ -257,6 +262,7 @@ function scheduleCheck(body: ScenarioInput): void {
           // The links the leader resolved are the selection, unless the planner picks them one by one.
           if (form.value.select !== "links") selectedLinks.value = new Set(r.links ?? []);
         });
+        performance.mark("tollkit:selection", { detail: { links: r.links?.length ?? 0 } });
       },
       (e: Error) => {
         if (c.signal.aborted || e.name === "AbortError") return;
@@ -265,7 +271,7 @@ function scheduleCheck(body: ScenarioInput): void {
         check.value = { valid: false, issues: [{ path: "", message: e.message }] };
       },
     );
-  }, 150);
+  }, delay);
 }
 
 function issuesAt(path: string, exact = false): string[] {
@@ -338,6 +344,7 @@ async function boxSelect(): Promise<void> {
   }
   const inside = linksInside(nodeIndex(l), ring);
   selectedLinks.value = new Set([...selectedLinks.value, ...inside]);
+  performance.mark("tollkit:selection", { detail: { links: inside.length } });
   status.value = { text: `Box selection added ${inside.length} links.` };
 }
 
@@ -351,6 +358,7 @@ async function drawCordon(): Promise<void> {
   }
   const nodes = nodesInside(nodeIndex(l), ring);
   performance.mark("tollkit:cordon", { detail: { nodes: nodes.length } });
+  immediate = true;
   set({ cordon: { nodes } });
   status.value = { text: `Cordon drawn: ${nodes.length} nodes inside.` };
 }
