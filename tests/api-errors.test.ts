@@ -576,6 +576,7 @@ describe("the OpenAPI document", () => {
         "GET /api/networks/{id}",
         "GET /api/networks/{id}/geojson",
         "POST /api/scenarios",
+        "POST /api/scenarios/check",
         "GET /api/scenarios",
         "GET /api/scenarios/{id}",
         "POST /api/runs",

@@ -14,5 +14,6 @@ export * from "./networks.js";
 export * from "./results.js";
 export * from "./routes.js";
 export * from "./openapi.js";
+export * from "./studio.js";
 export * from "./app.js";
 export * from "./server.js";
