@@ -586,6 +586,9 @@ describe("the OpenAPI document", () => {
         "GET /api/runs/{id}/events",
         "GET /api/runs/{id}/flows",
         "GET /api/compare",
+        "GET /api/compare/incidence",
+        "GET /api/runs/{id}/skims",
+        "GET /api/runs/{id}/select-link",
       ].sort(),
     );
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
