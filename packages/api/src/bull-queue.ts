@@ -14,6 +14,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { ChildOutcome } from "@tollkit/runs";
 import type { QueueClient, QueuedRun as QueuedJob, QueueSnapshot } from "@tollkit/runs/queue"; // loaded by open()
+import { emitQueueEvent } from "./queue.js";
 import type { QueuedRun, QueueEvent, RunQueue } from "./queue.js";
 
 /** Options of {@link BullRunQueue.open}. */
@@ -172,12 +173,6 @@ export class BullRunQueue implements RunQueue {
   }
 
   private emit(e: QueueEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        process.stderr.write(`api/queue: a listener failed on ${e.type} of run ${e.runId}: ${(err as Error).message}\n`);
-      }
-    }
+    emitQueueEvent(this.listeners, e);
   }
 }

@@ -8,6 +8,17 @@
  */
 import { ChildRun, RunOutput, RunProgress, RunTask, startChildRun } from "@tollkit/runs";
 
+/** Hands an event to every listener; a listener that throws is logged and the others still hear it. */
+export function emitQueueEvent(listeners: Iterable<(e: QueueEvent) => void>, e: QueueEvent): void {
+  for (const l of listeners) {
+    try {
+      l(e);
+    } catch (err) {
+      process.stderr.write(`api/queue: a listener failed on ${e.type} of run ${e.runId}: ${(err as Error).message}\n`);
+    }
+  }
+}
+
 /** A run handed to a queue: the store's id and the task to execute. */
 export interface QueuedRun {
   runId: number;
@@ -135,13 +146,7 @@ export class ProcessRunQueue implements RunQueue {
   }
 
   private emit(e: QueueEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        process.stderr.write(`api/queue: a listener failed on ${e.type} of run ${e.runId}: ${(err as Error).message}\n`);
-      }
-    }
+    emitQueueEvent(this.listeners, e);
   }
 
   private pump(): void {

@@ -173,16 +173,7 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
     throw new InputError(MOD, `step ${options.step}`, { field: "step" }, "a finite toll change ≥ 0 (money)");
 
   const warnings: string[] = [];
-  const { model, problem } = prepareDerivativeProblem(
-    net,
-    result,
-    classes,
-    state,
-    options.tightTolerance ?? 1e-7,
-    options.usedTolerance ?? 1e-9,
-    MOD,
-    warnings,
-  );
+  const { model, problem } = prepareDerivativeProblem(net, result, classes, state, options, MOD, warnings);
   const out: AdjointTollGradient = { links: [...links], gradients: [], degenerate: false, nearDegenerate: false, solves: 0, warnings };
   const step = options.step ?? defaultNearStep(result, classes);
   const nanAll = (reason: string): AdjointTollGradient => {

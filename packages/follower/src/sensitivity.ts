@@ -162,16 +162,7 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
     ...directions.map((d) => ({ links: [...d.links], weights: d.weights ? [...d.weights] : d.links.map(() => 1) })),
   ];
   const warnings: string[] = [];
-  const { model, problem } = prepareDerivativeProblem(
-    net,
-    result,
-    classes,
-    state,
-    options.tightTolerance ?? 1e-7,
-    options.usedTolerance ?? 1e-9,
-    MOD,
-    warnings,
-  );
+  const { model, problem } = prepareDerivativeProblem(net, result, classes, state, options, MOD, warnings);
   const marginal = problem.hasMarginalRoutes();
 
   const K = classes.length;

@@ -48,7 +48,7 @@ export interface PreparedProblem {
  * Re-adopts the bushes of `state` (from {@link bushStateOf}) and builds the derivative problem.
  * Warns (in `warnings`, appended) about a relative gap above 1e-8, used links not at equilibrium
  * cost, and tight links dropped to keep an origin's routes acyclic.
- * @param tightTolerance, usedTolerance see {@link DerivativeProblem}
+ * @param tolerances `tightTolerance` (default 1e-7) and `usedTolerance` (default 1e-9), see {@link DerivativeProblem}
  * @throws InputError when some bush of the result does not fit this network's demand
  */
 export function prepareDerivativeProblem(
@@ -56,11 +56,12 @@ export function prepareDerivativeProblem(
   result: FollowerResult,
   classes: UserClass[],
   state: BushState,
-  tightTolerance: number,
-  usedTolerance: number,
+  tolerances: { tightTolerance?: number; usedTolerance?: number },
   mod: string,
   warnings: string[],
 ): PreparedProblem {
+  const tightTolerance = tolerances.tightTolerance ?? 1e-7;
+  const usedTolerance = tolerances.usedTolerance ?? 1e-9;
   const model = new CostModel(net, classes, result.tolls, result.objective);
   const engine = new BushEngine(model);
   const { rejected, built } = engine.adopt(state.bushes, new AonLoader(model.compiled).sp);
