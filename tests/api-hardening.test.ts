@@ -189,6 +189,47 @@ describe("work above the server's limits is refused before anything is queued", 
   });
 });
 
+describe("unclear messages made clear (issue 15)", () => {
+  const clear: [string, string, string, number, RegExp, string?][] = [
+    ["a JSON string body", "/api/runs", '"hi"', 400, /request body: got "hi" \(expected a JSON object\)/],
+    ["a null body", "/api/runs", "null", 400, /request body: got null \(expected a JSON object\)/],
+    ["a number body", "/api/scenarios", "3", 400, /request body: got 3 \(expected a JSON object\)/],
+    [
+      "scenario given as a string",
+      "/api/runs",
+      '{"kind":"design","scenario":"1"}',
+      400,
+      /got "1" \(expected a stored scenario's id \(an integer ≥ 1\) or a scenario object\)/,
+      "scenario",
+    ],
+    [
+      "a scenario without a network",
+      "/api/scenarios",
+      '{"instrument":{"type":"links","links":[1]},"objective":{"type":"tstt"},"method":{"type":"grid"}}',
+      400,
+      /field "network": got nothing \(expected a catalogue or built-in network id, or an inline network object\)/,
+      "network",
+    ],
+    [
+      "a typo of network",
+      "/api/scenarios",
+      '{"netwrok":"two-route","instrument":{"type":"links","links":[1]},"objective":{"type":"tstt"},"method":{"type":"grid"}}',
+      400,
+      /unknown field "netwrok"/,
+      "netwrok",
+    ],
+  ];
+  for (const [name, route, body, status, message, path] of clear)
+    it(name, async () => {
+      const r = await raw(route, "POST", { host: "127.0.0.1", "content-type": "application/json" }, body);
+      expect(r.status).toBe(status);
+      const e = JSON.parse(r.body.toString()).error;
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toMatch(/Invalid input|not valid JSON/);
+      if (path) expect(e.path).toBe(path);
+    });
+});
+
 describe("who may reach the server", () => {
   const hostCases: [string, Record<string, string>, number][] = [
     ["a rebinding host", { host: "evil.example.com" }, 403],

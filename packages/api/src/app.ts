@@ -243,7 +243,9 @@ export function createApp(opts: AppOptions): TollkitApp {
     next();
   });
 
-  const json = express.json({ limit: opts.bodyLimit ?? "1mb", strict: true, type: "application/json" });
+  // strict: false, so that a body of valid JSON that is not an object ("hi", null, 3) is said as
+  // such below instead of being called "not valid JSON"
+  const json = express.json({ limit: opts.bodyLimit ?? "1mb", strict: false, type: "application/json" });
   const auth = opts.token ? bearerAuth(opts.token) : undefined;
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
@@ -253,6 +255,10 @@ export function createApp(opts: AppOptions): TollkitApp {
     chain.push(async (req, res) => {
       const params = r.params ? (parsePart(r.params, req.params, "params") as Record<string, unknown>) : {};
       const query = parsePart(r.query, req.query, "query") as Record<string, unknown>;
+      if (r.body && (req.body === null || typeof req.body !== "object"))
+        throw new ApiError(400, `api: request body: got ${JSON.stringify(req.body)?.slice(0, 60) ?? "nothing"} (expected a JSON object)`, {
+          in: "body",
+        });
       const body = r.body ? parsePart(r.body, req.body, "body") : undefined;
       const out = await r.handler({ params, query, body, req, res });
       if (out !== undefined && !res.headersSent) res.json(out);

@@ -99,11 +99,11 @@ export function checkInlineSize(network: unknown, limits: WorkLimits, at: string
     ["demand", "maxInlineOdPairs"],
   ] as const) {
     const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
-    if (n > limits[key]) throw overLimit(under(at, `network.${k}`), `the inline network has ${n} ${k} entries`, key, limits[key], 413);
+    if (n > limits[key]) throw overLimit(under(at, `network.${k}`), `an inline network with ${n} ${k} entries`, key, limits[key], 413);
   }
   const zones = spec.zones;
   if (typeof zones === "number" && zones > limits.maxInlineZones)
-    throw overLimit(under(at, "network.zones"), `got ${zones} zones`, "maxInlineZones", limits.maxInlineZones, 413);
+    throw overLimit(under(at, "network.zones"), `an inline network of ${zones} zones`, "maxInlineZones", limits.maxInlineZones, 413);
 }
 
 /**

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES, userClassesSchema } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, loadCatalogue } from "@tollkit/graph-core";
+import { ScenarioSchema } from "@tollkit/leader";
 import { RUN_KINDS, RUN_STATUSES } from "./store.js";
 
 /** Ids of networks that may be named in a request: supported catalogue networks and built-ins. */
@@ -101,20 +102,35 @@ export const DesignSettings = z
   })
   .meta({ id: "DesignSettings" });
 
+/** The top-level fields of a scenario (those of the leader's schema, and `$schema`). */
+const SCENARIO_FIELDS = new Set(["$schema", ...Object.keys(ScenarioSchema.shape)]);
+
 /** A scenario as posted: the same JSON as a scenario file for `tollkit design` (validated in full by the leader). */
 export const ScenarioBody = z
   .looseObject({
     name: z.string().min(1).max(200).optional(),
-    network: z.union([
-      z.string().meta({ description: "A catalogue or built-in network id (file paths are refused)." }),
-      z.looseObject({}).meta({ description: "An inline network (nodes, links, zones, demand), within the server's size limit." }),
-    ]),
+    network: z
+      .union(
+        [
+          z.string().meta({ description: "A catalogue or built-in network id (file paths are refused)." }),
+          z.looseObject({}).meta({ description: "An inline network (nodes, links, zones, demand), within the server's size limit." }),
+        ],
+        { error: "a catalogue or built-in network id, or an inline network object" },
+      )
+      .optional(), // required: see below, after the unknown fields
+  })
+  .superRefine((s, ctx) => {
+    // A typo of a field (`netwrok`) is said as an unknown field before the field is said missing.
+    const unknown = Object.keys(s).filter((k) => !SCENARIO_FIELDS.has(k));
+    if (unknown.length) ctx.addIssue({ code: "unrecognized_keys", keys: unknown, path: [], message: "" });
+    if (s.network === undefined)
+      ctx.addIssue({ code: "custom", path: ["network"], message: "a catalogue or built-in network id, or an inline network object" });
   })
   .meta({ id: "Scenario", description: "A scenario file's JSON (as for `tollkit design <scenario.json>`)." });
 
 /** A scenario reference in a run request: a stored scenario's id, or a scenario object (stored first). */
 export const ScenarioRef = z
-  .union([z.int().min(1), ScenarioBody])
+  .union([z.int().min(1), ScenarioBody], { error: "a stored scenario's id (an integer ≥ 1) or a scenario object" })
   .meta({ description: "A stored scenario's id, or a scenario object (stored first)." });
 
 /** `POST /api/runs` with kind `assign`: a follower equilibrium on a network. */

@@ -210,8 +210,7 @@ export class ChildPool {
     let settled = false;
     let timedOut = false;
     let cancelTimer: NodeJS.Timeout | undefined;
-    const timer =
-      opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), c.proc.kill("SIGKILL")), opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), c.proc.kill("SIGKILL")), opts.timeoutMs) : undefined;
     const settle = (o: ChildOutcome, reusable: boolean) => {
       if (settled) return;
       settled = true;
