@@ -61,10 +61,10 @@ test.runIf(!hasRedis())("redis-server is installed (apt-get install redis-server
 });
 
 test("a malformed or unreachable Redis URL is one line and exit 2", () => {
-  const w = tollkit(["worker", "--redis", "http://127.0.0.1:6379"]);
+  const w = tollkit("worker", "--redis", "http://127.0.0.1:6379");
   expect(w.code).toBe(2);
   expect(w.stderr).toMatch(/field "--redis": got "http:\/\/127\.0\.0\.1:6379" \(expected a Redis URL/);
-  const b = tollkit(["batch", "scenarios/braess.json", "--out", join(work, "unreachable"), "--queue", "redis://127.0.0.1:1"]);
+  const b = tollkit("batch", "scenarios/braess.json", "--out", join(work, "unreachable"), "--queue", "redis://127.0.0.1:1");
   expect(b.code).toBe(2);
   expect(b.stderr.trim().split("\n")).toHaveLength(1);
   expect(b.stderr).toMatch(/field "--queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
@@ -99,7 +99,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
     );
     redis = await startRedis();
     // the reference: the same batch on local child processes
-    const r = tollkit(["batch", sweep, "--out", join(work, "local"), "--concurrency", "2", "--progress", "none"]);
+    const r = tollkit("batch", sweep, "--out", join(work, "local"), "--concurrency", "2", "--progress", "none");
     expect(r.code, r.stderr).toBe(0);
     local = numbers(results(join(work, "local")));
     expect(Object.keys(local)).toHaveLength(30);
@@ -138,7 +138,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
     expect(logs).toMatch(/attempt 2\/3/);
     for (const row of rows) expect(existsSync(join(out, row.folder, "summary.json"))).toBe(true);
     // the finished jobs left Redis: the coordinator removed each once it wrote the folder
-    const again = tollkit(["batch", sweep, "--out", out, "--queue", redis.url, "--progress", "none"]);
+    const again = tollkit("batch", sweep, "--out", out, "--queue", redis.url, "--progress", "none");
     expect(again.code, again.stderr).toBe(0);
     workers[0] = await startWorker(redis.url); // the other tests have three workers again
   });
@@ -189,7 +189,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
     // a tolls file named by path travelled as its path: the worker (same machine) read it
     const tolled = rows.find((x) => x.tollsFile === "good-tolls.csv")!;
     expect(tolled.status).toBe("done");
-    const ref = tollkit([
+    const ref = tollkit(
       "assign",
       "braess-builtin",
       "--algorithm",
@@ -199,7 +199,7 @@ describe.skipIf(!hasRedis())("tollkit batch --queue on a real Redis", () => {
       "--tolls",
       join(dir, "good-tolls.csv"),
       "--json",
-    ]);
+    );
     expect(Number(tolled.tstt)).toBe((JSON.parse(ref.stdout) as { tstt: number }).tstt);
     expect(Number(tolled.revenue)).toBeGreaterThan(0);
     const malformed = failed.find((x) => x.source.endsWith("malformed.json"))!;

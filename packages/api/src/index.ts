@@ -3,6 +3,8 @@
  * executed off the request thread by a {@link RunQueue}.
  */
 export * from "./errors.js";
+export * from "./checks.js";
+export * from "./requests.js";
 export * from "./store.js";
 export * from "./schemas.js";
 export * from "./queue.js";
@@ -12,5 +14,6 @@ export * from "./networks.js";
 export * from "./results.js";
 export * from "./routes.js";
 export * from "./openapi.js";
+export * from "./studio.js";
 export * from "./app.js";
 export * from "./server.js";

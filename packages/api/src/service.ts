@@ -12,6 +12,13 @@ import type { QueuedRun } from "./queue.js";
 import type { QueueEvent, RunQueue } from "./queue.js";
 import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
 
+/**
+ * The OD analyses of every API run: skims (served by `GET /api/runs/:id/skims` and used by
+ * `GET /api/compare/incidence`) and, for a bush run whose bushes take at most 64 MB (Chicago-Sketch:
+ * about 10 MB; Berlin-Center's do not fit), the bushes for `GET /api/runs/:id/select-link`.
+ */
+export const RUN_ANALYSIS = Object.freeze({ skims: true, keepBushes: 64 });
+
 /** An event of one run, as sent to subscribers (the SSE stream). */
 export type RunEvent = { type: "progress"; progress: RunProgress } | { type: "status"; run: RunRow };
 
@@ -57,7 +64,7 @@ export class RunService {
     return { interrupted, requeued };
   }
 
-  /** The task of a stored run: its validated settings, its scenario's JSON; networks by id only. */
+  /** The task of a stored run (with skims, and its bushes kept for select-link: {@link RUN_ANALYSIS}): its validated settings, its scenario's JSON; networks by id only. */
   private jobOf(run: RunRow): QueuedRun {
     const sc = run.scenario !== null ? this.store.getScenario(run.scenario) : undefined;
     const scenario = sc ? { id: sc.id, body: sc.body } : undefined;
@@ -69,8 +76,9 @@ export class RunService {
             network: run.network,
             settings: run.settings as unknown as AssignTaskSettings,
             ...(scenario ? { scenario } : {}),
+            analysis: RUN_ANALYSIS,
           }
-        : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api" };
+        : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api", analysis: RUN_ANALYSIS };
     return { runId: run.id, task };
   }
 

@@ -5,9 +5,19 @@
  * child process of {@link startChildRun} calls it for the API queue and for `tollkit batch`;
  * the leader is loaded only by design runs, so assignments start faster.
  */
-import { classesFromSpec, FOLLOWER_DEFAULTS, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
+import {
+  classesFromSpec,
+  defaultClasses,
+  FOLLOWER_DEFAULTS,
+  FollowerResult,
+  readClassesFile,
+  readTollsFile,
+  solve,
+  UserClass,
+} from "@tollkit/follower";
 import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
+import { analyseRun } from "./od-analysis.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
 import type { AssignTask, AssignTaskSettings, DesignTask, RunProgress, RunTask, TollEntry } from "./task.js";
 
@@ -67,7 +77,12 @@ export function tollVector(net: Network, tolls: AssignTaskSettings["tolls"], all
         `a link id in 1..${net.linkCount}`,
       );
     if (e.toll < 0 && !allowSubsidies)
-      throw new InputError(MOD, `toll ${e.toll} is negative`, { field: `settings.tolls[${k}].toll` }, "a toll ≥ 0 (subsidies need settings.allowSubsidies)");
+      throw new InputError(
+        MOD,
+        `toll ${e.toll} is negative`,
+        { field: `settings.tolls[${k}].toll` },
+        "a toll ≥ 0 (subsidies need settings.allowSubsidies)",
+      );
     t[e.link - 1] = e.toll;
   });
   return t;
@@ -177,7 +192,12 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
   const summary = assignSummary(r, task.record ? settingsRecord(s, task.record, r) : undefined);
   summary.warnings = [...net.warnings.map((w) => `network ${net.name}: ${w}`), ...summary.warnings];
   const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
-  const output: RunOutput = { summary, convergence: convergenceColumns(r.convergence), links: linkColumns(net, r, tolled) };
+  const output: RunOutput = {
+    summary,
+    convergence: convergenceColumns(r.convergence),
+    links: linkColumns(net, r, tolled),
+    ...analyseRun(net, r, classes ?? defaultClasses(net), task.analysis),
+  };
   return { status: "done", result: { output, ...(task.files ? { files: equilibriumFiles(net, r, summary, tolled) } : {}) } };
 }
 
@@ -215,9 +235,15 @@ async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<Execute
     }
     if (hooks.signal?.aborted) return { status: "cancelled" };
     const net = await scenarioNetwork(scenario);
-    const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
+    const classes = scenarioClasses(scenario, net);
+    const tolled = classes.map((c) => c.tolled);
     const summary = designSummary(r, task.form ?? "api");
-    const output: RunOutput = { summary, convergence: historyColumns(r.history), links: linkColumns(net, r.equilibrium, tolled) };
+    const output: RunOutput = {
+      summary,
+      convergence: historyColumns(r.history),
+      links: linkColumns(net, r.equilibrium, tolled),
+      ...analyseRun(net, r.equilibrium, classes, task.analysis),
+    };
     return { status: "done", result: { output, ...(task.files ? { files: designFiles(net, r, summary, tolled) } : {}) } };
   } finally {
     clearTimeout(timer);
