@@ -6,7 +6,9 @@
  * - Per-run overhead: small runs (Braess design; Sioux Falls BFW to 1e-4), one at a time,
  *   through the queue with one worker versus {@link startChildRun} on this machine (the
  *   baseline, measured in the same run; the in-process solve is reported too). Target: the
- *   queue adds ≤ 30 ms per run.
+ *   queue adds ≤ 30 ms per run. Wall-time differences drown in a loaded machine's noise, so the
+ *   CPU the queue adds per run (coordinator + worker process + redis-server, less the local
+ *   parent's) is reported too: it does not depend on the load.
  * - Throughput: a 40-run batch (Sioux Falls and Anaheim, CFW and BFW to 1e-4, ten demand levels)
  *   with `tollkit batch --queue` and 1, 2 and 4 workers, against the local batch with
  *   --concurrency 1 and 2 (the baseline): wall seconds, runs per second, the speed-up over the
@@ -21,7 +23,7 @@ import { join, resolve } from "node:path";
 import { executeTask, RunTask, startChildRun } from "@tollkit/runs";
 import { QueueClient } from "@tollkit/runs/queue";
 import { CLI, ROOT } from "../helpers/cli.js";
-import { startRedis, startWorker, stopWorker, TestWorker } from "../helpers/redis.js";
+import { startRedis, startWorker, stopWorker, TestRedis, TestWorker } from "../helpers/redis.js";
 
 const REPEATS = Number(process.env.TOLLKIT_BENCH_REPEATS ?? 12);
 const TARGET_OVERHEAD_MS = 30;
@@ -34,12 +36,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** CPU seconds of a live process and its reaped children (/proc/<pid>/stat utime+stime+cutime+cstime). */
-function cpuSeconds(pid: number): number {
+/** CPU seconds of a live process, with its reaped children unless `own` (/proc/<pid>/stat utime+stime[+cutime+cstime]). */
+function cpuSeconds(pid: number, own = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
+  return (Number(f[11]) + Number(f[12]) + (own ? 0 : Number(f[13]) + Number(f[14]))) / TICKS;
 }
+
+/** CPU seconds of this process so far. */
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** Runs a command under bash and returns its wall seconds and the CPU seconds of it and its children (`times`). */
 function timed(args: string[]): { seconds: number; cpu: number; code: number | null; stderr: string } {
@@ -60,7 +68,8 @@ function timed(args: string[]): { seconds: number; cpu: number; code: number | n
   return { seconds, cpu, code: r.status, stderr: lines.slice(0, -2).join("\n") };
 }
 
-async function overhead(redisUrl: string): Promise<Record<string, number>> {
+async function overhead(redis: TestRedis): Promise<Record<string, number>> {
+  const redisUrl = redis.url;
   const cases: [string, RunTask][] = [
     [
       "braess-design",
@@ -82,21 +91,31 @@ async function overhead(redisUrl: string): Promise<Record<string, number>> {
       const inProcess: number[] = [];
       const local: number[] = [];
       const queued: number[] = [];
+      // CPU seconds outside the run's own process: the parent's for a local run; the
+      // coordinator's, the worker's own (not its run process's) and redis-server's for a queued one
+      let localCpu = 0;
+      let queueCpu = 0;
       for (let k = 0; k < REPEATS + 1; k++) {
         let t = performance.now();
         await executeTask(task);
         const a = performance.now() - t;
+        let c0 = selfCpu();
         t = performance.now();
         const o1 = await startChildRun(task).outcome;
         const b = performance.now() - t;
+        const lc = selfCpu() - c0;
+        c0 = selfCpu() + cpuSeconds(worker.proc.pid!, true) + cpuSeconds(redis.pid(), true);
         t = performance.now();
         const o2 = await client.submit(`bench-${process.pid}-${name}-${k}`, { task, label: `${name} ${k}` }).outcome;
         const c = performance.now() - t;
+        const qc = selfCpu() + cpuSeconds(worker.proc.pid!, true) + cpuSeconds(redis.pid(), true) - c0;
         if (o1.status !== "done" || o2.status !== "done") throw new Error(`bench queue: ${name}: ${o1.status} / ${o2.status}`);
         if (k === 0) continue; // warm-up: network caches, redis scripts
         inProcess.push(a);
         local.push(b);
         queued.push(c);
+        localCpu += lc;
+        queueCpu += qc;
       }
       const row = {
         case: name,
@@ -108,11 +127,16 @@ async function overhead(redisUrl: string): Promise<Record<string, number>> {
         overheadMs: round(median(queued.map((q, k) => q - local[k]))),
         overheadOfMinimaMs: round(Math.min(...queued) - Math.min(...local)),
         queueOverLocal: round(median(queued) / median(local), 2),
+        // load-independent: CPU the queue adds per run (coordinator + worker + Redis, less the local parent's)
+        localParentCpuMs: round((localCpu / REPEATS) * 1000),
+        queueSideCpuMs: round((queueCpu / REPEATS) * 1000),
+        cpuOverheadMs: round(((queueCpu - localCpu) / REPEATS) * 1000),
         targetMs: TARGET_OVERHEAD_MS,
         withinTarget: median(queued.map((q, k) => q - local[k])) <= TARGET_OVERHEAD_MS,
       };
       emit({ measure: "overhead", ...row });
       out[name] = row.overheadMs;
+      out[`${name}:cpu`] = row.cpuOverheadMs;
       emit({ measure: "load", loadavg: loadavg().map((x) => round(x, 2)) });
     }
   } finally {
@@ -212,7 +236,7 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const redis = await startRedis();
   try {
-    const o = await overhead(redis.url);
+    const o = await overhead(redis);
     // TOLLKIT_BENCH_QUEUE_OVERHEAD_ONLY=1: the per-run overhead alone (a minute instead of several)
     const t = process.env.TOLLKIT_BENCH_QUEUE_OVERHEAD_ONLY ? [] : await throughput(redis.url, work);
     emit({

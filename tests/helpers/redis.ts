@@ -37,6 +37,8 @@ export interface TestRedis {
   url: string;
   port: number;
   dir: string;
+  /** The redis-server's pid now (it changes with a restart). */
+  pid(): number;
   /** Stops it (SIGTERM, waits for the exit), waits `downMs`, starts it again on the same port. */
   restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -96,6 +98,7 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
+    pid: () => proc.pid!,
     async restart(downMs = 1000) {
       proc.kill("SIGTERM");
       await exited(proc);

@@ -9,8 +9,9 @@
  * completed, failed), and, because events can be missed while Redis restarts, from a
  * reconciliation every `reconcileMs` that asks Redis for the state of every outstanding job.
  * A job that Redis no longer knows (it restarted without persistence) is queued again. A job
- * whose id exists already (a coordinator restarted on the same batch) is adopted: a finished
- * one gives its result at once, a failed one is removed and queued again. A finished job is
+ * whose id exists already with the same task (a coordinator restarted on the same batch) is
+ * adopted: a finished one gives its result at once, a failed one is removed and queued again;
+ * one with another task under that id (a database made anew) is replaced, never adopted. A finished job is
  * removed from Redis once its outcome has been handed over, so nothing is recorded twice.
  */
 import type { EventEmitter } from "node:events";
@@ -177,7 +178,20 @@ export class QueueClient {
           if (adopt) {
             const state = await this.queue.getJobState(e.jobId);
             if (state === "failed") await this.queue.remove(e.jobId);
-            else if (state !== "unknown") return; // waiting, active, delayed or completed: check() takes it from here
+            else if (state !== "unknown") {
+              // waiting, active, delayed or completed: check() takes it from here, if it is this run
+              const old = await Job.fromId<RunJobData, string>(this.queue, e.jobId);
+              if (!old || JSON.stringify(old.data?.task) === JSON.stringify(e.data.task)) return;
+              // the same id for another run (e.g. a database made anew): never take its result
+              if ((await this.queue.remove(e.jobId)) !== 1) {
+                this.settle(e, {
+                  status: "failed",
+                  error: `runs/queue: job id ${e.jobId} is taken by another run still running in queue "${this.queueName}"`,
+                  input: false,
+                });
+                return;
+              }
+            }
           }
           if (e.settled || this.closed) return;
           await this.queue.add("run", e.data, {
