@@ -405,6 +405,30 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("names a run from the runs list (PATCH /api/runs/:id) and shows the name in the lists", async () => {
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await page.reload(); // the list of every run, including those started through the API
+    await waitForView(page, "network:sioux-falls");
+    const { id } = await apiJson<{ id: number }>(server, "/api/runs", {
+      method: "POST",
+      body: JSON.stringify({ kind: "assign", network: "sioux-falls", settings: { gap: 1e-3 } }),
+    });
+    expect((await waitForRun(server, id)).status).toBe("done");
+    await page.reload();
+    await waitForView(page, "network:sioux-falls");
+    await page.click(`#runs li[data-run="${id}"] .run-rename`);
+    await page.fill(`#run-name-${id}`, "quick baseline");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      (id) => document.querySelector(`#runs li[data-run="${id}"] .run-button`)?.textContent === `#${id} quick baseline`,
+      id,
+    );
+    expect((await apiJson<{ name: string | null }>(server, `/api/runs/${id}`)).name).toBe("quick baseline");
+    const options = await page.locator("#compare-a option").allTextContents();
+    expect(options).toContain(`#${id} quick baseline`);
+    expect(errors).toEqual([]);
+  });
+
   it("shows the leader's message beside the field for a bad value", async () => {
     await page.goto(`${server.url}/#network=sioux-falls`);
     await page.reload();
