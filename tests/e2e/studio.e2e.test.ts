@@ -302,6 +302,18 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     expect(labels.length).toBeGreaterThan(5);
     expect(overlaps(labels)).toEqual([]);
     await page.screenshot({ path: join(OUT, "first-best-labels.png") });
+
+    // The baseline button solves the no-toll equilibrium with the design's own follower settings;
+    // compared with the design, no warning about different precision.
+    const follower = JSON.parse(readFileSync(join(ROOT, "scenarios", "sioux-falls-first-best.json"), "utf8")).follower ?? {};
+    await page.click("#solve-baseline");
+    const base = await waitForNewRun([...before, id]);
+    const baseline = await apiJson<RunView & { kind: string; settings: Record<string, unknown> }>(server, `/api/runs/${base}`);
+    expect(baseline.kind).toBe("assign");
+    expect(baseline.settings).toMatchObject({ algorithm: follower.algorithm ?? "bush", gap: follower.gap ?? 1e-10 });
+    await page.goto(`${server.url}/#compare=${base},${id}`);
+    await waitForView(page, `compare:${base},${id}`);
+    expect(await page.locator('#warnings li[data-warning="gap"]').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 
