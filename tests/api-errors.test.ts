@@ -582,6 +582,7 @@ describe("the OpenAPI document", () => {
         "POST /api/runs",
         "GET /api/runs",
         "GET /api/runs/{id}",
+        "PATCH /api/runs/{id}",
         "DELETE /api/runs/{id}",
         "GET /api/runs/{id}/events",
         "GET /api/runs/{id}/flows",

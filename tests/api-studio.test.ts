@@ -87,3 +87,28 @@ describe("POST /api/scenarios/check", () => {
     expect(r.status).toBe(400);
   });
 });
+
+describe("PATCH /api/runs/:id", () => {
+  it("names a run (with the token), clears the name, and refuses what is not a name", async () => {
+    const created = await call(base, "/api/runs", {
+      method: "POST",
+      token: TOKEN,
+      json: { kind: "assign", network: "two-route", settings: { gap: 1e-6 } },
+    });
+    expect(created.status).toBe(202);
+    const id = created.body.id;
+    const patch = (json: unknown, token: string | null = TOKEN) =>
+      call(base, `/api/runs/${id}`, { method: "PATCH", json, token: token ?? undefined });
+    expect((await patch({ name: "baseline, gap 1e-6" }, null)).status).toBe(401);
+    const named = await patch({ name: "  baseline, gap 1e-6 " });
+    expect(named.status).toBe(200);
+    expect(named.body).toMatchObject({ id, name: "baseline, gap 1e-6" });
+    expect((await call(base, `/api/runs/${id}`)).body.name).toBe("baseline, gap 1e-6");
+    expect((await call(base, "/api/runs")).body.items.find((r: any) => r.id === id).name).toBe("baseline, gap 1e-6");
+    expect((await patch({ name: null })).body.name).toBeNull();
+    const bad = await patch({ name: 7 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.path).toBe("name");
+    expect((await call(base, "/api/runs/99999", { method: "PATCH", json: { name: "x" }, token: TOKEN })).status).toBe(404);
+  });
+});

@@ -302,6 +302,18 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     expect(labels.length).toBeGreaterThan(5);
     expect(overlaps(labels)).toEqual([]);
     await page.screenshot({ path: join(OUT, "first-best-labels.png") });
+
+    // The baseline button solves the no-toll equilibrium with the design's own follower settings;
+    // compared with the design, no warning about different precision.
+    const follower = JSON.parse(readFileSync(join(ROOT, "scenarios", "sioux-falls-first-best.json"), "utf8")).follower ?? {};
+    await page.click("#solve-baseline");
+    const base = await waitForNewRun([...before, id]);
+    const baseline = await apiJson<RunView & { kind: string; settings: Record<string, unknown> }>(server, `/api/runs/${base}`);
+    expect(baseline.kind).toBe("assign");
+    expect(baseline.settings).toMatchObject({ algorithm: follower.algorithm ?? "bush", gap: follower.gap ?? 1e-10 });
+    await page.goto(`${server.url}/#compare=${base},${id}`);
+    await waitForView(page, `compare:${base},${id}`);
+    expect(await page.locator('#warnings li[data-warning="gap"]').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 
@@ -402,6 +414,30 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     expect(colours[largest]).not.toBe("#e0e0e0");
     expect(await page.locator('dd[data-metric="diff-tstt"]').textContent()).toContain("veh·min");
     await page.screenshot({ path: join(OUT, "studio-compare.png") });
+    expect(errors).toEqual([]);
+  });
+
+  it("names a run from the runs list (PATCH /api/runs/:id) and shows the name in the lists", async () => {
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await page.reload(); // the list of every run, including those started through the API
+    await waitForView(page, "network:sioux-falls");
+    const { id } = await apiJson<{ id: number }>(server, "/api/runs", {
+      method: "POST",
+      body: JSON.stringify({ kind: "assign", network: "sioux-falls", settings: { gap: 1e-3 } }),
+    });
+    expect((await waitForRun(server, id)).status).toBe("done");
+    await page.reload();
+    await waitForView(page, "network:sioux-falls");
+    await page.click(`#runs li[data-run="${id}"] .run-rename`);
+    await page.fill(`#run-name-${id}`, "quick baseline");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      (id) => document.querySelector(`#runs li[data-run="${id}"] .run-button`)?.textContent === `#${id} quick baseline`,
+      id,
+    );
+    expect((await apiJson<{ name: string | null }>(server, `/api/runs/${id}`)).name).toBe("quick baseline");
+    const options = await page.locator("#compare-a option").allTextContents();
+    expect(options).toContain(`#${id} quick baseline`);
     expect(errors).toEqual([]);
   });
 

@@ -158,7 +158,8 @@ export interface paths {
         delete: operations["deleteApiRunsId"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Name a run */
+        patch: operations["patchApiRunsId"];
         trace?: never;
     };
     "/api/runs/{id}/events": {
@@ -402,6 +403,8 @@ export interface components {
             createdAt: string;
             startedAt: string | null;
             finishedAt: string | null;
+            /** @description A planner's name for the run (PATCH /api/runs/:id), null when none. */
+            name?: string | null;
             /** @description When done: the same object as `assign --json` / `design --json`. */
             summary?: {
                 [key: string]: unknown;
@@ -434,6 +437,8 @@ export interface components {
             createdAt: string;
             startedAt: string | null;
             finishedAt: string | null;
+            /** @description A planner's name for the run (PATCH /api/runs/:id), null when none. */
+            name?: string | null;
             /** @description When done: the same object as `assign --json` / `design --json`. */
             summary?: {
                 [key: string]: unknown;
@@ -1394,6 +1399,88 @@ export interface operations {
             };
             /** @description The run has already finished */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchApiRunsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The run with its new name (without its summary) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description Not a name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -58,7 +58,7 @@ export const TERMINAL: readonly RunStatus[] = ["done", "failed", "cancelled", "i
 export type RunProgress = Schemas["RunProgress"];
 
 /** A run; `summary` once done is the object printed by `assign --json` / `design --json`. */
-export type Run = Schemas["Run"] & { name?: string | null };
+export type Run = Schemas["Run"];
 
 export interface Page<T> {
   total: number;
@@ -142,6 +142,9 @@ export const getRun = (id: number, convergence = false, signal?: Signal) =>
   request<Run>(`/api/runs/${id}${convergence ? "?convergence=true" : ""}`, { signal });
 /** `DELETE /api/runs/:id` (cancel). */
 export const cancelRun = (id: number) => request<unknown>(`/api/runs/${id}`, { method: "DELETE" });
+/** `PATCH /api/runs/:id`: names a run (null clears the name). */
+export const renameRun = (id: number, name: string | null) =>
+  request<Run>(`/api/runs/${id}`, { method: "PATCH", body: JSON.stringify({ name }) });
 /** `GET /api/runs/:id/flows?format=geojson`: per-link flow, voc, time, toll, revenue with geometry. */
 export const getRunFlowsGeojson = (id: number, signal?: Signal) =>
   request<AnyCollection>(`/api/runs/${id}/flows?format=geojson`, { signal });

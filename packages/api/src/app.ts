@@ -156,7 +156,7 @@ function cors(origins: string[]): RequestHandler {
       if (!any) res.setHeader("Vary", "Origin");
       res.setHeader("Access-Control-Expose-Headers", "Location");
       if (req.method === "OPTIONS") {
-        res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+        res.setHeader("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
         res.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type");
         res.setHeader("Access-Control-Max-Age", "600");
         res.status(204).end();

@@ -61,7 +61,7 @@ export interface ResponseSpec {
 
 /** One route of the table. */
 export interface RouteSpec {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "patch" | "delete";
   /** Express path syntax (`/api/runs/:id`). */
   path: string;
   tag: string;

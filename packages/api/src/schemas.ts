@@ -293,6 +293,7 @@ export const RunSchema = z
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
+    name: z.string().nullable().optional().meta({ description: "A planner's name for the run (PATCH /api/runs/:id), null when none." }),
     summary: z
       .record(z.string(), z.unknown())
       .nullable()

@@ -99,6 +99,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: "run names (set by planners: PATCH /api/runs/:id)",
+    sql: `ALTER TABLE runs ADD COLUMN name TEXT;`,
+  },
 ];
 
 /** A stored scenario. */
@@ -123,6 +128,8 @@ export interface RunRow {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A planner's name for the run (null: none given). */
+  name: string | null;
 }
 
 export type { LinkColumns, RunOutput } from "@tollkit/runs";
@@ -139,6 +146,7 @@ interface RawRun {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  name?: string | null;
 }
 
 function now(): string {
@@ -158,6 +166,7 @@ function toRun(r: RawRun): RunRow {
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    name: r.name ?? null,
   };
 }
 
@@ -342,6 +351,11 @@ export class Store {
   getRun(id: number): RunRow | undefined {
     const r = this.stmt("SELECT * FROM runs WHERE id = ?").get(id) as RawRun | undefined;
     return r && toRun(r);
+  }
+
+  /** Names a run (null clears the name); false when there is no such run. */
+  setRunName(id: number, name: string | null): boolean {
+    return this.stmt("UPDATE runs SET name = ? WHERE id = ?").run(name, id).changes === 1;
   }
 
   /** Runs, newest first, optionally of one status. */

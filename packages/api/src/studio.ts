@@ -6,13 +6,17 @@
  *   every problem with its JSON path, plus the links the instrument tolls. Nothing is stored, so
  *   it needs no token: the page calls it on every edit and shows each message beside its field.
  *
+ * - `PATCH /api/runs/:id` names a run (`{name}`; null or "" clears it), so that planners can
+ *   tell their runs apart in lists and comparisons.
+ *
  * The rules live in the leader; this file only reports them (no second copy of a rule).
  */
 import { z } from "zod";
 import { isInputError, jsonPath } from "@tollkit/graph-core";
 import { parseScenario, resolveInstrument, ScenarioSchema } from "@tollkit/leader";
 import type { RouteDeps, RouteSpec } from "./routes.js";
-import { ErrorSchema, NoQuery } from "./schemas.js";
+import { ApiError } from "./errors.js";
+import { ErrorSchema, IdParams, NoQuery, RunSchema } from "./schemas.js";
 
 /** One problem of a draft scenario: its JSON path (empty for the whole document) and what is wrong. */
 const IssueSchema = z.object({ path: z.string(), message: z.string() });
@@ -31,6 +35,11 @@ export const ScenarioCheckSchema = z
   .meta({ id: "ScenarioCheck" });
 
 export type ScenarioCheck = z.infer<typeof ScenarioCheckSchema>;
+
+/** The body of `PATCH /api/runs/:id`. */
+const RunPatch = z.strictObject({
+  name: z.string({ error: "a name (text), or null to clear it" }).max(200, { error: "a name of at most 200 characters" }).nullable(),
+});
 
 /** The message of an InputError without its `module: file, field "…": ` prefix (the path is reported apart). */
 function shortMessage(e: Error & { field?: string }): string {
@@ -99,6 +108,28 @@ export function studioRoutes(deps: RouteDeps): RouteSpec[] {
         400: { description: "Not a JSON object", schema: ErrorSchema },
       },
       handler: ({ body }) => checkScenario(deps, body),
+    },
+    {
+      method: "patch",
+      path: "/api/runs/:id",
+      tag: "runs",
+      summary: "Name a run",
+      write: true,
+      params: IdParams,
+      query: NoQuery,
+      body: RunPatch,
+      responses: {
+        200: { description: "The run with its new name (without its summary)", schema: RunSchema },
+        400: { description: "Not a name", schema: ErrorSchema },
+        401: { description: "Missing or wrong bearer token", schema: ErrorSchema },
+        404: { description: "Unknown run", schema: ErrorSchema },
+      },
+      handler: ({ params, body }) => {
+        const id = params.id as number;
+        const name = (body as z.infer<typeof RunPatch>).name?.trim() || null;
+        if (!deps.store.setRunName(id, name)) throw new ApiError(404, `api: run ${id} does not exist`, { path: "id", in: "params" });
+        return deps.store.getRun(id);
+      },
     },
   ];
 }

@@ -109,6 +109,9 @@ export async function showCompare(a: number, b: number): Promise<void> {
   }
 }
 
+/** Relative gap below which solver error no longer matters for a comparison. */
+const PRECISE_GAP = 1e-9;
+
 /** The relative gap a run's equilibrium reached (a design's tolled equilibrium), if reported. */
 function gapOf(r: Run): number | undefined {
   const s = (r.summary ?? {}) as Record<string, unknown>;
@@ -121,8 +124,10 @@ function gapWarning(a: Run, b: Run): HTMLElement[] {
   const ga = gapOf(a);
   const gb = gapOf(b);
   if (ga === undefined || gb === undefined) return [];
+  // Below 1e-9 the error a gap leaves in TSTT (about gap × TSTT) is far below anything a toll
+  // changes: two runs both that precise compare like with like even when their gaps differ.
   const ratio = Math.max(ga, gb) / Math.max(Math.min(ga, gb), 1e-300);
-  if (ratio < 10) return [];
+  if (ratio < 10 || Math.max(ga, gb) <= PRECISE_GAP) return [];
   const li = h("li", {
     text: `The two runs were solved to different relative gaps (A ${ga.toExponential(1)}, B ${gb.toExponential(1)}): part of the differences is solver error, not the effect of the tolls. Re-run the less precise one with a smaller gap.`,
   });

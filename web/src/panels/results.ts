@@ -9,13 +9,13 @@ import { drawConvergence, drawHistory, drawSurface, type GapPoint, type HistoryP
 import { el, note, setView, tollMap } from "../context.js";
 import { h } from "../dom.js";
 import type { LinkFeature } from "../geo.js";
-import { enterFrame, geometry, geometryOf, inlineZoneCount, networkById, rememberGeometry } from "../geometry.js";
+import { enterFrame, geometry, geometryOf, INLINE, inlineZoneCount, networkById, rememberGeometry } from "../geometry.js";
 import { renderLegend } from "../legend.js";
 import { renderLinksTable, renderMetrics, runMetrics } from "../panels.js";
 import { beginView, isAbort, networkDetail } from "../store.js";
 import { surfaceOf } from "../surface.js";
 import { unitsOf } from "../units.js";
-import { follow, isFollowing, selectNetwork, showRunSource, fallbackNote } from "./run-form.js";
+import { follow, isFollowing, selectNetwork, showRunSource, fallbackNote, startAndFollow } from "./run-form.js";
 import { renderExports } from "./export.js";
 import { runLabel } from "./runs.js";
 
@@ -41,6 +41,37 @@ export async function showNetwork(id: string): Promise<void> {
   } catch (e) {
     if (!signal.aborted && !isAbort(e)) note(`Cannot draw ${id}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * On a design: a button that solves the no-toll baseline with the follower settings the design
+ * used (its scenario's algorithm and gap), so that comparing the two compares like with like
+ * (a baseline assignment defaults to BFW at 1e-4; a design to the bush algorithm at 1e-10).
+ */
+function renderBaselineButton(run: Run): void {
+  if (run.kind !== "design" || run.scenario === null || INLINE.test(run.network)) return;
+  const scenarioId = run.scenario;
+  const b = h("button", { text: "Solve the no-toll baseline at this design's precision" }) as HTMLButtonElement;
+  b.type = "button";
+  b.id = "solve-baseline";
+  b.addEventListener("click", () => {
+    b.disabled = true;
+    void api
+      .getScenario(scenarioId)
+      .then((s) => {
+        const f = ((s.body as { follower?: { algorithm?: string; gap?: number } }).follower ?? {}) as { algorithm?: string; gap?: number };
+        const settings: api.AssignSettings = {
+          algorithm: (f.algorithm ?? "bush") as api.AssignSettings["algorithm"],
+          gap: f.gap ?? 1e-10,
+        };
+        return startAndFollow({ kind: "assign", network: run.network, settings });
+      })
+      .catch((e: Error) => {
+        el.exportError.textContent = e.message;
+        b.disabled = false;
+      });
+  });
+  el.exportList.append(b);
 }
 
 /** The results panel of a network before any run is opened. */
@@ -107,6 +138,7 @@ export async function showRun(id: number): Promise<void> {
     }
     renderLinks(links.features, "flows");
     renderExports(run);
+    renderBaselineButton(run);
   } catch (e) {
     if (!signal.aborted && !isAbort(e)) {
       el.resultsTitle.textContent = `Run #${id}`;

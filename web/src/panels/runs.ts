@@ -11,6 +11,7 @@ import { runs, scenarios } from "../store.js";
 
 /** A run as the lists name it: `#12 design of scenario X on sioux-falls`. */
 export function runLabel(r: Run): string {
+  if (r.name) return `#${r.id} ${r.name}`;
   const what = r.kind === "design" ? `design${r.scenario ? ` of scenario ${scenarioName(r.scenario)}` : ""}` : "assignment";
   return `#${r.id} ${what} on ${networkById(r.network)?.kind === "inline" ? "its own network" : r.network}`;
 }
@@ -30,6 +31,32 @@ export async function refreshRuns(): Promise<void> {
   renderRuns();
 }
 
+/** Replaces a run's button by a name field: Enter saves (PATCH /api/runs/:id), Escape cancels. */
+function editName(li: HTMLElement, r: Run): void {
+  const id = `run-name-${r.id}`;
+  const label = h("label", { class: "visually-hidden", text: `Name of run #${r.id}` });
+  label.setAttribute("for", id);
+  const input = h("input", {}) as HTMLInputElement;
+  input.id = id;
+  input.value = r.name ?? "";
+  input.placeholder = runLabel({ ...r, name: null }).replace(/^#\d+ /, "");
+  const error = h("span", { class: "field-error" });
+  const save = async () => {
+    try {
+      await api.renameRun(r.id, input.value.trim() || null);
+      await refreshRuns();
+    } catch (e) {
+      error.textContent = (e as Error).message;
+    }
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") void save();
+    else if (e.key === "Escape") renderRuns();
+  });
+  li.replaceChildren(label, input, error);
+  input.focus();
+}
+
 function renderRuns(): void {
   const list = runs.value;
   el.runsEmpty.hidden = list.length > 0;
@@ -40,8 +67,12 @@ function renderRuns(): void {
       btn.disabled = r.status !== "done";
       btn.addEventListener("click", () => (location.hash = `run=${r.id}`));
       const status = h("span", { class: `run-status status-${r.status}`, text: r.status });
-      const li = h("li", {}, btn, status);
+      const rename = h("button", { class: "small run-rename", text: "Rename" });
+      rename.type = "button";
+      rename.setAttribute("aria-label", `Rename run #${r.id}`);
+      const li = h("li", {}, btn, status, rename);
       li.dataset.run = String(r.id);
+      rename.addEventListener("click", () => editName(li, r));
       return li;
     }),
   );

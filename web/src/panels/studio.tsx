@@ -195,6 +195,7 @@ function toScenario(f: StudyForm, network: string, picked: ReadonlySet<number>):
 }
 
 /** The form an opened scenario file gives (fields it does not set keep the editor's defaults). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an opened file is read field by field, each with its default
 function fromScenario(s: Record<string, any>): StudyForm {
   const f = blankForm();
   const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
