@@ -393,7 +393,7 @@ describe("API end to end (tollkit serve subprocess)", () => {
 describe("graceful shutdown (SIGTERM)", () => {
   it("lets a running run finish, closes the database, and the result is served after a restart", async () => {
     const dbPath = join(tempDir(), "term.db");
-    const s1 = await startServe(dbPath);
+    const s1 = await startServe(dbPath, ["--grace-seconds", "10"]);
     const r = await call(s1.url, "/api/runs", {
       method: "POST",
       json: { kind: "assign", network: "sioux-falls", settings: { algorithm: "fw", gap: 1e-12, maxSeconds: 3 } },
@@ -413,6 +413,31 @@ describe("graceful shutdown (SIGTERM)", () => {
       expect(run.body.summary.stopReason).toBe("seconds");
       const flows = await call(s2.url, `/api/runs/${id}/flows`);
       expect(flows.body.links).toHaveLength(76);
+    } finally {
+      await stopServe(s2);
+    }
+  });
+});
+
+describe("SIGTERM by default (issue 15)", () => {
+  it("interrupts a running run at once, closes the database, and the next server shows it interrupted", async () => {
+    const dbPath = join(tempDir(), "term-now.db");
+    const s1 = await startServe(dbPath);
+    const r = await call(s1.url, "/api/runs", {
+      method: "POST",
+      json: { kind: "assign", network: "sioux-falls", settings: { algorithm: "fw", gap: 1e-14, maxSeconds: 120 } },
+    });
+    const id = r.body.id;
+    for (let t = 0; (await call(s1.url, `/api/runs/${id}`)).body.status !== "running"; t++) {
+      expect(t).toBeLessThan(600);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const exit = await stopServe(s1);
+    expect(exit.code).toBe(0);
+    expect(s1.stderr()).toMatch(/running runs get 1 s to finish[\s\S]*database closed/);
+    const s2 = await startServe(dbPath);
+    try {
+      expect((await call(s2.url, `/api/runs/${id}`)).body.status).toBe("interrupted");
     } finally {
       await stopServe(s2);
     }

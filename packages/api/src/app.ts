@@ -7,10 +7,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import compression from "compression";
 import express, { Express, NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
 import { repositoryRoot } from "@tollkit/graph-core";
 import { ApiError, RequestPart, toErrorResponse, validationError } from "./errors.js";
+import { DEFAULT_WORK_LIMITS, WorkLimits } from "./checks.js";
 import { NetworkRegistry } from "./networks.js";
 import { openApiDocument } from "./openapi.js";
 import { ProcessRunQueue, RunQueue } from "./queue.js";
@@ -21,6 +23,45 @@ import type { Store } from "./store.js";
 /** The API package's version. */
 export const API_VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** The host name of a Host header or an origin URL, lower case, without the port. */
+function hostName(h: string): string {
+  const s = h.replace(/^[a-z]+:\/\//i, "").toLowerCase();
+  if (s.startsWith("[")) return s.slice(0, s.indexOf("]") + 1);
+  return s.split(":")[0].split("/")[0];
+}
+
+/**
+ * Refuses (403) requests whose Host is not this server's (DNS rebinding) and writes whose Origin
+ * is neither this server, a public origin nor a CORS origin.
+ */
+function hostCheck(opts: AppOptions): RequestHandler {
+  const publicHosts = new Set((opts.publicOrigins ?? []).map(hostName));
+  const anyHost = opts.loopbackOnly === false && publicHosts.size === 0;
+  const okHost = (h: string) => LOOPBACK_HOSTS.has(h) || /^127(\.\d{1,3}){3}$/.test(h) || publicHosts.has(h);
+  const corsHosts = new Set((opts.corsOrigins ?? []).filter((o) => o !== "*").map(hostName));
+  return (req, _res, next) => {
+    const host = hostName(req.headers.host ?? "");
+    if (!anyHost && !okHost(host))
+      return next(
+        new ApiError(
+          403,
+          `api: this server does not answer to the host "${req.headers.host ?? ""}" (allowed: loopback names${publicHosts.size ? `, ${[...publicHosts].join(", ")}` : ""}; add one with tollkit serve --public-origin)`,
+        ),
+      );
+    const origin = req.headers.origin;
+    if (origin && req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS") {
+      const o = hostName(origin);
+      if (!(o === host || okHost(o) || corsHosts.has(o) || opts.corsOrigins?.includes("*")))
+        return next(
+          new ApiError(403, `api: writes from the origin ${origin} are refused (allowed: this server, --public-origin or --cors origins)`),
+        );
+    }
+    next();
+  };
+}
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -35,16 +76,28 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Largest JSON body (bytes, or a string such as "1mb"). Default "1mb". */
   bodyLimit?: string | number;
-  /** Longest run, seconds: the default and the maximum of `maxSeconds`. Default 3600. */
+  /** Limits on the work one request may ask for (defaults: {@link DEFAULT_WORK_LIMITS}). */
+  limits?: Partial<WorkLimits>;
+  /** Longest run, seconds: the default and the maximum of `maxSeconds` (as `limits.maxRunSeconds`). */
   maxRunSeconds?: number;
-  /** Largest inline network in a scenario, links (and nodes). Default 20000. */
+  /** Largest inline network in a scenario, links and nodes (as `limits.maxInlineLinks`). */
   maxInlineLinks?: number;
   /** Folder of the built web app; null: none. Default `<repo>/web/dist` when it exists. */
   webDir?: string | null;
-  /** Most runs waiting in the queue (POST /api/runs answers 429 beyond). Default 1000. */
+  /** Most runs waiting in the queue, POST /api/runs answers 429 beyond (as `limits.maxQueued`). */
   maxQueued?: number;
   /** SSE heartbeat interval, ms. Default 15000. */
   heartbeatMs?: number;
+  /**
+   * Host names (with or without a port) the server answers to besides the loopback names; a
+   * request with another Host header is refused (403), so a page on another site cannot reach a
+   * loopback server through DNS rebinding. Write requests with an Origin header must come from
+   * one of these, the server itself or a CORS origin. Default: loopback names only, or any host
+   * when the server listens on a non-loopback interface and none is given.
+   */
+  publicOrigins?: string[];
+  /** Whether the server listens on loopback only (default true): decides the default of the Host check. */
+  loopbackOnly?: boolean;
   /** Re-queue and mark interrupted runs left by a previous server (default true). */
   recover?: boolean;
   log?: (line: string) => void;
@@ -155,10 +208,14 @@ export function createApp(opts: AppOptions): TollkitApp {
     version: API_VERSION,
     startedAt: Date.now(),
     authRequired: !!opts.token,
-    maxRunSeconds: opts.maxRunSeconds ?? 3600,
-    maxInlineLinks: opts.maxInlineLinks ?? 20000,
+    limits: {
+      ...DEFAULT_WORK_LIMITS,
+      ...opts.limits,
+      ...(opts.maxRunSeconds !== undefined ? { maxRunSeconds: opts.maxRunSeconds } : {}),
+      ...(opts.maxInlineLinks !== undefined ? { maxInlineLinks: opts.maxInlineLinks } : {}),
+      ...(opts.maxQueued !== undefined ? { maxQueued: opts.maxQueued } : {}),
+    },
     heartbeatMs: opts.heartbeatMs ?? 15000,
-    maxQueued: opts.maxQueued ?? 1000,
     openApi: () => (doc ??= openApiDocument(routes, { version: API_VERSION, authRequired: !!opts.token })),
   });
 
@@ -170,6 +227,13 @@ export function createApp(opts: AppOptions): TollkitApp {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
+  app.use(hostCheck(opts));
+  app.use(
+    compression({
+      // Server-Sent Events are streamed as they happen, never buffered by a compressor
+      filter: (req, res) => !req.path.endsWith("/events") && compression.filter(req, res),
+    }),
+  );
   if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
   app.use("/api", (_req, res, next) => {
     res.setHeader("Cache-Control", "no-store");

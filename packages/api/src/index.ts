@@ -3,6 +3,8 @@
  * executed off the request thread by a {@link RunQueue}.
  */
 export * from "./errors.js";
+export * from "./checks.js";
+export * from "./requests.js";
 export * from "./store.js";
 export * from "./schemas.js";
 export * from "./queue.js";

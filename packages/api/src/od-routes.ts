@@ -32,7 +32,8 @@ import {
 } from "@tollkit/runs";
 import { formatCsv } from "@tollkit/graph-core";
 import { ApiError } from "./errors.js";
-import { doneOr409, RouteDeps, RouteSpec, runOr404 } from "./routes.js";
+import { doneOr409, runOr404 } from "./checks.js";
+import type { RouteDeps, RouteSpec } from "./routes.js";
 import { ErrorSchema, IdParams, IdString } from "./schemas.js";
 
 const PageLimit = z

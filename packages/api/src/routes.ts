@@ -1,18 +1,21 @@
 /**
  * The API's routes as one table: method, path, the zod schemas of their parameters, query and
  * body, their responses, and their handler. The Express app ({@link createApp}) and the
- * OpenAPI document ({@link openApiDocument}) are both built from this table.
+ * OpenAPI document ({@link openApiDocument}) are both built from this table. Handlers hold no
+ * rules and no SQL: the rules are in ./checks.ts, the write actions in ./requests.ts, the data
+ * in the store.
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { buildNetwork, isInputError, linksToGeojson, NetworkSpec, schemaInputError } from "@tollkit/graph-core";
-import { parseScenario, ScenarioSchema } from "@tollkit/leader";
-import { ApiError, bodyError, jsonPath } from "./errors.js";
+import { linksToGeojson } from "@tollkit/graph-core";
+import { ScenarioSchema } from "@tollkit/leader";
+import { doneOr409, hasResults, runOr404, WorkLimits } from "./checks.js";
+import { ApiError } from "./errors.js";
+import { createScenario, RequestDeps, startRun } from "./requests.js";
 import type { NetworkRegistry } from "./networks.js";
 import { odRoutes } from "./od-routes.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
-  AssignSettings,
   CompareQuery,
   ComparisonSchema,
   ErrorSchema,
@@ -22,7 +25,6 @@ import {
   LinkFlowSchema,
   ListQuery,
   NetworkDetailSchema,
-  NetworkId,
   NetworkParams,
   NetworkSummarySchema,
   NoQuery,
@@ -78,19 +80,15 @@ export interface RouteSpec {
 }
 
 /** What the routes need. */
-export interface RouteDeps {
+export interface RouteDeps extends RequestDeps {
   store: Store;
   service: RunService;
   networks: NetworkRegistry;
   version: string;
   startedAt: number;
   authRequired: boolean;
-  /** Longest run allowed, seconds (the default `maxSeconds`). */
-  maxRunSeconds: number;
-  /** Largest inline network accepted in a scenario, links (and nodes). */
-  maxInlineLinks: number;
-  /** Most runs waiting in the queue; beyond it POST /api/runs answers 429. */
-  maxQueued: number;
+  /** The limits on the work one request may ask for. */
+  limits: WorkLimits;
   /** Interval of SSE heartbeat comments, ms. */
   heartbeatMs: number;
   openApi: () => unknown;
@@ -98,118 +96,14 @@ export interface RouteDeps {
 
 const err = (status: number, description: string): ResponseSpec => ({ description, schema: ErrorSchema });
 
-/** The run as the API shows it, with its summary once done. */
+/** The run as the API shows it, with its summary once it has results. */
 function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
-  const done = run.status === "done" || (run.status === "failed" && store.hasResults(run.id));
+  const done = hasResults(store, run);
   return {
     ...run,
     summary: (done ? store.getSummary(run.id) : undefined) ?? null,
     ...(convergence && done ? { convergence: store.getConvergence(run.id) } : {}),
   };
-}
-
-export function runOr404(
-  service: RunService,
-  id: number,
-  where: { path: string; in: "params" | "query" } = { path: "id", in: "params" },
-): RunRow {
-  const run = service.get(id);
-  if (!run) throw new ApiError(404, `api: run ${id} does not exist`, where);
-  return run;
-}
-
-export function doneOr409(run: RunRow, store: Store, where: { path: string; in: "params" | "query" } = { path: "id", in: "params" }): void {
-  if (run.status !== "done" && !(run.status === "failed" && store.hasResults(run.id)))
-    throw new ApiError(409, `api: run ${run.id} is ${run.status}; its results exist only once it is done`, where);
-}
-
-/** Prefixes the JSON path of a scenario inside its request (`scenario` in a run request) to a path. */
-function under(at: string, path: string): string {
-  return at ? `${at}.${path}` : path;
-}
-
-/** Refuses an inline network larger than the server accepts (before anything else looks at it); `at`: the scenario's path in the body. */
-function checkInlineSize(network: unknown, maxLinks: number, at: string): void {
-  if (!network || typeof network !== "object") return;
-  const spec = network as Record<string, unknown>;
-  for (const k of ["nodes", "links", "demand"] as const) {
-    const n = Array.isArray(spec[k]) ? (spec[k] as unknown[]).length : 0;
-    const limit = k === "demand" ? maxLinks * 10 : maxLinks;
-    const path = under(at, `network.${k}`);
-    if (n > limit) throw bodyError(path, `the inline network has ${n} ${k} entries`, `at most ${limit}, this server's limit`, 413);
-  }
-}
-
-/** Checks a valid scenario's `network`: an allowed id (never a path), or an inline network that builds; `at`: the scenario's path in the body. */
-function checkScenarioNetwork(network: unknown, at: string): { ref: string | null } {
-  if (typeof network === "string") {
-    const r = NetworkId.safeParse(network);
-    if (!r.success) {
-      const e = schemaInputError(r.error.issues, network, { module: "api", file: "request body", at: [under(at, "network")] });
-      throw new ApiError(400, e.message, { path: e.field, in: "body" });
-    }
-    return { ref: network };
-  }
-  checkBody(() => buildNetwork(network as NetworkSpec, { file: "request body", path: under(at, "network") }));
-  return { ref: null };
-}
-
-/**
- * Runs a check of the request body that throws InputError (the leader's scenario parser, the
- * follower's classes check) and turns its error into a 400 naming the JSON path.
- */
-function checkBody(check: () => unknown): void {
-  try {
-    check();
-  } catch (e) {
-    if (!isInputError(e)) throw e;
-    const field = (e as { field?: string }).field;
-    throw new ApiError(
-      400,
-      `api: ${(e as Error).message}`,
-      field && field !== "(top level)" ? { path: field, in: "body" } : { in: "body" },
-    );
-  }
-}
-
-/**
- * Validates (with the leader's parseScenario) and stores a posted scenario.
- * @param at the JSON path of the scenario in the request body ("" for `POST /api/scenarios`,
- *   `scenario` for a design run request), named in every message
- */
-function createScenario(deps: RouteDeps, body: z.infer<typeof ScenarioBody>, at = "") {
-  checkInlineSize(body.network, deps.maxInlineLinks, at);
-  checkBody(() => parseScenario(body, "request body", at));
-  const { ref } = checkScenarioNetwork(body.network, at);
-  const name = body.name ?? (ref ? `${ref} scenario` : `${(body.network as { name?: string }).name ?? "inline"} scenario`);
-  // An inline network is named after its scenario: `scenario:<id>` (see NetworkRegistry.load).
-  return deps.store.db.transaction(() => {
-    const r = deps.store.createScenario(name, ref ?? "scenario:pending", body);
-    if (!ref) {
-      deps.store.db.prepare("UPDATE scenarios SET network_id = ? WHERE id = ?").run(`scenario:${r.id}`, r.id);
-      r.network = `scenario:${r.id}`;
-    }
-    return r;
-  })();
-}
-
-/** Resolves an assign run's settings (user classes are checked by their schema): tolls on existing links, the stopping rules, the server's time limit. */
-function effectiveAssignSettings(s: AssignSettings, linkCount: number, maxRunSeconds: number): AssignSettings {
-  const seen = new Set<number>();
-  (s.tolls ?? []).forEach((t, k) => {
-    const path = jsonPath(["settings", "tolls", k, "link"]);
-    if (t.link > linkCount)
-      throw bodyError(path, `link ${t.link} does not exist`, `a link id in 1..${linkCount}: the network has ${linkCount} links`);
-    if (seen.has(t.link)) throw bodyError(path, `link ${t.link} is tolled twice`, "each link listed once");
-    seen.add(t.link);
-  });
-  if (s.maxSeconds !== undefined && s.maxSeconds > maxRunSeconds)
-    throw bodyError(
-      "settings.maxSeconds",
-      `${s.maxSeconds} s is above this server's limit of ${maxRunSeconds} s`,
-      `at most ${maxRunSeconds} s`,
-    );
-  return { ...s, maxSeconds: s.maxSeconds ?? maxRunSeconds };
 }
 
 /** Writes one Server-Sent Event. */
@@ -226,7 +120,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
   };
-  if (run.status === "done" || run.status === "failed") base.summary = store.getSummary(run.id) ?? null;
+  if (hasResults(store, run)) base.summary = store.getSummary(run.id) ?? null;
   return base;
 }
 
@@ -372,46 +266,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         429: err(429, "Too many runs waiting"),
       },
       handler: async ({ body, res }) => {
-        const r = body as RunRequest;
-        if (service.queue.stats().queued >= deps.maxQueued)
-          throw new ApiError(
-            429,
-            `api: ${deps.maxQueued} runs are already waiting; try again when some have finished`,
-            {},
-            { "Retry-After": "30" },
-          );
-        let run: RunRow;
-        if (r.kind === "assign") {
-          networks.check(r.network);
-          const settings = effectiveAssignSettings(r.settings, networks.linkCount(r.network), deps.maxRunSeconds);
-          run = service.submit("assign", r.network, null, settings as Record<string, unknown>);
-        } else {
-          let scenarioId: number;
-          let network: string;
-          if (typeof r.scenario === "number") {
-            const s = store.getScenario(r.scenario);
-            if (!s)
-              throw bodyError(
-                "scenario",
-                `scenario ${r.scenario} does not exist`,
-                "a stored scenario's id (GET /api/scenarios) or a scenario object",
-              );
-            scenarioId = s.id;
-            network = s.network;
-          } else {
-            const s = createScenario(deps, r.scenario, "scenario");
-            scenarioId = s.id;
-            network = s.network;
-          }
-          const maxSeconds = r.settings.maxSeconds ?? deps.maxRunSeconds;
-          if (maxSeconds > deps.maxRunSeconds)
-            throw bodyError(
-              "settings.maxSeconds",
-              `${maxSeconds} s is above this server's limit of ${deps.maxRunSeconds} s`,
-              `at most ${deps.maxRunSeconds} s`,
-            );
-          run = service.submit("design", network, scenarioId, { maxSeconds });
-        }
+        const run = startRun(deps, body as RunRequest);
         res
           .status(202)
           .location(`/api/runs/${run.id}`)

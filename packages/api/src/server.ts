@@ -18,8 +18,10 @@ export interface ServeOptions extends Omit<AppOptions, "store"> {
   host?: string;
   /** SQLite database file. Default `$TOLLKIT_DB` or ./tollkit.db. */
   dbPath?: string;
-  /** How long running runs may take to finish at shutdown, ms. Default 10000. */
+  /** How long running runs may take to finish at shutdown before they are interrupted, ms. Default 1000. */
   graceMs?: number;
+  /** Listen on a non-loopback interface with no token (open writes to anyone who reaches it). Default false: refused. */
+  allowAnonymousWrites?: boolean;
   /** Shut down on SIGTERM / SIGINT (default true). */
   handleSignals?: boolean;
 }
@@ -37,6 +39,11 @@ export interface RunningServer {
   closed: Promise<void>;
 }
 
+/** Whether a listen address is loopback only (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /** The default database path: `$TOLLKIT_DB`, else ./tollkit.db. */
 export function defaultDbPath(): string {
   return process.env.TOLLKIT_DB || "tollkit.db";
@@ -52,10 +59,20 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
     throw new InputError("api/server", `port ${port}`, { field: "--port" }, "an integer in 0..65535");
   const host = opts.host ?? "127.0.0.1";
+  const loopbackOnly = isLoopback(host);
+  if (!loopbackOnly && !opts.token && !opts.allowAnonymousWrites)
+    throw new InputError(
+      "api/server",
+      `listening on ${host} without a token would let anyone who reaches this machine start runs`,
+      { field: "--host" },
+      "a token (--token or TOLLKIT_API_TOKEN), or --allow-anonymous-writes to accept that on purpose",
+    );
+  if (!loopbackOnly && !opts.token)
+    log(`tollkit serve: WARNING: listening on ${host} with no token: anyone who reaches it can start and cancel runs`);
   const store = openStore(opts.dbPath ?? defaultDbPath());
   let tk: TollkitApp;
   try {
-    tk = createApp({ ...opts, store, log });
+    tk = createApp({ ...opts, store, log, loopbackOnly });
   } catch (e) {
     store.close();
     throw e;
@@ -90,14 +107,14 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       log(`tollkit serve: ${sig} again, exiting now`);
       process.exit(1);
     }
-    log(`tollkit serve: ${sig}: shutting down (running runs get ${(opts.graceMs ?? 10000) / 1000} s to finish)`);
+    log(`tollkit serve: ${sig}: shutting down (running runs get ${(opts.graceMs ?? 1000) / 1000} s to finish)`);
     void close();
   };
   const close = (): Promise<void> => {
     closing ??= (async () => {
       server.close();
       server.closeIdleConnections();
-      await tk.close(opts.graceMs ?? 10000);
+      await tk.close(opts.graceMs ?? 1000);
       server.closeAllConnections();
       store.close();
       if (opts.handleSignals !== false) {

@@ -287,16 +287,24 @@ export class Store {
 
   // ---- scenarios ------------------------------------------------------------------------
 
-  /** Stores a scenario and returns it. */
-  createScenario(name: string, network: string, body: unknown): ScenarioRow {
-    const createdAt = now();
-    const r = this.stmt("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)").run(
-      name,
-      network,
-      JSON.stringify(body),
-      createdAt,
-    );
-    return { id: Number(r.lastInsertRowid), name, network, body, createdAt };
+  /**
+   * Stores a scenario and returns it. `network` null: the scenario carries its own network,
+   * named `scenario:<id>` after the scenario (set in the same transaction).
+   */
+  createScenario(name: string, network: string | null, body: unknown): ScenarioRow {
+    return this.db.transaction(() => {
+      const createdAt = now();
+      const r = this.stmt("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)").run(
+        name,
+        network ?? "scenario:pending",
+        JSON.stringify(body),
+        createdAt,
+      );
+      const id = Number(r.lastInsertRowid);
+      const net = network ?? `scenario:${id}`;
+      if (network === null) this.stmt("UPDATE scenarios SET network_id = ? WHERE id = ?").run(net, id);
+      return { id, name, network: net, body, createdAt };
+    })();
   }
 
   /** One scenario, or undefined. */

@@ -2,16 +2,39 @@
  * @tollkit/follower — the followers of the Stackelberg game: Wardrop user equilibrium and
  * system optimum (Frank-Wolfe family and a bush-based algorithm), user classes, equilibrium
  * sensitivities.
+ *
+ * Named exports only: what the other packages and their tests use, and the types in those
+ * functions' signatures. Anything else in src/ is internal to follower.
  */
-export * from "./types.js";
-export * from "./cost-model.js";
-export * from "./bush.js";
-export * from "./options.js";
-export * from "./fw.js";
-export * from "./solve.js";
-export * from "./classes.js";
-export * from "./tolls.js";
-export * from "./sensitivity.js";
-export * from "./class-schema.js";
-export * from "./incidence/skims.js";
-export * from "./incidence/select-link.js";
+export { ALGORITHMS, OBJECTIVES } from "./types.js";
+export type {
+  Algorithm,
+  ClassResult,
+  FollowerOptions,
+  FollowerResult,
+  IterationRecord,
+  Objective,
+  ProgressEvent,
+  StoppingRules,
+  StopReason,
+  UserClass,
+  WarmStart,
+} from "./types.js";
+export { CostModel, defaultClasses, relativeGap, resultMeasures } from "./cost-model.js";
+export type { Measures } from "./cost-model.js";
+export { isBushState, solveBush, solveBushAsync } from "./bush.js";
+export type { BushState, StoredBush } from "./bush.js";
+export { FOLLOWER_DEFAULTS } from "./options.js";
+export { solve, solveSync } from "./solve.js";
+export { buildUserClasses, classesFromSpec, parseClassesJson, readClassesFile } from "./classes.js";
+export { parseTollsCsv, readTollsFile } from "./tolls.js";
+export { equilibriumSensitivity } from "./sensitivity.js";
+export type { EquilibriumSensitivity, SensitivityOptions, TollDirection } from "./sensitivity.js";
+export { adjointTollGradient } from "./adjoint.js";
+export type { AdjointObjective, AdjointOptions, AdjointTollGradient } from "./adjoint.js";
+export { USER_CLASS_KEYS, UserClassesSchema, userClassesSchema, UserClassObject } from "./class-schema.js";
+export type { UserClassRules, UserClassSpec } from "./class-schema.js";
+export { computeSkims } from "./incidence/skims.js";
+export type { ClassSkims, SkimRule, Skims } from "./incidence/skims.js";
+export { parseLinkList, selectLink } from "./incidence/select-link.js";
+export type { ClassSelectLink, SelectLinkResult } from "./incidence/select-link.js";

@@ -105,7 +105,7 @@ describe("tolls file", () => {
     base.links.toll[1] = 0.5;
     const t = parseTollsCsv("link,toll\n1,2.5\n\n", base, "tolls.csv");
     expect(Array.from(t)).toEqual([2.5, 0.5]);
-    expect(Array.from(parseTollsCsv("Link, Toll\r\n2, -0.25\r\n", base))).toEqual([0, -0.25]);
+    expect(Array.from(parseTollsCsv("Link, Toll\r\n2, -0.25\r\n", base, "tolls.csv", { allowSubsidies: true }))).toEqual([0, -0.25]);
   });
 
   it("reads quoted cells and a byte-order mark (RFC 4180, graph-core's CSV reader)", () => {

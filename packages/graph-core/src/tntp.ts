@@ -62,11 +62,21 @@ function readMetadata(text: string, file: string): { meta: Map<string, { value: 
   const meta = new Map<string, { value: string; line: number }>();
   let i = 0;
   let sawEnd = false;
+  let afterTags = -1; // the first comment line after the last tag: where <END OF METADATA> was due
   for (; i < lines.length; i++) {
     const t = lines[i].trim();
-    if (t === "" || t.startsWith("~")) continue; // comment lines are allowed among the metadata too
+    if (t === "") continue;
+    if (t.startsWith("~")) {
+      // comment lines are allowed among the metadata too
+      if (afterTags < 0) afterTags = i;
+      continue;
+    }
     const m = /^<([^>]+)>(.*)$/.exec(t);
-    if (!m) break;
+    if (!m) {
+      if (afterTags >= 0) i = afterTags;
+      break;
+    }
+    afterTags = -1;
     const tag = m[1].trim().toUpperCase();
     if (tag === "END OF METADATA") {
       sawEnd = true;

@@ -4,17 +4,8 @@
  * values are written out by hand from the texts below.
  */
 import { describe, expect, it } from "vitest";
-import { formatCsv, isInputError, parseCsv } from "@tollkit/graph-core";
-
-function errorOf(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    expect(isInputError(e), String(e)).toBe(true);
-    return e as Error;
-  }
-  throw new Error("no error was thrown");
-}
+import { formatCsv, parseCsv } from "@tollkit/graph-core";
+import { inputErrorOf } from "./helpers.js";
 
 describe("parseCsv", () => {
   it("reads quoted fields, trims cells and keeps each row's line", () => {
@@ -51,30 +42,30 @@ describe("parseCsv", () => {
   it("lower-cases the header on request and checks required columns", () => {
     const t = parseCsv("Link,TOLL\n1,2\n", "c.csv", { lowerCaseHeader: true, required: ["link", "Toll"] });
     expect(t.rows).toEqual([{ link: "1", toll: "2" }]);
-    const e = errorOf(() => parseCsv("link,cost\n1,2\n", "c.csv", { required: ["link", "toll"] }));
+    const e = inputErrorOf(() => parseCsv("link,cost\n1,2\n", "c.csv", { required: ["link", "toll"] }));
     expect(e.message).toBe('graph-core/csv: c.csv:1, field "toll": missing column "toll" (expected a header with link,toll)');
   });
 
   it("names the line and the first missing field of a short row", () => {
-    const e = errorOf(() => parseCsv("a,b,c\n1,2,3\n4,5\n", "short.csv", { module: "test/mod" }));
+    const e = inputErrorOf(() => parseCsv("a,b,c\n1,2,3\n4,5\n", "short.csv", { module: "test/mod" }));
     expect(e.message).toBe('test/mod: short.csv:3, field "c": 2 fields, expected 3 (truncated line?) (expected a,b,c)');
   });
 
   it("names the line and the first field of a long row", () => {
-    const e = errorOf(() => parseCsv("a,b\n1,2\n\n3,4,5\n", "long.csv"));
+    const e = inputErrorOf(() => parseCsv("a,b\n1,2\n\n3,4,5\n", "long.csv"));
     expect(e.message).toBe('graph-core/csv: long.csv:4, field "a": 3 fields, expected 2 (extra fields) (expected a,b)');
   });
 
   it("names the line and the column of an unclosed quote", () => {
-    const e = errorOf(() => parseCsv('o,d,v\n1,2,3\n2,"1,10\n', "quote.csv"));
+    const e = inputErrorOf(() => parseCsv('o,d,v\n1,2,3\n2,"1,10\n', "quote.csv"));
     expect(e.message).toMatch(/^graph-core\/csv: quote\.csv:3, field "d": not valid CSV: .*\(expected comma-separated values\)$/);
   });
 
   it("rejects an empty file and a repeated column", () => {
-    expect(errorOf(() => parseCsv("\n\n", "empty.csv")).message).toBe(
+    expect(inputErrorOf(() => parseCsv("\n\n", "empty.csv")).message).toBe(
       'graph-core/csv: empty.csv:1, field "header": the file is empty (expected a header line, then data rows)',
     );
-    expect(errorOf(() => parseCsv("a,b,a\n1,2,3\n", "dup.csv")).message).toMatch(/dup\.csv:1, field "a": column "a" appears twice/);
+    expect(inputErrorOf(() => parseCsv("a,b,a\n1,2,3\n", "dup.csv")).message).toMatch(/dup\.csv:1, field "a": column "a" appears twice/);
   });
 });
 

@@ -1,6 +1,6 @@
 /** Shared checks for graph-core tests. */
 import { expect } from "vitest";
-import { Network } from "@tollkit/graph-core";
+import { InputError, isInputError, Network } from "@tollkit/graph-core";
 
 const LINK_FIELDS = ["from", "to", "capacity", "length", "freeFlowTime", "b", "power", "speed", "toll", "linkType", "vdf"] as const;
 
@@ -22,4 +22,15 @@ export function expectSameNetwork(got: Network, want: Network, opts: { coordinat
     expect(Array.from(got.nodeX)).toEqual(Array.from(want.nodeX));
     expect(Array.from(got.nodeY)).toEqual(Array.from(want.nodeY));
   }
+}
+
+/** The InputError that `f` throws (failing the test when it throws nothing or another error). */
+export function inputErrorOf(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (e) {
+    expect(isInputError(e), String(e)).toBe(true);
+    return e as InputError;
+  }
+  throw new Error("no error was thrown");
 }

@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  isInputError,
   isNetworkId,
   networkIdKind,
   parseJsonText,
@@ -17,6 +16,7 @@ import {
   writeFileAtomic,
   writeFilesAtomic,
 } from "@tollkit/graph-core";
+import { inputErrorOf } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "tollkit-io-"));
 afterAll(() => {
@@ -24,16 +24,6 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 const asRoot = process.getuid?.() === 0; // permissions do not stop root
-
-function errorOf(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    expect(isInputError(e), String(e)).toBe(true);
-    return e as Error;
-  }
-  throw new Error("no error was thrown");
-}
 
 describe("JSON files", () => {
   it("parses valid JSON, with a byte-order mark too", () => {
@@ -49,17 +39,19 @@ describe("JSON files", () => {
   ];
   for (const [what, text, line] of cases)
     it(`names the line of ${what}`, () => {
-      const e = errorOf(() => parseJsonText(text, "bad.json", "test/mod", "a JSON document"));
+      const e = inputErrorOf(() => parseJsonText(text, "bad.json", "test/mod", "a JSON document"));
       expect(e.message).toMatch(new RegExp(`^test/mod: bad\\.json:${line}: not valid JSON: .*\\(expected a JSON document\\)$`));
       expect(e.message.split("\n")).toHaveLength(1);
-      expect((e as unknown as { line: number }).line).toBe(line);
+      expect(e.line).toBe(line);
+      expect(e.reason).toMatch(/^not valid JSON: /); // the message without module, place and expectation
+      expect(e.expected).toBe("a JSON document");
     });
 
   it("reads a file, and names a missing one", () => {
     const p = join(root, "ok.json");
     writeFileSync(p, '{"x": 1}');
     expect(readJsonFile(p, "test/mod", "a JSON object")).toEqual({ x: 1 });
-    expect(errorOf(() => readJsonFile(join(root, "none.json"), "test/mod", "a JSON object")).message).toMatch(
+    expect(inputErrorOf(() => readJsonFile(join(root, "none.json"), "test/mod", "a JSON object")).message).toMatch(
       /none\.json: cannot read the file \(ENOENT\)/,
     );
   });
@@ -78,7 +70,9 @@ describe("atomic writes", () => {
     mkdirSync(dir);
     // the destination is a folder: the rename fails after the temporary file was written
     mkdirSync(join(dir, "f.txt"));
-    expect(errorOf(() => writeFileAtomic(join(dir, "f.txt"), "x")).message).toMatch(/^graph-core\/io: .*f\.txt: cannot write the file/);
+    expect(inputErrorOf(() => writeFileAtomic(join(dir, "f.txt"), "x")).message).toMatch(
+      /^graph-core\/io: .*f\.txt: cannot write the file/,
+    );
     expect(readdirSync(dir)).toEqual(["f.txt"]);
   });
 
@@ -99,7 +93,7 @@ describe("atomic writes", () => {
     mkdirSync(dir);
     writeFileSync(join(dir, "keep.txt"), "old");
     // a file name with a folder that does not exist: the second write fails
-    const e = errorOf(() =>
+    const e = inputErrorOf(() =>
       writeFilesAtomic(dir, [
         { name: "a.csv", content: "a\n" },
         { name: join("missing", "b.csv"), content: "b\n" },
@@ -123,7 +117,7 @@ describe("atomic writes", () => {
     const dir = join(root, "run-fail");
     mkdirSync(dir);
     writeFileSync(join(dir, "old.txt"), "old");
-    errorOf(() => replaceDirAtomic(dir, [{ name: join("missing", "x"), content: "" }]));
+    inputErrorOf(() => replaceDirAtomic(dir, [{ name: join("missing", "x"), content: "" }]));
     expect(readdirSync(dir)).toEqual(["old.txt"]);
     expect(readdirSync(root).filter((f) => f.includes("partial") || f.includes("replaced"))).toEqual([]);
   });
@@ -133,7 +127,7 @@ describe("atomic writes", () => {
     mkdirSync(parent);
     chmodSync(parent, 0o555);
     try {
-      expect(errorOf(() => replaceDirAtomic(join(parent, "run"), [])).message).toMatch(
+      expect(inputErrorOf(() => replaceDirAtomic(join(parent, "run"), [])).message).toMatch(
         /locked\/run: cannot write the output folder: EACCES/,
       );
     } finally {

@@ -6,7 +6,7 @@
 
 import { dirname } from "node:path";
 import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import { buildNetwork, InputError, isInputError, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
+import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkDirectional, checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { FirstBest, firstBest } from "./first-best.js";

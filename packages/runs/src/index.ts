@@ -40,5 +40,5 @@ export { analyseRun, bushStateBytes, selectLinkFromBushes, tolledLinks } from ".
 export { PROGRESS_INTERVAL_MS } from "./task.js";
 export type { ExecuteHooks, ExecuteOutcome, RunResult } from "./execute.js";
 export { assignClasses, executeTask, loadRunNetwork, tollVector } from "./execute.js";
-export type { ChildOutcome, ChildRun, ChildRunOptions } from "./executor.js";
-export { defaultChildPath, startChildRun } from "./executor.js";
+export type { ChildOutcome, ChildPoolOptions, ChildRun, ChildRunOptions } from "./executor.js";
+export { ChildPool, defaultChildPath, startChildRun } from "./executor.js";

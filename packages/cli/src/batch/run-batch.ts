@@ -1,6 +1,7 @@
 /**
- * Runs a planned batch: each run in its own child process (the executor of @tollkit/runs), at
- * most `concurrency` at a time, in plan order. The batch is the only writer of OUT: a run's
+ * Runs a planned batch: each run in a child process of a pool (the executor of @tollkit/runs;
+ * a child runs one run at a time and is reused, a crashed one replaced), at most `concurrency`
+ * at a time, in plan order. The batch is the only writer of OUT: a run's
  * child returns its files and the batch writes the run's folder.
  *
  * Layout of OUT:
@@ -20,7 +21,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fetchNetworkFiles, InputError, networkIdKind, replaceDirAtomic } from "@tollkit/graph-core";
-import { ChildOutcome, ChildRun, startChildRun } from "@tollkit/runs";
+import { ChildOutcome, ChildPool, ChildRun } from "@tollkit/runs";
 import { VERSION } from "../version.js";
 import { doneRunFiles, failedRunFiles, taskOf } from "./execute.js";
 import { Plan } from "./plan.js";
@@ -174,6 +175,8 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
       rep.finish(s, i, seconds);
     };
 
+    // children are reused across runs (small runs cost their work, not a process start each)
+    const pool = new ChildPool({ childPath: opts.childPath });
     const handlers: [NodeJS.Signals, () => void][] = [];
     await new Promise<void>((resolveAll) => {
       let settled = false;
@@ -193,10 +196,8 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
           finishRun(i, 0, { status: "failed", error: s.spec.invalid, input: true });
           return;
         }
-        const run = startChildRun(taskOf(s.spec), {
-          stderr: "capture",
+        const run = pool.run(taskOf(s.spec), {
           timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-          childPath: opts.childPath,
           onProgress: (p) => rep.progress(s, p),
         });
         active.set(i, run);
@@ -236,6 +237,7 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
       pump();
     });
     for (const [sig, h] of handlers) process.off(sig, h);
+    pool.close();
 
     writeResults(out, states);
     const failed = states.filter((s) => s.status === "failed").length;

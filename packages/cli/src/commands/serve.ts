@@ -52,6 +52,17 @@ async function loadScenarioFolder(dir: string, url: string, stored: { name: stri
   process.stdout.write(`tollkit serve: ${loaded} scenario(s) loaded from ${dir}\n`);
 }
 
+/**
+ * A limit option: an integer ≥ 1, by default the environment variable `env`, else the server's
+ * own default (the API's DEFAULT_WORK_LIMITS, listed in the README).
+ */
+function limitOption(flags: string, what: string, env: string): Option {
+  const flag = flags.split(" ")[0];
+  const fromEnv = process.env[env];
+  const o = new Option(flags, `${what} (default $${env} or the server's default)`).argParser(integer(flag, 1, 1e12));
+  return fromEnv !== undefined && fromEnv !== "" ? o.default(integer(env, 1, 1e12)(fromEnv)) : o;
+}
+
 /** Adds `tollkit serve` to the program. */
 export function registerServe(program: Command): void {
   program
@@ -68,6 +79,22 @@ export function registerServe(program: Command): void {
         .default(3600)
         .argParser(integer("--max-run-seconds", 1, 604800)),
     )
+    .addOption(limitOption("--max-grid-points <n>", "most grid points of one grid design", "TOLLKIT_MAX_GRID_POINTS"))
+    .addOption(limitOption("--max-solves <n>", "largest solve budget (method.maxSolves) of one search", "TOLLKIT_MAX_SOLVES"))
+    .addOption(limitOption("--max-inline-links <n>", "most nodes or links of an inline network", "TOLLKIT_MAX_INLINE_LINKS"))
+    .addOption(limitOption("--max-inline-zones <n>", "most zones of an inline network", "TOLLKIT_MAX_INLINE_ZONES"))
+    .addOption(limitOption("--max-inline-od-pairs <n>", "most demand entries of an inline network", "TOLLKIT_MAX_INLINE_OD_PAIRS"))
+    .addOption(limitOption("--max-queued <n>", "most runs waiting in the queue (then 429)", "TOLLKIT_MAX_QUEUED"))
+    .option(
+      "--public-origin <origins>",
+      "comma-separated host names or origins this server is reached by, besides loopback (checked against Host and, on writes, Origin)",
+    )
+    .option("--allow-anonymous-writes", "listen on a non-loopback --host without a token (anyone who reaches it can start runs)")
+    .addOption(
+      new Option("--grace-seconds <s>", "at SIGTERM, how long running runs may take to finish before they are marked interrupted")
+        .default(1)
+        .argParser(integer("--grace-seconds", 0, 3600)),
+    )
     .option("--body-limit <size>", "largest JSON request body, e.g. 1mb", "1mb")
     .option("--web <dir>", "folder of the built web app (default web/dist when it exists)")
     .option("--no-web", "do not serve the web app")
@@ -78,7 +105,7 @@ export function registerServe(program: Command): void {
 Routes (JSON): GET /api/health, /api/openapi.json, /api/networks[/:id[/geojson]],
 POST|GET /api/scenarios, GET /api/scenarios/:id, POST|GET /api/runs, GET|DELETE /api/runs/:id,
 GET /api/runs/:id/events (Server-Sent Events), /api/runs/:id/flows?format=json|csv|geojson,
-GET /api/compare?a=RUN&b=RUN. SIGTERM shuts down gracefully.
+GET /api/compare?a=RUN&b=RUN. SIGTERM stops within --grace-seconds (running runs are marked interrupted).
 
 Examples:
   tollkit serve
@@ -96,6 +123,15 @@ Examples:
         cors?: string;
         concurrency: number;
         maxRunSeconds: number;
+        maxGridPoints?: number;
+        maxSolves?: number;
+        maxInlineLinks?: number;
+        maxInlineZones?: number;
+        maxInlineOdPairs?: number;
+        maxQueued?: number;
+        publicOrigin?: string;
+        graceSeconds: number;
+        allowAnonymousWrites?: boolean;
         bodyLimit: string;
         web?: string | boolean;
         scenarios?: string;
@@ -115,7 +151,23 @@ Examples:
           token: token || undefined,
           corsOrigins: cors,
           concurrency: opts.concurrency,
-          maxRunSeconds: opts.maxRunSeconds,
+          limits: Object.fromEntries(
+            Object.entries({
+              maxRunSeconds: opts.maxRunSeconds,
+              maxGridPoints: opts.maxGridPoints,
+              maxSolves: opts.maxSolves,
+              maxInlineLinks: opts.maxInlineLinks,
+              maxInlineZones: opts.maxInlineZones,
+              maxInlineOdPairs: opts.maxInlineOdPairs,
+              maxQueued: opts.maxQueued,
+            }).filter(([, v]) => v !== undefined),
+          ),
+          publicOrigins: (opts.publicOrigin ?? "")
+            .split(",")
+            .map((x) => x.trim())
+            .filter(Boolean),
+          allowAnonymousWrites: opts.allowAnonymousWrites,
+          graceMs: opts.graceSeconds * 1000,
           bodyLimit: opts.bodyLimit,
           webDir: opts.web === false ? null : typeof opts.web === "string" ? opts.web : undefined,
         });
