@@ -584,7 +584,10 @@ describe("the OpenAPI document", () => {
         "DELETE /api/runs/{id}",
         "GET /api/runs/{id}/events",
         "GET /api/runs/{id}/flows",
+        "GET /api/runs/{id}/skims",
+        "GET /api/runs/{id}/select-link",
         "GET /api/compare",
+        "GET /api/compare/incidence",
       ].sort(),
     );
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];

@@ -25,7 +25,7 @@ beforeAll(() => {
     [bare, []],
   ];
   for (const [out, extra] of runs) {
-    const r = tollkit(["assign", "braess-builtin", "--algorithm", "bush", "--gap", "1e-12", "--out", out, ...extra]);
+    const r = tollkit(...["assign", "braess-builtin", "--algorithm", "bush", "--gap", "1e-12", "--out", out, ...extra]);
     if (r.code !== 0) throw new Error(r.stderr);
   }
 });
@@ -54,13 +54,13 @@ describe("assign --skims --select-link", () => {
   });
 
   test("--skims without --out, --select-link of a run without bushes, a bad link: exit 2 naming the flag", () => {
-    let r = tollkit(["assign", "braess-builtin", "--skims"]);
+    let r = tollkit(...["assign", "braess-builtin", "--skims"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/field "--out"/);
-    r = tollkit(["assign", "braess-builtin", "--select-link", "4", "--out", join(work, "x")]);
+    r = tollkit(...["assign", "braess-builtin", "--select-link", "4", "--out", join(work, "x")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--algorithm bush/);
-    r = tollkit(["assign", "braess-builtin", "--algorithm", "bush", "--select-link", "9", "--out", join(work, "x")]);
+    r = tollkit(...["assign", "braess-builtin", "--algorithm", "bush", "--select-link", "9", "--out", join(work, "x")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/field "--select-link": link "9" is not in braess-builtin/);
     expect(existsSync(join(work, "x", "select-link.csv"))).toBe(false);
@@ -69,7 +69,7 @@ describe("assign --skims --select-link", () => {
 
 describe("tollkit incidence", () => {
   test("--json: everyone gains 45/13 per trip, pays 80/78, totals reconcile with the summaries", () => {
-    const r = tollkit(["incidence", noToll, tolled, "--json"]);
+    const r = tollkit(...["incidence", noToll, tolled, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.by).toBe("origin");
@@ -85,7 +85,7 @@ describe("tollkit incidence", () => {
 
   test("--by od --csv writes every OD row; the text report names the winners", () => {
     const csv = join(work, "od.csv");
-    const r = tollkit(["incidence", noToll, tolled, "--by", "od", "--csv", csv]);
+    const r = tollkit(...["incidence", noToll, tolled, "--by", "od", "--csv", csv]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Winners/);
     expect(r.stdout).toMatch(/1→2/);
@@ -95,10 +95,10 @@ describe("tollkit incidence", () => {
   });
 
   test("a run folder without skims.csv, or a bad --by: exit 2 saying how to write it", () => {
-    let r = tollkit(["incidence", noToll, bare]);
+    let r = tollkit(...["incidence", noToll, bare]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no skims\.csv in the run folder.*--skims --out/);
-    r = tollkit(["incidence", noToll, tolled, "--by", "zone"]);
+    r = tollkit(...["incidence", noToll, tolled, "--by", "zone"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/field "--by"/);
   });

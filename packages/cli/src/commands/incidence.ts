@@ -187,7 +187,9 @@ export function registerIncidence(program: Command): void {
     .addHelpText(
       "after",
       `
-Both folders need skims.csv: write it with --skims, e.g.
+Both folders need skims.csv: write it with --skims.
+
+Examples:
   tollkit assign sioux-falls --algorithm bush --gap 1e-10 --skims --out out/no-toll
   tollkit design scenarios/sioux-falls-first-best.json --skims --out out/first-best
   tollkit incidence out/no-toll out/first-best
