@@ -586,6 +586,8 @@ describe("the OpenAPI document", () => {
         "DELETE /api/runs/{id}",
         "GET /api/runs/{id}/events",
         "GET /api/runs/{id}/flows",
+        "GET /api/runs/{id}/skims",
+        "GET /api/runs/{id}/select-link",
         "GET /api/compare",
         "GET /api/compare/incidence",
         "GET /api/runs/{id}/skims",

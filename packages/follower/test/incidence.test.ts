@@ -61,9 +61,10 @@ describe("select-link: totals equal the selected links' assigned flows", () => {
   ] as const) {
     it(`${id} (gap ${gap})`, async () => {
       const net = await loadNetwork(id);
-      const r = solveBush(net, { algorithm: "bush", gap, maxIterations: id === "berlin-center" ? 3 : undefined });
+      // Berlin-Center: one iteration (the identities hold at any gap), and room for a loaded machine
+      const r = solveBush(net, { algorithm: "bush", gap, maxIterations: id === "berlin-center" ? 1 : undefined });
       checkSelectLink(net, r, [...links]);
-    });
+    }, 300_000);
   }
 
   it("refuses a run without bushes, and links not in the network, naming the field", () => {
