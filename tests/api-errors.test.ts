@@ -590,8 +590,6 @@ describe("the OpenAPI document", () => {
         "GET /api/runs/{id}/select-link",
         "GET /api/compare",
         "GET /api/compare/incidence",
-        "GET /api/runs/{id}/skims",
-        "GET /api/runs/{id}/select-link",
       ].sort(),
     );
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
