@@ -216,6 +216,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/skims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Skims of a done run: per OD pair and class, travel time, toll paid, distance and generalised cost (flow-weighted over the used routes)
+         * @description Columns as skims.csv: origin, destination (zone ids), class, demand, time, toll (money), distance, cost (generalised, time units), tollCost, distanceCost (time + tollCost + distanceCost = cost). Rows in class, origin, destination order. format=json answers one page (limit, offset); format=csv streams every row.
+         */
+        get: operations["getApiRunsIdSkims"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{id}/select-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Select-link analysis of a done bush run: the trips that use the given links, by zone, OD pair or link, per class
+         * @description From the bushes the run kept (bush runs whose bushes take at most 64 MB). Per zone: trips from it and to it that use a selected link, and its exact flow on them (originFlow); per OD pair: the trips that use them (rule: route flows proportional to in-link flows inside each bush; docs/incidence.md); per link: the flow of those trips (PCE). format=csv streams every row (od: select-link.csv, link: select-link-flows.csv).
+         */
+        get: operations["getApiRunsIdSelectLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compare/incidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who pays and who gains from run a to run b: change of generalised cost per trip, tolls paid and trips by origin, destination or OD pair, per class
+         * @description b − a. Totals reconcile: users' change of time and distance cost + revenue (time units) = their change of generalised cost = the change of the runs' totalCost (up to their gaps); revenue by zone = the run's revenue. Winners and losers: the groups whose cost per trip falls or rises by more than `threshold`. format=json answers the totals and one page of rows; csv streams every row.
+         */
+        get: operations["getApiCompareIncidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/scenarios/check": {
         parameters: {
             query?: never;
@@ -249,7 +309,23 @@ export interface components {
             queue: {
                 running: number;
                 queued: number;
+                /** @description Runs at once (with --redis: the workers seen) */
                 concurrency: number;
+                /**
+                 * @description Present with --redis: runs go to tollkit worker processes
+                 * @enum {string}
+                 */
+                backend?: "bullmq";
+                queue?: string;
+                /** @enum {string} */
+                redis?: "connected" | "unreachable";
+                /** @description Jobs waiting in the Redis queue (every server's) */
+                waiting?: number | null;
+                /** @description Jobs running on workers */
+                active?: number | null;
+                /** @description Workers connected to the queue */
+                workers?: number | null;
+                workerNames?: string[];
             };
             authRequired: boolean;
         };
@@ -292,6 +368,27 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description A user class (a class of followers): its demand, cost of money, PCE and whether it pays tolls. */
+        UserClass: {
+            /** @description Class name, unique among the classes. */
+            name: string;
+            /** @description A share of the network's demand (after the scenario's demandScale); the shares of all classes add up to 1. */
+            demandShare?: number;
+            /** @description Another name for demandShare (scenario files written before the two were one). */
+            share?: number;
+            /** @description The network's demand matrix × this scale (instead of a share). */
+            demandScale?: number;
+            /** @description Money per time unit of the network (e.g. £ per minute); tollFactor = 1 / valueOfTime. */
+            valueOfTime?: number;
+            /** @description Time units per unit of money (instead of valueOfTime). */
+            tollFactor?: number;
+            /** @description Time units per unit of link length; default: the network's distance factor. */
+            distanceFactor?: number;
+            /** @description Passenger-car equivalents of one vehicle (default 1). */
+            pce?: number;
+            /** @description Whether tolls apply to this class (default true). */
+            tolled?: boolean;
+        };
         StoredScenario: {
             id: number;
             name: string;
@@ -325,7 +422,7 @@ export interface components {
              */
             objective: "ue" | "so";
             /**
-             * @description Relative gap to reach (as the CLI: default 1e-4).
+             * @description Relative gap to reach (as the CLI: default 0.0001).
              * @default 0.0001
              */
             gap: number;
@@ -342,24 +439,6 @@ export interface components {
             /** @description User classes (the CLI's `--classes` file contents): each its own demand, value of time, PCE and whether it pays tolls. Default: one class from the network's demand. */
             classes?: components["schemas"]["UserClass"][];
         };
-        UserClass: {
-            /** @description Class name, unique. */
-            name: string;
-            /** @description The network's demand matrix × this scale. */
-            demandScale?: number;
-            /** @description A share of the network's demand (shares sum to at most 1). */
-            demandShare?: number;
-            /** @description Money per time unit (tollFactor = 1 / valueOfTime). */
-            valueOfTime?: number;
-            /** @description Time units per unit of money (default: the network's). */
-            tollFactor?: number;
-            /** @description Time units per unit of length (default: the network's). */
-            distanceFactor?: number;
-            /** @description Passenger-car equivalents per vehicle (default 1). */
-            pce?: number;
-            /** @description Whether the class pays tolls (default true). */
-            tolled?: boolean;
-        };
         DesignRunRequest: {
             /** @constant */
             kind: "design";
@@ -371,7 +450,7 @@ export interface components {
         /** @description A scenario file's JSON (as for `tollkit design <scenario.json>`). */
         Scenario: {
             name?: string;
-            network: string | {
+            network?: string | {
                 [key: string]: unknown;
             };
         } & {
@@ -482,6 +561,18 @@ export interface components {
                 tollDifference: number;
                 revenueDifference: number;
             }[];
+        };
+        SkimRow: {
+            origin: number;
+            destination: number;
+            class: string;
+            demand: number;
+            time: number | null;
+            toll: number | null;
+            distance: number | null;
+            cost: number | null;
+            tollCost: number | null;
+            distanceCost: number | null;
         };
         ScenarioCheck: {
             /** @description True when `tollkit design` would accept the scenario. */
@@ -832,29 +923,8 @@ export interface operations {
                      * @default 1
                      */
                     demandScale?: number;
-                    /** @description User classes; default one class with the network's demand and cost weights (needs a toll factor > 0). */
-                    classes?: {
-                        name: string;
-                        /** @description Money per time unit of the network (e.g. £ per minute). The class's toll factor is 1 / valueOfTime. */
-                        valueOfTime: number;
-                        /**
-                         * @description Passenger-car equivalents of one vehicle of this class.
-                         * @default 1
-                         */
-                        pce?: number;
-                        /**
-                         * @description Share of the (scaled) demand matrix travelling in this class; the shares of all classes sum to 1.
-                         * @default 1
-                         */
-                        share?: number;
-                        /**
-                         * @description Whether tolls apply to this class.
-                         * @default true
-                         */
-                        tolled?: boolean;
-                        /** @description Time units per unit of link length; default: the network's distance factor. */
-                        distanceFactor?: number;
-                    }[];
+                    /** @description User classes, each with its demand (demandShare, default 1, or demandScale; `share` is another name for demandShare) and valueOfTime or tollFactor; the shares add up to 1. Default: one class with the network's demand and cost weights (needs a toll factor > 0). */
+                    classes?: components["schemas"]["UserClass"][];
                     /** @description Which links the leader may toll. */
                     instrument: {
                         /** @constant */
@@ -996,12 +1066,32 @@ export interface operations {
                          */
                         memory?: number;
                         /**
-                         * @description Check the gradient against central finite differences at the final point.
+                         * @description Check the gradient against finite differences (false is check "none").
                          * @default true
                          */
                         gradientCheck?: boolean;
+                        /**
+                         * @description Gradient check at the final point: "directional" — one finite difference along a random feasible direction (2 solves); "full" — every variable (2 solves each); "none". Steps stay inside the bounds (one-sided at a bound); a disagreement is a warning with numbers. Default "directional" (from gradientCheck when only that is given).
+                         * @enum {string}
+                         */
+                        check?: "directional" | "full" | "none";
+                        /**
+                         * @description Seed of the random direction of the directional gradient check (the check is deterministic).
+                         * @default 1
+                         */
+                        checkSeed?: number;
+                        /**
+                         * @description Starting points (the response is not convex): the first is `start`, the others are drawn uniformly in the bounds from a fixed seed (deterministic); the budget is split evenly and the best design wins. Not with a revenue floor.
+                         * @default 1
+                         */
+                        starts?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
+                        /**
+                         * @description When the gradient steps stall at a kink of the response (degenerate or nearly degenerate points, a line search that finds no decrease, steps too small, a failed gradient check), spend the rest of the budget on a derivative-free pattern search from the best point (history phase "polish").
+                         * @default true
+                         */
+                        polish?: boolean;
                     } | {
                         /** @constant */
                         type: "derivative-free";
@@ -1020,10 +1110,25 @@ export interface operations {
                         /** @description Stop when the pattern is smaller than this (money); default 1e-5 of the bound range. */
                         minStep?: number;
                         /**
-                         * @description Also check sensitivities against finite differences at the final point.
+                         * @description Also check sensitivities against finite differences at the final point (true is check "directional").
                          * @default false
                          */
                         gradientCheck?: boolean;
+                        /**
+                         * @description Gradient check at the final point: "directional" — one finite difference along a random feasible direction (2 solves); "full" — every variable (2 solves each); "none". Steps stay inside the bounds (one-sided at a bound); a disagreement is a warning with numbers. Default "none" (from gradientCheck when only that is given).
+                         * @enum {string}
+                         */
+                        check?: "directional" | "full" | "none";
+                        /**
+                         * @description Seed of the random direction of the directional gradient check (the check is deterministic).
+                         * @default 1
+                         */
+                        checkSeed?: number;
+                        /**
+                         * @description Starting points (the response is not convex): the first is `start`, the others are drawn uniformly in the bounds from a fixed seed (deterministic); the budget is split evenly and the best design wins. Not with a revenue floor.
+                         * @default 1
+                         */
+                        starts?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
                     };
@@ -1673,6 +1778,243 @@ export interface operations {
             };
         };
     };
+    getApiRunsIdSkims: {
+        parameters: {
+            query?: {
+                /** @description json: one page of rows; csv: every row, streamed */
+                format?: "json" | "csv";
+                /** @description Rows per page (JSON), at most 10000. */
+                limit?: string;
+                offset?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of skims */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        rows: components["schemas"]["SkimRow"][];
+                        run: number;
+                        network: string;
+                        rule: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Invalid parameters or body (the message names the JSON path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run is not done, or has no skims */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiRunsIdSelectLink: {
+        parameters: {
+            query?: {
+                /** @description The selected links: 1-based ids, comma-separated; default the run's tolled links. */
+                links?: string;
+                /** @description Rows per zone (trips from and to it, its exact flow on the links), per OD pair, or per link (the flow of those trips). */
+                by?: "zone" | "od" | "link";
+                /** @description json: one page of rows; csv: every row, streamed */
+                format?: "json" | "csv";
+                /** @description Rows per page (JSON), at most 10000. */
+                limit?: string;
+                offset?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Totals per class and a page of rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        rows: {
+                            [key: string]: unknown;
+                        }[];
+                        run: number;
+                        links: number[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Bad links */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run is not done, or kept no bushes (not a bush run, or too large) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiCompareIncidence: {
+        parameters: {
+            query: {
+                a: string;
+                b: string;
+                by?: "origin" | "destination" | "od";
+                /** @description Cost per trip (time units) beyond which a group loses or gains; default 0.1% of run a's average. */
+                threshold?: string;
+                /** @description json: one page of rows; csv: every row, streamed */
+                format?: "json" | "csv";
+                /** @description Rows per page (JSON), at most 10000. */
+                limit?: string;
+                offset?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incidence with a page of rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        rows: {
+                            [key: string]: unknown;
+                        }[];
+                        a: number;
+                        b: number;
+                        totals: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Invalid parameters or body (the message names the JSON path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A run is not done or has no skims, or the runs differ in zones or classes */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postApiScenariosCheck: {
         parameters: {
             query?: never;
@@ -1724,29 +2066,8 @@ export interface operations {
                      * @default 1
                      */
                     demandScale?: number;
-                    /** @description User classes; default one class with the network's demand and cost weights (needs a toll factor > 0). */
-                    classes?: {
-                        name: string;
-                        /** @description Money per time unit of the network (e.g. £ per minute). The class's toll factor is 1 / valueOfTime. */
-                        valueOfTime: number;
-                        /**
-                         * @description Passenger-car equivalents of one vehicle of this class.
-                         * @default 1
-                         */
-                        pce?: number;
-                        /**
-                         * @description Share of the (scaled) demand matrix travelling in this class; the shares of all classes sum to 1.
-                         * @default 1
-                         */
-                        share?: number;
-                        /**
-                         * @description Whether tolls apply to this class.
-                         * @default true
-                         */
-                        tolled?: boolean;
-                        /** @description Time units per unit of link length; default: the network's distance factor. */
-                        distanceFactor?: number;
-                    }[];
+                    /** @description User classes, each with its demand (demandShare, default 1, or demandScale; `share` is another name for demandShare) and valueOfTime or tollFactor; the shares add up to 1. Default: one class with the network's demand and cost weights (needs a toll factor > 0). */
+                    classes?: components["schemas"]["UserClass"][];
                     /** @description Which links the leader may toll. */
                     instrument: {
                         /** @constant */
@@ -1888,12 +2209,32 @@ export interface operations {
                          */
                         memory?: number;
                         /**
-                         * @description Check the gradient against central finite differences at the final point.
+                         * @description Check the gradient against finite differences (false is check "none").
                          * @default true
                          */
                         gradientCheck?: boolean;
+                        /**
+                         * @description Gradient check at the final point: "directional" — one finite difference along a random feasible direction (2 solves); "full" — every variable (2 solves each); "none". Steps stay inside the bounds (one-sided at a bound); a disagreement is a warning with numbers. Default "directional" (from gradientCheck when only that is given).
+                         * @enum {string}
+                         */
+                        check?: "directional" | "full" | "none";
+                        /**
+                         * @description Seed of the random direction of the directional gradient check (the check is deterministic).
+                         * @default 1
+                         */
+                        checkSeed?: number;
+                        /**
+                         * @description Starting points (the response is not convex): the first is `start`, the others are drawn uniformly in the bounds from a fixed seed (deterministic); the budget is split evenly and the best design wins. Not with a revenue floor.
+                         * @default 1
+                         */
+                        starts?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
+                        /**
+                         * @description When the gradient steps stall at a kink of the response (degenerate or nearly degenerate points, a line search that finds no decrease, steps too small, a failed gradient check), spend the rest of the budget on a derivative-free pattern search from the best point (history phase "polish").
+                         * @default true
+                         */
+                        polish?: boolean;
                     } | {
                         /** @constant */
                         type: "derivative-free";
@@ -1912,10 +2253,25 @@ export interface operations {
                         /** @description Stop when the pattern is smaller than this (money); default 1e-5 of the bound range. */
                         minStep?: number;
                         /**
-                         * @description Also check sensitivities against finite differences at the final point.
+                         * @description Also check sensitivities against finite differences at the final point (true is check "directional").
                          * @default false
                          */
                         gradientCheck?: boolean;
+                        /**
+                         * @description Gradient check at the final point: "directional" — one finite difference along a random feasible direction (2 solves); "full" — every variable (2 solves each); "none". Steps stay inside the bounds (one-sided at a bound); a disagreement is a warning with numbers. Default "none" (from gradientCheck when only that is given).
+                         * @enum {string}
+                         */
+                        check?: "directional" | "full" | "none";
+                        /**
+                         * @description Seed of the random direction of the directional gradient check (the check is deterministic).
+                         * @default 1
+                         */
+                        checkSeed?: number;
+                        /**
+                         * @description Starting points (the response is not convex): the first is `start`, the others are drawn uniformly in the bounds from a fixed seed (deterministic); the budget is split evenly and the best design wins. Not with a revenue floor.
+                         * @default 1
+                         */
+                        starts?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
                     };
