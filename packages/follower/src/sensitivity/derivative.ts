@@ -300,47 +300,55 @@ export class DerivativeProblem {
   }
 
   /**
-   * Active-set update after a solve (flows in `df`, `dx`): withdraws released links whose flow
-   * derivative is negative, else releases the links of unused tight routes that became cheaper
-   * than the used ones. Returns true when the active set changed.
+   * The derivative labels of one tight subnetwork for fixed-cost changes `sign`·dg with flows
+   * `sign`·dxFull (sign ±1; multiplying by ±1 is exact, so sign 1 is the plain labels): the tree
+   * labels D (`treeLabel`), the shortest labels over the whole subnetwork (`labelMin`) and the
+   * in-link that makes a node cheaper than its tree path (`cheaperVia`, −1 where none is cheaper
+   * by more than 1e-9 of the labels' scale).
    */
+  private cheaperRoutes(d: (typeof this.bushes)[number], dg: (Float64Array | null)[], sign: number): void {
+    const { h, dxFull: dx } = this;
+    const D = this.treeLabel;
+    const Dmin = this.labelMin;
+    const via = this.cheaperVia;
+    const { n, start, tail, links, treeIn } = d;
+    const g = dg[d.cls];
+    const cost = (a: number): number => sign * (h[a] * dx[a] + (g ? g[a] : 0));
+    D[0] = 0;
+    let scale = 0;
+    for (let u = 1; u < n; u++) {
+      const p = treeIn[u];
+      D[u] = p >= 0 ? D[tail[p]] + cost(links[p]) : NaN;
+      if (p >= 0) scale = Math.max(scale, Math.abs(D[u]));
+    }
+    if (g) for (let a = 0; a < g.length; a++) scale = Math.max(scale, Math.abs(g[a]));
+    const tol = 1e-9 * scale;
+    Dmin[0] = 0;
+    for (let u = 1; u < n; u++) {
+      let best = treeIn[u] >= 0 ? D[u] : Infinity;
+      let bp = -1;
+      for (let p = start[u]; p < start[u + 1]; p++) {
+        const v = Dmin[tail[p]] + cost(links[p]);
+        if (v < best - tol) {
+          best = v;
+          bp = p;
+        }
+      }
+      Dmin[u] = best;
+      via[u] = bp;
+    }
+  }
+
   /**
    * Whether the active-set test after the current solution (`dxFull`) would release some unused
    * route for fixed-cost changes `sign`·dg with flows `sign`·dxFull (sign ±1): the second half of
    * {@link checkActiveSet}, with the same labels and tolerances, changing nothing.
    */
   private wouldRelease(dg: (Float64Array | null)[], sign: number): boolean {
-    const { h, dxFull: dx } = this;
-    const D = this.treeLabel;
-    const Dmin = this.labelMin;
     const via = this.cheaperVia;
     for (const d of this.bushes) {
-      const { n, start, tail, links, treeIn, used } = d;
-      const g = dg[d.cls];
-      const cost = (a: number): number => sign * (h[a] * dx[a] + (g ? g[a] : 0));
-      D[0] = 0;
-      let scale = 0;
-      for (let u = 1; u < n; u++) {
-        const p = treeIn[u];
-        D[u] = p >= 0 ? D[tail[p]] + cost(links[p]) : NaN;
-        if (p >= 0) scale = Math.max(scale, Math.abs(D[u]));
-      }
-      if (g) for (let a = 0; a < g.length; a++) scale = Math.max(scale, Math.abs(g[a]));
-      const tol = 1e-9 * scale;
-      Dmin[0] = 0;
-      for (let u = 1; u < n; u++) {
-        let best = treeIn[u] >= 0 ? D[u] : Infinity;
-        let bp = -1;
-        for (let p = start[u]; p < start[u + 1]; p++) {
-          const v = Dmin[tail[p]] + cost(links[p]);
-          if (v < best - tol) {
-            best = v;
-            bp = p;
-          }
-        }
-        Dmin[u] = best;
-        via[u] = bp;
-      }
+      const { n, tail, treeIn, used } = d;
+      this.cheaperRoutes(d, dg, sign);
       for (let u = 1; u < n; u++) {
         if (treeIn[u] < 0 || via[u] < 0) continue;
         for (let v = u; v > 0 && via[v] >= 0; v = tail[via[v]]) if (used[via[v]] === 0) return true;
@@ -349,8 +357,12 @@ export class DerivativeProblem {
     return false;
   }
 
+  /**
+   * Active-set update after a solve (flows in `df`, `dx`): withdraws released links whose flow
+   * derivative is negative, else releases the links of unused tight routes that became cheaper
+   * than the used ones. Returns true when the active set changed.
+   */
   private checkActiveSet(dg: (Float64Array | null)[]): boolean {
-    const { h, dxFull: dx } = this;
     let changed = false;
     // scale of flows and costs for the tolerances
     let fMax = 0;
@@ -364,37 +376,10 @@ export class DerivativeProblem {
       }
     }
     if (changed) return true;
-    const D = this.treeLabel;
-    const Dmin = this.labelMin;
     const via = this.cheaperVia;
     for (const d of this.bushes) {
-      const { n, start, tail, links, treeIn, used, released } = d;
-      const g = dg[d.cls];
-      const cost = (a: number): number => h[a] * dx[a] + (g ? g[a] : 0);
-      D[0] = 0;
-      let scale = 0;
-      for (let u = 1; u < n; u++) {
-        const p = treeIn[u];
-        D[u] = p >= 0 ? D[tail[p]] + cost(links[p]) : NaN;
-        if (p >= 0) scale = Math.max(scale, Math.abs(D[u]));
-      }
-      if (g) for (let a = 0; a < g.length; a++) scale = Math.max(scale, Math.abs(g[a]));
-      const tol = 1e-9 * scale;
-      // shortest derivative labels over the whole tight subnetwork, with the in-link used
-      Dmin[0] = 0;
-      for (let u = 1; u < n; u++) {
-        let best = treeIn[u] >= 0 ? D[u] : Infinity;
-        let bp = -1;
-        for (let p = start[u]; p < start[u + 1]; p++) {
-          const v = Dmin[tail[p]] + cost(links[p]);
-          if (v < best - tol) {
-            best = v;
-            bp = p;
-          }
-        }
-        Dmin[u] = best;
-        via[u] = bp;
-      }
+      const { n, tail, treeIn, used, released } = d;
+      this.cheaperRoutes(d, dg, 1);
       for (let u = 1; u < n; u++) {
         if (treeIn[u] < 0 || via[u] < 0) continue;
         // a cheaper route into an active node: release its links back to the active subgraph
