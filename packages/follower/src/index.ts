@@ -32,3 +32,8 @@ export { equilibriumSensitivity } from "./sensitivity.js";
 export type { EquilibriumSensitivity, SensitivityOptions, TollDirection } from "./sensitivity.js";
 export { USER_CLASS_KEYS, UserClassesSchema, userClassesSchema, UserClassObject } from "./class-schema.js";
 export type { UserClassRules, UserClassSpec } from "./class-schema.js";
+export { DEMAND_FORMS, checkDemandFunctionSpec, consumerSurplus, demandAt, demandSlope, inverseDemand } from "./elastic/demand.js";
+export type { DemandForm, DemandFunctionSpec, DemandSensitivity, OdDemand } from "./elastic/demand.js";
+export { ElasticDemandProblem, odCosts } from "./elastic/solve.js";
+export type { ElasticProblemOptions, ElasticResult, ElasticSummary, ElasticTotals } from "./elastic/solve.js";
+export type { AugmentedProblem, ExcessLinks } from "./elastic/transform.js";
