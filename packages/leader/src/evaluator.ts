@@ -22,7 +22,17 @@
  * along the search.
  */
 
-import { CostModel, equilibriumSensitivity, FollowerOptions, FollowerResult, isBushState, solve, UserClass } from "@tollkit/follower";
+import {
+  CostModel,
+  ElasticDemandProblem,
+  equilibriumSensitivity,
+  FollowerOptions,
+  FollowerResult,
+  isBushState,
+  solve,
+  UserClass,
+} from "@tollkit/follower";
+import { elasticSensitivity, isElasticResult } from "./elastic-demand.js";
 import { CompiledVdf, isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
 import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveSign, objectiveValue } from "./objectives.js";
@@ -79,6 +89,8 @@ export interface EvaluatorSettings {
   /** Tolls on links outside the instrument (money per link). */
   background: Float64Array;
   follower: FollowerSpec;
+  /** Elastic demand (the scenario's `demand`): every solve goes through this problem. Default: fixed demand. */
+  elastic?: ElasticDemandProblem;
   merit: Merit;
   rule: TieRule;
   signal?: AbortSignal;
@@ -418,7 +430,7 @@ export class Evaluator {
     if (signal?.aborted) throw abortError();
     if (this.s.failAfterSolves !== undefined && this.solves >= this.s.failAfterSolves)
       throw new Error(`leader: injected failure after ${this.solves} equilibrium solves (test hook failAfterSolves)`);
-    const eq = await solve(net, {
+    const options: FollowerOptions = {
       algorithm: fs.algorithm,
       gap: fs.gap,
       maxIterations: fs.maxIterations,
@@ -426,7 +438,8 @@ export class Evaluator {
       classes,
       signal,
       ...extra,
-    });
+    };
+    const eq = this.s.elastic ? await this.s.elastic.solve(options) : await solve(net, options);
     if (signal?.aborted || eq.stopReason === "cancelled") throw abortError();
     if (keep) this.hold(eq);
     this.solves++;
@@ -457,12 +470,21 @@ export class Evaluator {
     const { net, classes, instrument } = this.s;
     const single = instrument.variables.filter((v) => v.links.length === 1);
     const multi = instrument.variables.filter((v) => v.links.length > 1);
-    const r = equilibriumSensitivity(net, ev.eq, {
-      links: single.map((v) => v.links[0]),
-      directions: multi.map((v) => ({ links: Array.from(v.links) })),
-      classes,
-      step: this.s.sensitivityStep,
-    });
+    const elastic = this.s.elastic && isElasticResult(ev.eq) ? this.s.elastic : undefined;
+    const r = elastic
+      ? elasticSensitivity(
+          elastic,
+          ev.eq as Parameters<typeof elasticSensitivity>[1],
+          single.map((v) => v.links[0]),
+          multi.map((v) => ({ links: Array.from(v.links) })),
+          this.s.sensitivityStep,
+        )
+      : equilibriumSensitivity(net, ev.eq, {
+          links: single.map((v) => v.links[0]),
+          directions: multi.map((v) => ({ links: Array.from(v.links) })),
+          classes,
+          step: this.s.sensitivityStep,
+        });
     for (const w of r.warnings) {
       // nearly degenerate points recur along a search with other numbers each time: counted, one example kept
       if (/nearly degenerate/.test(w)) {
@@ -493,10 +515,10 @@ export class Evaluator {
       const j = v.links.length === 1 ? nextSingle++ : nextMulti++;
       right.tstt[k] = r.dTstt[j];
       right.revenue[k] = r.dRevenue[j];
-      right.welfare[k] = welfareOf(r.dTstt[j], r.dFlows[j]);
+      right.welfare[k] = "dWelfare" in r ? r.dWelfare[j] : welfareOf(r.dTstt[j], r.dFlows[j]);
       left.tstt[k] = r.dTsttLeft[j];
       left.revenue[k] = r.dRevenueLeft[j];
-      left.welfare[k] = welfareOf(r.dTsttLeft[j], r.dFlowsLeft[j]);
+      left.welfare[k] = "dWelfareLeft" in r ? r.dWelfareLeft[j] : welfareOf(r.dTsttLeft[j], r.dFlowsLeft[j]);
       degenerate[k] = r.degenerate[j];
       nearDegenerate[k] = r.nearDegenerate[j];
       range[k] = r.range[j];

@@ -54,8 +54,11 @@ export interface ElasticSummary extends ElasticTotals {
 /** A follower result on the original network, with the elastic-demand summary. */
 export interface ElasticResult extends FollowerResult {
   elastic: ElasticSummary;
-  /** The result on the augmented network (warm starts, sensitivities of excess links). */
-  augmented: FollowerResult;
+  /**
+   * The result on the augmented network (excess-link flows, for sensitivities), without its warm
+   * start: the bushes live in this result's `warmStart` only, so that releasing them releases them.
+   */
+  augmented: Omit<FollowerResult, "warmStart">;
 }
 
 /** Options of {@link ElasticDemandProblem}. */
@@ -278,7 +281,14 @@ export class ElasticDemandProblem {
       })),
       warnings,
       elastic,
-      augmented: r,
+      augmented: withoutWarmStart(r),
     };
   }
+}
+
+/** A copy of a result without its warm start. */
+function withoutWarmStart(r: FollowerResult): Omit<FollowerResult, "warmStart"> {
+  const copy: Partial<FollowerResult> = { ...r };
+  delete copy.warmStart;
+  return copy as Omit<FollowerResult, "warmStart">;
 }
