@@ -37,3 +37,4 @@ export type { DemandForm, DemandFunctionSpec, DemandSensitivity, OdDemand } from
 export { ElasticDemandProblem, odCosts } from "./elastic/solve.js";
 export type { ElasticProblemOptions, ElasticResult, ElasticSummary, ElasticTotals } from "./elastic/solve.js";
 export type { AugmentedProblem, ExcessLinks } from "./elastic/transform.js";
+export { DemandSensitivitySchema, ElasticDemandSchema, parseDemandFunction } from "./elastic/schema.js";

@@ -14,7 +14,7 @@
 
 import { z } from "zod";
 import { InputError, readJsonFile, schemaInputError, VDF_NAMES } from "@tollkit/graph-core";
-import { ALGORITHMS, DEMAND_FORMS, userClassesSchema } from "@tollkit/follower";
+import { ALGORITHMS, ElasticDemandSchema, userClassesSchema } from "@tollkit/follower";
 
 const MOD = "leader/scenario";
 
@@ -265,36 +265,10 @@ const Ties = z
   })
   .meta({ description: "How ties of followers between equally costly routes are resolved (only constant-cost links can tie)." });
 
-const DemandSensitivity = z.strictObject({
-  elasticity: nonNegative("an elasticity ≥ 0 (dimensionless)")
-    .optional()
-    .meta({ description: "−(dq/dc)·c0/q0 at the pivot (dimensionless)." }),
-  rate: nonNegative("a rate ≥ 0 (per time unit)")
-    .optional()
-    .meta({ description: "−(dq/dc)/q0 at the pivot (per time unit; exponential and linear)." }),
-});
-
 const Demand = z
   .discriminatedUnion(
     "type",
-    [
-      z.strictObject({ type: z.literal("fixed") }).meta({ description: "The trip table as it is (the default)." }),
-      z
-        .strictObject({
-          type: z.literal("elastic"),
-          form: z.enum(DEMAND_FORMS, { error: `one of ${DEMAND_FORMS.join(", ")}` }),
-          ...DemandSensitivity.shape,
-          zones: z.record(z.string(), DemandSensitivity).optional().meta({ description: "Overrides by origin zone id." }),
-          classes: z
-            .record(z.string(), DemandSensitivity.extend({ zones: z.record(z.string(), DemandSensitivity).optional() }))
-            .optional()
-            .meta({ description: "Overrides by class name." }),
-        })
-        .meta({
-          description:
-            "Demand functions per OD pair and class, pivoted on the no-toll equilibrium cost (demand = the trip table with no toll): exponential q0·exp(−r(c − c0)), linear q0·(1 − r(c − c0)), power q0·(c/c0)^(−ε). See docs/elastic-demand.md.",
-        }),
-    ],
+    [z.strictObject({ type: z.literal("fixed") }).meta({ description: "The trip table as it is (the default)." }), ElasticDemandSchema],
     { error: 'a demand with "type": "fixed" or "elastic"' },
   )
   .meta({ description: "Fixed (the trip table) or elastic demand." });

@@ -5,8 +5,29 @@
  * child process of {@link startChildRun} calls it for the API queue and for `tollkit batch`;
  * the leader is loaded only by design runs, so assignments start faster.
  */
-import { classesFromSpec, FOLLOWER_DEFAULTS, FollowerResult, readClassesFile, readTollsFile, solve, UserClass } from "@tollkit/follower";
-import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
+import {
+  classesFromSpec,
+  ElasticDemandProblem,
+  FOLLOWER_DEFAULTS,
+  FollowerOptions,
+  FollowerResult,
+  parseDemandFunction,
+  readClassesFile,
+  readTollsFile,
+  solve,
+  UserClass,
+} from "@tollkit/follower";
+import {
+  BUILTIN_NETWORKS,
+  buildNetwork,
+  gridCity,
+  InputError,
+  isNetworkId,
+  loadNetwork,
+  Network,
+  NetworkSpec,
+  readJsonFile,
+} from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
 import type { AssignTask, AssignTaskSettings, DesignTask, RunProgress, RunTask, TollEntry } from "./task.js";
@@ -67,7 +88,12 @@ export function tollVector(net: Network, tolls: AssignTaskSettings["tolls"], all
         `a link id in 1..${net.linkCount}`,
       );
     if (e.toll < 0 && !allowSubsidies)
-      throw new InputError(MOD, `toll ${e.toll} is negative`, { field: `settings.tolls[${k}].toll` }, "a toll ≥ 0 (subsidies need settings.allowSubsidies)");
+      throw new InputError(
+        MOD,
+        `toll ${e.toll} is negative`,
+        { field: `settings.tolls[${k}].toll` },
+        "a toll ≥ 0 (subsidies need settings.allowSubsidies)",
+      );
     t[e.link - 1] = e.toll;
   });
   return t;
@@ -161,7 +187,7 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
   const classes = assignClasses(net, s);
   const tolls = tollVector(net, s.tolls, s.allowSubsidies);
   if (tolls) refuseInertTolls(net, tolls, classes, s);
-  const r = await solve(net, {
+  const options: FollowerOptions = {
     algorithm: s.algorithm,
     objective: s.objective,
     gap: s.gap,
@@ -172,13 +198,35 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
     signal: hooks.signal,
     onProgress: (p) =>
       hooks.onProgress?.({ iteration: p.iteration, relativeGap: p.relativeGap, elapsedMs: p.elapsedMs, fraction: p.fraction }),
-  });
+  };
+  const elastic = elasticProblem(net, s, classes);
+  const r = elastic ? await elastic.solve(options) : await solve(net, options);
   if (r.stopReason === "cancelled" || hooks.signal?.aborted) return { status: "cancelled" };
   const summary = assignSummary(r, task.record ? settingsRecord(s, task.record, r) : undefined);
   summary.warnings = [...net.warnings.map((w) => `network ${net.name}: ${w}`), ...summary.warnings];
   const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
   const output: RunOutput = { summary, convergence: convergenceColumns(r.convergence), links: linkColumns(net, r, tolled) };
   return { status: "done", result: { output, ...(task.files ? { files: equilibriumFiles(net, r, summary, tolled) } : {}) } };
+}
+
+/**
+ * The elastic-demand problem of an assignment's `demand` setting (undefined: fixed demand),
+ * pivoted on the no-toll equilibrium solved with the run's algorithm and gap.
+ * @throws InputError naming the file or `settings.demand` and the field
+ */
+function elasticProblem(net: Network, s: AssignTaskSettings, classes: UserClass[] | undefined): ElasticDemandProblem | undefined {
+  const d = s.demand;
+  if (d === undefined) return undefined;
+  const spec =
+    typeof d === "object" && "file" in d && typeof d.file === "string" && !("form" in d)
+      ? parseDemandFunction(readJsonFile(d.file, MOD, "a JSON demand function"), d.file)
+      : typeof d === "string"
+        ? parseDemandFunction(d, "--demand-function")
+        : parseDemandFunction(d, "request body", "settings.demand");
+  return ElasticDemandProblem.create(net, spec, {
+    classes,
+    pivotSolver: { algorithm: s.algorithm, gap: s.gap ?? FOLLOWER_DEFAULTS.gap, maxIterations: s.maxIterations, maxSeconds: s.maxSeconds },
+  });
 }
 
 async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<ExecuteOutcome> {

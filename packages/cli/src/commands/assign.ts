@@ -43,6 +43,7 @@ interface AssignFlags {
   maxSeconds?: number;
   tolls?: string;
   classes?: string;
+  demandFunction?: string;
   valueOfTime?: number;
   allowSubsidies?: boolean;
   out?: string;
@@ -69,6 +70,11 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
   ];
   if (r.classes.length > 1)
     for (const c of r.classes) out.push(`  class ${c.name}: demand ${formatNumber(c.demand)}, revenue ${formatNumber(c.revenue)}`);
+  if (r.demand)
+    out.push(
+      `  elastic demand    ${r.demand.form}: trips made ${formatNumber(r.demand.tripsMade)} of ${formatNumber(r.demand.tripsReference)} (not made ${formatNumber(r.demand.tripsNotMade)})`,
+      `  welfare           ${formatNumber(r.demand.welfare)} (consumer surplus ${formatNumber(r.demand.consumerSurplus)} + revenue)`,
+    );
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (flags.out) out.push(`wrote summary.json, flows.csv, convergence.csv, flows.geojson to ${flags.out}`);
   return out.join("\n");
@@ -111,6 +117,10 @@ export function registerAssign(program: Command): void {
         numberFlag("--value-of-time", (v) => v > 0, "money per time unit > 0"),
       ),
     )
+    .option(
+      "--demand-function <spec>",
+      "elastic demand pivoted on the no-toll equilibrium: FORM:ELASTICITY or FORM:rate=R (FORM exponential, linear or power), or a JSON file {type: elastic, form, elasticity|rate, zones, classes}",
+    )
     .option("--allow-subsidies", "accept negative tolls in the tolls file (subsidies)")
     .option("--out <dir>", "write summary.json, flows.csv, convergence.csv and flows.geojson into this folder")
     .option("--json", "print one JSON object")
@@ -126,6 +136,7 @@ export function registerAssign(program: Command): void {
         "  tollkit assign sioux-falls --objective so --gap 1e-5",
         "  tollkit assign chicago-sketch --max-seconds 30 --out out/chicago",
         "  tollkit assign two-route --tolls tolls.csv --classes classes.json --json",
+        "  tollkit assign sioux-falls --algorithm bush --gap 1e-10 --value-of-time 1 --tolls tolls.csv --demand-function exponential:0.3",
         "",
         "tolls.csv:               classes.json:",
         '  link,toll                [{"name": "car", "demandShare": 0.8, "valueOfTime": 0.5},',
@@ -147,6 +158,12 @@ export function registerAssign(program: Command): void {
           classes: flags.classes !== undefined ? { file: flags.classes } : undefined,
           valueOfTime: flags.valueOfTime,
           allowSubsidies: flags.allowSubsidies,
+          demand:
+            flags.demandFunction === undefined
+              ? undefined
+              : flags.demandFunction.endsWith(".json")
+                ? { file: flags.demandFunction }
+                : flags.demandFunction,
         },
         record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
         files: flags.out !== undefined,
