@@ -6,6 +6,11 @@
  * route 1, c = 55/3 + 0.4·τ and x1 = 25/3 − 0.6·τ, so revenue τ·x1 is largest at τ = 125/18
  * (x1 = 25/6, trips 65/9, revenue 3125/108).
  *
+ * Welfare on the same two routes: trips q = 10 − 0.4·τ, consumer surplus q²/(2·q0·r) = q²/2, so
+ * welfare W(τ) = q²/2 + τ·x1 = 50 + (13/3)·τ − 0.52·τ², largest at τ = 25/6; revenue τ·(25/3 − 0.6·τ)
+ * reaches 25 at τ_c = (25/3 − √((25/3)² − 60))/1.2 ≈ 4.383 > 25/6, so with a floor of 25 the best
+ * toll is τ_c.
+ *
  * Sioux Falls with exponential demand (elasticity 0.3 at the no-toll pivot, value of time 1):
  * - first-best: the tolled user equilibrium under x·t′ at the net-benefit optimum reproduces that
  *   optimum (its link flows and trips, from an independent `objective: "so"` solve);
@@ -41,6 +46,36 @@ describe("elastic demand: the leader", () => {
     expect(r.demand!.baselineTripsMade).toBeCloseTo(10, 8);
     expect(r.demand!.zones[0].tripsNotMade).toBeCloseTo(10 - 65 / 9, 6);
   }, 60_000);
+
+  const welfare = (tau: number) => 50 + (13 / 3) * tau - 0.52 * tau * tau;
+  const twoRoute = (objective: Record<string, unknown>, method: Record<string, unknown>) =>
+    parseScenario({
+      network: "two-route",
+      classes: car,
+      demand: { type: "elastic", form: "linear", rate: 0.1 },
+      instrument: { type: "links", links: [1], bounds: { min: 0, max: 12 } },
+      objective,
+      method,
+      firstBest: false,
+    });
+
+  test("two routes, linear demand: welfare by grid, derivative-free and gradient search, and with a revenue floor", async () => {
+    const grid = await design(twoRoute({ type: "welfare" }, { type: "grid", points: 121 }));
+    expect(Math.abs(grid.tolls[0].toll - 25 / 6)).toBeLessThanOrEqual(0.05 + 1e-12);
+    expect(grid.value).toBeCloseTo(welfare(grid.tolls[0].toll), 8);
+    expect(grid.baseline).toBeCloseTo(50, 8);
+    const df = await design(twoRoute({ type: "welfare" }, { type: "derivative-free", maxSolves: 80 }));
+    expect(df.tolls[0].toll).toBeCloseTo(25 / 6, 3);
+    const gr = await design(twoRoute({ type: "welfare" }, { type: "gradient", maxSolves: 30 }));
+    expect(gr.tolls[0].toll).toBeCloseTo(25 / 6, 5);
+    expect(gr.value).toBeCloseTo(welfare(25 / 6), 8);
+    expect(gr.demand!.welfareChange).toBeCloseTo(welfare(25 / 6) - 50, 8);
+    const tauC = (25 / 3 - Math.sqrt((25 / 3) ** 2 - 60)) / 1.2;
+    const floor = await design(twoRoute({ type: "welfare", minRevenue: 25 }, { type: "gradient", maxSolves: 60 }));
+    expect(floor.constraint!.satisfied).toBe(true);
+    expect(floor.tolls[0].toll).toBeCloseTo(tauC, 3);
+    expect(floor.value).toBeCloseTo(welfare(tauC), 3);
+  }, 120_000);
 
   const sioux = {
     network: "sioux-falls",
