@@ -96,6 +96,33 @@ describe("elastic demand: closed forms", () => {
     expect(r.revenue).toBeCloseTo(3125 / 108, 8);
   });
 
+  it("two classes (each half the trips, one pays the toll at half the weight) on the two routes: each class's own demand function", () => {
+    // class a (tollFactor 1) and class b (tollFactor 0.5), q0 = 5 each, linear demand rate 0.1.
+    // Both routes used; with the toll τ = 2 on route 1 class b sees only τ/2 there. Checked against
+    // the equilibrium conditions directly: each class's used routes cost its OD cost u_k, and its
+    // trips are 5·(1 − 0.1·(u_k − c0)).
+    const net = twoRoute();
+    const half = Float64Array.from(net.demand, (v) => v / 2);
+    const classes = [
+      { name: "a", demand: half, tollFactor: 1, distanceFactor: 0, pce: 1, tolled: true },
+      { name: "b", demand: half, tollFactor: 0.5, distanceFactor: 0, pce: 1, tolled: true },
+    ];
+    const p = ElasticDemandProblem.create(net, { form: "linear", rate: 0.1 }, { classes, pivotSolver: BUSH });
+    expect(p.pivot[1][1]).toBeCloseTo(55 / 3, 9);
+    const r = p.solveSync({ ...BUSH, tolls: Float64Array.of(2, 0) });
+    const t1 = 10 + r.flows[0];
+    const t2 = 15 + 2 * r.flows[1];
+    classes.forEach((c, k) => {
+      const f = r.classes[k].flows;
+      const u = Math.min(t1 + c.tollFactor * 2, t2);
+      if (f[0] > 1e-9) expect(t1 + c.tollFactor * 2).toBeCloseTo(u, 8);
+      if (f[1] > 1e-9) expect(t2).toBeCloseTo(u, 8);
+      expect(f[0] + f[1]).toBeCloseTo(5 * (1 - 0.1 * (u - 55 / 3)), 8);
+      expect(r.elastic.classes[k].tripsMade).toBeCloseTo(f[0] + f[1], 8);
+    });
+    expect(r.elastic.demand[1][1]).toBeGreaterThan(r.elastic.demand[0][1]);
+  });
+
   it("every follower algorithm solves the transformed problem", () => {
     const p = ElasticDemandProblem.create(twoRoute(), { form: "exponential", elasticity: 0.8 }, { pivotSolver: BUSH });
     const ref = p.solveSync({ ...BUSH, tolls: Float64Array.of(3, 1) });
