@@ -10,7 +10,11 @@ const mirror = process.env.TOLLKIT_NETWORK_MIRROR ?? (existsSync(sharedMirror) ?
 // edit cannot break another's tests). CLI tests that spawn the binary use the built dist, which
 // the global setup brings up to date first (tests/helpers/build.ts).
 const pkgs = ["graph-core", "follower", "leader", "runs", "api", "cli"];
-const alias = Object.fromEntries(pkgs.map((p) => [`@tollkit/${p}`, resolve(import.meta.dirname, "packages", p, "src", "index.ts")]));
+// Subpath entries first: `@tollkit/runs` would otherwise also match `@tollkit/runs/queue`.
+const alias = [
+  { find: "@tollkit/runs/queue", replacement: resolve(import.meta.dirname, "packages", "runs", "src", "queue", "index.ts") },
+  ...pkgs.map((p) => ({ find: `@tollkit/${p}`, replacement: resolve(import.meta.dirname, "packages", p, "src", "index.ts") })),
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { openStore } from "@tollkit/api";
+import { MIGRATIONS, openStore } from "@tollkit/api";
 import { call, readEvents, startServe, stopServe, tempDir, waitForRun } from "../packages/api/test/helpers.js";
 
 /** Pids of the direct children of a process (from /proc). */
@@ -118,7 +118,7 @@ describe("kill -9 during a run", () => {
     const check = store.db;
     try {
       expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
-      expect(check.pragma("user_version", { simple: true })).toBe(1);
+      expect(check.pragma("user_version", { simple: true })).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
       const statuses = check.prepare("SELECT id, status FROM runs ORDER BY id").all();
       expect(statuses).toEqual([
         { id: early, status: "done" },

@@ -232,7 +232,7 @@ describe("who may reach the server", () => {
   });
 
   it("serve --host 0.0.0.0 without a token is refused; --allow-anonymous-writes says it out loud", () => {
-    const r = tollkit(["serve", "--host", "0.0.0.0", "--port", "0", "--db", join(tempDir(), "x.db")]);
+    const r = tollkit("serve", "--host", "0.0.0.0", "--port", "0", "--db", join(tempDir(), "x.db"));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/field "--host": listening on 0\.0\.0\.0 without a token.*--allow-anonymous-writes/);
   });

@@ -42,7 +42,7 @@ describe("partial design results through the API", () => {
     expect(tstt).toBeCloseTo(s.value, 6);
 
     // the CLI with the same hook reports the same best design
-    const cli = tollkit(["design", "scenarios/braess.json", "--json"], { env: { TOLLKIT_TEST_FAIL_AFTER_SOLVES: "6" } });
+    const cli = tollkit("design", "scenarios/braess.json", "--json", { env: { TOLLKIT_TEST_FAIL_AFTER_SOLVES: "6" } });
     expect(cli.code).toBe(1);
     const j = JSON.parse(cli.stdout);
     expect(j.partial).toBe(true);

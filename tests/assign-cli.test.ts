@@ -7,22 +7,17 @@
  * parameters, TSTT = Σ flow·time, and SPTT with graphology-shortest-path's Dijkstra (not the
  * typed-array code that solved the problem), and compares the relative gap with the reported one.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DirectedGraph } from "graphology";
 import { dijkstra } from "graphology-shortest-path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { loadNetwork } from "@tollkit/graph-core";
+import { tollkit } from "./helpers/cli.js";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages", "cli", "dist", "main.js");
 const work = join(root, "tests", ".out", "assign-cli");
-
-function tollkit(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, TOLLKIT_DEBUG: "" } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function csv(text: string): Record<string, string>[] {
   const [head, ...rows] = text.trim().split("\n");

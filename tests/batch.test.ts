@@ -11,13 +11,14 @@
  * - --seed reaches the grid-city demand; --timeout stops a run; usage errors exit 2;
  *   every command's --help has examples; --progress bar draws a bar with an ETA.
  */
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { solveSync } from "@tollkit/follower";
 import { gridCity, loadNetwork } from "@tollkit/graph-core";
+import { tollkit } from "./helpers/cli.js";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages", "cli", "dist", "main.js");
@@ -26,16 +27,6 @@ const VERSION = JSON.parse(readFileSync(join(root, "packages", "cli", "package.j
 
 /** Best-known Beckmann objectives published with the TransportationNetworks data. */
 const BEST_KNOWN = { "sioux-falls": 4231335.28710744, anaheim: 1286032.1711 } as Record<string, number>;
-
-function tollkit(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, TOLLKIT_DEBUG: "" },
-    maxBuffer: 64 << 20,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Parses CSV with quoted fields (RFC 4180) into objects keyed by the header. */
 function parseCsv(text: string): Record<string, string>[] {

@@ -33,6 +33,15 @@ describe("modules a command loads", () => {
     expect(server(mods)).toEqual([]);
   });
 
+  test("bullmq and ioredis load only when a queue is asked for (assign and serve without it do not)", () => {
+    const queue = (mods: string[]) => mods.filter((l) => /^(bullmq|ioredis)\s/.test(l)).map((l) => l.split(" ")[0]);
+    expect(queue(loaded(["assign", "braess-builtin", "--json"]))).toEqual([]);
+    expect(queue(loaded(["serve", "--port", "0", "--db", join(mkdtempSync(join(tmpdir(), "tollkit-db-")), "t.db")], true))).toEqual([]);
+    // the worker loads them before it finds that nothing listens on port 1
+    const r = loaded(["worker", "--redis", "redis://127.0.0.1:1"], true);
+    expect(new Set(queue(r))).toEqual(new Set(["bullmq", "ioredis"]));
+  });
+
   test("tollkit serve loads them (the trace sees what it must)", () => {
     const mods = loaded(["serve", "--port", "0", "--db", join(mkdtempSync(join(tmpdir(), "tollkit-db-")), "t.db")], true);
     expect(new Set(server(mods))).toEqual(new Set(["@tollkit/api", "express", "better-sqlite3"]));

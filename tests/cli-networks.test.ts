@@ -3,12 +3,12 @@
  * test does not build). Expected values are the README's network table and the networks' own
  * READMEs (zones, nodes, links, total demand, FIRST THRU NODE, cost weights, coordinates).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { builtinNetwork, writeGmnsNetwork } from "@tollkit/graph-core";
+import { tollkit as run } from "./helpers/cli.js";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages", "cli", "dist", "main.js");
@@ -16,15 +16,7 @@ const work = mkdtempSync(join(tmpdir(), "tollkit-cli-networks-"));
 // an empty cache of our own, so that files resolve from the mirror (and nothing is downloaded)
 const cache = join(work, "cache");
 
-function tollkit(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...process.env, TOLLKIT_DEBUG: "", TOLLKIT_NETWORK_CACHE: cache },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tollkit = (...args: string[]) => run(...args, { timeout: 60_000, env: { TOLLKIT_NETWORK_CACHE: cache } });
 
 beforeAll(() => {
   if (!existsSync(bin)) throw new Error("run `pnpm build` before the CLI tests");

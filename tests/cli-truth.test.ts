@@ -28,19 +28,19 @@ beforeAll(() => {
 describe("tollkit assign says what is true", () => {
   test("tolls on a network whose toll factor is 0, with no value of time, are refused, saying how to give one", () => {
     const t = file("t.csv", "link,toll\n16,5\n");
-    const r = tollkit(["assign", "sioux-falls", "--tolls", t]);
+    const r = tollkit("assign", "sioux-falls", "--tolls", t);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/t\.csv, field "toll": the tolls cannot change any route.*toll factor is 0.*--value-of-time/);
-    const ok = tollkit(["assign", "sioux-falls", "--tolls", t, "--value-of-time", "0.5", "--json"]);
+    const ok = tollkit("assign", "sioux-falls", "--tolls", t, "--value-of-time", "0.5", "--json");
     expect(ok.code, ok.stderr).toBe(0);
     const j = JSON.parse(ok.stdout);
-    const none = JSON.parse(tollkit(["assign", "sioux-falls", "--json"]).stdout);
+    const none = JSON.parse(tollkit("assign", "sioux-falls", "--json").stdout);
     expect(j.tstt).not.toBe(none.tstt); // the toll moved traffic
     expect(j.revenue).toBeGreaterThan(0);
   });
 
   test("a quoted tolls CSV is read; a negative toll is refused unless --allow-subsidies", () => {
-    const q = tollkit([
+    const q = tollkit(
       "assign",
       "two-route",
       "--tolls",
@@ -50,14 +50,14 @@ describe("tollkit assign says what is true", () => {
       "--gap",
       "1e-12",
       "--json",
-    ]);
+    );
     expect(q.code, q.stderr).toBe(0);
     expect(JSON.parse(q.stdout).revenue).toBeCloseTo(4 * 7, 6); // x₁ = 7 at toll 4 (14 + x₁ = 15 + 2(10 − x₁))
     const neg = file("neg.csv", "link,toll\n2,-3\n");
-    const r = tollkit(["assign", "two-route", "--tolls", neg]);
+    const r = tollkit("assign", "two-route", "--tolls", neg);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/neg\.csv:2, field "toll": toll -3 on link 2 is negative.*--allow-subsidies/);
-    const s = tollkit(["assign", "two-route", "--tolls", neg, "--allow-subsidies", "--algorithm", "bush", "--gap", "1e-12", "--json"]);
+    const s = tollkit("assign", "two-route", "--tolls", neg, "--allow-subsidies", "--algorithm", "bush", "--gap", "1e-12", "--json");
     expect(s.code, s.stderr).toBe(0);
     // a subsidy of 3 on route 2: 10 + x₁ = 12 + 2(10 − x₁) → x₁ = 22/3, revenue −3·(8/3) = −8
     expect(JSON.parse(s.stdout).revenue).toBeCloseTo(-8, 6);
@@ -71,7 +71,7 @@ describe("tollkit assign says what is true", () => {
       "~ a two-route network written by hand\n<NUMBER OF ZONES> 2\n<NUMBER OF NODES> 2\n<FIRST THRU NODE> 1\n~ the link count below is wrong on purpose\n<NUMBER OF LINKS> 1\n<END OF METADATA>\n~ init term cap len fft b power speed toll type ;\n1 2 1 1 10 1 1 0 0 1 ;\n1 2 1 1 15 2 1 0 0 1 ;\n",
     );
     writeFileSync(join(dir, "Tiny_trips.tntp"), "<NUMBER OF ZONES> 2\n<TOTAL OD FLOW> 10\n<END OF METADATA>\nOrigin 1\n2 : 10;\n");
-    const r = tollkit(["assign", join(dir, "Tiny_net.tntp"), "--json"]);
+    const r = tollkit("assign", join(dir, "Tiny_net.tntp"), "--json");
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.warnings.some((w: string) => /NUMBER OF LINKS> says 1, the file has 2 links/.test(w))).toBe(true);
@@ -79,7 +79,7 @@ describe("tollkit assign says what is true", () => {
 
   test("a file over the input limit is refused by name before it is read (exit 2)", () => {
     const big = file("big_net.tntp", "~".repeat(2 * 1024 * 1024));
-    const r = tollkit(["assign", big], { env: { TOLLKIT_MAX_INPUT_MB: "1" } });
+    const r = tollkit("assign", big, { env: { TOLLKIT_MAX_INPUT_MB: "1" } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/big_net\.tntp: the file is 2 MiB, more than the 1 MiB tollkit reads/);
   });
@@ -93,7 +93,7 @@ describe("tollkit assign says what is true", () => {
       ]),
     );
     const out = join(work, "two-class");
-    const r = tollkit([
+    const r = tollkit(
       "assign",
       "two-route",
       "--tolls",
@@ -107,7 +107,7 @@ describe("tollkit assign says what is true", () => {
       "--out",
       out,
       "--json",
-    ]);
+    );
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.converged).toBe(true);

@@ -4,19 +4,14 @@
  * TSTT is 552; a toll of 13 on the shortcut (link 4, 3→4) empties it, the two outer paths carry
  * 3 each and TSTT is 498 (the system optimum).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { tollkit } from "./helpers/cli.js";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages", "cli", "dist", "main.js");
 const work = join(root, "tests", ".out", "compare-cli");
-
-function tollkit(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, TOLLKIT_DEBUG: "" } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const noToll = join(work, "no-toll");
 const tolled = join(work, "tolled");

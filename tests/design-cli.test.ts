@@ -6,15 +6,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { tollkit } from "./helpers/cli.js";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages", "cli", "dist", "main.js");
 const work = join(root, "tests", ".out", "design-cli");
-
-function tollkit(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, TOLLKIT_DEBUG: "" } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 beforeAll(() => {
   if (!existsSync(bin)) throw new Error("run `pnpm build` before the CLI tests");

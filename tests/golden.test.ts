@@ -50,7 +50,7 @@ describe("golden outputs of tollkit assign --out", () => {
   for (const [name, args] of Object.entries(CASES))
     test(name, () => {
       const out = join(work, name);
-      const r = tollkit([...args, "--out", out]);
+      const r = tollkit(...args, "--out", out);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       for (const f of FILES) {

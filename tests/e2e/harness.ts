@@ -210,6 +210,55 @@ export async function renderedLinkIds(page: Page, layer = "tk-links"): Promise<n
   }, layer);
 }
 
+/** A toll label as rendered: its link, its text, and its box on screen (CSS px). */
+export interface LabelBox {
+  link: number;
+  label: string;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * The toll labels MapLibre placed (queryRenderedFeatures returns only the symbols that
+ * survived collision), each with its box: the label image's size around its projected point.
+ */
+export async function renderedLabels(page: Page): Promise<LabelBox[]> {
+  return page.evaluate(() => {
+    const map = window.__tollkitMap! as unknown as {
+      queryRenderedFeatures(o: {
+        layers: string[];
+      }): { properties: Record<string, unknown>; geometry: { coordinates: [number, number] } }[];
+      project(c: [number, number]): { x: number; y: number };
+    };
+    const seen = new Set<number>();
+    const out: { link: number; label: string; x0: number; y0: number; x1: number; y1: number }[] = [];
+    for (const f of map.queryRenderedFeatures({ layers: ["tk-toll-labels"] })) {
+      const link = Number(f.properties.link);
+      if (seen.has(link)) continue;
+      seen.add(link);
+      const p = map.project(f.geometry.coordinates);
+      const w = Number(f.properties.iw);
+      const h = Number(f.properties.ih);
+      out.push({ link, label: String(f.properties.label), x0: p.x - w / 2, y0: p.y - h / 2, x1: p.x + w / 2, y1: p.y + h / 2 });
+    }
+    return out;
+  });
+}
+
+/** Pairs of label boxes that overlap (by more than a rounding pixel). */
+export function overlaps(boxes: LabelBox[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i];
+      const b = boxes[j];
+      if (Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > 1 && Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) > 1) out.push([a.link, b.link]);
+    }
+  return out;
+}
+
 /** The part of the MapLibre map the tests use (the tests package does not depend on maplibre-gl). */
 export interface TestMap {
   once(event: "idle", fn: () => void): void;

@@ -15,8 +15,11 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatGap, formatPercent, formatQuantity, formatSigned, formatToll } from "../../web/src/format.js";
+import { unitsOf, type Units } from "../../web/src/units.js";
 import {
   apiJson,
+  overlaps,
+  renderedLabels,
   launchBrowser,
   mapIdle,
   OUT,
@@ -91,6 +94,11 @@ async function metric(key: string): Promise<{ value: number | null; text: string
   return { value: raw === null ? null : Number(raw), text: (await dd.textContent()) ?? "" };
 }
 
+/** The formatters of a network's units, from its metadata as the API serves it. */
+async function networkUnits(id: string): Promise<Units> {
+  return unitsOf((await apiJson<{ units?: Record<string, string> }>(server, `/api/networks/${id}`)).units);
+}
+
 /** Screen point on a link's drawn line: its midpoint moved to the side it is offset to (right of its direction). */
 async function linkScreenPoint(link: number): Promise<{ x: number; y: number }> {
   return page.evaluate(async (link) => {
@@ -149,9 +157,11 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
     expect(await renderedLinkIds(page, "tk-links-toll")).toEqual([]);
 
+    // Numbers with the units of the network's metadata (GET /api/networks/:id).
+    const units = await networkUnits("sioux-falls");
     for (const [key, fmt] of [
-      ["tstt", formatQuantity],
-      ["revenue", formatQuantity],
+      ["tstt", units.vehicleTime],
+      ["revenue", units.money],
       ["relativeGap", formatGap],
     ] as const) {
       const m = await metric(key);
@@ -208,25 +218,30 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
     expect(await renderedLinkIds(page, "tk-links-toll")).toEqual(tolls.map((t) => t.link).sort((a, b) => a - b));
     // One label per tolled link, showing its toll.
-    const labels = (await page.locator(".toll-label").allTextContents()).sort();
-    expect(labels).toEqual(tolls.map((t) => formatToll(t.toll)).sort());
+    // Toll labels: a symbol layer, each label its link's toll; collision may hide some, never all.
+    const units = await networkUnits("sioux-falls");
+    const labels = await renderedLabels(page);
+    expect(labels.length).toBeGreaterThan(0);
+    const tollOf = new Map(tolls.map((t) => [t.link, t.toll]));
+    for (const l of labels) expect(l.label, `link ${l.link}`).toBe(units.money(tollOf.get(l.link)));
+    expect(overlaps(labels)).toEqual([]);
     // The table lists exactly the tolled links with their tolls.
     const rows = page.locator("#links-table tbody tr");
     expect(await rows.count()).toBe(tolls.length);
     for (const t of tolls) {
       const row = page.locator(`#links-table tbody tr[data-link="${t.link}"]`);
-      expect(await row.locator("td").first().textContent()).toBe(formatToll(t.toll));
+      expect(await row.locator("td").first().textContent()).toBe(units.money(t.toll));
     }
 
     const eq = s.equilibrium as Record<string, number>;
     const expected: [string, number, (v: number) => string][] = [
-      ["tstt", s.tstt as number, formatQuantity],
-      ["revenue", s.revenue as number, formatQuantity],
+      ["tstt", s.tstt as number, units.vehicleTime],
+      ["revenue", s.revenue as number, units.money],
       ["relativeGap", eq.relativeGap, formatGap],
       ["shareCaptured", s.shareCaptured as number, formatPercent],
-      ["value", s.value as number, formatQuantity],
-      ["baseline", s.baseline as number, formatQuantity],
-      ["firstBest", s.firstBest as number, formatQuantity],
+      ["value", s.value as number, units.vehicleTime],
+      ["baseline", s.baseline as number, units.vehicleTime],
+      ["firstBest", s.firstBest as number, units.vehicleTime],
     ];
     for (const [key, value, fmt] of expected) {
       const m = await metric(key);
@@ -269,11 +284,19 @@ describe("web map (tollkit serve + Chromium)", () => {
     expect(await renderedLinkIds(page)).toEqual(range(SIOUX_FALLS.links));
     // No toll casing on a difference map.
     expect(await renderedLinkIds(page, "tk-links-toll")).toEqual([]);
-    for (const key of ["tstt", "revenue"]) {
+    // In the planner's words and units: travel time in veh·min, tolls paid in money.
+    const units = await networkUnits("sioux-falls");
+    const signed = (fmt: (v: number) => string, v: number) => (v > 0 ? "+" : v < 0 ? "−" : "") + fmt(Math.abs(v));
+    for (const [key, fmt] of [
+      ["tstt", units.vehicleTime],
+      ["revenue", units.money],
+    ] as const) {
       const m = await metric(`diff-${key}`);
       expect(m.value, key).toBe(cmp.headline[key].difference);
-      expect(m.text, key).toBe(formatSigned(cmp.headline[key].difference));
+      expect(m.text, key).toBe(signed(fmt, cmp.headline[key].difference));
     }
+    // The two were solved to different gaps (1e-5 and the design's 1e-10): said out loud.
+    expect(await page.locator('#warnings li[data-warning="gap"]').count()).toBe(1);
     // The API's differences are B − A of the two runs' own summaries.
     const a = await apiJson<RunView>(server, `/api/runs/${baselineId}`);
     const b = await apiJson<RunView>(server, `/api/runs/${designId}`);
@@ -378,8 +401,8 @@ describe("web map (tollkit serve + Chromium)", () => {
     const layers = await page.evaluate(() =>
       (window.__tollkitMap as unknown as { getStyle(): { layers: { id: string }[]; sources: Record<string, unknown> } }).getStyle(),
     );
-    expect(layers.layers.map((l) => l.id)).toEqual(["background", "tk-links-toll", "tk-links", "tk-zones"]);
-    expect(Object.keys(layers.sources).sort()).toEqual(["tk-links", "tk-tolls", "tk-zones"]);
+    expect(layers.layers.map((l) => l.id)).toEqual(["background", "tk-links-toll", "tk-links", "tk-zones", "tk-toll-labels"]);
+    expect(Object.keys(layers.sources).sort()).toEqual(["tk-links", "tk-toll-labels", "tk-tolls", "tk-zones"]);
     // Every link is drawn except those shorter than a pixel at this zoom (Chicago-Sketch has two links drawn 0.0001° long).
     const ids = await renderedLinkIds(page);
     expect(ids.length).toBeGreaterThanOrEqual(net.links - 2);

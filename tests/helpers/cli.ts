@@ -19,13 +19,28 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tollkit ...args` to completion (cwd: the repository root unless `opts.cwd`). */
-export function tollkit(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+/** Options of one {@link tollkit} call. */
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeout?: number;
+}
+
+/**
+ * Runs `tollkit ...args` to completion (cwd: the repository root unless `opts.cwd`); the last
+ * argument may be the options: `tollkit("assign", "braess-builtin", { env: {...} })`.
+ */
+export function tollkit(...argsAndOptions: (string | CliOptions)[]): CliResult {
+  const last = argsAndOptions[argsAndOptions.length - 1];
+  const opts: CliOptions = typeof last === "object" ? last : {};
+  const args = argsAndOptions.filter((a): a is string => typeof a === "string");
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     encoding: "utf8",
     env: { ...process.env, TOLLKIT_DEBUG: "", ...opts.env },
     input: opts.input,
+    timeout: opts.timeout,
     maxBuffer: 256 << 20,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -3,8 +3,11 @@
  * route of DESIGN.md. Error responses (`{error: {message, path?}}`) become {@link ApiError}s
  * whose message is the server's own.
  *
- * The types below describe only the fields the web map reads; responses carry more.
+ * The types come from `api-types.ts`, generated from the server's own OpenAPI document
+ * (`pnpm --filter @tollkit/web gen:api`). Every call takes an optional AbortSignal: a view
+ * aborts the requests of the view it replaces.
  */
+import type { components, paths } from "./api-types.js";
 import type { AnyCollection } from "./geo.js";
 
 /** An error answered by the API (or a network failure), with the server's message. */
@@ -19,42 +22,32 @@ export class ApiError extends Error {
   }
 }
 
-export interface Health {
-  status: string;
-  version: string;
-  /** Writes need a bearer token. */
-  authRequired: boolean;
+type Schemas = components["schemas"];
+
+export type Health = Schemas["Health"];
+
+/** A network of `GET /api/networks`; `inline`: a network carried by a stored scenario (`scenario:<id>`), listed by the web map itself. */
+export type NetworkSummary = Omit<Schemas["NetworkSummary"], "kind"> & { kind: Schemas["NetworkSummary"]["kind"] | "inline" };
+
+/** Units as the catalogue states them (free text: `minutes`, `0.01 h (read as minutes)`, `cents`). */
+export interface NetworkUnits {
+  time?: string;
+  distance?: string;
+  toll?: string;
 }
 
-export interface NetworkSummary {
-  id: string;
-  name: string;
-  /** `inline`: a network carried by a stored scenario (`scenario:<id>`), listed by the web map itself. */
-  kind: "catalogue" | "builtin" | "inline";
-  zones: number;
-  nodes: number;
-  links: number;
-  available: "local" | "download";
-  coordinateSystem: string;
-}
+/** `GET /api/networks/:id` (with the fields the document leaves open, such as `units`). */
+export type NetworkDetail = Schemas["NetworkDetail"] & { kind?: string; units?: NetworkUnits };
 
-export interface NetworkDetail extends NetworkSummary {
-  totalDemand: number;
-  firstThruNode: number;
-  costWeights: { tollFactor: number; distanceFactor: number };
-  bestKnownObjective: number | null;
-  warnings: string[];
-}
+export type StoredScenario = Schemas["StoredScenario"];
 
-export interface StoredScenario {
-  id: number;
-  name: string;
-  network: string;
-  createdAt: string;
-  body?: unknown;
-}
+/** A scenario file's JSON, as `POST /api/scenarios` and `tollkit design` take it (the leader's schema). */
+export type ScenarioInput = paths["/api/scenarios"]["post"]["requestBody"]["content"]["application/json"];
 
-export type RunStatus = "queued" | "running" | "done" | "failed" | "cancelled" | "interrupted";
+/** The answer of `POST /api/scenarios/check`. */
+export type ScenarioCheck = Schemas["ScenarioCheck"];
+
+export type RunStatus = Schemas["Run"]["status"];
 export const TERMINAL: readonly RunStatus[] = ["done", "failed", "cancelled", "interrupted"];
 
 /**
@@ -62,35 +55,10 @@ export const TERMINAL: readonly RunStatus[] = ["done", "failed", "cancelled", "i
  * designs report equilibrium solves as `iteration`, their `phase` and last objective `value`
  * (no gap, no fraction).
  */
-export interface RunProgress {
-  iteration: number;
-  relativeGap: number | null;
-  elapsedMs: number;
-  fraction: number | null;
-  phase?: string;
-  value?: number | null;
-}
+export type RunProgress = Schemas["RunProgress"];
 
-export interface Run {
-  id: number;
-  kind: "assign" | "design";
-  network: string;
-  scenario: number | null;
-  settings: Record<string, unknown>;
-  status: RunStatus;
-  progress: RunProgress | null;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** When done: the object printed by `assign --json` / `design --json`. */
-  summary?: Record<string, unknown> | null;
-  /**
-   * Columnar convergence report (with `?convergence=true`): for assignments `iteration`,
-   * `relativeGap`, …; for designs the search history `solves`, `value`, `accepted`, `phase`, ….
-   */
-  convergence?: Record<string, unknown[]>;
-}
+/** A run; `summary` once done is the object printed by `assign --json` / `design --json`. */
+export type Run = Schemas["Run"] & { name?: string | null };
 
 export interface Page<T> {
   total: number;
@@ -99,47 +67,16 @@ export interface Page<T> {
   items: T[];
 }
 
-export interface HeadlineDifference {
-  a: number;
-  b: number;
-  difference: number;
-  relative: number | null;
-}
-
-export interface LinkDifference {
-  link: number;
-  from: number;
-  to: number;
-  flowA: number;
-  flowB: number;
-  flowDifference: number;
-  timeDifference: number;
-  /** Null where a capacity is 0. */
-  vocDifference: number | null;
-  tollDifference: number;
-  revenueDifference: number;
-}
-
-export interface Comparison {
-  a: number;
-  b: number;
-  network: string;
-  headline: Record<string, HeadlineDifference>;
-  links: LinkDifference[];
-}
+export type Comparison = Schemas["Comparison"];
+export type HeadlineDifference = Comparison["headline"][string];
+export type LinkDifference = Comparison["links"][number];
 
 /** Settings of an assignment, with the CLI's option names in camelCase. */
-export interface AssignSettings {
-  algorithm?: string;
-  objective?: string;
-  gap?: number;
-  maxIterations?: number;
-  maxSeconds?: number;
-  tolls?: { link: number; toll: number }[];
-}
+export type AssignSettings = Partial<Schemas["AssignSettings"]>;
 
 export type RunRequest =
-  { kind: "assign"; network: string; settings?: AssignSettings } | { kind: "design"; scenario: number; settings?: { maxSeconds?: number } };
+  | { kind: "assign"; network: string; settings?: AssignSettings }
+  | { kind: "design"; scenario: number | ScenarioInput; settings?: { maxSeconds?: number } };
 
 let token: string | null = null;
 
@@ -156,6 +93,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   try {
     res = await fetch(path, { ...init, headers });
   } catch (e) {
+    if ((e as Error).name === "AbortError") throw e;
     throw new ApiError(0, `cannot reach the tollkit API (${(e as Error).message})`);
   }
   const text = await res.text();
@@ -174,32 +112,41 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
+type Signal = AbortSignal | undefined;
+
 /** `GET /api/health`. */
-export const getHealth = () => request<Health>("/api/health");
+export const getHealth = (signal?: Signal) => request<Health>("/api/health", { signal });
 /** `GET /api/networks`. */
-export const listNetworks = () => request<NetworkSummary[]>("/api/networks");
-/** `GET /api/networks/:id`. */
-export const getNetwork = (id: string) => request<NetworkDetail>(`/api/networks/${encodeURIComponent(id)}`);
+export const listNetworks = (signal?: Signal) => request<NetworkSummary[]>("/api/networks", { signal });
+/** `GET /api/networks/:id`: dimensions, cost weights and units. */
+export const getNetwork = (id: string, signal?: Signal) => request<NetworkDetail>(`/api/networks/${encodeURIComponent(id)}`, { signal });
 /** `GET /api/networks/:id/geojson`: links (and nodes) as GeoJSON. */
-export const getNetworkGeojson = (id: string) => request<AnyCollection>(`/api/networks/${encodeURIComponent(id)}/geojson`);
+export const getNetworkGeojson = (id: string, signal?: Signal) =>
+  request<AnyCollection>(`/api/networks/${encodeURIComponent(id)}/geojson`, { signal });
 /** `GET /api/scenarios` (newest first). */
-export const listScenarios = () => request<Page<StoredScenario>>("/api/scenarios?limit=1000").then((p) => p.items);
+export const listScenarios = (signal?: Signal) =>
+  request<Page<StoredScenario>>("/api/scenarios?limit=1000", { signal }).then((p) => p.items);
 /** `GET /api/scenarios/:id`: a stored scenario with its JSON (`body`). */
-export const getScenario = (id: number) => request<StoredScenario>(`/api/scenarios/${id}`);
+export const getScenario = (id: number, signal?: Signal) => request<StoredScenario>(`/api/scenarios/${id}`, { signal });
 /** `POST /api/scenarios`: stores a scenario (the JSON of a scenario file). */
 export const createScenario = (body: unknown) => request<StoredScenario>("/api/scenarios", { method: "POST", body: JSON.stringify(body) });
+/** `POST /api/scenarios/check`: the leader's verdict on a draft scenario (every problem with its JSON path), nothing stored. */
+export const checkScenario = (body: unknown, signal?: Signal) =>
+  request<ScenarioCheck>("/api/scenarios/check", { method: "POST", body: JSON.stringify(body), signal });
 /** `POST /api/runs` → the new run's id. */
 export const startRun = (r: RunRequest) => request<{ id: number }>("/api/runs", { method: "POST", body: JSON.stringify(r) });
 /** `GET /api/runs` (newest first). */
-export const listRuns = () => request<Page<Run>>("/api/runs?limit=100").then((p) => p.items);
+export const listRuns = (signal?: Signal) => request<Page<Run>>("/api/runs?limit=100", { signal }).then((p) => p.items);
 /** `GET /api/runs/:id`, with its convergence report when asked. */
-export const getRun = (id: number, convergence = false) => request<Run>(`/api/runs/${id}${convergence ? "?convergence=true" : ""}`);
+export const getRun = (id: number, convergence = false, signal?: Signal) =>
+  request<Run>(`/api/runs/${id}${convergence ? "?convergence=true" : ""}`, { signal });
 /** `DELETE /api/runs/:id` (cancel). */
 export const cancelRun = (id: number) => request<unknown>(`/api/runs/${id}`, { method: "DELETE" });
 /** `GET /api/runs/:id/flows?format=geojson`: per-link flow, voc, time, toll, revenue with geometry. */
-export const getRunFlowsGeojson = (id: number) => request<AnyCollection>(`/api/runs/${id}/flows?format=geojson`);
+export const getRunFlowsGeojson = (id: number, signal?: Signal) =>
+  request<AnyCollection>(`/api/runs/${id}/flows?format=geojson`, { signal });
 /** `GET /api/compare?a=&b=`. */
-export const compareRuns = (a: number, b: number) => request<Comparison>(`/api/compare?a=${a}&b=${b}`);
+export const compareRuns = (a: number, b: number, signal?: Signal) => request<Comparison>(`/api/compare?a=${a}&b=${b}`, { signal });
 
 /** Handlers of a run's event stream. */
 export interface RunEventHandlers {

@@ -67,3 +67,6 @@ export function widthFor(v: number, max: number): number {
   const m = max > 0 ? max : 1;
   return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * Math.min(1, Math.max(0, v / m));
 }
+
+/** Colour of the links picked in the study editor (tollable links of the draft). */
+export const SELECTED_COLOR = "#e6550d";

@@ -1,8 +1,9 @@
 /**
  * The map legend, drawn from the same scales as the map layers (colors.ts).
  */
-import { DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, NETWORK_COLOR, TOLL_COLOR, VOC_MAX, VOC_STOPS, widthFor } from "./colors.js";
+import { DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, NETWORK_COLOR, SELECTED_COLOR, TOLL_COLOR, VOC_MAX, VOC_STOPS, widthFor } from "./colors.js";
 import { formatQuantity, formatSigned } from "./format.js";
+import { tollMap } from "./context.js";
 import type { MapMode } from "./map.js";
 
 function gradient(stops: readonly [number, string][], lo: number, hi: number): string {
@@ -44,6 +45,7 @@ function widthRow(label: string, w: number, color = "#555"): HTMLElement {
  * flow change (difference); `tolled` is the number of tolled links; `zones` whether zones are shown.
  */
 export function renderLegend(root: HTMLElement, mode: MapMode, maxValue: number, tolled: number, zones: boolean): void {
+  const selected = Number(root.dataset.selected ?? 0);
   root.replaceChildren();
   root.append(h("h2", "legend-title", "Legend"));
   if (mode === "network") {
@@ -85,7 +87,29 @@ export function renderLegend(root: HTMLElement, mode: MapMode, maxValue: number,
   }
   if (zones) {
     const row = h("div", "legend-row");
-    row.append(h("span", "legend-zone"), h("span", "", "zone"));
+    row.append(h("span", "legend-zone"), h("span", "", tollMap.zonesMinZoom > 0 ? "zone (zoom in to see them)" : "zone"));
     root.append(row);
   }
+  renderSelectionRow(root, selected);
+}
+
+/**
+ * Shows (or hides, for 0) the legend row of the links picked in the study editor; kept apart
+ * from {@link renderLegend} so that the selection can change without redrawing the legend.
+ */
+export function renderSelectionRow(root: HTMLElement, selected: number): void {
+  let row = root.querySelector<HTMLElement>(".legend-selection");
+  if (selected === 0) {
+    row?.remove();
+    return;
+  }
+  if (!row) {
+    row = h("div", "legend-row legend-selection");
+    const sw = h("span", "legend-line");
+    sw.style.height = "4px";
+    sw.style.background = SELECTED_COLOR;
+    row.append(sw, h("span", "legend-selection-text"));
+    root.append(row);
+  }
+  row.querySelector(".legend-selection-text")!.textContent = `tollable in the study (${selected})`;
 }

@@ -10,7 +10,8 @@
  * - `tk-links` (source `tk-links`): one line per link, width by flow (or |flow change|), colour by
  *   v/c (or change); two-way links are offset to their right so both directions show;
  * - `tk-zones`: zone centroids.
- * Toll labels are HTML markers (a blank style has no glyphs for text).
+ * - `tk-toll-labels`: toll labels, a symbol layer whose icons are drawn by the page (a blank
+ *   style has no glyphs); MapLibre's collision detection keeps them from overlapping.
  *
  * Speed (Chicago-Sketch, 2,950 links, must be interactive): the `tk-links` source holds a
  * network's geometry and link ids only, loaded once per network. A result is drawn through
@@ -22,8 +23,9 @@ import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import type { ExpressionSpecification, GeoJSONSource, MapGeoJSONFeature, StyleSpecification } from "maplibre-gl";
-import { DIFF_STOPS, NETWORK_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
-import { formatQuantity, formatRatio, formatSigned, formatSignedRatio, formatToll } from "./format.js";
+import { DIFF_STOPS, NETWORK_COLOR, SELECTED_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
+import { formatQuantity, formatRatio, formatSigned, formatSignedRatio } from "./format.js";
+import { unitsOf, type Units } from "./units.js";
 import type { LinkCollection, LinkFeature, PointCollection } from "./geo.js";
 import { boundsOf, pointAlong } from "./geo.js";
 
@@ -35,9 +37,11 @@ export const ZONES_SOURCE = "tk-zones";
 export const LINKS_LAYER = "tk-links";
 export const TOLL_LAYER = "tk-links-toll";
 export const ZONES_LAYER = "tk-zones";
+export const LABELS_SOURCE = "tk-toll-labels";
+export const LABELS_LAYER = "tk-toll-labels";
 
-/** Most toll labels drawn as markers; beyond this, tolled links keep their casing and popups only. */
-export const MAX_TOLL_LABELS = 150;
+/** Most toll labels offered to the map (the highest tolls); collision then hides those that would overlap. */
+export const MAX_TOLL_LABELS = 1000;
 
 /** What the links currently show. */
 export type MapMode = "network" | "flows" | "difference";
@@ -58,7 +62,6 @@ export class TollMap {
   private baseStyleUrl: string | null;
   private lonlat = true;
   private network: string | null = null;
-  private tollMarkers: maplibregl.Marker[] = [];
   private hoverPopup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: "tk-hover", maxWidth: "280px" });
   private clickPopup = new maplibregl.Popup({ closeButton: true, closeOnClick: true, className: "tk-click", maxWidth: "280px" });
   private hoveredId: number | null = null;
@@ -69,6 +72,19 @@ export class TollMap {
   private byLink = new Map<number, Record<string, unknown>>();
   /** Called with a status or error message for the user (never thrown at them). */
   onMessage: (text: string) => void = () => {};
+  /**
+   * When set, a click on a link picks it (the study editor) instead of opening its popup.
+   * `additive` is true when Shift, Ctrl or Cmd was held.
+   */
+  onPick: ((link: number, additive: boolean) => void) | null = null;
+  /** The links of the current frame (the fit control fits them). */
+  private frameLinks: LinkCollection = { type: "FeatureCollection", features: [] };
+  /** Zoom from which zones are drawn (0: always; dense networks only closer in). */
+  zonesMinZoom = 0;
+  /** Units of the network shown (labels and popups print tolls, times and revenue with them). */
+  units: Units = unitsOf(undefined);
+  /** Links drawn as selected (feature state `sel`). */
+  private selected = new Set<number>();
 
   constructor(container: HTMLElement, baseStyleUrl: string | null) {
     this.baseStyleUrl = baseStyleUrl;
@@ -83,6 +99,7 @@ export class TollMap {
       dragRotate: false,
     });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    this.map.addControl(new FitControl(() => this.fit(this.frameLinks)), "top-right");
     this.map.addControl(this.scale, "bottom-right");
     this.map.on("error", (e) => this.onMessage(`Map: ${e.error?.message ?? "unknown error"}`));
     this.loaded = new Promise((resolve) => this.map.once("load", () => resolve()));
@@ -144,6 +161,7 @@ export class TollMap {
     if (network !== this.network) {
       this.network = network;
       this.map.removeFeatureState({ source: LINKS_SOURCE });
+      this.selected.clear();
       const geometry = links.features.map((f) => ({
         type: "Feature" as const,
         geometry: f.geometry,
@@ -151,7 +169,13 @@ export class TollMap {
       }));
       (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: geometry });
       (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
+      this.frameLinks = links;
       this.fit(links);
+      // Many zones (Berlin-Center has 865) cannot be told apart at the network's full extent:
+      // they appear from 1.5 zoom levels closer in.
+      const dense = zones.features.length > ZONES_DENSE;
+      this.zonesMinZoom = dense ? Math.min(this.map.getZoom() + 1.5, 22) : 0;
+      this.map.setLayerZoomRange(ZONES_LAYER, this.zonesMinZoom, 24);
     }
   }
 
@@ -181,6 +205,17 @@ export class TollMap {
       const d = Number(p.flowDifference) || 0;
       return { width: widthFor(Math.abs(d), maxAbs), color: colorAt(DIFF_STOPS, maxAbs > 0 ? d / maxAbs : 0) };
     });
+  }
+
+  /**
+   * Draws `links` (1-based ids) as selected: the feature state `sel` of exactly those links is
+   * true (only the links whose state changes are touched, so a large selection stays cheap).
+   */
+  setSelection(links: ReadonlySet<number>): void {
+    if (!this.map.getSource(LINKS_SOURCE)) return;
+    for (const id of this.selected) if (!links.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: false });
+    for (const id of links) if (!this.selected.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: true });
+    this.selected = new Set(links);
   }
 
   /** Current mode (what the link layer shows). */
@@ -227,28 +262,73 @@ export class TollMap {
         tolls.push({ type: "Feature", geometry: f.geometry, properties: { link: f.properties.link, w: width, o: offset } });
     }
     (this.map.getSource(TOLLS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: tolls });
-    this.setTollMarkers(mode === "difference" ? [] : links.features);
+    this.setTollLabels(mode === "difference" ? [] : links.features);
   }
 
-  private setTollMarkers(features: LinkFeature[]): void {
-    for (const m of this.tollMarkers) m.remove();
-    this.tollMarkers = [];
+  /**
+   * Toll labels as a symbol layer: one label point per tolled link, 35 % along its own direction
+   * (so the two directions of a road get two places), drawn as an image made here (the blank style has
+   * no glyphs). MapLibre's symbol collision hides labels that would overlap, the highest tolls
+   * placed first; the links table lists every toll.
+   */
+  private setTollLabels(features: LinkFeature[]): void {
     const tolled = features.filter((f) => Number(f.properties.toll) > 0);
-    if (tolled.length > MAX_TOLL_LABELS) {
+    tolled.sort((a, b) => Number(b.properties.toll) - Number(a.properties.toll));
+    const shown = tolled.slice(0, MAX_TOLL_LABELS);
+    const points = shown.map((f) => {
+      const text = this.units.money(Number(f.properties.toll));
+      const icon = this.labelImage(text);
+      return {
+        type: "Feature" as const,
+        geometry: { type: "Point" as const, coordinates: pointAlong(f.geometry.coordinates, 0.35) },
+        properties: {
+          link: f.properties.link,
+          label: text,
+          icon,
+          toll: Number(f.properties.toll),
+          iw: this.labelSizes.get(icon)![0],
+          ih: this.labelSizes.get(icon)![1],
+        },
+      };
+    });
+    (this.map.getSource(LABELS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: points });
+    if (tolled.length > shown.length)
       this.onMessage(
-        `${tolled.length} tolled links: toll labels are hidden (more than ${MAX_TOLL_LABELS}); hover a link or use the table.`,
+        `${tolled.length} tolled links: labels for the ${MAX_TOLL_LABELS} highest tolls (where they do not overlap); the table lists every toll.`,
       );
-      return;
-    }
-    for (const f of tolled) {
-      const el = document.createElement("div");
-      el.className = "toll-label";
-      el.textContent = formatToll(Number(f.properties.toll));
-      el.setAttribute("aria-hidden", "true"); // the links table lists every toll for keyboard and screen-reader users
-      // 35 % along the link's own direction, so the labels of the two directions do not overlap.
-      const m = new maplibregl.Marker({ element: el }).setLngLat(pointAlong(f.geometry.coordinates, 0.35)).addTo(this.map);
-      this.tollMarkers.push(m);
-    }
+  }
+
+  /** Pixel size (CSS px) of each label image, by image id. */
+  private labelSizes = new Map<string, [number, number]>();
+
+  /** The id of the image of a toll label (made on first use: white box, purple border, the toll). */
+  private labelImage(text: string): string {
+    const id = `tk-toll:${text}`;
+    if (this.map.hasImage(id)) return id;
+    const ratio = Math.max(1, Math.round(window.devicePixelRatio || 1));
+    const font = `600 ${11 * ratio}px system-ui, sans-serif`;
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d")!;
+    ctx.font = font;
+    const w = Math.ceil(ctx.measureText(text).width) + 8 * ratio;
+    const hgt = 16 * ratio;
+    canvas.width = w;
+    canvas.height = hgt;
+    ctx.font = font;
+    ctx.fillStyle = "#ffffff";
+    ctx.strokeStyle = TOLL_COLOR;
+    ctx.lineWidth = ratio;
+    ctx.beginPath();
+    ctx.roundRect(ratio / 2, ratio / 2, w - ratio, hgt - ratio, 3 * ratio);
+    ctx.fill();
+    ctx.stroke();
+    ctx.fillStyle = "#3f1d6b";
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "center";
+    ctx.fillText(text, w / 2, hgt / 2 + ratio / 2);
+    this.map.addImage(id, ctx.getImageData(0, 0, w, hgt), { pixelRatio: ratio });
+    this.labelSizes.set(id, [w / ratio, hgt / ratio]);
+    return id;
   }
 
   private addLayers(): void {
@@ -270,8 +350,15 @@ export class TollMap {
       source: LINKS_SOURCE,
       layout: { "line-cap": "butt", "line-join": "round" },
       paint: {
-        "line-color": ["case", ["boolean", ["feature-state", "hover"], false], "#111111", state("c", NETWORK_COLOR)],
-        "line-width": state("w", 2),
+        "line-color": [
+          "case",
+          ["boolean", ["feature-state", "hover"], false],
+          "#111111",
+          ["boolean", ["feature-state", "sel"], false],
+          SELECTED_COLOR,
+          state("c", NETWORK_COLOR),
+        ],
+        "line-width": ["case", ["boolean", ["feature-state", "sel"], false], ["max", 4, ["+", state("w", 2), 2]], state("w", 2)],
         "line-offset": state("o", 1.5),
       },
     });
@@ -284,6 +371,20 @@ export class TollMap {
         "circle-color": "#ffffff",
         "circle-stroke-color": "#222222",
         "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 8, 0.75, 11, 1.5],
+      },
+    });
+    this.map.addSource(LABELS_SOURCE, { type: "geojson", data: empty });
+    this.map.addLayer({
+      id: LABELS_LAYER,
+      type: "symbol",
+      source: LABELS_SOURCE,
+      layout: {
+        "icon-image": ["get", "icon"],
+        "icon-allow-overlap": false,
+        "icon-ignore-placement": false,
+        "icon-padding": 1,
+        // Highest tolls first: they win the collisions.
+        "symbol-sort-key": ["-", 0, ["get", "toll"]],
       },
     });
   }
@@ -309,6 +410,11 @@ export class TollMap {
       const f = e.features?.[0];
       if (!f) return;
       this.hoverPopup.remove();
+      if (this.onPick) {
+        const ev = e.originalEvent as MouseEvent;
+        this.onPick(Number(f.properties.link), ev.shiftKey || ev.ctrlKey || ev.metaKey);
+        return;
+      }
       this.clickPopup
         .setLngLat(e.lngLat)
         .setDOMContent(this.popupContent(this.propertiesOf(f)))
@@ -354,21 +460,52 @@ export class TollMap {
       row("Flow B", formatQuantity(num("flowB")));
       row("Flow change", formatSigned(num("flowDifference")));
       if (num("vocDifference") !== undefined) row("v/c change", formatSignedRatio(num("vocDifference")));
-      if (num("timeDifference") !== undefined) row("Time change", formatSigned(num("timeDifference")));
-      if (num("tollDifference") !== undefined) row("Toll change", formatSigned(num("tollDifference")));
-      if (num("revenueDifference") !== undefined) row("Revenue change", formatSigned(num("revenueDifference")));
+      if (num("timeDifference") !== undefined) row("Time change", `${formatSigned(num("timeDifference"))} ${this.units.time}`);
+      if (num("tollDifference") !== undefined) row("Toll change", signedMoney(this.units, num("tollDifference")));
+      if (num("revenueDifference") !== undefined) row("Revenue change", signedMoney(this.units, num("revenueDifference")));
     } else {
       if (num("flow") !== undefined) row("Flow", formatQuantity(num("flow")));
       if (num("capacity") !== undefined) row("Capacity", formatQuantity(num("capacity")));
       if (num("voc") !== undefined) row("v/c", formatRatio(num("voc")));
-      if (num("time") !== undefined) row("Time", formatQuantity(num("time")));
-      if (num("freeFlowTime") !== undefined) row("Free-flow time", formatQuantity(num("freeFlowTime")));
-      if (num("toll") !== undefined) row("Toll", formatToll(num("toll")));
-      if (num("revenue") !== undefined) row("Revenue", formatQuantity(num("revenue")));
+      if (num("time") !== undefined) row("Time", this.units.duration(num("time")));
+      if (num("freeFlowTime") !== undefined) row("Free-flow time", this.units.duration(num("freeFlowTime")));
+      if (num("toll") !== undefined) row("Toll", this.units.money(num("toll")));
+      if (num("revenue") !== undefined) row("Revenue", this.units.money(num("revenue")));
     }
     root.append(dl);
     return root;
   }
+}
+
+/** Zones beyond this number are only drawn closer in than the network's full extent. */
+const ZONES_DENSE = 300;
+
+/** A map button that fits the view to the whole network again. */
+class FitControl implements maplibregl.IControl {
+  private el: HTMLDivElement | null = null;
+  constructor(private readonly onFit: () => void) {}
+  onAdd(): HTMLElement {
+    const div = document.createElement("div");
+    div.className = "maplibregl-ctrl maplibregl-ctrl-group";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "tk-fit";
+    b.title = "Fit the whole network";
+    b.setAttribute("aria-label", "Fit the whole network");
+    b.textContent = "⤢";
+    b.addEventListener("click", () => this.onFit());
+    div.append(b);
+    this.el = div;
+    return div;
+  }
+  onRemove(): void {
+    this.el?.remove();
+  }
+}
+
+function signedMoney(units: Units, v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return "—";
+  return v > 0 ? `+${units.money(v)}` : units.money(v);
 }
 
 function map_setHover(map: maplibregl.Map, id: number, hover: boolean): void {

@@ -7,17 +7,9 @@
  */
 import type { Comparison, Run } from "./api.js";
 import { h } from "./dom.js";
-import {
-  formatGap,
-  formatPercent,
-  formatQuantity,
-  formatSignedPercent,
-  formatRatio,
-  formatSeconds,
-  formatSigned,
-  formatToll,
-} from "./format.js";
+import { formatGap, formatPercent, formatQuantity, formatSignedPercent, formatRatio, formatSeconds, formatSigned } from "./format.js";
 import type { LinkFeature } from "./geo.js";
+import { unitsOf, type Units } from "./units.js";
 
 /** One headline metric. */
 export interface Metric {
@@ -26,6 +18,8 @@ export interface Metric {
   value: number | null | undefined;
   text: string;
   hint?: string;
+  /** Solver internals: shown folded under "Solver details". */
+  details?: boolean;
 }
 
 function num(v: unknown): number | undefined {
@@ -34,16 +28,26 @@ function num(v: unknown): number | undefined {
 
 /** Renders metrics into a `<dl>`. */
 export function renderMetrics(dl: HTMLElement, metrics: Metric[]): void {
-  dl.replaceChildren(
-    ...metrics.map((m) => {
-      const dd = h("dd", { text: m.text });
-      dd.dataset.metric = m.key;
-      if (m.value !== null && m.value !== undefined) dd.dataset.value = String(m.value);
-      const box = h("div", { class: "metric" }, h("dt", { text: m.label }), dd);
-      if (m.hint) box.append(h("p", { class: "metric-hint", text: m.hint }));
-      return box;
-    }),
-  );
+  const box = (m: Metric) => {
+    const dd = h("dd", { text: m.text });
+    dd.dataset.metric = m.key;
+    if (m.value !== null && m.value !== undefined) dd.dataset.value = String(m.value);
+    const div = h("div", { class: "metric" }, h("dt", { text: m.label }), dd);
+    if (m.hint) div.append(h("p", { class: "metric-hint", text: m.hint }));
+    return div;
+  };
+  const main = metrics.filter((m) => !m.details).map(box);
+  const more = metrics.filter((m) => m.details);
+  if (more.length) {
+    const details = h(
+      "details",
+      { class: "metric-details" },
+      h("summary", { text: "Solver details" }),
+      h("dl", { class: "metrics" }, ...more.map(box)),
+    );
+    main.push(h("div", { class: "metric-more" }, details));
+  }
+  dl.replaceChildren(...main);
 }
 
 /** A design run's summary keeps its tolled equilibrium's measures under `equilibrium`. */
@@ -54,14 +58,14 @@ function field(s: Record<string, unknown>, k: string): number | undefined {
 const OBJECTIVES: Record<string, string> = { tstt: "TSTT", revenue: "revenue", welfare: "welfare" };
 
 /** Headline metrics of a finished run, from its summary exactly as the API returned it. */
-export function runMetrics(run: Run): Metric[] {
+export function runMetrics(run: Run, units: Units = unitsOf(undefined)): Metric[] {
   const s = run.summary ?? {};
   const tstt = field(s, "tstt");
   const revenue = field(s, "revenue");
   const gap = field(s, "relativeGap");
   const out: Metric[] = [
-    { key: "tstt", label: "TSTT (total travel time)", value: tstt, text: formatQuantity(tstt) },
-    { key: "revenue", label: "Toll revenue", value: revenue, text: formatQuantity(revenue) },
+    { key: "tstt", label: "Total travel time (TSTT)", value: tstt, text: units.vehicleTime(tstt) },
+    { key: "revenue", label: "Toll revenue", value: revenue, text: units.money(revenue) },
     { key: "relativeGap", label: "Relative gap", value: gap, text: formatGap(gap) },
   ];
   if (run.kind === "design") {
@@ -74,6 +78,8 @@ export function runMetrics(run: Run): Metric[] {
       hint: share === undefined ? "not reported for this objective" : "(design − no toll) / (first-best − no toll)",
     });
     const obj = OBJECTIVES[String(s.objective)] ?? String(s.objective ?? "objective");
+    const fmt =
+      s.objective === "tstt" ? units.vehicleTime : s.objective === "revenue" || s.objective === "welfare" ? units.money : formatQuantity;
     const v = num(s.value);
     const base = num(s.baseline);
     const fb = num(s.firstBest);
@@ -81,11 +87,17 @@ export function runMetrics(run: Run): Metric[] {
       key: "value",
       label: `Design ${obj}`,
       value: v,
-      text: formatQuantity(v),
+      text: fmt(v),
       hint: typeof s.method === "string" ? `${s.sense ?? ""} by ${s.method}` : undefined,
     });
-    out.push({ key: "baseline", label: `No-toll ${obj}`, value: base, text: formatQuantity(base) });
-    if (fb !== undefined) out.push({ key: "firstBest", label: `First-best ${obj}`, value: fb, text: formatQuantity(fb) });
+    out.push({
+      key: "baseline",
+      label: `No-toll ${obj}`,
+      value: base,
+      text: fmt(base),
+      hint: "the no-toll equilibrium this design solved, at its own precision",
+    });
+    if (fb !== undefined) out.push({ key: "firstBest", label: `First-best ${obj}`, value: fb, text: fmt(fb) });
     const solves = num(s.equilibriumSolves);
     if (solves !== undefined) out.push({ key: "equilibriumSolves", label: "Equilibrium solves", value: solves, text: String(solves) });
   } else {
@@ -104,29 +116,55 @@ export function runMetrics(run: Run): Metric[] {
   return out;
 }
 
-/** The headline differences shown, in this order (the API reports a few more). */
+/** The headline differences in the planner's words, in this order (the API reports a few more). */
 const HEADLINE_LABELS: Record<string, string> = {
-  tstt: "TSTT",
-  revenue: "Toll revenue",
-  totalCost: "Total generalised cost",
-  averageExcessCost: "Average excess cost",
+  tstt: "Travel time (TSTT)",
+  revenue: "Tolls paid (revenue)",
+  totalCost: "Generalised cost incl. tolls",
+};
+/** Solver internals, shown under "Solver details". */
+const DETAIL_LABELS: Record<string, string> = {
   relativeGap: "Relative gap",
+  averageExcessCost: "Average excess cost",
 };
 
-/** Headline differences of a comparison (B − A), as the API computed them. */
-export function compareMetrics(c: Comparison): Metric[] {
-  const shown = Object.keys(HEADLINE_LABELS).filter((k) => c.headline[k]);
-  return shown
-    .map((key) => [key, c.headline[key]] as const)
-    .map(([key, d]) => ({
+function signed(fmt: (v: number) => string, v: number): string {
+  const t = fmt(Math.abs(v));
+  return v > 0 ? `+${t}` : v < 0 ? `−${t}` : t;
+}
+
+/** Headline differences of a comparison (B − A), as the API computed them, with the network's units. */
+export function compareMetrics(c: Comparison, units: Units = unitsOf(undefined)): Metric[] {
+  const fmtOf = (key: string): ((v: number) => string) =>
+    key === "relativeGap"
+      ? formatGap
+      : key === "revenue"
+        ? units.money
+        : key === "tstt" || key === "totalCost"
+          ? units.vehicleTime
+          : key === "averageExcessCost"
+            ? units.duration
+            : formatQuantity;
+  const one = (key: string, label: string, details: boolean): Metric => {
+    const d = c.headline[key];
+    const fmt = fmtOf(key);
+    return {
       key: `diff-${key}`,
-      label: `${HEADLINE_LABELS[key]}: B − A`,
+      label: `${label}: B − A`,
       value: d.difference,
-      text: key === "relativeGap" ? formatGap(d.difference) : formatSigned(d.difference),
-      hint: `${key === "relativeGap" ? formatGap(d.a) : formatQuantity(d.a)} → ${key === "relativeGap" ? formatGap(d.b) : formatQuantity(d.b)}${
-        d.relative !== null && d.relative !== undefined ? ` (${formatSignedPercent(d.relative)})` : ""
-      }`,
-    }));
+      text: key === "relativeGap" ? formatGap(d.difference) : signed(fmt, d.difference),
+      hint: `${fmt(d.a)} → ${fmt(d.b)}${d.relative !== null && d.relative !== undefined ? ` (${formatSignedPercent(d.relative)})` : ""}`,
+      details,
+    };
+  };
+  return [
+    ...Object.keys(HEADLINE_LABELS)
+      .filter((k) => c.headline[k])
+      .map((k) => one(k, HEADLINE_LABELS[k], false)),
+    ...Object.keys(DETAIL_LABELS)
+      .filter((k) => c.headline[k])
+      .map((k) => one(k, DETAIL_LABELS[k], true)),
+  ];
 }
 
 /** A column of the links table. */
@@ -146,6 +184,7 @@ export function renderLinksTable(
   caption: HTMLElement,
   features: LinkFeature[],
   mode: "flows" | "difference",
+  units: Units,
   onShow: (link: number) => void,
   limit = 15,
 ): void {
@@ -172,10 +211,10 @@ export function renderLinksTable(
       caption.textContent = `Most congested links (top ${rows.length}, no tolls)`;
     }
     cols = [
-      { label: "Toll", cell: (p) => formatToll(n(p, "toll")), numeric: true },
+      { label: `Toll (${units.moneyLabel})`, cell: (p) => units.money(n(p, "toll")), numeric: true },
       { label: "Flow", cell: (p) => formatQuantity(n(p, "flow")), numeric: true },
       { label: "v/c", cell: (p) => formatRatio(n(p, "voc")), numeric: true },
-      { label: "Revenue", cell: (p) => formatQuantity(n(p, "revenue")), numeric: true },
+      { label: `Revenue (${units.moneyLabel})`, cell: (p) => units.money(n(p, "revenue")), numeric: true },
     ];
   }
   const head = h("tr", {}, h("th", { text: "Link" }), ...cols.map((c) => h("th", { text: c.label, class: c.numeric ? "num" : "" })));

@@ -16,7 +16,8 @@ import { DEFAULT_WORK_LIMITS, WorkLimits } from "./checks.js";
 import { NetworkRegistry } from "./networks.js";
 import { openApiDocument } from "./openapi.js";
 import { ProcessRunQueue, RunQueue } from "./queue.js";
-import { apiRoutes, RouteSpec } from "./routes.js";
+import { apiRoutes, RouteDeps, RouteSpec } from "./routes.js";
+import { studioRoutes } from "./studio.js";
 import { RunService } from "./service.js";
 import type { Store } from "./store.js";
 
@@ -201,7 +202,7 @@ export function createApp(opts: AppOptions): TollkitApp {
   const service = new RunService(opts.store, queue, { log });
   const networks = new NetworkRegistry(opts.store);
   let doc: unknown;
-  const routes: RouteSpec[] = apiRoutes({
+  const deps: RouteDeps = {
     store: opts.store,
     service,
     networks,
@@ -217,7 +218,9 @@ export function createApp(opts: AppOptions): TollkitApp {
     },
     heartbeatMs: opts.heartbeatMs ?? 15000,
     openApi: () => (doc ??= openApiDocument(routes, { version: API_VERSION, authRequired: !!opts.token })),
-  });
+  };
+  // The studio's routes (scenario checks, run names) live in their own file.
+  const routes: RouteSpec[] = [...apiRoutes(deps), ...studioRoutes(deps)];
 
   const app = express();
   app.disable("x-powered-by");

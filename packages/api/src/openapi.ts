@@ -76,7 +76,7 @@ export function openApiDocument(routes: RouteSpec[], info: { version: string; au
     const params = [...parameters(r.params, "path", c), ...parameters(r.query, "query", c)];
     if (params.length) op.parameters = params;
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: c.add(r.docBody ?? r.body, "input") } } };
-    if (r.write) op.security = [{ bearer: [] }];
+    op.security = r.write ? [{ bearer: [] }] : []; // public reads say so
     const responses: Record<string, Json> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
       const content: Json = {};
@@ -103,6 +103,7 @@ export function openApiDocument(routes: RouteSpec[], info: { version: string; au
     info: {
       title: "tollkit HTTP API",
       version: info.version,
+      license: { name: "MIT", identifier: "MIT" },
       description:
         "Runs, results and map layers of tollkit (Stackelberg toll design: the leader sets tolls, travellers answer with a Wardrop equilibrium). " +
         "Errors are JSON {error: {message, path?, in?}}. " +

@@ -27,6 +27,11 @@ export type QueueEvent =
 /** What the API needs from a queue. */
 export interface RunQueue {
   readonly concurrency: number;
+  /**
+   * True when jobs outlive this process (a Redis queue): a restarted server queues its
+   * `running` runs again, and the queue adopts them, instead of marking them interrupted.
+   */
+  readonly durable?: boolean;
   /** Adds a job; it starts when a slot is free. */
   enqueue(job: QueuedRun): void;
   /**
@@ -37,7 +42,7 @@ export interface RunQueue {
   /** Listens to every job's events; returns the unsubscribe function. */
   subscribe(listener: (e: QueueEvent) => void): () => void;
   /** Jobs running and waiting now. */
-  stats(): { running: number; queued: number; concurrency: number };
+  stats(): { running: number; queued: number; concurrency: number } & Record<string, unknown>;
   /**
    * Stops starting jobs, waits up to `graceMs` for running ones to finish, then stops the rest
    * (emitting `interrupted` for each). Queued jobs are dropped without events.

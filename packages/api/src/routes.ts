@@ -13,6 +13,7 @@ import { doneOr409, hasResults, runOr404, WorkLimits } from "./checks.js";
 import { ApiError } from "./errors.js";
 import { createScenario, RequestDeps, startRun } from "./requests.js";
 import type { NetworkRegistry } from "./networks.js";
+import { odRoutes } from "./od-routes.js";
 import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
 import {
   CompareQuery,
@@ -424,5 +425,6 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         );
       },
     },
+    ...odRoutes(deps),
   ];
 }

@@ -203,7 +203,18 @@ export const HealthSchema = z
     version: z.string(),
     schemaVersion: z.int(),
     uptimeSeconds: z.number(),
-    queue: z.object({ running: z.int(), queued: z.int(), concurrency: z.int() }),
+    queue: z.object({
+      running: z.int(),
+      queued: z.int(),
+      concurrency: z.int().meta({ description: "Runs at once (with --redis: the workers seen)" }),
+      backend: z.enum(["bullmq"]).optional().meta({ description: "Present with --redis: runs go to tollkit worker processes" }),
+      queue: z.string().optional(),
+      redis: z.enum(["connected", "unreachable"]).optional(),
+      waiting: z.int().nullable().optional().meta({ description: "Jobs waiting in the Redis queue (every server's)" }),
+      active: z.int().nullable().optional().meta({ description: "Jobs running on workers" }),
+      workers: z.int().nullable().optional().meta({ description: "Workers connected to the queue" }),
+      workerNames: z.array(z.string()).optional(),
+    }),
     authRequired: z.boolean(),
   })
   .meta({ id: "Health" });

@@ -12,6 +12,13 @@ import type { QueuedRun } from "./queue.js";
 import type { QueueEvent, RunQueue } from "./queue.js";
 import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
 
+/**
+ * The OD analyses of every API run: skims (served by `GET /api/runs/:id/skims` and used by
+ * `GET /api/compare/incidence`) and, for a bush run whose bushes take at most 64 MB (Chicago-Sketch:
+ * about 10 MB; Berlin-Center's do not fit), the bushes for `GET /api/runs/:id/select-link`.
+ */
+export const RUN_ANALYSIS = Object.freeze({ skims: true, keepBushes: 64 });
+
 /** An event of one run, as sent to subscribers (the SSE stream). */
 export type RunEvent = { type: "progress"; progress: RunProgress } | { type: "status"; run: RunRow };
 
@@ -43,18 +50,21 @@ export class RunService {
 
   /**
    * Crash recovery at start-up: runs left `running` by a server that stopped become
-   * `interrupted`; runs still `queued` are queued again.
+   * `interrupted` (with a durable queue they are queued again, and adopted); runs still
+   * `queued` are queued again.
    */
   recover(): { interrupted: number[]; requeued: number[] } {
-    const interrupted = this.store.interruptRunning("the server stopped while this run was running");
-    const requeued = this.store.runIdsWithStatus("queued");
+    // a durable queue still holds the runs of the previous server: they are adopted, not interrupted
+    const adopted = this.queue.durable ? this.store.runIdsWithStatus("running") : [];
+    const interrupted = this.queue.durable ? [] : this.store.interruptRunning("the server stopped while this run was running");
+    const requeued = [...adopted, ...this.store.runIdsWithStatus("queued")];
     for (const id of requeued) this.queue.enqueue(this.jobOf(this.store.getRun(id)!));
     if (interrupted.length) this.log(`tollkit serve: marked ${interrupted.length} run(s) interrupted: ${interrupted.join(", ")}`);
     if (requeued.length) this.log(`tollkit serve: queued again ${requeued.length} run(s): ${requeued.join(", ")}`);
     return { interrupted, requeued };
   }
 
-  /** The task of a stored run: its validated settings, its scenario's JSON; networks by id only. */
+  /** The task of a stored run (with skims, and its bushes kept for select-link: {@link RUN_ANALYSIS}): its validated settings, its scenario's JSON; networks by id only. */
   private jobOf(run: RunRow): QueuedRun {
     const sc = run.scenario !== null ? this.store.getScenario(run.scenario) : undefined;
     const scenario = sc ? { id: sc.id, body: sc.body } : undefined;
@@ -66,8 +76,9 @@ export class RunService {
             network: run.network,
             settings: run.settings as unknown as AssignTaskSettings,
             ...(scenario ? { scenario } : {}),
+            analysis: RUN_ANALYSIS,
           }
-        : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api" };
+        : { kind: "design", scenario: scenario?.body, label: `scenario ${scenario?.id}`, maxSeconds, form: "api", analysis: RUN_ANALYSIS };
     return { runId: run.id, task };
   }
 

@@ -20,7 +20,8 @@
 import Database from "better-sqlite3";
 import { existsSync, statSync } from "node:fs";
 import { InputError } from "@tollkit/graph-core";
-import type { LinkColumns, RunOutput } from "@tollkit/runs";
+import type { KeptBushes, LinkColumns, RunOutput, SkimTable } from "@tollkit/runs";
+import { packBushes, packSkims, unpackBushes, unpackSkims } from "./od-store.js";
 
 const MOD = "api/store";
 
@@ -82,6 +83,19 @@ export const MIGRATIONS: readonly Migration[] = [
         link_count  INTEGER NOT NULL,
         columns     TEXT NOT NULL,   -- JSON array of column names
         data        BLOB NOT NULL    -- Float64 little-endian, column-major
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: "OD results: skims and bushes of a run (./od-store.ts)",
+    sql: `
+      CREATE TABLE od_results (
+        run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        skims_meta  TEXT,            -- JSON, see od-store.ts
+        skims       BLOB,
+        bushes_meta TEXT,
+        bushes      BLOB
       );
     `,
   },
@@ -374,6 +388,17 @@ export class Store {
         JSON.stringify(columns),
         data,
       );
+      if (out.skims || out.bushes) {
+        const sk = out.skims ? packSkims(out.skims) : undefined;
+        const bu = out.bushes ? packBushes(out.bushes) : undefined;
+        this.stmt("INSERT INTO od_results (run_id, skims_meta, skims, bushes_meta, bushes) VALUES (?, ?, ?, ?, ?)").run(
+          id,
+          sk?.meta ?? null,
+          sk?.data ?? null,
+          bu?.meta ?? null,
+          bu?.data ?? null,
+        );
+      }
       return true;
     })();
   }
@@ -420,6 +445,20 @@ export class Store {
   /** Whether a run has stored results (done runs, and failed designs that kept their best design so far). */
   hasResults(id: number): boolean {
     return this.stmt("SELECT 1 FROM results WHERE run_id = ?").get(id) !== undefined;
+  }
+
+  /** The skims of a done run (undefined when it has none). */
+  getSkims(id: number): SkimTable | undefined {
+    const r = this.stmt("SELECT skims_meta, skims FROM od_results WHERE run_id = ?").get(id) as
+      { skims_meta: string | null; skims: Buffer | null } | undefined;
+    return r?.skims_meta && r.skims ? unpackSkims({ meta: r.skims_meta, data: r.skims }) : undefined;
+  }
+
+  /** The bushes kept of a done bush run (undefined when none were kept). */
+  getBushes(id: number): KeptBushes | undefined {
+    const r = this.stmt("SELECT bushes_meta, bushes FROM od_results WHERE run_id = ?").get(id) as
+      { bushes_meta: string | null; bushes: Buffer | null } | undefined;
+    return r?.bushes_meta && r.bushes ? unpackBushes({ meta: r.bushes_meta, data: r.bushes }) : undefined;
   }
 
   getLinks(id: number): LinkColumns | undefined {

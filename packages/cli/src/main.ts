@@ -2,19 +2,33 @@
 /**
  * The `tollkit` command. Exit codes: 0 success, 1 some runs failed, 2 usage or input error.
  * Input errors print one line naming file, line and field; never a stack trace.
+ *
+ * Start-up: each command's module (and so the solver, the leader, the server) is loaded only
+ * when that command runs. `tollkit --version` loads commander alone; `tollkit assign` loads
+ * the follower and @tollkit/runs, never express or SQLite; the whole tree is loaded only for
+ * the top-level help and unknown commands, whose messages list every command.
  */
 import { Command, CommanderError } from "commander";
-import { isInputError } from "@tollkit/graph-core";
-import { registerNetworks } from "./commands/networks.js";
-import { registerServe } from "./commands/serve.js";
-import { registerDesign } from "./commands/design.js";
-import { registerAssign } from "./commands/assign.js";
-import { registerBatch } from "./commands/batch.js";
-import { registerCompare } from "./commands/compare.js";
 import { VERSION } from "./version.js";
 
-/** Builds the command tree (exported so tests can drive it in-process). */
-export function buildProgram(): Command {
+/** Each command and the module that adds it to the program, in the order help lists them. */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  networks: async () => (await import("./commands/networks.js")).registerNetworks,
+  serve: async () => (await import("./commands/serve.js")).registerServe,
+  design: async () => (await import("./commands/design.js")).registerDesign,
+  assign: async () => (await import("./commands/assign.js")).registerAssign,
+  batch: async () => (await import("./commands/batch.js")).registerBatch,
+  compare: async () => (await import("./commands/compare.js")).registerCompare,
+  incidence: async () => (await import("./commands/incidence.js")).registerIncidence,
+  worker: async () => (await import("./commands/worker.js")).registerWorker,
+};
+
+/**
+ * Builds the command tree (exported so tests can drive it in-process).
+ * @param argv the arguments after `node tollkit`; with them, only the command they name is
+ *   loaded (none for --version), without them every command
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name("tollkit")
@@ -22,12 +36,10 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
-  registerNetworks(program);
-  registerServe(program);
-  registerDesign(program);
-  registerAssign(program);
-  registerBatch(program);
-  registerCompare(program);
+  const first = argv?.[0];
+  const names =
+    first === "--version" || first === "-V" ? [] : first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((n) => COMMANDS[n]()))) register(program);
   return program;
 }
 
@@ -37,8 +49,8 @@ export function reportError(e: unknown): number {
     if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
     return 2; // commander has printed the usage message already
   }
-  if (isInputError(e)) {
-    process.stderr.write(`tollkit: ${(e as Error).message}\n`);
+  if (e instanceof Error && e.name === "InputError") {
+    process.stderr.write(`tollkit: ${e.message}\n`);
     return 2;
   }
   const err = e as Error;
@@ -49,7 +61,7 @@ export function reportError(e: unknown): number {
 
 async function main(): Promise<void> {
   try {
-    await buildProgram().parseAsync(process.argv);
+    await (await buildProgram(process.argv.slice(2))).parseAsync(process.argv);
   } catch (e) {
     process.exitCode = reportError(e);
   }

@@ -30,6 +30,8 @@ export { buildUserClasses, classesFromSpec, parseClassesJson, readClassesFile } 
 export { parseTollsCsv, readTollsFile } from "./tolls.js";
 export { equilibriumSensitivity } from "./sensitivity.js";
 export type { EquilibriumSensitivity, SensitivityOptions, TollDirection } from "./sensitivity.js";
+export { adjointTollGradient } from "./adjoint.js";
+export type { AdjointObjective, AdjointOptions, AdjointTollGradient } from "./adjoint.js";
 export { USER_CLASS_KEYS, UserClassesSchema, userClassesSchema, UserClassObject } from "./class-schema.js";
 export type { UserClassRules, UserClassSpec } from "./class-schema.js";
 export { DEMAND_FORMS, checkDemandFunctionSpec, consumerSurplus, demandAt, demandSlope, inverseDemand } from "./elastic/demand.js";
@@ -38,3 +40,7 @@ export { ElasticDemandProblem, odCosts } from "./elastic/solve.js";
 export type { ElasticProblemOptions, ElasticResult, ElasticSummary, ElasticTotals } from "./elastic/solve.js";
 export type { AugmentedProblem, ExcessLinks } from "./elastic/transform.js";
 export { DemandSensitivitySchema, ElasticDemandSchema, parseDemandFunction } from "./elastic/schema.js";
+export { computeSkims } from "./incidence/skims.js";
+export type { ClassSkims, SkimRule, Skims } from "./incidence/skims.js";
+export { parseLinkList, selectLink } from "./incidence/select-link.js";
+export type { ClassSelectLink, SelectLinkResult } from "./incidence/select-link.js";

@@ -20,11 +20,10 @@
  * city with its own demand, where a cordon charge of 7e-5 already empties a route.
  */
 
-import { AonLoader, InputError, Network } from "@tollkit/graph-core";
-import { BushEngine } from "./bush/engine.js";
-import { isBushState } from "./bush/store.js";
-import { CostModel, defaultClasses } from "./cost-model.js";
-import { DerivativeProblem, DirectionalDerivative, LinearRange } from "./sensitivity/derivative.js";
+import { InputError, Network } from "@tollkit/graph-core";
+import { defaultClasses } from "./cost-model.js";
+import { DirectionalDerivative, LinearRange } from "./sensitivity/derivative.js";
+import { bushStateOf, prepareDerivativeProblem } from "./sensitivity/setup.js";
 import { FollowerResult, UserClass } from "./types.js";
 
 const MOD = "follower/sensitivity";
@@ -133,22 +132,8 @@ export function defaultNearStep(result: FollowerResult, classes: UserClass[]): n
  *   these classes, a link index is out of range, or `step` is negative or not a number
  */
 export function equilibriumSensitivity(net: Network, result: FollowerResult, options: SensitivityOptions): EquilibriumSensitivity {
-  const state = result.warmStart?.state;
-  if (!isBushState(state))
-    throw new InputError(
-      MOD,
-      "the result holds no bushes",
-      { field: "result.warmStart.state" },
-      'a result of the bush algorithm (algorithm: "bush")',
-    );
   const classes = options.classes ?? defaultClasses(net);
-  if (state.classCount !== classes.length || state.linkCount !== net.linkCount || state.nodeCount !== net.nodeCount)
-    throw new InputError(
-      MOD,
-      "the result's bushes do not match this network and these classes",
-      { field: "classes" },
-      `the network and the ${state.classCount} classes of the solve`,
-    );
+  const state = bushStateOf(net, result, classes, MOD);
   const links = options.links ?? [];
   const directions = options.directions ?? [];
   if (!Array.isArray(links) || !Array.isArray(directions) || links.length + directions.length === 0)
@@ -177,30 +162,16 @@ export function equilibriumSensitivity(net: Network, result: FollowerResult, opt
     ...directions.map((d) => ({ links: [...d.links], weights: d.weights ? [...d.weights] : d.links.map(() => 1) })),
   ];
   const warnings: string[] = [];
-  const model = new CostModel(net, classes, result.tolls, result.objective);
-  const engine = new BushEngine(model);
-  const { rejected, built } = engine.adopt(state.bushes, new AonLoader(model.compiled).sp);
-  if (rejected > 0 || built > 0)
-    throw new InputError(
-      MOD,
-      `${rejected + built} bushes of the result do not fit this network's demand`,
-      { field: "result" },
-      "the result of a solve of this network with these classes",
-    );
-  if (result.relativeGap > 1e-8)
-    warnings.push(
-      `the equilibrium's relative gap is ${result.relativeGap.toExponential(2)}: derivatives need a precise equilibrium (solve to 1e-10)`,
-    );
-
-  const problem = new DerivativeProblem(engine, options.tightTolerance ?? 1e-7, options.usedTolerance ?? 1e-9);
-  if (problem.looseUsed > 0 && problem.looseShare > 1e-6)
-    warnings.push(
-      `${problem.looseUsed} used links are not at equilibrium cost (up to ${(problem.looseShare * 100).toPrecision(2)}% of an origin's demand); they are held fixed`,
-    );
-  if (problem.droppedCyclic > 0)
-    warnings.push(
-      `${problem.droppedCyclic} unused links at equilibrium cost were left out of the routes at the margin of use, to keep each origin's routes acyclic (cycles of near-zero cost)`,
-    );
+  const { model, problem } = prepareDerivativeProblem(
+    net,
+    result,
+    classes,
+    state,
+    options.tightTolerance ?? 1e-7,
+    options.usedTolerance ?? 1e-9,
+    MOD,
+    warnings,
+  );
   const marginal = problem.hasMarginalRoutes();
 
   const K = classes.length;

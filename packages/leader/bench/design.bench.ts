@@ -13,10 +13,19 @@
  * - `chicago-sketch first-best`: first-best tolls on every Chicago-Sketch link with the check by a
  *   tolled user equilibrium (the `first-best` phase: the system optimum and its verification).
  *
+ * The leader at scale (issue 13): `chicago-sketch-second-best-50`, `chicago-sketch-second-best-20`,
+ * `berlin-center-cordon` and `berlin-center first-best` (first-best tolls on every Berlin-Center
+ * link with the cordon scenario's settings) each run in a child process of their own, beside a
+ * child that solves one plain (no-toll, cold) equilibrium of the same network with the same
+ * follower settings, so that both peak RSS figures are the process's own. Their lines add
+ * `wallTimeInPlainSolves` (the design's seconds / the plain solve's) and `peakRssMB`,
+ * `plainAssignPeakRssMB` and `rssRatio` (target ≤ 2).
+ *
  * Targets: Sioux Falls second-best on 10 links ≤ 40 equilibrium solves and ≤ 5 s (the search);
- * Chicago-Sketch first-best ≤ 5 s including its verification. The machine is shared (2 cores):
- * timings are noisy while other work runs.
+ * Chicago-Sketch first-best ≤ 5 s including its verification; a design's peak RSS ≤ 2× a plain
+ * assign's. The machine is shared (2 cores): timings are noisy while other work runs.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { solve } from "@tollkit/follower";
@@ -66,6 +75,80 @@ function line(name: string, s: Scenario, r: DesignResult, solveSeconds: number, 
   });
 }
 
+/** The scenarios that run in child processes (peak RSS against a plain assign of the same network). */
+const HEAVY = ["chicago-sketch-second-best-50", "chicago-sketch-second-best-20", "berlin-center-cordon"];
+
+/** A child process's job: `assign` (one plain cold solve) or `design`, of a scenario given as JSON. */
+async function child(kind: string, file: string, json: string): Promise<void> {
+  const s = { ...(JSON.parse(json) as Scenario), file };
+  if (kind === "assign") {
+    const seconds = await oneSolve(s);
+    emit({ seconds, peakRssMB: process.resourceUsage().maxRSS / 1024 });
+    return;
+  }
+  const r = await design(s);
+  emit({
+    seconds: r.seconds,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    network: r.network,
+    method: r.method,
+    objective: r.objective,
+    partial: r.partial,
+    error: r.error?.message ?? null,
+    equilibriumSolves: r.equilibriumSolves,
+    totalSolves: r.solves.total,
+    solvesByPhase: r.solves.byPhase,
+    secondsByPhase: r.solves.secondsByPhase,
+    value: r.value,
+    baseline: r.baseline,
+    firstBest: r.firstBest,
+    shareCaptured: r.shareCaptured,
+    stopReason: r.diagnostics.stopReason,
+    polish: r.diagnostics.polish ?? null,
+    gradientCheckAgrees: r.diagnostics.gradientCheck?.agrees ?? null,
+  });
+}
+
+/** Runs `kind` for scenario `s` in a child process and returns its JSON line. */
+function inChild(kind: string, s: Scenario): Record<string, unknown> {
+  const { file, ...json } = s;
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, import.meta.filename, "--child", kind, file ?? join(dir, "x.json"), JSON.stringify(json)],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 1 << 26,
+    },
+  );
+  if (r.status !== 0) throw new Error(`${kind} child exited ${r.status}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+/** One heavy case: a plain assign and the design, each in its own process. */
+function heavy(name: string, s: Scenario): void {
+  const plain = inChild("assign", s);
+  const d = inChild("design", s);
+  const rssRatio = (d.peakRssMB as number) / (plain.peakRssMB as number);
+  emit({
+    bench: "design",
+    scenario: name,
+    follower: s.follower,
+    ...d,
+    plainSolveSeconds: plain.seconds,
+    wallTimeInPlainSolves: (d.seconds as number) / (plain.seconds as number),
+    plainAssignPeakRssMB: plain.peakRssMB,
+    rssRatio,
+    target: { rssRatio: 2 },
+    meetsTarget: { rssRatio: rssRatio <= 2 },
+  });
+}
+
+if (process.argv[2] === "--child") {
+  await child(process.argv[3], process.argv[4], process.argv[5]);
+  process.exit(0);
+}
+
 const targets: Record<string, Record<string, number>> = {
   "sioux-falls-second-best-10": { solves: 40, seconds: 5 },
 };
@@ -78,6 +161,16 @@ for (const f of files) {
   const name = f.replace(/\.json$/, "");
   const s = loadScenario(join(dir, f));
   try {
+    if (HEAVY.includes(name)) {
+      heavy(name, s);
+      if (name === "berlin-center-cordon")
+        heavy("berlin-center first-best", {
+          ...s,
+          method: { type: "first-best" },
+          instrument: { type: "links", links: "all", bounds: { min: 0 } },
+        } as Scenario);
+      continue;
+    }
     const solveSeconds = await oneSolve(s);
     const r = await design(s);
     line(name, s, r, solveSeconds, targets[name]);

@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
 import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
-import { checkDirectional, checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
+import { checkDirectional, checkGradient, GradientCheck, seededRandom, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { elasticDemandOf, ElasticDesignReport, elasticReport } from "./elastic-design.js";
 import { FirstBest, firstBest } from "./first-best.js";
@@ -299,6 +299,10 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       case "gradient":
       case "derivative-free": {
         const z0 = startPoint(instrument, fb, m.start);
+        // the schema's defaults, also for method objects built in code without them
+        const polishOn = m.type === "gradient" && (m.polish ?? true);
+        const starts = m.starts ?? 1;
+        const checkSeed = m.checkSeed ?? 1;
         // the polish starts with the gradient search's first step (10% of the widest range) and stops where the pattern search would
         const polishSettings = (from: Float64Array) => ({
           start: from,
@@ -314,21 +318,22 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
             initialStep: m.initialStep ?? 0.1 * widest,
             tolerance: m.tolerance,
             memory: m.memory,
-            ...(m.polish ? { kinkWindow: KINK_WINDOW, kinkDecrease: KINK_DECREASE } : {}),
+            ...(polishOn ? { kinkWindow: KINK_WINDOW, kinkDecrease: KINK_DECREASE } : {}),
           });
           // where the gradient steps stall at a kink, pattern-search from the best point with the rest of the budget
-          const why = m.polish ? stallReason(g) : undefined;
+          const why = polishOn ? stallReason(g) : undefined;
           if (!why || ev.solves >= ctx.limit) return g;
           const r = await polishFrom(ctx, g, why, polishSettings(g.best.z));
           polish = mergePolish(polish, r.report);
           return r.outcome;
         };
-        outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
+        if (starts <= 1) outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
+        else outcome = await multiStart(ev, merit, instrument, starts, m.maxSolves, z0, run);
         if (checkKind !== "none") {
           const steps = instrument.variables.map((v, k) => m.fdStep ?? fdStep(v.min, v.max, outcome!.best.z[k]));
-          gradientCheck = await runCheck(ev, outcome.best, checkKind, steps, type, m.checkSeed, warnings);
+          gradientCheck = await runCheck(ev, outcome.best, checkKind, steps, type, checkSeed, warnings);
           // a failed check at the end of the gradient steps is a kink: polish with what is left of the budget
-          if (m.type === "gradient" && m.polish && !polish && gradientCheck && !gradientCheck.agrees && merit.minRevenue === undefined) {
+          if (polishOn && !polish && gradientCheck && !gradientCheck.agrees && merit.minRevenue === undefined) {
             const budgetLeft = m.maxSolves - searchSolvesSoFar(ev);
             if (budgetLeft > 0) {
               ev.setPhase("search");
@@ -490,6 +495,42 @@ export function networkWarnings(net: Network): string[] {
  */
 const KINK_WINDOW = 1;
 const KINK_DECREASE = 1e-3;
+
+/**
+ * Several starts: `start` first, then points drawn uniformly in the bounds (seeded, so the same
+ * every run); each search gets an even share of the budget (the last one what is left), the
+ * history notes the start ("search (start 2 of 3)"), and the best design wins.
+ */
+async function multiStart(
+  ev: Evaluator,
+  merit: Merit,
+  instrument: Instrument,
+  starts: number,
+  budget: number,
+  z0: Float64Array,
+  run: (from: Float64Array, budget: number) => Promise<SearchOutcome>,
+): Promise<SearchOutcome> {
+  const rnd = seededRandom(STARTS_SEED);
+  const first = ev.solves;
+  let best: SearchOutcome | undefined;
+  const reasons: string[] = [];
+  let iterations = 0;
+  for (let k = 0; k < starts; k++) {
+    const left = budget - (ev.solves - first);
+    if (left <= 0) break;
+    const z = k === 0 ? z0 : Float64Array.from(instrument.variables, (v) => v.min + rnd() * (v.max - v.min));
+    ev.note = `start ${k + 1} of ${starts}`;
+    const out = await run(z, k === starts - 1 ? left : Math.max(1, Math.floor(left / (starts - k))));
+    iterations += out.iterations;
+    reasons.push(`start ${k + 1}: ${out.stopReason} (${objectiveValue(merit.type, out.best.ms)})`);
+    if (!best || merit.value(out.best.ms) < merit.value(best.best.ms)) best = out;
+  }
+  ev.note = undefined;
+  return { best: best!.best, iterations, stopReason: `best of ${reasons.length} starts; ${reasons.join("; ")}` };
+}
+
+/** Seed of the random starting points of {@link multiStart}. */
+const STARTS_SEED = 20261201;
 
 /** Solves of the search phases (the search and its derivative-free polish) so far. */
 function searchSolvesSoFar(ev: Evaluator): number {

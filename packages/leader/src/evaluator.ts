@@ -23,6 +23,8 @@
  */
 
 import {
+  adjointTollGradient,
+  AdjointTollGradient,
   CostModel,
   ElasticDemandProblem,
   equilibriumSensitivity,
@@ -32,7 +34,7 @@ import {
   solve,
   UserClass,
 } from "@tollkit/follower";
-import { elasticSensitivity, isElasticResult } from "./elastic-demand.js";
+import { elasticSensitivity, ElasticSensitivity, isElasticResult } from "./elastic-demand.js";
 import { CompiledVdf, isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
 import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveSign, objectiveValue } from "./objectives.js";
@@ -63,6 +65,11 @@ export interface Evaluation {
   /** Per variable: how far (money) the derivative for an increase (`range`) and a decrease (`rangeLeft`) holds. */
   range?: Float64Array;
   rangeLeft?: Float64Array;
+  /**
+   * How the gradients were computed: "adjoint" when the single-link variables' came from one
+   * adjoint solve per measure (a point that is not degenerate; their ranges are then NaN), "directional" when every variable was differentiated on its own.
+   */
+  gradientMethod?: "adjoint" | "directional";
   /** The tie rule the follower followed (null: ties cannot occur). */
   rule: TieRule | null;
   /** Serial number of the solve that produced it (1-based). */
@@ -71,6 +78,13 @@ export interface Evaluation {
 
 /** Where the gradients come from (reported in the diagnostics). */
 export type GradientSource = "equilibrium-sensitivity";
+
+/**
+ * The phase in which gradients are always directional (one-sided, with linear ranges), also for
+ * an evaluation whose gradients the search computed by the adjoint method: the gradient check
+ * (`./check.ts` sets this phase) compares them with finite differences per variable.
+ */
+export const DIRECTIONAL_GRADIENT_PHASE = "gradient check";
 
 /** Progress of a design run. */
 export interface DesignProgress {
@@ -127,6 +141,8 @@ export class Evaluator {
   readonly warnings = new Set<string>();
   /** Gradient evaluations at a nearly degenerate point (a kink in the response within a tiny toll change), with one example. */
   readonly nearDegenerate: { count: number; example?: string } = { count: 0 };
+  /** Gradient evaluations by method: adjoint (single-link variables at a non-degenerate point) or directional only. */
+  readonly gradientsByMethod = { adjoint: 0, directional: 0 };
   /** Solves that stopped before reaching the gap target. */
   readonly unconverged: { count: number; worstGap: number; example?: string } = { count: 0, worstGap: 0 };
   /** True when the network has constant-cost links (ties can occur). */
@@ -369,10 +385,11 @@ export class Evaluator {
       this.store(key, ev);
     }
     this.last = ev;
-    if (opts.gradient && !ev.grads) {
+    const directional = this.phase === DIRECTIONAL_GRADIENT_PHASE;
+    if (opts.gradient && (!ev.grads || (directional && ev.gradientMethod === "adjoint"))) {
       // the sensitivity needs the bushes: re-solve (warm, from the nearest bushes) when they were released
       if (!holdsBushes(ev.eq)) ev.eq = await this.solveAt(ev.tolls, ev.rule, { eq: ev.eq });
-      await this.addGradients(ev);
+      await this.addGradients(ev, directional);
     }
     return ev;
   }
@@ -458,20 +475,46 @@ export class Evaluator {
 
   /**
    * Adds the gradients of TSTT, revenue and welfare with respect to z (both one-sided ones) from
-   * the follower's equilibrium sensitivities. A variable that tolls one link is differentiated
-   * along that link; one that tolls several links at once (a cordon's or a link type's uniform
-   * charge) along the direction of all its links moving together, which stays exact at a
-   * degenerate equilibrium, where the sum of the links' one-sided derivatives is not. Also
-   * records, per variable, whether the equilibrium is nearly degenerate along it (a kink within
-   * `sensitivityStep` of the point) and how far each one-sided derivative holds.
+   * the follower's equilibrium sensitivities. Variables that toll one link are differentiated
+   * together by the adjoint method (one derivative solve per measure, however many they are;
+   * follower `adjointTollGradient`) unless `directional` is set or the follower finds the point
+   * degenerate for some toll; then each is differentiated along its link, one-sided. At a nearly
+   * degenerate point the adjoint gradients are kept and every single-link variable is flagged
+   * nearly degenerate (the adjoint cannot tell which toll bends the response). A variable
+   * that tolls several links at once (a cordon's or a link type's uniform charge) is always
+   * differentiated along the direction of all its links moving together, which stays exact at a
+   * degenerate equilibrium, where the sum of the links' one-sided derivatives is not. Directional
+   * derivatives also record, per variable, whether the equilibrium is nearly degenerate along it
+   * (a kink within `sensitivityStep` of the point) and how far each one-sided derivative holds.
    * @throws InputError when the equilibrium does not come from the bush algorithm
    */
-  private async addGradients(ev: Evaluation): Promise<void> {
+  private async addGradients(ev: Evaluation, directional = false): Promise<void> {
     const { net, classes, instrument } = this.s;
     const single = instrument.variables.filter((v) => v.links.length === 1);
     const multi = instrument.variables.filter((v) => v.links.length > 1);
+    const one = classes.length === 1 ? classes[0] : undefined;
+    let adj: AdjointTollGradient | undefined;
+    // elastic demand: forward sensitivities of the transformed network (they carry dq/dτ; the adjoint does not yet)
     const elastic = this.s.elastic && isElasticResult(ev.eq) ? this.s.elastic : undefined;
-    const r = elastic
+    if (!elastic && !directional && single.length > 0) {
+      // TSTT, revenue, and Σ len·x for the distance part of welfare (one class only)
+      const withLength = one !== undefined && one.distanceFactor !== 0;
+      adj = adjointTollGradient(net, ev.eq, {
+        links: single.map((v) => v.links[0]),
+        objectives: withLength ? ["tstt", "revenue", { linkWeights: Float64Array.from(net.links.length) }] : ["tstt", "revenue"],
+        classes,
+        step: this.s.sensitivityStep,
+      });
+      for (const w of adj.warnings) this.warnings.add(`sensitivity: ${w}`);
+      // at a degenerate point the search needs each variable's one-sided derivatives
+      if (adj.degenerate) adj = undefined;
+      else if (adj.nearDegenerate) {
+        // exact at the point, but the response bends nearby: counted like a directional warning
+        this.nearDegenerate.count++;
+        this.nearDegenerate.example ??= `nearly degenerate along a combination of the single-link tolls: ${adj.probeRange?.cause ?? "a route changes"} within ${adj.probeRange?.step.toExponential(2)}`;
+      }
+    }
+    const r: (ReturnType<typeof equilibriumSensitivity> | ElasticSensitivity) | undefined = elastic
       ? elasticSensitivity(
           elastic,
           ev.eq as Parameters<typeof elasticSensitivity>[1],
@@ -479,13 +522,15 @@ export class Evaluator {
           multi.map((v) => ({ links: Array.from(v.links) })),
           this.s.sensitivityStep,
         )
-      : equilibriumSensitivity(net, ev.eq, {
-          links: single.map((v) => v.links[0]),
-          directions: multi.map((v) => ({ links: Array.from(v.links) })),
-          classes,
-          step: this.s.sensitivityStep,
-        });
-    for (const w of r.warnings) {
+      : !adj || multi.length > 0
+        ? equilibriumSensitivity(net, ev.eq, {
+            links: adj ? [] : single.map((v) => v.links[0]),
+            directions: multi.map((v) => ({ links: Array.from(v.links) })),
+            classes,
+            step: this.s.sensitivityStep,
+          })
+        : undefined;
+    for (const w of r?.warnings ?? []) {
       // nearly degenerate points recur along a search with other numbers each time: counted, one example kept
       if (/nearly degenerate/.test(w)) {
         this.nearDegenerate.count++;
@@ -500,7 +545,6 @@ export class Evaluator {
     const nearDegenerate: boolean[] = new Array(p).fill(false);
     const range = new Float64Array(p);
     const rangeLeft = new Float64Array(p);
-    const one = classes.length === 1 ? classes[0] : undefined;
     // W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f: dW/dτ = −VOT (dTSTT + d Σ_a len_a dx_a) / pce
     const welfareOf = (dTstt: number, dx: Float64Array): number => {
       if (!one) return NaN;
@@ -508,21 +552,36 @@ export class Evaluator {
       for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
       return -(dTstt + one.distanceFactor * dl) / one.pce / one.tollFactor;
     };
-    // index into the sensitivity's results: single-link variables first, then the directions
+    // the same from the adjoint gradients of TSTT and of Σ len·x (dLength; 0 without a distance cost)
+    const welfareAdjoint = (dTstt: number, dLength: number): number =>
+      one ? -(dTstt + one.distanceFactor * dLength) / one.pce / one.tollFactor : NaN;
+    // index into the results: single-link variables first, then the directions
     let nextSingle = 0;
-    let nextMulti = single.length;
+    let nextMulti = adj ? 0 : single.length;
     instrument.variables.forEach((v, k) => {
+      if (adj && v.links.length === 1) {
+        const j = nextSingle++;
+        const [gT, gR, gL] = adj.gradients;
+        right.tstt[k] = left.tstt[k] = gT[j];
+        right.revenue[k] = left.revenue[k] = gR[j];
+        right.welfare[k] = left.welfare[k] = welfareAdjoint(gT[j], gL ? gL[j] : 0);
+        // the adjoint tells whether the point is nearly degenerate, not along which toll: all are flagged
+        nearDegenerate[k] = adj.nearDegenerate;
+        range[k] = rangeLeft[k] = NaN;
+        return;
+      }
       const j = v.links.length === 1 ? nextSingle++ : nextMulti++;
-      right.tstt[k] = r.dTstt[j];
-      right.revenue[k] = r.dRevenue[j];
-      right.welfare[k] = "dWelfare" in r ? r.dWelfare[j] : welfareOf(r.dTstt[j], r.dFlows[j]);
-      left.tstt[k] = r.dTsttLeft[j];
-      left.revenue[k] = r.dRevenueLeft[j];
-      left.welfare[k] = "dWelfareLeft" in r ? r.dWelfareLeft[j] : welfareOf(r.dTsttLeft[j], r.dFlowsLeft[j]);
-      degenerate[k] = r.degenerate[j];
-      nearDegenerate[k] = r.nearDegenerate[j];
-      range[k] = r.range[j];
-      rangeLeft[k] = r.rangeLeft[j];
+      const s = r!;
+      right.tstt[k] = s.dTstt[j];
+      right.revenue[k] = s.dRevenue[j];
+      right.welfare[k] = "dWelfare" in s ? s.dWelfare[j] : welfareOf(s.dTstt[j], s.dFlows[j]);
+      left.tstt[k] = s.dTsttLeft[j];
+      left.revenue[k] = s.dRevenueLeft[j];
+      left.welfare[k] = "dWelfareLeft" in s ? s.dWelfareLeft[j] : welfareOf(s.dTsttLeft[j], s.dFlowsLeft[j]);
+      degenerate[k] = s.degenerate[j];
+      nearDegenerate[k] = s.nearDegenerate[j];
+      range[k] = s.range[j];
+      rangeLeft[k] = s.rangeLeft[j];
     });
     ev.grads = right;
     ev.gradsLeft = left;
@@ -530,6 +589,8 @@ export class Evaluator {
     ev.nearDegenerate = nearDegenerate;
     ev.range = range;
     ev.rangeLeft = rangeLeft;
+    ev.gradientMethod = adj ? "adjoint" : "directional";
+    this.gradientsByMethod[ev.gradientMethod]++;
   }
 
   /** Measures at z without caching or pooling its bushes (for the finite-difference check), warm-started from `from`. */

@@ -172,6 +172,11 @@ const check = (dflt: string) =>
       description: `Gradient check at the final point: "directional" — one finite difference along a random feasible direction (2 solves); "full" — every variable (2 solves each); "none". Steps stay inside the bounds (one-sided at a bound); a disagreement is a warning with numbers. Default "${dflt}" (from gradientCheck when only that is given).`,
     });
 
+const starts = posInt().default(1).meta({
+  description:
+    "Starting points (the response is not convex): the first is `start`, the others are drawn uniformly in the bounds from a fixed seed (deterministic); the budget is split evenly and the best design wins. Not with a revenue floor.",
+});
+
 const checkSeed = posInt()
   .default(1)
   .meta({ description: "Seed of the random direction of the directional gradient check (the check is deterministic)." });
@@ -210,6 +215,7 @@ const Method = z
             .meta({ description: 'Check the gradient against finite differences (false is check "none").' }),
           check: check("directional"),
           checkSeed,
+          starts,
           fdStep: positive()
             .optional()
             .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
@@ -234,6 +240,7 @@ const Method = z
             .meta({ description: 'Also check sensitivities against finite differences at the final point (true is check "directional").' }),
           check: check("none"),
           checkSeed,
+          starts,
           fdStep: positive()
             .optional()
             .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
@@ -416,6 +423,14 @@ function checkScenario(s: Scenario, at: string): void {
       "welfare gradients with several classes need per-class flow sensitivities, which the follower does not provide",
       'method "derivative-free" or "grid" for welfare with several classes',
     );
+  if ((m.type === "gradient" || m.type === "derivative-free") && m.starts > 1 && obj.minRevenue !== undefined)
+    throw fail(
+      "method.starts",
+      `${m.starts} starts with a revenue floor (each would need its own multiplier updates)`,
+      "starts: 1 with minRevenue",
+    );
+  if ((m.type === "gradient" || m.type === "derivative-free") && m.starts > m.maxSolves)
+    throw fail("method.starts", `${m.starts} starts for a budget of ${m.maxSolves} solves`, "at most maxSolves starts");
   if (m.type === "first-best") {
     if (obj.type === "revenue")
       throw fail(

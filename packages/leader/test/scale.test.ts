@@ -203,6 +203,28 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(g.solves.byPhase.polish).toBeGreaterThan(0);
   });
 
+  test("several starts: the budget is shared, the history says which start, the best design wins", async () => {
+    const json = {
+      network: "sioux-falls",
+      classes: [{ name: "car", valueOfTime: 1 }],
+      instrument: { type: "links", links: [48, 29], bounds: { min: 0, max: 100 } },
+      objective: { type: "revenue" },
+      method: { type: "gradient", maxSolves: 45, starts: 3 },
+      follower: { algorithm: "bush", gap: 1e-10 },
+      firstBest: false,
+    };
+    const r = await design(parseScenario(json));
+    expect(r.equilibriumSolves).toBeLessThanOrEqual(45);
+    const phases = new Set(r.history.map((h) => h.phase.replace(/^polish/, "search")));
+    expect([...phases]).toEqual(["search (start 1 of 3)", "search (start 2 of 3)", "search (start 3 of 3)"]);
+    const firsts = [1, 2, 3].map((k) => r.history.find((h) => h.phase.endsWith(`(start ${k} of 3)`))!.tolls);
+    expect(firsts[0]).toEqual([0, 0]);
+    expect(new Set(firsts.map((t) => t.join())).size).toBe(3);
+    expect(r.value).toBe(Math.max(...r.history.map((h) => h.value)));
+    expect(r.diagnostics.stopReason).toMatch(/^best of 3 starts/);
+    expect(() => parseScenario({ ...json, objective: { type: "tstt", minRevenue: 1 } }, "x.json")).toThrow(/field "method.starts"/);
+  });
+
   test("second-best-10 with an error injected mid-search returns the best design so far (better than no tolls)", async () => {
     const s = scenario("sioux-falls-second-best-10");
     const r = await design(s, { failAfterSolves: 12 });
@@ -221,4 +243,77 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     });
     expect(Math.abs(cold.tstt - r.value) / r.value).toBeLessThan(1e-8);
   });
+});
+
+describe.runIf(mirror)("the benchmark scenarios of the leader at scale", () => {
+  test("chicago-sketch-second-best-50 and -20 toll the links with the largest first-best tolls, bounds 0 to 1.5× the largest", async () => {
+    const c50 = scenario("chicago-sketch-second-best-50");
+    const fb = await design({
+      ...c50,
+      method: { type: "first-best" },
+      instrument: { type: "links", links: "all", bounds: { min: 0 } },
+    } as Scenario);
+    const ranked = [...fb.firstBestDetail!.tolls].sort((a, b) => b.toll - a.toll);
+    for (const n of [50, 20]) {
+      const s = scenario(`chicago-sketch-second-best-${n}`);
+      const ins = s.instrument as { links: number[]; bounds: { min: number; max: number } };
+      expect([...ins.links].sort((a, b) => a - b)).toEqual(
+        ranked
+          .slice(0, n)
+          .map((t) => t.link)
+          .sort((a, b) => a - b),
+      );
+      expect(ins.bounds.min).toBe(0);
+      expect(ins.bounds.max / (1.5 * ranked[0].toll)).toBeCloseTo(1, 2);
+      expect(s.method).toMatchObject({ type: "gradient" });
+      expect(s.objective.type).toBe("tstt");
+      expect(s.follower.gap).toBe(1e-8);
+    }
+  });
+
+  test("berlin-center-cordon: one charge on the 22 links entering its 30 central nodes", async () => {
+    const s = scenario("berlin-center-cordon");
+    const net = await scenarioNetwork(s);
+    const ins = resolveInstrument(net, s.instrument, s.file);
+    const nodes = new Set((s.instrument as { nodes: number[] }).nodes);
+    expect(nodes.size).toBe(30);
+    expect(ins.variables).toHaveLength(1);
+    const entering = [];
+    for (let a = 0; a < net.linkCount; a++)
+      if (!nodes.has(net.nodeIds[net.links.from[a]]) && nodes.has(net.nodeIds[net.links.to[a]])) entering.push(a);
+    expect(entering).toHaveLength(22);
+    expect(Array.from(ins.variables[0].links)).toEqual(entering);
+  });
+});
+
+// Berlin-Center solves take 10-20 s each on a quiet 2-core machine (minutes on a busy one): opt in
+const heavy = mirror && !!process.env.TOLLKIT_HEAVY_TESTS;
+
+describe.runIf(heavy)("Berlin-Center cordon (TOLLKIT_HEAVY_TESTS=1)", () => {
+  test(
+    "gradient search with the default check finishes with a result (gap 1e-6): the check stays inside the bounds",
+    async () => {
+      const s = scenario("berlin-center-cordon");
+      const r = await design({
+        ...s,
+        firstBest: false,
+        method: { ...s.method, maxSolves: 4 },
+        follower: { ...s.follower, gap: 1e-6 },
+      } as Scenario);
+      expect(r.partial).toBe(false);
+      expect(r.error).toBeNull();
+      expect(r.variables).toHaveLength(1);
+      expect(r.variables[0].links).toHaveLength(22);
+      expect(r.value).toBeLessThanOrEqual(r.baseline);
+      expect(r.equilibriumSolves).toBeLessThanOrEqual(4);
+      const gc = r.diagnostics.gradientCheck!;
+      expect(gc.kind).toBe("directional");
+      expect(gc.solves).toBe(2);
+      // every toll the check solved at lies in [0, 10]
+      const h = gc.rows[0].step;
+      expect(gc.at[0] - (gc.rows[0].variable.includes("one-sided") ? 0 : h)).toBeGreaterThanOrEqual(0);
+      expect(gc.at[0] + h).toBeLessThanOrEqual(10);
+    },
+    30 * 60_000,
+  );
 });

@@ -7,7 +7,8 @@
  * Child → parent: any number of `{type: "progress", progress}` (at most one per
  * {@link PROGRESS_INTERVAL_MS}, plus the last one), then exactly one of
  * `{type: "done", result, progress}`, `{type: "cancelled"}` or `{type: "failed", error, input}`;
- * then the child exits. It exits as soon as it notices that its parent is gone (IPC
+ * then the child exits — or, when started with the argument `--reuse` (a {@link ChildPool}
+ * child), waits for the next `start`. It exits as soon as it notices that its parent is gone (IPC
  * disconnected, or re-parented; checked on every progress report too, since a solver may not
  * yield for a while), so a killed server or batch leaves no orphan computing. The solver
  * modules are loaded only after these handlers are in place.
@@ -38,7 +39,8 @@ function main(): void {
     process.exit(2);
   }
   const parent = process.ppid;
-  const controller = new AbortController();
+  const reuse = process.argv.includes("--reuse");
+  let controller = new AbortController();
   const orphaned = () => process.ppid !== parent || !process.connected;
   process.on("disconnect", () => process.exit(0));
   let started = false;
@@ -49,6 +51,7 @@ function main(): void {
     }
     if (msg.type !== "start" || started) return;
     started = true;
+    controller = new AbortController();
     let last = 0;
     let pending: RunProgress | null = null;
     let latest: RunProgress | null = null;
@@ -74,7 +77,10 @@ function main(): void {
         await send({ type: "failed", error: e instanceof Error ? e.message : String(e), input });
         if (!input && process.env.TOLLKIT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
       })
-      .finally(() => process.exit(0));
+      .finally(() => {
+        if (!reuse) process.exit(0);
+        started = false; // ready for the next run
+      });
   });
 }
 

@@ -7,6 +7,7 @@
  */
 import {
   classesFromSpec,
+  defaultClasses,
   ElasticDemandProblem,
   FOLLOWER_DEFAULTS,
   FollowerOptions,
@@ -29,6 +30,7 @@ import {
   readJsonFile,
 } from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
+import { analyseRun } from "./od-analysis.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
 import type { AssignTask, AssignTaskSettings, DesignTask, RunProgress, RunTask, TollEntry } from "./task.js";
 
@@ -205,7 +207,12 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
   const summary = assignSummary(r, task.record ? settingsRecord(s, task.record, r) : undefined);
   summary.warnings = [...net.warnings.map((w) => `network ${net.name}: ${w}`), ...summary.warnings];
   const tolled = (classes ?? [{ tolled: true }]).map((c) => c.tolled);
-  const output: RunOutput = { summary, convergence: convergenceColumns(r.convergence), links: linkColumns(net, r, tolled) };
+  const output: RunOutput = {
+    summary,
+    convergence: convergenceColumns(r.convergence),
+    links: linkColumns(net, r, tolled),
+    ...analyseRun(net, r, classes ?? defaultClasses(net), task.analysis),
+  };
   return { status: "done", result: { output, ...(task.files ? { files: equilibriumFiles(net, r, summary, tolled) } : {}) } };
 }
 
@@ -263,9 +270,15 @@ async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<Execute
     }
     if (hooks.signal?.aborted) return { status: "cancelled" };
     const net = await scenarioNetwork(scenario);
-    const tolled = scenarioClasses(scenario, net).map((c) => c.tolled);
+    const classes = scenarioClasses(scenario, net);
+    const tolled = classes.map((c) => c.tolled);
     const summary = designSummary(r, task.form ?? "api");
-    const output: RunOutput = { summary, convergence: historyColumns(r.history), links: linkColumns(net, r.equilibrium, tolled) };
+    const output: RunOutput = {
+      summary,
+      convergence: historyColumns(r.history),
+      links: linkColumns(net, r.equilibrium, tolled),
+      ...analyseRun(net, r.equilibrium, classes, task.analysis),
+    };
     return { status: "done", result: { output, ...(task.files ? { files: designFiles(net, r, summary, tolled) } : {}) } };
   } finally {
     clearTimeout(timer);

@@ -134,3 +134,136 @@ export function startChildRun(task: RunTask, opts: ChildRunOptions = {}): ChildR
     },
   };
 }
+
+/** Options of a {@link ChildPool}. */
+export interface ChildPoolOptions {
+  /** Extra Node options of the children. */
+  execArgv?: string[];
+  /** The child script (default: child.js of the built package). */
+  childPath?: string;
+  /** Runs one child executes before it is replaced by a fresh one (bounds what caches can grow to). Default 200. */
+  maxRunsPerChild?: number;
+}
+
+interface PoolChild {
+  proc: ChildProcess;
+  runs: number;
+  stderr: string;
+  /** The run it is executing, if any. */
+  current?: (m: FromChild | { type: "exit"; code: number | null; signal: NodeJS.Signals | null }) => void;
+}
+
+/**
+ * Child processes reused across runs, for batches of small runs whose cost would otherwise be
+ * process start-up: {@link ChildPool.run} has the contract of {@link startChildRun} (one
+ * outcome per run, never rejecting), but starts the run in an idle child when there is one.
+ * A child that dies, is killed (a time limit, a cancellation it ignored) or has done
+ * `maxRunsPerChild` runs is replaced, so a crash still costs one run only. Keep at most as
+ * many runs going as the pool should have children; {@link ChildPool.close} ends them all.
+ */
+export class ChildPool {
+  private readonly idle: PoolChild[] = [];
+  private readonly all = new Set<PoolChild>();
+  private closed = false;
+
+  constructor(private readonly opts: ChildPoolOptions = {}) {}
+
+  private spawn(): PoolChild {
+    const proc = fork(this.opts.childPath ?? defaultChildPath(), ["--reuse"], {
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      execArgv: this.opts.execArgv ?? [],
+      env: process.env,
+    });
+    const c: PoolChild = { proc, runs: 0, stderr: "" };
+    proc.stderr?.on("data", (d: Buffer) => {
+      c.stderr = (c.stderr + d.toString()).slice(-STDERR_TAIL); // kept for the crash message
+    });
+    proc.on("message", (m: FromChild) => c.current?.(m));
+    proc.on("exit", (code, signal) => {
+      this.all.delete(c);
+      const k = this.idle.indexOf(c);
+      if (k >= 0) this.idle.splice(k, 1);
+      c.current?.({ type: "exit", code, signal });
+    });
+    proc.on("error", () => {}); // "exit" follows, or the run's send fails and is reported there
+    this.all.add(c);
+    return c;
+  }
+
+  /** Runs a task in an idle child (or a new one). */
+  run(task: RunTask, opts: Pick<ChildRunOptions, "onProgress" | "killGraceMs" | "timeoutMs"> = {}): ChildRun {
+    let resolveOutcome!: (o: ChildOutcome) => void;
+    const outcome = new Promise<ChildOutcome>((r) => (resolveOutcome = r));
+    if (this.closed) {
+      resolveOutcome({ status: "crashed", error: "the pool is closed" });
+      return { pid: undefined, outcome, cancel() {}, kill() {} };
+    }
+    let c: PoolChild;
+    try {
+      c = this.idle.pop() ?? this.spawn();
+    } catch (e) {
+      resolveOutcome({ status: "crashed", error: `cannot start the run's process: ${(e as Error).message}` });
+      return { pid: undefined, outcome, cancel() {}, kill() {} };
+    }
+    c.stderr = "";
+    let settled = false;
+    let timedOut = false;
+    let cancelTimer: NodeJS.Timeout | undefined;
+    const timer =
+      opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), c.proc.kill("SIGKILL")), opts.timeoutMs) : undefined;
+    const settle = (o: ChildOutcome, reusable: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(cancelTimer);
+      c.current = undefined;
+      c.runs++;
+      if (reusable && !this.closed && c.runs < (this.opts.maxRunsPerChild ?? 200) && c.proc.connected) this.idle.push(c);
+      else if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
+      resolveOutcome(o);
+    };
+    c.current = (m) => {
+      if (m.type === "progress") opts.onProgress?.(m.progress);
+      else if (m.type === "done") settle({ status: "done", result: m.result, progress: m.progress }, true);
+      else if (m.type === "cancelled") settle({ status: "cancelled" }, true);
+      else if (m.type === "failed") settle({ status: "failed", error: m.error, input: m.input }, true);
+      else {
+        const tail = c.stderr.trim().split("\n").slice(-3).join(" | ");
+        settle(
+          {
+            status: "crashed",
+            error: timedOut
+              ? `timed out after ${(opts.timeoutMs! / 1000).toString()} s`
+              : `the run's process exited with ${m.signal ? `signal ${m.signal}` : `code ${m.code}`} before reporting a result${tail ? `: ${tail}` : ""}`,
+          },
+          false,
+        );
+      }
+    };
+    const post = (msg: ToChild) => {
+      if (c.proc.connected) c.proc.send(msg, (err) => err && c.proc.kill("SIGKILL"));
+      else c.proc.kill("SIGKILL");
+    };
+    post({ type: "start", task });
+    return {
+      pid: c.proc.pid,
+      outcome,
+      cancel() {
+        if (settled || cancelTimer) return;
+        post({ type: "cancel" });
+        cancelTimer = setTimeout(() => c.proc.kill("SIGKILL"), opts.killGraceMs ?? 2000);
+      },
+      kill(sig: NodeJS.Signals = "SIGKILL") {
+        if (!settled) c.proc.kill(sig);
+      },
+    };
+  }
+
+  /** Ends every child (a running run ends `crashed`). */
+  close(): void {
+    this.closed = true;
+    for (const c of this.all) c.proc.kill("SIGKILL");
+    this.idle.length = 0;
+  }
+}

@@ -30,11 +30,15 @@ export type {
   RunKind,
   RunProgress,
   RunTask,
+  OdAnalysis,
   SettingsRecordRequest,
   TollEntry,
 } from "./task.js";
+export * from "./incidence.js";
+export type { KeptBushes } from "./od-analysis.js";
+export { analyseRun, bushStateBytes, selectLinkFromBushes, tolledLinks } from "./od-analysis.js";
 export { PROGRESS_INTERVAL_MS } from "./task.js";
 export type { ExecuteHooks, ExecuteOutcome, RunResult } from "./execute.js";
 export { assignClasses, executeTask, loadRunNetwork, tollVector } from "./execute.js";
-export type { ChildOutcome, ChildRun, ChildRunOptions } from "./executor.js";
-export { defaultChildPath, startChildRun } from "./executor.js";
+export type { ChildOutcome, ChildPoolOptions, ChildRun, ChildRunOptions } from "./executor.js";
+export { ChildPool, defaultChildPath, startChildRun } from "./executor.js";

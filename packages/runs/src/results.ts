@@ -8,6 +8,8 @@
 import type { FollowerResult, IterationRecord } from "@tollkit/follower";
 import { CsvCell, formatCsv, InputError, linksToGeojson, Network } from "@tollkit/graph-core";
 import type { DesignResult } from "@tollkit/leader";
+import type { KeptBushes } from "./od-analysis.js";
+import type { SelectLinkTable, SkimTable } from "./incidence.js";
 import { DesignSummary, HEADLINE_FIELDS, RunSummary, summaryField } from "./summary.js";
 
 const MOD = "runs/results";
@@ -24,6 +26,12 @@ export interface RunOutput {
   /** Columnar convergence report, e.g. `{iteration: [...], relativeGap: [...]}`. */
   convergence: Record<string, unknown[]>;
   links: LinkColumns;
+  /** Skims of the equilibrium, when the task asked for them. */
+  skims?: SkimTable;
+  /** Select-link analysis, when the task named links. */
+  selectLink?: SelectLinkTable;
+  /** The equilibrium's bushes (a bush run, when the task asked to keep them), for select-link later. */
+  bushes?: KeptBushes;
 }
 
 /** One file of an output folder. */

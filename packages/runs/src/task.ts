@@ -45,6 +45,20 @@ export interface SettingsRecordRequest {
   classes: string | null;
 }
 
+/**
+ * The OD analyses a run adds to its output (docs/incidence.md): `skims` (per OD pair and class),
+ * `selectLink` (the demand using these 1-based links; a bush run only), `keepBushes` (the bush
+ * state, for select-link later, when it holds at most `keepBushes` MB).
+ */
+export interface OdAnalysis {
+  skims?: boolean;
+  /** Links to select (1-based ids), or `tolled`: the links with a toll in the run (a design's tolled links). */
+  selectLink?: number[] | "tolled";
+  /** The flag or field named when a select-link id is not a link (default `selectLink`). */
+  selectLinkField?: string;
+  keepBushes?: number;
+}
+
 /** An assignment run. */
 export interface AssignTask {
   kind: "assign";
@@ -61,6 +75,7 @@ export interface AssignTask {
   record?: SettingsRecordRequest;
   /** Also produce the files of an output folder (summary.json, flows.csv, …). */
   files?: boolean;
+  analysis?: OdAnalysis;
 }
 
 /** A design run. */
@@ -79,6 +94,8 @@ export interface DesignTask {
   /** The summary's form: `api` keeps the response surface in it, `cli` writes it to design.json. */
   form?: "api" | "cli";
   files?: boolean;
+  /** OD analyses of the tolled equilibrium. */
+  analysis?: OdAnalysis;
 }
 
 /** Any run. */

@@ -1,6 +1,7 @@
 /**
- * Runs a planned batch: each run in its own child process (the executor of @tollkit/runs), at
- * most `concurrency` at a time, in plan order. The batch is the only writer of OUT: a run's
+ * Runs a planned batch: each run in a child process of a pool (the executor of @tollkit/runs;
+ * a child runs one run at a time and is reused, a crashed one replaced), at most `concurrency`
+ * at a time, in plan order. The batch is the only writer of OUT: a run's
  * child returns its files and the batch writes the run's folder.
  *
  * Layout of OUT:
@@ -20,10 +21,11 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fetchNetworkFiles, InputError, networkIdKind, replaceDirAtomic } from "@tollkit/graph-core";
-import { ChildOutcome, ChildRun, startChildRun } from "@tollkit/runs";
+import { ChildOutcome, ChildPool, ChildRun } from "@tollkit/runs";
 import { VERSION } from "../version.js";
 import { doneRunFiles, failedRunFiles, taskOf } from "./execute.js";
 import { Plan } from "./plan.js";
+import type { RemoteRunner } from "./queue.js";
 import { BatchSummary, Reporter } from "./progress.js";
 import { completedSummary, RunState, writeResults } from "./results.js";
 import { BatchInfo } from "./types.js";
@@ -43,6 +45,8 @@ export interface BatchOptions {
   command: string;
   /** The child script (default: the executor's child.js). */
   childPath?: string;
+  /** Runs the runs elsewhere (`--queue`: on workers; every run is submitted at once); default: local child processes. */
+  remote?: RemoteRunner;
 }
 
 const LOCK = ".tollkit-batch.lock";
@@ -106,7 +110,7 @@ export async function prefetchNetworks(plan: Plan): Promise<void> {
  */
 export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSummary> {
   const t0 = performance.now();
-  await prefetchNetworks(plan);
+  if (!opts.remote) await prefetchNetworks(plan); // workers resolve networks themselves
   const out = opts.out;
   const runsDir = join(out, "runs");
   try {
@@ -174,6 +178,8 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
       rep.finish(s, i, seconds);
     };
 
+    // children are reused across runs (small runs cost their work, not a process start each)
+    const pool = new ChildPool({ childPath: opts.childPath });
     const handlers: [NodeJS.Signals, () => void][] = [];
     await new Promise<void>((resolveAll) => {
       let settled = false;
@@ -193,17 +199,20 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
           finishRun(i, 0, { status: "failed", error: s.spec.invalid, input: true });
           return;
         }
-        const run = startChildRun(taskOf(s.spec), {
-          stderr: "capture",
-          timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-          childPath: opts.childPath,
-          onProgress: (p) => rep.progress(s, p),
-        });
+        const timeoutMs = opts.timeout !== undefined ? opts.timeout * 1000 : undefined;
+        let ranFrom = started; // a queued run's time counts from when a worker took it
+        const run = opts.remote
+          ? opts.remote.start(s.spec, taskOf(s.spec), {
+              timeoutMs,
+              onStart: () => ((ranFrom = performance.now()), rep.start(s, i, undefined)),
+              onProgress: (p) => rep.progress(s, p),
+            })
+          : pool.run(taskOf(s.spec), { timeoutMs, onProgress: (p) => rep.progress(s, p) });
         active.set(i, run);
-        rep.start(s, i, run.pid);
+        if (!opts.remote) rep.start(s, i, run.pid);
         void run.outcome.then((o) => {
           active.delete(i);
-          const seconds = (performance.now() - started) / 1000;
+          const seconds = (performance.now() - ranFrom) / 1000;
           if (o.status === "done") {
             try {
               replaceDirAtomic(join(out, s.folder), doneRunFiles(s.spec, batch, o.result.files ?? [], startedAt, seconds));
@@ -236,6 +245,7 @@ export async function runBatch(plan: Plan, opts: BatchOptions): Promise<BatchSum
       pump();
     });
     for (const [sig, h] of handlers) process.off(sig, h);
+    pool.close();
 
     writeResults(out, states);
     const failed = states.filter((s) => s.status === "failed").length;

@@ -15,6 +15,7 @@ import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
 import { InputError, writeFilesAtomic } from "@tollkit/graph-core";
 import { AssignSummary, executeTask } from "@tollkit/runs";
 import { formatGap, formatNumber, formatSeconds } from "../format.js";
+import { addOdOptions, odAnalysis, selectLinkText, writeOdFiles } from "./od-files.js";
 
 const MOD = "cli/assign";
 
@@ -48,10 +49,12 @@ interface AssignFlags {
   allowSubsidies?: boolean;
   out?: string;
   json?: boolean;
+  skims?: boolean;
+  selectLink?: number[] | true;
 }
 
 /** The human-readable report. */
-export function assignText(r: AssignSummary, flags: AssignFlags): string {
+export function assignText(r: AssignSummary, flags: AssignFlags, extra: { odFiles?: string[]; selectLink?: string[] } = {}): string {
   const kind = r.objective === "so" ? "system optimum" : "user equilibrium";
   const how =
     r.stopReason === "gap"
@@ -75,13 +78,17 @@ export function assignText(r: AssignSummary, flags: AssignFlags): string {
       `  elastic demand    ${r.demand.form}: trips made ${formatNumber(r.demand.tripsMade)} of ${formatNumber(r.demand.tripsReference)} (not made ${formatNumber(r.demand.tripsNotMade)})`,
       `  welfare           ${formatNumber(r.demand.welfare)} (consumer surplus ${formatNumber(r.demand.consumerSurplus)} + revenue)`,
     );
+  out.push(...(extra.selectLink ?? []));
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (flags.out) out.push(`wrote summary.json, flows.csv, convergence.csv, flows.geojson to ${flags.out}`);
+  if (flags.out)
+    out.push(
+      `wrote summary.json, flows.csv, convergence.csv, flows.geojson${(extra.odFiles ?? []).map((f) => `, ${f}`).join("")} to ${flags.out}`,
+    );
   return out.join("\n");
 }
 
 export function registerAssign(program: Command): void {
-  program
+  const cmd = program
     .command("assign")
     .description("Solve the follower problem: Wardrop user equilibrium or system optimum, one or more user classes")
     .argument("<network>", "a catalogue id, a built-in id, a path to a *_net.tntp file (its *_trips.tntp beside it) or a GMNS folder")
@@ -123,7 +130,8 @@ export function registerAssign(program: Command): void {
     )
     .option("--allow-subsidies", "accept negative tolls in the tolls file (subsidies)")
     .option("--out <dir>", "write summary.json, flows.csv, convergence.csv and flows.geojson into this folder")
-    .option("--json", "print one JSON object")
+    .option("--json", "print one JSON object");
+  addOdOptions(cmd, MOD)
     .addHelpText(
       "after",
       [
@@ -137,6 +145,7 @@ export function registerAssign(program: Command): void {
         "  tollkit assign chicago-sketch --max-seconds 30 --out out/chicago",
         "  tollkit assign two-route --tolls tolls.csv --classes classes.json --json",
         "  tollkit assign sioux-falls --algorithm bush --gap 1e-10 --value-of-time 1 --tolls tolls.csv --demand-function exponential:0.3",
+        "  tollkit assign sioux-falls --algorithm bush --gap 1e-10 --skims --select-link 39,74 --out out/sf",
         "",
         "tolls.csv:               classes.json:",
         '  link,toll                [{"name": "car", "demandShare": 0.8, "valueOfTime": 0.5},',
@@ -144,6 +153,7 @@ export function registerAssign(program: Command): void {
       ].join("\n"),
     )
     .action(async (spec: string, flags: AssignFlags) => {
+      const analysis = odAnalysis(flags, MOD);
       const outcome = await executeTask({
         kind: "assign",
         network: spec,
@@ -167,11 +177,15 @@ export function registerAssign(program: Command): void {
         },
         record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
         files: flags.out !== undefined,
+        analysis,
       });
       if (outcome.status !== "done") throw new Error("cli/assign: the solve was cancelled");
       const { output, files } = outcome.result;
       if (flags.out !== undefined) writeFilesAtomic(flags.out, files ?? []);
+      const odFiles = flags.out !== undefined ? writeOdFiles(flags.out, output) : [];
       const summary = output.summary as AssignSummary;
-      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(summary, flags)}\n`);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(summary)}\n` : `${assignText(summary, flags, { odFiles, selectLink: selectLinkText(output) })}\n`,
+      );
     });
 }

@@ -13,6 +13,7 @@ import { InputError } from "@tollkit/graph-core";
 import { planBatch } from "../batch/plan.js";
 import { BarReporter, JsonReporter, QuietReporter, Reporter } from "../batch/progress.js";
 import { completedSummary } from "../batch/results.js";
+import { queueRunner } from "../batch/queue.js";
 import { runBatch } from "../batch/run-batch.js";
 
 const MOD = "cli/batch";
@@ -41,6 +42,8 @@ interface BatchFlags {
   timeout?: number;
   progress: "auto" | "bar" | "json" | "none";
   dryRun?: boolean;
+  queue?: string;
+  queueName: string;
 }
 
 /** The shell-quoted command line, for run.json. */
@@ -71,7 +74,11 @@ Examples:
   tollkit batch scenarios --out out/scenarios
   tollkit batch scenarios/braess.json scenarios/two-route-linear.json --out out/small --json
   tollkit batch scenarios/sweeps/grid-city-seeds.json --out out/seeds --seed 7 --timeout 600
-  tollkit batch scenarios/sweeps/sioux-falls-design.json --out out/design --dry-run`;
+  tollkit batch scenarios/sweeps/sioux-falls-design.json --out out/design --dry-run
+  tollkit batch scenarios/sweeps/sioux-falls-anaheim-algorithms.json --out out/algorithms --queue redis://127.0.0.1:6379
+
+With --queue, runs are executed by \`tollkit worker --redis URL\` processes on any machine (see
+the README's "Scaling out"); this command still writes every run folder and results.csv.`;
 
 /**
  * Registers `tollkit batch`. Exit codes: 0 every run done, 1 some runs failed, 2 usage or
@@ -104,6 +111,8 @@ export function registerBatch(program: Command): void {
       new Option("--timeout <s>", "longest a run may take, seconds; a run over it is stopped and recorded as failed").argParser(seconds),
     )
     .option("--dry-run", "list the runs (and which are complete) without running them")
+    .option("--queue <url>", "execute the runs on tollkit worker processes, through a BullMQ queue on this Redis (redis://host:port)")
+    .option("--queue-name <name>", "queue name with --queue", "tollkit-runs")
     .addHelpText("after", HELP)
     .action(async (inputs: string[], flags: BatchFlags) => {
       const plan = planBatch(inputs, { seed: flags.seed });
@@ -134,13 +143,20 @@ export function registerBatch(program: Command): void {
         if (e.code !== "EPIPE") throw e;
       });
       const reporter: Reporter = mode === "json" ? new JsonReporter() : mode === "bar" ? new BarReporter() : new QuietReporter();
-      const summary = await runBatch(plan, {
-        out: flags.out,
-        concurrency: flags.concurrency,
-        timeout: flags.timeout,
-        reporter,
-        command: commandLine(),
-      });
-      process.exitCode = summary.exitCode;
+      const remote = flags.queue ? await queueRunner(flags.queue, flags.queueName, flags.out) : undefined;
+      try {
+        const summary = await runBatch(plan, {
+          out: flags.out,
+          // with a queue every run is submitted at once; the workers decide how many run
+          concurrency: remote ? Math.max(1, plan.runs.length) : flags.concurrency,
+          timeout: flags.timeout,
+          reporter,
+          command: commandLine(),
+          remote,
+        });
+        process.exitCode = summary.exitCode;
+      } finally {
+        await remote?.close();
+      }
     });
 }

@@ -6,7 +6,8 @@
  * seconds, ties, diagnostics, the tolled equilibrium's summary, … `--out DIR` writes the
  * tolled equilibrium like `assign --out` (summary.json, flows.csv, convergence.csv,
  * flows.geojson) plus design.json (the whole result but the per-link arrays) and history.csv
- * (every equilibrium the search evaluated), atomically.
+ * (every equilibrium the search evaluated), atomically; `--skims` and `--select-link` add the
+ * OD files of ./od-files.ts for the tolled equilibrium.
  *
  * A run that stops early on an error after its first equilibrium still reports the best design
  * found so far (`partial: true`, `error`), prints and writes it, says so on stderr and exits 1.
@@ -15,8 +16,11 @@
 import { Command } from "commander";
 import { writeFilesAtomic } from "@tollkit/graph-core";
 import { design, DesignResult, loadScenario, Scenario, scenarioClasses, scenarioNetwork, testFailAfterSolves } from "@tollkit/leader";
-import { DesignSummary, designFiles, designSummary, OutputFile } from "@tollkit/runs";
+import { analyseRun, DesignSummary, designFiles, designSummary, linkColumns, OutputFile } from "@tollkit/runs";
 import { formatGap, formatNumber, formatPercent, formatSeconds } from "../format.js";
+import { addOdOptions, odAnalysis, selectLinkText, writeOdFiles } from "./od-files.js";
+
+const MOD = "cli/design";
 
 /** The `--json` object and `summary.json` of a design. */
 export function designJson(r: DesignResult): DesignSummary {
@@ -87,20 +91,33 @@ export async function designOutputFiles(scenario: Scenario, r: DesignResult): Pr
 }
 
 export function registerDesign(program: Command): void {
-  program
+  const cmd = program
     .command("design")
     .description("Design tolls for a scenario (network, classes, instrument, objective, method)")
     .argument("<scenario>", "scenario file (JSON; see scenarios/scenario.schema.json)")
     .option("--out <dir>", "write the tolled equilibrium, design.json and history.csv into this folder")
-    .option("--json", "print one JSON object")
+    .option("--json", "print one JSON object");
+  addOdOptions(cmd, MOD)
     .addHelpText(
       "after",
-      "\nExamples:\n  tollkit design scenarios/two-route-linear.json\n  tollkit design scenarios/braess.json --json --out out/braess",
+      "\nExamples:\n  tollkit design scenarios/two-route-linear.json\n  tollkit design scenarios/braess.json --json --out out/braess\n  tollkit design scenarios/sioux-falls-first-best.json --skims --out out/first-best   # then: tollkit incidence <no-toll run> out/first-best",
     )
-    .action(async (file: string, opts: { out?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; json?: boolean; skims?: boolean; selectLink?: number[] | true }) => {
+      const analysis = odAnalysis(opts, MOD);
       const scenario = loadScenario(file);
       const r = await design(scenario, { failAfterSolves: testFailAfterSolves() });
       if (opts.out) writeFilesAtomic(opts.out, await designOutputFiles(scenario, r));
+      if (opts.out && analysis) {
+        const net = await scenarioNetwork(scenario);
+        const output = {
+          summary: designJson(r),
+          convergence: {},
+          links: linkColumns(net, r.equilibrium),
+          ...analyseRun(net, r.equilibrium, scenarioClasses(scenario, net), analysis),
+        };
+        writeOdFiles(opts.out, output);
+        for (const line of selectLinkText(output)) process.stderr.write(`${line.trim()}\n`);
+      }
       process.stdout.write(opts.json ? `${JSON.stringify(designJson(r))}\n` : `${designText(r)}\n`);
       if (r.partial) {
         process.stderr.write(

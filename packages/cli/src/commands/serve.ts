@@ -98,6 +98,11 @@ export function registerServe(program: Command): void {
     .option("--body-limit <size>", "largest JSON request body, e.g. 1mb", "1mb")
     .option("--web <dir>", "folder of the built web app (default web/dist when it exists)")
     .option("--no-web", "do not serve the web app")
+    .option(
+      "--redis <url>",
+      "execute runs on tollkit worker processes, through a BullMQ queue on this Redis (default: child processes here)",
+    )
+    .option("--queue <name>", "queue name with --redis", "tollkit-runs")
     .option("--scenarios <dir>", "load every scenario file (*.json) of this folder at start, unless one of the same name is stored")
     .addHelpText(
       "after",
@@ -111,6 +116,7 @@ Examples:
   tollkit serve
   tollkit serve --scenarios scenarios
   tollkit serve --port 9000 --db /var/lib/tollkit/tollkit.db --token "$(cat token.txt)"
+  tollkit serve --redis redis://127.0.0.1:6379      # runs go to tollkit worker processes
   curl -X POST localhost:8080/api/runs -H 'Content-Type: application/json' \\
        -d '{"kind":"assign","network":"sioux-falls","settings":{"algorithm":"bfw","gap":1e-5}}'`,
     )
@@ -135,6 +141,8 @@ Examples:
         bodyLimit: string;
         web?: string | boolean;
         scenarios?: string;
+        redis?: string;
+        queue: string;
       }) => {
         const token = opts.token ?? process.env.TOLLKIT_API_TOKEN ?? undefined;
         const cors = (opts.cors ?? process.env.TOLLKIT_CORS_ORIGINS ?? "")
@@ -143,36 +151,45 @@ Examples:
           .filter(Boolean);
         if (!/^[0-9]+(b|kb|mb)?$/i.test(opts.bodyLimit))
           throw new InputError("cli/serve", `--body-limit ${opts.bodyLimit}`, { field: "--body-limit" }, "a size such as 512kb or 1mb");
-        const { defaultDbPath, startServer } = await import("@tollkit/api"); // express and SQLite load only for serve
-        const srv = await startServer({
-          port: opts.port,
-          host: opts.host,
-          dbPath: opts.db ?? defaultDbPath(),
-          token: token || undefined,
-          corsOrigins: cors,
-          concurrency: opts.concurrency,
-          limits: Object.fromEntries(
-            Object.entries({
-              maxRunSeconds: opts.maxRunSeconds,
-              maxGridPoints: opts.maxGridPoints,
-              maxSolves: opts.maxSolves,
-              maxInlineLinks: opts.maxInlineLinks,
-              maxInlineZones: opts.maxInlineZones,
-              maxInlineOdPairs: opts.maxInlineOdPairs,
-              maxQueued: opts.maxQueued,
-            }).filter(([, v]) => v !== undefined),
-          ),
-          publicOrigins: (opts.publicOrigin ?? "")
-            .split(",")
-            .map((x) => x.trim())
-            .filter(Boolean),
-          allowAnonymousWrites: opts.allowAnonymousWrites,
-          graceMs: opts.graceSeconds * 1000,
-          bodyLimit: opts.bodyLimit,
-          webDir: opts.web === false ? null : typeof opts.web === "string" ? opts.web : undefined,
-        });
+        const { BullRunQueue, defaultDbPath, startServer } = await import("@tollkit/api"); // express and SQLite load only for serve
+        const dbPath = opts.db ?? defaultDbPath();
+        const queue = opts.redis ? await BullRunQueue.open({ redis: opts.redis, queue: opts.queue, dbPath }) : undefined;
+        let srv: Awaited<ReturnType<typeof startServer>>;
+        try {
+          srv = await startServer({
+            queue,
+            port: opts.port,
+            host: opts.host,
+            dbPath,
+            token: token || undefined,
+            corsOrigins: cors,
+            concurrency: opts.concurrency,
+            limits: Object.fromEntries(
+              Object.entries({
+                maxRunSeconds: opts.maxRunSeconds,
+                maxGridPoints: opts.maxGridPoints,
+                maxSolves: opts.maxSolves,
+                maxInlineLinks: opts.maxInlineLinks,
+                maxInlineZones: opts.maxInlineZones,
+                maxInlineOdPairs: opts.maxInlineOdPairs,
+                maxQueued: opts.maxQueued,
+              }).filter(([, v]) => v !== undefined),
+            ),
+            publicOrigins: (opts.publicOrigin ?? "")
+              .split(",")
+              .map((x) => x.trim())
+              .filter(Boolean),
+            allowAnonymousWrites: opts.allowAnonymousWrites,
+            graceMs: opts.graceSeconds * 1000,
+            bodyLimit: opts.bodyLimit,
+            webDir: opts.web === false ? null : typeof opts.web === "string" ? opts.web : undefined,
+          });
+        } catch (e) {
+          await queue?.close(0);
+          throw e;
+        }
         process.stdout.write(
-          `tollkit serve: listening on ${srv.url} (database ${srv.store.path}${token ? ", writes need the bearer token" : ""})\n`,
+          `tollkit serve: listening on ${srv.url} (database ${srv.store.path}${token ? ", writes need the bearer token" : ""}${opts.redis ? `, runs on the workers of queue "${opts.queue}"` : ""})\n`,
         );
         if (opts.scenarios) await loadScenarioFolder(opts.scenarios, srv.url, srv.store.listScenarios(1_000_000, 0).items, token);
         await srv.closed;

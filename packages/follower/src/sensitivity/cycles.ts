@@ -44,6 +44,8 @@ export class CycleBasis {
   cycLink = new Int32Array(0);
   /** sign · pce of the cycle's bush. */
   cycCoef = new Float64Array(0);
+  /** Conjugate-gradient iterations of the last solve (diagnostics). */
+  iterations = 0;
   /** Whether the cycles describe the current active set (cleared by whoever changes it). */
   valid = false;
   /** Per network link: flow of the cycles in a product (zero between products). */
@@ -166,11 +168,12 @@ export class CycleBasis {
   }
 
   /**
-
    * Solves the reduced system for the current active set: A y = −b, b the cycle gradients of
    * `dg` (per class fixed-cost changes). Returns the solution or a failure message.
+   * @param tolerance relative residual ‖r‖/‖b‖ at which conjugate gradients stop (default 1e-13)
    */
-  solve(dg: (Float64Array | null)[]): { y: Float64Array; failure?: string } {
+  solve(dg: (Float64Array | null)[], tolerance = CG_TOLERANCE): { y: Float64Array; failure?: string } {
+    this.iterations = 0;
     if (!this.valid) this.build();
     const { nVars: V, cycStart, cycLink, cycCoef, h, varBush } = this;
     const y = new Float64Array(V);
@@ -221,6 +224,7 @@ export class CycleBasis {
       failure: UNBOUNDED_JUMP,
     });
     for (let it = 0; it < maxIt; it++) {
+      this.iterations = it + 1;
       this.apply(p, Ap);
       let pAp = 0;
       let pp = 0;
@@ -243,7 +247,7 @@ export class CycleBasis {
         r[i] -= alpha * Ap[i];
         rn += r[i] * r[i];
       }
-      if (Math.sqrt(rn) <= CG_TOLERANCE * bNorm) return { y };
+      if (Math.sqrt(rn) <= tolerance * bNorm) return { y };
       if (!(Math.sqrt(rn) < 1e6 * bNorm)) return unbounded();
       let rz2 = 0;
       for (let i = 0; i < V; i++) {
@@ -261,6 +265,22 @@ export class CycleBasis {
     if (Math.sqrt(res) <= 1e-8 * bNorm) return { y };
     if (!(Math.sqrt(res) < bNorm)) return unbounded();
     return { y, failure: cgStalled(Math.sqrt(res) / bNorm) };
+  }
+
+  /**
+   * The transpose of the right-hand side's map, for adjoint solves: out[a] += Σ_v y_v Σ_k
+   * cycCoef[k] · classFactor[class(v)] over the entries k of cycle v on link a. With classFactor
+   * the classes' toll factors (0 for a class that pays no toll), out[l] is yᵀ b(e_l), the inner
+   * product of y with the right-hand side of a unit toll on link l.
+   * @param classFactor per class, the factor of a unit change of the link's fixed cost
+   */
+  gatherTollResponse(y: Float64Array, classFactor: Float64Array, out: Float64Array): void {
+    const { nVars, varBush, cycStart, cycLink, cycCoef, bushes } = this;
+    for (let v = 0; v < nVars; v++) {
+      const s = y[v] * classFactor[bushes[varBush[v]].cls];
+      if (s === 0) continue;
+      for (let k = cycStart[v]; k < cycStart[v + 1]; k++) out[cycLink[k]] += cycCoef[k] * s;
+    }
   }
 
   /** Flow derivatives of the cycle combination `y`: every bush's `df` per position, and the total (PCE per link) in `dx`. */

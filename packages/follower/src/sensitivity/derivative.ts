@@ -178,15 +178,7 @@ export class DerivativeProblem {
    * are checked against other origin decompositions (see {@link refineRange}).
    */
   solve(dg: (Float64Array | null)[], firstRound?: Float64Array, step = 0): DirectionalDerivative {
-    for (const d of this.bushes) {
-      for (let p = 0; p < d.released.length; p++) {
-        if (d.released[p] === 1 || d.frozen[p] === 1) {
-          d.released[p] = 0;
-          d.frozen[p] = 0;
-          this.cycles.valid = false;
-        }
-      }
-    }
+    this.resetActiveSet();
     const K = this.engine.K;
     const { failure, changedRoutes, first } = this.run(dg, firstRound);
     const dx = Float64Array.from(this.dxFull);
@@ -234,6 +226,69 @@ export class DerivativeProblem {
     return { failure, changedRoutes, first };
   }
 
+  /** Back to the first round's active set: no route released, no used link frozen. */
+  private resetActiveSet(): void {
+    for (const d of this.bushes) {
+      for (let p = 0; p < d.released.length; p++) {
+        if (d.released[p] === 1 || d.frozen[p] === 1) {
+          d.released[p] = 0;
+          d.frozen[p] = 0;
+          this.cycles.valid = false;
+        }
+      }
+    }
+  }
+
+  /**
+   * For adjoint use: solves the first round (the used routes only; nothing released or frozen)
+   * for fixed-cost changes `dg` and tells whether that solution is final on both sides — whether
+   * neither for ε > 0 nor for ε < 0 an unused route at the margin of use becomes cheaper than the
+   * used ones (the test of the active-set loop, run for both signs without changing the active
+   * set). Where it is final, the first round's linear map is the derivative in that direction.
+   * Leaves the solution in `df` and `dxFull` and the first round's cycles built.
+   * @param tolerance the conjugate-gradient tolerance (default that of every solve, 1e-13)
+   */
+  firstRoundFinal(dg: (Float64Array | null)[], tolerance?: number): { final: boolean; failure?: string } {
+    this.resetActiveSet();
+    if (!this.cycles.valid) this.cycles.build();
+    const s = this.cycles.solve(dg, tolerance);
+    if (s.failure) return { final: false, failure: s.failure };
+    this.cycles.flows(s.y, this.dxFull);
+    return { final: !this.wouldRelease(dg, 1) && !this.wouldRelease(dg, -1) };
+  }
+
+  /**
+   * For adjoint use, after {@link firstRoundFinal} found the first round final for `dg`: the
+   * linear range of that solution on both sides, as {@link solve} reports them (with the same
+   * search for other origin decompositions, up to 6 solves per side, when a side is shorter than
+   * `step`). Returns [for ε > 0, for ε < 0].
+   */
+  firstRoundRanges(dg: (Float64Array | null)[], step: number): [LinearRange, LinearRange] {
+    return [this.ranges.refine(dg, 0, step, this.rangeSolver), this.ranges.refine(dg, 1, step, this.rangeSolver)];
+  }
+
+  /**
+   * For adjoint use: solves A y = −b on the first round's active set, b the cycle sums of
+   * `weights` (per class and link, in place of fixed-cost changes; null for a class without).
+   * With `weights` the derivative of a scalar objective with respect to class link flows (per
+   * vehicle) divided by the class's PCE, yᵀ b(dg) is that objective's derivative along any
+   * direction dg whose first round is final (A is symmetric). Leaves `df` and `dxFull` untouched.
+   */
+  adjointSolve(weights: (Float64Array | null)[]): { y: Float64Array; failure?: string } {
+    this.resetActiveSet();
+    if (!this.cycles.valid) this.cycles.build();
+    return this.cycles.solve(weights);
+  }
+
+  /**
+   * out[l] += yᵀ b(e_l) for every link l: the inner product of an adjoint solution with the
+   * right-hand side of a unit toll on l (classFactor: per class, its toll factor, 0 where the
+   * class pays no toll). Reads the cycles of the last {@link adjointSolve}.
+   */
+  tollResponse(y: Float64Array, classFactor: Float64Array, out: Float64Array): void {
+    this.cycles.gatherTollResponse(y, classFactor, out);
+  }
+
   /**
    * The linear range of a direction to which nobody responds at first order (its links are in no
    * tight subnetwork): only the tolls move, so an unused route over a tolled candidate link
@@ -249,6 +304,51 @@ export class DerivativeProblem {
    * derivative is negative, else releases the links of unused tight routes that became cheaper
    * than the used ones. Returns true when the active set changed.
    */
+  /**
+   * Whether the active-set test after the current solution (`dxFull`) would release some unused
+   * route for fixed-cost changes `sign`·dg with flows `sign`·dxFull (sign ±1): the second half of
+   * {@link checkActiveSet}, with the same labels and tolerances, changing nothing.
+   */
+  private wouldRelease(dg: (Float64Array | null)[], sign: number): boolean {
+    const { h, dxFull: dx } = this;
+    const D = this.treeLabel;
+    const Dmin = this.labelMin;
+    const via = this.cheaperVia;
+    for (const d of this.bushes) {
+      const { n, start, tail, links, treeIn, used } = d;
+      const g = dg[d.cls];
+      const cost = (a: number): number => sign * (h[a] * dx[a] + (g ? g[a] : 0));
+      D[0] = 0;
+      let scale = 0;
+      for (let u = 1; u < n; u++) {
+        const p = treeIn[u];
+        D[u] = p >= 0 ? D[tail[p]] + cost(links[p]) : NaN;
+        if (p >= 0) scale = Math.max(scale, Math.abs(D[u]));
+      }
+      if (g) for (let a = 0; a < g.length; a++) scale = Math.max(scale, Math.abs(g[a]));
+      const tol = 1e-9 * scale;
+      Dmin[0] = 0;
+      for (let u = 1; u < n; u++) {
+        let best = treeIn[u] >= 0 ? D[u] : Infinity;
+        let bp = -1;
+        for (let p = start[u]; p < start[u + 1]; p++) {
+          const v = Dmin[tail[p]] + cost(links[p]);
+          if (v < best - tol) {
+            best = v;
+            bp = p;
+          }
+        }
+        Dmin[u] = best;
+        via[u] = bp;
+      }
+      for (let u = 1; u < n; u++) {
+        if (treeIn[u] < 0 || via[u] < 0) continue;
+        for (let v = u; v > 0 && via[v] >= 0; v = tail[via[v]]) if (used[via[v]] === 0) return true;
+      }
+    }
+    return false;
+  }
+
   private checkActiveSet(dg: (Float64Array | null)[]): boolean {
     const { h, dxFull: dx } = this;
     let changed = false;
