@@ -8,7 +8,7 @@
  * checked by the follower's own class schema); defaults are the follower's `FOLLOWER_DEFAULTS`.
  */
 import { z } from "zod";
-import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES, userClassesSchema } from "@tollkit/follower";
+import { ALGORITHMS, ElasticDemandSchema, FOLLOWER_DEFAULTS, OBJECTIVES, userClassesSchema } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, loadCatalogue } from "@tollkit/graph-core";
 import { ScenarioSchema } from "@tollkit/leader";
 import { RUN_KINDS, RUN_STATUSES } from "./store.js";
@@ -90,6 +90,10 @@ export const AssignSettings = z
     classes: ClassList.optional().meta({
       description:
         "User classes (the CLI's `--classes` file contents): each its own demand, value of time, PCE and whether it pays tolls. Default: one class from the network's demand.",
+    }),
+    demand: ElasticDemandSchema.optional().meta({
+      description:
+        "Elastic demand (the CLI's `--demand-function`): {type: elastic, form, elasticity | rate, zones, classes}, pivoted on the no-toll equilibrium. Default: fixed demand. The summary then has `demand` (trips made / not made and welfare, per zone).",
     }),
   })
   .meta({ id: "AssignSettings" });

@@ -7,7 +7,9 @@
  * Multi-class potential: with x_a = Σ_k pce_k f_ka and class costs c_ka = t_a(x_a) + g_ka,
  * F(f) = Σ_a ∫₀^{x_a} t_a + Σ_k pce_k Σ_a g_ka f_ka has ∂F/∂f_ka = pce_k · c_ka, so its
  * minimisers are the multi-class Wardrop equilibria (each class on its own cheapest routes).
- * For SO, ∫t is replaced by x·t(x).
+ * For SO, ∫t is replaced by x·t(x), except on excess-demand links (elastic demand, Gartner's
+ * transformation: `./elastic/`), whose cost is the inverse demand of the trips not made: its
+ * integral is the benefit given up, which the net-benefit optimum keeps as it is.
  */
 
 import {
@@ -17,6 +19,7 @@ import {
   compileNetwork,
   InputError,
   linkLabel,
+  VDF_EXCESS_DEMAND,
   Network,
   UnroutableDemand,
 } from "@tollkit/graph-core";
@@ -111,7 +114,9 @@ export class CostModel {
       out.set(times);
       return;
     }
-    for (let i = 0; i < this.linkCount; i++) out[i] = times[i] + x[i] * this.vdf.derivative(i, x[i]);
+    const kind = this.vdf.kind;
+    for (let i = 0; i < this.linkCount; i++)
+      out[i] = kind[i] === VDF_EXCESS_DEMAND ? times[i] : times[i] + x[i] * this.vdf.derivative(i, x[i]);
   }
 
   /**
@@ -120,7 +125,7 @@ export class CostModel {
    */
   linkFlowCost(i: number, x: number): number {
     const t = this.vdf.time(i, x);
-    return this.objective === "ue" ? t : t + x * this.vdf.derivative(i, x);
+    return this.objective === "ue" || this.vdf.kind[i] === VDF_EXCESS_DEMAND ? t : t + x * this.vdf.derivative(i, x);
   }
 
   /**
@@ -130,7 +135,7 @@ export class CostModel {
    */
   linkFlowCostDerivative(i: number, x: number): number {
     const d = this.vdf.derivative(i, x);
-    if (this.objective === "ue" || d === 0 || x <= 0) return d;
+    if (this.objective === "ue" || d === 0 || x <= 0 || this.vdf.kind[i] === VDF_EXCESS_DEMAND) return d;
     const e = 1e-4;
     return 2 * d + (this.vdf.derivative(i, x * (1 + e)) - this.vdf.derivative(i, x * (1 - e))) / (2 * e);
   }
@@ -183,7 +188,9 @@ export class CostModel {
   potential(x: Float64Array, classFlows: Float64Array[]): number {
     let s = 0;
     if (this.objective === "ue") s = this.vdf.beckmann(x);
-    else for (let i = 0; i < this.linkCount; i++) s += x[i] * this.vdf.time(i, x[i]);
+    else
+      for (let i = 0; i < this.linkCount; i++)
+        s += this.vdf.kind[i] === VDF_EXCESS_DEMAND ? this.vdf.integral(i, x[i]) : x[i] * this.vdf.time(i, x[i]);
     return s + this.fixedCostTotal(classFlows);
   }
 
@@ -348,4 +355,3 @@ export function classGapNote(classes: readonly { name: string; relativeGap: numb
   const over = classes.filter((c) => c.relativeGap > gap);
   return over.length ? ` (${over.map((c) => `class ${c.name} ${c.relativeGap.toExponential(3)}`).join(", ")})` : "";
 }
-

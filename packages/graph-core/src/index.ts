@@ -8,7 +8,17 @@
  */
 export { InputError, isInputError, schemaInputError } from "./errors.js";
 export type { InputLocation, SchemaErrorOptions, SchemaIssue } from "./errors.js";
-export { CompiledVdf, VDF_BPR, VDF_CONICAL, VDF_NAMES, VDF_POLYNOMIAL, vdfByName, VDFS } from "./vdf.js";
+export {
+  CompiledVdf,
+  VDF_BPR,
+  VDF_CONICAL,
+  VDF_EXCESS_DEMAND,
+  VDF_NAMES,
+  VDF_POLYNOMIAL,
+  vdfByName,
+  VDFS,
+  excessDemandEdge,
+} from "./vdf.js";
 export type { VdfName, VdfParams } from "./vdf.js";
 export { isFlowDependent, linkLabel, nodeIndexMap, totalDemand } from "./network.js";
 export type { CoordinateSystem, CostWeights, LinkTable, Network } from "./network.js";

@@ -106,10 +106,10 @@ export function linkLabel(net: Network, i: number): string {
   return `link ${i + 1} (${net.nodeIds[net.links.from[i]]}→${net.nodeIds[net.links.to[i]]})`;
 }
 
-/** True when the link's time depends on its flow (b > 0 and power > 0, or conical). */
+/** True when the link's time depends on its flow (b > 0 and power > 0, conical, or excess-demand). */
 export function isFlowDependent(net: Network, i: number): boolean {
   const l = net.links;
-  return l.vdf[i] === 1 || (l.b[i] !== 0 && l.power[i] !== 0);
+  return l.vdf[i] === 1 || l.vdf[i] === 3 || (l.b[i] !== 0 && l.power[i] !== 0);
 }
 
 /** Returns a copy of `net` with the demand matrix multiplied by `factor`. */

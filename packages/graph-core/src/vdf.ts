@@ -8,6 +8,13 @@
  *   with α = `power` (> 1) and β = (2α − 1)/(2α − 2); `b` is unused.
  * - `polynomial` (2): t(x) = fft + b · (x / cap)^power — an additive form for textbook
  *   examples whose cost has no constant factor (Pigou's t = x).
+ * - `excess-demand` (3): the cost of trips not made on Gartner's excess-demand link (elastic
+ *   demand, `@tollkit/follower`'s `elastic/`): with u = x / cap (cap = the most trips the OD pair
+ *   can make, in PCE), t(x) = fft · (1 − u)^(−power) for power > 0 (constant-elasticity demand),
+ *   t(x) = fft − b · ln(1 − u) for power = 0 (exponential demand) and t(x) = fft + b · x for
+ *   power = −1 (linear demand). The first two are continued by their tangent beyond
+ *   1 − u = max(1e-10, 1e-6^(1/power)) (where the power form reaches 1e6 · fft), so that a trial
+ *   flow at the bound never yields an infinite or overflowing cost.
  *
  * A link with b = 0 or power = 0 (BPR, polynomial) has a constant cost. Every kind provides a
  * value (minutes), a derivative (minutes per vehicle) and an integral (vehicle-minutes; it
@@ -17,8 +24,12 @@
 export const VDF_BPR = 0;
 export const VDF_CONICAL = 1;
 export const VDF_POLYNOMIAL = 2;
+export const VDF_EXCESS_DEMAND = 3;
 
-/** Names of the VDF kinds, indexed by code. */
+/**
+ * Names of the VDF kinds a network file or spec may use, indexed by code. `excess-demand` (3) is
+ * not among them: only the elastic-demand transformation builds such links.
+ */
 export const VDF_NAMES = ["bpr", "conical", "polynomial"] as const;
 export type VdfName = (typeof VDF_NAMES)[number];
 
@@ -32,7 +43,7 @@ export interface VdfParams {
 
 /** One volume-delay function: value, derivative and integral of travel time in flow. */
 export interface VolumeDelayFunction {
-  name: VdfName;
+  name: VdfName | "excess-demand";
   value(x: number, p: VdfParams): number;
   derivative(x: number, p: VdfParams): number;
   integral(x: number, p: VdfParams): number;
@@ -98,8 +109,63 @@ const conical: VolumeDelayFunction = {
   },
 };
 
+/** Where the excess-demand cost is continued by its tangent: 1 − u below this (see the module comment). */
+export function excessDemandEdge(power: number): number {
+  return power > 0 ? Math.max(1e-10, Math.pow(1e-6, 1 / power)) : 1e-10;
+}
+
+/** Value of the excess-demand cost at 1 − u = r (r > 0; power ≥ 0): scalars, so that hot loops allocate nothing. */
+function excessAt(r: number, fft: number, b: number, power: number): number {
+  return power > 0 ? fft * Math.pow(r, -power) : fft - b * Math.log(r);
+}
+/** d/dx of the excess-demand cost at 1 − u = r (power ≥ 0). */
+function excessSlope(r: number, fft: number, cap: number, b: number, power: number): number {
+  return power > 0 ? (fft * power * Math.pow(r, -power - 1)) / cap : b / (cap * r);
+}
+/** Excess-demand cost at flow x (tangent continuation beyond the edge). */
+function excessValue(x: number, fft: number, cap: number, b: number, power: number): number {
+  if (power < 0) return fft + b * x;
+  const r = 1 - x / cap;
+  const edge = excessDemandEdge(power);
+  if (r >= edge) return excessAt(r, fft, b, power);
+  return excessAt(edge, fft, b, power) + excessSlope(edge, fft, cap, b, power) * (x - cap * (1 - edge));
+}
+/** d/dx of {@link excessValue}. */
+function excessDerivative(x: number, fft: number, cap: number, b: number, power: number): number {
+  if (power < 0) return b;
+  return excessSlope(Math.max(1 - x / cap, excessDemandEdge(power)), fft, cap, b, power);
+}
+/** ∫₀ˣ of {@link excessValue}. */
+function excessIntegralOf(x: number, fft: number, cap: number, b: number, power: number): number {
+  if (power < 0) return fft * x + 0.5 * b * x * x;
+  const edge = excessDemandEdge(power);
+  const xe = cap * (1 - edge);
+  const y = x < xe ? x : xe;
+  const u = y / cap;
+  const l = Math.log1p(-u);
+  let s: number;
+  if (power > 0) s = power === 1 ? -fft * cap * l : (fft * cap * (1 - Math.exp((1 - power) * l))) / (1 - power);
+  else s = fft * y + b * cap * ((1 - u) * l + u);
+  if (x <= xe) return s;
+  const d = x - xe;
+  return s + excessAt(edge, fft, b, power) * d + 0.5 * excessSlope(edge, fft, cap, b, power) * d * d;
+}
+
+const excessDemand: VolumeDelayFunction = {
+  name: "excess-demand",
+  isConstant: () => false,
+  value: (x, p) => excessValue(x, p.freeFlowTime, p.capacity, p.b, p.power),
+  derivative: (x, p) => excessDerivative(x, p.freeFlowTime, p.capacity, p.b, p.power),
+  integral: (x, p) => excessIntegralOf(x, p.freeFlowTime, p.capacity, p.b, p.power),
+};
+
 /** The VDF registry, indexed by code. */
-export const VDFS: readonly VolumeDelayFunction[] = [powerForm(VDF_BPR, "bpr"), conical, powerForm(VDF_POLYNOMIAL, "polynomial")];
+export const VDFS: readonly VolumeDelayFunction[] = [
+  powerForm(VDF_BPR, "bpr"),
+  conical,
+  powerForm(VDF_POLYNOMIAL, "polynomial"),
+  excessDemand,
+];
 
 /** Looks a VDF up by name; an unknown name is an error. */
 export function vdfByName(name: string): VolumeDelayFunction {
@@ -131,8 +197,10 @@ export class CompiledVdf {
   readonly capacity: Float64Array;
   /** 1 where the link's time does not depend on its flow. */
   readonly constant: Uint8Array;
-  /** True when some link is conical (slower generic path). */
+  /** True when some link is conical or excess-demand (slower generic path). */
   readonly hasConical: boolean;
+  /** The `b` column (used by excess-demand links only). */
+  private readonly bCol: Float64Array;
 
   constructor(cols: VdfColumns) {
     const m = cols.vdf.length;
@@ -143,11 +211,12 @@ export class CompiledVdf {
     this.power = Float64Array.from(cols.power);
     this.capacity = Float64Array.from(cols.capacity);
     this.constant = new Uint8Array(m);
+    this.bCol = Float64Array.from(cols.b);
     let conicalSeen = false;
     for (let i = 0; i < m; i++) {
       const p = { freeFlowTime: cols.freeFlowTime[i], capacity: cols.capacity[i], b: cols.b[i], power: cols.power[i] };
       const k = cols.vdf[i];
-      if (k === VDF_CONICAL) {
+      if (k === VDF_CONICAL || k === VDF_EXCESS_DEMAND) {
         conicalSeen = true;
         continue;
       }
@@ -165,14 +234,18 @@ export class CompiledVdf {
 
   /** Travel time of link `i` at flow `x` (minutes). */
   time(i: number, x: number): number {
-    if (this.kind[i] === VDF_CONICAL) return conical.value(x, this.paramsOf(i));
+    const kind = this.kind[i];
+    if (kind === VDF_CONICAL) return conical.value(x, this.paramsOf(i));
+    if (kind === VDF_EXCESS_DEMAND) return excessValue(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
     const p = this.power[i];
     return this.fft[i] + this.alpha[i] * (p === 4 ? x * x * x * x : p === 1 ? x : Math.pow(x, p));
   }
 
   /** dt/dx of link `i` at flow `x`. */
   derivative(i: number, x: number): number {
-    if (this.kind[i] === VDF_CONICAL) return conical.derivative(x, this.paramsOf(i));
+    const kind = this.kind[i];
+    if (kind === VDF_CONICAL) return conical.derivative(x, this.paramsOf(i));
+    if (kind === VDF_EXCESS_DEMAND) return excessDerivative(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
     const a = this.alpha[i];
     if (a === 0) return 0;
     const p = this.power[i];
@@ -181,7 +254,9 @@ export class CompiledVdf {
 
   /** ∫₀ˣ t(s) ds of link `i`. */
   integral(i: number, x: number): number {
-    if (this.kind[i] === VDF_CONICAL) return conical.integral(x, this.paramsOf(i));
+    const kind = this.kind[i];
+    if (kind === VDF_CONICAL) return conical.integral(x, this.paramsOf(i));
+    if (kind === VDF_EXCESS_DEMAND) return excessIntegralOf(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
     const p = this.power[i];
     return this.fft[i] * x + (this.alpha[i] * Math.pow(x, p + 1)) / (p + 1);
   }

@@ -9,6 +9,7 @@ import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass 
 import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
 import { checkDirectional, checkGradient, GradientCheck, seededRandom, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
+import { elasticDemandOf, ElasticDesignReport, elasticReport } from "./elastic-design.js";
 import { FirstBest, firstBest } from "./first-best.js";
 import { gradientSearch } from "./gradient.js";
 import { checkGrid, gridSearch, ResponseSurface } from "./grid.js";
@@ -112,6 +113,8 @@ export interface DesignResult {
     tolls: { link: number; toll: number; timeToll: number }[];
   };
   history: HistoryRow[];
+  /** With elastic demand (the scenario's `demand`): trips made and not made, consumer surplus and welfare, by zone, against the no-toll baseline. */
+  demand?: ElasticDesignReport;
   surface?: ResponseSurface;
   ties: TieReport;
   diagnostics: {
@@ -204,9 +207,11 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   const instrument = resolveInstrument(net, s.instrument, s.file);
   const loadSeconds = (performance.now() - t0) / 1000;
   const merit = new Merit(s.objective.type, s.objective.minRevenue, s.objective.penalty);
+  const elastic = elasticDemandOf(s, net, classes);
   const ev = new Evaluator({
     net,
     classes,
+    elastic,
     instrument,
     background: Float64Array.from(net.links.toll),
     follower: s.follower,
@@ -446,7 +451,8 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
     equilibriumSolves: searchSolves,
     solves: { total: ev.solves, byPhase: { ...ev.solvesByPhase }, secondsByPhase },
     seconds: (performance.now() - t0) / 1000,
-    equilibrium: trueTollEquilibrium(net, classes, best, ev.tiesPossible),
+    equilibrium: elastic ? best.eq : trueTollEquilibrium(net, classes, best, ev.tiesPossible),
+    demand: elastic ? elasticReport(elastic, baseline.eq, best.eq) : undefined,
     linkTolls: best.tolls,
     firstBestDetail: fb
       ? {

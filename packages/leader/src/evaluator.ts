@@ -26,6 +26,7 @@ import {
   adjointTollGradient,
   AdjointTollGradient,
   CostModel,
+  ElasticDemandProblem,
   equilibriumSensitivity,
   FollowerOptions,
   FollowerResult,
@@ -33,6 +34,7 @@ import {
   solve,
   UserClass,
 } from "@tollkit/follower";
+import { elasticSensitivity, ElasticSensitivity, isElasticResult } from "./elastic-demand.js";
 import { CompiledVdf, isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
 import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveSign, objectiveValue } from "./objectives.js";
@@ -101,6 +103,8 @@ export interface EvaluatorSettings {
   /** Tolls on links outside the instrument (money per link). */
   background: Float64Array;
   follower: FollowerSpec;
+  /** Elastic demand (the scenario's `demand`): every solve goes through this problem. Default: fixed demand. */
+  elastic?: ElasticDemandProblem;
   merit: Merit;
   rule: TieRule;
   signal?: AbortSignal;
@@ -443,7 +447,7 @@ export class Evaluator {
     if (signal?.aborted) throw abortError();
     if (this.s.failAfterSolves !== undefined && this.solves >= this.s.failAfterSolves)
       throw new Error(`leader: injected failure after ${this.solves} equilibrium solves (test hook failAfterSolves)`);
-    const eq = await solve(net, {
+    const options: FollowerOptions = {
       algorithm: fs.algorithm,
       gap: fs.gap,
       maxIterations: fs.maxIterations,
@@ -451,7 +455,8 @@ export class Evaluator {
       classes,
       signal,
       ...extra,
-    });
+    };
+    const eq = this.s.elastic ? await this.s.elastic.solve(options) : await solve(net, options);
     if (signal?.aborted || eq.stopReason === "cancelled") throw abortError();
     if (keep) this.hold(eq);
     this.solves++;
@@ -489,7 +494,9 @@ export class Evaluator {
     const multi = instrument.variables.filter((v) => v.links.length > 1);
     const one = classes.length === 1 ? classes[0] : undefined;
     let adj: AdjointTollGradient | undefined;
-    if (!directional && single.length > 0) {
+    // elastic demand: forward sensitivities of the transformed network (they carry dq/dτ; the adjoint does not yet)
+    const elastic = this.s.elastic && isElasticResult(ev.eq) ? this.s.elastic : undefined;
+    if (!elastic && !directional && single.length > 0) {
       // TSTT, revenue, and Σ len·x for the distance part of welfare (one class only)
       const withLength = one !== undefined && one.distanceFactor !== 0;
       adj = adjointTollGradient(net, ev.eq, {
@@ -507,8 +514,15 @@ export class Evaluator {
         this.nearDegenerate.example ??= `nearly degenerate along a combination of the single-link tolls: ${adj.probeRange?.cause ?? "a route changes"} within ${adj.probeRange?.step.toExponential(2)}`;
       }
     }
-    const r =
-      !adj || multi.length > 0
+    const r: (ReturnType<typeof equilibriumSensitivity> | ElasticSensitivity) | undefined = elastic
+      ? elasticSensitivity(
+          elastic,
+          ev.eq as Parameters<typeof elasticSensitivity>[1],
+          single.map((v) => v.links[0]),
+          multi.map((v) => ({ links: Array.from(v.links) })),
+          this.s.sensitivityStep,
+        )
+      : !adj || multi.length > 0
         ? equilibriumSensitivity(net, ev.eq, {
             links: adj ? [] : single.map((v) => v.links[0]),
             directions: multi.map((v) => ({ links: Array.from(v.links) })),
@@ -560,10 +574,10 @@ export class Evaluator {
       const s = r!;
       right.tstt[k] = s.dTstt[j];
       right.revenue[k] = s.dRevenue[j];
-      right.welfare[k] = welfareOf(s.dTstt[j], s.dFlows[j]);
+      right.welfare[k] = "dWelfare" in s ? s.dWelfare[j] : welfareOf(s.dTstt[j], s.dFlows[j]);
       left.tstt[k] = s.dTsttLeft[j];
       left.revenue[k] = s.dRevenueLeft[j];
-      left.welfare[k] = welfareOf(s.dTsttLeft[j], s.dFlowsLeft[j]);
+      left.welfare[k] = "dWelfareLeft" in s ? s.dWelfareLeft[j] : welfareOf(s.dTsttLeft[j], s.dFlowsLeft[j]);
       degenerate[k] = s.degenerate[j];
       nearDegenerate[k] = s.nearDegenerate[j];
       range[k] = s.range[j];

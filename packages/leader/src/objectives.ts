@@ -10,6 +10,8 @@
  *   (time, distance and tolls), and the authority gains the revenue; tolls are a transfer and
  *   cancel, so welfare is minus the money value of the time and distance all travellers spend.
  *   With one class and no distance cost, maximising welfare is minimising VOT · TSTT / pce.
+ * - With elastic demand (`./elastic-demand.ts`), welfare = consumer surplus + revenue (money), the
+ *   follower's elastic summary; TSTT and revenue are measured on the road links as above.
  * - TSTT (or welfare) subject to revenue ≥ R: an augmented Lagrangian on the scaled
  *   constraint g = (R − revenue) / R ≤ 0, with the objective scaled by its no-toll value:
  *   merit = f / |f₀| + (max(0, λ + μ g)² − λ²) / (2μ).
@@ -59,6 +61,8 @@ export function leaderMeasures(net: Network, classes: readonly UserClass[], eq: 
     if (c.tolled) revenue += rev;
     welfare -= vot * time;
   });
+  const elastic = (eq as { elastic?: { consumerSurplus: number } }).elastic;
+  if (elastic) welfare = elastic.consumerSurplus + revenue;
   return { tstt, revenue, welfare: Number.isFinite(welfare) ? welfare : NaN };
 }
 

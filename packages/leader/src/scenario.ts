@@ -14,7 +14,7 @@
 
 import { z } from "zod";
 import { InputError, readJsonFile, schemaInputError, VDF_NAMES } from "@tollkit/graph-core";
-import { ALGORITHMS, userClassesSchema } from "@tollkit/follower";
+import { ALGORITHMS, ElasticDemandSchema, userClassesSchema } from "@tollkit/follower";
 
 const MOD = "leader/scenario";
 
@@ -272,6 +272,14 @@ const Ties = z
   })
   .meta({ description: "How ties of followers between equally costly routes are resolved (only constant-cost links can tie)." });
 
+const Demand = z
+  .discriminatedUnion(
+    "type",
+    [z.strictObject({ type: z.literal("fixed") }).meta({ description: "The trip table as it is (the default)." }), ElasticDemandSchema],
+    { error: 'a demand with "type": "fixed" or "elastic"' },
+  )
+  .meta({ description: "Fixed (the trip table) or elastic demand." });
+
 /** The zod definition of a scenario file (validation, types and JSON Schema). */
 export const ScenarioSchema = z
   .strictObject({
@@ -286,6 +294,7 @@ export const ScenarioSchema = z
         description: "A catalogue id (sioux-falls), a built-in id (two-route), a path relative to the scenario file, or an inline network.",
       }),
     demandScale: positive().default(1).meta({ description: "Multiplies the demand matrix." }),
+    demand: Demand.optional(),
     classes: ScenarioClasses.optional().meta({
       description:
         "User classes, each with its demand (demandShare, default 1, or demandScale; `share` is another name for demandShare) and valueOfTime or tollFactor; the shares add up to 1. Default: one class with the network's demand and cost weights (needs a toll factor > 0).",
@@ -319,6 +328,7 @@ export type InlineNetworkSpec = z.output<typeof InlineNetwork>;
 export type ObjectiveType = ObjectiveSpec["type"];
 export type MethodType = MethodSpec["type"];
 export type TieRule = Scenario["ties"]["rule"];
+export type DemandSpec = NonNullable<Scenario["demand"]>;
 
 /**
  * The gradient check a search method asks for: its `check`, else from `gradientCheck`
@@ -384,6 +394,21 @@ function checkScenario(s: Scenario, at: string): void {
   const obj = s.objective;
   if (obj.minRevenue !== undefined && obj.type === "revenue")
     throw fail("objective.minRevenue", "a revenue floor on a revenue objective", 'objective "tstt" or "welfare" with minRevenue');
+  const dm = s.demand;
+  if (dm?.type === "elastic") {
+    const both = (v: { elasticity?: number; rate?: number }, path: string, required: boolean) => {
+      if (v.elasticity !== undefined && v.rate !== undefined) throw fail(path, "both elasticity and rate given", "one of elasticity, rate");
+      if (required && v.elasticity === undefined && v.rate === undefined)
+        throw fail(path, "no elasticity or rate given", "elasticity (dimensionless) or rate (per time unit)");
+      if (dm.form === "power" && v.rate !== undefined) throw fail(`${path}.rate`, "rate given for power demand", "elasticity");
+    };
+    both(dm, "demand", true);
+    for (const [z, v] of Object.entries(dm.zones ?? {})) both(v, `demand.zones.${z}`, true);
+    for (const [c, v] of Object.entries(dm.classes ?? {})) {
+      both(v, `demand.classes.${c}`, false);
+      for (const [z, w] of Object.entries(v.zones ?? {})) both(w, `demand.classes.${c}.zones.${z}`, true);
+    }
+  }
   const m = s.method;
   const needsSensitivity = m.type === "gradient" || (m.type === "derivative-free" && gradientCheckKind(m) !== "none");
   if (needsSensitivity && s.follower.algorithm !== "bush")

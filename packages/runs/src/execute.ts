@@ -8,14 +8,27 @@
 import {
   classesFromSpec,
   defaultClasses,
+  ElasticDemandProblem,
   FOLLOWER_DEFAULTS,
+  FollowerOptions,
   FollowerResult,
+  parseDemandFunction,
   readClassesFile,
   readTollsFile,
   solve,
   UserClass,
 } from "@tollkit/follower";
-import { BUILTIN_NETWORKS, buildNetwork, gridCity, InputError, isNetworkId, loadNetwork, Network, NetworkSpec } from "@tollkit/graph-core";
+import {
+  BUILTIN_NETWORKS,
+  buildNetwork,
+  gridCity,
+  InputError,
+  isNetworkId,
+  loadNetwork,
+  Network,
+  NetworkSpec,
+  readJsonFile,
+} from "@tollkit/graph-core";
 import { convergenceColumns, designFiles, equilibriumFiles, historyColumns, linkColumns, OutputFile, RunOutput } from "./results.js";
 import { analyseRun } from "./od-analysis.js";
 import { assignSummary, AssignSettingsRecord, designSummary } from "./summary.js";
@@ -176,7 +189,7 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
   const classes = assignClasses(net, s);
   const tolls = tollVector(net, s.tolls, s.allowSubsidies);
   if (tolls) refuseInertTolls(net, tolls, classes, s);
-  const r = await solve(net, {
+  const options: FollowerOptions = {
     algorithm: s.algorithm,
     objective: s.objective,
     gap: s.gap,
@@ -187,7 +200,9 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
     signal: hooks.signal,
     onProgress: (p) =>
       hooks.onProgress?.({ iteration: p.iteration, relativeGap: p.relativeGap, elapsedMs: p.elapsedMs, fraction: p.fraction }),
-  });
+  };
+  const elastic = elasticProblem(net, s, classes);
+  const r = elastic ? await elastic.solve(options) : await solve(net, options);
   if (r.stopReason === "cancelled" || hooks.signal?.aborted) return { status: "cancelled" };
   const summary = assignSummary(r, task.record ? settingsRecord(s, task.record, r) : undefined);
   summary.warnings = [...net.warnings.map((w) => `network ${net.name}: ${w}`), ...summary.warnings];
@@ -199,6 +214,26 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
     ...analyseRun(net, r, classes ?? defaultClasses(net), task.analysis),
   };
   return { status: "done", result: { output, ...(task.files ? { files: equilibriumFiles(net, r, summary, tolled) } : {}) } };
+}
+
+/**
+ * The elastic-demand problem of an assignment's `demand` setting (undefined: fixed demand),
+ * pivoted on the no-toll equilibrium solved with the run's algorithm and gap.
+ * @throws InputError naming the file or `settings.demand` and the field
+ */
+function elasticProblem(net: Network, s: AssignTaskSettings, classes: UserClass[] | undefined): ElasticDemandProblem | undefined {
+  const d = s.demand;
+  if (d === undefined) return undefined;
+  const spec =
+    typeof d === "object" && "file" in d && typeof d.file === "string" && !("form" in d)
+      ? parseDemandFunction(readJsonFile(d.file, MOD, "a JSON demand function"), d.file)
+      : typeof d === "string"
+        ? parseDemandFunction(d, "--demand-function")
+        : parseDemandFunction(d, "request body", "settings.demand");
+  return ElasticDemandProblem.create(net, spec, {
+    classes,
+    pivotSolver: { algorithm: s.algorithm, gap: s.gap ?? FOLLOWER_DEFAULTS.gap, maxIterations: s.maxIterations, maxSeconds: s.maxSeconds },
+  });
 }
 
 async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<ExecuteOutcome> {

@@ -3,7 +3,7 @@
  * writers (flows.csv, convergence.csv, GeoJSON, output folders), the run task and the one
  * executor that runs a task in a child process. Loads neither express nor SQLite.
  */
-export type { AssignSettingsRecord, AssignSummary, ClassSummary, DesignSummary, RunSummary } from "./summary.js";
+export type { AssignSettingsRecord, AssignSummary, ClassSummary, DesignSummary, ElasticDemandSummary, RunSummary } from "./summary.js";
 export { assignSummary, designSummary, HEADLINE_FIELDS, isDesignSummary, summaryField } from "./summary.js";
 export type { ComparedRun, HeadlineDifference, LinkColumns, LinkRow, OutputFile, RunOutput } from "./results.js";
 export {

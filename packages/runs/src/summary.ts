@@ -9,8 +9,8 @@
  * minimises, comparable with the catalogue's best-known values) and `beckmannTime` its
  * time-only integral; `revenue` is money.
  */
-import type { FollowerResult, StopReason } from "@tollkit/follower";
-import type { DesignResult } from "@tollkit/leader";
+import type { ElasticResult, FollowerResult, StopReason } from "@tollkit/follower";
+import type { DesignResult, ElasticDesignReport } from "@tollkit/leader";
 
 /** Per-class figures of an assignment. */
 export interface ClassSummary {
@@ -36,6 +36,18 @@ export interface AssignSettingsRecord {
   classes: string | null;
 }
 
+/** The elastic-demand part of an assignment's summary (trips in vehicles, surplus and welfare in money). */
+export interface ElasticDemandSummary {
+  type: "elastic";
+  form: string;
+  tripsReference: number;
+  tripsMade: number;
+  tripsNotMade: number;
+  consumerSurplus: number;
+  welfare: number;
+  zones: { zone: number; tripsReference: number; tripsMade: number; tripsNotMade: number; consumerSurplus: number }[];
+}
+
 /** The summary of an assignment (the `assign --json` object). */
 export interface AssignSummary {
   network: string;
@@ -54,6 +66,12 @@ export interface AssignSummary {
   seconds: number;
   classes: ClassSummary[];
   warnings: string[];
+  /**
+   * With elastic demand only (docs/elastic-demand.md): trips of the trip table, made and not made,
+   * consumer surplus and welfare (consumer surplus + revenue, money), in total and per origin zone
+   * (what a map of trips not made by zone needs).
+   */
+  demand?: ElasticDemandSummary;
   /** The time-only Beckmann integral Σ ∫ t (the generalised objective is `beckmann`). */
   beckmannTime: number;
   /** Present in CLI summaries. */
@@ -86,6 +104,8 @@ export interface DesignSummary {
   diagnostics: DesignResult["diagnostics"];
   /** The tolled equilibrium's own summary. */
   equilibrium: AssignSummary;
+  /** With elastic demand: trips made and not made, welfare against the no-toll baseline, by zone (consumer-surplus change per zone). */
+  demand?: ElasticDesignReport;
   /** Whether the design stopped early on an error and this is the best design found before it. */
   partial: boolean;
   /** The error that stopped it (null when it finished). */
@@ -120,7 +140,27 @@ export function assignSummary(r: FollowerResult, settings?: AssignSettingsRecord
     classes: r.classes.map((c) => ({ name: c.name, demand: c.demand, revenue: c.revenue, relativeGap: c.relativeGap })),
     warnings: r.warnings,
     beckmannTime: r.beckmannTime,
+    ...(isElasticResult(r) ? { demand: elasticDemandSummary(r) } : {}),
     ...(settings ? { settings } : {}),
+  };
+}
+
+function isElasticResult(r: FollowerResult): r is ElasticResult {
+  return (r as Partial<ElasticResult>).elastic !== undefined;
+}
+
+/** The elastic-demand part of a summary. */
+function elasticDemandSummary(r: ElasticResult): ElasticDemandSummary {
+  const e = r.elastic;
+  return {
+    type: "elastic",
+    form: e.form,
+    tripsReference: e.tripsReference,
+    tripsMade: e.tripsMade,
+    tripsNotMade: e.tripsNotMade,
+    consumerSurplus: e.consumerSurplus,
+    welfare: e.welfare,
+    zones: e.zones.map((z) => ({ ...z })),
   };
 }
 
@@ -153,6 +193,7 @@ export function designSummary(r: DesignResult, form: "api" | "cli"): DesignSumma
     ties: r.ties,
     diagnostics: r.diagnostics,
     equilibrium: assignSummary(r.equilibrium),
+    ...(r.demand ? { demand: r.demand } : {}),
     partial: r.partial,
     error: r.error,
     ...(form === "cli"

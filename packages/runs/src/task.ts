@@ -31,6 +31,12 @@ export interface AssignTaskSettings {
   demandScale?: number;
   /** One value of time for every class, or per class by name (money per time unit). */
   valueOfTime?: number | Record<string, number>;
+  /**
+   * Elastic demand (docs/elastic-demand.md): the JSON object `{type: "elastic", form, elasticity | rate,
+   * zones, classes}` (API; `settings.demand`), the CLI's short form `FORM:ELASTICITY`, or a JSON file
+   * (`{file}`). Default: fixed demand.
+   */
+  demand?: Record<string, unknown> | string | { file: string };
 }
 
 /** How a summary records the settings of an assignment (`summary.json`'s `settings`), or none. */

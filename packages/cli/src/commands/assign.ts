@@ -44,6 +44,7 @@ interface AssignFlags {
   maxSeconds?: number;
   tolls?: string;
   classes?: string;
+  demandFunction?: string;
   valueOfTime?: number;
   allowSubsidies?: boolean;
   out?: string;
@@ -72,6 +73,11 @@ export function assignText(r: AssignSummary, flags: AssignFlags, extra: { odFile
   ];
   if (r.classes.length > 1)
     for (const c of r.classes) out.push(`  class ${c.name}: demand ${formatNumber(c.demand)}, revenue ${formatNumber(c.revenue)}`);
+  if (r.demand)
+    out.push(
+      `  elastic demand    ${r.demand.form}: trips made ${formatNumber(r.demand.tripsMade)} of ${formatNumber(r.demand.tripsReference)} (not made ${formatNumber(r.demand.tripsNotMade)})`,
+      `  welfare           ${formatNumber(r.demand.welfare)} (consumer surplus ${formatNumber(r.demand.consumerSurplus)} + revenue)`,
+    );
   out.push(...(extra.selectLink ?? []));
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (flags.out)
@@ -118,6 +124,10 @@ export function registerAssign(program: Command): void {
         numberFlag("--value-of-time", (v) => v > 0, "money per time unit > 0"),
       ),
     )
+    .option(
+      "--demand-function <spec>",
+      "elastic demand pivoted on the no-toll equilibrium: FORM:ELASTICITY or FORM:rate=R (FORM exponential, linear or power), or a JSON file {type: elastic, form, elasticity|rate, zones, classes}",
+    )
     .option("--allow-subsidies", "accept negative tolls in the tolls file (subsidies)")
     .option("--out <dir>", "write summary.json, flows.csv, convergence.csv and flows.geojson into this folder")
     .option("--json", "print one JSON object");
@@ -134,6 +144,7 @@ export function registerAssign(program: Command): void {
         "  tollkit assign sioux-falls --objective so --gap 1e-5",
         "  tollkit assign chicago-sketch --max-seconds 30 --out out/chicago",
         "  tollkit assign two-route --tolls tolls.csv --classes classes.json --json",
+        "  tollkit assign sioux-falls --algorithm bush --gap 1e-10 --value-of-time 1 --tolls tolls.csv --demand-function exponential:0.3",
         "  tollkit assign sioux-falls --algorithm bush --gap 1e-10 --skims --select-link 39,74 --out out/sf",
         "",
         "tolls.csv:               classes.json:",
@@ -157,6 +168,12 @@ export function registerAssign(program: Command): void {
           classes: flags.classes !== undefined ? { file: flags.classes } : undefined,
           valueOfTime: flags.valueOfTime,
           allowSubsidies: flags.allowSubsidies,
+          demand:
+            flags.demandFunction === undefined
+              ? undefined
+              : flags.demandFunction.endsWith(".json")
+                ? { file: flags.demandFunction }
+                : flags.demandFunction,
         },
         record: { tolls: flags.tolls ?? null, classes: flags.classes ?? null },
         files: flags.out !== undefined,
