@@ -438,6 +438,43 @@ export interface components {
             }[];
             /** @description User classes (the CLI's `--classes` file contents): each its own demand, value of time, PCE and whether it pays tolls. Default: one class from the network's demand. */
             classes?: components["schemas"]["UserClass"][];
+            /** @description Elastic demand (the CLI's `--demand-function`): {type: elastic, form, elasticity | rate, zones, classes}, pivoted on the no-toll equilibrium. Default: fixed demand. The summary then has `demand` (trips made / not made and welfare, per zone). */
+            demand?: {
+                /** @constant */
+                type: "elastic";
+                /** @enum {string} */
+                form: "exponential" | "linear" | "power";
+                /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                elasticity?: number;
+                /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                rate?: number;
+                /** @description Overrides by origin zone id. */
+                zones?: {
+                    [key: string]: {
+                        /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                        elasticity?: number;
+                        /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                        rate?: number;
+                    };
+                };
+                /** @description Overrides by class name. */
+                classes?: {
+                    [key: string]: {
+                        /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                        elasticity?: number;
+                        /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                        rate?: number;
+                        zones?: {
+                            [key: string]: {
+                                /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                elasticity?: number;
+                                /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                rate?: number;
+                            };
+                        };
+                    };
+                };
+            };
         };
         DesignRunRequest: {
             /** @constant */
@@ -923,6 +960,46 @@ export interface operations {
                      * @default 1
                      */
                     demandScale?: number;
+                    /** @description Fixed (the trip table) or elastic demand. */
+                    demand?: {
+                        /** @constant */
+                        type: "fixed";
+                    } | {
+                        /** @constant */
+                        type: "elastic";
+                        /** @enum {string} */
+                        form: "exponential" | "linear" | "power";
+                        /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                        elasticity?: number;
+                        /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                        rate?: number;
+                        /** @description Overrides by origin zone id. */
+                        zones?: {
+                            [key: string]: {
+                                /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                elasticity?: number;
+                                /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                rate?: number;
+                            };
+                        };
+                        /** @description Overrides by class name. */
+                        classes?: {
+                            [key: string]: {
+                                /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                elasticity?: number;
+                                /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                rate?: number;
+                                zones?: {
+                                    [key: string]: {
+                                        /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                        elasticity?: number;
+                                        /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                        rate?: number;
+                                    };
+                                };
+                            };
+                        };
+                    };
                     /** @description User classes, each with its demand (demandShare, default 1, or demandScale; `share` is another name for demandShare) and valueOfTime or tollFactor; the shares add up to 1. Default: one class with the network's demand and cost weights (needs a toll factor > 0). */
                     classes?: components["schemas"]["UserClass"][];
                     /** @description Which links the leader may toll. */
@@ -2066,6 +2143,46 @@ export interface operations {
                      * @default 1
                      */
                     demandScale?: number;
+                    /** @description Fixed (the trip table) or elastic demand. */
+                    demand?: {
+                        /** @constant */
+                        type: "fixed";
+                    } | {
+                        /** @constant */
+                        type: "elastic";
+                        /** @enum {string} */
+                        form: "exponential" | "linear" | "power";
+                        /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                        elasticity?: number;
+                        /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                        rate?: number;
+                        /** @description Overrides by origin zone id. */
+                        zones?: {
+                            [key: string]: {
+                                /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                elasticity?: number;
+                                /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                rate?: number;
+                            };
+                        };
+                        /** @description Overrides by class name. */
+                        classes?: {
+                            [key: string]: {
+                                /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                elasticity?: number;
+                                /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                rate?: number;
+                                zones?: {
+                                    [key: string]: {
+                                        /** @description −(dq/dc)·c0/q0 at the pivot (dimensionless). */
+                                        elasticity?: number;
+                                        /** @description −(dq/dc)/q0 at the pivot (per time unit; exponential and linear). */
+                                        rate?: number;
+                                    };
+                                };
+                            };
+                        };
+                    };
                     /** @description User classes, each with its demand (demandShare, default 1, or demandScale; `share` is another name for demandShare) and valueOfTime or tollFactor; the shares add up to 1. Default: one class with the network's demand and cost weights (needs a toll factor > 0). */
                     classes?: components["schemas"]["UserClass"][];
                     /** @description Which links the leader may toll. */
