@@ -143,7 +143,8 @@ class BushRun {
       this.bestGap = g.relativeGap;
       this.bestAt = this.iteration;
     }
-    if (gap !== undefined && g.maxClassGap <= gap) this.stopReason = "gap"; // every class reached the target
+    if (gap !== undefined && g.maxClassGap <= gap)
+      this.stopReason = "gap"; // every class reached the target
     else if (this.iteration - this.bestAt >= Math.max(STALL_WINDOW, this.bestAt)) this.stopReason = "stalled";
     else if (maxIterations !== undefined && this.iteration >= maxIterations) this.stopReason = "iterations";
     else if (maxSeconds !== undefined && elapsedMs >= maxSeconds * 1000) this.stopReason = "seconds";

@@ -301,7 +301,8 @@ export function* frankWolfe(
     yield record;
 
     // --- stopping rules (the first one met stops)
-    if (maxClassGap <= 0 || (opts.gap !== undefined && maxClassGap <= opts.gap)) stop = "gap"; // every class reached the target
+    if (maxClassGap <= 0 || (opts.gap !== undefined && maxClassGap <= opts.gap))
+      stop = "gap"; // every class reached the target
     else if (spec.step === "none" || (opts.maxIterations !== undefined && n >= opts.maxIterations)) stop = "iterations";
     else if (opts.maxSeconds !== undefined && elapsedMs >= opts.maxSeconds * 1000) stop = "seconds";
     else if (opts.signal?.aborted) stop = "cancelled";
