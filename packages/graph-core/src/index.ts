@@ -20,7 +20,7 @@ export {
   excessDemandEdge,
 } from "./vdf.js";
 export type { VdfName, VdfParams } from "./vdf.js";
-export { isFlowDependent, linkLabel, nodeIndexMap, totalDemand } from "./network.js";
+export { emptyLinkTable, isFlowDependent, linkLabel, nodeIndexMap, totalDemand } from "./network.js";
 export type { CoordinateSystem, CostWeights, LinkTable, Network } from "./network.js";
 export { parseTntpNet, parseTntpTrips, readTntpNetwork, writeTntpNet, writeTntpTrips } from "./tntp.js";
 export type { ReadTntpOptions, TntpNetPart } from "./tntp.js";

@@ -20,7 +20,15 @@
  *   demand > 0 and a responsive demand function, in that order ({@link ExcessLinks}).
  */
 
-import { CompiledVdf, compileNetwork, InputError, Network, ShortestPathWorkspace, VDF_POLYNOMIAL } from "@tollkit/graph-core";
+import {
+  CompiledVdf,
+  compileNetwork,
+  emptyLinkTable,
+  InputError,
+  Network,
+  ShortestPathWorkspace,
+  VDF_POLYNOMIAL,
+} from "@tollkit/graph-core";
 import { UserClass } from "../types.js";
 import { DemandFunctionSpec, excessLink, isFixed, OdDemand, odDemand, sensitivityFor } from "./demand.js";
 
@@ -152,20 +160,10 @@ export function augment(
   const n = n0 + extraNodes;
   const m = m0 + 2 * extraNodes + rows.length;
   const l0 = net.links;
-  const links = {
-    from: new Int32Array(m),
-    to: new Int32Array(m),
-    capacity: new Float64Array(m),
-    length: new Float64Array(m),
-    freeFlowTime: new Float64Array(m),
-    b: new Float64Array(m),
-    power: new Float64Array(m),
-    speed: new Float64Array(m),
-    toll: new Float64Array(m),
-    linkType: new Int32Array(m),
-    vdf: new Uint8Array(m),
-  };
-  for (const key of Object.keys(links) as (keyof typeof links)[]) (links[key] as Float64Array).set(l0[key] as Float64Array);
+  const links = emptyLinkTable(m); // every added link sets its own cost function below
+  const into = links as unknown as Record<string, Float64Array>;
+  const from = l0 as unknown as Record<string, Float64Array>;
+  for (const key of Object.keys(into)) into[key].set(from[key]);
   let a = m0;
   const nodeIds = new Float64Array(n);
   const nodeX = new Float64Array(n);
