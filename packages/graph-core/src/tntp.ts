@@ -312,6 +312,18 @@ export function parseTntpNet(text: string, file = "net.tntp"): TntpNetPart {
   };
 }
 
+/** A zone id of a trips file (`origin` or `destination`), checked against the zone count. */
+function zoneId(z: number, field: "origin" | "destination", zoneCount: number, file: string, line: number): number {
+  if (z > zoneCount)
+    throw new InputError(
+      MOD,
+      `${field} ${z} is not a zone (zones are 1..${zoneCount})`,
+      { file, line, field },
+      `a zone id in 1..${zoneCount}`,
+    );
+  return z;
+}
+
 /**
  * Parses the text of a TNTP trips file into a dense zone × zone matrix (row = origin).
  * @param zoneCount number of zones of the network; zone ids are 1..zoneCount
@@ -341,14 +353,7 @@ export function parseTntpTrips(text: string, file: string, zoneCount: number, wa
     if (t === "" || t.startsWith("~")) continue;
     const om = /^origin\b\s*(.*)$/i.exec(t);
     if (om) {
-      const o = nodeId(tokens(om[1])[0], name, no, "origin");
-      if (o > zoneCount)
-        throw new InputError(
-          MOD,
-          `origin ${o} is not a zone (zones are 1..${zoneCount})`,
-          { file: name, line: no, field: "origin" },
-          `a zone id in 1..${zoneCount}`,
-        );
+      const o = zoneId(nodeId(tokens(om[1])[0], name, no, "origin"), "origin", zoneCount, name, no);
       if (seenOrigin[o])
         throw new InputError(MOD, `origin ${o} appears twice`, { file: name, line: no, field: "origin" }, "each origin once");
       seenOrigin[o] = 1;
@@ -375,13 +380,7 @@ export function parseTntpTrips(text: string, file: string, zoneCount: number, wa
         );
       const d = nodeId(kv[0].trim(), name, no, "destination");
       const v = num(kv[1].trim(), name, no, `trips ${origin}→${d}`, "a finite number of trips ≥ 0");
-      if (d > zoneCount)
-        throw new InputError(
-          MOD,
-          `destination ${d} is not a zone (zones are 1..${zoneCount})`,
-          { file: name, line: no, field: "destination" },
-          `a zone id in 1..${zoneCount}`,
-        );
+      zoneId(d, "destination", zoneCount, name, no);
       if (v < 0)
         throw new InputError(
           MOD,

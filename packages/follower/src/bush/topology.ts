@@ -276,6 +276,16 @@ export class BushTopology {
     const root = b.root;
     let w = kept;
     addFirst.fill(-1, 0, nn);
+    // stages shortcut a (into node j) with no flow, listed under j's topological position
+    const stage = (a: number, j: number): void => {
+      linkStamp[a] = st;
+      bufL[w] = a;
+      bufF[w] = 0;
+      const hp = topo[j];
+      addNext[w - kept] = addFirst[hp];
+      addFirst[hp] = w;
+      w++;
+    };
     const cand = b.shortcuts;
     const nCand = b.shortcutCount;
     if (nCand >= 0) {
@@ -284,15 +294,7 @@ export class BushTopology {
         const i = from[a];
         const j = to[a];
         if (linkStamp[a] === st || (blocked[i] === 1 && i !== root) || j === root) continue;
-        if (L[i] + cc[a] < L[j] && U[i] < U[j]) {
-          linkStamp[a] = st;
-          bufL[w] = a;
-          bufF[w] = 0;
-          const hp = topo[j];
-          addNext[w - kept] = addFirst[hp];
-          addFirst[hp] = w;
-          w++;
-        }
+        if (L[i] + cc[a] < L[j] && U[i] < U[j]) stage(a, j);
       }
     } else {
       for (let t = 0; t < nn; t++) {
@@ -305,15 +307,7 @@ export class BushTopology {
           const a = fsLink[q];
           if (linkStamp[a] === st) continue;
           const j = fsHead[q];
-          if (li + cc[a] < L[j] && ui < U[j]) {
-            linkStamp[a] = st;
-            bufL[w] = a;
-            bufF[w] = 0;
-            const hp = topo[j];
-            addNext[w - kept] = addFirst[hp];
-            addFirst[hp] = w;
-            w++;
-          }
+          if (li + cc[a] < L[j] && ui < U[j]) stage(a, j);
         }
       }
     }
