@@ -20,7 +20,7 @@ export type {
   ScenarioInput,
   TieRule,
 } from "./scenario.js";
-export { insidePolygon, resolveInstrument } from "./instrument.js";
+export { cordonLinks, insidePolygon, resolveInstrument } from "./instrument.js";
 export type { Instrument, TollVariable } from "./instrument.js";
 export { Merit } from "./objectives.js";
 export type { LeaderMeasures } from "./objectives.js";
