@@ -62,77 +62,15 @@ export function defaultChildPath(): string {
 }
 
 /**
- * Starts a run in a fresh child process.
+ * Starts a run in a fresh child process (a {@link ChildPool} of one child for one run, closed
+ * when the run ends).
  * @returns the running run; its `outcome` never rejects
  */
 export function startChildRun(task: RunTask, opts: ChildRunOptions = {}): ChildRun {
-  let child: ChildProcess;
-  let resolveOutcome!: (o: ChildOutcome) => void;
-  const outcome = new Promise<ChildOutcome>((r) => (resolveOutcome = r));
-  try {
-    child = fork(opts.childPath ?? defaultChildPath(), [], {
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", opts.stderr === "capture" ? "pipe" : "inherit", "ipc"],
-      execArgv: opts.execArgv ?? [],
-      env: process.env,
-    });
-  } catch (e) {
-    resolveOutcome({ status: "crashed", error: `cannot start the run's process: ${(e as Error).message}` });
-    return { pid: undefined, outcome, cancel() {}, kill() {} };
-  }
-  let result: ChildOutcome | undefined;
-  let stderr = "";
-  let timedOut = false;
-  let cancelTimer: NodeJS.Timeout | undefined;
-  const timer = opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), child.kill("SIGKILL")), opts.timeoutMs) : undefined;
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-STDERR_TAIL);
-  });
-  child.on("message", (m: FromChild) => {
-    if (result) return;
-    if (m.type === "progress") opts.onProgress?.(m.progress);
-    else if (m.type === "done") result = { status: "done", result: m.result, progress: m.progress };
-    else if (m.type === "cancelled") result = { status: "cancelled" };
-    else result = { status: "failed", error: m.error, input: m.input };
-  });
-  let settled = false;
-  const settle = (o: ChildOutcome) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    clearTimeout(cancelTimer);
-    resolveOutcome(o);
-  };
-  child.on("error", (err) => {
-    // fork failed or the IPC channel broke; "exit" follows unless the process never started
-    if (!child.pid) settle({ status: "crashed", error: `cannot start the run's process: ${err.message}` });
-  });
-  child.on("exit", (code, signal) => {
-    if (result) return settle(result);
-    const tail = stderr.trim().split("\n").slice(-3).join(" | ");
-    settle({
-      status: "crashed",
-      error: timedOut
-        ? `timed out after ${(opts.timeoutMs! / 1000).toString()} s`
-        : `the run's process exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting a result${tail ? `: ${tail}` : ""}`,
-    });
-  });
-  const post = (msg: ToChild) => {
-    if (child.connected) child.send(msg, (err) => err && child.kill("SIGKILL"));
-  };
-  post({ type: "start", task });
-  return {
-    pid: child.pid,
-    outcome,
-    cancel() {
-      if (settled || cancelTimer) return;
-      post({ type: "cancel" });
-      cancelTimer = setTimeout(() => child.kill("SIGKILL"), opts.killGraceMs ?? 2000);
-    },
-    kill(sig: NodeJS.Signals = "SIGKILL") {
-      if (!settled) child.kill(sig);
-    },
-  };
+  const pool = new ChildPool({ execArgv: opts.execArgv, childPath: opts.childPath, maxRunsPerChild: 1, stderr: opts.stderr ?? "inherit" });
+  const run = pool.run(task, opts);
+  void run.outcome.then(() => pool.close());
+  return run;
 }
 
 /** Options of a {@link ChildPool}. */
@@ -143,6 +81,8 @@ export interface ChildPoolOptions {
   childPath?: string;
   /** Runs one child executes before it is replaced by a fresh one (bounds what caches can grow to). Default 200. */
   maxRunsPerChild?: number;
+  /** `capture` (default) keeps the children's stderr for crash messages only; `inherit` also passes it through. */
+  stderr?: "inherit" | "capture";
 }
 
 interface PoolChild {
@@ -178,6 +118,7 @@ export class ChildPool {
     const c: PoolChild = { proc, runs: 0, stderr: "" };
     proc.stderr?.on("data", (d: Buffer) => {
       c.stderr = (c.stderr + d.toString()).slice(-STDERR_TAIL); // kept for the crash message
+      if (this.opts.stderr === "inherit") process.stderr.write(d);
     });
     proc.on("message", (m: FromChild) => c.current?.(m));
     proc.on("exit", (code, signal) => {
