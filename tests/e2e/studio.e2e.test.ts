@@ -115,6 +115,7 @@ describe("planner studio (tollkit serve + Chromium)", () => {
     await waitForView(page, "network:sioux-falls");
     await mapIdle(page);
     await openStudio();
+    await mapIdle(page); // opening the studio resizes the map: click where the links are drawn now
     const picked = [16, 19, 29];
     for (const link of picked) {
       const at = await linkScreenPoint(link);
