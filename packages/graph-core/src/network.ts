@@ -12,7 +12,7 @@
  * - `demand` is a dense zoneCount × zoneCount matrix of trips, row = origin zone.
  */
 
-import { VDF_BPR, VdfColumns } from "./vdf.js";
+import { VDF_BPR, VDF_CONICAL, VDF_EXCESS_DEMAND, VdfColumns } from "./vdf.js";
 
 /** What the coordinates of a network's nodes mean. */
 export type CoordinateSystem = "lonlat" | "state-plane-feet" | "local" | "none";
@@ -106,10 +106,17 @@ export function linkLabel(net: Network, i: number): string {
   return `link ${i + 1} (${net.nodeIds[net.links.from[i]]}→${net.nodeIds[net.links.to[i]]})`;
 }
 
-/** True when the link's time depends on its flow (b > 0 and power > 0, conical, or excess-demand). */
+/**
+ * True when the link's time depends on its flow: excess-demand links; conical links and BPR
+ * links (b ≠ 0, power ≠ 0) whose free-flow time is not 0 (both scale with it, so a zero free-flow
+ * time is a constant 0); polynomial links with b ≠ 0 and power ≠ 0.
+ */
 export function isFlowDependent(net: Network, i: number): boolean {
   const l = net.links;
-  return l.vdf[i] === 1 || l.vdf[i] === 3 || (l.b[i] !== 0 && l.power[i] !== 0);
+  const k = l.vdf[i];
+  if (k === VDF_EXCESS_DEMAND) return true;
+  if ((k === VDF_BPR || k === VDF_CONICAL) && l.freeFlowTime[i] === 0) return false;
+  return k === VDF_CONICAL || (l.b[i] !== 0 && l.power[i] !== 0);
 }
 
 /** Returns a copy of `net` with the demand matrix multiplied by `factor`. */

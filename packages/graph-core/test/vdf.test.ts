@@ -5,7 +5,18 @@
  * capacity). Covers constant-cost links (b = 0) and power 0.
  */
 import { describe, expect, it } from "vitest";
-import { CompiledVdf, VDF_BPR, VDF_CONICAL, VDF_NAMES, VDF_POLYNOMIAL, VdfParams, VDFS, vdfByName } from "@tollkit/graph-core";
+import {
+  CompiledVdf,
+  isFlowDependent,
+  Network,
+  VDF_BPR,
+  VDF_CONICAL,
+  VDF_NAMES,
+  VDF_POLYNOMIAL,
+  VdfParams,
+  VDFS,
+  vdfByName,
+} from "@tollkit/graph-core";
 
 interface Case {
   kind: number;
@@ -104,6 +115,27 @@ describe("volume-delay functions", () => {
     // BPR power 0 is the constant fft·(1 + b), polynomial power 0 is fft + b
     relClose(VDFS[VDF_BPR].value(123, { freeFlowTime: 4, capacity: 900, b: 0.15, power: 0 }), 4.6, 1e-15);
     relClose(VDFS[VDF_POLYNOMIAL].value(123, { freeFlowTime: 1, capacity: 1, b: 2, power: 0 }), 3, 1e-15);
+  });
+
+  it("isFlowDependent says whether the time changes with flow, free-flow time 0 included", () => {
+    const more: Case[] = [
+      ...cases,
+      { kind: VDF_BPR, p: { freeFlowTime: 0, capacity: 900, b: 0.15, power: 4 }, label: "BPR, free-flow time 0 (always 0)" },
+      { kind: VDF_CONICAL, p: { freeFlowTime: 0, capacity: 900, b: 0, power: 4 }, label: "conical, free-flow time 0 (always 0)" },
+    ];
+    for (const c of more) {
+      const f = VDFS[c.kind];
+      // the reference: does the function's own value change between 0 and 3× capacity?
+      const changes = RATIOS.some((r) => f.value(r * c.p.capacity, c.p) !== f.value(0, c.p));
+      const links = {
+        vdf: Uint8Array.of(c.kind),
+        freeFlowTime: Float64Array.of(c.p.freeFlowTime),
+        capacity: Float64Array.of(c.p.capacity),
+        b: Float64Array.of(c.p.b),
+        power: Float64Array.of(c.p.power),
+      };
+      expect(isFlowDependent({ links } as unknown as Network, 0), c.label).toBe(changes);
+    }
   });
 
   it("an unknown VDF name is an error, known names resolve", () => {
