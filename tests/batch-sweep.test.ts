@@ -196,6 +196,24 @@ describe("axis values", () => {
     expect(errorOf(() => applyDesignAxis(s, "valueOfTime", { bus: 1 }, ctx))).toMatch(/class "bus".*its classes: car, truck/);
   });
 
+  test("valueOfTime replaces a class's tollFactor (a class may not have both), the other classes keep theirs", () => {
+    const s = base();
+    s.classes = [
+      { name: "car", tollFactor: 2, share: 0.8 },
+      { name: "truck", tollFactor: 0.5, share: 0.2 },
+    ];
+    applyDesignAxis(s, "valueOfTime", { car: 0.25 }, ctx);
+    expect(s.classes).toEqual([
+      { name: "car", valueOfTime: 0.25, share: 0.8 },
+      { name: "truck", tollFactor: 0.5, share: 0.2 },
+    ]);
+    applyDesignAxis(s, "valueOfTime", 4, ctx);
+    expect(s.classes).toEqual([
+      { name: "car", valueOfTime: 4, share: 0.8 },
+      { name: "truck", valueOfTime: 4, share: 0.2 },
+    ]);
+  });
+
   test("algorithm and gap go to the follower; a network path is rewritten relative to the scenario file", () => {
     const s = base();
     applyDesignAxis(s, "algorithm", "bfw", ctx);

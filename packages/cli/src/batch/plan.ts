@@ -212,6 +212,13 @@ function readReferencedJson(path: string, where: { file: string; field: string }
   }
 }
 
+/** A class with the value of time `v`, which replaces its tollFactor (a class has one or the other). */
+function withValueOfTime(c: Record<string, unknown>, v: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...c, valueOfTime: v };
+  delete out.tollFactor;
+  return out;
+}
+
 /**
  * Applies one design axis value to a scenario's JSON (in place):
  * - `network`: replaces the network (a path given relative to the sweep file is rewritten
@@ -219,6 +226,7 @@ function readReferencedJson(path: string, where: { file: string; field: string }
  * - `demandScale`: replaces demandScale;
  * - `valueOfTime`: a number sets every class's value of time (a scenario without classes gets
  *   `[{"name": "all", "valueOfTime": v}]`); an object sets the named classes (each must exist);
+ *   the value of time replaces a class's tollFactor;
  * - `tollable`: link ids or "all" make an instrument of type "links" with the base's bounds and
  *   uniform setting; an instrument object replaces the instrument (bounds default to the base's);
  * - `objective`, `method`: a type name keeps the base's object when it has that type, else
@@ -244,7 +252,7 @@ export function applyDesignAxis(
     case "valueOfTime": {
       const classes = s.classes as Record<string, unknown>[] | undefined;
       if (typeof v === "number") {
-        s.classes = classes ? classes.map((c) => ({ ...c, valueOfTime: v })) : [{ name: "all", valueOfTime: v }];
+        s.classes = classes ? classes.map((c) => withValueOfTime(c, v)) : [{ name: "all", valueOfTime: v }];
       } else {
         const byName = v as Record<string, number>;
         const names = (classes ?? []).map((c) => c.name);
@@ -253,7 +261,7 @@ export function applyDesignAxis(
             throw new Error(
               `valueOfTime names the class "${n}", which the scenario does not have (its classes: ${names.join(", ") || "none"})`,
             );
-        s.classes = classes!.map((c) => (String(c.name) in byName ? { ...c, valueOfTime: byName[String(c.name)] } : c));
+        s.classes = classes!.map((c) => (String(c.name) in byName ? withValueOfTime(c, byName[String(c.name)]) : c));
       }
       break;
     }
