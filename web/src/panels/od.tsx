@@ -23,6 +23,7 @@
  */
 import { computed, effect, signal } from "@preact/signals";
 import { render } from "preact";
+import { useEffect } from "preact/hooks";
 import * as api from "../api.js";
 import type { IncidenceAnswer, IncidenceRow, Run } from "../api.js";
 import { colorAt, DIFF_STOPS, MAX_WIDTH, MIN_WIDTH, SELECT_STOPS } from "../colors.js";
@@ -626,9 +627,35 @@ function RunOptions({ list, empty }: { list: Run[]; empty: string }) {
   );
 }
 
-/** A chosen id when it is among the list, else the list's first (the select shows that one). */
+/** The run the page shows (`run:<id>`), if any: the forms offer it first. */
+const shownRun = computed(() => /^run:(\d+)$/.exec(view.value)?.[1] ?? "");
+
+/** A chosen id when it is among the list, else the run shown when listed, else the list's first (the select shows that one). */
 function pick(v: string, list: Run[]): string {
-  return list.some((r) => String(r.id) === v) ? v : list[0] ? String(list[0].id) : "";
+  const has = (id: string) => list.some((r) => String(r.id) === id);
+  return has(v) ? v : has(shownRun.value) ? shownRun.value : list[0] ? String(list[0].id) : "";
+}
+
+/** Class names by run id (the runs list carries no summaries: read from `GET /api/runs/:id` once per run). */
+const classCache = signal<Record<number, string[]>>({});
+
+/** The class names of a run's equilibrium once loaded (until then: one unnamed class). */
+function classNames(r: Run | undefined): string[] {
+  return (r && classCache.value[r.id]) || ["first class"];
+}
+
+/** Loads the class names of run `id` (once). */
+function loadClasses(id: number): void {
+  if (classCache.peek()[id]) return;
+  classCache.value = { ...classCache.peek(), [id]: ["first class"] };
+  void api.getRun(id).then(
+    (full) => {
+      const s = (full.summary ?? {}) as { classes?: { name: string }[]; equilibrium?: { classes?: { name: string }[] } };
+      const names = (s.classes ?? s.equilibrium?.classes ?? []).map((c) => c.name);
+      if (names.length) classCache.value = { ...classCache.peek(), [id]: names };
+    },
+    () => {},
+  );
 }
 
 function Incidence() {
@@ -643,6 +670,9 @@ function Incidence() {
     .filter((r) => rb && r.network === rb.network && r.id !== rb.id)
     .sort((x, y) => Number(x.kind === "design") - Number(y.kind === "design"));
   const a = pick(f.a, aList);
+  useEffect(() => {
+    if (b) loadClasses(Number(b));
+  }, [b]);
   const set = (p: Partial<typeof f>) => (incForm.value = { ...f, b, a, ...p });
   return (
     <form
@@ -674,8 +704,14 @@ function Incidence() {
           <option value="origin">origins</option>
           <option value="destination">destinations</option>
         </select>
-        <label for="incidence-class">Class (position)</label>
-        <input id="incidence-class" inputMode="numeric" value={f.cls} onInput={(e) => set({ cls: (e.target as HTMLInputElement).value })} />
+        <label for="incidence-class">Class</label>
+        <select id="incidence-class" value={f.cls} onChange={(e) => set({ cls: (e.target as HTMLSelectElement).value })}>
+          {classNames(rb).map((name, k) => (
+            <option key={k} value={String(k)}>
+              {name}
+            </option>
+          ))}
+        </select>
         <label for="incidence-threshold">Threshold ({rb ? unitsFor(rb.network).time : "time units"}/trip)</label>
         <input
           id="incidence-threshold"
@@ -694,7 +730,8 @@ function Incidence() {
 
 function SelectLink() {
   const f = slForm.value;
-  const list = done.value;
+  // designs first: by default their tolled links are the selection
+  const list = [...done.value].sort((x, y) => Number(y.kind === "design") - Number(x.kind === "design"));
   const run = pick(f.run, list);
   const sel = [...selectedLinks.value].sort((x, y) => x - y);
   const set = (p: Partial<typeof f>) => (slForm.value = { ...f, run, ...p });
@@ -739,7 +776,8 @@ function SelectLink() {
 
 function Demand() {
   const f = demForm.value;
-  const list = done.value.filter((r) => demandOf(r));
+  // the runs list carries no summaries: any finished run is offered, and one with fixed demand says so when shown
+  const list = done.value;
   const run = pick(f.run, list);
   const r = list.find((x) => String(x.id) === run);
   const bases = list.filter((x) => r && x.network === r.network && x.id !== r.id);
@@ -756,11 +794,11 @@ function Demand() {
       <h3>Trips not made (elastic demand)</h3>
       <label for="demand-run">Run with elastic demand</label>
       <select id="demand-run" value={run} onChange={(e) => set({ run: (e.target as HTMLSelectElement).value, base: "" })}>
-        <RunOptions list={list} empty="none yet: set elastic demand in the study editor" />
+        <RunOptions list={list} empty="no finished runs yet" />
       </select>
       <label for="demand-base">Welfare against</label>
       <select id="demand-base" value={f.base} onChange={(e) => set({ base: (e.target as HTMLSelectElement).value })}>
-        <option value="">{r?.kind === "design" ? "the design's no-toll baseline" : "no baseline"}</option>
+        <option value="">{r?.kind === "design" ? "the design's no-toll baseline" : "no baseline (designs have their own)"}</option>
         <RunOptions list={bases} empty="" />
       </select>
       <button type="submit" id="demand-show" disabled={!run}>

@@ -1,0 +1,298 @@
+/**
+ * Who pays and who gains, on the map, end to end (the real `tollkit serve`, the built page, the
+ * system Chromium): the incidence of a Sioux Falls design against its no-toll baseline, a
+ * select-link view, and an elastic-demand study set up in the studio. Every number the page
+ * draws is checked against the API's own answer and against identities that hold outside the
+ * page (the incidence totals reconcile with the runs' totalCost; the select-link total equals the
+ * selected links' assigned flows; the trips not made by zone sum to the run's total). No console
+ * error may be logged.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCsv } from "../../packages/graph-core/dist/index.js";
+import { INCIDENCE_COLUMNS } from "../../packages/runs/dist/index.js";
+import {
+  apiJson,
+  launchBrowser,
+  mapIdle,
+  OUT,
+  startServer,
+  waitForRun,
+  waitForView,
+  watchErrors,
+  type Browser,
+  type Server,
+} from "./harness.js";
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let tmp: string;
+
+/** The design: four links of Sioux Falls, TSTT by gradient, one class of value of time 1, bush to 1e-10. */
+const SCENARIO = {
+  name: "sf-four-links-tstt",
+  network: "sioux-falls",
+  classes: [{ name: "car", valueOfTime: 1 }],
+  instrument: { type: "links", links: [16, 19, 29, 48], bounds: { min: 0, max: 20 } },
+  objective: { type: "tstt" },
+  method: { type: "gradient", maxSolves: 8 },
+  follower: { algorithm: "bush", gap: 1e-10 },
+};
+
+let design = 0;
+let baseline = 0;
+
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), "tollkit-od-"));
+  server = await startServer();
+  const s = await apiJson<{ id: number }>(server, "/api/scenarios", { method: "POST", body: JSON.stringify(SCENARIO) });
+  design = (
+    await apiJson<{ id: number }>(server, "/api/runs", { method: "POST", body: JSON.stringify({ kind: "design", scenario: s.id }) })
+  ).id;
+  baseline = (
+    await apiJson<{ id: number }>(server, "/api/runs", {
+      method: "POST",
+      body: JSON.stringify({ kind: "assign", network: "sioux-falls", settings: { algorithm: "bush", gap: 1e-10 } }),
+    })
+  ).id;
+  for (const id of [design, baseline]) expect((await waitForRun(server, id)).status).toBe("done");
+  browser = await launchBrowser({ width: 1440, height: 900 });
+  page = await browser.context.newPage();
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The zones' feature state on the map (`zc` colour, `v` value), for zones 1..n. */
+async function zoneStates(n: number): Promise<{ zone: number; zc?: string; v?: number }[]> {
+  return page.evaluate((n) => {
+    const map = window.__tollkitMap as unknown as { getFeatureState(f: object): { zc?: string; v?: number } };
+    return Array.from({ length: n }, (_, i) => ({ zone: i + 1, ...map.getFeatureState({ source: "tk-zones", id: i + 1 }) }));
+  }, n);
+}
+
+const metric = async (key: string) => Number(await page.locator(`dd[data-metric="${key}"]`).getAttribute("data-value"));
+
+/** The red and blue channels of `#rrggbb`. */
+const rb = (c: string) => [parseInt(c.slice(1, 3), 16), parseInt(c.slice(5, 7), 16)];
+
+async function download(id: string, name: string): Promise<string> {
+  const [d] = await Promise.all([page.waitForEvent("download"), page.click(`#${id}`)]);
+  const f = join(tmp, name);
+  await d.saveAs(f);
+  return readFileSync(f, "utf8");
+}
+
+interface IncRow {
+  origin?: number;
+  destination?: number;
+  class: string;
+  costChangePerTrip: number | null;
+}
+
+describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
+  it("incidence: zone colours and values equal the API's incidence of a Sioux Falls design; losers tabled; CSV as the API serves it", async () => {
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await waitForView(page, "network:sioux-falls");
+    await page.selectOption("#incidence-b", String(design));
+    await page.selectOption("#incidence-a", String(baseline));
+    await page.click("#incidence-show");
+    await waitForView(page, `incidence:${baseline},${design}`);
+    await mapIdle(page);
+
+    const inc = await apiJson<{
+      rows: IncRow[];
+      losers: IncRow[];
+      winners: IncRow[];
+      totals: { userCostChange: number; totalCostA: number; totalCostB: number; revenueChange: number };
+    }>(server, `/api/compare/incidence?a=${baseline}&b=${design}&by=origin&limit=10000`);
+    expect(inc.rows).toHaveLength(24);
+    const states = await zoneStates(24);
+    let maxAbs = 0;
+    for (const r of inc.rows) maxAbs = Math.max(maxAbs, Math.abs(r.costChangePerTrip!));
+    expect(maxAbs).toBeGreaterThan(0.01); // the tolls move costs by more than rounding
+    for (const r of inc.rows) {
+      const s = states[r.origin! - 1];
+      expect(s.v).toBe(r.costChangePerTrip); // the API's number, unchanged
+      const [red, blue] = rb(s.zc!);
+      // diverging and centred on 0: losers red, winners blue, the largest change at full colour
+      if (r.costChangePerTrip! > 0.05 * maxAbs) expect(red).toBeGreaterThan(blue);
+      if (r.costChangePerTrip! < -0.05 * maxAbs) expect(blue).toBeGreaterThan(red);
+    }
+    const extreme = inc.rows.reduce((a, b) => (Math.abs(b.costChangePerTrip!) > Math.abs(a.costChangePerTrip!) ? b : a));
+    expect(states[extreme.origin! - 1].zc).toBe(extreme.costChangePerTrip! > 0 ? "#b2182b" : "#2166ac");
+    // every zone drawn (coloured zones show at every zoom)
+    const drawn = await page.evaluate(
+      () => new Set(window.__tollkitMap!.queryRenderedFeatures({ layers: ["tk-zones"] }).map((f) => Number(f.properties.zone))).size,
+    );
+    expect(drawn).toBe(24);
+    // the users' change the page shows reconciles with the runs' own totalCost (to 1e-9 of it)
+    const users = await metric("inc-userCostChange");
+    expect(users).toBe(inc.totals.userCostChange);
+    expect(Math.abs(users - (inc.totals.totalCostB - inc.totals.totalCostA))).toBeLessThan(1e-9 * inc.totals.totalCostA);
+    const rev = await apiJson<{ summary: { revenue: number } }>(server, `/api/runs/${design}`);
+    expect(Math.abs((await metric("inc-revenueChange")) - rev.summary.revenue)).toBeLessThan(1e-9 * rev.summary.revenue);
+    // the losers' table: the API's losers, in its order, with its numbers
+    const losers = await page
+      .locator("#incidence-losers tbody tr[data-zone]")
+      .evaluateAll((trs) => trs.map((tr) => [Number((tr as HTMLElement).dataset.zone), Number((tr as HTMLElement).dataset.value)]));
+    expect(losers.length).toBeGreaterThan(0);
+    expect(losers).toEqual(inc.losers.map((r) => [r.origin, r.costChangePerTrip]));
+    expect(await page.locator("#incidence-losers thead").textContent()).toContain("(min)");
+    expect(await page.locator("#legend").textContent()).toContain("B − A (min)");
+    await page.screenshot({ path: join(OUT, "incidence-sioux-falls.png") });
+
+    // CSV export: the incidence's columns, every zone, the API's numbers
+    const csv = parseCsv(await download("export-incidence-csv", "incidence.csv"), "incidence.csv", { module: "e2e" });
+    expect(csv.header).toEqual(["origin", ...INCIDENCE_COLUMNS]);
+    expect(csv.rows).toHaveLength(24);
+    for (const r of inc.rows) {
+      const line = csv.rows.find((x) => Number(x.origin) === r.origin)!;
+      expect(Number(line.costChangePerTrip)).toBe(r.costChangePerTrip);
+    }
+
+    // by destination: the zones take the destination rows
+    await page.selectOption("#incidence-by", "destination");
+    await page.click("#incidence-show");
+    await page.waitForFunction(() => location.hash.includes("by=destination"));
+    await waitForView(page, `incidence:${baseline},${design}`);
+    const byDest = await apiJson<{ rows: IncRow[] }>(server, `/api/compare/incidence?a=${baseline}&b=${design}&by=destination&limit=10000`);
+    await page.waitForFunction(
+      (v) =>
+        (window.__tollkitMap as unknown as { getFeatureState(f: object): { v?: number } }).getFeatureState({ source: "tk-zones", id: 1 })
+          .v === v,
+      byDest.rows.find((r) => r.destination === 1)!.costChangePerTrip,
+    );
+    const dest = await zoneStates(24);
+    for (const r of byDest.rows) expect(dest[r.destination! - 1].v).toBe(r.costChangePerTrip);
+    expect(errors).toEqual([]);
+  });
+
+  it("select-link: the page's total equals the selected links' assigned flows; links drawn by the selected trips' flow; CSV", async () => {
+    await page.selectOption("#select-link-run", String(design));
+    await page.fill("#select-link-links", "16, 19");
+    await page.click("#select-link-show");
+    await waitForView(page, `select-link:${design}`);
+    await mapIdle(page);
+    const flows = await apiJson<{ links: { link: number; flow: number }[] }>(server, `/api/runs/${design}/flows?format=json`);
+    const assigned = flows.links.filter((l) => l.link === 16 || l.link === 19).reduce((s, l) => s + l.flow, 0);
+    const shown = await metric("sl-selectedFlow");
+    expect(Math.abs(shown - assigned)).toBeLessThan(1e-9 * assigned);
+    // one trip may use both links: the trips are at most the summed flows, and at least the larger one
+    const trips = await metric("sl-trips");
+    const f16 = flows.links.find((l) => l.link === 16)!.flow;
+    const f19 = flows.links.find((l) => l.link === 19)!.flow;
+    expect(trips).toBeLessThanOrEqual(assigned * (1 + 1e-12));
+    expect(trips).toBeGreaterThanOrEqual(Math.max(f16, f19) * (1 - 1e-12));
+    // the selected links carry only selected trips: drawn at the top of the scale
+    const c = await page.evaluate(() =>
+      [16, 19].map(
+        (id) =>
+          (window.__tollkitMap as unknown as { getFeatureState(f: object): { c?: string } }).getFeatureState({ source: "tk-links", id }).c,
+      ),
+    );
+    const sl = parseCsv(await download("export-select-link-flows-csv", "select-link-flows.csv"), "select-link-flows.csv", {
+      module: "e2e",
+    });
+    expect(sl.rows).toHaveLength(76);
+    const max = Math.max(...sl.rows.map((r) => Number(r.selectLinkFlow)));
+    for (const l of [16, 19]) {
+      const r = sl.rows.find((x) => Number(x.link) === l)!;
+      expect(Number(r.selectLinkFlow)).toBeCloseTo(Number(r.flow), 6);
+    }
+    const top = [16, 19].find((l) => Number(sl.rows.find((x) => Number(x.link) === l)!.selectLinkFlow) === max);
+    if (top) expect(c[[16, 19].indexOf(top)]).toBe("#081d58");
+    await page.screenshot({ path: join(OUT, "select-link-sioux-falls.png") });
+    expect(errors).toEqual([]);
+  });
+
+  it("elastic demand set up in the studio: an error beside the field, then trips not made by zone summing to the API's figure, welfare with units", async () => {
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await waitForView(page, "network:sioux-falls");
+    if ((await page.locator("#studio-details").getAttribute("open")) === null) await page.click("#studio-summary");
+    for (const link of [16, 19, 29]) {
+      await page.fill("#study-link-search", String(link));
+      await page.check(`#study-link-${link}`);
+    }
+    await page.fill("#study-link-search", "");
+    await page.waitForFunction(() => document.getElementById("study-count")?.dataset.count === "3");
+    await page.fill("#study-name", "sf-elastic-welfare");
+    await page.fill("#study-max", "20");
+    await page.selectOption("#study-objective", "welfare");
+    await page.selectOption("#study-method", "gradient");
+    await page.fill("#study-max-solves", "6");
+    await page.selectOption("#study-demand-type", "elastic");
+    await page.selectOption("#study-demand-form", "exponential");
+    // the leader's schema judges the demand: a negative elasticity is named beside its field
+    await page.fill("#study-demand-value", "-0.3");
+    await page.waitForSelector("#err-demand-elasticity", { timeout: 30_000 });
+    expect(await page.locator("#err-demand-elasticity").textContent()).toContain("≥ 0");
+    expect(await page.locator("#study-demand-value").getAttribute("aria-invalid")).toBe("true");
+    // the studio's selection feeds the select-link form
+    await page.click("#select-link-use-selection");
+    expect(await page.inputValue("#select-link-links")).toBe("16, 19, 29");
+    await page.fill("#study-demand-value", "0.3");
+    await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
+    const before = (await apiJson<{ items: { id: number }[] }>(server, "/api/runs")).items.map((r) => r.id);
+    await page.click("#study-run");
+    const handle = await page.waitForFunction(
+      (prev) => {
+        const m = /^run:(\d+)$/.exec(document.body.dataset.view ?? "");
+        return m && !prev.includes(Number(m[1])) ? Number(m[1]) : null;
+      },
+      before,
+      { timeout: 280_000, polling: 250 },
+    );
+    const run = (await handle.jsonValue()) as number;
+    const r = await apiJson<{
+      summary: {
+        revenue: number;
+        demand: {
+          tripsNotMade: number;
+          consumerSurplus: number;
+          welfare: number;
+          welfareChange: number;
+          baselineWelfare: number;
+          zones: { zone: number; tripsNotMade: number }[];
+        };
+      };
+    }>(server, `/api/runs/${run}`);
+    const d = r.summary.demand;
+    expect(d.tripsNotMade).toBeGreaterThan(1); // the tolls price trips off the road
+
+    await page.selectOption("#demand-run", String(run));
+    await page.click("#demand-show");
+    await waitForView(page, `demand:${run}`);
+    await mapIdle(page);
+    const states = await zoneStates(24);
+    const sum = states.reduce((s, z) => s + (z.v ?? NaN), 0);
+    expect(Math.abs(sum - d.tripsNotMade)).toBeLessThan(1e-9 * d.tripsNotMade);
+    for (const z of d.zones) expect(states[z.zone - 1].v).toBe(z.tripsNotMade);
+    expect(await metric("dem-tripsNotMade")).toBe(d.tripsNotMade);
+    // welfare = consumer surplus + revenue, against the design's no-toll baseline, in money
+    const cs = await metric("dem-consumerSurplus");
+    const revenue = await metric("dem-revenue");
+    const welfare = await metric("dem-welfare");
+    expect(Math.abs(cs + revenue - welfare)).toBeLessThan(1e-9 * Math.abs(welfare));
+    expect(Math.abs(revenue - r.summary.revenue)).toBeLessThan(1e-9 * r.summary.revenue);
+    expect(await metric("dem-welfareChange")).toBe(d.welfareChange);
+    expect(Math.abs(welfare - d.baselineWelfare - d.welfareChange)).toBeLessThan(1e-9 * Math.abs(d.baselineWelfare));
+    expect(await page.locator('dd[data-metric="dem-welfare"]').textContent()).toMatch(/^−?¤/);
+    const table = await page
+      .locator("#demand-zones tbody tr")
+      .evaluateAll((trs) => trs.reduce((s, tr) => s + Number((tr as HTMLElement).dataset.value), 0));
+    expect(Math.abs(table - d.tripsNotMade)).toBeLessThan(1e-9 * d.tripsNotMade);
+    await page.screenshot({ path: join(OUT, "trips-not-made-sioux-falls.png") });
+    expect(errors).toEqual([]);
+  });
+});
