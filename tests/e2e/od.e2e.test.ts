@@ -5,9 +5,10 @@
  * draws is checked against the API's own answer and against identities that hold outside the
  * page (the incidence totals reconcile with the runs' totalCost; the select-link total equals the
  * selected links' assigned flows; the trips not made by zone sum to the run's total). No console
- * error may be logged.
+ * error may be logged. With TOLLKIT_REGEN_SCREENSHOT=1 it writes docs/incidence.png,
+ * docs/select-link.png and docs/trips-not-made.png (the README's pictures).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -19,6 +20,7 @@ import {
   launchBrowser,
   mapIdle,
   OUT,
+  ROOT,
   startServer,
   waitForRun,
   waitForView,
@@ -79,6 +81,12 @@ async function zoneStates(n: number): Promise<{ zone: number; zc?: string; v?: n
     const map = window.__tollkitMap as unknown as { getFeatureState(f: object): { zc?: string; v?: number } };
     return Array.from({ length: n }, (_, i) => ({ zone: i + 1, ...map.getFeatureState({ source: "tk-zones", id: i + 1 }) }));
   }, n);
+}
+
+/** Saves a screenshot to tests/.out, and with TOLLKIT_REGEN_SCREENSHOT=1 also to docs/ (the README's pictures). */
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(OUT, name) });
+  if (process.env.TOLLKIT_REGEN_SCREENSHOT === "1") copyFileSync(join(OUT, name), join(ROOT, "docs", name));
 }
 
 const metric = async (key: string) => Number(await page.locator(`dd[data-metric="${key}"]`).getAttribute("data-value"));
@@ -150,7 +158,7 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
     expect(losers).toEqual(inc.losers.map((r) => [r.origin, r.costChangePerTrip]));
     expect(await page.locator("#incidence-losers thead").textContent()).toContain("(min)");
     expect(await page.locator("#legend").textContent()).toContain("B − A (min)");
-    await page.screenshot({ path: join(OUT, "incidence-sioux-falls.png") });
+    await shot("incidence.png");
 
     // CSV export: the incidence's columns, every zone, the API's numbers
     const csv = parseCsv(await download("export-incidence-csv", "incidence.csv"), "incidence.csv", { module: "e2e" });
@@ -212,7 +220,7 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
     }
     const top = [16, 19].find((l) => Number(sl.rows.find((x) => Number(x.link) === l)!.selectLinkFlow) === max);
     if (top) expect(c[[16, 19].indexOf(top)]).toBe("#081d58");
-    await page.screenshot({ path: join(OUT, "select-link-sioux-falls.png") });
+    await shot("select-link.png");
     expect(errors).toEqual([]);
   });
 
@@ -292,7 +300,18 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
       .locator("#demand-zones tbody tr")
       .evaluateAll((trs) => trs.reduce((s, tr) => s + Number((tr as HTMLElement).dataset.value), 0));
     expect(Math.abs(table - d.tripsNotMade)).toBeLessThan(1e-9 * d.tripsNotMade);
-    await page.screenshot({ path: join(OUT, "trips-not-made-sioux-falls.png") });
+    await shot("trips-not-made.png");
+
+    // a scenario file's zone overrides survive the editor: opened, checked, downloaded unchanged
+    const file = join(tmp, "elastic-zones.json");
+    const demand = { type: "elastic", form: "linear", rate: 0.02, zones: { "10": { rate: 0.05 } } };
+    writeFileSync(file, JSON.stringify({ ...SCENARIO, name: "sf-elastic-zones", demand }));
+    await page.setInputFiles("#study-open", file);
+    await page.waitForSelector("#study-demand-overrides");
+    expect(await page.inputValue("#study-demand-value")).toBe("0.02");
+    await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
+    const back = JSON.parse(await download("study-download", "opened.json"));
+    expect(back.demand).toEqual(demand);
     expect(errors).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ export interface DemandForm {
   /** Which parameter is given. */
   by: "elasticity" | "rate";
   value: string;
+  /** Overrides by zone and class of an opened scenario file, kept unchanged (the editor does not edit them). */
+  overrides?: { zones?: unknown; classes?: unknown };
 }
 
 export function blankDemand(): DemandForm {
@@ -29,10 +31,10 @@ export function blankDemand(): DemandForm {
 /** The scenario's `demand` (undefined: fixed, the default, left out of the file). */
 export function demandToScenario(d: DemandForm, num: (s: string) => number | string | undefined): Record<string, unknown> | undefined {
   if (d.type === "fixed") return undefined;
-  return { type: "elastic", form: d.form, [d.by]: num(d.value) ?? "" };
+  return { type: "elastic", form: d.form, [d.by]: num(d.value) ?? "", ...d.overrides };
 }
 
-/** The form of an opened scenario's `demand` (zone and class overrides are kept by the file only). */
+/** The form of an opened scenario's `demand` (its zone and class overrides are carried over unchanged). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an opened file is read field by field
 export function demandFromScenario(d: Record<string, any> | undefined): DemandForm {
   const f = blankDemand();
@@ -43,6 +45,8 @@ export function demandFromScenario(d: Record<string, any> | undefined): DemandFo
     f.by = "rate";
     f.value = String(d.rate);
   } else if (d.elasticity !== undefined) f.value = String(d.elasticity);
+  if (d.zones !== undefined || d.classes !== undefined)
+    f.overrides = { ...(d.zones !== undefined ? { zones: d.zones } : {}), ...(d.classes !== undefined ? { classes: d.classes } : {}) };
   return f;
 }
 
@@ -112,6 +116,15 @@ export function DemandFields({
           </div>
           <FieldError path="demand.form" />
           <FieldError path={`demand.${d.by}`} />
+          {d.overrides && (
+            <p class="hint" id="study-demand-overrides">
+              Kept from the opened file: its overrides by{" "}
+              {[d.overrides.zones !== undefined && "zone", d.overrides.classes !== undefined && "class"].filter(Boolean).join(" and ")}{" "}
+              (edit them in the file).
+            </p>
+          )}
+          <FieldError path="demand.zones" />
+          <FieldError path="demand.classes" />
           <p class="hint" id="study-demand-reference">
             Reference (q0, c0): the trip table at the no-toll equilibrium cost of each OD pair, solved with the follower settings below, so
             that demand equals the trip table when there is no toll.

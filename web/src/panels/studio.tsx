@@ -297,6 +297,8 @@ const FIELD_PATHS = [
   "demand.form",
   "demand.elasticity",
   "demand.rate",
+  "demand.zones",
+  "demand.classes",
   "classes",
   "instrument.links",
   "instrument.linkTypes",
