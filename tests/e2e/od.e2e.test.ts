@@ -48,6 +48,9 @@ const SCENARIO = {
 
 let design = 0;
 let baseline = 0;
+/** A Frank-Wolfe-family run (no bushes: no select-link) and a run of another network. */
+let bfw = 0;
+let other = 0;
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
@@ -63,7 +66,11 @@ beforeAll(async () => {
       body: JSON.stringify({ kind: "assign", network: "sioux-falls", settings: { algorithm: "bush", gap: 1e-10 } }),
     })
   ).id;
-  for (const id of [design, baseline]) expect((await waitForRun(server, id)).status).toBe("done");
+  const start = async (body: object) =>
+    (await apiJson<{ id: number }>(server, "/api/runs", { method: "POST", body: JSON.stringify(body) })).id;
+  bfw = await start({ kind: "assign", network: "sioux-falls", settings: { algorithm: "bfw", gap: 1e-4 } });
+  other = await start({ kind: "assign", network: "braess-builtin", settings: { algorithm: "bush", gap: 1e-10 } });
+  for (const id of [design, baseline, bfw, other]) expect((await waitForRun(server, id)).status).toBe("done");
   browser = await launchBrowser({ width: 1440, height: 900 });
   page = await browser.context.newPage();
   errors = watchErrors(page);
@@ -221,6 +228,37 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
     const top = [16, 19].find((l) => Number(sl.rows.find((x) => Number(x.link) === l)!.selectLinkFlow) === max);
     if (top) expect(c[[16, 19].indexOf(top)]).toBe("#081d58");
     await shot("select-link.png");
+    expect(errors).toEqual([]);
+  });
+
+  it("bad choices: the API's or the page's message in the panel, naming what to do; the view is kept", async () => {
+    const before = errors.length;
+    // select-link needs bushes: the API's 409 says which algorithm to use
+    await page.selectOption("#select-link-run", String(bfw));
+    await page.fill("#select-link-links", "16");
+    await page.click("#select-link-show");
+    await page.waitForSelector("#od-error");
+    expect(await page.locator("#od-error").textContent()).toContain('algorithm "bush"');
+    // the map keeps the view it had (the select-link of the design)
+    expect(await page.evaluate(() => document.body.dataset.view)).toBe(`select-link:${design}`);
+    // a link id that is no link id is named
+    await page.fill("#select-link-links", "16, x");
+    await page.click("#select-link-show");
+    await page.waitForFunction(() => /"x" is not a link id/.test(document.getElementById("od-error")?.textContent ?? ""));
+    // the incidence of runs of two networks is refused before any request, naming both
+    await page.goto(`${server.url}/#incidence=${other},${design}`);
+    await page.waitForFunction(() => /choose a baseline of the same network/.test(document.getElementById("od-error")?.textContent ?? ""));
+    expect(await page.locator("#od-error").textContent()).toContain("braess");
+    // a negative threshold is named with its unit
+    await page.goto(`${server.url}/#network=sioux-falls`);
+    await waitForView(page, "network:sioux-falls");
+    await page.selectOption("#incidence-b", String(design));
+    await page.fill("#incidence-threshold", "-1");
+    await page.click("#incidence-show");
+    await page.waitForFunction(() => /expected a number ≥ 0 \(min per trip\)/.test(document.getElementById("od-error")?.textContent ?? ""));
+    // the browser itself logs the refused request; nothing else may be logged
+    const logged = errors.splice(before);
+    expect(logged.every((e) => /Failed to load resource: the server responded with a status of 409/.test(e))).toBe(true);
     expect(errors).toEqual([]);
   });
 
