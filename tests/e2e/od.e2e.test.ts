@@ -15,6 +15,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../../packages/graph-core/dist/index.js";
 import { INCIDENCE_COLUMNS } from "../../packages/runs/dist/index.js";
+import { unitsOf } from "../../web/src/units.js";
 import {
   apiJson,
   launchBrowser,
@@ -350,6 +351,43 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
     await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
     const back = JSON.parse(await download("study-download", "opened.json"));
     expect(back.demand).toEqual(demand);
+    expect(errors).toEqual([]);
+  });
+
+  it("Chicago-Sketch: tolls in cents shown as dollars, costs in minutes; every zone's value is the API's", async () => {
+    const start = async (settings: object) =>
+      (
+        await apiJson<{ id: number }>(server, "/api/runs", {
+          method: "POST",
+          body: JSON.stringify({ kind: "assign", network: "chicago-sketch", settings }),
+        })
+      ).id;
+    const follower = { algorithm: "bush", gap: 1e-8 };
+    const a = await start(follower);
+    expect((await waitForRun(server, a)).status).toBe("done");
+    // toll the ten busiest links 150 cents each
+    const flows = await apiJson<{ links: { link: number; flow: number }[] }>(server, `/api/runs/${a}/flows?format=json`);
+    const busiest = [...flows.links].sort((x, y) => y.flow - x.flow).slice(0, 10);
+    const b = await start({ ...follower, tolls: busiest.map((l) => ({ link: l.link, toll: 150 })) });
+    expect((await waitForRun(server, b)).status).toBe("done");
+    await page.goto(`${server.url}/#incidence=${a},${b}&by=origin`);
+    await waitForView(page, `incidence:${a},${b}`);
+    await mapIdle(page);
+    const units = unitsOf((await apiJson<{ units?: Record<string, string> }>(server, "/api/networks/chicago-sketch")).units);
+    expect(units.moneyLabel).toBe("$");
+    const inc = await apiJson<{ rows: IncRow[]; losers: (IncRow & { tollPerTrip: number })[]; totals: { revenueChange: number } }>(
+      server,
+      `/api/compare/incidence?a=${a}&b=${b}&by=origin&limit=10000`,
+    );
+    expect(inc.rows.length).toBeGreaterThan(300);
+    const states = await zoneStates(Math.max(...inc.rows.map((r) => r.origin!)));
+    for (const r of inc.rows) expect(states[r.origin! - 1].v).toBe(r.costChangePerTrip);
+    expect(await page.locator("#incidence-losers thead").textContent()).toContain("Toll per trip ($)");
+    expect(await page.locator("#legend").textContent()).toContain("(min)");
+    const first = inc.losers[0];
+    const cells = page.locator("#incidence-losers tbody tr").first().locator("td");
+    expect(await cells.nth(3).textContent()).toBe(units.money(first.tollPerTrip)); // cents as dollars
+    expect(await page.locator('dd[data-metric="inc-revenueChange"]').textContent()).toBe(`+${units.money(inc.totals.revenueChange)}`);
     expect(errors).toEqual([]);
   });
 });

@@ -272,16 +272,33 @@ export interface IncidenceQuery {
   threshold?: number;
 }
 
+/** Rows per page the OD routes answer at most. */
+const OD_PAGE = 10000;
+
 /** The URL of `GET /api/compare/incidence` (format csv: every row, the CSV `tollkit incidence --csv` writes). */
-export function incidenceUrl(q: IncidenceQuery, format: "json" | "csv" = "json"): string {
+export function incidenceUrl(q: IncidenceQuery, format: "json" | "csv" = "json", offset = 0): string {
   const p = new URLSearchParams({ a: String(q.a), b: String(q.b), by: q.by, format });
   if (q.threshold !== undefined) p.set("threshold", String(q.threshold));
-  if (format === "json") p.set("limit", "10000");
+  if (format === "json") p.set("limit", String(OD_PAGE));
+  if (offset > 0) p.set("offset", String(offset));
   return `/api/compare/incidence?${p}`;
 }
 
-/** `GET /api/compare/incidence?a=&b=&by=` (up to 10,000 rows: every zone of every class). */
-export const getIncidence = (q: IncidenceQuery, signal?: Signal) => request<IncidenceAnswer>(incidenceUrl(q), { signal });
+/** Every page of a paged OD answer (`total` rows), concatenated: nothing is dropped beyond one page. */
+async function allPages<T extends { total: number; rows: R[] }, R>(url: (offset: number) => string, signal?: Signal): Promise<T> {
+  const first = await request<T>(url(0), { signal });
+  const rows = [...first.rows];
+  while (rows.length < first.total) {
+    const next = await request<T>(url(rows.length), { signal });
+    if (next.rows.length === 0) break;
+    rows.push(...next.rows);
+  }
+  return { ...first, rows };
+}
+
+/** `GET /api/compare/incidence?a=&b=&by=`, every row (paged 10,000 at a time). */
+export const getIncidence = (q: IncidenceQuery, signal?: Signal) =>
+  allPages<IncidenceAnswer, IncidenceRow>((offset) => incidenceUrl(q, "json", offset), signal);
 
 /** Headline of a select-link analysis: per class, the selected links' assigned flow and the trips using them. */
 export interface SelectLinkHead {
@@ -293,22 +310,27 @@ export interface SelectLinkHead {
 }
 
 /** The URL of `GET /api/runs/:id/select-link` (`links` empty: the run's tolled links). */
-export function selectLinkUrl(id: number, links: readonly number[], by: "zone" | "od" | "link", format: "json" | "csv" = "json"): string {
+export function selectLinkUrl(
+  id: number,
+  links: readonly number[],
+  by: "zone" | "od" | "link",
+  format: "json" | "csv" = "json",
+  offset = 0,
+): string {
   const p = new URLSearchParams({ by, format });
   if (links.length) p.set("links", links.join(","));
-  if (format === "json") p.set("limit", "10000");
+  if (format === "json") p.set("limit", String(OD_PAGE));
+  if (offset > 0) p.set("offset", String(offset));
   return `/api/runs/${id}/select-link?${p}`;
 }
 
-/** `GET /api/runs/:id/select-link?by=link`: per link, its flow and the flow of the trips using the selected links (PCE). */
-export const getSelectLinkFlows = (id: number, links: readonly number[], signal?: Signal) =>
-  request<SelectLinkHead & { rows: { link: number; flow: number; selectLinkFlow: number }[] }>(selectLinkUrl(id, links, "link"), {
-    signal,
-  });
+type SelectLinkLinkRow = { link: number; flow: number; selectLinkFlow: number };
+type SelectLinkZoneRow = { zone: number; class: string; originTrips: number; destinationTrips: number; originFlow: number };
 
-/** `GET /api/runs/:id/select-link?by=zone`: per zone and class, trips from and to it that use the links, its exact flow on them. */
+/** `GET /api/runs/:id/select-link?by=link`: per link, its flow and the flow of the trips using the selected links (PCE); every page. */
+export const getSelectLinkFlows = (id: number, links: readonly number[], signal?: Signal) =>
+  allPages<SelectLinkHead & { rows: SelectLinkLinkRow[] }, SelectLinkLinkRow>((o) => selectLinkUrl(id, links, "link", "json", o), signal);
+
+/** `GET /api/runs/:id/select-link?by=zone`: per zone and class, trips from and to it that use the links, its exact flow on them; every page. */
 export const getSelectLinkZones = (id: number, links: readonly number[], signal?: Signal) =>
-  request<SelectLinkHead & { rows: { zone: number; class: string; originTrips: number; destinationTrips: number; originFlow: number }[] }>(
-    selectLinkUrl(id, links, "zone"),
-    { signal },
-  );
+  allPages<SelectLinkHead & { rows: SelectLinkZoneRow[] }, SelectLinkZoneRow>((o) => selectLinkUrl(id, links, "zone", "json", o), signal);
