@@ -8,6 +8,7 @@
  * error may be logged. With TOLLKIT_REGEN_SCREENSHOT=1 it writes docs/incidence.png,
  * docs/select-link.png and docs/trips-not-made.png (the README's pictures).
  */
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { INCIDENCE_COLUMNS } from "../../packages/runs/dist/index.js";
 import { unitsOf } from "../../web/src/units.js";
 import {
   apiJson,
+  CLI,
   launchBrowser,
   mapIdle,
   OUT,
@@ -117,7 +119,7 @@ interface IncRow {
 }
 
 describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
-  it("incidence: zone colours and values equal the API's incidence of a Sioux Falls design; losers tabled; CSV as the API serves it", async () => {
+  it("incidence: zone colours and values equal the API's incidence of a Sioux Falls design; losers tabled; the CSV is the one tollkit incidence --csv writes", async () => {
     await page.goto(`${server.url}/#network=sioux-falls`);
     await waitForView(page, "network:sioux-falls");
     await page.selectOption("#incidence-b", String(design));
@@ -176,6 +178,33 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
       const line = csv.rows.find((x) => Number(x.origin) === r.origin)!;
       expect(Number(line.costChangePerTrip)).toBe(r.costChangePerTrip);
     }
+    // … and it is the CSV `tollkit incidence --csv` writes from the two runs' folders (rebuilt from the API's files)
+    const folder = async (id: number) => {
+      const dir = join(tmp, `run-${id}`);
+      mkdirSync(dir);
+      const text = async (path: string) => (await fetch(`${server.url}${path}`)).text();
+      writeFileSync(join(dir, "summary.json"), JSON.stringify((await apiJson<{ summary: object }>(server, `/api/runs/${id}`)).summary));
+      writeFileSync(join(dir, "flows.csv"), await text(`/api/runs/${id}/flows?format=csv`));
+      writeFileSync(join(dir, "skims.csv"), await text(`/api/runs/${id}/skims?format=csv`));
+      return dir;
+    };
+    const cliCsv = join(tmp, "cli-incidence.csv");
+    execFileSync(process.execPath, [CLI, "incidence", await folder(baseline), await folder(design), "--csv", cliCsv], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    const cli = parseCsv(readFileSync(cliCsv, "utf8"), cliCsv, { module: "e2e" });
+    expect(cli.header).toEqual(csv.header);
+    expect(cli.rows.length).toBe(csv.rows.length);
+    // skims.csv states toll factors through tollCost / toll: equal to the last bits
+    cli.rows.forEach((row, i) => {
+      for (const c of cli.header) {
+        const x = Number(row[c]);
+        const y = Number(csv.rows[i][c]);
+        if (Number.isFinite(x)) expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(y)));
+        else expect(row[c]).toBe(csv.rows[i][c]);
+      }
+    });
 
     // by destination: the zones take the destination rows
     await page.selectOption("#incidence-by", "destination");
