@@ -696,7 +696,7 @@ function Incidence() {
       </select>
       <label for="incidence-a">Baseline (A), same network</label>
       <select id="incidence-a" value={a} onChange={(e) => set({ a: (e.target as HTMLSelectElement).value })}>
-        <RunOptions list={aList} empty="none: solve the design's no-toll baseline first" />
+        <RunOptions list={aList} empty="none: open the design, Solve the no-toll baseline…" />
       </select>
       <div class="settings-grid">
         <label for="incidence-by">Zones as</label>
