@@ -314,6 +314,7 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
     await page.waitForSelector("#err-demand-elasticity", { timeout: 30_000 });
     expect(await page.locator("#err-demand-elasticity").textContent()).toContain("≥ 0");
     expect(await page.locator("#study-demand-value").getAttribute("aria-invalid")).toBe("true");
+    await page.locator("#study-demand").screenshot({ path: join(OUT, "studio-demand-error.png") });
     // the studio's selection feeds the select-link form
     await page.click("#select-link-use-selection");
     expect(await page.inputValue("#select-link-links")).toBe("16, 19, 29");
