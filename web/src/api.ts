@@ -207,3 +207,130 @@ export function followRun(id: number, h: RunEventHandlers): () => void {
     es.close();
   };
 }
+
+// ---------------------------------------------------------------- OD analyses (docs/incidence.md)
+
+/** One group (zone or OD pair, per class) of `GET /api/compare/incidence`: b − a, costs in time units per trip, tolls in money. */
+export interface IncidenceRow {
+  origin?: number;
+  destination?: number;
+  class: string;
+  tripsA: number;
+  trips: number;
+  costPerTripA: number | null;
+  costPerTripB: number | null;
+  costChangePerTrip: number | null;
+  timeChangePerTrip: number | null;
+  tollCostChangePerTrip: number | null;
+  distanceCostChangePerTrip: number | null;
+  tollPerTrip: number | null;
+  tollChangePerTrip: number | null;
+  costChange: number;
+  tollPaid: number;
+  tollPaidChange: number;
+}
+
+/** Totals of an incidence (time units × trips, money for revenue). */
+export interface IncidenceTotals {
+  tripsA: number;
+  trips: number;
+  userCostChange: number;
+  timeChange: number;
+  distanceCostChange: number;
+  tollCostChange: number;
+  resourceCostChange: number;
+  revenueA: number;
+  revenueB: number;
+  revenueChange: number;
+  totalCostChange?: number | null;
+  residuals?: Record<string, number | null>;
+}
+
+/** `GET /api/compare/incidence` (a page of rows with totals, winners and losers). */
+export interface IncidenceAnswer {
+  a: number;
+  b: number;
+  network: string;
+  by: "origin" | "destination" | "od";
+  rules: { a: string; b: string };
+  totals: IncidenceTotals;
+  classes: (Omit<IncidenceTotals, "residuals" | "totalCostChange"> & { name: string })[];
+  threshold: number;
+  losers: IncidenceRow[];
+  winners: IncidenceRow[];
+  rowCount: number;
+  warnings: string[];
+  total: number;
+  rows: IncidenceRow[];
+}
+
+/** Query of the incidence route (`threshold` in time units per trip). */
+export interface IncidenceQuery {
+  a: number;
+  b: number;
+  by: "origin" | "destination" | "od";
+  threshold?: number;
+}
+
+/** Rows per page the OD routes answer at most. */
+const OD_PAGE = 10000;
+
+/** The URL of `GET /api/compare/incidence` (format csv: every row, the CSV `tollkit incidence --csv` writes). */
+export function incidenceUrl(q: IncidenceQuery, format: "json" | "csv" = "json", offset = 0): string {
+  const p = new URLSearchParams({ a: String(q.a), b: String(q.b), by: q.by, format });
+  if (q.threshold !== undefined) p.set("threshold", String(q.threshold));
+  if (format === "json") p.set("limit", String(OD_PAGE));
+  if (offset > 0) p.set("offset", String(offset));
+  return `/api/compare/incidence?${p}`;
+}
+
+/** Every page of a paged OD answer (`total` rows), concatenated: nothing is dropped beyond one page. */
+async function allPages<T extends { total: number; rows: R[] }, R>(url: (offset: number) => string, signal?: Signal): Promise<T> {
+  const first = await request<T>(url(0), { signal });
+  const rows = [...first.rows];
+  while (rows.length < first.total) {
+    const next = await request<T>(url(rows.length), { signal });
+    if (next.rows.length === 0) break;
+    rows.push(...next.rows);
+  }
+  return { ...first, rows };
+}
+
+/** `GET /api/compare/incidence?a=&b=&by=`, every row (paged 10,000 at a time). */
+export const getIncidence = (q: IncidenceQuery, signal?: Signal) =>
+  allPages<IncidenceAnswer, IncidenceRow>((offset) => incidenceUrl(q, "json", offset), signal);
+
+/** Headline of a select-link analysis: per class, the selected links' assigned flow and the trips using them. */
+export interface SelectLinkHead {
+  run: number;
+  network: string;
+  links: number[];
+  classes: { name: string; selectedFlow: number; trips: number }[];
+  total: number;
+}
+
+/** The URL of `GET /api/runs/:id/select-link` (`links` empty: the run's tolled links). */
+export function selectLinkUrl(
+  id: number,
+  links: readonly number[],
+  by: "zone" | "od" | "link",
+  format: "json" | "csv" = "json",
+  offset = 0,
+): string {
+  const p = new URLSearchParams({ by, format });
+  if (links.length) p.set("links", links.join(","));
+  if (format === "json") p.set("limit", String(OD_PAGE));
+  if (offset > 0) p.set("offset", String(offset));
+  return `/api/runs/${id}/select-link?${p}`;
+}
+
+type SelectLinkLinkRow = { link: number; flow: number; selectLinkFlow: number };
+type SelectLinkZoneRow = { zone: number; class: string; originTrips: number; destinationTrips: number; originFlow: number };
+
+/** `GET /api/runs/:id/select-link?by=link`: per link, its flow and the flow of the trips using the selected links (PCE); every page. */
+export const getSelectLinkFlows = (id: number, links: readonly number[], signal?: Signal) =>
+  allPages<SelectLinkHead & { rows: SelectLinkLinkRow[] }, SelectLinkLinkRow>((o) => selectLinkUrl(id, links, "link", "json", o), signal);
+
+/** `GET /api/runs/:id/select-link?by=zone`: per zone and class, trips from and to it that use the links, its exact flow on them; every page. */
+export const getSelectLinkZones = (id: number, links: readonly number[], signal?: Signal) =>
+  allPages<SelectLinkHead & { rows: SelectLinkZoneRow[] }, SelectLinkZoneRow>((o) => selectLinkUrl(id, links, "zone", "json", o), signal);

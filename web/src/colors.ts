@@ -32,6 +32,19 @@ export const DIFF_STOPS: readonly [number, string][] = [
   [1, "#b2182b"],
 ];
 
+/**
+ * Sequential stops for a select-link flow, as a fraction of its largest value: pale (a little of
+ * the selected demand) → dark blue (all of it at its peak). Links the selected trips do not use
+ * stay grey.
+ */
+export const SELECT_STOPS: readonly [number, string][] = [
+  [0, "#c7e9b4"],
+  [0.25, "#7fcdbb"],
+  [0.5, "#41b6c4"],
+  [0.75, "#225ea8"],
+  [1, "#081d58"],
+];
+
 /** Colour of the casing drawn around tolled links. */
 export const TOLL_COLOR = "#6a3d9a";
 /** Colour of links before any results are drawn. */

@@ -6,7 +6,8 @@ import { formatQuantity, formatSigned } from "./format.js";
 import { tollMap } from "./context.js";
 import type { MapMode } from "./map.js";
 
-function gradient(stops: readonly [number, string][], lo: number, hi: number): string {
+/** A CSS gradient of colour stops between lo and hi (the legend ramps). */
+export function gradient(stops: readonly [number, string][], lo: number, hi: number): string {
   const parts = stops.map(([v, c]) => `${c} ${(((v - lo) / (hi - lo)) * 100).toFixed(1)}%`);
   return `linear-gradient(to right, ${parts.join(", ")})`;
 }
@@ -19,7 +20,7 @@ function h(tag: string, cls: string, text?: string): HTMLElement {
 }
 
 /** Tick labels under a ramp, each at its position (fraction of the ramp's width). */
-function ticks(items: [number, string][]): HTMLElement {
+export function ticks(items: [number, string][]): HTMLElement {
   const row = h("div", "legend-ticks");
   for (const [at, label] of items) {
     const t = h("span", "", label);
@@ -31,7 +32,7 @@ function ticks(items: [number, string][]): HTMLElement {
   return row;
 }
 
-function widthRow(label: string, w: number, color = "#555"): HTMLElement {
+export function widthRow(label: string, w: number, color = "#555"): HTMLElement {
   const row = h("div", "legend-row");
   const sw = h("span", "legend-line");
   sw.style.height = `${w.toFixed(1)}px`;

@@ -7,7 +7,8 @@
  * compare.ts, studio.tsx) around one store (store.ts: signals), the map kept imperative behind
  * map.ts and driven from map-sync.ts, the API types generated from `/api/openapi.json`.
  *
- * The page state lives in the URL hash (`#run=12`, `#compare=3,7`, `#network=sioux-falls`) so that
+ * The page state lives in the URL hash (`#run=12`, `#compare=3,7`, `#network=sioux-falls`, and the
+ * OD views of panels/od.tsx: `#incidence=3,7`, `#select-link=7&links=16,19`, `#demand=9`) so that
  * a view can be bookmarked, reloaded and opened by tests. For tests and benchmarks the map is
  * exposed as `window.__tollkitMap`; `document.body.dataset.view` names the view whose data has
  * been handed to the map (then wait for the map's `idle`), and the performance marks
@@ -17,9 +18,11 @@
 import "./style.css";
 import * as api from "./api.js";
 import { BASEMAP_KEY, el, note, tollMap } from "./context.js";
+import { byId } from "./dom.js";
 import { networkById } from "./geometry.js";
 import { initMapSync } from "./map-sync.js";
 import { initCompare, showCompare } from "./panels/compare.js";
+import { initOd, routeOd } from "./panels/od.js";
 import { showNetwork, showRun } from "./panels/results.js";
 import { follow, initRunForm, liveRun, selectNetwork } from "./panels/run-form.js";
 import { refreshRuns } from "./panels/runs.js";
@@ -32,6 +35,7 @@ async function route(): Promise<void> {
   const params = new URLSearchParams(location.hash.slice(1));
   const run = Number(params.get("run"));
   const cmp = params.get("compare")?.split(",").map(Number);
+  if (await routeOd(params)) return;
   if (Number.isInteger(run) && run > 0) await showRun(run);
   else if (cmp && cmp.length === 2 && cmp.every((x) => Number.isInteger(x) && x > 0)) await showCompare(cmp[0], cmp[1]);
   else {
@@ -83,6 +87,7 @@ async function init(): Promise<void> {
   }
   await initRunForm();
   initStudio(el.studio);
+  initOd(byId("od"), byId("od-results"));
   await refreshRuns();
   const live = liveRun(runs.value);
   if (live && !location.hash) follow(live.id);

@@ -9,7 +9,8 @@
  * - `tk-links-toll` (source `tk-tolls`, the tolled links only): a casing under tolled links;
  * - `tk-links` (source `tk-links`): one line per link, width by flow (or |flow change|), colour by
  *   v/c (or change); two-way links are offset to their right so both directions show;
- * - `tk-zones`: zone centroids.
+ * - `tk-zones`: zone centroids (promoted id `zone`); zone views colour them through feature state
+ *   (`zc` colour, `v` value: incidence, trips not made).
  * - `tk-toll-labels`: toll labels, a symbol layer whose icons are drawn by the page (a blank
  *   style has no glyphs); MapLibre's collision detection keeps them from overlapping.
  *
@@ -23,8 +24,8 @@ import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import type { ExpressionSpecification, GeoJSONSource, MapGeoJSONFeature, StyleSpecification } from "maplibre-gl";
-import { DIFF_STOPS, NETWORK_COLOR, SELECTED_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
-import { formatQuantity, formatRatio, formatSigned, formatSignedRatio } from "./format.js";
+import { DIFF_STOPS, NETWORK_COLOR, SELECT_STOPS, SELECTED_COLOR, TOLL_COLOR, VOC_STOPS, colorAt, widthFor } from "./colors.js";
+import { formatPercent, formatQuantity, formatRatio, formatSigned, formatSignedRatio } from "./format.js";
 import { unitsOf, type Units } from "./units.js";
 import type { LinkCollection, LinkFeature, PointCollection } from "./geo.js";
 import { boundsOf, pointAlong } from "./geo.js";
@@ -44,7 +45,15 @@ export const LABELS_LAYER = "tk-toll-labels";
 export const MAX_TOLL_LABELS = 1000;
 
 /** What the links currently show. */
-export type MapMode = "network" | "flows" | "difference";
+export type MapMode = "network" | "flows" | "difference" | "select-link";
+
+/** A zone's colour and the line its popup shows (zone views: incidence, trips not made). */
+export interface ZoneValue {
+  color: string;
+  /** The number drawn (kept in the feature state `v`, for tests and popups). */
+  value: number;
+  text: string;
+}
 
 /** The inline blank style: no sources, no network access. */
 export function blankStyle(): StyleSpecification {
@@ -85,6 +94,10 @@ export class TollMap {
   units: Units = unitsOf(undefined);
   /** Links drawn as selected (feature state `sel`). */
   private selected = new Set<number>();
+  /** Zones drawn with a value (feature state `zc` colour, `v` value), by zone id. */
+  private zoneValues = new Map<number, ZoneValue>();
+  /** The heading of the zone values' popups, e.g. "Generalised cost per trip, B − A". */
+  private zoneCaption = "";
 
   constructor(container: HTMLElement, baseStyleUrl: string | null) {
     this.baseStyleUrl = baseStyleUrl;
@@ -161,6 +174,8 @@ export class TollMap {
     if (network !== this.network) {
       this.network = network;
       this.map.removeFeatureState({ source: LINKS_SOURCE });
+      this.map.removeFeatureState({ source: ZONES_SOURCE });
+      this.zoneValues.clear();
       this.selected.clear();
       const geometry = links.features.map((f) => ({
         type: "Feature" as const,
@@ -208,6 +223,34 @@ export class TollMap {
   }
 
   /**
+   * Draws a select-link analysis: width and colour by `selectLinkFlow` (the flow of the trips
+   * that use the selected links, PCE), from 0 to its largest value.
+   */
+  async showSelectLink(links: LinkCollection): Promise<void> {
+    await this.ready();
+    let max = 0;
+    for (const f of links.features) max = Math.max(max, Number(f.properties.selectLinkFlow) || 0);
+    this.setLinks(links, "select-link", (p) => {
+      const v = Number(p.selectLinkFlow) || 0;
+      return v > 0 ? { width: widthFor(v, max), color: colorAt(SELECT_STOPS, max > 0 ? v / max : 0) } : { width: 1, color: NETWORK_COLOR };
+    });
+  }
+
+  /**
+   * Colours zones (feature state `zc`, value `v`); null clears them. `caption` heads their
+   * popups. Any link view drawn afterwards clears them too.
+   */
+  setZoneValues(values: Map<number, ZoneValue> | null, caption = ""): void {
+    if (!this.map.getSource(ZONES_SOURCE)) return;
+    this.map.removeFeatureState({ source: ZONES_SOURCE });
+    this.zoneValues = new Map(values ?? []);
+    this.zoneCaption = caption;
+    for (const [id, z] of this.zoneValues) this.map.setFeatureState({ source: ZONES_SOURCE, id }, { zc: z.color, v: z.value });
+    // coloured zones are the message of the view: show them at every zoom
+    this.map.setLayerZoomRange(ZONES_LAYER, this.zoneValues.size > 0 ? 0 : this.zonesMinZoom, 24);
+  }
+
+  /**
    * Draws `links` (1-based ids) as selected: the feature state `sel` of exactly those links is
    * true (only the links whose state changes are touched, so a large selection stays cheap).
    */
@@ -252,17 +295,18 @@ export class TollMap {
     this.hoverPopup.remove();
     this.clickPopup.remove();
     this.hoveredId = null;
+    if (this.zoneValues.size > 0) this.setZoneValues(null);
     const tolls: { type: "Feature"; geometry: LinkFeature["geometry"]; properties: Record<string, number> }[] = [];
     for (const f of links.features) {
       const { width, color } = look(f.properties);
       // Offset to the right of the link's direction by half its width, so both directions of a two-way road show.
       const offset = width / 2 + 0.5;
       this.map.setFeatureState({ source: LINKS_SOURCE, id: f.properties.link }, { w: width, o: offset, c: color, hover: false });
-      if (mode !== "difference" && Number(f.properties.toll) > 0)
+      if (mode !== "difference" && mode !== "select-link" && Number(f.properties.toll) > 0)
         tolls.push({ type: "Feature", geometry: f.geometry, properties: { link: f.properties.link, w: width, o: offset } });
     }
     (this.map.getSource(TOLLS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: tolls });
-    this.setTollLabels(mode === "difference" ? [] : links.features);
+    this.setTollLabels(mode === "difference" || mode === "select-link" ? [] : links.features);
   }
 
   /**
@@ -335,7 +379,7 @@ export class TollMap {
     const empty = { type: "FeatureCollection" as const, features: [] };
     this.map.addSource(LINKS_SOURCE, { type: "geojson", data: empty, promoteId: "link" });
     this.map.addSource(TOLLS_SOURCE, { type: "geojson", data: empty });
-    this.map.addSource(ZONES_SOURCE, { type: "geojson", data: empty });
+    this.map.addSource(ZONES_SOURCE, { type: "geojson", data: empty, promoteId: "zone" });
     const state = (k: string, fallback: number | string): ExpressionSpecification => ["coalesce", ["feature-state", k], fallback];
     this.map.addLayer({
       id: TOLL_LAYER,
@@ -367,8 +411,19 @@ export class TollMap {
       type: "circle",
       source: ZONES_SOURCE,
       paint: {
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 11, 3, 14, 5],
-        "circle-color": "#ffffff",
+        // a zone with a value (feature state zc) is drawn larger, in its colour
+        "circle-radius": [
+          "interpolate",
+          ["linear"],
+          ["zoom"],
+          8,
+          ["case", ["!=", ["feature-state", "zc"], null], 5, 1.5],
+          11,
+          ["case", ["!=", ["feature-state", "zc"], null], 8, 3],
+          14,
+          ["case", ["!=", ["feature-state", "zc"], null], 11, 5],
+        ],
+        "circle-color": state("zc", "#ffffff"),
         "circle-stroke-color": "#222222",
         "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 8, 0.75, 11, 1.5],
       },
@@ -423,7 +478,11 @@ export class TollMap {
     map.on("mousemove", ZONES_LAYER, (e) => {
       const f = e.features?.[0];
       if (!f) return;
-      this.hoverPopup.setLngLat(e.lngLat).setDOMContent(zoneContent(f.properties)).addTo(map);
+      const z = this.zoneValues.get(Number(f.properties.zone));
+      this.hoverPopup
+        .setLngLat(e.lngLat)
+        .setDOMContent(zoneContent(f.properties, z ? `${this.zoneCaption}: ${z.text}` : ""))
+        .addTo(map);
     });
     map.on("mouseleave", ZONES_LAYER, () => this.hoverPopup.remove());
   }
@@ -463,6 +522,11 @@ export class TollMap {
       if (num("timeDifference") !== undefined) row("Time change", `${formatSigned(num("timeDifference"))} ${this.units.time}`);
       if (num("tollDifference") !== undefined) row("Toll change", signedMoney(this.units, num("tollDifference")));
       if (num("revenueDifference") !== undefined) row("Revenue change", signedMoney(this.units, num("revenueDifference")));
+    } else if (this.mode === "select-link") {
+      row("Flow", formatQuantity(num("flow")));
+      row("Flow of the selected trips", formatQuantity(num("selectLinkFlow")));
+      const f = num("flow");
+      if (f !== undefined && f > 0) row("Share", formatPercent((num("selectLinkFlow") ?? 0) / f));
     } else {
       if (num("flow") !== undefined) row("Flow", formatQuantity(num("flow")));
       if (num("capacity") !== undefined) row("Capacity", formatQuantity(num("capacity")));
@@ -512,9 +576,14 @@ function map_setHover(map: maplibregl.Map, id: number, hover: boolean): void {
   map.setFeatureState({ source: LINKS_SOURCE, id }, { hover });
 }
 
-function zoneContent(p: Record<string, unknown>): HTMLElement {
+function zoneContent(p: Record<string, unknown>, line: string): HTMLElement {
   const el = document.createElement("div");
   el.className = "popup";
   el.textContent = `Zone ${p.zone ?? p.id ?? p.node ?? ""}`;
+  if (line) {
+    const v = document.createElement("p");
+    v.textContent = line;
+    el.append(v);
+  }
   return el;
 }

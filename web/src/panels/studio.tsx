@@ -10,7 +10,8 @@
  *
  * Tollable links: picked by clicking links (click again to remove), by box selection, from the
  * searchable link list (the keyboard path), by link type, or as a cordon drawn on the map (the
- * links entering it). Then bounds, objective, method, user classes, demand scale, and the
+ * links entering it). Then bounds, objective, method, user classes, demand scale, fixed or elastic
+ * demand (panels/demand-fields.tsx), and the
  * follower's settings under "Advanced". Save (POST /api/scenarios), save and run, download the
  * scenario, or open a scenario file for editing.
  */
@@ -25,6 +26,7 @@ import { geometry, INLINE } from "../geometry.js";
 import { nodeIndex, nodesInside, linksInside } from "../nodes.js";
 import { currentNetwork, draft, networkDetail, networkId, picking, selectedLinks } from "../store.js";
 import { unitsOf } from "../units.js";
+import { blankDemand, DemandFields, demandFromScenario, demandToScenario, type DemandForm } from "./demand-fields.js";
 import { startAndFollow, storeScenario } from "./run-form.js";
 
 type Select = "links" | "link-types" | "cordon";
@@ -60,6 +62,8 @@ interface StudyForm {
   maxSolves: string;
   classes: ClassRow[];
   demandScale: string;
+  /** Fixed or elastic demand (panels/demand-fields.tsx). */
+  demand: DemandForm;
   algorithm: string;
   gap: string;
   maxSeconds: string;
@@ -86,6 +90,7 @@ function blankForm(): StudyForm {
     maxSolves: "40",
     classes: [],
     demandScale: "1",
+    demand: blankDemand(),
     algorithm: "bush",
     gap: "1e-8",
     maxSeconds: "",
@@ -185,6 +190,7 @@ function toScenario(f: StudyForm, network: string, picked: ReadonlySet<number>):
     description: f.description || `Toll study authored in the tollkit studio on ${network}.`,
     network,
     demandScale: num(f.demandScale) ?? 1,
+    ...(demandToScenario(f.demand, num) ? { demand: demandToScenario(f.demand, num) } : {}),
     ...(classes.length ? { classes } : {}),
     instrument,
     objective,
@@ -202,6 +208,7 @@ function fromScenario(s: Record<string, any>): StudyForm {
   f.name = str(s.name);
   f.description = str(s.description);
   f.demandScale = str(s.demandScale ?? 1);
+  f.demand = demandFromScenario(s.demand);
   const ins = s.instrument ?? {};
   f.select = ins.type === "link-types" ? "link-types" : ins.type === "cordon" ? "cordon" : "links";
   f.linkTypes = ins.linkTypes ?? [];
@@ -287,6 +294,11 @@ const FIELD_PATHS = [
   "name",
   "network",
   "demandScale",
+  "demand.form",
+  "demand.elasticity",
+  "demand.rate",
+  "demand.zones",
+  "demand.classes",
   "classes",
   "instrument.links",
   "instrument.linkTypes",
@@ -947,6 +959,8 @@ function Studio() {
         {...invalid("demandScale")}
       />
       <FieldError path="demandScale" />
+
+      <DemandFields d={f.demand} set={(demand) => set({ demand })} units={units} FieldError={FieldError} invalid={invalid} />
 
       <details class="advanced">
         <summary>Advanced: follower settings</summary>
