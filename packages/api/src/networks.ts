@@ -18,7 +18,7 @@ import {
 import { ApiError } from "./errors.js";
 import { loadRunNetwork } from "@tollkit/runs";
 import { networkIdMessage } from "./schemas.js";
-import type { Store } from "./store.js";
+import { storageFailure, Store } from "./store.js";
 
 /** One row of `GET /api/networks`. */
 export interface NetworkSummary {
@@ -166,7 +166,13 @@ export class NetworkRegistry {
     if (cached) return cached;
     const net = await this.load(id);
     const info = networkSummary(id, net);
-    if (info.kind === "catalogue") this.store.setNetworkInfo(id, info);
+    // a cache only: a database that refuses the write (a full disk) costs a reload later, not this answer
+    if (info.kind === "catalogue")
+      try {
+        this.store.setNetworkInfo(id, info);
+      } catch (e) {
+        if (!storageFailure(e)) throw e;
+      }
     return info;
   }
 

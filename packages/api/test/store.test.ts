@@ -28,7 +28,15 @@ describe("store", () => {
     expect(s.db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(s.db.pragma("user_version", { simple: true })).toBe(s.schemaVersion);
     const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-    expect(tables).toEqual([{ name: "networks" }, { name: "od_results" }, { name: "results" }, { name: "runs" }, { name: "scenarios" }]);
+    expect(tables).toEqual([
+      { name: "convergence_rows" },
+      { name: "networks" },
+      { name: "od_results" },
+      { name: "results" },
+      { name: "runs" },
+      { name: "scenarios" },
+      { name: "storage_probe" },
+    ]);
     s.createScenario("x", "two-route", { network: "two-route" });
     s.close();
     const again = openStore(path);
