@@ -585,6 +585,7 @@ describe("the OpenAPI document", () => {
         "PATCH /api/runs/{id}",
         "DELETE /api/runs/{id}",
         "GET /api/runs/{id}/events",
+        "GET /api/runs/{id}/convergence",
         "GET /api/runs/{id}/flows",
         "GET /api/runs/{id}/skims",
         "GET /api/runs/{id}/select-link",
