@@ -310,6 +310,9 @@ export function createApp(opts: AppOptions): TollkitApp {
     service,
     networks,
     routes,
-    close: (graceMs) => service.close(graceMs),
+    close: async (graceMs) => {
+      await service.close(graceMs);
+      await networks.close();
+    },
   };
 }

@@ -7,14 +7,13 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { linksToGeojson } from "@tollkit/graph-core";
 import { ScenarioSchema } from "@tollkit/leader";
 import { doneOr409, hasResults, runOr404, WorkLimits } from "./checks.js";
 import { ApiError } from "./errors.js";
 import { createScenario, RequestDeps, startRun } from "./requests.js";
-import type { NetworkRegistry } from "./networks.js";
+import type { EncodedBody, NetworkRegistry } from "./networks.js";
 import { odRoutes } from "./od-routes.js";
-import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
+import { compareRuns, linkCsv, linkRows } from "./results.js";
 import {
   CompareQuery,
   ComparisonSchema,
@@ -114,6 +113,16 @@ function runView(store: Store, run: RunRow, convergence = false): Record<string,
   };
 }
 
+/**
+ * Sends prepared bytes: the gzip copy to a client that accepts gzip (the compression middleware
+ * leaves an encoded answer alone), else the plain bytes.
+ */
+function sendEncoded(req: Request, res: Response, type: string, e: EncodedBody): void {
+  res.type(type).vary("Accept-Encoding");
+  if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(e.gzip);
+  else res.send(e.body);
+}
+
 /** Writes one Server-Sent Event. */
 function sse(res: Response, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -136,7 +145,6 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
 export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const { store, service, networks } = deps;
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
-  const runGeojson = new Map<number, string>();
   return [
     {
       method: "get",
@@ -225,10 +233,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         404: err(404, "Unknown network"),
         503: err(503, "The network's files cannot be resolved on this server"),
       },
-      handler: async ({ params, res }) => {
-        const body = await networks.geojson(params.id as string, (net) => linksToGeojson(net));
-        res.type("application/geo+json").send(body);
-      },
+      handler: async ({ params, req, res }) => sendEncoded(req, res, "application/geo+json", await networks.geojson(params.id as string)),
     },
     {
       method: "post",
@@ -438,7 +443,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         404: err(404, "Unknown run"),
         409: err(409, "The run is not done"),
       },
-      handler: async ({ params, query, res }) => {
+      handler: async ({ params, query, req, res }) => {
         const run = runOr404(service, params.id as number);
         doneOr409(run, store);
         const links = () => store.getLinks(run.id)!;
@@ -448,15 +453,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           return;
         }
         if (format === "geojson") {
-          // a done run's result never changes: keep the last few GeoJSON answers
-          let text = runGeojson.get(run.id);
-          if (text === undefined) {
-            const net = await networks.load(run.network);
-            text = JSON.stringify(linkGeojson(net, links()));
-            runGeojson.set(run.id, text);
-            while (runGeojson.size > 8) runGeojson.delete(runGeojson.keys().next().value!);
-          }
-          res.type("application/geo+json").send(text);
+          // built in the map worker, kept by run id (a done run's result never changes)
+          sendEncoded(req, res, "application/geo+json", await networks.runGeojson(run.id, run.network, links));
           return;
         }
         return { run: run.id, network: run.network, links: linkRows(links()) };
