@@ -5,10 +5,10 @@
  * bench) and, while it computes, 100 concurrent keep-alive clients read for 10 s each
  * - `GET /api/health` — the baseline: the framework's floor (routing, JSON, one SQLite `SELECT 1`);
  * - `GET /api/runs/:id` of the Chicago-Sketch run (status, progress, summary) — target p99 ≤ 100 ms;
- * - `GET /api/runs/:id/flows?format=geojson` of the same run (≈ 1 MB, uncompressed: the client
- *   sends no Accept-Encoding), never requested before, so the first answers include building it —
- *   target p99 ≤ 1 s;
- * all with 0 errors.
+ * - `GET /api/runs/:id/flows?format=geojson` of the same run (2950 features), never requested
+ *   before, so the first answers include building it — target p99 ≤ 1 s;
+ * all with 0 errors. Clients ask as browsers do (Accept-Encoding: gzip); the first GeoJSON answer
+ * is decoded and checked (a FeatureCollection of 2950 links), every later one must be the same bytes.
  *
  * Prints one JSON line per measurement (`bench: "api-load"`, route, clients, requests, errors,
  * throughput per second, p50/p90/p99/max latency in ms, server CPU per request) and a line per
@@ -19,13 +19,15 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
+import { gunzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..", "..", "..");
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TARGETS = { summary: 100, geojson: 1000 };
+const CHICAGO_LINKS = 2950;
 
 function emit(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: "api-load", ...o })}\n`);
@@ -55,17 +57,30 @@ async function startServer(db: string): Promise<{ child: ChildProcess; port: num
 
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-function get(port: number, path: string, body?: string): Promise<{ status: number; text: string }> {
+/**
+ * One request, as a browser makes it (Accept-Encoding: gzip). The body is kept as bytes
+ * (`raw`, still compressed when the server compressed it); `text()` decodes it when asked.
+ * `fresh`: a connection of its own (not the load's keep-alive pool).
+ */
+function get(
+  port: number,
+  path: string,
+  body?: string,
+  fresh = false,
+): Promise<{ status: number; raw: Buffer; gzip: boolean; text: () => string }> {
   return new Promise((res, rej) => {
-    const req = request(
-      { host: "127.0.0.1", port, path, method: body ? "POST" : "GET", agent, headers: body ? { "content-type": "application/json" } : {} },
-      (r) => {
-        let text = "";
-        r.setEncoding("utf8");
-        r.on("data", (d) => (text += d));
-        r.on("end", () => res({ status: r.statusCode!, text }));
-      },
-    );
+    const headers: Record<string, string> = { "accept-encoding": "gzip" };
+    if (body) headers["content-type"] = "application/json";
+    const req = request({ host: "127.0.0.1", port, path, method: body ? "POST" : "GET", agent: fresh ? false : agent, headers }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on("data", (d: Buffer) => chunks.push(d));
+      r.on("end", () => {
+        const raw = Buffer.concat(chunks);
+        const gzip = r.headers["content-encoding"] === "gzip";
+        res({ status: r.statusCode!, raw, gzip, text: () => (gzip ? gunzipSync(raw) : raw).toString("utf8") });
+      });
+      r.on("error", rej);
+    });
     req.on("error", rej);
     if (body) req.write(body);
     req.end();
@@ -73,13 +88,13 @@ function get(port: number, path: string, body?: string): Promise<{ status: numbe
 }
 
 async function submit(port: number, body: unknown): Promise<number> {
-  const r = await get(port, "/api/runs", JSON.stringify(body));
-  if (r.status !== 202) throw new Error(`POST /api/runs: ${r.status} ${r.text}`);
-  return (JSON.parse(r.text) as { id: number }).id;
+  const r = await get(port, "/api/runs", JSON.stringify(body), true);
+  if (r.status !== 202) throw new Error(`POST /api/runs: ${r.status} ${r.text()}`);
+  return (JSON.parse(r.text()) as { id: number }).id;
 }
 
 async function status(port: number, id: number): Promise<{ status: string; error?: string; progress?: { iteration?: number } }> {
-  return JSON.parse((await get(port, `/api/runs/${id}`)).text) as { status: string; error?: string };
+  return JSON.parse((await get(port, `/api/runs/${id}`, undefined, true)).text()) as { status: string; error?: string };
 }
 
 async function runToDone(port: number, body: unknown): Promise<number> {
@@ -107,7 +122,19 @@ function cpuMs(pid: number): number {
  * `clients` loops issuing requests back to back for `seconds`; latencies in ms. Also the
  * server's CPU time per request, which does not depend on what else the machine runs.
  */
-async function load(server: number, port: number, route: string, paths: string[], seconds: number, check: (text: string) => boolean) {
+/**
+ * `clients` loops issuing requests back to back for `seconds`; latencies in ms. Also the
+ * server's CPU time per request, which does not depend on what else the machine runs.
+ * `check` sees each answer's bytes (still compressed) and its decoding on demand.
+ */
+async function load(
+  server: number,
+  port: number,
+  route: string,
+  paths: string[],
+  seconds: number,
+  check: (raw: Buffer, text: () => string) => boolean,
+) {
   const lat: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -120,9 +147,9 @@ async function load(server: number, port: number, route: string, paths: string[]
       try {
         const r = await get(port, path);
         lat.push(performance.now() - t);
-        if (r.status !== 200 || !check(r.text)) {
+        if (r.status !== 200 || !check(r.raw, r.text)) {
           errors++;
-          firstError ??= `${r.status} ${r.text.slice(0, 200)}`;
+          firstError ??= `${r.status} ${r.text().slice(0, 200)}`;
         }
       } catch (e) {
         errors++;
@@ -174,24 +201,36 @@ async function main(): Promise<void> {
     }
     // warm up the JSON routes (JIT, statement caches, sockets); the GeoJSON stays cold
     await load(child.pid!, port, "warm-up", ["/api/health", `/api/runs/${chicago}`], 1, () => true);
-    const base = await load(child.pid!, port, "GET /api/health (baseline)", ["/api/health"], SECONDS, (t) => t.includes('"status":"ok"'));
+    emit({ route: "load average at start", loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) });
+    const base = await load(child.pid!, port, "GET /api/health (baseline)", ["/api/health"], SECONDS, (_b, t) =>
+      t().includes('"status":"ok"'),
+    );
     const summary = await load(
       child.pid!,
       port,
       "GET /api/runs/:id (chicago-sketch)",
       [`/api/runs/${chicago}`],
       SECONDS,
-      (t) => t.includes('"status":"done"') && t.includes('"tstt"'),
+      (_b, t) => t().includes('"status":"done"') && t().includes('"tstt"'),
     );
+    let reference: Buffer | undefined;
     const geojson = await load(
       child.pid!,
       port,
       "GET /api/runs/:id/flows?format=geojson (chicago-sketch, cold at start)",
       [`/api/runs/${chicago}/flows?format=geojson`],
       SECONDS,
-      (t) => t.includes('"FeatureCollection"') && t.endsWith("}"),
+      // the first answer is decoded and checked; every later one must be the same bytes
+      (raw, t) => {
+        if (reference) return raw.equals(reference);
+        const fc = JSON.parse(t()) as { type: string; features: unknown[] };
+        if (fc.type !== "FeatureCollection" || fc.features.length !== CHICAGO_LINKS) return false;
+        reference = raw;
+        return true;
+      },
     );
     const berlinAfter = await status(port, berlin);
+    emit({ route: "load average at end", loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) });
     let ok = base.errors === 0;
     for (const [name, m, target] of [
       ["summary", summary, TARGETS.summary],
