@@ -316,7 +316,7 @@ export class NetworkRegistry {
 
   /** The network's links as a GeoJSON FeatureCollection (bytes, built in the worker, cached). */
   geojson(id: string): Promise<EncodedBody> {
-    this.check(id);
-    return NetworkRegistry.cached(this.geojsonCache, id, CACHE_SIZE, () => this.encodedOf({ op: "network-geojson", ref: id }));
+    const src = this.source(id); // an id (checked) or a stored scenario's inline network
+    return NetworkRegistry.cached(this.geojsonCache, id, CACHE_SIZE, () => this.encodedOf({ op: "network-geojson", ...src }));
   }
 }
