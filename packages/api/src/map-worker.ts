@@ -1,6 +1,7 @@
 /**
  * The map worker: a worker thread that loads networks and builds what the map and the network
- * pages read (a network's GeoJSON, a run's flows as GeoJSON, a network's summary), so that
+ * pages read (a network's GeoJSON, a run's flows as GeoJSON, JSON rows or CSV, a network's
+ * summary), so that
  * parsing a Berlin-Center file (~1 s) or serialising its 28 000 features never stalls the
  * server's event loop. Answers are UTF-8 bytes, with a gzip copy for clients that accept it
  * (compressed here once, not per request), transferred without a copy.
@@ -11,7 +12,7 @@
 import { parentPort } from "node:worker_threads";
 import { gzipSync } from "node:zlib";
 import { buildNetwork, isInputError, linksToGeojson, Network, NetworkSpec, networkSummary } from "@tollkit/graph-core";
-import { linkGeojson, loadRunNetwork } from "@tollkit/runs";
+import { linkCsv, linkGeojson, linkRows, loadRunNetwork } from "@tollkit/runs";
 import type { LinkColumns } from "@tollkit/runs";
 
 /** Where a network comes from: an id, or the inline network of a stored scenario (`scenario:<id>`). */
@@ -23,7 +24,15 @@ export interface NetworkSource {
 
 /** A request to the map worker. */
 export type MapRequest = { id: number } & NetworkSource &
-  ({ op: "network-geojson" } | { op: "run-geojson"; links: LinkColumns } | { op: "info" });
+  (
+    | { op: "network-geojson" }
+    | { op: "run-geojson"; links: LinkColumns }
+    | { op: "info" }
+    /** `GET /api/runs/:id/flows?format=json` (needs no network) */
+    | { op: "run-rows"; runId: number; links: LinkColumns }
+    /** `GET /api/runs/:id/flows?format=csv` (needs no network) */
+    | { op: "run-csv"; links: LinkColumns }
+  );
 
 /** The worker's answer. */
 export type MapReply =
@@ -46,14 +55,16 @@ function network(src: NetworkSource): Promise<Network> {
   return p;
 }
 
-function encoded(value: unknown): { body: Uint8Array; gzip: Uint8Array } {
+function encoded(value: unknown, text = false): { body: Uint8Array; gzip: Uint8Array } {
   // arrays of their own (a small Buffer may share Node's pool, which must not be transferred)
-  const body = new TextEncoder().encode(JSON.stringify(value));
+  const body = new TextEncoder().encode(text ? (value as string) : JSON.stringify(value));
   return { body, gzip: new Uint8Array(gzipSync(body, { level: 6 })) };
 }
 
 async function answer(r: MapRequest): Promise<MapReply> {
   try {
+    if (r.op === "run-rows") return { id: r.id, ok: true, ...encoded({ run: r.runId, network: r.ref, links: linkRows(r.links) }) };
+    if (r.op === "run-csv") return { id: r.id, ok: true, ...encoded(linkCsv(r.links), true) };
     const net = await network(r);
     if (r.op === "info") return { id: r.id, ok: true, info: networkSummary(r.ref, net) as unknown as Record<string, unknown> };
     if (r.op === "network-geojson") return { id: r.id, ok: true, ...encoded(linksToGeojson(net)) };

@@ -113,7 +113,7 @@ export class NetworkRegistry {
   private readonly builtins = new Map<string, Network>();
   private readonly cache = new Map<string, Promise<Network>>();
   private readonly geojsonCache = new Map<string, Promise<EncodedBody>>();
-  private readonly runCache = new Map<number, Promise<EncodedBody>>();
+  private readonly runCache = new Map<string, Promise<EncodedBody>>();
   private readonly worker = new MapWorker();
   private readonly available = new Map<string, { value: "local" | "download"; at: number }>();
 
@@ -283,14 +283,26 @@ export class NetworkRegistry {
    * when the answer is not cached.
    */
   runGeojson(runId: number, networkRef: string, links: () => LinkColumns): Promise<EncodedBody> {
-    return NetworkRegistry.cached(this.runCache, runId, RUN_CACHE_SIZE, async () =>
+    return NetworkRegistry.cached(this.runCache, `${runId}/geojson`, RUN_CACHE_SIZE, async () =>
       this.encodedOf({ op: "run-geojson", ...this.source(networkRef), links: links() }),
     );
   }
 
-  /** Drops what is cached of a run (its flows GeoJSON): call it when a run is deleted. */
+  /**
+   * A run's per-link results as the flows route serves them (`json`: `{run, network, links: [...]}`;
+   * `csv`: the CLI's flows.csv), built in the worker and kept by run id.
+   */
+  runFlows(runId: number, networkRef: string, format: "json" | "csv", links: () => LinkColumns): Promise<EncodedBody> {
+    return NetworkRegistry.cached(this.runCache, `${runId}/${format}`, RUN_CACHE_SIZE, async () =>
+      this.encodedOf(
+        format === "json" ? { op: "run-rows", ref: networkRef, runId, links: links() } : { op: "run-csv", ref: networkRef, links: links() },
+      ),
+    );
+  }
+
+  /** Drops what is cached of a run (its flows as GeoJSON, JSON and CSV): call it when a run is deleted. */
   forgetRun(runId: number): void {
-    this.runCache.delete(runId);
+    for (const f of ["geojson", "json", "csv"]) this.runCache.delete(`${runId}/${f}`);
   }
 
   /** Stops the map worker. */

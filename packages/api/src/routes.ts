@@ -13,7 +13,7 @@ import { ApiError } from "./errors.js";
 import { createScenario, RequestDeps, startRun } from "./requests.js";
 import type { EncodedBody, NetworkRegistry } from "./networks.js";
 import { odRoutes } from "./od-routes.js";
-import { compareRuns, linkCsv, linkRows } from "./results.js";
+import { compareRuns } from "./results.js";
 import {
   CompareQuery,
   ComparisonSchema,
@@ -449,7 +449,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         const links = () => store.getLinks(run.id)!;
         const format = (query as { format: "json" | "csv" | "geojson" }).format;
         if (format === "csv") {
-          res.type("text/csv").attachment(`run-${run.id}-flows.csv`).send(linkCsv(links()));
+          res.attachment(`run-${run.id}-flows.csv`);
+          sendEncoded(req, res, "text/csv; charset=utf-8", await networks.runFlows(run.id, run.network, "csv", links));
           return;
         }
         if (format === "geojson") {
@@ -457,7 +458,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
           sendEncoded(req, res, "application/geo+json", await networks.runGeojson(run.id, run.network, links));
           return;
         }
-        return { run: run.id, network: run.network, links: linkRows(links()) };
+        sendEncoded(req, res, "application/json; charset=utf-8", await networks.runFlows(run.id, run.network, "json", links));
       },
     },
     {
