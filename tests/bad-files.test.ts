@@ -1,7 +1,7 @@
 /**
  * Bad files, one defect each, through the `tollkit` command as users meet them (issue 15): TNTP
- * network, trips and node files, GMNS folders, tolls CSV, user-class JSON, elastic-demand JSON
- * and scenario JSON. Each is generated here into a temporary folder from a small valid input and
+ * network, trips and node files, GMNS folders, tolls CSV, user-class JSON, elastic-demand JSON,
+ * scenario JSON and sweep JSON (batch; a sweep too large is refused before any run is planned). Each is generated here into a temporary folder from a small valid input and
  * must make the CLI exit 2 with one line on stderr that names the file, the line (text files)
  * and the field or JSON path, and says what was expected; nothing on stdout, no stack trace, and
  * no output folder left behind (nothing half-written).
@@ -103,6 +103,8 @@ const tolls = (name: string, text: string) => () => ["assign", "two-route", "--t
 const classes = (name: string, json: unknown) => () => ["assign", "two-route", "--classes", fileArg(name, JSON.stringify(json))];
 const demand = (name: string, json: unknown) => () => ["assign", "two-route", "--demand-function", fileArg(name, JSON.stringify(json))];
 const scenario = (name: string, json: unknown) => () => ["design", fileArg(name, JSON.stringify(json))];
+const sweep = (name: string, runs: unknown[]) => () => ["batch", fileArg(name, JSON.stringify({ kind: "sweep", name: "bad", runs }))];
+const range = (n: number, f: (k: number) => number) => Array.from({ length: n }, (_, k) => f(k));
 const raw =
   (name: string, text: string, ...cmd: string[]) =>
   () =>
@@ -596,6 +598,30 @@ const cases: Case[] = [
     field: "demand.form",
   },
   { name: "scenario: an array", args: raw("s14.json", "[]"), file: "s14.json", field: "(top level)" },
+  // sweep files (batch): refused before any run is planned or solved
+  {
+    name: "sweep: a grid of 12 000 runs",
+    args: sweep("w1.json", [
+      { kind: "assign", network: "two-route", grid: { maxIterations: range(200, (k) => k + 1), gap: range(60, (k) => 10 ** -(k + 1)) } },
+    ]),
+    file: "w1.json",
+    field: "runs[0].grid",
+  },
+  {
+    name: "sweep: entries adding up to more than 10 000 runs",
+    args: sweep("w2.json", [
+      { kind: "assign", network: "two-route", grid: { maxIterations: range(6000, (k) => k + 1) } },
+      { kind: "assign", network: "braess-builtin", grid: { maxIterations: range(6000, (k) => k + 1) } },
+    ]),
+    file: "w2.json",
+    field: "runs[1].grid",
+  },
+  {
+    name: "sweep: a value twice on an axis",
+    args: sweep("w3.json", [{ kind: "assign", network: "two-route", grid: { gap: [1e-4, 1e-6, 1e-4] } }]),
+    file: "w3.json",
+    field: "runs[0].grid.gap[2]",
+  },
   {
     name: "scenario: an empty inline network",
     args: scenario("s15.json", withField({ network: { nodes: [], links: [] } })),
