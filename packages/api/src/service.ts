@@ -38,6 +38,8 @@ export interface RunServiceOptions {
   log?: (line: string) => void;
   /** How a status or result the database refused is written again (default every 1000 ms; a result 10 times, then the run fails). */
   storageRetry?: { delayMs?: number; attempts?: number };
+  /** Called once a run's result is stored (e.g. to prepare its map layer in the background). */
+  onResult?: (run: RunRow) => void;
 }
 
 /** A write of a run's state that the storage refused, kept until it succeeds. */
@@ -65,6 +67,7 @@ export class RunService {
   private readonly retryMs: number;
   private readonly retryAttempts: number;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly onResult: ((run: RunRow) => void) | undefined;
 
   constructor(
     readonly store: Store,
@@ -75,6 +78,7 @@ export class RunService {
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
     this.retryMs = opts.storageRetry?.delayMs ?? 1000;
     this.retryAttempts = opts.storageRetry?.attempts ?? 10;
+    this.onResult = opts.onResult;
     this.unsubscribe = queue.subscribe((e) => this.onQueueEvent(e));
   }
 
@@ -287,6 +291,10 @@ export class RunService {
             this.store.markRunning(id);
             if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined, failure))
               this.log(`tollkit serve: run ${id} finished but was no longer running; result dropped`);
+            else if (this.onResult) {
+              const run = this.store.getRun(id);
+              if (run) this.onResult(run);
+            }
           },
           true,
         );
