@@ -15,7 +15,13 @@
  * - Per-link results are one BLOB: `columns.length` little-endian Float64 columns of
  *   `link_count` values each, column-major (column j occupies values j·m … j·m + m − 1).
  *   Link id = index + 1.
+ * - A run's convergence report (or a design's search history) is one `convergence_rows` row per
+ *   iteration (`k` = 0, 1, …, JSON object per row), its column names in `results.convergence`, so
+ *   that pages are read without parsing the whole report.
  * - Times are ISO 8601 strings in UTC.
+ * - Every write goes through {@link Store.write}: a storage failure (a full disk, an I/O error)
+ *   marks the store `degraded` with its reason ({@link Store.storage}) and is rethrown; the next
+ *   write that succeeds marks it `ok`.
  */
 import Database from "better-sqlite3";
 import { existsSync, statSync } from "node:fs";
