@@ -120,10 +120,11 @@ export const MIGRATIONS: readonly Migration[] = [
         row    TEXT NOT NULL,        -- JSON object {column: value}
         PRIMARY KEY (run_id, k)
       ) WITHOUT ROWID;
-      -- the columnar reports of earlier versions, one row per index of their first column
+      -- the columnar reports of earlier versions, one row per index of their first column (values
+      -- copied as JSON: json_extract would turn true/false into 1/0)
       INSERT INTO convergence_rows (run_id, k, row)
         SELECT r.run_id, CAST(it.key AS INTEGER),
-               (SELECT json_group_object(c.key, json_extract(c.value, '$[' || it.key || ']')) FROM json_each(r.convergence) c)
+               (SELECT json_group_object(c.key, json(c.value -> ('$[' || it.key || ']'))) FROM json_each(r.convergence) c)
         FROM results r, json_each(r.convergence, '$.' || (SELECT key FROM json_each(r.convergence) LIMIT 1)) it
         WHERE json_valid(r.convergence) AND r.convergence <> '{}';
       UPDATE results SET convergence = (SELECT json_group_array(key) FROM json_each(results.convergence))
