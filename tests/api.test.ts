@@ -69,7 +69,7 @@ describe("API end to end (tollkit serve subprocess)", () => {
   it("health and the OpenAPI document answer", async () => {
     const h = await call(base, "/api/health");
     expect(h.status).toBe(200);
-    expect(h.body).toMatchObject({ status: "ok", schemaVersion: 3, authRequired: false, queue: { concurrency: 1 } });
+    expect(h.body).toMatchObject({ status: "ok", schemaVersion: 4, authRequired: false, queue: { concurrency: 1 } });
     const doc = await call(base, "/api/openapi.json");
     expect(doc.body.openapi).toBe("3.1.0");
     for (const p of [

@@ -156,12 +156,8 @@ describe("tollkit assign", () => {
   });
 });
 
-describe("tollkit assign: bad input exits 2 with one line naming the problem", () => {
-  const tolls = (name: string, text: string) => {
-    const p = join(work, name);
-    writeFileSync(p, text);
-    return p;
-  };
+// Bad tolls and classes files are in tests/bad-files.test.ts, with every other kind of bad file.
+describe("tollkit assign: bad flags exit 2 with one line naming the problem", () => {
   const cases: [string, () => string[], RegExp][] = [
     [
       "an unknown algorithm",
@@ -174,35 +170,7 @@ describe("tollkit assign: bad input exits 2 with one line naming the problem", (
     ["zero iterations", () => ["--max-iterations", "0"], /field "--max-iterations".*positive integer/],
     ["negative seconds", () => ["--max-seconds", "-3"], /field "--max-seconds"/],
     ["an unknown objective", () => ["--objective", "fair"], /field "--objective"/],
-    [
-      "a tolls file with an unknown link",
-      () => ["--tolls", tolls("t1.csv", "link,toll\n1,2\n99,1\n")],
-      /t1\.csv:3, field "link": unknown link "99"/,
-    ],
-    [
-      "a tolls file with a non-numeric toll",
-      () => ["--tolls", tolls("t2.csv", "link,toll\n5,cheap\n")],
-      /t2\.csv:2, field "toll": toll "cheap" is not a number/,
-    ],
-    ["a tolls file without its header", () => ["--tolls", tolls("t3.csv", "5,1\n")], /t3\.csv:1, field "header"/],
     ["a missing tolls file", () => ["--tolls", join(work, "none.csv")], /none\.csv: cannot read the file \(ENOENT\)/],
-    [
-      "a classes file with a bad PCE",
-      () => ["--classes", tolls("c1.json", '[{"name": "car", "demandShare": 0.5}, {"name": "truck", "demandShare": 0.5, "pce": -2}]')],
-      /c1\.json, field "\[1\]\.pce": got -2 \(expected a positive number\)/,
-    ],
-    ["a classes file that is not JSON", () => ["--classes", tolls("c2.json", '[\n{"name": "car",,}\n]')], /c2\.json:2: not valid JSON/],
-    [
-      "a classes file with shares over 1",
-      () => ["--classes", tolls("c3.json", '[{"name": "a", "demandShare": 0.8}, {"name": "b", "demandShare": 0.8}]')],
-      /c3\.json, field "\[1\]\.demandShare"/,
-    ],
-    [
-      // would route 342,570 of Sioux Falls' 360,600 trips if it were allowed
-      "a classes file with shares adding up to 0.95",
-      () => ["--classes", tolls("c4.json", '[{"name": "car", "demandShare": 0.85}, {"name": "truck", "demandShare": 0.10}]')],
-      /c4\.json, field "\(root\)": the demand shares add up to 0\.95 \(expected shares summing to 1\)/,
-    ],
   ];
   for (const [what, args, msg] of cases)
     test(what, () => {

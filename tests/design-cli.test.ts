@@ -3,7 +3,7 @@
  * folder, and bad scenarios (exit 2, one line naming the file and the JSON path).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tollkit } from "./helpers/cli.js";
@@ -106,23 +106,7 @@ describe("tollkit design", () => {
     expect(existsSync(join(out, "flows.csv"))).toBe(true);
   });
 
-  test("a bad scenario exits 2 with one line naming the file and the JSON path, and writes nothing", () => {
-    const bad = join(work, "bad.json");
-    const s = JSON.parse(readFileSync(join(root, "scenarios", "two-route-linear.json"), "utf8"));
-    s.classes[0].valueOfTime = -0.3;
-    writeFileSync(bad, JSON.stringify(s));
-    const out = join(work, "never");
-    const r = tollkit("design", bad, "--out", out);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    const lines = r.stderr.trim().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain("bad.json");
-    expect(lines[0]).toContain('field "classes[0].valueOfTime"');
-    expect(lines[0]).toContain("expected a positive number");
-    expect(existsSync(out)).toBe(false);
-  });
-
+  // bad scenario files: tests/bad-files.test.ts
   test("a missing scenario file and a missing argument exit 2", () => {
     const r = tollkit("design", join(work, "missing.json"));
     expect(r.code).toBe(2);

@@ -9,7 +9,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health of the server, its database and its run queue */
+        /**
+         * Health of the server, its database and its run queue
+         * @description `status` is `degraded` (HTTP 503) while the database refuses writes (a full disk, an I/O error): `storage` gives the reason and the runs whose state waits to be written. The server writes them by itself once the storage takes writes again.
+         */
         get: operations["getApiHealth"];
         put?: never;
         post?: never;
@@ -162,6 +165,26 @@ export interface paths {
         patch: operations["patchApiRunsId"];
         trace?: never;
     };
+    "/api/runs/{id}/convergence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a run's convergence report (assignment: one row per iteration) or search history (design: one row per evaluated design)
+         * @description Columnar: each column holds the rows offset … offset + limit − 1. `limit` defaults to 2000 and is at most 2000; `total` is the number of rows in all.
+         */
+        get: operations["getApiRunsIdConvergence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{id}/events": {
         parameters: {
             query?: never;
@@ -301,8 +324,19 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Health: {
-            /** @constant */
-            status: "ok";
+            /**
+             * @description degraded (HTTP 503): the database refuses writes; see storage
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+            storage?: {
+                /** @enum {string} */
+                status: "ok" | "degraded";
+                /** @description What the database said (e.g. SQLITE_FULL: database or disk is full) and since when */
+                reason?: string;
+                /** @description Runs whose new state or result waits to be written */
+                pendingRuns?: number[];
+            };
             version: string;
             schemaVersion: number;
             uptimeSeconds: number;
@@ -525,9 +559,12 @@ export interface components {
             summary?: {
                 [key: string]: unknown;
             } | null;
+            /** @description With ?convergence=true: the first 2000 rows of the convergence report, columnar. */
             convergence?: {
-                [key: string]: number[];
+                [key: string]: unknown[];
             };
+            /** @description With ?convergence=true: the number of rows of the whole report. */
+            convergenceTotal?: number;
         };
         RunProgress: {
             iteration: number;
@@ -559,8 +596,24 @@ export interface components {
             summary?: {
                 [key: string]: unknown;
             } | null;
+            /** @description With ?convergence=true: the first 2000 rows of the convergence report, columnar. */
             convergence?: {
-                [key: string]: number[];
+                [key: string]: unknown[];
+            };
+            /** @description With ?convergence=true: the number of rows of the whole report. */
+            convergenceTotal?: number;
+        };
+        ConvergencePage: {
+            run: number;
+            /** @enum {string} */
+            kind: "assign" | "design";
+            /** @description Rows of the whole report */
+            total: number;
+            offset: number;
+            limit: number;
+            /** @description Columns of rows offset … offset + limit − 1: assignment iteration, relativeGap, step, objective, elapsedMs; design step, solves, value, merit, tstt, revenue, accepted, phase */
+            columns: {
+                [key: string]: unknown[];
             };
         };
         LinkFlow: {
@@ -667,6 +720,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Degraded: the database refuses writes (see `storage.reason`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -1304,6 +1366,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database refuses writes (its storage failed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database's disk is full: nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getApiScenariosId: {
@@ -1478,12 +1558,30 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database refuses writes (its storage failed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database's disk is full: nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getApiRunsId: {
         parameters: {
             query?: {
-                /** @description Include the columnar convergence report. */
+                /** @description Include the first 2000 rows of the columnar convergence report and `convergenceTotal`, the number of rows in all (page through the rest with GET /api/runs/{id}/convergence). */
                 convergence?: "true" | "false";
             };
             header?: never;
@@ -1597,6 +1695,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database refuses writes (its storage failed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database's disk is full */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     patchApiRunsId: {
@@ -1663,6 +1779,69 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiRunsIdConvergence: {
+        parameters: {
+            query?: {
+                /** @description First row (0-based); default 0 */
+                offset?: string;
+                /** @description Rows in the page: 1..2000, default 2000 */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConvergencePage"];
+                };
+            };
+            /** @description offset or limit out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run has no results */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -59,6 +59,7 @@ export type RunProgress = Schemas["RunProgress"];
 
 /** A run; `summary` once done is the object printed by `assign --json` / `design --json`. */
 export type Run = Schemas["Run"];
+export type ConvergencePage = Schemas["ConvergencePage"];
 
 export interface Page<T> {
   total: number;
@@ -140,6 +141,20 @@ export const listRuns = (signal?: Signal) => request<Page<Run>>("/api/runs?limit
 /** `GET /api/runs/:id`, with its convergence report when asked. */
 export const getRun = (id: number, convergence = false, signal?: Signal) =>
   request<Run>(`/api/runs/${id}${convergence ? "?convergence=true" : ""}`, { signal });
+/**
+ * A run's whole convergence report (or search history), read page by page from
+ * `GET /api/runs/:id/convergence` (2000 rows a page), at most `maxRows` rows.
+ */
+export async function getRunConvergence(id: number, signal?: Signal, maxRows = 50_000): Promise<Record<string, unknown[]>> {
+  const columns: Record<string, unknown[]> = {};
+  for (let offset = 0; offset < maxRows;) {
+    const p = await request<ConvergencePage>(`/api/runs/${id}/convergence?offset=${offset}`, { signal });
+    for (const [k, v] of Object.entries(p.columns)) (columns[k] ??= []).push(...v);
+    offset += p.limit;
+    if (offset >= p.total) break;
+  }
+  return columns;
+}
 /** `DELETE /api/runs/:id` (cancel). */
 export const cancelRun = (id: number) => request<unknown>(`/api/runs/${id}`, { method: "DELETE" });
 /** `PATCH /api/runs/:id`: names a run (null clears the name). */

@@ -199,8 +199,16 @@ function parsePart(schema: ZodType, value: unknown, part: RequestPart): unknown 
 export function createApp(opts: AppOptions): TollkitApp {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const queue = opts.queue ?? new ProcessRunQueue({ concurrency: opts.concurrency ?? 1 });
-  const service = new RunService(opts.store, queue, { log });
   const networks = new NetworkRegistry(opts.store);
+  // a finished run's map layer is built in the map worker at once, so that the studio's first
+  // request for it is served from the cache (a failure here is only logged: the request rebuilds it)
+  const service = new RunService(opts.store, queue, {
+    log,
+    onResult: (run) =>
+      void networks
+        .runGeojson(run.id, run.network, () => opts.store.getLinks(run.id)!)
+        .catch((e: unknown) => log(`tollkit serve: run ${run.id}: its GeoJSON could not be prepared: ${(e as Error).message}`)),
+  });
   let doc: unknown;
   const deps: RouteDeps = {
     store: opts.store,
@@ -310,6 +318,9 @@ export function createApp(opts: AppOptions): TollkitApp {
     service,
     networks,
     routes,
-    close: (graceMs) => service.close(graceMs),
+    close: async (graceMs) => {
+      await service.close(graceMs);
+      await networks.close();
+    },
   };
 }

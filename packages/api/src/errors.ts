@@ -6,6 +6,7 @@
  */
 import { InputError, isInputError, jsonPath, schemaInputError } from "@tollkit/graph-core";
 import type { ZodError } from "zod";
+import { storageFailure } from "./store.js";
 
 /** Where in a request a value was found. */
 export type RequestPart = "body" | "query" | "params" | "headers";
@@ -84,6 +85,19 @@ export function toErrorResponse(e: unknown): { status: number; body: ErrorBody; 
     if (ie.field) body.error.path = ie.field;
     return { status: 400, body, headers: {}, internal: false };
   }
+  // the database's storage failed (a full disk, an I/O error): the request was not stored
+  const sf = storageFailure(e);
+  if (sf)
+    return {
+      status: sf.status,
+      body: {
+        error: {
+          message: `api: the server cannot write to its database (${sf.code}: ${sf.message}); nothing of this request was stored. ${sf.status === 507 ? "Free disk space for the database" : "Check the database's storage"}, then try again (GET /api/health says when it takes writes again)`,
+        },
+      },
+      headers: { "Retry-After": "30" },
+      internal: false,
+    };
   // body-parser errors carry `type` and `status` (malformed JSON, too large, bad charset …).
   const be = e as { type?: string; status?: number; expose?: boolean; message?: string; limit?: number };
   if (be && typeof be.status === "number" && be.status >= 400 && be.status < 500 && be.expose !== false) {

@@ -7,14 +7,13 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { linksToGeojson } from "@tollkit/graph-core";
 import { ScenarioSchema } from "@tollkit/leader";
 import { doneOr409, hasResults, runOr404, WorkLimits } from "./checks.js";
 import { ApiError } from "./errors.js";
 import { createScenario, RequestDeps, startRun } from "./requests.js";
-import type { NetworkRegistry } from "./networks.js";
+import type { EncodedBody, NetworkRegistry } from "./networks.js";
 import { odRoutes } from "./od-routes.js";
-import { compareRuns, linkCsv, linkGeojson, linkRows } from "./results.js";
+import { compareRuns } from "./results.js";
 import {
   CompareQuery,
   ComparisonSchema,
@@ -24,6 +23,9 @@ import {
   IdParams,
   LinkFlowSchema,
   ListQuery,
+  MAX_PAGE,
+  ConvergencePageSchema,
+  ConvergenceQuery,
   NetworkDetailSchema,
   NetworkParams,
   NetworkSummarySchema,
@@ -96,14 +98,29 @@ export interface RouteDeps extends RequestDeps {
 
 const err = (status: number, description: string): ResponseSpec => ({ description, schema: ErrorSchema });
 
-/** The run as the API shows it, with its summary once it has results. */
+/**
+ * The run as the API shows it, with its summary once it has results; with `convergence`, the
+ * first {@link MAX_PAGE} rows of its convergence report and their total (the rest through
+ * `GET /api/runs/:id/convergence`).
+ */
 function runView(store: Store, run: RunRow, convergence = false): Record<string, unknown> {
   const done = hasResults(store, run);
+  const page = convergence && done ? store.getConvergencePage(run.id, 0, MAX_PAGE) : undefined;
   return {
     ...run,
     summary: (done ? store.getSummary(run.id) : undefined) ?? null,
-    ...(convergence && done ? { convergence: store.getConvergence(run.id) } : {}),
+    ...(page ? { convergence: page.columns, convergenceTotal: page.total } : {}),
   };
+}
+
+/**
+ * Sends prepared bytes: the gzip copy to a client that accepts gzip (the compression middleware
+ * leaves an encoded answer alone), else the plain bytes.
+ */
+function sendEncoded(req: Request, res: Response, type: string, e: EncodedBody): void {
+  res.type(type).vary("Accept-Encoding");
+  if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(e.gzip);
+  else res.send(e.body);
 }
 
 /** Writes one Server-Sent Event. */
@@ -128,7 +145,6 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
 export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const { store, service, networks } = deps;
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
-  const runGeojson = new Map<number, string>();
   return [
     {
       method: "get",
@@ -136,11 +152,33 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       tag: "service",
       summary: "Health of the server, its database and its run queue",
       query: NoQuery,
-      responses: { 200: { description: "The server is up", schema: HealthSchema } },
-      handler: () => {
+      description:
+        "`status` is `degraded` (HTTP 503) while the database refuses writes (a full disk, an I/O error): `storage` gives the reason and the runs whose state waits to be written. The server writes them by itself once the storage takes writes again.",
+      responses: {
+        200: { description: "The server is up", schema: HealthSchema },
+        503: { description: "Degraded: the database refuses writes (see `storage.reason`)", schema: HealthSchema },
+      },
+      handler: ({ res }) => {
         healthCheck.get();
+        // a degraded store is probed with a write, so that health says ok as soon as space returns
+        const storage = store.storage.status === "ok" ? store.storage : store.probeStorage();
+        if (storage.status === "ok") service.retryWrites();
+        const pending = service.pendingStorage();
+        const degraded = storage.status !== "ok" || pending.runs.length > 0;
+        if (degraded) res.status(503);
         return {
-          status: "ok",
+          status: degraded ? "degraded" : "ok",
+          storage:
+            storage.status === "ok" && !pending.runs.length
+              ? { status: "ok" }
+              : {
+                  status: "degraded",
+                  reason:
+                    storage.status === "degraded"
+                      ? `the database refuses writes (${storage.code}: ${storage.reason}) since ${storage.since}`
+                      : `run states wait to be written (${pending.reason})`,
+                  pendingRuns: pending.runs,
+                },
           version: deps.version,
           schemaVersion: store.schemaVersion,
           uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 100) / 10,
@@ -195,10 +233,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         404: err(404, "Unknown network"),
         503: err(503, "The network's files cannot be resolved on this server"),
       },
-      handler: async ({ params, res }) => {
-        const body = await networks.geojson(params.id as string, (net) => linksToGeojson(net));
-        res.type("application/geo+json").send(body);
-      },
+      handler: async ({ params, req, res }) => sendEncoded(req, res, "application/geo+json", await networks.geojson(params.id as string)),
     },
     {
       method: "post",
@@ -214,6 +249,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         400: err(400, "Invalid scenario (the message names the JSON path)"),
         401: err(401, "Missing or wrong bearer token"),
         413: err(413, "Body or inline network too large"),
+        503: err(503, "The database refuses writes (its storage failed)"),
+        507: err(507, "The database's disk is full: nothing was stored"),
       },
       handler: async ({ body, res }) => {
         const row = createScenario(deps, body as z.infer<typeof ScenarioBody>);
@@ -264,6 +301,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         400: err(400, "Invalid request (the message names the JSON path)"),
         401: err(401, "Missing or wrong bearer token"),
         429: err(429, "Too many runs waiting"),
+        503: err(503, "The database refuses writes (its storage failed)"),
+        507: err(507, "The database's disk is full: nothing was stored"),
       },
       handler: async ({ body, res }) => {
         const run = startRun(deps, body as RunRequest);
@@ -282,7 +321,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 200: { description: "A page of runs", schema: PageSchema(RunSchema) } },
       handler: ({ query }) => {
         const { limit, offset, status } = query as { limit: number; offset: number; status?: RunRow["status"] };
-        return { ...store.listRuns(limit, offset, status), limit, offset };
+        const page = store.listRuns(limit, offset, status);
+        return { ...page, items: page.items.map((r) => service.view(r)), limit, offset };
       },
     },
     {
@@ -297,6 +337,29 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         runView(store, runOr404(service, params.id as number), (query as { convergence?: boolean }).convergence),
     },
     {
+      method: "get",
+      path: "/api/runs/:id/convergence",
+      tag: "runs",
+      summary:
+        "A page of a run's convergence report (assignment: one row per iteration) or search history (design: one row per evaluated design)",
+      description: `Columnar: each column holds the rows offset … offset + limit − 1. \`limit\` defaults to ${MAX_PAGE} and is at most ${MAX_PAGE}; \`total\` is the number of rows in all.`,
+      params: IdParams,
+      query: ConvergenceQuery,
+      responses: {
+        200: { description: "One page of rows", schema: ConvergencePageSchema },
+        400: err(400, "offset or limit out of range"),
+        404: err(404, "Unknown run"),
+        409: err(409, "The run has no results"),
+      },
+      handler: ({ params, query }) => {
+        const run = runOr404(service, params.id as number);
+        doneOr409(run, store);
+        const { offset, limit } = query as { offset: number; limit: number };
+        const page = store.getConvergencePage(run.id, offset, limit)!;
+        return { run: run.id, kind: run.kind, total: page.total, offset, limit, columns: page.columns };
+      },
+    },
+    {
       method: "delete",
       path: "/api/runs/:id",
       tag: "runs",
@@ -309,6 +372,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         401: err(401, "Missing or wrong bearer token"),
         404: err(404, "Unknown run"),
         409: err(409, "The run has already finished"),
+        503: err(503, "The database refuses writes (its storage failed)"),
+        507: err(507, "The database's disk is full"),
       },
       handler: async ({ params }) => {
         const run = runOr404(service, params.id as number);
@@ -378,28 +443,22 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         404: err(404, "Unknown run"),
         409: err(409, "The run is not done"),
       },
-      handler: async ({ params, query, res }) => {
+      handler: async ({ params, query, req, res }) => {
         const run = runOr404(service, params.id as number);
         doneOr409(run, store);
         const links = () => store.getLinks(run.id)!;
         const format = (query as { format: "json" | "csv" | "geojson" }).format;
         if (format === "csv") {
-          res.type("text/csv").attachment(`run-${run.id}-flows.csv`).send(linkCsv(links()));
+          res.attachment(`run-${run.id}-flows.csv`);
+          sendEncoded(req, res, "text/csv; charset=utf-8", await networks.runFlows(run.id, run.network, "csv", links));
           return;
         }
         if (format === "geojson") {
-          // a done run's result never changes: keep the last few GeoJSON answers
-          let text = runGeojson.get(run.id);
-          if (text === undefined) {
-            const net = await networks.load(run.network);
-            text = JSON.stringify(linkGeojson(net, links()));
-            runGeojson.set(run.id, text);
-            while (runGeojson.size > 8) runGeojson.delete(runGeojson.keys().next().value!);
-          }
-          res.type("application/geo+json").send(text);
+          // built in the map worker, kept by run id (a done run's result never changes)
+          sendEncoded(req, res, "application/geo+json", await networks.runGeojson(run.id, run.network, links));
           return;
         }
-        return { run: run.id, network: run.network, links: linkRows(links()) };
+        sendEncoded(req, res, "application/json; charset=utf-8", await networks.runFlows(run.id, run.network, "json", links));
       },
     },
     {

@@ -184,13 +184,29 @@ const Offset = z
 export const RunListQuery = z.strictObject({ limit: Limit, offset: Offset, status: z.enum(RUN_STATUSES).optional() });
 /** `GET /api/scenarios` query. */
 export const ListQuery = z.strictObject({ limit: Limit, offset: Offset });
+/** The most rows of a convergence report (or search history) in one answer; also the default page size. */
+export const MAX_PAGE = 2000;
+
 /** `GET /api/runs/:id` query. */
 export const RunQuery = z.strictObject({
   convergence: z
     .enum(["true", "false"])
     .transform((v) => v === "true")
     .optional()
-    .meta({ description: "Include the columnar convergence report." }),
+    .meta({
+      description: `Include the first ${MAX_PAGE} rows of the columnar convergence report and \`convergenceTotal\`, the number of rows in all (page through the rest with GET /api/runs/{id}/convergence).`,
+    }),
+});
+/** `GET /api/runs/:id/convergence` query. */
+export const ConvergenceQuery = z.strictObject({
+  offset: Offset.meta({ description: "First row (0-based); default 0" }),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, { error: "expected an integer" })
+    .transform(Number)
+    .pipe(z.number().min(1).max(MAX_PAGE))
+    .default(MAX_PAGE)
+    .meta({ description: `Rows in the page: 1..${MAX_PAGE}, default ${MAX_PAGE}` }),
 });
 /** `GET /api/runs/:id/flows` query. */
 export const FlowsQuery = z.strictObject({ format: z.enum(["json", "csv", "geojson"]).default("json") });
@@ -215,7 +231,17 @@ export const ErrorSchema = z
 /** `GET /api/health`. */
 export const HealthSchema = z
   .object({
-    status: z.literal("ok"),
+    status: z.enum(["ok", "degraded"]).meta({ description: "degraded (HTTP 503): the database refuses writes; see storage" }),
+    storage: z
+      .object({
+        status: z.enum(["ok", "degraded"]),
+        reason: z
+          .string()
+          .optional()
+          .meta({ description: "What the database said (e.g. SQLITE_FULL: database or disk is full) and since when" }),
+        pendingRuns: z.array(z.int()).optional().meta({ description: "Runs whose new state or result waits to be written" }),
+      })
+      .optional(),
     version: z.string(),
     schemaVersion: z.int(),
     uptimeSeconds: z.number(),
@@ -303,9 +329,28 @@ export const RunSchema = z
       .nullable()
       .optional()
       .meta({ description: "When done: the same object as `assign --json` / `design --json`." }),
-    convergence: z.record(z.string(), z.array(z.number())).optional(),
+    convergence: z
+      .record(z.string(), z.array(z.unknown()))
+      .optional()
+      .meta({ description: `With ?convergence=true: the first ${MAX_PAGE} rows of the convergence report, columnar.` }),
+    convergenceTotal: z.int().optional().meta({ description: "With ?convergence=true: the number of rows of the whole report." }),
   })
   .meta({ id: "Run" });
+
+/** `GET /api/runs/:id/convergence`. */
+export const ConvergencePageSchema = z
+  .object({
+    run: z.int(),
+    kind: z.enum(RUN_KINDS),
+    total: z.int().meta({ description: "Rows of the whole report" }),
+    offset: z.int(),
+    limit: z.int(),
+    columns: z.record(z.string(), z.array(z.unknown())).meta({
+      description:
+        "Columns of rows offset … offset + limit − 1: assignment iteration, relativeGap, step, objective, elapsedMs; design step, solves, value, merit, tstt, revenue, accepted, phase",
+    }),
+  })
+  .meta({ id: "ConvergencePage" });
 
 /** The answer to `POST /api/runs`. */
 export const RunCreatedSchema = z.object({ id: z.int(), status: z.enum(RUN_STATUSES), href: z.string() }).meta({ id: "RunCreated" });

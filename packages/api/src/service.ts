@@ -6,11 +6,19 @@
  * Progress is kept in memory for running runs (so a GET sees the latest) and written to the
  * store at most once per `progressWriteMs`; results are written in one transaction with the
  * status `done` ({@link Store.finishRun}).
+ *
+ * Storage failures (a full disk, an I/O error: {@link storageFailure}) never lose a run
+ * silently. A status or result that cannot be written is kept in memory and written again every
+ * `storageRetry.delayMs`; meanwhile every read of the run (GET, lists, events) shows what the
+ * database will say once written. A result that still cannot be written after
+ * `storageRetry.attempts` tries is given up: the run becomes `failed` with the reason (that
+ * status is retried until the database takes it). So a live server never leaves a run
+ * `running`, and it recovers by itself once space returns.
  */
 import { AssignTaskSettings, isDesignSummary, RunProgress, RunTask } from "@tollkit/runs";
 import type { QueuedRun } from "./queue.js";
 import type { QueueEvent, RunQueue } from "./queue.js";
-import { RunKind, RunRow, Store, TERMINAL_STATUSES } from "./store.js";
+import { RunKind, RunRow, Store, storageFailure, TERMINAL_STATUSES } from "./store.js";
 
 /**
  * The OD analyses of every API run: skims (served by `GET /api/runs/:id/skims` and used by
@@ -28,6 +36,24 @@ export interface RunServiceOptions {
   progressWriteMs?: number;
   /** Where to log (default stderr). */
   log?: (line: string) => void;
+  /** How a status or result the database refused is written again (default every 1000 ms; a result 10 times, then the run fails). */
+  storageRetry?: { delayMs?: number; attempts?: number };
+  /** Called once a run's result is stored (e.g. to prepare its map layer in the background). */
+  onResult?: (run: RunRow) => void;
+}
+
+/** A write of a run's state that the storage refused, kept until it succeeds. */
+interface PendingWrite {
+  /** What the run's row will say once written (shown by every read meanwhile). */
+  view: Partial<RunRow>;
+  /** Writes it (throws the storage's error when it fails again). */
+  write: () => unknown;
+  /** Tries so far. */
+  attempts: number;
+  /** A result: given up after `storageRetry.attempts` tries (the run then fails with `reason`). */
+  result?: boolean;
+  /** The last storage error. */
+  reason: string;
 }
 
 /** Runs: submission, cancellation, live events; records every queue event in the store. */
@@ -37,6 +63,11 @@ export class RunService {
   private readonly progressWriteMs: number;
   private readonly log: (line: string) => void;
   private readonly unsubscribe: () => void;
+  private readonly pendingWrites = new Map<number, PendingWrite>();
+  private readonly retryMs: number;
+  private readonly retryAttempts: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly onResult: ((run: RunRow) => void) | undefined;
 
   constructor(
     readonly store: Store,
@@ -45,6 +76,9 @@ export class RunService {
   ) {
     this.progressWriteMs = opts.progressWriteMs ?? 500;
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.retryMs = opts.storageRetry?.delayMs ?? 1000;
+    this.retryAttempts = opts.storageRetry?.attempts ?? 10;
+    this.onResult = opts.onResult;
     this.unsubscribe = queue.subscribe((e) => this.onQueueEvent(e));
   }
 
@@ -92,9 +126,84 @@ export class RunService {
   /** A run with its freshest progress. */
   get(id: number): RunRow | undefined {
     const run = this.store.getRun(id);
-    const live = this.progress.get(id);
-    if (run && live && run.status === "running") run.progress = { ...live.p };
+    return run && this.view(run);
+  }
+
+  /** A stored run as it is now: with its freshest progress and any state still waiting to be written. */
+  view(run: RunRow): RunRow {
+    const pending = this.pendingWrites.get(run.id);
+    if (pending) Object.assign(run, pending.view);
+    const live = this.progress.get(run.id);
+    if (live && run.status === "running") run.progress = { ...live.p };
     return run;
+  }
+
+  /** Runs whose state waits to be written to the database (a storage failure), with the last reason. */
+  pendingStorage(): { runs: number[]; reason: string | null } {
+    const all = [...this.pendingWrites.entries()];
+    return { runs: all.map(([id]) => id), reason: all.length ? all[all.length - 1][1].reason : null };
+  }
+
+  /**
+   * Writes a run's new state; when the storage refuses it, keeps it to write again (and shows
+   * it meanwhile). A failure that is not the storage's is logged and the run failed.
+   */
+  private persist(id: number, view: Partial<RunRow>, write: () => unknown, result = false): void {
+    const prev = this.pendingWrites.get(id);
+    const w: PendingWrite = { view: { ...prev?.view, ...view }, write, attempts: 0, result, reason: "" };
+    this.pendingWrites.delete(id);
+    if (!this.tryWrite(id, w)) {
+      this.pendingWrites.set(id, w);
+      this.retryTimer ??= setInterval(() => this.retryWrites(), this.retryMs).unref();
+    }
+  }
+
+  /** One try of a pending write: true when done with it. */
+  private tryWrite(id: number, w: PendingWrite): boolean {
+    w.attempts++;
+    try {
+      w.write();
+      if (w.attempts > 1) this.log(`tollkit serve: run ${id}: written to the database after ${w.attempts} attempts`);
+      return true;
+    } catch (e) {
+      const s = storageFailure(e);
+      if (!s) {
+        this.log(`tollkit serve: run ${id}: cannot record its state: ${(e as Error).stack ?? String(e)}`);
+        if (w.view.status !== "failed") {
+          this.persist(id, { status: "failed", error: `api: the run's state could not be recorded: ${(e as Error).message}` }, () =>
+            this.store.endRun(id, "failed", `api: the run's state could not be recorded: ${(e as Error).message}`),
+          );
+        }
+        return true;
+      }
+      w.reason = `${s.code}: ${s.message}`;
+      if (w.attempts === 1)
+        this.log(`tollkit serve: run ${id}: the database refused a write (${w.reason}); retrying every ${this.retryMs} ms`);
+      if (w.result && w.attempts >= this.retryAttempts) {
+        const msg = `api: the run finished but its result could not be written to the database after ${w.attempts} attempts (${w.reason}); free space for the database and run it again`;
+        this.log(`tollkit serve: run ${id}: ${msg}`);
+        w.view = { ...w.view, status: "failed", error: msg, finishedAt: new Date().toISOString() };
+        w.write = () => this.store.endRun(id, "failed", msg);
+        w.result = false;
+        this.publishStatus(id);
+      }
+      return false;
+    }
+  }
+
+  /** Writes again what the storage refused, oldest first; publishes each run's status once written. */
+  retryWrites(): void {
+    for (const [id, w] of [...this.pendingWrites]) {
+      if (this.pendingWrites.get(id) !== w) continue;
+      if (this.tryWrite(id, w)) {
+        if (this.pendingWrites.get(id) === w) this.pendingWrites.delete(id);
+        this.publishStatus(id);
+      }
+    }
+    if (this.pendingWrites.size === 0 && this.retryTimer) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+    }
   }
 
   /**
@@ -106,7 +215,12 @@ export class RunService {
     if (!run || TERMINAL_STATUSES.includes(run.status)) return run;
     const known = await this.queue.cancel(id);
     // A run the queue does not know (it was lost with a previous process) is cancelled here.
-    if (!known && this.store.endRun(id, "cancelled", "cancelled by request")) this.publishStatus(id);
+    if (!known) {
+      this.persist(id, { status: "cancelled", error: "cancelled by request" }, () =>
+        this.store.endRun(id, "cancelled", "cancelled by request"),
+      );
+      this.publishStatus(id);
+    }
     return this.get(id);
   }
 
@@ -147,13 +261,14 @@ export class RunService {
     const id = e.runId;
     switch (e.type) {
       case "started":
-        if (this.store.markRunning(id)) this.publishStatus(id);
+        this.persist(id, { status: "running", startedAt: new Date().toISOString() }, () => this.store.markRunning(id));
+        this.publishStatus(id);
         break;
       case "progress": {
         const now = Date.now();
         const prev = this.progress.get(id);
         const write = !prev || now - prev.writtenAt >= this.progressWriteMs;
-        if (write) this.store.setProgress(id, { ...e.progress });
+        if (write) this.writeProgress(id, e.progress);
         this.progress.set(id, { p: e.progress, writtenAt: write ? now : prev!.writtenAt });
         this.publish(id, { type: "progress", progress: e.progress });
         break;
@@ -167,8 +282,22 @@ export class RunService {
           isDesignSummary(s) && s.partial
             ? `the design stopped early: ${s.error?.message ?? "an error"}; the best design found so far is kept (partial result)`
             : undefined;
-        if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined, failure))
-          this.log(`tollkit serve: run ${id} finished but was no longer running; result dropped`);
+        // until the result is written the run shows as running (its result is not readable yet)
+        this.persist(
+          id,
+          { status: "running", ...(p ? { progress: { ...p } } : {}) },
+          () => {
+            // a run whose start the database refused is still queued there: recorded first (a no-op otherwise)
+            this.store.markRunning(id);
+            if (!this.store.finishRun(id, e.output, p ? { ...p } : undefined, failure))
+              this.log(`tollkit serve: run ${id} finished but was no longer running; result dropped`);
+            else if (this.onResult) {
+              const run = this.store.getRun(id);
+              if (run) this.onResult(run);
+            }
+          },
+          true,
+        );
         this.publishStatus(id);
         break;
       }
@@ -176,20 +305,39 @@ export class RunService {
       case "cancelled":
       case "interrupted": {
         const live = this.progress.get(id);
-        if (live) this.store.setProgress(id, { ...live.p });
+        if (live) this.writeProgress(id, live.p);
         this.progress.delete(id);
         const msg =
           e.type === "failed" ? e.error : e.type === "cancelled" ? "cancelled by request" : "the server stopped while this run was running";
-        this.store.endRun(id, e.type, msg);
+        const status = e.type;
+        this.persist(id, { status, error: msg, finishedAt: new Date().toISOString() }, () => this.store.endRun(id, status, msg));
         this.publishStatus(id);
         break;
       }
     }
   }
 
-  /** Stops the queue (waiting up to `graceMs` for running runs) and detaches from it. */
+  /** Progress is best effort: a refused write is not retried (the next progress or the end replaces it). */
+  private writeProgress(id: number, p: RunProgress): void {
+    try {
+      this.store.setProgress(id, { ...p });
+    } catch (e) {
+      if (!storageFailure(e)) throw e;
+    }
+  }
+
+  /**
+   * Stops the queue (waiting up to `graceMs` for running runs) and detaches from it. What the
+   * storage still refuses is tried once more, then logged run by run (the next start marks
+   * those left running `interrupted`).
+   */
   async close(graceMs: number): Promise<void> {
     await this.queue.close(graceMs);
+    this.retryWrites();
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const [id, w] of this.pendingWrites)
+      this.log(`tollkit serve: run ${id}: its ${w.view.status ?? "new"} state could not be written before shutdown (${w.reason})`);
     this.unsubscribe();
     this.subscribers.clear();
   }

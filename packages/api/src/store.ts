@@ -15,7 +15,13 @@
  * - Per-link results are one BLOB: `columns.length` little-endian Float64 columns of
  *   `link_count` values each, column-major (column j occupies values j·m … j·m + m − 1).
  *   Link id = index + 1.
+ * - A run's convergence report (or a design's search history) is one `convergence_rows` row per
+ *   iteration (`k` = 0, 1, …, JSON object per row), its column names in `results.convergence`, so
+ *   that pages are read without parsing the whole report.
  * - Times are ISO 8601 strings in UTC.
+ * - Every write goes through {@link Store.write}: a storage failure (a full disk, an I/O error)
+ *   marks the store `degraded` with its reason ({@link Store.storage}) and is rethrown; the next
+ *   write that succeeds marks it `ok`.
  */
 import Database from "better-sqlite3";
 import { existsSync, statSync } from "node:fs";
@@ -103,6 +109,28 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: "run names (set by planners: PATCH /api/runs/:id)",
     sql: `ALTER TABLE runs ADD COLUMN name TEXT;`,
+  },
+  {
+    version: 4,
+    description: "convergence reports and search histories one row per iteration (paged reads); the storage probe of GET /api/health",
+    sql: `
+      CREATE TABLE convergence_rows (
+        run_id INTEGER NOT NULL REFERENCES results(run_id) ON DELETE CASCADE,
+        k      INTEGER NOT NULL,     -- 0-based row (iteration or evaluated design) number
+        row    TEXT NOT NULL,        -- JSON object {column: value}
+        PRIMARY KEY (run_id, k)
+      ) WITHOUT ROWID;
+      -- the columnar reports of earlier versions, one row per index of their first column (values
+      -- copied as JSON: json_extract would turn true/false into 1/0)
+      INSERT INTO convergence_rows (run_id, k, row)
+        SELECT r.run_id, CAST(it.key AS INTEGER),
+               (SELECT json_group_object(c.key, json(c.value -> ('$[' || it.key || ']'))) FROM json_each(r.convergence) c)
+        FROM results r, json_each(r.convergence, '$.' || (SELECT key FROM json_each(r.convergence) LIMIT 1)) it
+        WHERE json_valid(r.convergence) AND r.convergence <> '{}';
+      UPDATE results SET convergence = (SELECT json_group_array(key) FROM json_each(results.convergence))
+        WHERE json_valid(convergence) AND json_type(convergence) = 'object';
+      CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
+    `,
   },
 ];
 
@@ -199,6 +227,34 @@ export function unpackColumns(linkCount: number, columns: string[], data: Buffer
 export interface StoreOptions {
   /** Open read-only (no migrations). */
   readonly?: boolean;
+  /**
+   * A test hook: while it returns true, every write throws SQLite's own SQLITE_FULL error, as a
+   * full disk would. Default: while the file named by `TOLLKIT_TEST_STORE_FULL` exists (unset:
+   * never), so that a test can fill and free the "disk" of a real server process.
+   */
+  failWrites?: () => boolean;
+}
+
+/** SQLite result codes that mean the storage under the database failed (not the request). */
+const STORAGE_CODES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|PROTOCOL|NOLFS)/;
+
+/**
+ * Whether an error is a failure of the storage (disk full, I/O error, read-only or locked
+ * database) rather than of the request; with the HTTP status to answer: 507 (Insufficient
+ * Storage) for a full disk, 503 for the others.
+ */
+export function storageFailure(e: unknown): { code: string; message: string; status: 503 | 507 } | undefined {
+  const code = (e as { code?: unknown })?.code;
+  if (!(e instanceof Database.SqliteError) || typeof code !== "string" || !STORAGE_CODES.test(code)) return undefined;
+  return { code, message: e.message, status: code.startsWith("SQLITE_FULL") ? 507 : 503 };
+}
+
+/** The state of the storage as the last write found it (`GET /api/health`). */
+export type StorageState = { status: "ok" } | { status: "degraded"; code: string; reason: string; since: string; failedWrites: number };
+
+function fileHook(): (() => boolean) | undefined {
+  const f = process.env.TOLLKIT_TEST_STORE_FULL;
+  return f ? () => existsSync(f) : undefined;
 }
 
 /**
@@ -209,9 +265,12 @@ export class Store {
   readonly db: Database.Database;
   readonly path: string;
   readonly schemaVersion: number;
+  private readonly failWrites: (() => boolean) | undefined;
+  private state: StorageState = { status: "ok" };
 
   constructor(path: string, opts: StoreOptions = {}) {
     this.path = path;
+    this.failWrites = opts.failWrites ?? fileHook();
     if (path !== ":memory:" && existsSync(path) && statSync(path).isDirectory())
       throw new InputError(MOD, "is a directory", { file: path }, "a database file path (it is created when missing)");
     try {
@@ -256,6 +315,48 @@ export class Store {
     return version;
   }
 
+  /** The storage as the last write found it. */
+  get storage(): StorageState {
+    return this.state;
+  }
+
+  /**
+   * Runs one write (a statement or a transaction). A storage failure (see
+   * {@link storageFailure}) marks the store `degraded` with its reason and is rethrown; a write
+   * that succeeds marks it `ok` again.
+   */
+  private write<T>(f: () => T): T {
+    try {
+      if (this.failWrites?.()) throw new Database.SqliteError("database or disk is full", "SQLITE_FULL");
+      const out = f();
+      if (this.state.status !== "ok") this.state = { status: "ok" };
+      return out;
+    } catch (e) {
+      const s = storageFailure(e);
+      if (s)
+        this.state =
+          this.state.status === "degraded"
+            ? { ...this.state, code: s.code, reason: s.message, failedWrites: this.state.failedWrites + 1 }
+            : { status: "degraded", code: s.code, reason: s.message, since: now(), failedWrites: 1 };
+      throw e;
+    }
+  }
+
+  /**
+   * Writes one row to probe whether the storage takes writes again (health checks of a
+   * degraded store); returns the state afterwards.
+   */
+  probeStorage(): StorageState {
+    try {
+      this.write(() =>
+        this.stmt("INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at").run(now()),
+      );
+    } catch (e) {
+      if (!storageFailure(e)) throw e;
+    }
+    return this.state;
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
 
   /** A prepared statement, prepared once per SQL text. */
@@ -278,9 +379,11 @@ export class Store {
       `INSERT INTO networks (id, kind, name, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name`,
     );
-    this.db.transaction(() => {
-      for (const r of rows) up.run(r.id, r.kind, r.name, now());
-    })();
+    this.write(() =>
+      this.db.transaction(() => {
+        for (const r of rows) up.run(r.id, r.kind, r.name, now());
+      })(),
+    );
   }
 
   /** The cached summary of a loaded network, if any. */
@@ -291,7 +394,7 @@ export class Store {
 
   /** Caches the summary of a loaded network. */
   setNetworkInfo(id: string, info: unknown): void {
-    this.stmt("UPDATE networks SET info = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(info), now(), id);
+    this.write(() => this.stmt("UPDATE networks SET info = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(info), now(), id));
   }
 
   // ---- scenarios ------------------------------------------------------------------------
@@ -301,19 +404,21 @@ export class Store {
    * named `scenario:<id>` after the scenario (set in the same transaction).
    */
   createScenario(name: string, network: string | null, body: unknown): ScenarioRow {
-    return this.db.transaction(() => {
-      const createdAt = now();
-      const r = this.stmt("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)").run(
-        name,
-        network ?? "scenario:pending",
-        JSON.stringify(body),
-        createdAt,
-      );
-      const id = Number(r.lastInsertRowid);
-      const net = network ?? `scenario:${id}`;
-      if (network === null) this.stmt("UPDATE scenarios SET network_id = ? WHERE id = ?").run(net, id);
-      return { id, name, network: net, body, createdAt };
-    })();
+    return this.write(() =>
+      this.db.transaction(() => {
+        const createdAt = now();
+        const r = this.stmt("INSERT INTO scenarios (name, network_id, body, created_at) VALUES (?, ?, ?, ?)").run(
+          name,
+          network ?? "scenario:pending",
+          JSON.stringify(body),
+          createdAt,
+        );
+        const id = Number(r.lastInsertRowid);
+        const net = network ?? `scenario:${id}`;
+        if (network === null) this.stmt("UPDATE scenarios SET network_id = ? WHERE id = ?").run(net, id);
+        return { id, name, network: net, body, createdAt };
+      })(),
+    );
   }
 
   /** One scenario, or undefined. */
@@ -341,9 +446,15 @@ export class Store {
 
   /** Inserts a queued run. */
   createRun(kind: RunKind, network: string, scenario: number | null, settings: Record<string, unknown>): RunRow {
-    const r = this.stmt(
-      "INSERT INTO runs (kind, network_id, scenario_id, settings, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)",
-    ).run(kind, network, scenario, JSON.stringify(settings), now());
+    const r = this.write(() =>
+      this.stmt("INSERT INTO runs (kind, network_id, scenario_id, settings, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)").run(
+        kind,
+        network,
+        scenario,
+        JSON.stringify(settings),
+        now(),
+      ),
+    );
     return this.getRun(Number(r.lastInsertRowid))!;
   }
 
@@ -355,7 +466,7 @@ export class Store {
 
   /** Names a run (null clears the name); false when there is no such run. */
   setRunName(id: number, name: string | null): boolean {
-    return this.stmt("UPDATE runs SET name = ? WHERE id = ?").run(name, id).changes === 1;
+    return this.write(() => this.stmt("UPDATE runs SET name = ? WHERE id = ?").run(name, id)).changes === 1;
   }
 
   /** Runs, newest first, optionally of one status. */
@@ -374,12 +485,15 @@ export class Store {
 
   /** queued → running. Returns false when the run was not queued (e.g. cancelled meanwhile). */
   markRunning(id: number): boolean {
-    return this.stmt("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(now(), id).changes === 1;
+    return (
+      this.write(() => this.stmt("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(now(), id))
+        .changes === 1
+    );
   }
 
   /** Records the latest progress of a running run. */
   setProgress(id: number, progress: Record<string, unknown>): void {
-    this.stmt("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(progress), id);
+    this.write(() => this.stmt("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(progress), id));
   }
 
   /**
@@ -389,32 +503,42 @@ export class Store {
    */
   finishRun(id: number, out: RunOutput, progress?: Record<string, unknown>, failure?: string): boolean {
     const { columns, data } = packColumns(out.links);
-    return this.db.transaction(() => {
-      const r = this.stmt(
-        "UPDATE runs SET status = ?, error = ?, finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'",
-      ).run(failure === undefined ? "done" : "failed", failure ?? null, now(), progress ? JSON.stringify(progress) : null, id);
-      if (r.changes !== 1) return false;
-      this.stmt("INSERT INTO results (run_id, summary, convergence, link_count, columns, data) VALUES (?, ?, ?, ?, ?, ?)").run(
-        id,
-        JSON.stringify(out.summary),
-        JSON.stringify(out.convergence),
-        out.links.linkCount,
-        JSON.stringify(columns),
-        data,
-      );
-      if (out.skims || out.bushes) {
-        const sk = out.skims ? packSkims(out.skims) : undefined;
-        const bu = out.bushes ? packBushes(out.bushes) : undefined;
-        this.stmt("INSERT INTO od_results (run_id, skims_meta, skims, bushes_meta, bushes) VALUES (?, ?, ?, ?, ?)").run(
+    const names = Object.keys(out.convergence);
+    const rows = names.length ? (out.convergence[names[0]] as unknown[]).length : 0;
+    return this.write(() =>
+      this.db.transaction(() => {
+        const r = this.stmt(
+          "UPDATE runs SET status = ?, error = ?, finished_at = ?, progress = coalesce(?, progress) WHERE id = ? AND status = 'running'",
+        ).run(failure === undefined ? "done" : "failed", failure ?? null, now(), progress ? JSON.stringify(progress) : null, id);
+        if (r.changes !== 1) return false;
+        this.stmt("INSERT INTO results (run_id, summary, convergence, link_count, columns, data) VALUES (?, ?, ?, ?, ?, ?)").run(
           id,
-          sk?.meta ?? null,
-          sk?.data ?? null,
-          bu?.meta ?? null,
-          bu?.data ?? null,
+          JSON.stringify(out.summary),
+          JSON.stringify(names),
+          out.links.linkCount,
+          JSON.stringify(columns),
+          data,
         );
-      }
-      return true;
-    })();
+        const row = this.stmt("INSERT INTO convergence_rows (run_id, k, row) VALUES (?, ?, ?)");
+        const o: Record<string, unknown> = {};
+        for (let k = 0; k < rows; k++) {
+          for (const n of names) o[n] = (out.convergence[n] as unknown[])[k];
+          row.run(id, k, JSON.stringify(o));
+        }
+        if (out.skims || out.bushes) {
+          const sk = out.skims ? packSkims(out.skims) : undefined;
+          const bu = out.bushes ? packBushes(out.bushes) : undefined;
+          this.stmt("INSERT INTO od_results (run_id, skims_meta, skims, bushes_meta, bushes) VALUES (?, ?, ?, ?, ?)").run(
+            id,
+            sk?.meta ?? null,
+            sk?.data ?? null,
+            bu?.meta ?? null,
+            bu?.data ?? null,
+          );
+        }
+        return true;
+      })(),
+    );
   }
 
   /**
@@ -423,22 +547,26 @@ export class Store {
    */
   endRun(id: number, status: Exclude<RunStatus, "queued" | "running" | "done">, error: string | null = null): boolean {
     return (
-      this.stmt("UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')").run(
-        status,
-        error,
-        now(),
-        id,
+      this.write(() =>
+        this.stmt("UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')").run(
+          status,
+          error,
+          now(),
+          id,
+        ),
       ).changes === 1
     );
   }
 
   /** Marks every `running` run `interrupted` (called at start-up); returns their ids. */
   interruptRunning(reason: string): number[] {
-    return this.db.transaction(() => {
-      const ids = this.runIdsWithStatus("running");
-      for (const id of ids) this.endRun(id, "interrupted", reason);
-      return ids;
-    })();
+    return this.write(() =>
+      this.db.transaction(() => {
+        const ids = this.runIdsWithStatus("running");
+        for (const id of ids) this.endRun(id, "interrupted", reason);
+        return ids;
+      })(),
+    );
   }
 
   // ---- results --------------------------------------------------------------------------
@@ -449,10 +577,31 @@ export class Store {
     return r && (JSON.parse(r.summary) as Record<string, unknown>);
   }
 
-  /** The columnar convergence report of a done run. */
-  getConvergence(id: number): Record<string, unknown> | undefined {
+  /** The whole columnar convergence report (or search history) of a done run; the API reads it in pages ({@link getConvergencePage}). */
+  getConvergence(id: number): Record<string, unknown[]> | undefined {
+    const p = this.getConvergencePage(id, 0, Number.MAX_SAFE_INTEGER);
+    return p?.columns;
+  }
+
+  /**
+   * Rows `offset … offset + limit − 1` of a done run's convergence report (an assignment's
+   * iterations, a design's evaluated designs), columnar, with the number of rows in all.
+   */
+  getConvergencePage(id: number, offset: number, limit: number): { total: number; columns: Record<string, unknown[]> } | undefined {
     const r = this.stmt("SELECT convergence FROM results WHERE run_id = ?").get(id) as { convergence: string } | undefined;
-    return r && (JSON.parse(r.convergence) as Record<string, unknown>);
+    if (!r) return undefined;
+    const names = JSON.parse(r.convergence) as string[];
+    const total = (this.stmt("SELECT count(*) AS n FROM convergence_rows WHERE run_id = ?").get(id) as { n: number }).n;
+    const rows = this.stmt("SELECT row FROM convergence_rows WHERE run_id = ? AND k >= ? ORDER BY k LIMIT ?").all(id, offset, limit) as {
+      row: string;
+    }[];
+    const columns: Record<string, unknown[]> = {};
+    for (const n of names) columns[n] = new Array<unknown>(rows.length);
+    rows.forEach((x, i) => {
+      const o = JSON.parse(x.row) as Record<string, unknown>;
+      for (const n of names) columns[n][i] = o[n] ?? null;
+    });
+    return { total, columns };
   }
 
   /** The per-link results of a done run. */

@@ -3,6 +3,7 @@
  * machine, atomic results, crash recovery, and the compact per-link BLOB.
  */
 import { describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS, openStore, packColumns, RunOutput, unpackColumns } from "@tollkit/api";
@@ -28,7 +29,15 @@ describe("store", () => {
     expect(s.db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(s.db.pragma("user_version", { simple: true })).toBe(s.schemaVersion);
     const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-    expect(tables).toEqual([{ name: "networks" }, { name: "od_results" }, { name: "results" }, { name: "runs" }, { name: "scenarios" }]);
+    expect(tables).toEqual([
+      { name: "convergence_rows" },
+      { name: "networks" },
+      { name: "od_results" },
+      { name: "results" },
+      { name: "runs" },
+      { name: "scenarios" },
+      { name: "storage_probe" },
+    ]);
     s.createScenario("x", "two-route", { network: "two-route" });
     s.close();
     const again = openStore(path);
@@ -116,6 +125,50 @@ describe("store", () => {
     expect(s.getRun(c.id)!.status).toBe("done");
     expect(s.runIdsWithStatus("queued")).toEqual([b.id]);
     expect(s.listRuns(10, 0, "interrupted").items.map((r) => r.id)).toEqual([a.id]);
+    s.close();
+  });
+
+  it("migration 4 turns a version-3 database's columnar reports into rows, read back whole and in pages", () => {
+    const path = join(tempDir(), "v3.db");
+    const db = new Database(path);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }
+    db.prepare(
+      "INSERT INTO runs (id, kind, network_id, settings, status, created_at) VALUES (1, 'design', 'two-route', '{}', 'done', 't')",
+    ).run();
+    const report = {
+      step: [0, 1, 2, 3],
+      value: [5, 4.5, 4.25, null],
+      accepted: [true, false, true, true],
+      phase: ["grid", "grid", "polish", "polish"],
+    };
+    db.prepare("INSERT INTO results VALUES (1, '{}', ?, 0, '[]', x'')").run(JSON.stringify(report));
+    db.close();
+    const s = openStore(path);
+    expect(s.schemaVersion).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
+    expect(s.getConvergence(1)).toEqual(report);
+    expect(s.getConvergencePage(1, 1, 2)).toEqual({
+      total: 4,
+      columns: { step: [1, 2], value: [4.5, 4.25], accepted: [false, true], phase: ["grid", "polish"] },
+    });
+    expect(s.getConvergencePage(1, 4, 10)).toEqual({ total: 4, columns: { step: [], value: [], accepted: [], phase: [] } });
+    s.close();
+  });
+
+  it("a write the storage refuses marks the store degraded with the reason, and the next write that succeeds marks it ok", () => {
+    let full = false;
+    const s = openStore(join(tempDir(), "full.db"), { failWrites: () => full });
+    expect(s.storage).toEqual({ status: "ok" });
+    full = true;
+    expect(() => s.createRun("assign", "two-route", null, {})).toThrow(/database or disk is full/);
+    expect(s.storage).toMatchObject({ status: "degraded", code: "SQLITE_FULL", failedWrites: 1 });
+    expect(s.probeStorage()).toMatchObject({ status: "degraded", failedWrites: 2 });
+    expect(s.listRuns(10, 0).total).toBe(0); // reads still work; nothing was stored
+    full = false;
+    expect(s.probeStorage()).toEqual({ status: "ok" });
+    expect(s.createRun("assign", "two-route", null, {}).status).toBe("queued");
     s.close();
   });
 });

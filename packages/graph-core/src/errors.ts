@@ -102,7 +102,8 @@ const STATEMENT = /^(.*\S) \(expected (.*)\)$/s;
  * @returns the error to throw (an unknown key is named by its own path)
  */
 export function schemaInputError(issues: readonly SchemaIssue[], value: unknown, opts: SchemaErrorOptions): InputError {
-  const issue = issues[0];
+  // an unknown field first: a typo (`netwrok`) is the cause of the missing field it also makes
+  const issue = issues.find((i) => i.code === "unrecognized_keys" && i.keys?.length) ?? issues[0];
   const n = issues.length;
   const more = n > 1 ? ` (and ${n - 1} more problem${n > 2 ? "s" : ""})` : "";
   const at = opts.at ?? [];

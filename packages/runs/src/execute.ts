@@ -23,6 +23,7 @@ import {
   buildNetwork,
   gridCity,
   InputError,
+  isInputError,
   isNetworkId,
   loadNetwork,
   Network,
@@ -224,16 +225,33 @@ async function runAssign(task: AssignTask, hooks: ExecuteHooks): Promise<Execute
 function elasticProblem(net: Network, s: AssignTaskSettings, classes: UserClass[] | undefined): ElasticDemandProblem | undefined {
   const d = s.demand;
   if (d === undefined) return undefined;
-  const spec =
-    typeof d === "object" && "file" in d && typeof d.file === "string" && !("form" in d)
-      ? parseDemandFunction(readJsonFile(d.file, MOD, "a JSON demand function"), d.file)
-      : typeof d === "string"
-        ? parseDemandFunction(d, "--demand-function")
-        : parseDemandFunction(d, "request body", "settings.demand");
-  return ElasticDemandProblem.create(net, spec, {
-    classes,
-    pivotSolver: { algorithm: s.algorithm, gap: s.gap ?? FOLLOWER_DEFAULTS.gap, maxIterations: s.maxIterations, maxSeconds: s.maxSeconds },
-  });
+  const file = typeof d === "object" && "file" in d && typeof d.file === "string" && !("form" in d) ? d.file : undefined;
+  const source = file
+    ? { file, at: "" }
+    : typeof d === "string"
+      ? { file: "--demand-function", at: "" }
+      : { file: "request body", at: "settings.demand" };
+  const spec = file
+    ? parseDemandFunction(readJsonFile(file, MOD, "a JSON demand function"), file)
+    : parseDemandFunction(d, source.file, source.at || undefined);
+  try {
+    return ElasticDemandProblem.create(net, spec, {
+      classes,
+      pivotSolver: {
+        algorithm: s.algorithm,
+        gap: s.gap ?? FOLLOWER_DEFAULTS.gap,
+        maxIterations: s.maxIterations,
+        maxSeconds: s.maxSeconds,
+      },
+    });
+  } catch (e) {
+    // the network-dependent checks (zones, classes) name the field under `demand`: say where it came from
+    const ie = e as InputError;
+    if (!isInputError(e) || ie.file !== undefined || !ie.field?.startsWith("demand")) throw e;
+    const rest = ie.field.slice("demand".length).replace(/^\./, "");
+    const field = [source.at, rest].filter(Boolean).join(".") || "(root)";
+    throw new InputError(ie.message.slice(0, ie.message.indexOf(":")), ie.reason, { file: source.file, field }, ie.expected);
+  }
 }
 
 async function runDesign(task: DesignTask, hooks: ExecuteHooks): Promise<ExecuteOutcome> {

@@ -91,7 +91,7 @@ export async function showRun(id: number): Promise<void> {
   const signal = beginView();
   performance.mark("tollkit:show", { detail: { run: id } });
   try {
-    const run = await api.getRun(id, true, signal);
+    const run = await api.getRun(id, false, signal);
     if (run.status !== "done") {
       if (run.status === "queued" || run.status === "running") {
         if (!isFollowing(id)) follow(id);
@@ -101,6 +101,8 @@ export async function showRun(id: number): Promise<void> {
       el.resultsSubtitle.textContent = run.error ?? "";
       return;
     }
+    // the convergence report, paged, while the map loads (a failure only hides the chart)
+    const convergence = api.getRunConvergence(id, signal).catch((): Record<string, unknown[]> => ({}));
     if (networkById(run.network)) await selectNetwork(run.network);
     // The form shows what produced the run, ready to run it again.
     showRunSource(run);
@@ -130,7 +132,7 @@ export async function showRun(id: number): Promise<void> {
     el.resultsSubtitle.textContent = runSubtitle(run);
     renderMetrics(el.metrics, runMetrics(run, units));
     renderWarnings(run);
-    renderConvergence(run);
+    renderConvergence(run, await convergence);
     const surface = surfaceOf(run.summary ?? {});
     el.surfaceFigure.hidden = !surface;
     if (surface) {
@@ -158,8 +160,7 @@ function runSubtitle(run: Run): string {
 }
 
 /** The convergence chart of a run: relative gap per iteration (assignment) or objective per equilibrium solve (design). */
-function renderConvergence(run: Run): void {
-  const c = (run.convergence ?? {}) as Record<string, unknown>;
+function renderConvergence(run: Run, c: Record<string, unknown[]>): void {
   const col = (k: string) => (Array.isArray(c[k]) ? (c[k] as unknown[]) : []);
   if (run.kind === "design") {
     const solves = col("solves");

@@ -185,6 +185,18 @@ export function isSweepJson(json: unknown): boolean {
   return json !== null && typeof json === "object" && !Array.isArray(json) && (json as Record<string, unknown>).kind === "sweep";
 }
 
+/** Most runs one sweep file may plan (the sum over its entries of each grid's product); `TOLLKIT_MAX_SWEEP_RUNS` raises it. */
+export const DEFAULT_MAX_SWEEP_RUNS = 10_000;
+
+function maxSweepRuns(): number {
+  const v = process.env.TOLLKIT_MAX_SWEEP_RUNS;
+  if (v === undefined || v === "") return DEFAULT_MAX_SWEEP_RUNS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InputError(MOD, `got "${v}"`, { field: "TOLLKIT_MAX_SWEEP_RUNS" }, "a positive integer (most runs of one sweep file)");
+  return n;
+}
+
 /**
  * Validates a sweep file's JSON and fills in defaults.
  * @param json the parsed document
@@ -204,6 +216,21 @@ export function parseSweep(json: unknown, file: string): Sweep {
       describeDiscriminator: (options) => `"kind": ${options.map((o) => JSON.stringify(o)).join(" or ")}`,
     });
   const sweep = r.data;
+  // the size first: a grid of 1000 × 1000 × 1000 values is refused before it is expanded
+  const limit = maxSweepRuns();
+  let total = 0;
+  sweep.runs.forEach((e, k) => {
+    const sizes = Object.values(e.grid as Record<string, unknown[] | undefined>).map((v) => v?.length ?? 1);
+    const n = sizes.reduce((a, b) => a * b, 1);
+    total += n;
+    if (total > limit)
+      throw new InputError(
+        MOD,
+        `${sizes.length > 1 ? `${sizes.join(" × ")} = ` : ""}${n} runs${total > n ? ` (${total} with the entries before it)` : ""} is above the limit of ${limit} runs per sweep file`,
+        { file, field: `runs[${k}].grid` },
+        `at most ${limit} runs (raise it with TOLLKIT_MAX_SWEEP_RUNS)`,
+      );
+  });
   sweep.runs.forEach((e, k) => {
     const grid = e.grid as Record<string, unknown[] | undefined>;
     for (const [name, values] of Object.entries(grid)) {
