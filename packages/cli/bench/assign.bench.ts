@@ -6,8 +6,8 @@
  * (the issue's column) and baselines measured in the same run: `node -e 0`, `tollkit --version`,
  * and one all-or-nothing assignment of the network (the follower benchmarks' baseline, timed
  * inside a child process of its own, `aon-child.ts`, run just before that network's commands in
- * every repetition so that it sees the same machine load). Medians of interleaved repetitions (`TOLLKIT_BENCH_REPS`, default 3; Berlin-Center
- * once per repetition). The binary network cache is filled by a first run and used by every timed
+ * every repetition so that it sees the same machine load). Medians of interleaved repetitions
+ * (`TOLLKIT_BENCH_REPS`, default 3; Berlin-Center once per repetition). The binary network cache is filled by a first run and used by every timed
  * one; Chicago-Sketch 1e-4 also runs with it turned off (`TOLLKIT_NETWORK_BINARY_CACHE=0`).
  * Each line also gives the solver's own `seconds` from the command's JSON and the iterations.
  */
@@ -90,11 +90,22 @@ function run(c: Case): Sample {
 
 for (const n of ["sioux-falls", "barcelona", "winnipeg", "chicago-sketch", "berlin-center"]) run(cases.find((c) => c.network === n)!); // fill the caches
 const samples = new Map<string, Sample[]>(cases.map((c) => [c.key, []]));
-for (let r = 0; r < REPS; r++) for (const c of cases) samples.get(c.key)!.push(run(c));
-
+const aonSamples = new Map<string, number[]>();
+const aonChild = join(import.meta.dirname, "aon-child.ts");
+for (let r = 0; r < REPS; r++) {
+  let last = "";
+  for (const c of cases) {
+    if (c.network && c.network !== last) {
+      const a = spawnSync(process.execPath, ["--import", "tsx", aonChild, c.network], { cwd: root, encoding: "utf8", env: process.env });
+      if (a.status !== 0) throw new Error(`aon-child ${c.network}: ${a.stderr}`);
+      aonSamples.set(c.network, [...(aonSamples.get(c.network) ?? []), Number(a.stdout)]);
+      last = c.network;
+    }
+    samples.get(c.key)!.push(run(c));
+  }
+}
 const aon: Record<string, number> = {};
-for (const n of ["sioux-falls", "barcelona", "winnipeg", "chicago-sketch", "berlin-center"])
-  aon[n] = median(aonTimesMs(await loadNetwork(n), 5));
+for (const [n, xs] of aonSamples) aon[n] = median(xs);
 const nodeMs = median(samples.get("node -e 0")!.map((s) => s.ms));
 for (const c of cases) {
   const s = samples.get(c.key)!;

@@ -81,6 +81,38 @@ for (const id of NETWORKS) {
     if (id === "berlin-center") Object.assign(row, { target: "peak rss ≤ 400 MB", meets: r.converged && peakRss <= 400e6 });
     emit(row);
   }
+  if (id !== "berlin-center") marginalIteration(id, net);
+}
+
+/**
+ * What one more FW iteration costs, against one AON at the costs it meets: the difference of a
+ * solve of 2N and of N iterations, divided by N (start-up, the first AON and the result's own
+ * measurement cancel out), beside the median of 5 AON loadings at the costs of the N-iteration
+ * flows. Medians of 3 interleaved repetitions. The issue's target: ≤ 1.15.
+ */
+function marginalIteration(id: string, net: Network): void {
+  const N = 20;
+  const per: number[] = [];
+  const base: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const a = solveSync(net, { algorithm: "fw", maxIterations: N });
+    const b = solveSync(net, { algorithm: "fw", maxIterations: 2 * N });
+    per.push(((b.seconds - a.seconds) * 1000) / N);
+    base.push(aonTimesMs(net, 5, a.flows)[2]);
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
+  const ms = median(per);
+  const aonMid = median(base);
+  emit({
+    network: id,
+    algorithm: "fw",
+    case: "marginal iteration",
+    msPerIteration: round(ms),
+    aonAtIterationCostsMs: round(aonMid),
+    iterationOverAon: round(ms / aonMid),
+    target: "≤ 1.15",
+    meets: ms <= 1.15 * aonMid,
+  });
 }
 
 function round(v: number): number {
