@@ -5,15 +5,19 @@
 import { AonLoader, compileNetwork, Network } from "@tollkit/graph-core";
 import { CostModel, defaultClasses } from "@tollkit/follower";
 
-/** Times (ms, sorted ascending) of `runs` AON loadings at free-flow generalised cost. */
-export function aonTimesMs(net: Network, runs = 5): number[] {
+/**
+ * Times (ms, sorted ascending) of `runs` AON loadings at free-flow generalised cost, or at the
+ * costs of the link flows `atFlows` (e.g. an equilibrium's: the shortest-path trees an iteration
+ * near the solution grows).
+ */
+export function aonTimesMs(net: Network, runs = 5, atFlows?: Float64Array): number[] {
   const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
   const loader = new AonLoader(compileNetwork(net));
   const times = new Float64Array(net.linkCount);
   const fc = new Float64Array(net.linkCount);
   const cost = new Float64Array(net.linkCount);
   const out = new Float64Array(net.linkCount);
-  model.flowCost(new Float64Array(net.linkCount), times, fc);
+  model.flowCost(atFlows ?? new Float64Array(net.linkCount), times, fc);
   model.classCost(0, fc, cost);
   const ms: number[] = [];
   for (let r = 0; r < runs; r++) {

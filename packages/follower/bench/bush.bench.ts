@@ -14,6 +14,9 @@
  * the figure to compare across machines), the target, and the time of a serial C Algorithm B on
  * the reference machine. One JSON line per case, with the gap-versus-seconds curve.
  *
+ * `aonsToGap`: the same milestones in AON times (the solve alone; issue 17's target: Chicago-Sketch
+ * to 1e-4 in ≤ 15). `chicago-two-classes`: one against two user classes (see {@link runClasses}).
+ *
  * Targets: Chicago-Sketch ≤ 1.0 s to 1e-6 and ≤ 2.0 s to 1e-10; Berlin-Center ≤ 30 s to 1e-4 and
  * ≤ 90 s to 1e-6 with peak memory ≤ 500 MB. The machine is shared (2 cores): timings are noisy
  * while other work runs; `cpuSeconds` (user CPU time of the solve) is less affected than `seconds`.
@@ -21,7 +24,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadNetwork, Network } from "@tollkit/graph-core";
-import { BushState, FollowerResult, solveBush } from "@tollkit/follower";
+import { BushState, FollowerResult, solveBush, UserClass } from "@tollkit/follower";
 import { aonTimesMs } from "./aon-baseline.js";
 
 interface Case {
@@ -33,10 +36,19 @@ interface Case {
   targetSeconds?: Record<string, number>;
   cReferenceSeconds?: Record<string, number>;
   warm?: boolean;
+  /** Two user classes against one (issue 17): see {@link runClasses}. */
+  classes?: boolean;
 }
 
 const CASES: Case[] = [
-  { name: "chicago-1e-6", network: "chicago-sketch", gap: 1e-6, targetSeconds: { "1e-6": 1.0 }, cReferenceSeconds: { "1e-6": 1.0 } },
+  {
+    name: "chicago-1e-6",
+    network: "chicago-sketch",
+    gap: 1e-6,
+    milestones: [1e-4],
+    targetSeconds: { "1e-6": 1.0 },
+    cReferenceSeconds: { "1e-4": 0.64, "1e-6": 1.0 },
+  },
   {
     name: "chicago-1e-10",
     network: "chicago-sketch",
@@ -56,6 +68,7 @@ const CASES: Case[] = [
     cReferenceSeconds: { "1e-4": 35 },
   },
   { name: "chicago-warm-start", network: "chicago-sketch", gap: 1e-10, warm: true },
+  { name: "chicago-two-classes", network: "chicago-sketch", gap: 1e-10, classes: true },
 ];
 
 const TARGET_PEAK_MB = 500;
@@ -83,10 +96,63 @@ function curve(r: FollowerResult): [number, number][] {
   return r.convergence.map((c) => [round(c.elapsedMs / 1000), c.relativeGap]);
 }
 
+/**
+ * Classes cost what they weigh (issue 17): Chicago-Sketch with tolls of 20 cents on the 20 links
+ * with the most flow at gap 1e-4, solved to gap 1e-10 (every class's own gap) with one class (the
+ * catalogue's weights: 0.02 min/cent, 0.04 min/mile) and with two classes splitting the same
+ * demand 70/30 (the same weights, and 0.01 min/cent, 0.08 min/mile). Also two identical classes
+ * (70/30, the one class's weights): the work doubles, the iterations should not. Target: two
+ * classes ≤ 2 × the one-class time, iterations of the same order.
+ */
+async function runClasses(c: Case, net: Network, aon: number): Promise<void> {
+  solveBush(net, { algorithm: "bush", maxIterations: 2 });
+  const base = solveBush(net, { algorithm: "bush", gap: 1e-4 });
+  const busiest = Array.from(base.flows.keys())
+    .sort((a, b) => base.flows[b] - base.flows[a])
+    .slice(0, 20);
+  const tolls = new Float64Array(net.linkCount);
+  for (const a of busiest) tolls[a] = 20;
+  const cls = (name: string, share: number, tollFactor: number, distanceFactor: number): UserClass => ({
+    name,
+    demand: net.demand.map((v) => v * share),
+    tollFactor,
+    distanceFactor,
+    pce: 1,
+    tolled: true,
+  });
+  const variants: [string, UserClass[]][] = [
+    ["one class", [cls("all", 1, 0.02, 0.04)]],
+    ["two classes", [cls("car", 0.7, 0.02, 0.04), cls("van", 0.3, 0.01, 0.08)]],
+    ["two identical classes", [cls("a", 0.7, 0.02, 0.04), cls("b", 0.3, 0.02, 0.04)]],
+  ];
+  let oneSeconds = NaN;
+  for (const [variant, classes] of variants) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const { r, cpu } = timed(() => solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300, tolls, classes }));
+    if (variant === "one class") oneSeconds = r.seconds;
+    emit({
+      case: c.name,
+      variant,
+      network: c.network,
+      gap: c.gap,
+      converged: r.converged,
+      classGaps: r.classes.map((k) => k.relativeGap),
+      iterations: r.iterations,
+      seconds: round(r.seconds),
+      cpuSeconds: round(cpu),
+      aonMs: round(aon),
+      secondsPerAon: round((r.seconds * 1000) / aon),
+      overOneClass: round(r.seconds / oneSeconds),
+      ...(variant === "two classes" ? { target: "≤ 2 × one class", meets: r.converged && r.seconds <= 2 * oneSeconds } : {}),
+    });
+  }
+}
+
 async function runCase(c: Case): Promise<void> {
   const net = await loadNetwork(c.network);
   const aon = aonMs(net);
   (globalThis as { gc?: () => void }).gc?.();
+  if (c.classes) return runClasses(c, net, aon);
   if (c.warm) {
     // a base equilibrium, then 2 tolls of 20 cents (0.4 min at 0.02 min/cent): warm vs cold re-solve
     const base = solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300 });
@@ -123,6 +189,8 @@ async function runCase(c: Case): Promise<void> {
     reached[g.toExponential()] = row ? round(row.elapsedMs / 1000) : null;
   }
   reached[c.gap.toExponential()] = r.converged ? round(r.seconds) : null;
+  const reachedInAon: Record<string, number | null> = {};
+  for (const [g, sec] of Object.entries(reached)) reachedInAon[g] = sec === null ? null : round((sec * 1000) / aon);
   const state = r.warmStart.state as BushState;
   let bushLinks = 0;
   for (const b of state.bushes) bushLinks += b.links.length;
@@ -139,6 +207,7 @@ async function runCase(c: Case): Promise<void> {
     seconds: round(r.seconds),
     cpuSeconds: round(cpu),
     secondsToGap: reached,
+    aonsToGap: reachedInAon,
     aonMs: round(aon),
     secondsPerAon: round((r.seconds * 1000) / aon),
     targetSeconds: targets,

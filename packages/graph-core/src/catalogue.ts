@@ -13,10 +13,21 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "./errors.js";
 import { CoordinateSystem, CostWeights, Network } from "./network.js";
-import { assembleTntp, NodeCoordinates, parseTntpFlow, parseTntpNet, parseTntpNodes, parseTntpTrips, flowsByLink } from "./tntp.js";
+import {
+  assembleTntp,
+  NodeCoordinates,
+  parseTntpFlow,
+  parseTntpNet,
+  parseTntpNodes,
+  parseTntpTrips,
+  flowsByLink,
+  readTntpNetwork,
+  tntpCompanionFiles,
+} from "./tntp.js";
+import { loadThroughCache, networkCacheEnabled, networkCacheKey, networkCachePath } from "./network-cache.js";
 import { BUILTIN_NETWORKS, builtinNetwork } from "./builtins.js";
 import { readGmnsNetwork } from "./gmns.js";
-import { parseJsonText, writeFileAtomic } from "./io.js";
+import { checkInputSize, parseJsonText, writeFileAtomic } from "./io.js";
 
 const MOD = "graph-core/catalogue";
 
@@ -223,10 +234,29 @@ export function parseGeojsonNodes(text: string, file: string): NodeCoordinates {
   return { ids: Float64Array.from(ids), x: Float64Array.from(xs), y: Float64Array.from(ys) };
 }
 
-/** Loads a catalogue network (resolving its files) with the catalogue's cost weights. */
+/**
+ * Loads a catalogue network (resolving its files) with the catalogue's cost weights, through the
+ * binary network cache (`./network-cache.ts`): the files are checked against their sha256 as
+ * always, and the parsed network is taken from the cache when it was made from exactly those
+ * files and catalogue settings.
+ */
 export async function loadCatalogueNetwork(id: string): Promise<Network> {
   const e = catalogueEntry(id);
   const files = await fetchNetworkFiles(id);
+  const sources: [string, string][] = [
+    ["net", e.files.net.sha256],
+    ["trips", e.files.trips.sha256],
+  ];
+  if (e.files.node) sources.push(["node", e.files.node.sha256]);
+  else if (e.files.nodeGeojson) sources.push(["nodeGeojson", e.files.nodeGeojson.sha256]);
+  const options = { id: e.id, costWeights: e.costWeights, coordinateSystem: e.coordinateSystem, units: e.units };
+  return loadThroughCache(networkCachePath(cacheDir(), { id: e.id }), networkCacheKey(sources, options), () =>
+    parseCatalogueNetwork(e, files),
+  );
+}
+
+/** Parses the resolved files of a catalogue network. */
+function parseCatalogueNetwork(e: CatalogueEntry, files: Record<string, ResolvedFile>): Network {
   const netText = readFileSync(files.net.path, "utf8");
   const part = parseTntpNet(netText, files.net.path);
   const demand = parseTntpTrips(readFileSync(files.trips.path, "utf8"), files.trips.path, part.zoneCount, part.warnings);
@@ -280,6 +310,43 @@ export function networkSummary(id: string, net: Network) {
 }
 
 /**
+ * Networks named by path are cached only when their files add up to at least this many bytes:
+ * smaller ones parse in a few milliseconds, and every folder of files would otherwise leave a
+ * cache file behind (tests write many).
+ */
+const MIN_CACHED_BYTES = 1 << 20;
+
+/**
+ * Reads a `*_net.tntp` network (with its trips and node files beside it) through the binary
+ * network cache, keyed by the sha256 of the files as they are now: a changed file is parsed
+ * again. A file that cannot be read is left to {@link readTntpNetwork}'s own message.
+ */
+function readTntpNetworkCached(netPath: string): Network {
+  const parse = () => readTntpNetwork(netPath);
+  if (!networkCacheEnabled()) return parse();
+  const sources: [string, string][] = [];
+  try {
+    const { tripsPath, nodePath } = tntpCompanionFiles(netPath);
+    const files: [string, string][] = [
+      ["net", netPath],
+      ["trips", tripsPath],
+    ];
+    if (nodePath !== undefined) files.push(["node", nodePath]);
+    let bytes = 0;
+    for (const [, p] of files) bytes += statSync(p).size;
+    if (bytes < MIN_CACHED_BYTES) return parse();
+    for (const [role, p] of files) {
+      checkInputSize(p, MOD);
+      sources.push([role, sha256(readFileSync(p))]);
+    }
+  } catch {
+    return parse(); // the reader says what is wrong with the files
+  }
+  const full = resolve(netPath);
+  return loadThroughCache(networkCachePath(cacheDir(), { path: full }), networkCacheKey(sources, { path: full }), parse);
+}
+
+/**
  * Loads a network from any of the ways a user names one: a catalogue id (`sioux-falls`), a
  * built-in id (`two-route`, `braess-builtin`, `pigou`, `grid-city`), a path to a `*_net.tntp`
  * file (its `*_trips.tntp` beside it), or a GMNS folder (node.csv, link.csv, demand.csv).
@@ -291,10 +358,7 @@ export async function loadNetwork(spec: string): Promise<Network> {
   if (existsSync(spec)) {
     const st = statSync(spec);
     if (st.isDirectory()) return readGmnsNetwork(spec);
-    if (/_net\.tntp$/i.test(spec)) {
-      const { readTntpNetwork } = await import("./tntp.js");
-      return readTntpNetwork(spec);
-    }
+    if (/_net\.tntp$/i.test(spec)) return readTntpNetworkCached(spec);
     throw new InputError(MOD, "not a network file", { file: spec }, "a *_net.tntp file or a GMNS folder");
   }
   return catalogueEntry(spec) as never; // throws the unknown-network message

@@ -537,6 +537,24 @@ export function flowsByLink(net: Network, rows: FlowRow[], file = "flow.tntp"): 
   return out;
 }
 
+/**
+ * The files {@link readTntpNetwork} reads beside a net file: `*_trips.tntp` (required) and
+ * `*_node.tntp` (when it exists).
+ * @throws InputError when the net file is not named `*_net.tntp`
+ */
+export function tntpCompanionFiles(netPath: string): { tripsPath: string; nodePath?: string } {
+  const tripsPath = netPath.replace(/_net\.tntp$/i, "_trips.tntp");
+  if (tripsPath === netPath)
+    throw new InputError(
+      MOD,
+      "cannot find the trips file beside a net file not named *_net.tntp",
+      { file: netPath },
+      "a *_net.tntp file with *_trips.tntp beside it",
+    );
+  const guess = netPath.replace(/_net\.tntp$/i, "_node.tntp");
+  return { tripsPath, nodePath: existsSync(guess) ? guess : undefined };
+}
+
 /** Options of {@link readTntpNetwork}. */
 export interface ReadTntpOptions {
   /** Cost weights that override the file's (a catalogue entry supplies Chicago-Sketch's). */
@@ -638,17 +656,8 @@ export function assembleTntp(
  */
 export function readTntpNetwork(netPath: string, opts: ReadTntpOptions = {}): Network {
   const part = parseTntpNet(readText(netPath, "net file"), netPath);
-  const tripsPath = netPath.replace(/_net\.tntp$/i, "_trips.tntp");
-  if (tripsPath === netPath)
-    throw new InputError(
-      MOD,
-      "cannot find the trips file beside a net file not named *_net.tntp",
-      { file: netPath },
-      "a *_net.tntp file with *_trips.tntp beside it",
-    );
+  const { tripsPath, nodePath } = tntpCompanionFiles(netPath);
   const demand = parseTntpTrips(readText(tripsPath, "trips file"), tripsPath, part.zoneCount, part.warnings);
-  const guess = netPath.replace(/_net\.tntp$/i, "_node.tntp");
-  const nodePath = guess !== netPath && existsSync(guess) ? guess : undefined;
   const coords = nodePath ? parseTntpNodes(readText(nodePath, "node file"), nodePath) : undefined;
   const stem = basename(netPath).replace(/_net\.tntp$/i, "");
   return assembleTntp(part, demand, coords, {
