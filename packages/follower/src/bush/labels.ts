@@ -44,7 +44,14 @@ export class BushLabels {
   private readonly inQueue: Uint8Array;
   private readonly shortcutList: Int32Array;
 
-  constructor(readonly net: CompiledNetwork) {
+  /**
+   * @param skip 1 on links the labels leave out (excess-demand links, moved by
+   *   `./excess-demand.ts` instead of by shifts), or null
+   */
+  constructor(
+    readonly net: CompiledNetwork,
+    readonly skip: Uint8Array | null = null,
+  ) {
     const n = net.nodeCount;
     const m = net.linkCount;
     this.L = new Float64Array(n);
@@ -69,7 +76,7 @@ export class BushLabels {
    */
   scan(b: Bush, cc: Float64Array): number {
     const { linkFrom: from, linkTo: to } = this.net;
-    const { L, U, minIn, maxIn, topo, order, groupStart: gs } = this;
+    const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -95,18 +102,20 @@ export class BushLabels {
       let pmin = -1;
       let pmax = -1;
       for (;;) {
-        const i = from[a];
-        const c = cc[a];
-        const lv = L[i] + c;
-        if (lv < lmin) {
-          lmin = lv;
-          pmin = p;
-        }
-        if (flows[p] > dust) {
-          const uv = U[i] + c;
-          if (uv > umax) {
-            umax = uv;
-            pmax = p;
+        if (skip === null || skip[a] === 0) {
+          const i = from[a];
+          const c = cc[a];
+          const lv = L[i] + c;
+          if (lv < lmin) {
+            lmin = lv;
+            pmin = p;
+          }
+          if (flows[p] > dust) {
+            const uv = U[i] + c;
+            if (uv > umax) {
+              umax = uv;
+              pmax = p;
+            }
           }
         }
         p++;
