@@ -12,25 +12,32 @@
  * - the road shifts of Algorithm B ignore excess links (`BushLabels` skips the links of
  *   {@link ExcessDemandStep.mask} when it labels a bush), so they balance road paths only;
  * - {@link ExcessDemandStep.sweep} then updates the trips of every destination of the bush at
- *   once: forward, in topological order, the mean road cost M_j of the bush's flow into each node
- *   (flow-weighted over its in-links; the cheapest in-link where no flow arrives) and the mean
- *   path derivative G_j; per destination d the Newton step on its trips,
- *   Δq_d = −(M_d − W_d) / (pce · (G_d + W′_d)), W the excess link's cost (the inverse demand),
- *   capped to 0 ≤ q ≤ q̄; backward, in reverse topological order, each node's change is split
- *   over its in-links in proportion to their flows (a reduction is therefore always feasible),
- *   and the excess links take −Δq. That direction is a descent direction of the transformed
- *   problem's potential (Beckmann plus Σ∫W); its step λ ≤ 1 is the Newton step along it,
- *   −g/h with g = Σ_a c_a·dx_a and h = Σ_a c′_a·dx_a², so that destinations sharing congested
- *   links never overshoot together. Every link of the bush changes at most once per sweep.
- * - the first bushes are shortest-path trees over road links only ({@link ExcessDemandStep.hideFromTree}):
- *   all trips are made at first, and the first bush update adds the excess links that are
+ *   once: forward, in topological order, the road cost M_j of the bush's flow into each node and
+ *   its derivative G_j, the used in-links taken as parallel routes (G_j = 1/Σ 1/(G_i + c′_ij),
+ *   M_j their costs weighted by 1/(G_i + c′_ij), the split of a change that keeps their costs
+ *   together to first order; the cheapest in-link where no flow arrives); per destination d the
+ *   Newton step on its trips not made, e − W⁻¹(M_d(q̄ − e)) = 0, which is
+ *   Δe = (e* − e) · W′(e*) / (W′(e*) + G_d) with e* = W⁻¹(M_d) (graph-core's inverse of the
+ *   excess-demand cost), so that trips never leave 0 ≤ q ≤ q̄ and the log barrier of the
+ *   exponential form cannot stall Newton; backward, in reverse topological order, each node's
+ *   change is split over its used in-links as 1/(G_i + c′_ij) (in proportion to their flows where
+ *   that would empty one, so a reduction is always feasible), and the excess links take −Δq:
+ *   in all a descent direction of the transformed problem's potential (Beckmann plus Σ∫W); its
+ *   step λ ≤ 1 is the Newton step along it, −g/h with g = Σ_a c_a·dx_a and h = Σ_a c′_a·dx_a²
+ *   (the secant slope of W over the step on excess links), so that destinations sharing
+ *   congested links never overshoot together. Every link of the bush changes at most once.
+ *   It runs in the first flow-shift pass of each iteration and in every fifth pass after it
+ *   (`../bush.ts`).
+ * - the first bushes are shortest-path trees over road links only
+ *   ({@link ExcessDemandStep.hideFromTree}): all trips are made at first, and the first bush update adds the excess links that are
  *   cheaper than the road.
  * The equilibrium, the gap and the bushes stored in a warm start are those of the transformed
  * problem, unchanged: only the way flow moves onto and off excess links differs.
  *
- * Arrays (allocated once per engine, nothing per sweep): mean, slope, inflow, cheapestIn per
- * node (written by the forward pass for the nodes of the bush swept); nodeChange per node (all 0
- * between sweeps); groupStart / order (the bush's groups, as `BushLabels.scan` has them); step /
+ * Arrays (allocated once per engine, nothing per sweep): mean, slope, inflow, constantInflow
+ * (flow on in-paths of zero derivative), inverseSlope (Σ 1/(G_i + c′_ij) over used in-links),
+ * cheapestIn per node, secant per destination node (written by the forward pass for the nodes of
+ * the bush swept); nodeChange per node (all 0 between sweeps); groupStart / order (the bush's groups, as `BushLabels.scan` has them); step /
  * touched (the direction per bush position and the positions it changes).
  */
 
@@ -46,6 +53,8 @@ export class ExcessDemandStep {
   private readonly slope: Float64Array;
   private readonly secant: Float64Array;
   private readonly inflow: Float64Array;
+  private readonly constantInflow: Float64Array;
+  private readonly inverseSlope: Float64Array;
   private readonly cheapestIn: Int32Array;
   private readonly nodeChange: Float64Array;
   private readonly groupStart: Int32Array;
@@ -64,6 +73,8 @@ export class ExcessDemandStep {
     this.slope = new Float64Array(n);
     this.secant = new Float64Array(n);
     this.inflow = new Float64Array(n);
+    this.constantInflow = new Float64Array(n);
+    this.inverseSlope = new Float64Array(n);
     this.cheapestIn = new Int32Array(n);
     this.nodeChange = new Float64Array(n);
     this.groupStart = new Int32Array(n + 1);
@@ -95,13 +106,26 @@ export class ExcessDemandStep {
 
   /**
    * The demand step on one bush (see the module comment): every destination's trips by a Newton
-   * step against the mean road cost of its bush flow, moved in proportion to the flows, with one
-   * step length for the bush. Returns the largest |M_d − W_d| over the destinations that could
+   * step against the road cost of its bush flow, with one step length for the bush. Returns the largest |M_d − W_d| over the destinations that could
    * move (time units; a convergence hint like the label differences of a road shift).
    */
   sweep(b: Bush, engine: BushEngine): number {
     const { linkFrom: from, linkTo: to } = this.net;
-    const { mask, mean, slope, secant, inflow, cheapestIn, nodeChange, groupStart: gs, order, step, touched } = this;
+    const {
+      mask,
+      mean,
+      slope,
+      secant,
+      inflow,
+      constantInflow,
+      inverseSlope,
+      cheapestIn,
+      nodeChange,
+      groupStart: gs,
+      order,
+      step,
+      touched,
+    } = this;
     const cc = engine.cc[b.cls];
     const der = engine.der;
     const vdf = engine.vdf;
@@ -126,8 +150,10 @@ export class ExcessDemandStep {
       order[t] = j;
       gs[t] = p;
       let f = 0;
-      let fm = 0;
-      let fg = 0;
+      let f0 = 0;
+      let f0m = 0;
+      let inv = 0;
+      let invM = 0;
       let best = Infinity;
       let bestSlope = 0;
       let bestPos = -1;
@@ -141,8 +167,13 @@ export class ExcessDemandStep {
           const fl = flows[p];
           if (fl > 0) {
             f += fl;
-            fm += fl * c;
-            fg += fl * g;
+            if (g > 0) {
+              inv += 1 / g;
+              invM += c / g;
+            } else {
+              f0 += fl;
+              f0m += fl * c;
+            }
           }
           if (c < best) {
             best = c;
@@ -156,10 +187,17 @@ export class ExcessDemandStep {
         if (to[a] !== j) break;
       }
       inflow[j] = f;
+      constantInflow[j] = f0;
+      inverseSlope[j] = inv;
       cheapestIn[j] = bestPos;
-      if (f > dust) {
-        mean[j] = fm / f;
-        slope[j] = fg / f;
+      if (f > dust && f0 > 0) {
+        // some used in-path has a constant cost: it takes every change
+        mean[j] = f0m / f0;
+        slope[j] = 0;
+      } else if (f > dust) {
+        // used in-paths in parallel: a change split as 1/slope keeps their costs together
+        mean[j] = invM / inv;
+        slope[j] = 1 / inv;
       } else {
         mean[j] = best;
         slope[j] = bestSlope;
@@ -188,19 +226,38 @@ export class ExcessDemandStep {
     }
     gs[t + 1] = len;
     if (active === 0) return maxDiff;
-    // backward: split each node's change over its in-links by their flows (the cheapest where none)
+    // backward: split each node's change over its used in-links as 1/slope (in proportion to their
+    // flows where that would empty one, the cheapest in-link where no flow arrives)
     for (let s = t; s >= 1; s--) {
       const j = order[s];
       const dj = nodeChange[j];
       if (dj === 0) continue;
       nodeChange[j] = 0;
       const f = inflow[j];
+      const start = gs[s];
       const end = gs[s + 1];
       if (f > dust || (dj < 0 && f > 0)) {
-        for (let q = gs[s]; q < end; q++) {
+        const f0 = constantInflow[j];
+        const inv = inverseSlope[j];
+        let parallel = f > dust;
+        if (parallel && dj < 0)
+          for (let q = start; q < end && parallel; q++) {
+            const fl = flows[q];
+            if (fl <= 0 || mask[links[q]] === 1) continue;
+            const g = slope[from[links[q]]] + der[links[q]];
+            const share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+            if (-dj * share > fl) parallel = false;
+          }
+        for (let q = start; q < end; q++) {
           const fl = flows[q];
           if (fl <= 0 || mask[links[q]] === 1) continue;
-          const dp = (dj * fl) / f;
+          let share = fl / f;
+          if (parallel) {
+            const g = slope[from[links[q]]] + der[links[q]];
+            share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+          }
+          if (share === 0) continue;
+          const dp = dj * share;
           step[q] = dp;
           touched[active++] = q;
           const i = from[links[q]];

@@ -12,6 +12,8 @@
  * - L[j]: the shortest bush-path cost from the root to j (the class's generalised costs, or the
  *   SO marginal costs); after `trueDistances`, the shortest distance over the whole network
  *   (FIRST THRU NODE respected). minIn[j]: the position of the in-link attaining L (−1 for the root).
+ *   `scan` leaves out the links marked in `skip` (excess-demand links, `./excess-demand.ts`) for
+ *   L and U alike; `trueDistances` does not (the gap counts them).
  * - U[j]: the longest used-path cost (links with flow above dust) to j, −Infinity where no used
  *   in-link; maxIn[j]: its in-link position, −1 for the root and where there is none.
  * - segLong / segShort: positions of the two segments of the current shift (long: the longest
