@@ -8,7 +8,8 @@
  * 1. `pivotSeconds`: the no-toll fixed-demand solve to 1e-10 that gives the pivot c0;
  * 2. `fixedSeconds`: the tolled fixed-demand solve to 1e-10 (cold);
  * 3. `augmentSeconds`: building the augmented network (excess links);
- * 4. `elasticSeconds`: the tolled elastic solve (exponential, elasticity 0.3) to 1e-10 (cold);
+ * 4. `elasticSeconds`: the tolled elastic solve (exponential, elasticity 0.3; where some pair's
+ *    pivot cost is 0, the rate 0.3 / the trip-weighted mean pivot cost) to 1e-10 (cold);
  * `ratio` = elasticSeconds / fixedSeconds (target ≤ 2). One JSON line per network.
  *
  * Networks: `TOLLKIT_BENCH_NETWORKS` (comma-separated; default sioux-falls,chicago-sketch,
@@ -52,14 +53,26 @@ async function main(): Promise<void> {
     const pivot = timed(() => solveSync(net, { ...opts, tolls: new Float64Array(net.linkCount) }));
     const fixed = timed(() => solveSync(net, { ...opts, tolls }));
     const c0 = odCosts(net, pivot.value);
-    const problem = timed(() => ElasticDemandProblem.create(net, { form: "exponential", elasticity: ELASTICITY }, { classes, pivot: c0 }));
+    // an elasticity needs pivot costs > 0; where some pair's is 0 (Berlin-Center's zero-cost zone
+    // pairs), the same elasticity at the trip-weighted mean pivot cost, as a rate per time unit
+    let tripCost = 0;
+    let trips = 0;
+    let zeroPivot = false;
+    net.demand.forEach((q, p) => {
+      if (!(q > 0) || Math.floor(p / net.zoneCount) === p % net.zoneCount) return;
+      tripCost += q * c0[0][p];
+      trips += q;
+      if (!(c0[0][p] > 0)) zeroPivot = true;
+    });
+    const sensitivity = zeroPivot ? { rate: ELASTICITY / (tripCost / trips) } : { elasticity: ELASTICITY };
+    const problem = timed(() => ElasticDemandProblem.create(net, { form: "exponential", ...sensitivity }, { classes, pivot: c0 }));
     const elastic = timed(() => problem.value.solveSync({ algorithm: "bush", gap: GAP, maxSeconds, tolls }));
     const e = elastic.value;
     line({
       network: id,
       gap: GAP,
       form: "exponential",
-      elasticity: ELASTICITY,
+      ...sensitivity,
       excessLinks: problem.value.augmented.excess.link.length,
       pivotSeconds: round(pivot.seconds),
       fixedSeconds: round(fixed.seconds),

@@ -27,6 +27,13 @@ export { isBushState } from "./bush/store.js";
  * largest among all bushes: the work goes where the disequilibrium is.
  */
 const INNER_PASSES = 40;
+/**
+ * With elastic demand (excess-demand links), the demand step of a bush (`./bush/excess-demand.ts`)
+ * runs before its road shifts in every iteration's first pass, and in every this-many-th flow-shift
+ * pass after it (0, 5, 10, …): the trips follow the road costs as they settle, at the cost of one
+ * bush-wide update each (measured in `bench/elastic.bench.ts`).
+ */
+const DEMAND_PASS_EVERY = 5;
 const ACTIVE_FRACTION = 0.3;
 /**
  * Stall rule, so that a gap below what floating point allows cannot run forever: the run has
@@ -176,6 +183,7 @@ class BushRun {
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
+        e.shiftDemand(b);
         const d = (diff[i] = e.shift(b));
         if (d > most) most = d;
         yield;
@@ -185,6 +193,7 @@ class BushRun {
         most = 0;
         for (let i = 0; i < bushes.length; i++) {
           if (diff[i] < threshold) continue;
+          if (DEMAND_PASS_EVERY > 0 && r % DEMAND_PASS_EVERY === 0) e.shiftDemand(bushes[i]);
           const d = (diff[i] = e.shift(bushes[i]));
           if (d > most) most = d;
           yield;

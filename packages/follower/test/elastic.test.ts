@@ -238,3 +238,73 @@ describe("elastic demand on Sioux Falls", () => {
     expect(d0).toBeLessThan(1e-6);
   }, 240_000);
 });
+
+describe("elastic demand with several classes on a network with FIRST THRU NODE (Anaheim)", () => {
+  /** Per class: its generalised link costs on the original network, and its OD shortest costs by a fresh Dijkstra (zones not passed through). */
+  const check = (net: Network, p: ElasticDemandProblem, r: ReturnType<ElasticDemandProblem["solveSync"]>, elasticity: number) => {
+    const Z = net.zoneCount;
+    p.classes.forEach((c, k) => {
+      const cost = r.classes[k].costs;
+      const u = shortest(net, cost);
+      let routeCost = 0;
+      let pairCost = 0;
+      let worst = 0;
+      for (let o = 0; o < Z; o++)
+        for (let d = 0; d < Z; d++) {
+          const q0 = c.demand[o * Z + d];
+          if (!(q0 > 0) || o === d) continue;
+          const c0 = p.pivot[k][o * Z + d];
+          const q = r.elastic.demand[k][o * Z + d];
+          worst = Math.max(worst, Math.abs(q - q0 * Math.exp(-(elasticity / c0) * (u[o * Z + d] - c0))) / q0);
+          pairCost += q * u[o * Z + d];
+        }
+      for (let a = 0; a < net.linkCount; a++) routeCost += r.classes[k].flows[a] * cost[a];
+      // every used route costs at least the true shortest cost u (which never passes through a zone): equal totals mean
+      // that every used route is a shortest route of the original network, so none passes through a zone
+      expect((routeCost - pairCost) / routeCost).toBeLessThan(1e-9);
+      expect((routeCost - pairCost) / routeCost).toBeGreaterThan(-1e-12);
+      expect(worst).toBeLessThan(1e-7);
+    });
+  };
+
+  it("two classes (tolls weighted 1 and 0.4): each class's used routes cost its OD cost, its trips follow its demand function, no route passes through a zone", async () => {
+    const net = await loadNetwork("anaheim");
+    expect(net.firstThruNode).toBeGreaterThan(1);
+    const half = Float64Array.from(net.demand, (v) => v / 2);
+    const classes: UserClass[] = [
+      { name: "car", demand: half, tollFactor: 1, distanceFactor: 0, pce: 1, tolled: true },
+      { name: "van", demand: half, tollFactor: 0.4, distanceFactor: 0, pce: 1.5, tolled: true },
+    ];
+    const elasticity = 0.3;
+    const p = ElasticDemandProblem.create(
+      net,
+      { form: "exponential", elasticity },
+      { classes, pivotSolver: { algorithm: "bush", gap: 1e-11 } },
+    );
+    const tolls = Float64Array.from(net.links.freeFlowTime, (t) => 0.5 * t);
+    const r = p.solveSync({ algorithm: "bush", gap: 1e-10, tolls });
+    expect(r.converged).toBe(true);
+    check(net, p, r, elasticity);
+    expect(r.elastic.classes[0].tripsNotMade).toBeGreaterThan(r.elastic.classes[1].tripsNotMade); // cars pay more per minute
+  }, 240_000);
+
+  it("two identical classes of half the trips each give the one-class equilibrium", async () => {
+    const net = await loadNetwork("anaheim");
+    const whole: UserClass[] = [{ name: "all", demand: net.demand, tollFactor: 1, distanceFactor: 0, pce: 1, tolled: true }];
+    const half = Float64Array.from(net.demand, (v) => v / 2);
+    const two: UserClass[] = ["a", "b"].map((name) => ({ ...whole[0], name, demand: half }));
+    const spec = { form: "exponential", elasticity: 0.3 } as const;
+    const solver = { algorithm: "bush", gap: 1e-11 } as const;
+    const one = ElasticDemandProblem.create(net, spec, { classes: whole, pivotSolver: solver });
+    const pair = ElasticDemandProblem.create(net, spec, { classes: two, pivotSolver: solver });
+    const tolls = Float64Array.from(net.links.freeFlowTime, (t) => 0.5 * t);
+    const r1 = one.solveSync({ ...solver, tolls });
+    const r2 = pair.solveSync({ ...solver, tolls });
+    let worst = 0;
+    for (let a = 0; a < net.linkCount; a++) worst = Math.max(worst, Math.abs(r1.flows[a] - r2.flows[a]) / Math.max(1, r1.flows[a]));
+    expect(worst).toBeLessThan(1e-5);
+    expect(r2.elastic.tripsMade).toBeCloseTo(r1.elastic.tripsMade, 3);
+    expect(r2.elastic.classes[0].tripsMade).toBeCloseTo(r1.elastic.tripsMade / 2, 3);
+    expect(r1.elastic.tripsNotMade).toBeGreaterThan(0);
+  }, 240_000);
+});

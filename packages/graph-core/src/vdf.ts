@@ -261,6 +261,29 @@ export class CompiledVdf {
     return this.fft[i] * x + (this.alpha[i] * Math.pow(x, p + 1)) / (p + 1);
   }
 
+  /**
+   * The inverse of an excess-demand link's cost: the flow at which link `i` (kind
+   * `excess-demand`) costs `cost` — the trips not made at which the pair's inverse demand equals
+   * `cost` (PCE), between 0 (a cost at or below the free-flow time) and the capacity (no trips).
+   * NaN for a link of another kind.
+   */
+  excessFlowAt(i: number, cost: number): number {
+    if (this.kind[i] !== VDF_EXCESS_DEMAND) return NaN;
+    const fft = this.fft[i];
+    const cap = this.capacity[i];
+    const b = this.bCol[i];
+    const power = this.power[i];
+    if (!(cost > fft)) return 0;
+    let x: number;
+    if (power < 0) x = (cost - fft) / b;
+    else {
+      const edge = excessDemandEdge(power);
+      const r = power > 0 ? Math.pow(cost / fft, -1 / power) : Math.exp(-(cost - fft) / b);
+      x = r >= edge ? cap * (1 - r) : cap * (1 - edge) + (cost - excessAt(edge, fft, b, power)) / excessSlope(edge, fft, cap, b, power);
+    }
+    return x < cap ? x : cap;
+  }
+
   /** Fills `out[i]` with the travel time of every link at `flows`. */
   times(flows: Float64Array, out: Float64Array): void {
     const { fft, alpha, power, linkCount } = this;

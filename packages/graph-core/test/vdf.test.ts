@@ -143,3 +143,43 @@ describe("volume-delay functions", () => {
     expect(() => vdfByName("akcelik")).toThrow(/unknown volume-delay function "akcelik"/);
   });
 });
+
+describe("the inverse of the excess-demand cost (CompiledVdf.excessFlowAt)", () => {
+  // exponential (power 0), linear (power −1) and constant-elasticity (power 1/ε) forms, each with q̄ = 100
+  const links = [
+    { fft: 12, cap: 100, b: 1 / 0.05, power: 0, label: "exponential" },
+    { fft: 12, cap: 100, b: 0.2, power: -1, label: "linear" },
+    { fft: 12, cap: 100, b: 0, power: 1 / 0.4, label: "power" },
+  ];
+  const vdf = new CompiledVdf({
+    vdf: Float64Array.from(links, () => 3),
+    freeFlowTime: Float64Array.from(links, (l) => l.fft),
+    capacity: Float64Array.from(links, (l) => l.cap),
+    b: Float64Array.from(links, (l) => l.b),
+    power: Float64Array.from(links, (l) => l.power),
+  });
+  it("returns the flow at which the link costs the given cost, 0 at or below free flow, at most the capacity", () => {
+    links.forEach((l, i) => {
+      for (const x of [0.5, 10, 50, 99, 99.999999]) {
+        const c = vdf.time(i, x);
+        expect(Math.abs(vdf.excessFlowAt(i, c) - x), `${l.label} at ${x}`).toBeLessThan(1e-9 * l.cap);
+      }
+      expect(vdf.excessFlowAt(i, l.fft)).toBe(0);
+      expect(vdf.excessFlowAt(i, l.fft - 1)).toBe(0);
+      expect(vdf.excessFlowAt(i, 1e300)).toBeLessThanOrEqual(l.cap);
+    });
+    // in the tangent continuation beyond the edge (exponential: 1 − x/cap < 1e-10) it is still the inverse
+    const far = vdf.time(0, 100 * (1 - 1e-12));
+    expect(Math.abs(vdf.excessFlowAt(0, far) - 100 * (1 - 1e-12))).toBeLessThan(1e-9);
+  });
+  it("is NaN for a link of another kind", () => {
+    const bpr = new CompiledVdf({
+      vdf: Float64Array.of(VDF_BPR),
+      freeFlowTime: Float64Array.of(1),
+      capacity: Float64Array.of(1),
+      b: Float64Array.of(0.15),
+      power: Float64Array.of(4),
+    });
+    expect(bpr.excessFlowAt(0, 2)).toBeNaN();
+  });
+});

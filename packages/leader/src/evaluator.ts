@@ -34,7 +34,7 @@ import {
   solve,
   UserClass,
 } from "@tollkit/follower";
-import { elasticSensitivity, ElasticSensitivity, isElasticResult } from "./elastic-demand.js";
+import { elasticAdjointGradient, elasticSensitivity, ElasticSensitivity, isElasticResult } from "./elastic-demand.js";
 import { CompiledVdf, isFlowDependent, Network } from "@tollkit/graph-core";
 import { applyVariables, Instrument } from "./instrument.js";
 import { LeaderMeasures, leaderMeasures, MeasureGradients, Merit, objectiveSign, objectiveValue } from "./objectives.js";
@@ -494,17 +494,30 @@ export class Evaluator {
     const multi = instrument.variables.filter((v) => v.links.length > 1);
     const one = classes.length === 1 ? classes[0] : undefined;
     let adj: AdjointTollGradient | undefined;
-    // elastic demand: forward sensitivities of the transformed network (they carry dq/dτ; the adjoint does not yet)
+    // elastic demand: the sensitivities of the transformed network (they carry dq/dτ through the excess links)
     const elastic = this.s.elastic && isElasticResult(ev.eq) ? this.s.elastic : undefined;
-    if (!elastic && !directional && single.length > 0) {
-      // TSTT, revenue, and Σ len·x for the distance part of welfare (one class only)
-      const withLength = one !== undefined && one.distanceFactor !== 0;
-      adj = adjointTollGradient(net, ev.eq, {
-        links: single.map((v) => v.links[0]),
-        objectives: withLength ? ["tstt", "revenue", { linkWeights: Float64Array.from(net.links.length) }] : ["tstt", "revenue"],
-        classes,
-        step: this.s.sensitivityStep,
-      });
+    /** With elastic demand, the adjoint's welfare gradients (consumer surplus + revenue) of the single-link variables. */
+    let adjWelfare: Float64Array | undefined;
+    if (!directional && single.length > 0) {
+      if (elastic) {
+        const g = elasticAdjointGradient(
+          elastic,
+          ev.eq as Parameters<typeof elasticAdjointGradient>[1],
+          single.map((v) => v.links[0]),
+          this.s.sensitivityStep,
+        );
+        adj = { ...g.adjoint, gradients: [g.dTstt, g.dRevenue] };
+        adjWelfare = g.dWelfare;
+      } else {
+        // TSTT, revenue, and Σ len·x for the distance part of welfare (one class only)
+        const withLength = one !== undefined && one.distanceFactor !== 0;
+        adj = adjointTollGradient(net, ev.eq, {
+          links: single.map((v) => v.links[0]),
+          objectives: withLength ? ["tstt", "revenue", { linkWeights: Float64Array.from(net.links.length) }] : ["tstt", "revenue"],
+          classes,
+          step: this.s.sensitivityStep,
+        });
+      }
       for (const w of adj.warnings) this.warnings.add(`sensitivity: ${w}`);
       // at a degenerate point the search needs each variable's one-sided derivatives
       if (adj.degenerate) adj = undefined;
@@ -514,22 +527,24 @@ export class Evaluator {
         this.nearDegenerate.example ??= `nearly degenerate along a combination of the single-link tolls: ${adj.probeRange?.cause ?? "a route changes"} within ${adj.probeRange?.step.toExponential(2)}`;
       }
     }
-    const r: (ReturnType<typeof equilibriumSensitivity> | ElasticSensitivity) | undefined = elastic
-      ? elasticSensitivity(
-          elastic,
-          ev.eq as Parameters<typeof elasticSensitivity>[1],
-          single.map((v) => v.links[0]),
-          multi.map((v) => ({ links: Array.from(v.links) })),
-          this.s.sensitivityStep,
-        )
-      : !adj || multi.length > 0
-        ? equilibriumSensitivity(net, ev.eq, {
-            links: adj ? [] : single.map((v) => v.links[0]),
-            directions: multi.map((v) => ({ links: Array.from(v.links) })),
-            classes,
-            step: this.s.sensitivityStep,
-          })
-        : undefined;
+    const directions = multi.map((v) => ({ links: Array.from(v.links) }));
+    const r: (ReturnType<typeof equilibriumSensitivity> | ElasticSensitivity) | undefined =
+      adj && multi.length === 0
+        ? undefined
+        : elastic
+          ? elasticSensitivity(
+              elastic,
+              ev.eq as Parameters<typeof elasticSensitivity>[1],
+              adj ? [] : single.map((v) => v.links[0]),
+              directions,
+              this.s.sensitivityStep,
+            )
+          : equilibriumSensitivity(net, ev.eq, {
+              links: adj ? [] : single.map((v) => v.links[0]),
+              directions,
+              classes,
+              step: this.s.sensitivityStep,
+            });
     for (const w of r?.warnings ?? []) {
       // nearly degenerate points recur along a search with other numbers each time: counted, one example kept
       if (/nearly degenerate/.test(w)) {
@@ -564,7 +579,7 @@ export class Evaluator {
         const [gT, gR, gL] = adj.gradients;
         right.tstt[k] = left.tstt[k] = gT[j];
         right.revenue[k] = left.revenue[k] = gR[j];
-        right.welfare[k] = left.welfare[k] = welfareAdjoint(gT[j], gL ? gL[j] : 0);
+        right.welfare[k] = left.welfare[k] = adjWelfare ? adjWelfare[j] : welfareAdjoint(gT[j], gL ? gL[j] : 0);
         // the adjoint tells whether the point is nearly degenerate, not along which toll: all are flagged
         nearDegenerate[k] = adj.nearDegenerate;
         range[k] = rangeLeft[k] = NaN;

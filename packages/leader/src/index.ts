@@ -33,6 +33,6 @@ export { checkDirectional, checkGradient, feasibleDirection } from "./check.js";
 export type { GradientCheck, GradientCheckRow, TieReport, TieValues } from "./check.js";
 export { design, scenarioClasses, scenarioNetwork, testFailAfterSolves } from "./design.js";
 export type { DesignError, DesignOptions, DesignResult, DesignVariable, PolishReport } from "./design.js";
-export { elasticSensitivity, isElasticResult } from "./elastic-demand.js";
-export type { ElasticSensitivity } from "./elastic-demand.js";
+export { elasticAdjointGradient, elasticSensitivity, isElasticResult } from "./elastic-demand.js";
+export type { ElasticAdjointGradient, ElasticSensitivity } from "./elastic-demand.js";
 export type { ElasticDesignReport, ElasticZoneReport } from "./elastic-design.js";

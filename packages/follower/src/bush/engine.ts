@@ -38,6 +38,7 @@
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
 import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
+import { ExcessDemandStep } from "./excess-demand.js";
 import { BushLabels } from "./labels.js";
 import { Bush, newBush, StoredBush } from "./store.js";
 import { BushTopology } from "./topology.js";
@@ -74,6 +75,8 @@ export class BushEngine {
   readonly classFlows: Float64Array[];
   bushes: Bush[] = [];
 
+  /** The demand step on excess-demand links (elastic demand), or null without them. */
+  private readonly excess: ExcessDemandStep | null;
   /** Label arrays and passes (one set per engine). */
   private readonly labels: BushLabels;
   /** Bush structure scratch and passes (one set per engine). */
@@ -107,7 +110,8 @@ export class BushEngine {
       this.cc.push(new Float64Array(m));
       this.classFlows.push(new Float64Array(m));
     }
-    this.labels = new BushLabels(this.net);
+    this.excess = ExcessDemandStep.of(this.net, this.vdf.kind);
+    this.labels = new BushLabels(this.net, this.excess?.mask ?? null);
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
     for (let a = 0; a < m; a++) this.refresh(a);
@@ -166,6 +170,7 @@ export class BushEngine {
     const demand = this.model.classes[k].demand;
     const root = zoneNodes[o];
     sp.gatherCosts(this.cc[k]);
+    this.excess?.hideFromTree(root, sp.posCost);
     sp.tree(root);
     const { dist, predLink, order, settled } = sp;
     const nodeFlow = this.nodeFlow;
@@ -312,6 +317,16 @@ export class BushEngine {
    */
   shift(b: Bush): number {
     return this.labels.shift(b, this);
+  }
+
+  /**
+   * With elastic demand (excess-demand links), the demand step on a bush: every destination's
+   * trips by one Newton step in closed form (see `./excess-demand.ts`). Returns the largest
+   * difference between a destination's mean road cost and its inverse demand (time units; 0
+   * without excess-demand links).
+   */
+  shiftDemand(b: Bush): number {
+    return this.excess === null ? 0 : this.excess.sweep(b, this);
   }
 
   /**

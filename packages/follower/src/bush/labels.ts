@@ -12,6 +12,8 @@
  * - L[j]: the shortest bush-path cost from the root to j (the class's generalised costs, or the
  *   SO marginal costs); after `trueDistances`, the shortest distance over the whole network
  *   (FIRST THRU NODE respected). minIn[j]: the position of the in-link attaining L (−1 for the root).
+ *   `scan` leaves out the links marked in `skip` (excess-demand links, `./excess-demand.ts`) for
+ *   L and U alike; `trueDistances` does not (the gap counts them).
  * - U[j]: the longest used-path cost (links with flow above dust) to j, −Infinity where no used
  *   in-link; maxIn[j]: its in-link position, −1 for the root and where there is none.
  * - segLong / segShort: positions of the two segments of the current shift (long: the longest
@@ -44,7 +46,14 @@ export class BushLabels {
   private readonly inQueue: Uint8Array;
   private readonly shortcutList: Int32Array;
 
-  constructor(readonly net: CompiledNetwork) {
+  /**
+   * @param skip 1 on links the labels leave out (excess-demand links, moved by
+   *   `./excess-demand.ts` instead of by shifts), or null
+   */
+  constructor(
+    readonly net: CompiledNetwork,
+    readonly skip: Uint8Array | null = null,
+  ) {
     const n = net.nodeCount;
     const m = net.linkCount;
     this.L = new Float64Array(n);
@@ -69,7 +78,7 @@ export class BushLabels {
    */
   scan(b: Bush, cc: Float64Array): number {
     const { linkFrom: from, linkTo: to } = this.net;
-    const { L, U, minIn, maxIn, topo, order, groupStart: gs } = this;
+    const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -95,18 +104,20 @@ export class BushLabels {
       let pmin = -1;
       let pmax = -1;
       for (;;) {
-        const i = from[a];
-        const c = cc[a];
-        const lv = L[i] + c;
-        if (lv < lmin) {
-          lmin = lv;
-          pmin = p;
-        }
-        if (flows[p] > dust) {
-          const uv = U[i] + c;
-          if (uv > umax) {
-            umax = uv;
-            pmax = p;
+        if (skip === null || skip[a] === 0) {
+          const i = from[a];
+          const c = cc[a];
+          const lv = L[i] + c;
+          if (lv < lmin) {
+            lmin = lv;
+            pmin = p;
+          }
+          if (flows[p] > dust) {
+            const uv = U[i] + c;
+            if (uv > umax) {
+              umax = uv;
+              pmax = p;
+            }
           }
         }
         p++;

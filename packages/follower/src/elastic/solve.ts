@@ -107,8 +107,8 @@ export class ElasticDemandProblem {
   /**
    * Checks the spec, finds the pivot (the no-toll equilibrium's OD costs unless given) and builds
    * the augmented network.
-   * @throws InputError for a bad spec (naming the field), a pivot of the wrong shape, several
-   *   classes on a network with FIRST THRU NODE zones, or a pivot solve that fails
+   * @throws InputError for a bad spec (naming the field), a pivot of the wrong shape, or a pivot
+   *   solve that fails
    */
   static create(net: Network, spec: DemandFunctionSpec, options: ElasticProblemOptions = {}): ElasticDemandProblem {
     const classes = options.classes ?? defaultClasses(net);

@@ -13,8 +13,14 @@
  * - zone node of class k, zone z: the original zone node when there is one class and the zone
  *   may not be passed through (FIRST THRU NODE); otherwise a new node, through-blocked, joined
  *   to the zone node by two zero-cost connectors (links m.., both directions). Through-blocked
- *   end nodes make an excess link usable only by its own pair and class. Several classes need
- *   their own zone nodes, so they need zones that may be passed through;
+ *   end nodes make an excess link usable only by its own pair and class;
+ * - several classes and a zone that may not be passed through: its node is split so that no
+ *   path can pass through it without being blocked — the original node keeps the out-links (and
+ *   is no longer blocked: its only in-links are the class connectors from the class zone nodes,
+ *   which only their own bushes leave), a new node (nodes after the class zone nodes) takes the
+ *   in-links (road links into the zone are redirected to it; its only out-links are the
+ *   connectors into the class zone nodes, which are blocked). Through trips stay impossible, as
+ *   FIRST THRU NODE demands, and each class's trips start and end at its own zone nodes;
  * - augmented zone k·Z + z is class k's zone z; class k's demand q̄ lies in its own block;
  * - excess links follow the connectors, one per (class, origin, destination) with reference
  *   demand > 0 and a responsive demand function, in that order ({@link ExcessLinks}).
@@ -92,8 +98,8 @@ export function freeFlowCosts(net: Network, classes: UserClass[], tolls: Float64
  * Builds the augmented network of an elastic-demand problem.
  * @param pivot per class, Z×Z pivot costs c0 (time units)
  * @param lowerBound per class, Z×Z lower bounds of the pairs' equilibrium costs ({@link freeFlowCosts})
- * @throws InputError when several classes meet zones that may not be passed through, or a power
- *   demand function meets a pair whose free-flow cost is 0, or a pivot is not > 0 (elasticities)
+ * @throws InputError when a power demand function meets a pair whose free-flow cost is 0, or a
+ *   pivot is not > 0 (elasticities)
  */
 export function augment(
   net: Network,
@@ -106,21 +112,18 @@ export function augment(
   const K = classes.length;
   const n0 = net.nodeCount;
   const m0 = net.linkCount;
-  // zone nodes of the augmented problem
+  // zone nodes of the augmented problem; with several classes, zones that may not be passed through are split
   const zoneNode = new Int32Array(K * Z);
   let extraNodes = 0;
   for (let k = 0; k < K; k++)
     for (let z = 0; z < Z; z++) {
       const blocked = net.throughBlocked[net.zoneNodes[z]] === 1;
-      if (blocked && K > 1)
-        throw new InputError(
-          MOD,
-          `elastic demand with ${K} classes on a network whose zone ${net.zoneIds[z]} may not be passed through (FIRST THRU NODE ${net.firstThruNode})`,
-          { file: net.name, field: "classes" },
-          "one class, or a network whose zones may be passed through",
-        );
-      zoneNode[k * Z + z] = blocked ? net.zoneNodes[z] : n0 + extraNodes++;
+      zoneNode[k * Z + z] = blocked && K === 1 ? net.zoneNodes[z] : n0 + extraNodes++;
     }
+  const classZoneNodes = extraNodes;
+  /** Per zone: the node that takes the road links into a split zone, or −1. */
+  const inNode = new Int32Array(Z).fill(-1);
+  if (K > 1) for (let z = 0; z < Z; z++) if (net.throughBlocked[net.zoneNodes[z]] === 1) inNode[z] = n0 + extraNodes++;
   // the demand function of every pair, and its excess link
   const ods: (OdDemand | null)[][] = [];
   const rows: { k: number; o: number; d: number; p: ReturnType<typeof excessLink> & object; od: OdDemand }[] = [];
@@ -158,7 +161,7 @@ export function augment(
     ods.push(list);
   });
   const n = n0 + extraNodes;
-  const m = m0 + 2 * extraNodes + rows.length;
+  const m = m0 + 2 * classZoneNodes + rows.length;
   const l0 = net.links;
   const links = emptyLinkTable(m); // every added link sets its own cost function below
   const into = links as unknown as Record<string, Float64Array>;
@@ -175,6 +178,18 @@ export function augment(
   for (let i = 0; i < n0; i++) maxId = Math.max(maxId, net.nodeIds[i]);
   const throughBlocked = new Uint8Array(n);
   throughBlocked.set(net.throughBlocked);
+  const splitInto = new Int32Array(n0).fill(-1); // per original node: the node that takes its in-links
+  for (let z = 0; z < Z; z++) {
+    const zin = inNode[z];
+    if (zin < 0) continue;
+    const zn = net.zoneNodes[z];
+    nodeIds[zin] = maxId + 1 + (zin - n0);
+    nodeX[zin] = net.nodeX[zn];
+    nodeY[zin] = net.nodeY[zn];
+    throughBlocked[zn] = 0;
+    splitInto[zn] = zin;
+  }
+  if (inNode.some((v) => v >= 0)) for (let a = 0; a < m0; a++) if (splitInto[links.to[a]] >= 0) links.to[a] = splitInto[links.to[a]];
   for (let k = 0; k < K; k++)
     for (let z = 0; z < Z; z++) {
       const v = zoneNode[k * Z + z];
@@ -184,9 +199,10 @@ export function augment(
       nodeX[v] = net.nodeX[zn];
       nodeY[v] = net.nodeY[zn];
       throughBlocked[v] = 1;
+      const zin = inNode[z] >= 0 ? inNode[z] : zn;
       for (const [f, t] of [
         [v, zn],
-        [zn, v],
+        [zin, v],
       ]) {
         links.from[a] = f;
         links.to[a] = t;
