@@ -92,7 +92,7 @@ export async function checkGradient(
   const phase = ev.phase;
   ev.setPhase("gradient check");
   const s0 = ev.solves;
-  const e = await ev.evaluate(at.z, { gradient: true, rule: at.rule ?? undefined, warm: at });
+  const e = await ev.evaluate(at.z, { gradient: true, directional: true, rule: at.rule ?? undefined, warm: at });
   const analytic = objectiveGradient(type, e.grads!);
   const analyticLeft = objectiveGradient(type, e.gradsLeft!);
   const tolerance = 1e-3;
@@ -237,7 +237,7 @@ export async function checkDirectional(
   ev.setPhase("gradient check");
   const s0 = ev.solves;
   try {
-    const e = await ev.evaluate(at.z, { gradient: true, rule: at.rule ?? undefined, warm: at });
+    const e = await ev.evaluate(at.z, { gradient: true, directional: true, rule: at.rule ?? undefined, warm: at });
     const gr = objectiveGradient(type, e.grads!);
     const gl = objectiveGradient(type, e.gradsLeft!);
     const vars = ev.s.instrument.variables;

@@ -79,13 +79,6 @@ export interface Evaluation {
 /** Where the gradients come from (reported in the diagnostics). */
 export type GradientSource = "equilibrium-sensitivity";
 
-/**
- * The phase in which gradients are always directional (one-sided, with linear ranges), also for
- * an evaluation whose gradients the search computed by the adjoint method: the gradient check
- * (`./check.ts` sets this phase) compares them with finite differences per variable.
- */
-export const DIRECTIONAL_GRADIENT_PHASE = "gradient check";
-
 /** Progress of a design run. */
 export interface DesignProgress {
   phase: string;
@@ -371,12 +364,19 @@ export class Evaluator {
   /**
    * Solves the equilibrium at z (or returns the cached one) and measures it.
    * @param opts.gradient also compute the gradients of the measures with respect to z
+   * @param opts.directional with `gradient`: differentiate every variable on its own, one-sided
+   *   and with linear ranges (follower `equilibriumSensitivity`), also where the evaluation's
+   *   gradients came from the adjoint method; the gradient check (`./check.ts`) asks for this to
+   *   compare each variable with finite differences
    * @param opts.rule tie rule (default: the scenario's)
    * @param opts.warm warm-start from this evaluation's bushes when it still holds them (default,
    *   or when it does not: the nearest earlier solve that does)
    * @throws Error named AbortError when the signal is aborted
    */
-  async evaluate(z: ArrayLike<number>, opts: { gradient?: boolean; rule?: TieRule; warm?: Evaluation } = {}): Promise<Evaluation> {
+  async evaluate(
+    z: ArrayLike<number>,
+    opts: { gradient?: boolean; directional?: boolean; rule?: TieRule; warm?: Evaluation } = {},
+  ): Promise<Evaluation> {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
     const key = this.key(z, rule);
     let ev = this.cache.get(key);
@@ -385,7 +385,7 @@ export class Evaluator {
       this.store(key, ev);
     }
     this.last = ev;
-    const directional = this.phase === DIRECTIONAL_GRADIENT_PHASE;
+    const directional = opts.directional === true;
     if (opts.gradient && (!ev.grads || (directional && ev.gradientMethod === "adjoint"))) {
       // the sensitivity needs the bushes: re-solve (warm, from the nearest bushes) when they were released
       if (!holdsBushes(ev.eq)) ev.eq = await this.solveAt(ev.tolls, ev.rule, { eq: ev.eq });
