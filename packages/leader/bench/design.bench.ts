@@ -19,7 +19,9 @@
  * child that solves one plain (no-toll, cold) equilibrium of the same network with the same
  * follower settings, so that both peak RSS figures are the process's own. Their lines add
  * `wallTimeInPlainSolves` (the design's seconds / the plain solve's) and `peakRssMB`,
- * `plainAssignPeakRssMB` and `rssRatio` (target ≤ 2).
+ * `plainAssignPeakRssMB` and `rssRatio` (target ≤ 2), and the resident memory after every
+ * equilibrium solve (`rssMBBySolve`, MiB) with `rssGrowthMB`: the largest of the last third of
+ * those figures less the largest of the first third (no growth along the search: ≤ 0 or noise).
  *
  * Targets: Sioux Falls second-best on 10 links ≤ 40 equilibrium solves and ≤ 5 s (the search);
  * Chicago-Sketch first-best ≤ 5 s including its verification; a design's peak RSS ≤ 2× a plain
@@ -86,10 +88,15 @@ async function child(kind: string, file: string, json: string): Promise<void> {
     emit({ seconds, peakRssMB: process.resourceUsage().maxRSS / 1024 });
     return;
   }
-  const r = await design(s);
+  // resident memory after every equilibrium solve: flat along the search, or growing
+  const rssBySolve: number[] = [];
+  const r = await design(s, { onProgress: () => rssBySolve.push(Math.round(process.memoryUsage().rss / 2 ** 20)) });
+  const third = Math.max(1, Math.floor(rssBySolve.length / 3));
   emit({
     seconds: r.seconds,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
+    rssMBBySolve: rssBySolve,
+    rssGrowthMB: Math.max(...rssBySolve.slice(-third)) - Math.max(...rssBySolve.slice(0, third)),
     network: r.network,
     method: r.method,
     objective: r.objective,

@@ -18,8 +18,11 @@
  * iterate, or the no-toll baseline before the search) keep them. Older results keep their link and class flows (a flow warm
  * start would need new bushes, so it is only the fallback) and are dropped from the cache
  * oldest-first beyond a bound of about {@link CACHE_BYTES} of flow arrays, never the best
- * design found so far. Peak memory is thus a plain solve's plus a few sets of bushes, flat
- * along the search.
+ * design found so far. Before a solve, every pooled result but its warm start and the pinned one
+ * lets go of its bushes (the pool after the solve would not keep them), and the follower's
+ * sensitivities read the bushes of the result they differentiate without copying them. Peak
+ * memory is thus a plain solve's plus at most two sets of stored bushes (the warm start and the
+ * pinned iterate, often the same), flat along the search.
  */
 
 import {
@@ -228,6 +231,13 @@ export class Evaluator {
     this.pool = this.pool.filter((r) => keep.has(r));
   }
 
+  /** Releases the bushes of every pooled result except `from` and the pinned warm start. */
+  private releaseAllBut(from: FollowerResult | undefined): void {
+    const keep = (r: FollowerResult) => r === from || r === this.pinned;
+    for (const r of this.pool) if (!keep(r)) release(r);
+    this.pool = this.pool.filter(keep);
+  }
+
   /**
    * Keeps `e`'s bushes as the pinned warm start — the point the next solves start from (a
    * search's current iterate) — and releases the previous pinned one unless it is among the
@@ -424,6 +434,9 @@ export class Evaluator {
   ): Promise<FollowerResult> {
     if (warm && keep) this.keepWarm(warm);
     const from = this.warmFor(tolls, warm?.eq);
+    // the pool after this solve holds it and the pinned warm start (see hold): let the others go
+    // now, so that no more than those bushes are alive while the solve builds its own
+    if (keep) this.releaseAllBut(from);
     return this.solveFollower(
       {
         tolls: rule ? this.perturbed(tolls, rule) : tolls,
