@@ -23,6 +23,9 @@
  * equilibrium solve (`rssMBBySolve`, MiB) with `rssGrowthMB`: the largest of the last third of
  * those figures less the largest of the first third (no growth along the search: ≤ 0 or noise).
  *
+ * `TOLLKIT_BENCH_SCENARIOS=chicago-sketch-second,berlin` runs only the scenarios whose file
+ * names contain one of the given parts.
+ *
  * Targets: Sioux Falls second-best on 10 links ≤ 40 equilibrium solves and ≤ 5 s (the search);
  * Chicago-Sketch first-best ≤ 5 s including its verification; a design's peak RSS ≤ 2× a plain
  * assign's. The machine is shared (2 cores): timings are noisy while other work runs.
@@ -160,8 +163,11 @@ const targets: Record<string, Record<string, number>> = {
   "sioux-falls-second-best-10": { solves: 40, seconds: 5 },
 };
 
+// TOLLKIT_BENCH_SCENARIOS=a,b runs only the scenarios whose file names contain a or b
+const only = process.env.TOLLKIT_BENCH_SCENARIOS?.split(",").filter((x) => x !== "");
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".json") && f !== "scenario.schema.json")
+  .filter((f) => !only || only.some((o) => f.includes(o)))
   .sort();
 
 for (const f of files) {

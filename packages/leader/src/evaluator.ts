@@ -543,13 +543,7 @@ export class Evaluator {
             step: this.s.sensitivityStep,
           })
         : undefined;
-    for (const w of r?.warnings ?? []) {
-      // nearly degenerate points recur along a search with other numbers each time: counted, one example kept
-      if (/nearly degenerate/.test(w)) {
-        this.nearDegenerate.count++;
-        this.nearDegenerate.example ??= w;
-      } else this.warnings.add(`sensitivity: ${w}`);
-    }
+    this.noteSensitivityWarnings(r?.warnings ?? []);
     const p = instrument.variables.length;
     const make = (): MeasureGradients => ({ tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) });
     const right = make();
@@ -558,13 +552,6 @@ export class Evaluator {
     const nearDegenerate: boolean[] = new Array(p).fill(false);
     const range = new Float64Array(p);
     const rangeLeft = new Float64Array(p);
-    // W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f: dW/dτ = −VOT (dTSTT + d Σ_a len_a dx_a) / pce
-    const welfareOf = (dTstt: number, dx: Float64Array): number => {
-      if (!one) return NaN;
-      let dl = 0;
-      for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
-      return -(dTstt + one.distanceFactor * dl) / one.pce / one.tollFactor;
-    };
     // the same from the adjoint gradients of TSTT and of Σ len·x (dLength; 0 without a distance cost)
     const welfareAdjoint = (dTstt: number, dLength: number): number =>
       one ? -(dTstt + one.distanceFactor * dLength) / one.pce / one.tollFactor : NaN;
@@ -587,10 +574,10 @@ export class Evaluator {
       const s = r!;
       right.tstt[k] = s.dTstt[j];
       right.revenue[k] = s.dRevenue[j];
-      right.welfare[k] = "dWelfare" in s ? s.dWelfare[j] : welfareOf(s.dTstt[j], s.dFlows[j]);
+      right.welfare[k] = "dWelfare" in s ? s.dWelfare[j] : welfareOf(net, one, s.dTstt[j], s.dFlows[j]);
       left.tstt[k] = s.dTsttLeft[j];
       left.revenue[k] = s.dRevenueLeft[j];
-      left.welfare[k] = "dWelfareLeft" in s ? s.dWelfareLeft[j] : welfareOf(s.dTsttLeft[j], s.dFlowsLeft[j]);
+      left.welfare[k] = "dWelfareLeft" in s ? s.dWelfareLeft[j] : welfareOf(net, one, s.dTsttLeft[j], s.dFlowsLeft[j]);
       degenerate[k] = s.degenerate[j];
       nearDegenerate[k] = s.nearDegenerate[j];
       range[k] = s.range[j];
@@ -604,6 +591,68 @@ export class Evaluator {
     ev.rangeLeft = rangeLeft;
     ev.gradientMethod = adj ? "adjoint" : "directional";
     this.gradientsByMethod[ev.gradientMethod]++;
+  }
+
+  /**
+   * The one-sided derivatives of TSTT, revenue and welfare at `e` along a direction `d` of the
+   * decision variables (per variable, money per unit of the step), from one directional
+   * sensitivity of all the links the variables toll moving together: exact at degenerate points
+   * too, where a sum of per-variable one-sided derivatives is not. Costs one derivative problem
+   * (two solves at most), however many variables; re-solves `e` (counted) when its bushes were
+   * released. Also says whether the point is (nearly) degenerate along d and how far (money
+   * along d) each side holds.
+   * @throws InputError when the equilibrium does not come from the bush algorithm
+   */
+  async derivativeAlong(
+    e: Evaluation,
+    d: ArrayLike<number>,
+  ): Promise<{
+    right: { tstt: number; revenue: number; welfare: number };
+    left: { tstt: number; revenue: number; welfare: number };
+    degenerate: boolean;
+    nearDegenerate: boolean;
+    range: number;
+    rangeLeft: number;
+  }> {
+    const { net, classes, instrument } = this.s;
+    if (!holdsBushes(e.eq)) e.eq = await this.solveAt(e.tolls, e.rule, { eq: e.eq });
+    const weightOf = new Map<number, number>();
+    instrument.variables.forEach((v, k) => {
+      if (d[k] !== 0) for (const l of v.links) weightOf.set(l, d[k]);
+    });
+    const dir = { links: [...weightOf.keys()], weights: [...weightOf.values()] };
+    const elastic = this.s.elastic && isElasticResult(e.eq) ? this.s.elastic : undefined;
+    const r = elastic
+      ? elasticSensitivity(elastic, e.eq as Parameters<typeof elasticSensitivity>[1], [], [dir], this.s.sensitivityStep)
+      : equilibriumSensitivity(net, e.eq, { directions: [dir], classes, step: this.s.sensitivityStep });
+    this.noteSensitivityWarnings(r.warnings);
+    const one = classes.length === 1 ? classes[0] : undefined;
+    return {
+      right: {
+        tstt: r.dTstt[0],
+        revenue: r.dRevenue[0],
+        welfare: "dWelfare" in r ? r.dWelfare[0] : welfareOf(net, one, r.dTstt[0], r.dFlows[0]),
+      },
+      left: {
+        tstt: r.dTsttLeft[0],
+        revenue: r.dRevenueLeft[0],
+        welfare: "dWelfareLeft" in r ? r.dWelfareLeft[0] : welfareOf(net, one, r.dTsttLeft[0], r.dFlowsLeft[0]),
+      },
+      degenerate: r.degenerate[0],
+      nearDegenerate: r.nearDegenerate[0],
+      range: r.range[0],
+      rangeLeft: r.rangeLeft[0],
+    };
+  }
+
+  /** Sensitivity warnings into the run's: nearly degenerate points counted with one example (they recur with other numbers). */
+  private noteSensitivityWarnings(warnings: string[]): void {
+    for (const w of warnings) {
+      if (/nearly degenerate/.test(w)) {
+        this.nearDegenerate.count++;
+        this.nearDegenerate.example ??= w;
+      } else this.warnings.add(`sensitivity: ${w}`);
+    }
   }
 
   /** Measures at z without caching or pooling its bushes (for the finite-difference check), warm-started from `from`. */
@@ -622,6 +671,17 @@ export class Evaluator {
 export function fdStep(min: number, max: number, at: number): number {
   const range = Number.isFinite(max - min) ? max - min : Math.abs(at);
   return range > 0 ? 1e-5 * range : 1e-5;
+}
+
+/**
+ * d welfare from d TSTT and the link-flow derivatives dx, for one class (NaN with several):
+ * W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f, so dW = −VOT (dTSTT + d Σ_a len_a dx_a) / pce.
+ */
+function welfareOf(net: Network, one: UserClass | undefined, dTstt: number, dx: Float64Array): number {
+  if (!one) return NaN;
+  let dl = 0;
+  for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
+  return -(dTstt + one.distanceFactor * dl) / one.pce / one.tollFactor;
 }
 
 /** True when a solve result still holds its bushes (a bush warm-start state). */
