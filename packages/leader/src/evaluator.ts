@@ -231,6 +231,17 @@ export class Evaluator {
     this.pool = this.pool.filter((r) => keep.has(r));
   }
 
+  /**
+   * Releases the bushes of every pooled result and of the pinned warm start except `keep`'s, and
+   * unpins: for a phase whose solves start from `keep` alone (the first-best check from the
+   * system optimum), so that no other set of bushes is alive beside it and the solve's own.
+   */
+  releaseBushesExcept(keep: FollowerResult): void {
+    if (this.pinned && this.pinned !== keep) release(this.pinned);
+    this.pinned = undefined;
+    this.releaseAllBut(keep);
+  }
+
   /** Releases the bushes of every pooled result except `from` and the pinned warm start. */
   private releaseAllBut(from: FollowerResult | undefined): void {
     const keep = (r: FollowerResult) => r === from || r === this.pinned;
