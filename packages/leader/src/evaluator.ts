@@ -446,8 +446,9 @@ export class Evaluator {
     if (warm && keep) this.keepWarm(warm);
     const from = this.warmFor(tolls, warm?.eq);
     // the pool after this solve holds it and the pinned warm start (see hold): let the others go
-    // now, so that no more than those bushes are alive while the solve builds its own
-    if (keep) this.releaseAllBut(from);
+    // now, so that no more than those bushes are alive while the solve builds its own (also
+    // before a throw-away solve of the gradient check, which starts from `from` alone)
+    this.releaseAllBut(from);
     return this.solveFollower(
       {
         tolls: rule ? this.perturbed(tolls, rule) : tolls,
