@@ -48,11 +48,13 @@ let oneLinkMs = NaN;
 for (const n of [1, 10, 50, 200]) {
   const links = ALL.slice(0, n);
   let solves = 0;
+  let rangeSolves = 0;
   let degenerate = false;
   let nearDegenerate = false;
   const t = median(() => {
     const a = adjointTollGradient(net, eq, { links, objectives: ["tstt", "revenue"] });
     solves = a.solves;
+    rangeSolves = a.rangeSolves;
     degenerate = a.degenerate;
     nearDegenerate = a.nearDegenerate;
   });
@@ -70,6 +72,7 @@ for (const n of [1, 10, 50, 200]) {
       ratioToOneLink: round(t.ms / oneLinkMs),
       targetRatioToOneLink: n === 200 ? 1.5 : undefined,
       derivativeSolves: solves,
+      rangeSolves,
       degenerate,
       nearDegenerate,
       relativeGap: eq.relativeGap,

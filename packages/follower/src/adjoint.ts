@@ -17,7 +17,7 @@
  * and both one-sided derivatives agree. Where some toll makes a marginal route enter, the
  * active set depends on the toll and on its sign: the point is degenerate for that toll, and only
  * directional derivatives (`equilibriumSensitivity`, one-sided) are right. Which routes respond
- * is tested on random combinations of the given tolls (`probes`, default 2, each one derivative
+ * is tested on random combinations of the given tolls (`probes`, default 1, each one derivative
  * solve): the first round of a combination is solved and the active-set test run for both signs.
  * If no marginal route responds to any probe, none responds to any single toll, except by an
  * exact cancellation of its responses within the combination, which random weights make
@@ -29,14 +29,21 @@
  *
  * Nearly degenerate points. The first probe also gets the linear range of
  * `equilibriumSensitivity` (how far the response stays linear along it, with that function's
- * search for other decompositions of the origins' flows when a side is short: up to 6 solves per
- * side); one shorter than `step` on either side marks the point `nearDegenerate`. The gradients
- * are exact at the point, but some toll's derivative may hold only within a tiny change; only
- * directional derivatives say which toll and how far.
+ * search for other decompositions of the origins' flows when a side is short: up to 6 re-solves
+ * per side, each started from the solution before); one shorter than `step` on either side marks
+ * the point `nearDegenerate`. The gradients are exact at the point, but some toll's derivative
+ * may hold only within a tiny change; only directional derivatives say which toll and how far.
+ * The probes are convex combinations of the tolls (random weights summing to 1): along one, a
+ * change of ε moves the tolls by ε in all, and the response is the weighted mean of the single
+ * tolls' responses, so its linear range does not shrink as tolls are added (with weights of
+ * order 1 on each toll, N tolls moving together reach a kink about N times sooner, and the probe
+ * would call nearly every point with many tolls nearly degenerate). By the ratio test's
+ * linearity, a probe range shorter than `step` means some single toll's is too (where origins
+ * that run out are pooled, approximately).
  *
  * Cost: building the tight subnetworks (as for directional derivatives), `probes` solves (up to
- * 12 more where the first probe's range is short), then one conjugate-gradient solve per
- * objective, however many links there are. Linear ranges per link are not computed; use
+ * 12 warm-started re-solves more where the first probe's range is short), then one
+ * conjugate-gradient solve per objective, however many links there are. Linear ranges per link are not computed; use
  * directional derivatives where they are needed.
  */
 
@@ -83,7 +90,11 @@ export interface AdjointOptions {
   tightTolerance?: number;
   /** As for `equilibriumSensitivity` (default 1e-9). */
   usedTolerance?: number;
-  /** Random combinations of the tolls tested for routes at the margin of use (default 2, at least 1). */
+  /**
+   * Random combinations of the tolls tested for routes at the margin of use (default 1, at least
+   * 1): a second one only guards against an exact cancellation within the first, whose
+   * probability is of the order of the test's tolerance.
+   */
   probes?: number;
   /** Seed of the probes' random weights (default 1): the same seed gives the same answer. */
   seed?: number;
@@ -118,10 +129,19 @@ export interface AdjointTollGradient {
    * directional derivatives tell.
    */
   nearDegenerate: boolean;
-  /** The shorter linear range of the first probe (money per unit of its weights, which lie in [0.5, 1.5]) and its cause. */
+  /**
+   * The shorter linear range of the first probe and its cause: money of total toll change along
+   * the probe, a convex combination of the tolls (weights summing to 1), so comparable with one
+   * toll's range however many tolls there are.
+   */
   probeRange?: { step: number; cause?: string };
   /** Derivative-problem solves spent: the probes, then one per objective (when not degenerate). */
   solves: number;
+  /**
+   * Re-solves spent on the first probe's linear range (looking for origin decompositions that
+   * keep routes in use longer where a side is shorter than `step`; at most 12).
+   */
+  rangeSolves: number;
   /** Warnings of the build (loose equilibrium, links left out), as `equilibriumSensitivity` gives them. */
   warnings: string[];
 }
@@ -167,14 +187,22 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
       o.classWeights.forEach((w, k) => linkArray(w, `objectives[${i}].classWeights[${k}]`));
     }
   });
-  const probes = options.probes ?? 2;
+  const probes = options.probes ?? 1;
   if (!(Number.isInteger(probes) && probes >= 1)) throw new InputError(MOD, `probes ${probes}`, { field: "probes" }, "a positive integer");
   if (options.step !== undefined && !(options.step >= 0 && options.step <= Number.MAX_VALUE))
     throw new InputError(MOD, `step ${options.step}`, { field: "step" }, "a finite toll change ≥ 0 (money)");
 
   const warnings: string[] = [];
   const { model, problem } = prepareDerivativeProblem(net, result, classes, state, options, MOD, warnings);
-  const out: AdjointTollGradient = { links: [...links], gradients: [], degenerate: false, nearDegenerate: false, solves: 0, warnings };
+  const out: AdjointTollGradient = {
+    links: [...links],
+    gradients: [],
+    degenerate: false,
+    nearDegenerate: false,
+    solves: 0,
+    rangeSolves: 0,
+    warnings,
+  };
   const step = options.step ?? defaultNearStep(result, classes);
   const nanAll = (reason: string): AdjointTollGradient => {
     out.degenerate = true;
@@ -190,8 +218,15 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
     // routes at the margin of use: do they respond to random combinations of the tolls?
     const random = mulberry32(options.seed ?? 1);
     for (let t = 0; t < probes; t++) {
+      // a random convex combination: weights in [0.5, 1.5] scaled to sum to 1
       const w = new Float64Array(m);
-      for (const l of links) w[l] += 0.5 + random();
+      let sum = 0;
+      for (const l of links) {
+        const v = 0.5 + random();
+        w[l] += v;
+        sum += v;
+      }
+      for (const l of links) w[l] /= sum;
       const dg = classes.map((_, k) => (classFactor[k] > 0 ? w.map((v) => v * classFactor[k]) : null));
       const probe = problem.firstRoundFinal(dg, PROBE_TOLERANCE);
       out.solves++;
@@ -201,7 +236,10 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
           "a route at the margin of use starts or stops being used when these tolls change (a degenerate point for some toll): use directional derivatives",
         );
       if (t > 0) continue;
-      for (const r of problem.firstRoundRanges(dg, step)) {
+      const before = problem.rangeSolves;
+      const ranges = problem.firstRoundRanges(dg, step);
+      out.rangeSolves += problem.rangeSolves - before;
+      for (const r of ranges) {
         if (out.probeRange === undefined || r.step < out.probeRange.step) out.probeRange = { step: r.step, cause: r.cause };
         if (r.step < step) out.nearDegenerate = true;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { braess, buildNetwork, gridCity, InputError, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
-import { equilibriumSensitivity, FollowerResult, solveBush, UserClass } from "@tollkit/follower";
+import { BushState, equilibriumSensitivity, FollowerResult, solveBush, UserClass } from "@tollkit/follower";
 
 const tollsOn = (net: Network, link: number, toll: number, base?: Float64Array): Float64Array => {
   const t = base ? base.slice() : new Float64Array(net.linkCount);
@@ -98,6 +98,42 @@ describe("equilibrium sensitivity: closed forms", () => {
     );
     expect(() => equilibriumSensitivity(net, r, { links: [5] })).toThrow(/links\[0\]/);
     expect(() => equilibriumSensitivity(net, r, { links: [3], step: -1 })).toThrow(/step/);
+  });
+
+  it("reads the result's bushes without changing them, and names bushes that do not fit the demand", async () => {
+    const net = await loadNetwork("sioux-falls");
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-12, maxIterations: 500, tolls: tollsOn(net, 15, 2) });
+    const state = r.warmStart!.state as BushState;
+    const before = state.bushes.map((b) => ({ links: b.links.slice(), flows: b.flows.slice() }));
+    const s = equilibriumSensitivity(net, r, { links: [15, 28] });
+    expect(s.dTstt.every(Number.isFinite)).toBe(true);
+    state.bushes.forEach((b, i) => {
+      expect(b.links).toEqual(before[i].links);
+      expect(b.flows).toEqual(before[i].flows);
+    });
+    const tamper = (change: (b: { links: Int32Array; flows: Float64Array }) => void): FollowerResult => {
+      const bushes = state.bushes.map((b) => ({ ...b, links: b.links.slice(), flows: b.flows.slice() }));
+      change(bushes[3]);
+      return { ...r, warmStart: { ...r.warmStart!, state: { ...state, bushes } } };
+    };
+    const misfit = /1 bushes of the result do not fit this network's demand/;
+    // flows that deliver 1% too much, a link listed before its tail is reached, a bush missing
+    expect(() =>
+      equilibriumSensitivity(
+        net,
+        tamper((b) => b.flows.forEach((f, p) => (b.flows[p] = 1.01 * f))),
+        { links: [15] },
+      ),
+    ).toThrow(misfit);
+    expect(() =>
+      equilibriumSensitivity(
+        net,
+        tamper((b) => b.links.reverse()),
+        { links: [15] },
+      ),
+    ).toThrow(misfit);
+    const fewer = { ...r, warmStart: { ...r.warmStart!, state: { ...state, bushes: state.bushes.slice(1) } } };
+    expect(() => equilibriumSensitivity(net, fewer, { links: [15] })).toThrow(misfit);
   });
 });
 

@@ -19,7 +19,12 @@
  * child that solves one plain (no-toll, cold) equilibrium of the same network with the same
  * follower settings, so that both peak RSS figures are the process's own. Their lines add
  * `wallTimeInPlainSolves` (the design's seconds / the plain solve's) and `peakRssMB`,
- * `plainAssignPeakRssMB` and `rssRatio` (target ≤ 2).
+ * `plainAssignPeakRssMB` and `rssRatio` (target ≤ 2), and the resident memory after every
+ * equilibrium solve (`rssMBBySolve`, MiB) with `rssGrowthMB`: the largest of the last third of
+ * those figures less the largest of the first third (no growth along the search: ≤ 0 or noise).
+ *
+ * `TOLLKIT_BENCH_SCENARIOS=chicago-sketch-second,berlin` runs only the scenarios whose file
+ * names contain one of the given parts.
  *
  * Targets: Sioux Falls second-best on 10 links ≤ 40 equilibrium solves and ≤ 5 s (the search);
  * Chicago-Sketch first-best ≤ 5 s including its verification; a design's peak RSS ≤ 2× a plain
@@ -86,10 +91,15 @@ async function child(kind: string, file: string, json: string): Promise<void> {
     emit({ seconds, peakRssMB: process.resourceUsage().maxRSS / 1024 });
     return;
   }
-  const r = await design(s);
+  // resident memory after every equilibrium solve: flat along the search, or growing
+  const rssBySolve: number[] = [];
+  const r = await design(s, { onProgress: () => rssBySolve.push(Math.round(process.memoryUsage().rss / 2 ** 20)) });
+  const third = Math.max(1, Math.floor(rssBySolve.length / 3));
   emit({
     seconds: r.seconds,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
+    rssMBBySolve: rssBySolve,
+    rssGrowthMB: Math.max(...rssBySolve.slice(-third)) - Math.max(...rssBySolve.slice(0, third)),
     network: r.network,
     method: r.method,
     objective: r.objective,
@@ -153,8 +163,11 @@ const targets: Record<string, Record<string, number>> = {
   "sioux-falls-second-best-10": { solves: 40, seconds: 5 },
 };
 
+// TOLLKIT_BENCH_SCENARIOS=a,b runs only the scenarios whose file names contain a or b
+const only = process.env.TOLLKIT_BENCH_SCENARIOS?.split(",").filter((x) => x !== "");
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".json") && f !== "scenario.schema.json")
+  .filter((f) => !only || only.some((o) => f.includes(o)))
   .sort();
 
 for (const f of files) {

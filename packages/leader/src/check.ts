@@ -92,7 +92,7 @@ export async function checkGradient(
   const phase = ev.phase;
   ev.setPhase("gradient check");
   const s0 = ev.solves;
-  const e = await ev.evaluate(at.z, { gradient: true, rule: at.rule ?? undefined, warm: at });
+  const e = await ev.evaluate(at.z, { gradient: true, directional: true, rule: at.rule ?? undefined, warm: at });
   const analytic = objectiveGradient(type, e.grads!);
   const analyticLeft = objectiveGradient(type, e.gradsLeft!);
   const tolerance = 1e-3;
@@ -219,9 +219,10 @@ export function feasibleDirection(z: ArrayLike<number>, lo: ArrayLike<number>, h
  * `at` and solved to a relative gap of at most {@link CHECK_GAP}. Inside the box it is the
  * central difference (f(z + h d) − f(z − h d)) / 2h; where z − h d would leave the bounds, the
  * forward difference (f(z + h d) − f(z)) / h with f(z) re-solved at the check's gap (and the
- * step shortened where z + h d would leave them). The analytic value is the directional
- * derivative Σ_k d_k ∂f/∂z_k, each partial taken from the side d moves it to (they differ only
- * at degenerate points). Agreement as in {@link checkGradient}: within `tolerance` plus the
+ * step shortened where z + h d would leave them). The analytic value is the one-sided
+ * directional derivative along d from one directional equilibrium sensitivity of all the tolled
+ * links moving together ({@link Evaluator.derivativeAlong}: one derivative problem however many
+ * variables, and exact at degenerate points, where Σ_k d_k ∂f/∂z_k of one-sided partials is not). Agreement as in {@link checkGradient}: within `tolerance` plus the
  * solves' noise, between the two one-sided values at a degenerate point, within 10 × tolerance
  * for a one-sided difference.
  * @param step the step h (money along d, whose largest entry is 1)
@@ -237,9 +238,7 @@ export async function checkDirectional(
   ev.setPhase("gradient check");
   const s0 = ev.solves;
   try {
-    const e = await ev.evaluate(at.z, { gradient: true, rule: at.rule ?? undefined, warm: at });
-    const gr = objectiveGradient(type, e.grads!);
-    const gl = objectiveGradient(type, e.gradsLeft!);
+    const e = await ev.evaluate(at.z, { rule: at.rule ?? undefined, warm: at });
     const vars = ev.s.instrument.variables;
     const lo = vars.map((v) => v.min);
     const hi = vars.map((v) => v.max);
@@ -268,23 +267,15 @@ export async function checkDirectional(
     };
     const h = Math.min(step, reach(1));
     const central = reach(-1) >= h;
-    let a = 0;
-    let al = 0;
-    let degenerate = false;
-    let nearDegenerate = false;
-    let above = Infinity;
-    let below = Infinity;
-    for (let k = 0; k < d.length; k++) {
-      if (d[k] === 0) continue;
-      a += d[k] * (d[k] > 0 ? gr[k] : gl[k]);
-      al += d[k] * (d[k] > 0 ? gl[k] : gr[k]);
-      degenerate ||= !!e.degenerate?.[k];
-      nearDegenerate ||= !!e.nearDegenerate?.[k];
-      const r = e.range?.[k] ?? NaN;
-      const rl = e.rangeLeft?.[k] ?? NaN;
-      above = Math.min(above, (d[k] > 0 ? r : rl) / Math.abs(d[k]));
-      below = Math.min(below, (d[k] > 0 ? rl : r) / Math.abs(d[k]));
-    }
+    // the one-sided derivatives along d itself: every tolled link moving at once, one sensitivity
+    const along = await ev.derivativeAlong(e, d);
+    const pick = (g: { tstt: number; revenue: number; welfare: number }) =>
+      type === "tstt" ? g.tstt : type === "revenue" ? g.revenue : g.welfare;
+    const a = pick(along.right);
+    const al = pick(along.left);
+    const { degenerate, nearDegenerate } = along;
+    const above = along.range;
+    const below = along.rangeLeft;
     const point = (t: number) => Float64Array.from(e.z, (zk, k) => Math.min(hi[k], Math.max(lo[k], zk + t * d[k])));
     const fp = objectiveValue(type, await ev.measureAt(point(h), e, gap));
     const other = objectiveValue(type, await ev.measureAt(central ? point(-h) : e.z.slice(), e, gap));

@@ -250,6 +250,10 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
   const checkKind = gradientCheckKind(m);
   try {
     if (s.firstBest || m.type === "first-best" || ((m.type === "gradient" || m.type === "derivative-free") && m.start === "first-best")) {
+      // the first-best check lets go of the baseline's bushes: a gradient search from no tolls
+      // takes its first gradient now, while they are alive (no re-solve later)
+      const fromZero = m.type === "gradient" && m.start === "zero" && instrument.variables.every((v) => v.min <= 0 && v.max >= 0);
+      if (fromZero) await ev.evaluate(new Float64Array(p), { gradient: true });
       fb = await firstBest(ev);
       warnings.push(...fb.warnings);
     }

@@ -18,8 +18,11 @@
  * iterate, or the no-toll baseline before the search) keep them. Older results keep their link and class flows (a flow warm
  * start would need new bushes, so it is only the fallback) and are dropped from the cache
  * oldest-first beyond a bound of about {@link CACHE_BYTES} of flow arrays, never the best
- * design found so far. Peak memory is thus a plain solve's plus a few sets of bushes, flat
- * along the search.
+ * design found so far. Before a solve, every pooled result but its warm start and the pinned one
+ * lets go of its bushes (the pool after the solve would not keep them), and the follower's
+ * sensitivities read the bushes of the result they differentiate without copying them. Peak
+ * memory is thus a plain solve's plus at most two sets of stored bushes (the warm start and the
+ * pinned iterate, often the same), flat along the search.
  */
 
 import {
@@ -78,13 +81,6 @@ export interface Evaluation {
 
 /** Where the gradients come from (reported in the diagnostics). */
 export type GradientSource = "equilibrium-sensitivity";
-
-/**
- * The phase in which gradients are always directional (one-sided, with linear ranges), also for
- * an evaluation whose gradients the search computed by the adjoint method: the gradient check
- * (`./check.ts` sets this phase) compares them with finite differences per variable.
- */
-export const DIRECTIONAL_GRADIENT_PHASE = "gradient check";
 
 /** Progress of a design run. */
 export interface DesignProgress {
@@ -236,6 +232,24 @@ export class Evaluator {
   }
 
   /**
+   * Releases the bushes of every pooled result and of the pinned warm start except `keep`'s, and
+   * unpins: for a phase whose solves start from `keep` alone (the first-best check from the
+   * system optimum), so that no other set of bushes is alive beside it and the solve's own.
+   */
+  releaseBushesExcept(keep: FollowerResult): void {
+    if (this.pinned && this.pinned !== keep) release(this.pinned);
+    this.pinned = undefined;
+    this.releaseAllBut(keep);
+  }
+
+  /** Releases the bushes of every pooled result except `from` and the pinned warm start. */
+  private releaseAllBut(from: FollowerResult | undefined): void {
+    const keep = (r: FollowerResult) => r === from || r === this.pinned;
+    for (const r of this.pool) if (!keep(r)) release(r);
+    this.pool = this.pool.filter(keep);
+  }
+
+  /**
    * Keeps `e`'s bushes as the pinned warm start — the point the next solves start from (a
    * search's current iterate) — and releases the previous pinned one unless it is among the
    * newest. Searches pin through `evaluate(…, { warm })`; a design pins its no-toll baseline.
@@ -371,12 +385,19 @@ export class Evaluator {
   /**
    * Solves the equilibrium at z (or returns the cached one) and measures it.
    * @param opts.gradient also compute the gradients of the measures with respect to z
+   * @param opts.directional with `gradient`: differentiate every variable on its own, one-sided
+   *   and with linear ranges (follower `equilibriumSensitivity`), also where the evaluation's
+   *   gradients came from the adjoint method; the gradient check (`./check.ts`) asks for this to
+   *   compare each variable with finite differences
    * @param opts.rule tie rule (default: the scenario's)
    * @param opts.warm warm-start from this evaluation's bushes when it still holds them (default,
    *   or when it does not: the nearest earlier solve that does)
    * @throws Error named AbortError when the signal is aborted
    */
-  async evaluate(z: ArrayLike<number>, opts: { gradient?: boolean; rule?: TieRule; warm?: Evaluation } = {}): Promise<Evaluation> {
+  async evaluate(
+    z: ArrayLike<number>,
+    opts: { gradient?: boolean; directional?: boolean; rule?: TieRule; warm?: Evaluation } = {},
+  ): Promise<Evaluation> {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
     const key = this.key(z, rule);
     let ev = this.cache.get(key);
@@ -385,7 +406,7 @@ export class Evaluator {
       this.store(key, ev);
     }
     this.last = ev;
-    const directional = this.phase === DIRECTIONAL_GRADIENT_PHASE;
+    const directional = opts.directional === true;
     if (opts.gradient && (!ev.grads || (directional && ev.gradientMethod === "adjoint"))) {
       // the sensitivity needs the bushes: re-solve (warm, from the nearest bushes) when they were released
       if (!holdsBushes(ev.eq)) ev.eq = await this.solveAt(ev.tolls, ev.rule, { eq: ev.eq });
@@ -424,6 +445,10 @@ export class Evaluator {
   ): Promise<FollowerResult> {
     if (warm && keep) this.keepWarm(warm);
     const from = this.warmFor(tolls, warm?.eq);
+    // the pool after this solve holds it and the pinned warm start (see hold): let the others go
+    // now, so that no more than those bushes are alive while the solve builds its own (also
+    // before a throw-away solve of the gradient check, which starts from `from` alone)
+    this.releaseAllBut(from);
     return this.solveFollower(
       {
         tolls: rule ? this.perturbed(tolls, rule) : tolls,
@@ -545,13 +570,7 @@ export class Evaluator {
               classes,
               step: this.s.sensitivityStep,
             });
-    for (const w of r?.warnings ?? []) {
-      // nearly degenerate points recur along a search with other numbers each time: counted, one example kept
-      if (/nearly degenerate/.test(w)) {
-        this.nearDegenerate.count++;
-        this.nearDegenerate.example ??= w;
-      } else this.warnings.add(`sensitivity: ${w}`);
-    }
+    this.noteSensitivityWarnings(r?.warnings ?? []);
     const p = instrument.variables.length;
     const make = (): MeasureGradients => ({ tstt: new Float64Array(p), revenue: new Float64Array(p), welfare: new Float64Array(p) });
     const right = make();
@@ -560,13 +579,6 @@ export class Evaluator {
     const nearDegenerate: boolean[] = new Array(p).fill(false);
     const range = new Float64Array(p);
     const rangeLeft = new Float64Array(p);
-    // W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f: dW/dτ = −VOT (dTSTT + d Σ_a len_a dx_a) / pce
-    const welfareOf = (dTstt: number, dx: Float64Array): number => {
-      if (!one) return NaN;
-      let dl = 0;
-      for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
-      return -(dTstt + one.distanceFactor * dl) / one.pce / one.tollFactor;
-    };
     // the same from the adjoint gradients of TSTT and of Σ len·x (dLength; 0 without a distance cost)
     const welfareAdjoint = (dTstt: number, dLength: number): number =>
       one ? -(dTstt + one.distanceFactor * dLength) / one.pce / one.tollFactor : NaN;
@@ -589,10 +601,10 @@ export class Evaluator {
       const s = r!;
       right.tstt[k] = s.dTstt[j];
       right.revenue[k] = s.dRevenue[j];
-      right.welfare[k] = "dWelfare" in s ? s.dWelfare[j] : welfareOf(s.dTstt[j], s.dFlows[j]);
+      right.welfare[k] = "dWelfare" in s ? s.dWelfare[j] : welfareOf(net, one, s.dTstt[j], s.dFlows[j]);
       left.tstt[k] = s.dTsttLeft[j];
       left.revenue[k] = s.dRevenueLeft[j];
-      left.welfare[k] = "dWelfareLeft" in s ? s.dWelfareLeft[j] : welfareOf(s.dTsttLeft[j], s.dFlowsLeft[j]);
+      left.welfare[k] = "dWelfareLeft" in s ? s.dWelfareLeft[j] : welfareOf(net, one, s.dTsttLeft[j], s.dFlowsLeft[j]);
       degenerate[k] = s.degenerate[j];
       nearDegenerate[k] = s.nearDegenerate[j];
       range[k] = s.range[j];
@@ -606,6 +618,68 @@ export class Evaluator {
     ev.rangeLeft = rangeLeft;
     ev.gradientMethod = adj ? "adjoint" : "directional";
     this.gradientsByMethod[ev.gradientMethod]++;
+  }
+
+  /**
+   * The one-sided derivatives of TSTT, revenue and welfare at `e` along a direction `d` of the
+   * decision variables (per variable, money per unit of the step), from one directional
+   * sensitivity of all the links the variables toll moving together: exact at degenerate points
+   * too, where a sum of per-variable one-sided derivatives is not. Costs one derivative problem
+   * (two solves at most), however many variables; re-solves `e` (counted) when its bushes were
+   * released. Also says whether the point is (nearly) degenerate along d and how far (money
+   * along d) each side holds.
+   * @throws InputError when the equilibrium does not come from the bush algorithm
+   */
+  async derivativeAlong(
+    e: Evaluation,
+    d: ArrayLike<number>,
+  ): Promise<{
+    right: { tstt: number; revenue: number; welfare: number };
+    left: { tstt: number; revenue: number; welfare: number };
+    degenerate: boolean;
+    nearDegenerate: boolean;
+    range: number;
+    rangeLeft: number;
+  }> {
+    const { net, classes, instrument } = this.s;
+    if (!holdsBushes(e.eq)) e.eq = await this.solveAt(e.tolls, e.rule, { eq: e.eq });
+    const weightOf = new Map<number, number>();
+    instrument.variables.forEach((v, k) => {
+      if (d[k] !== 0) for (const l of v.links) weightOf.set(l, d[k]);
+    });
+    const dir = { links: [...weightOf.keys()], weights: [...weightOf.values()] };
+    const elastic = this.s.elastic && isElasticResult(e.eq) ? this.s.elastic : undefined;
+    const r = elastic
+      ? elasticSensitivity(elastic, e.eq as Parameters<typeof elasticSensitivity>[1], [], [dir], this.s.sensitivityStep)
+      : equilibriumSensitivity(net, e.eq, { directions: [dir], classes, step: this.s.sensitivityStep });
+    this.noteSensitivityWarnings(r.warnings);
+    const one = classes.length === 1 ? classes[0] : undefined;
+    return {
+      right: {
+        tstt: r.dTstt[0],
+        revenue: r.dRevenue[0],
+        welfare: "dWelfare" in r ? r.dWelfare[0] : welfareOf(net, one, r.dTstt[0], r.dFlows[0]),
+      },
+      left: {
+        tstt: r.dTsttLeft[0],
+        revenue: r.dRevenueLeft[0],
+        welfare: "dWelfareLeft" in r ? r.dWelfareLeft[0] : welfareOf(net, one, r.dTsttLeft[0], r.dFlowsLeft[0]),
+      },
+      degenerate: r.degenerate[0],
+      nearDegenerate: r.nearDegenerate[0],
+      range: r.range[0],
+      rangeLeft: r.rangeLeft[0],
+    };
+  }
+
+  /** Sensitivity warnings into the run's: nearly degenerate points counted with one example (they recur with other numbers). */
+  private noteSensitivityWarnings(warnings: string[]): void {
+    for (const w of warnings) {
+      if (/nearly degenerate/.test(w)) {
+        this.nearDegenerate.count++;
+        this.nearDegenerate.example ??= w;
+      } else this.warnings.add(`sensitivity: ${w}`);
+    }
   }
 
   /** Measures at z without caching or pooling its bushes (for the finite-difference check), warm-started from `from`. */
@@ -624,6 +698,17 @@ export class Evaluator {
 export function fdStep(min: number, max: number, at: number): number {
   const range = Number.isFinite(max - min) ? max - min : Math.abs(at);
   return range > 0 ? 1e-5 * range : 1e-5;
+}
+
+/**
+ * d welfare from d TSTT and the link-flow derivatives dx, for one class (NaN with several):
+ * W = −VOT Σ_a f_a (t_a + d·len_a) with x = pce·f, so dW = −VOT (dTSTT + d Σ_a len_a dx_a) / pce.
+ */
+function welfareOf(net: Network, one: UserClass | undefined, dTstt: number, dx: Float64Array): number {
+  if (!one) return NaN;
+  let dl = 0;
+  for (let a = 0; a < net.linkCount; a++) dl += net.links.length[a] * dx[a];
+  return -(dTstt + one.distanceFactor * dl) / one.pce / one.tollFactor;
 }
 
 /** True when a solve result still holds its bushes (a bush warm-start state). */

@@ -11,7 +11,9 @@
  * The check solves the tolled user equilibrium warm-started from the system optimum: when the
  * tolls are right, the SO flows already meet the UE conditions and the solver confirms it by
  * measuring their relative gap (no iterations needed); otherwise it moves away from them.
- * The system optimum's bushes are released after that one warm start (its flows are kept).
+ * The system optimum's bushes are released after that one warm start (its flows are kept); the
+ * other results' bushes (the baseline's) before it, so that the check runs beside one stored set
+ * of bushes only, as a plain solve does.
  */
 
 import { FollowerResult } from "@tollkit/follower";
@@ -68,7 +70,10 @@ export async function firstBest(ev: Evaluator): Promise<FirstBest> {
     warnings.push("first-best: some classes are not tolled; the tolled equilibrium cannot reproduce the system optimum exactly");
   const tolls = new Float64Array(m);
   for (let a = 0; a < m; a++) tolls[a] = timeTolls[a] / phi;
-  // the tolled UE should reproduce the system optimum: start it there
+  // the tolled UE should reproduce the system optimum: start it there, with no other bushes
+  // alive (the baseline's served as the SO's warm start; a search from no tolls has its first
+  // gradient already, see design.ts)
+  ev.releaseBushesExcept(so);
   const check = await ev.evaluateTolls(tolls, { warm: { eq: so } });
   // the SO's bushes served their one warm start: release them (a design holds few bushes at a time)
   so.warmStart = { classFlows: so.warmStart.classFlows };

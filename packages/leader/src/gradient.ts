@@ -8,7 +8,8 @@
  * P(z + αd) is accepted by the Armijo rule f(z_α) ≤ f(z) + 1e-4·∇fᵀ(z_α − z), otherwise α is cut
  * by safeguarded quadratic interpolation. A direction that is not a descent direction, or a line
  * search that fails, resets the memory. Every trial is an equilibrium solve warm-started from
- * the previous one, and gives its gradient from the equilibrium sensitivity.
+ * the current iterate; only an accepted one is differentiated (equilibrium sensitivity), as the
+ * Armijo test needs the merit alone.
  *
  * Stops when the projected gradient vanishes, when two successive steps decrease the merit by
  * less than `tolerance` (relative), when it crawls along a kink (optional, see
@@ -94,12 +95,13 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
         moved = false;
         break;
       }
-      const e = await ev.evaluate(zt, { gradient: true, warm: cur });
+      // the Armijo test needs the merit only: the gradient is computed for an accepted trial
+      const e = await ev.evaluate(zt, { warm: cur });
       const ft = merit.value(e.ms);
       let pred = 0;
       for (let i = 0; i < p; i++) pred += g[i] * (zt[i] - cur.z[i]);
       if (ft <= f + 1e-4 * pred) {
-        accepted = e;
+        accepted = await ev.evaluate(e.z, { gradient: true, warm: cur });
         record(ctx, e, it, true);
         break;
       }

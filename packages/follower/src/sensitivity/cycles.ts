@@ -168,11 +168,27 @@ export class CycleBasis {
   }
 
   /**
+   * The cycle variables of the circulation held in the bushes' `df` (per position): y_v = df at
+   * the non-tree position of variable v. For a circulation on the current active subgraphs this
+   * is exact; for one of a nearby active set (a link frozen, released or withdrawn since) it is
+   * a close starting point for {@link solve}.
+   */
+  variablesOfFlows(): Float64Array {
+    const { nVars, varBush, varPos, bushes } = this;
+    const y = new Float64Array(nVars);
+    for (let v = 0; v < nVars; v++) y[v] = bushes[varBush[v]].df[varPos[v]];
+    return y;
+  }
+
+  /**
    * Solves the reduced system for the current active set: A y = −b, b the cycle gradients of
    * `dg` (per class fixed-cost changes). Returns the solution or a failure message.
    * @param tolerance relative residual ‖r‖/‖b‖ at which conjugate gradients stop (default 1e-13)
+   * @param start a starting point (one entry per variable, e.g. {@link variablesOfFlows} after a
+   *   small change of the active set): the stopping rule stays ‖r‖ ≤ tolerance · ‖b‖, so the
+   *   solution is as precise as from zero, in fewer iterations when the start is close
    */
-  solve(dg: (Float64Array | null)[], tolerance = CG_TOLERANCE): { y: Float64Array; failure?: string } {
+  solve(dg: (Float64Array | null)[], tolerance = CG_TOLERANCE, start?: Float64Array): { y: Float64Array; failure?: string } {
     this.iterations = 0;
     if (!this.valid) this.build();
     const { nVars: V, cycStart, cycLink, cycCoef, h, varBush } = this;
@@ -208,16 +224,24 @@ export class CycleBasis {
       else if (Math.abs(b[i]) > 1e-12 * bMax) return { y: y.fill(NaN), failure: UNBOUNDED_CONSTANT_COST };
     }
     const r = new Float64Array(V);
-    for (let i = 0; i < V; i++) r[i] = inv[i] === 0 ? 0 : -b[i];
     const z = new Float64Array(V);
     const p = new Float64Array(V);
     const Ap = new Float64Array(V);
+    if (start && start.length === V && start.every(Number.isFinite)) {
+      // r = −b − A·y0 (variables without curvature stay 0, as from a zero start)
+      for (let i = 0; i < V; i++) y[i] = inv[i] === 0 ? 0 : start[i];
+      this.apply(y, Ap);
+      for (let i = 0; i < V; i++) r[i] = inv[i] === 0 ? 0 : -b[i] - Ap[i];
+    } else for (let i = 0; i < V; i++) r[i] = inv[i] === 0 ? 0 : -b[i];
     let rz = 0;
+    let r0 = 0;
     for (let i = 0; i < V; i++) {
       z[i] = inv[i] * r[i];
       p[i] = z[i];
       rz += r[i] * z[i];
+      r0 += r[i] * r[i];
     }
+    if (Math.sqrt(r0) <= tolerance * bNorm) return { y };
     const maxIt = Math.max(200, 4 * V);
     const unbounded = (): { y: Float64Array; failure: string } => ({
       y: y.fill(NaN),

@@ -87,6 +87,13 @@ export interface DirectionalDerivative {
 }
 
 const ACTIVE_SET_ROUNDS = 12;
+/**
+ * Conjugate-gradient tolerance of the linear range's re-solves (`./linear-range.ts`): they only
+ * tell whether the link-flow derivative stays the same to 1e-7 of its largest entry and feed a
+ * first-order estimate, so 1e-11 (instead of 1e-13) is ample; the derivatives reported come
+ * from the solve before them.
+ */
+const RANGE_TOLERANCE = 1e-11;
 
 export class DerivativeProblem {
   readonly bushes: DerivativeBush[];
@@ -113,6 +120,8 @@ export class DerivativeProblem {
   readonly tollSlack: Float64Array;
   /** The bush (index into `bushes`) attaining {@link tollSlack}, or −1. */
   readonly tollSlackBush: Int32Array;
+  /** Re-solves spent by linear-range refinements so far (diagnostics). */
+  rangeSolves = 0;
   /** The cycles of the current active set and their solver. */
   private readonly cycles: CycleBasis;
   /** The ratio test of the current solution. */
@@ -157,7 +166,10 @@ export class DerivativeProblem {
       invalidate: () => {
         this.cycles.valid = false;
       },
-      rerun: (dg) => this.run(dg).failure,
+      rerun: (dg) => {
+        this.rangeSolves++;
+        return this.run(dg, undefined, true, RANGE_TOLERANCE).failure;
+      },
     };
     this.treeLabel = new Float64Array(t.maxNodes);
     this.labelMin = new Float64Array(t.maxNodes);
@@ -200,14 +212,28 @@ export class DerivativeProblem {
     return { dx, dClass, changedRoutes, failure, firstRound: first, range, rangeBack };
   }
 
-  /** The active-set loop from the current released and frozen links; leaves the solution in `df` and `dxFull`. */
-  private run(dg: (Float64Array | null)[], firstRound?: Float64Array): { failure?: string; changedRoutes: boolean; first?: Float64Array } {
+  /**
+   * The active-set loop from the current released and frozen links; leaves the solution in `df`
+   * and `dxFull`. Every round after the first starts conjugate gradients from the previous
+   * round's solution (the active set changed by a few links, so it is close); `warm` does the
+   * same for the first round, when `df` holds a solution for the same `dg` (a re-solve after
+   * freezing links, see `./linear-range.ts`). `tolerance`: conjugate gradients' (default 1e-13).
+   */
+  private run(
+    dg: (Float64Array | null)[],
+    firstRound?: Float64Array,
+    warm = false,
+    tolerance?: number,
+  ): { failure?: string; changedRoutes: boolean; first?: Float64Array } {
     let changedRoutes = false;
     let failure: string | undefined;
     let first: Float64Array | undefined;
     for (let round = 0; ; round++) {
       if (!this.cycles.valid) this.cycles.build();
-      const s = round === 0 && firstRound && firstRound.length === this.cycles.nVars ? { y: firstRound } : this.cycles.solve(dg);
+      const s =
+        round === 0 && firstRound && firstRound.length === this.cycles.nVars
+          ? { y: firstRound }
+          : this.cycles.solve(dg, tolerance, round > 0 || warm ? this.cycles.variablesOfFlows() : undefined);
       if (round === 0 && !s.failure) first = s.y;
       if (s.failure) {
         failure = s.failure;
