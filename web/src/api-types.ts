@@ -154,12 +154,32 @@ export interface paths {
         get: operations["getApiRunsId"];
         put?: never;
         post?: never;
-        /** Cancel a queued or running run (answers once it has stopped) */
+        /**
+         * Delete a finished run and its results (its id is never given to another run)
+         * @description Only finished runs (done, failed, cancelled, interrupted) can be deleted: a queued or running run is refused with 409 and must be cancelled first (POST /api/runs/{id}/cancel), so that a cancel can never delete a run that has just finished. Afterwards every route answers 404 for the run.
+         */
         delete: operations["deleteApiRunsId"];
         options?: never;
         head?: never;
         /** Name a run */
         patch: operations["patchApiRunsId"];
+        trace?: never;
+    };
+    "/api/runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued or running run (answers once it has stopped) */
+        post: operations["postApiRunsIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/runs/{id}/events": {
@@ -1543,14 +1563,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The run, now cancelled (or done, if it finished first) */
-            200: {
+            /** @description Deleted */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["RunOutput"];
-                };
+                content?: never;
             };
             /** @description Invalid parameters or body (the message names the JSON path) */
             400: {
@@ -1570,7 +1588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unknown run */
+            /** @description Unknown (or already deleted) run */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1579,7 +1597,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The run has already finished */
+            /** @description The run is queued or running: cancel it first */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1663,6 +1681,73 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiRunsIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run, now cancelled (or done, if it finished first) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description Invalid parameters or body (the message names the JSON path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run has already finished */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

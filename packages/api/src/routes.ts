@@ -129,6 +129,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const { store, service, networks } = deps;
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
   const runGeojson = new Map<number, string>();
+  service.onDeleted((id) => runGeojson.delete(id));
   return [
     {
       method: "get",
@@ -297,8 +298,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         runView(store, runOr404(service, params.id as number), (query as { convergence?: boolean }).convergence),
     },
     {
-      method: "delete",
-      path: "/api/runs/:id",
+      method: "post",
+      path: "/api/runs/:id/cancel",
       tag: "runs",
       summary: "Cancel a queued or running run (answers once it has stopped)",
       write: true,
@@ -315,6 +316,34 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         if (TERMINAL_STATUSES.includes(run.status))
           throw new ApiError(409, `api: run ${run.id} is already ${run.status}`, { path: "id", in: "params" });
         return runView(store, (await service.cancel(run.id))!);
+      },
+    },
+    {
+      method: "delete",
+      path: "/api/runs/:id",
+      tag: "runs",
+      summary: "Delete a finished run and its results (its id is never given to another run)",
+      description:
+        "Only finished runs (done, failed, cancelled, interrupted) can be deleted: a queued or running run is refused with 409 and must be cancelled first (POST /api/runs/{id}/cancel), so that a cancel can never delete a run that has just finished. Afterwards every route answers 404 for the run.",
+      write: true,
+      params: IdParams,
+      query: NoQuery,
+      responses: {
+        204: { description: "Deleted" },
+        401: err(401, "Missing or wrong bearer token"),
+        404: err(404, "Unknown (or already deleted) run"),
+        409: err(409, "The run is queued or running: cancel it first"),
+      },
+      handler: ({ params, res }) => {
+        const id = params.id as number;
+        const outcome = service.delete(id);
+        if (outcome === "missing") throw new ApiError(404, `api: run ${id} does not exist`, { path: "id", in: "params" });
+        if (outcome === "live")
+          throw new ApiError(409, `api: run ${id} is ${service.get(id)?.status ?? "live"}: cancel it first (POST /api/runs/${id}/cancel)`, {
+            path: "id",
+            in: "params",
+          });
+        res.status(204).end();
       },
     },
     {
