@@ -22,8 +22,9 @@ import { initMapSync } from "./map-sync.js";
 import { initCompare, showCompare } from "./panels/compare.js";
 import { showNetwork, showRun } from "./panels/results.js";
 import { follow, initRunForm, liveRun, selectNetwork } from "./panels/run-form.js";
-import { refreshRuns } from "./panels/runs.js";
+import { initRuns, refreshRuns } from "./panels/runs.js";
 import { initStudio } from "./panels/studio.js";
+import { initTradeoff } from "./panels/tradeoff.js";
 import { runs } from "./store.js";
 
 const TOKEN_KEY = "tollkit.token";
@@ -83,6 +84,8 @@ async function init(): Promise<void> {
   }
   await initRunForm();
   initStudio(el.studio);
+  initRuns(el.runsPanel);
+  initTradeoff(el.tradeoff);
   await refreshRuns();
   const live = liveRun(runs.value);
   if (live && !location.hash) follow(live.id);

@@ -9,7 +9,8 @@
  * - `view`: what the map and the results panel show (mirrored to `document.body.dataset.view`
  *   for tests: the view's data has been handed to the map);
  * - `selectedLinks`: the links picked in the study editor (1-based link ids);
- * - `draft`: the study being edited, a scenario file's JSON.
+ * - `draft`: the study being edited, a scenario file's JSON;
+ * - `shownRun`: the finished run the results panel shows (null for other views).
  */
 import { computed, signal } from "@preact/signals";
 import type { NetworkDetail, NetworkSummary, Run, ScenarioInput, StoredScenario } from "./api.js";
@@ -34,6 +35,9 @@ export const picking = signal<boolean>(false);
 /** The study being edited: a scenario file's JSON (as `tollkit design` reads it). */
 export const draft = signal<ScenarioInput | null>(null);
 
+/** The finished run the results panel shows, as `GET /api/runs/:id` returned it (null: another view). */
+export const shownRun = signal<Run | null>(null);
+
 /** The network summary of the page's network. */
 export const currentNetwork = computed(() => networks.value.find((n) => n.id === networkId.value));
 
@@ -45,6 +49,7 @@ let controller: AbortController | null = null;
  */
 export function beginView(): AbortSignal {
   controller?.abort();
+  shownRun.value = null;
   controller = new AbortController();
   return controller.signal;
 }

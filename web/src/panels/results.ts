@@ -12,7 +12,7 @@ import type { LinkFeature } from "../geo.js";
 import { enterFrame, geometry, geometryOf, INLINE, inlineZoneCount, networkById, rememberGeometry } from "../geometry.js";
 import { renderLegend } from "../legend.js";
 import { renderLinksTable, renderMetrics, runMetrics } from "../panels.js";
-import { beginView, isAbort, networkDetail } from "../store.js";
+import { beginView, isAbort, networkDetail, shownRun } from "../store.js";
 import { surfaceOf } from "../surface.js";
 import { unitsOf } from "../units.js";
 import { follow, isFollowing, selectNetwork, showRunSource, fallbackNote, startAndFollow } from "./run-form.js";
@@ -137,6 +137,7 @@ export async function showRun(id: number): Promise<void> {
       el.surfaceCaption.textContent = `Toll response surface: ${drawSurface(el.surface, surface)}`;
     }
     renderLinks(links.features, "flows");
+    shownRun.value = run;
     renderExports(run);
     renderBaselineButton(run);
   } catch (e) {

@@ -10,7 +10,7 @@ import { el, setView } from "../context.js";
 import { h } from "../dom.js";
 import { formatGap, formatPercent, formatQuantity } from "../format.js";
 import { INLINE, networkById } from "../geometry.js";
-import { networkDetail, networkId, networks, scenarios, view } from "../store.js";
+import { networkDetail, networkId, networks, scenarios, shownRun, view } from "../store.js";
 import { refreshRuns } from "./runs.js";
 
 /** The network the map opens on, and the built-in one used when its files are not available. */
@@ -323,6 +323,7 @@ export function follow(id: number): void {
   el.exports.hidden = true;
   el.convergenceFigure.hidden = false;
   drawConvergence(el.convergence, points);
+  shownRun.value = null;
   setView(`live:${id}`);
 }
 
