@@ -6,10 +6,9 @@
  * The points are the grid design's own evaluations as the API returns them in the run's summary
  * (`surface`: the axis' toll values and `tstt`, `revenue`, `welfare` at every point — the same
  * equilibria as the rows of its search history). Reads the store's `shownRun`; draws nothing
- * for other runs.
+ * for other runs. Part of the results panel (./results.tsx).
  */
 import { computed } from "@preact/signals";
-import { render } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { drawTradeoff, type TradeoffSeries } from "../chart.js";
 import { networkDetail, shownRun } from "../store.js";
@@ -80,7 +79,8 @@ const view = computed(() => {
   return { sweep, units, series: series(sweep, units) };
 });
 
-function Tradeoff() {
+/** The trade-off figure of the run the results panel shows (nothing for other runs). */
+export function Tradeoff() {
   const v = view.value;
   if (!v) return null;
   const { sweep, units } = v;
@@ -105,9 +105,4 @@ function Tradeoff() {
       <p class="hint">Hover a point for its values; each point is one equilibrium of the sweep.</p>
     </figure>
   );
-}
-
-/** Renders the trade-off view into its place in the results panel (call once). */
-export function initTradeoff(root: HTMLElement): void {
-  render(<Tradeoff />, root);
 }
