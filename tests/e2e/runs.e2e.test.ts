@@ -8,10 +8,10 @@
  *   shortcut is emptied) at the ends;
  * - a finished run is deleted from the runs list (the API then answers 404 for it, and the map
  *   leaves its view); a running run cannot be deleted until it is cancelled.
- * No console error may be logged.
+ * No console error may be logged. With TOLLKIT_REGEN_SCREENSHOT=1 it rewrites docs/tradeoff.png.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses of the API; the tests assert their fields */
-import { mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -138,7 +138,9 @@ describe("trade-off view and runs list (tollkit serve + Chromium)", () => {
     expect(tstt.find((p) => p.toll === chosen)!.value).toBe(Math.min(...tstt.map((p) => p.value)));
     expect(await page.locator("#tradeoff-chosen").textContent()).toContain("chosen toll ¤13.00");
     mkdirSync(OUT, { recursive: true });
-    await page.locator("#tradeoff-figure").screenshot({ path: join(OUT, "tradeoff-braess.png") });
+    await page.locator("#tradeoff-figure").screenshot({ path: join(OUT, "tradeoff.png") });
+    // the README's picture, regenerated only on purpose
+    if (process.env.TOLLKIT_REGEN_SCREENSHOT === "1") copyFileSync(join(OUT, "tradeoff.png"), join(ROOT, "docs", "tradeoff.png"));
     expect(errors).toEqual([]);
   });
 
