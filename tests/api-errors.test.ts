@@ -105,6 +105,7 @@ const cases: Case[] = [
     status: 401,
   },
   { name: "DELETE /api/runs/1 without a token", send: () => call(base, "/api/runs/1", { method: "DELETE" }), status: 401 },
+  { name: "POST /api/runs/1/cancel without a token", send: () => call(base, "/api/runs/1/cancel", { method: "POST" }), status: 401 },
   {
     name: "a Basic instead of a Bearer authorization",
     send: () => call(base, "/api/runs", { method: "POST", json: {}, headers: { authorization: "Basic Zm9vOmJhcg==" } }),
@@ -501,6 +502,8 @@ const ID_ROUTES: [string, (id: string) => Promise<{ status: number; body?: any; 
   ["GET /api/scenarios/:id", (id) => call(base, `/api/scenarios/${id}`)],
   ["PATCH /api/runs/:id", (id) => call(base, `/api/runs/${id}`, { method: "PATCH", json: { name: "x" }, token: TOKEN })],
   ["DELETE /api/runs/:id", (id) => call(base, `/api/runs/${id}`, { method: "DELETE", token: TOKEN })],
+  ["DELETE /api/runs/:id?purge=true", (id) => call(base, `/api/runs/${id}?purge=true`, { method: "DELETE", token: TOKEN })],
+  ["POST /api/runs/:id/cancel", (id) => call(base, `/api/runs/${id}/cancel`, { method: "POST", token: TOKEN })],
 ];
 for (const [route, send] of ID_ROUTES) {
   for (const id of ["abc", "-1", "1.5", "0", "0x10"])
@@ -622,7 +625,7 @@ describe("bad requests get a clear JSON 4xx and the server keeps serving", () =>
     const cmp = await call(base, `/api/compare?a=${long.body.id}&b=${queued.body.id}`);
     expect(cmp.status).toBe(409);
     for (const id of [queued.body.id, long.body.id]) {
-      const d = await call(base, `/api/runs/${id}`, { method: "DELETE", token: TOKEN });
+      const d = await call(base, `/api/runs/${id}/cancel`, { method: "POST", token: TOKEN });
       expect(d.status).toBe(200);
       expect(d.body.status).toBe("cancelled");
     }
@@ -675,6 +678,7 @@ describe("the OpenAPI document", () => {
         "GET /api/runs/{id}",
         "PATCH /api/runs/{id}",
         "DELETE /api/runs/{id}",
+        "POST /api/runs/{id}/cancel",
         "GET /api/runs/{id}/events",
         "GET /api/runs/{id}/convergence",
         "GET /api/runs/{id}/flows",

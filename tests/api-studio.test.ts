@@ -3,6 +3,8 @@
  * `POST /api/scenarios/check` answers every problem of a draft scenario with its JSON path, the
  * way `tollkit design` (the leader's parseScenario and resolveInstrument) reports it, and the
  * links its instrument tolls — checked against the leader's own resolution of the same instrument.
+ * `DELETE /api/runs/:id` deletes a finished run (its result rows go, its id is never given again,
+ * every route then answers 404) and refuses a live one (409: cancel it first).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,7 @@ import type { Server } from "node:http";
 import { builtinNetwork } from "@tollkit/graph-core";
 import { parseScenario, resolveInstrument } from "@tollkit/leader";
 import { createApp, openStore, Store, TollkitApp } from "@tollkit/api";
-import { call, tempDir } from "../packages/api/test/helpers.js";
+import { call, tempDir, waitForRun } from "../packages/api/test/helpers.js";
 
 const TOKEN = "studio-token";
 let store: Store;
@@ -110,5 +112,65 @@ describe("PATCH /api/runs/:id", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.path).toBe("name");
     expect((await call(base, "/api/runs/99999", { method: "PATCH", json: { name: "x" }, token: TOKEN })).status).toBe(404);
+  });
+});
+
+describe("DELETE /api/runs/:id?purge=true", () => {
+  const post = (path: string, json?: unknown) => call(base, path, { method: "POST", json, token: TOKEN });
+  const del = (id: number, token: string | null = TOKEN) =>
+    call(base, `/api/runs/${id}?purge=true`, { method: "DELETE", token: token ?? undefined });
+  const rows = (table: "results" | "od_results", id: number) =>
+    (store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE run_id = ?`).get(id) as { n: number }).n;
+
+  it("deletes a finished run and its results; the id is never reused; a live run must be cancelled first", async () => {
+    const a = (await post("/api/runs", { kind: "assign", network: "two-route", settings: { gap: 1e-8 } })).body.id as number;
+    expect((await waitForRun(base, a)).status).toBe("done");
+    // fill the caches keyed by the run's id (GeoJSON of its flows, its skims)
+    expect((await call(base, `/api/runs/${a}/flows?format=geojson`)).status).toBe(200);
+    expect((await call(base, `/api/runs/${a}/skims`)).status).toBe(200);
+    expect(rows("results", a)).toBe(1);
+    expect(rows("od_results", a)).toBe(1);
+
+    // a live run is refused with 409 and stays as it was
+    const long = (
+      await post("/api/runs", { kind: "assign", network: "sioux-falls", settings: { algorithm: "fw", gap: 1e-14, maxSeconds: 120 } })
+    ).body.id as number;
+    const refused = await del(long);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      new RegExp(`run ${long} is (queued|running): cancel it first \\(DELETE /api/runs/${long} without purge\\)`),
+    );
+    expect(["queued", "running"]).toContain((await call(base, `/api/runs/${long}`)).body.status);
+    expect((await post(`/api/runs/${long}/cancel`)).body.status).toBe("cancelled");
+
+    expect((await del(a, null)).status).toBe(401); // a write: it needs the token
+    const gone = await del(a);
+    expect(gone.status).toBe(204);
+    expect(gone.text).toBe("");
+    expect(rows("results", a)).toBe(0);
+    expect(rows("od_results", a)).toBe(0);
+    for (const path of [
+      `/api/runs/${a}`,
+      `/api/runs/${a}/flows?format=geojson`,
+      `/api/runs/${a}/flows?format=csv`,
+      `/api/runs/${a}/skims`,
+    ]) {
+      const r = await call(base, path);
+      expect(r.status, path).toBe(404);
+      expect(r.body.error.message, path).toBe(`api: run ${a} does not exist`);
+    }
+    expect((await call(base, `/api/compare?a=${a}&b=${long}`)).status).toBe(404);
+    expect((await call(base, `/api/runs/${a}`, { method: "PATCH", json: { name: "x" }, token: TOKEN })).status).toBe(404);
+    expect((await del(a)).status).toBe(404); // deleted once only
+    expect((await call(base, "/api/runs?limit=1000")).body.items.map((r: any) => r.id)).not.toContain(a);
+
+    // deleting the newest run: the next run still gets a new id (SQLite would reuse the largest)
+    expect((await del(long)).status).toBe(204);
+    const listed = (await call(base, "/api/runs?limit=1000")).body;
+    expect(listed.items.map((r: any) => r.id)).not.toContain(long);
+    expect(listed.total).toBe(listed.items.length);
+    const next = (await post("/api/runs", { kind: "assign", network: "two-route" })).body.id as number;
+    expect(next).toBe(long + 1);
+    expect((await waitForRun(base, next)).status).toBe("done");
   });
 });

@@ -69,7 +69,7 @@ describe("API end to end (tollkit serve subprocess)", () => {
   it("health and the OpenAPI document answer", async () => {
     const h = await call(base, "/api/health");
     expect(h.status).toBe(200);
-    expect(h.body).toMatchObject({ status: "ok", schemaVersion: 4, authRequired: false, queue: { concurrency: 1 } });
+    expect(h.body).toMatchObject({ status: "ok", schemaVersion: 5, authRequired: false, queue: { concurrency: 1 } });
     const doc = await call(base, "/api/openapi.json");
     expect(doc.body.openapi).toBe("3.1.0");
     for (const p of [
@@ -357,7 +357,7 @@ describe("API end to end (tollkit serve subprocess)", () => {
     expect(f.properties.voc).toBeCloseTo(x[0] / net.links.capacity[0], 10);
   });
 
-  it("runs wait in the queue (concurrency 1); a queued run and a running run can be cancelled", async () => {
+  it("runs wait in the queue (concurrency 1); a queued run and a running run can be cancelled (DELETE or POST …/cancel; purge refuses them)", async () => {
     const long = await startRun({ kind: "assign", network: "sioux-falls", settings: { algorithm: "fw", gap: 1e-12, maxSeconds: 300 } });
     const queued = await startRun({ kind: "assign", network: "braess-builtin", settings: { algorithm: "fw", gap: 1e-6 } });
     // wait until the long run reports progress
@@ -371,19 +371,28 @@ describe("API end to end (tollkit serve subprocess)", () => {
     const list = await call(base, "/api/runs?status=queued");
     expect(list.body.items.map((r: any) => r.id)).toContain(queued);
 
+    // a live run cannot be deleted (purged): it must be cancelled first
+    const refused = await call(base, `/api/runs/${queued}?purge=true`, { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/queued: cancel it first \(DELETE \/api\/runs\/\d+ without purge\)/);
     const c1 = await call(base, `/api/runs/${queued}`, { method: "DELETE" });
     expect(c1.status).toBe(200);
     expect(c1.body.status).toBe("cancelled");
 
     const watching = readEvents(base, long, 60_000);
-    const c2 = await call(base, `/api/runs/${long}`, { method: "DELETE" });
+    const c2 = await call(base, `/api/runs/${long}/cancel`, { method: "POST" });
     expect(c2.status).toBe(200);
     expect(c2.body.status).toBe("cancelled");
     const events = await watching;
     expect(events[events.length - 1].data.status).toBe("cancelled");
     // cancelled runs have no results
     expect((await call(base, `/api/runs/${long}/flows`)).status).toBe(409);
-    expect((await call(base, `/api/runs/${long}`, { method: "DELETE" })).status).toBe(409);
+    expect((await call(base, `/api/runs/${long}/cancel`, { method: "POST" })).status).toBe(409);
+    // a cancel (DELETE without purge) that comes after the end never deletes the run
+    const late = await call(base, `/api/runs/${long}`, { method: "DELETE" });
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toMatch(/already cancelled \(to delete it and its results: DELETE \/api\/runs\/\d+\?purge=true\)/);
+    expect((await call(base, `/api/runs/${long}`)).body.status).toBe("cancelled");
     // the queue is free again
     const next = await startRun({ kind: "assign", network: "two-route", settings: { algorithm: "fw", gap: 1e-6 } });
     expect((await waitForRun(base, next)).status).toBe("done");

@@ -2,7 +2,7 @@
  * `tollkit serve --redis` with two `tollkit worker` processes on a real Redis (Debian's
  * redis-server on a free port, in a temporary folder): runs complete with the numbers of an
  * in-process solve; GET /api/health reports the queue and its workers; the SSE stream shows
- * progress from the queue's events; DELETE stops the run on the worker running it (its child
+ * progress from the queue's events; POST /api/runs/:id/cancel stops the run on the worker running it (its child
  * process ends); a worker killed (SIGKILL) mid-run leads to the run being retried on the other
  * worker and completing, recorded once; the server killed mid-run and started again on its
  * database adopts the run from the queue (not interrupted, not run twice).
@@ -101,7 +101,7 @@ describe.skipIf(!hasRedis())("tollkit serve --redis with two workers", () => {
     const id = await submit({ kind: "assign", network: "anaheim", settings: { algorithm: "fw", gap: 1e-12, maxIterations: 1000000 } });
     await until("progress of the long run", async () => ((await call(base, `/api/runs/${id}`)).body.progress ? true : undefined));
     const busy = await until("the worker running it", () => workers.find((w) => childrenOf(w.proc.pid!).length > 0));
-    const c = await call(base, `/api/runs/${id}`, { method: "DELETE" });
+    const c = await call(base, `/api/runs/${id}/cancel`, { method: "POST" });
     expect(c.status).toBe(200);
     expect(c.body.status).toBe("cancelled");
     await until("the run process to end", () => (childrenOf(busy.proc.pid!).length === 0 ? true : undefined), 10000);

@@ -157,7 +157,10 @@ export interface paths {
         get: operations["getApiRunsId"];
         put?: never;
         post?: never;
-        /** Cancel a queued or running run (answers once it has stopped) */
+        /**
+         * Cancel a queued or running run; with ?purge=true, delete a finished run and its results
+         * @description Without `purge`, as before: a queued or running run is cancelled and the answer (200, the run) comes once it has stopped; a finished run is refused with 409, so that a cancel that arrives just after the run finished never deletes it. With `purge=true`, a finished run (done, failed, cancelled, interrupted) is deleted with its results (204) and its id is never given to another run; afterwards every route answers 404 for it. A queued or running run is refused with 409 (cancel it first). `POST /api/runs/{id}/cancel` cancels, too.
+         */
         delete: operations["deleteApiRunsId"];
         options?: never;
         head?: never;
@@ -179,6 +182,23 @@ export interface paths {
         get: operations["getApiRunsIdConvergence"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued or running run (answers once it has stopped) */
+        post: operations["postApiRunsIdCancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1632,7 +1652,10 @@ export interface operations {
     };
     deleteApiRunsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: delete a finished run and its results (without it, DELETE cancels a queued or running run) */
+                purge?: "true" | "false";
+            };
             header?: never;
             path: {
                 id: string;
@@ -1649,6 +1672,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunOutput"];
                 };
+            };
+            /** @description Deleted (purge=true) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid parameters or body (the message names the JSON path) */
             400: {
@@ -1668,7 +1698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unknown run */
+            /** @description Unknown (or deleted) run */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1677,7 +1707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The run has already finished */
+            /** @description Without purge: the run has already finished. With purge: the run is queued or running (cancel it first) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1851,6 +1881,91 @@ export interface operations {
             };
             /** @description Internal error (no details are sent) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiRunsIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run, now cancelled (or done, if it finished first) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description Invalid parameters or body (the message names the JSON path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run has already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database refuses writes (its storage failed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database's disk is full */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };

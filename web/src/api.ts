@@ -155,8 +155,10 @@ export async function getRunConvergence(id: number, signal?: Signal, maxRows = 5
   }
   return columns;
 }
-/** `DELETE /api/runs/:id` (cancel). */
-export const cancelRun = (id: number) => request<unknown>(`/api/runs/${id}`, { method: "DELETE" });
+/** `POST /api/runs/:id/cancel`: cancels a queued or running run. */
+export const cancelRun = (id: number) => request<Run>(`/api/runs/${id}/cancel`, { method: "POST" });
+/** `DELETE /api/runs/:id?purge=true`: deletes a finished run and its results (a live run: 409, cancel it first). */
+export const deleteRun = (id: number) => request<void>(`/api/runs/${id}?purge=true`, { method: "DELETE" });
 /** `PATCH /api/runs/:id`: names a run (null clears the name). */
 export const renameRun = (id: number, name: string | null) =>
   request<Run>(`/api/runs/${id}`, { method: "PATCH", body: JSON.stringify({ name }) });

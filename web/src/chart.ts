@@ -1,6 +1,9 @@
 /**
  * Plain-SVG charts: the convergence chart (relative gap per iteration, log scale), the toll
- * response surface of a grid search (a line for one toll, a heat map for two) — no chart library.
+ * response surface of a grid search (a line for one toll, a heat map for two) and the trade-off
+ * charts of a one-toll sweep (TSTT, revenue, welfare against the toll). No chart library: these
+ * are a few line charts whose points carry their numbers (`data-value`) for tests and tooltips; a
+ * library (Observable Plot brings d3, uPlot draws on a canvas) would not make them shorter.
  */
 import { colorAt } from "./colors.js";
 import { formatGap, formatQuantity, formatToll } from "./format.js";
@@ -211,22 +214,7 @@ export function drawSurface(svg: SVGSVGElement, s: Surface): string {
   }
   text(axes, (M.left + W - M.right) / 2, H - 4, s.xLabel, { "text-anchor": "middle" });
   if (!two) {
-    const vals = s.values[0];
-    const span = vmax - vmin || Math.abs(vmax) || 1;
-    const sy = (v: number) => M.top + ((vmax - v) / span) * (H - M.top - M.bottom);
-    for (const t of niceTicks(vmin, vmax, 4)) {
-      const y = sy(t);
-      el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
-      text(axes, M.left - 4, y + 3, formatTick(t), { "text-anchor": "end" });
-    }
-    text(axes, 12, ymid, s.valueLabel, { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
-    const d = s.x.map((x, i) => `${i ? "L" : "M"}${sx(x).toFixed(1)},${sy(vals[i]).toFixed(1)}`).join("");
-    el("path", { d, class: "series" }, svg);
-    if (s.best) {
-      const i = nearest(s.x, s.best.x);
-      const c = el("circle", { cx: sx(s.x[i]), cy: sy(vals[i]), r: 4, class: "best" }, svg);
-      el("title", {}, c).textContent = `chosen toll ${formatToll(s.x[i])}: ${formatQuantity(vals[i])}`;
-    }
+    drawCurve(svg, axes, { x: s.x, values: s.values[0], valueLabel: s.valueLabel, best: s.best?.x, sx, vmin, vmax });
     return `${s.valueLabel} against ${s.xLabel}; the circle marks the chosen toll`;
   }
   const ys = s.y!;
@@ -254,8 +242,112 @@ export function drawSurface(svg: SVGSVGElement, s: Surface): string {
   return `${s.valueLabel} from ${formatQuantity(vmin)} (blue) to ${formatQuantity(vmax)} (red); the circle marks the chosen tolls`;
 }
 
-function nearest(xs: number[], x: number): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i] - x) < Math.abs(xs[best] - x)) best = i;
-  return best;
+/**
+ * The curve of a one-toll chart on its axes: y grid and labels, the line, one dot per point
+ * (`circle.point` with `data-toll` and `data-value`: the numbers plotted, and a tooltip), and the
+ * chosen toll marked by a larger circle and a dashed vertical line.
+ */
+function drawCurve(
+  svg: SVGSVGElement,
+  axes: SVGElement,
+  o: {
+    x: number[];
+    values: number[];
+    valueLabel: string;
+    best?: number;
+    sx: (x: number) => number;
+    vmin: number;
+    vmax: number;
+    format?: (v: number) => string;
+    formatX?: (v: number) => string;
+    /** Labels of the y ticks (default: short numbers). */
+    tick?: (v: number) => string;
+  },
+): void {
+  const fmt = o.format ?? formatQuantity;
+  const fmtX = o.formatX ?? formatToll;
+  const ymid = (M.top + H - M.bottom) / 2;
+  const span = o.vmax - o.vmin || Math.abs(o.vmax) || 1;
+  const lo = o.vmax - o.vmin ? o.vmin : o.vmin - span / 2;
+  const sy = (v: number) => M.top + ((lo + span - v) / span) * (H - M.top - M.bottom);
+  for (const t of niceTicks(lo, lo + span, 4)) {
+    const y = sy(t);
+    el("line", { x1: M.left, x2: W - M.right, y1: y, y2: y, class: "grid" }, axes);
+    text(axes, M.left - 4, y + 3, (o.tick ?? formatTick)(t), { "text-anchor": "end" });
+  }
+  text(axes, 12, ymid, o.valueLabel, { "text-anchor": "middle", transform: `rotate(-90 12 ${ymid})` });
+  const idx = o.x.map((_, i) => i).filter((i) => Number.isFinite(o.values[i]));
+  const d = idx.map((i, k) => `${k ? "L" : "M"}${o.sx(o.x[i]).toFixed(1)},${sy(o.values[i]).toFixed(1)}`).join("");
+  el("path", { d, class: "series" }, svg);
+  if (o.best !== undefined) {
+    const bx = o.sx(o.best);
+    el("line", { x1: bx, x2: bx, y1: M.top, y2: H - M.bottom, class: "chosen" }, svg);
+  }
+  const points = el("g", { class: "points" }, svg);
+  for (const i of idx) {
+    const c = el(
+      "circle",
+      { cx: o.sx(o.x[i]), cy: sy(o.values[i]), r: 2, class: "point", "data-toll": o.x[i], "data-value": o.values[i] },
+      points,
+    );
+    el("title", {}, c).textContent = `toll ${fmtX(o.x[i])}: ${o.valueLabel} ${fmt(o.values[i])}`;
+  }
+  if (o.best !== undefined && idx.length) {
+    const i = idx.reduce((a, b) => (Math.abs(o.x[b] - o.best!) < Math.abs(o.x[a] - o.best!) ? b : a));
+    const c = el("circle", { cx: o.sx(o.x[i]), cy: sy(o.values[i]), r: 4, class: "best" }, svg);
+    el("title", {}, c).textContent = `chosen toll ${fmtX(o.x[i])}: ${fmt(o.values[i])}`;
+  }
+}
+
+/** One series of a trade-off chart: a measure at every toll of a sweep. */
+export interface TradeoffSeries {
+  key: string;
+  label: string;
+  values: number[];
+  format: (v: number) => string;
+  /** Labels of its y ticks (default: short numbers). */
+  tick?: (v: number) => string;
+}
+
+/**
+ * Draws one measure of a one-toll sweep against the toll (a line with a dot per point), the
+ * chosen toll marked; the trade-off view stacks one such chart per measure on the same x axis.
+ */
+export function drawTradeoff(
+  svg: SVGSVGElement,
+  o: { x: number[]; xLabel: string; series: TradeoffSeries; best?: number; formatX: (v: number) => string },
+): void {
+  reset(svg);
+  const vals = o.series.values.filter(Number.isFinite);
+  if (vals.length === 0 || o.x.length === 0) {
+    text(svg, W / 2, H / 2, "no points", { "text-anchor": "middle", class: "chart-empty" });
+    return;
+  }
+  const xlo = Math.min(...o.x);
+  const xhi = Math.max(xlo + 1e-9, ...o.x);
+  const sx = (x: number) => M.left + ((x - xlo) / (xhi - xlo)) * (W - M.left - M.right);
+  const axes = el("g", { class: "axes" }, svg);
+  for (const t of niceTicks(xlo, xhi, 5)) {
+    const x = sx(t);
+    el("line", { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: "tick" }, axes);
+    text(axes, x, H - M.bottom + 14, o.formatX(t), { "text-anchor": "middle" });
+  }
+  el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "axis" }, axes);
+  text(axes, (M.left + W - M.right) / 2, H - 4, o.xLabel, { "text-anchor": "middle" });
+  drawCurve(svg, axes, {
+    x: o.x,
+    values: o.series.values,
+    valueLabel: o.series.label,
+    best: o.best,
+    sx,
+    vmin: Math.min(...vals),
+    vmax: Math.max(...vals),
+    format: o.series.format,
+    formatX: o.formatX,
+    tick: o.series.tick,
+  });
+  svg.setAttribute(
+    "aria-label",
+    `${o.series.label} against ${o.xLabel}: ${vals.length} points${o.best !== undefined ? `, chosen toll ${o.formatX(o.best)}` : ""}`,
+  );
 }

@@ -55,9 +55,12 @@ export async function inlineZoneCount(id: string): Promise<void> {
   const n = networkById(id);
   if (!m || !n || n.zones > 0) return;
   const body = (await api.getScenario(Number(m[1]))).body as { network?: { zones?: number; links?: unknown[]; nodes?: unknown[] } };
-  n.zones = Number(body?.network?.zones) || 0;
-  n.links = body?.network?.links?.length ?? 0;
-  n.nodes = body?.network?.nodes?.length ?? 0;
+  const counts = {
+    zones: Number(body?.network?.zones) || 0,
+    links: body?.network?.links?.length ?? 0,
+    nodes: body?.network?.nodes?.length ?? 0,
+  };
+  networks.value = networks.value.map((x) => (x.id === id ? { ...x, ...counts } : x));
 }
 
 /** Puts the map in a network's frame (zones, base map or not, view). */

@@ -3,9 +3,12 @@
  * (study editor), start an assignment or a toll design, follow it live (Server-Sent Events),
  * see the results on the map and in the panels, compare two runs.
  *
- * The page is built to grow: one module per panel (panels/run-form.ts, runs.ts, results.ts,
- * compare.ts, studio.tsx) around one store (store.ts: signals), the map kept imperative behind
- * map.ts and driven from map-sync.ts, the API types generated from `/api/openapi.json`.
+ * The page is built to grow: one Preact module per panel (panels/run-form.tsx, runs.tsx,
+ * results.tsx with export.tsx and tradeoff.tsx, compare.tsx, studio.tsx, map-settings.tsx), each
+ * rendered into its mount point of index.html, around one store (store.ts: signals); the map is
+ * kept imperative behind map.ts and driven only from map-sync.ts; every view's requests share one
+ * AbortController (store.ts `beginView`); the API types are generated from `/api/openapi.json`.
+ * This file is the glue: it mounts the panels and routes the address to the view loaders.
  *
  * The page state lives in the URL hash (`#run=12`, `#compare=3,7`, `#network=sioux-falls`, and the
  * OD views of panels/od.tsx: `#incidence=3,7`, `#select-link=7&links=16,19`, `#demand=9`) so that
@@ -17,19 +20,18 @@
  */
 import "./style.css";
 import * as api from "./api.js";
-import { BASEMAP_KEY, el, note, tollMap } from "./context.js";
+import { el } from "./context.js";
 import { byId } from "./dom.js";
 import { networkById } from "./geometry.js";
 import { initMapSync } from "./map-sync.js";
 import { initCompare, showCompare } from "./panels/compare.js";
+import { initMapSettings } from "./panels/map-settings.js";
 import { initOd, routeOd } from "./panels/od.js";
-import { showNetwork, showRun } from "./panels/results.js";
-import { follow, initRunForm, liveRun, selectNetwork } from "./panels/run-form.js";
-import { refreshRuns } from "./panels/runs.js";
+import { initResults, showNetwork, showRun } from "./panels/results.js";
+import { authRequired, defaultNetwork, follow, initRunForm, liveRun, selectNetwork } from "./panels/run-form.js";
+import { initRuns, refreshRuns } from "./panels/runs.js";
 import { initStudio } from "./panels/studio.js";
-import { runs } from "./store.js";
-
-const TOKEN_KEY = "tollkit.token";
+import { networkId, runs } from "./store.js";
 
 async function route(): Promise<void> {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -40,7 +42,7 @@ async function route(): Promise<void> {
   else if (cmp && cmp.length === 2 && cmp.every((x) => Number.isInteger(x) && x > 0)) await showCompare(cmp[0], cmp[1]);
   else {
     const net = params.get("network");
-    const id = net && networkById(net) ? net : el.network.value;
+    const id = net && networkById(net) ? net : networkId.value || defaultNetwork();
     if (id) {
       await selectNetwork(id);
       await showNetwork(id);
@@ -48,46 +50,24 @@ async function route(): Promise<void> {
   }
 }
 
-function initBasemap(): void {
-  el.basemapApply.addEventListener("click", () => {
-    const url = el.basemap.value.trim();
-    if (url && !el.basemap.checkValidity()) {
-      note("The base-map style URL is not a valid URL.");
-      return;
-    }
-    if (url) localStorage.setItem(BASEMAP_KEY, url);
-    else localStorage.removeItem(BASEMAP_KEY);
-    tollMap.setBaseStyle(url || null);
-  });
-  el.basemapClear.addEventListener("click", () => {
-    el.basemap.value = "";
-    localStorage.removeItem(BASEMAP_KEY);
-    tollMap.setBaseStyle(null);
-  });
-}
-
 async function init(): Promise<void> {
-  el.token.value = sessionStorage.getItem(TOKEN_KEY) ?? "";
-  api.setToken(el.token.value || null);
-  el.token.addEventListener("change", () => {
-    sessionStorage.setItem(TOKEN_KEY, el.token.value);
-    api.setToken(el.token.value || null);
-  });
-  initBasemap();
-  initCompare();
+  initMapSettings(el.mapSettingsPanel);
+  initCompare(el.comparePanel);
+  initResults(el.results);
   initMapSync();
   window.addEventListener("hashchange", () => void route());
 
   try {
     const health = await api.getHealth();
     el.apiStatus.textContent = `API ${health.version ?? ""} connected`;
-    el.tokenRow.hidden = !health.authRequired;
+    authRequired.value = !!health.authRequired;
   } catch (e) {
     el.apiStatus.textContent = `API unreachable: ${(e as Error).message}`;
   }
-  await initRunForm();
+  await initRunForm(el.runFormPanel, el.progressPanel);
   initStudio(el.studio);
-  initOd(byId("od"), byId("od-results"));
+  initOd(byId("od"));
+  initRuns(el.runsPanel);
   await refreshRuns();
   const live = liveRun(runs.value);
   if (live && !location.hash) follow(live.id);

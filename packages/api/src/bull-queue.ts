@@ -2,7 +2,7 @@
  * The API's {@link RunQueue} on BullMQ (`tollkit serve --redis URL`): runs are executed by
  * `tollkit worker` processes on any number of machines; the server stays the only writer of
  * its SQLite database (workers return a run's output, the server records it). Progress for
- * the SSE stream comes from the queue's event stream; `DELETE /api/runs/:id` removes a waiting
+ * the SSE stream comes from the queue's event stream; `POST /api/runs/:id/cancel` removes a waiting
  * job or stops it on the worker running it.
  *
  * Job ids are `api-<hash of host and database path>-<run id>`, so a server restarted on the same

@@ -119,10 +119,13 @@ function page<T>(items: Iterable<T>, offset: number, limit: number): { total: nu
   return { total, rows };
 }
 
-/** A small cache of the last few values by key (results of done runs never change). */
+/**
+ * A small cache of the last few values by key (results of done runs never change, but a run can
+ * be deleted: `forgetRun(id)` drops the keys of one run, `"<id>"` and `"<id>:…"`).
+ */
 function lru<V>(size: number) {
   const m = new Map<string, V>();
-  return (key: string, make: () => V): V => {
+  const get = (key: string, make: () => V): V => {
     let v = m.get(key);
     if (v === undefined) {
       v = make();
@@ -134,6 +137,10 @@ function lru<V>(size: number) {
     }
     return v;
   };
+  const forgetRun = (id: number): void => {
+    for (const key of [...m.keys()]) if (key === String(id) || key.startsWith(`${id}:`)) m.delete(key);
+  };
+  return Object.assign(get, { forgetRun });
 }
 
 /** The OD routes. */
@@ -142,6 +149,7 @@ export function odRoutes(deps: RouteDeps): RouteSpec[] {
   const skimsCache = lru<SkimTable>(4);
   const bushCache = lru<KeptBushes>(2);
   const selectCache = lru<SelectLinkTable>(4);
+  service.onDeleted((id) => [skimsCache, bushCache, selectCache].forEach((c) => c.forgetRun(id)));
   const skimsOf = (id: number, where: { path: string; in: "params" | "query" }) =>
     skimsCache(String(id), () => {
       const s = store.getSkims(id);

@@ -82,7 +82,8 @@ export function openApiDocument(routes: RouteSpec[], info: { version: string; au
       const content: Json = {};
       content[spec.contentType ?? "application/json"] = spec.schema ? { schema: c.add(spec.schema, "output") } : {};
       for (const alt of spec.alternatives ?? []) content[alt] = {};
-      responses[status] = { description: spec.description, content };
+      // 204 No Content has no body to describe
+      responses[status] = status === "204" ? { description: spec.description } : { description: spec.description, content };
     }
     const needsBodyErrors = r.body !== undefined;
     const common: Record<string, string> = {

@@ -34,6 +34,7 @@ import {
   RunCreatedSchema,
   RunListQuery,
   RunQuery,
+  DeleteRunQuery,
   RunRequest,
   RunSchema,
   ScenarioBody,
@@ -145,6 +146,7 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
 export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const { store, service, networks } = deps;
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
+  service.onDeleted((id) => networks.forgetRun(id));
   return [
     {
       method: "get",
@@ -360,8 +362,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       },
     },
     {
-      method: "delete",
-      path: "/api/runs/:id",
+      method: "post",
+      path: "/api/runs/:id/cancel",
       tag: "runs",
       summary: "Cancel a queued or running run (answers once it has stopped)",
       write: true,
@@ -380,6 +382,52 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         if (TERMINAL_STATUSES.includes(run.status))
           throw new ApiError(409, `api: run ${run.id} is already ${run.status}`, { path: "id", in: "params" });
         return runView(store, (await service.cancel(run.id))!);
+      },
+    },
+    {
+      method: "delete",
+      path: "/api/runs/:id",
+      tag: "runs",
+      summary: "Cancel a queued or running run; with ?purge=true, delete a finished run and its results",
+      description:
+        "Without `purge`, as before: a queued or running run is cancelled and the answer (200, the run) comes once it has stopped; a finished run is refused with 409, so that a cancel that arrives just after the run finished never deletes it. With `purge=true`, a finished run (done, failed, cancelled, interrupted) is deleted with its results (204) and its id is never given to another run; afterwards every route answers 404 for it. A queued or running run is refused with 409 (cancel it first). `POST /api/runs/{id}/cancel` cancels, too.",
+      write: true,
+      params: IdParams,
+      query: DeleteRunQuery,
+      responses: {
+        200: { description: "The run, now cancelled (or done, if it finished first)", schema: RunSchema },
+        204: { description: "Deleted (purge=true)" },
+        401: err(401, "Missing or wrong bearer token"),
+        404: err(404, "Unknown (or deleted) run"),
+        409: err(409, "Without purge: the run has already finished. With purge: the run is queued or running (cancel it first)"),
+        503: err(503, "The database refuses writes (its storage failed)"),
+        507: err(507, "The database's disk is full"),
+      },
+      handler: async ({ params, query, res }) => {
+        const id = params.id as number;
+        const run = runOr404(service, id);
+        if (!(query as { purge?: boolean }).purge) {
+          if (TERMINAL_STATUSES.includes(run.status))
+            throw new ApiError(
+              409,
+              `api: run ${run.id} is already ${run.status} (to delete it and its results: DELETE /api/runs/${run.id}?purge=true)`,
+              { path: "id", in: "params" },
+            );
+          return runView(store, (await service.cancel(run.id))!);
+        }
+        const outcome = service.delete(id);
+        if (outcome === "missing") throw new ApiError(404, `api: run ${id} does not exist`, { path: "id", in: "params" });
+        if (outcome === "live")
+          throw new ApiError(
+            409,
+            `api: run ${id} is ${service.get(id)?.status ?? "live"}: cancel it first (DELETE /api/runs/${id} without purge)`,
+            {
+              path: "purge",
+              in: "query",
+            },
+          );
+        res.status(204).end();
+        return undefined;
       },
     },
     {

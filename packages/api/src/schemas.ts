@@ -197,6 +197,14 @@ export const RunQuery = z.strictObject({
       description: `Include the first ${MAX_PAGE} rows of the columnar convergence report and \`convergenceTotal\`, the number of rows in all (page through the rest with GET /api/runs/{id}/convergence).`,
     }),
 });
+/** `DELETE /api/runs/:id` query. */
+export const DeleteRunQuery = z.strictObject({
+  purge: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional()
+    .meta({ description: "true: delete a finished run and its results (without it, DELETE cancels a queued or running run)" }),
+});
 /** `GET /api/runs/:id/convergence` query. */
 export const ConvergenceQuery = z.strictObject({
   offset: Offset.meta({ description: "First row (0-based); default 0" }),

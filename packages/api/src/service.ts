@@ -68,6 +68,8 @@ export class RunService {
   private readonly retryAttempts: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly onResult: ((run: RunRow) => void) | undefined;
+  /** Called with a run's id once it is deleted (the routes' caches of its results forget it). */
+  private readonly deletedListeners = new Set<(id: number) => void>();
 
   constructor(
     readonly store: Store,
@@ -222,6 +224,26 @@ export class RunService {
       this.publishStatus(id);
     }
     return this.get(id);
+  }
+
+  /**
+   * Deletes a finished run ({@link Store.deleteRun}: its results go, its id is never reused) and
+   * tells every {@link onDeleted} listener, so that no cache answers for it afterwards.
+   * @returns as {@link Store.deleteRun}: "deleted", "missing" or "live" (queued or running: cancel it first)
+   */
+  delete(id: number): "deleted" | "missing" | "live" {
+    const outcome = this.store.deleteRun(id);
+    if (outcome === "deleted") {
+      this.progress.delete(id);
+      for (const fn of this.deletedListeners) fn(id);
+    }
+    return outcome;
+  }
+
+  /** Calls `fn(id)` after each deletion of a run; returns the function that stops it. */
+  onDeleted(fn: (id: number) => void): () => void {
+    this.deletedListeners.add(fn);
+    return () => this.deletedListeners.delete(fn);
   }
 
   /** Listens to one run's events; returns the unsubscribe function. */

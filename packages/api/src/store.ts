@@ -18,6 +18,10 @@
  * - A run's convergence report (or a design's search history) is one `convergence_rows` row per
  *   iteration (`k` = 0, 1, …, JSON object per row), its column names in `results.convergence`, so
  *   that pages are read without parsing the whole report.
+ * - A deleted run (schema version 5) keeps its `runs` row with `deleted_at` set and loses its
+ *   `results` and `od_results` rows. Every read skips it, and because its row stays, SQLite never
+ *   gives its id to a new run (an INTEGER PRIMARY KEY without AUTOINCREMENT reuses the largest
+ *   id once that row is gone). Only finished (terminal) runs can be deleted.
  * - Times are ISO 8601 strings in UTC.
  * - Every write goes through {@link Store.write}: a storage failure (a full disk, an I/O error)
  *   marks the store `degraded` with its reason ({@link Store.storage}) and is rethrown; the next
@@ -131,6 +135,11 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE json_valid(convergence) AND json_type(convergence) = 'object';
       CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
     `,
+  },
+  {
+    version: 5,
+    description: "deleted runs (DELETE /api/runs/:id): the run's row stays as a tombstone so that its id is never given again",
+    sql: `ALTER TABLE runs ADD COLUMN deleted_at TEXT;`,
   },
 ];
 
@@ -460,18 +469,39 @@ export class Store {
 
   /** One run, or undefined. */
   getRun(id: number): RunRow | undefined {
-    const r = this.stmt("SELECT * FROM runs WHERE id = ?").get(id) as RawRun | undefined;
+    const r = this.stmt("SELECT * FROM runs WHERE id = ? AND deleted_at IS NULL").get(id) as RawRun | undefined;
     return r && toRun(r);
+  }
+
+  /**
+   * Deletes a finished run: its results and OD results go, its row stays as a tombstone (so its
+   * id is never reused) and every read skips it. One transaction.
+   * @returns "deleted"; "missing" when there is no such run (or it was deleted before); "live"
+   *   when the run is queued or running (cancel it first) — in both cases nothing changes
+   */
+  deleteRun(id: number): "deleted" | "missing" | "live" {
+    return this.write(() =>
+      this.db.transaction(() => {
+        const r = this.stmt(
+          "UPDATE runs SET deleted_at = ?, progress = NULL WHERE id = ? AND deleted_at IS NULL AND status NOT IN ('queued', 'running')",
+        ).run(now(), id);
+        if (r.changes !== 1) return this.getRun(id) ? ("live" as const) : ("missing" as const);
+        this.stmt("DELETE FROM convergence_rows WHERE run_id = ?").run(id);
+        this.stmt("DELETE FROM results WHERE run_id = ?").run(id);
+        this.stmt("DELETE FROM od_results WHERE run_id = ?").run(id);
+        return "deleted" as const;
+      })(),
+    );
   }
 
   /** Names a run (null clears the name); false when there is no such run. */
   setRunName(id: number, name: string | null): boolean {
-    return this.write(() => this.stmt("UPDATE runs SET name = ? WHERE id = ?").run(name, id)).changes === 1;
+    return this.write(() => this.stmt("UPDATE runs SET name = ? WHERE id = ? AND deleted_at IS NULL").run(name, id)).changes === 1;
   }
 
-  /** Runs, newest first, optionally of one status. */
+  /** Runs, newest first, optionally of one status (deleted runs are not listed). */
   listRuns(limit: number, offset: number, status?: RunStatus): { total: number; items: RunRow[] } {
-    const where = status ? "WHERE status = ?" : "";
+    const where = status ? "WHERE deleted_at IS NULL AND status = ?" : "WHERE deleted_at IS NULL";
     const args: unknown[] = status ? [status] : [];
     const total = (this.stmt(`SELECT count(*) AS n FROM runs ${where}`).get(...args) as { n: number }).n;
     const rows = this.stmt(`SELECT * FROM runs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as RawRun[];

@@ -2,6 +2,7 @@
  * The SQLite store: migrations (user_version), refusal of what it cannot open, the run state
  * machine, atomic results, crash recovery, and the compact per-link BLOB.
  */
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -93,6 +94,37 @@ describe("store", () => {
     expect(s.endRun(r.id, "failed", "late")).toBe(false);
     expect(s.finishRun(r.id, output(5, 2))).toBe(false);
     expect(s.getRun(r.id)!.status).toBe("done");
+    s.close();
+  });
+
+  it("a database of schema version 3 migrates to the newest keeping its runs; deleting a run keeps its id taken", () => {
+    const path = join(tempDir(), "v3.db");
+    const old = new Database(path);
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) old.exec(m.sql);
+    old.pragma("user_version = 3");
+    old
+      .prepare("INSERT INTO runs (kind, network_id, settings, status, created_at) VALUES ('assign', 'two-route', '{}', 'done', ?)")
+      .run(new Date().toISOString());
+    old.close();
+    const s = openStore(path);
+    expect(s.schemaVersion).toBe(5);
+    expect(s.listRuns(10, 0).items.map((r) => r.id)).toEqual([1]);
+    const live = s.createRun("assign", "braess-builtin", null, {});
+    expect(s.markRunning(live.id)).toBe(true);
+    expect(s.finishRun(live.id, output(5))).toBe(true);
+    const queued = s.createRun("assign", "braess-builtin", null, {});
+    expect(s.deleteRun(queued.id)).toBe("live");
+    expect(s.getRun(queued.id)!.status).toBe("queued");
+    expect(s.endRun(queued.id, "cancelled")).toBe(true);
+    expect(s.deleteRun(live.id)).toBe("deleted");
+    expect(s.getSummary(live.id)).toBeUndefined();
+    expect(s.getLinks(live.id)).toBeUndefined();
+    expect(s.deleteRun(live.id)).toBe("missing");
+    expect(s.deleteRun(999)).toBe("missing");
+    expect(s.deleteRun(queued.id)).toBe("deleted"); // the newest run
+    expect(s.setRunName(queued.id, "x")).toBe(false);
+    expect(s.listRuns(10, 0)).toEqual({ total: 1, items: [expect.objectContaining({ id: 1 })] });
+    expect(s.createRun("assign", "two-route", null, {}).id).toBe(queued.id + 1);
     s.close();
   });
 

@@ -33,10 +33,9 @@ import type { LinkCollection } from "../geo.js";
 import { enterFrame, geometry } from "../geometry.js";
 import { gradient, renderSelectionRow, ticks } from "../legend.js";
 import type { ZoneValue } from "../map.js";
-import { type Metric, renderMetrics } from "../panels.js";
-import { beginView, isAbort, networkDetail, runs, selectedLinks, view } from "../store.js";
+import type { Metric } from "../panels.js";
+import { beginView, isAbort, networkDetail, results, runs, selectedLinks, view } from "../store.js";
 import { unitsOf, type Units } from "../units.js";
-import { renderExports } from "./export.js";
 import { selectNetwork } from "./run-form.js";
 import { runLabel } from "./runs.js";
 
@@ -139,16 +138,9 @@ function legendOf(title: string, stops: readonly [number, string][], lo: string,
   renderSelectionRow(root, Number(root.dataset.selected ?? 0));
 }
 
-/** The results panel's common part for an OD view: title, subtitle, metrics; the run-only sections hidden. */
+/** The results panel's common part for an OD view: title, subtitle, metrics (panels/results.tsx draws it, then {@link OdResult}). */
 function panel(title: string, subtitle: string, metrics: Metric[]): void {
-  el.resultsTitle.textContent = title;
-  el.resultsSubtitle.textContent = subtitle;
-  renderMetrics(el.metrics, metrics);
-  el.warnings.replaceChildren();
-  el.convergenceFigure.hidden = true;
-  el.surfaceFigure.hidden = true;
-  el.linksSection.hidden = true;
-  renderExports(null);
+  results.value = { kind: "od", title, subtitle, metrics };
 }
 
 /** Zone values on a diverging scale centred on 0 (largest |value| at the ends). */
@@ -600,7 +592,8 @@ function DemandResult({ zones, units }: { zones: DemandZone[]; units: Units }) {
   );
 }
 
-function Result() {
+/** The tables of the OD view the results panel shows (under its metrics). */
+export function OdResult() {
   const r = result.value;
   if (!r) return null;
   if (r.kind === "incidence") return <IncidenceResult inc={r.inc} cls={r.cls} units={r.units} />;
@@ -824,10 +817,9 @@ function Card() {
   );
 }
 
-/** Renders the card into `card` and the views' tables into `results` (call once). */
-export function initOd(card: HTMLElement, results: HTMLElement): void {
+/** Renders the card into `card` (call once); the views' tables are drawn by the results panel ({@link OdResult}). */
+export function initOd(card: HTMLElement): void {
   render(<Card />, card);
-  render(<Result />, results);
   // another view (a run, a comparison, a network) replaces ours: drop our tables
   effect(() => {
     if (!/^(incidence|select-link|demand):/.test(view.value) && result.peek()) result.value = null;

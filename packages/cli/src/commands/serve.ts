@@ -108,7 +108,7 @@ export function registerServe(program: Command): void {
       "after",
       `
 Routes (JSON): GET /api/health, /api/openapi.json, /api/networks[/:id[/geojson]],
-POST|GET /api/scenarios, GET /api/scenarios/:id, POST|GET /api/runs, GET|DELETE /api/runs/:id,
+POST|GET /api/scenarios, GET /api/scenarios/:id, POST|GET /api/runs, GET|PATCH|DELETE /api/runs/:id (DELETE cancels; ?purge=true deletes a finished run), POST /api/runs/:id/cancel,
 GET /api/runs/:id/events (Server-Sent Events), /api/runs/:id/flows?format=json|csv|geojson,
 GET /api/compare?a=RUN&b=RUN. SIGTERM stops within --grace-seconds (running runs are marked interrupted).
 

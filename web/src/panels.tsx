@@ -1,12 +1,11 @@
 /**
- * The results panels: headline metrics of a run or a comparison, and the links table.
+ * The results panels' parts (Preact): headline metrics of a run or a comparison, and the links table.
  *
  * Every metric is a `<dd data-metric="…" data-value="…">` holding the API's number unchanged in
  * `data-value` and its formatted text as content, so that tests (and screen readers) read the same
  * value the API returned.
  */
 import type { Comparison, Run } from "./api.js";
-import { h } from "./dom.js";
 import { formatGap, formatPercent, formatQuantity, formatSignedPercent, formatRatio, formatSeconds, formatSigned } from "./format.js";
 import type { LinkFeature } from "./geo.js";
 import { unitsOf, type Units } from "./units.js";
@@ -26,28 +25,42 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-/** Renders metrics into a `<dl>`. */
-export function renderMetrics(dl: HTMLElement, metrics: Metric[]): void {
-  const box = (m: Metric) => {
-    const dd = h("dd", { text: m.text });
-    dd.dataset.metric = m.key;
-    if (m.value !== null && m.value !== undefined) dd.dataset.value = String(m.value);
-    const div = h("div", { class: "metric" }, h("dt", { text: m.label }), dd);
-    if (m.hint) div.append(h("p", { class: "metric-hint", text: m.hint }));
-    return div;
-  };
-  const main = metrics.filter((m) => !m.details).map(box);
+function MetricBox({ m }: { m: Metric }) {
+  return (
+    <div class="metric">
+      <dt>{m.label}</dt>
+      <dd data-metric={m.key} data-value={m.value !== null && m.value !== undefined ? String(m.value) : undefined}>
+        {m.text}
+      </dd>
+      {m.hint ? <p class="metric-hint">{m.hint}</p> : null}
+    </div>
+  );
+}
+
+/** Headline metrics as a `<dl id="metrics">`; solver internals folded under "Solver details". */
+export function Metrics({ metrics }: { metrics: Metric[] }) {
   const more = metrics.filter((m) => m.details);
-  if (more.length) {
-    const details = h(
-      "details",
-      { class: "metric-details" },
-      h("summary", { text: "Solver details" }),
-      h("dl", { class: "metrics" }, ...more.map(box)),
-    );
-    main.push(h("div", { class: "metric-more" }, details));
-  }
-  dl.replaceChildren(...main);
+  return (
+    <dl id="metrics" class="metrics">
+      {metrics
+        .filter((m) => !m.details)
+        .map((m) => (
+          <MetricBox key={m.key} m={m} />
+        ))}
+      {more.length ? (
+        <div class="metric-more">
+          <details class="metric-details">
+            <summary>Solver details</summary>
+            <dl class="metrics">
+              {more.map((m) => (
+                <MetricBox key={m.key} m={m} />
+              ))}
+            </dl>
+          </details>
+        </div>
+      ) : null}
+    </dl>
+  );
 }
 
 /** A design run's summary keeps its tolled equilibrium's measures under `equilibrium`. */
@@ -175,27 +188,32 @@ interface Column {
 }
 
 /**
- * Fills the links table with the links worth a look — tolled links (all of them) when there are
- * tolls, else the most congested; for a comparison, the largest flow changes — each with a
- * button that shows the link on the map.
+ * The links table: the links worth a look — tolled links (all of them) when there are tolls,
+ * else the most congested; for a comparison, the largest flow changes — each with a button that
+ * shows the link on the map.
  */
-export function renderLinksTable(
-  table: HTMLTableElement,
-  caption: HTMLElement,
-  features: LinkFeature[],
-  mode: "flows" | "difference",
-  units: Units,
-  onShow: (link: number) => void,
+export function LinksTable({
+  features,
+  mode,
+  units,
+  onShow,
   limit = 15,
-): void {
+}: {
+  features: LinkFeature[];
+  mode: "flows" | "difference";
+  units: Units;
+  onShow: (link: number) => void;
+  limit?: number;
+}) {
   let rows: LinkFeature[];
   let cols: Column[];
+  let caption: string;
   const n = (p: Record<string, unknown>, k: string) => Number(p[k]);
   if (mode === "difference") {
     rows = [...features]
       .sort((a, b) => Math.abs(n(b.properties, "flowDifference")) - Math.abs(n(a.properties, "flowDifference")))
       .slice(0, limit);
-    caption.textContent = `Largest flow changes (top ${rows.length})`;
+    caption = `Largest flow changes (top ${rows.length})`;
     cols = [
       { label: "Flow A", cell: (p) => formatQuantity(n(p, "flowA")), numeric: true },
       { label: "Flow B", cell: (p) => formatQuantity(n(p, "flowB")), numeric: true },
@@ -205,10 +223,10 @@ export function renderLinksTable(
     const tolled = features.filter((f) => n(f.properties, "toll") > 0);
     if (tolled.length > 0) {
       rows = [...tolled].sort((a, b) => a.properties.link - b.properties.link);
-      caption.textContent = `Tolled links (${rows.length})`;
+      caption = `Tolled links (${rows.length})`;
     } else {
       rows = [...features].sort((a, b) => n(b.properties, "voc") - n(a.properties, "voc")).slice(0, limit);
-      caption.textContent = `Most congested links (top ${rows.length}, no tolls)`;
+      caption = `Most congested links (top ${rows.length}, no tolls)`;
     }
     cols = [
       { label: `Toll (${units.moneyLabel})`, cell: (p) => units.money(n(p, "toll")), numeric: true },
@@ -217,19 +235,48 @@ export function renderLinksTable(
       { label: `Revenue (${units.moneyLabel})`, cell: (p) => units.money(n(p, "revenue")), numeric: true },
     ];
   }
-  const head = h("tr", {}, h("th", { text: "Link" }), ...cols.map((c) => h("th", { text: c.label, class: c.numeric ? "num" : "" })));
-  head.querySelectorAll("th").forEach((th) => th.setAttribute("scope", "col"));
-  const body = rows.map((f) => {
-    const p = f.properties;
-    const btn = h("button", { class: "link-button", text: `${p.link}` });
-    btn.type = "button";
-    btn.setAttribute("aria-label", `Show link ${p.link}${p.from !== undefined ? ` (${p.from} to ${p.to})` : ""} on the map`);
-    btn.addEventListener("click", () => onShow(p.link));
-    const th = h("th", {}, btn, p.from !== undefined ? h("span", { class: "link-ends", text: ` ${p.from}→${p.to}` }) : "");
-    th.setAttribute("scope", "row");
-    const tr = h("tr", {}, th, ...cols.map((c) => h("td", { text: c.cell(p), class: c.numeric ? "num" : "" })));
-    tr.dataset.link = String(p.link);
-    return tr;
-  });
-  table.replaceChildren(h("thead", {}, head), h("tbody", {}, ...body));
+  return (
+    <section id="links-section" aria-labelledby="links-title">
+      <h3 id="links-title">{caption}</h3>
+      <div class="table-wrap">
+        <table id="links-table" class="data-table">
+          <thead>
+            <tr>
+              <th scope="col">Link</th>
+              {cols.map((c) => (
+                <th key={c.label} scope="col" class={c.numeric ? "num" : ""}>
+                  {c.label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((f) => {
+              const p = f.properties;
+              return (
+                <tr key={p.link} data-link={String(p.link)}>
+                  <th scope="row">
+                    <button
+                      type="button"
+                      class="link-button"
+                      aria-label={`Show link ${p.link}${p.from !== undefined ? ` (${p.from} to ${p.to})` : ""} on the map`}
+                      onClick={() => onShow(p.link)}
+                    >
+                      {p.link}
+                    </button>
+                    {p.from !== undefined ? <span class="link-ends">{` ${p.from}→${p.to}`}</span> : null}
+                  </th>
+                  {cols.map((c) => (
+                    <td key={c.label} class={c.numeric ? "num" : ""}>
+                      {c.cell(p)}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
 }
