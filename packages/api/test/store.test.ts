@@ -4,7 +4,6 @@
  */
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS, openStore, packColumns, RunOutput, unpackColumns } from "@tollkit/api";
