@@ -1,15 +1,15 @@
 /**
  * One way for tests to run the built `tollkit` command: `node packages/cli/dist/main.js …`
  * from the repository root, with TOLLKIT_DEBUG cleared so that errors look as users see them.
- * The build is never stale: vitest's global setup (tests/helpers/build.ts) runs `tsc -b`
- * before any test file, so a spawned test runs the code as it is in the sources.
+ * The build is never stale: vitest's global setup (tests/helpers/build.ts) runs `tsc -b` and
+ * bundles the entry before any test file, so a spawned test runs the code as it is in the sources.
  */
 import { spawn, spawnSync, SpawnOptions } from "node:child_process";
 import { join, resolve } from "node:path";
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-/** The built CLI entry. */
+/** The built CLI entry (the esbuild bundle of dist/program.js, see packages/cli/scripts/bundle.ts). */
 export const CLI = join(ROOT, "packages", "cli", "dist", "main.js");
 
 /** The outcome of one `tollkit` command. */

@@ -14,7 +14,8 @@ import { loadNetwork } from "@tollkit/graph-core";
 import { aonTimesMs } from "../../follower/bench/aon-baseline.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
-const cli = join(root, "packages", "cli", "dist", "main.js");
+/** `TOLLKIT_BENCH_CLI` names another entry to time (e.g. packages/cli/dist/program.js, the unbundled program). */
+const cli = process.env.TOLLKIT_BENCH_CLI ? join(root, process.env.TOLLKIT_BENCH_CLI) : join(root, "packages", "cli", "dist", "main.js");
 const REPS = Number(process.env.TOLLKIT_BENCH_REPS ?? 7);
 
 function wall(args: string[]): number {

@@ -45,7 +45,7 @@ export {
   resolveNetworkRef,
 } from "./catalogue.js";
 export type { Catalogue, CatalogueEntry, CatalogueFile, FileOrigin, ResolvedFile } from "./catalogue.js";
-export { networkCacheEnabled, networkCachePath } from "./network-cache.js";
+export { networkCacheEnabled, networkCachePath, readerCodeHashIn } from "./network-cache.js";
 export { parseGmns, readGmnsNetwork, writeGmnsNetwork } from "./gmns.js";
 export type { GmnsTexts, ReadGmnsOptions } from "./gmns.js";
 export { parseJsonText, readInputFile, readJsonFile, replaceDirAtomic, writeFileAtomic, writeFilesAtomic } from "./io.js";

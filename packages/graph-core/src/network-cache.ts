@@ -62,22 +62,32 @@ const READER_MODULES = ["tntp.js", "network.js", "vdf.js", "catalogue.js", "netw
 let readerHash: string | undefined;
 
 /**
- * sha256 of the readers' own code, so that a cache made by another version of the TNTP reader
- * (or of the network model it fills) is never used, even when {@link CACHE_FORMAT} was not bumped.
+ * Set by the CLI bundle (packages/cli/scripts/bundle.ts, esbuild `define`) to
+ * {@link readerCodeHashIn} of the graph-core build it bundled, whose files no longer sit beside
+ * the bundled code; undefined everywhere else.
  */
-function readerCodeHash(): string {
-  if (readerHash === undefined) {
-    const h = createHash("sha256");
-    const here = dirname(fileURLToPath(import.meta.url));
-    for (const m of READER_MODULES) {
-      const p = join(here, m);
-      // under tsx the sources are .ts files beside each other
-      const file = existsSync(p) ? p : p.replace(/\.js$/, ".ts");
-      h.update(`${m}:`);
-      h.update(existsSync(file) ? readFileSync(file) : "missing");
-    }
-    readerHash = h.digest("hex");
+declare const __TOLLKIT_READER_HASH__: string | undefined;
+
+/**
+ * sha256 of the reader modules' code in `dir` (a graph-core `dist/`, or `src/` under tsx, where
+ * they are .ts files), so that a cache made by another version of the TNTP reader (or of the
+ * network model it fills) is never used, even when {@link CACHE_FORMAT} was not bumped.
+ */
+export function readerCodeHashIn(dir: string): string {
+  const h = createHash("sha256");
+  for (const m of READER_MODULES) {
+    const p = join(dir, m);
+    const file = existsSync(p) ? p : p.replace(/\.js$/, ".ts");
+    h.update(`${m}:`);
+    h.update(existsSync(file) ? readFileSync(file) : "missing");
   }
+  return h.digest("hex");
+}
+
+function readerCodeHash(): string {
+  if (readerHash === undefined)
+    readerHash =
+      typeof __TOLLKIT_READER_HASH__ === "string" ? __TOLLKIT_READER_HASH__ : readerCodeHashIn(dirname(fileURLToPath(import.meta.url)));
   return readerHash;
 }
 

@@ -7,6 +7,9 @@
  * when that command runs. `tollkit --version` loads commander alone; `tollkit assign` loads
  * the follower and @tollkit/runs, never express or SQLite; the whole tree is loaded only for
  * the top-level help and unknown commands, whose messages list every command.
+ *
+ * This is the program; the `tollkit` entry, `dist/main.js`, is its esbuild bundle (see
+ * ../scripts/bundle.ts), so that a command loads a few files instead of hundreds of modules.
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "./version.js";
