@@ -115,8 +115,21 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
 
 type Signal = AbortSignal | undefined;
 
-/** `GET /api/health`. */
-export const getHealth = (signal?: Signal) => request<Health>("/api/health", { signal });
+/**
+ * `GET /api/health`. A degraded server (its database refuses writes) answers 503 with the same
+ * body: that is a connected server with a storage problem, returned as such, not an error.
+ */
+export async function getHealth(signal?: Signal): Promise<Health> {
+  try {
+    return await request<Health>("/api/health", { signal });
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 503) throw e;
+    const res = await fetch("/api/health", { signal, headers: { accept: "application/json" } });
+    const body = (await res.json().catch(() => undefined)) as Health | undefined;
+    if (body?.status === "degraded") return body;
+    throw e;
+  }
+}
 /** `GET /api/networks`. */
 export const listNetworks = (signal?: Signal) => request<NetworkSummary[]>("/api/networks", { signal });
 /** `GET /api/networks/:id`: dimensions, cost weights and units. */

@@ -59,7 +59,10 @@ async function init(): Promise<void> {
 
   try {
     const health = await api.getHealth();
-    el.apiStatus.textContent = `API ${health.version ?? ""} connected`;
+    el.apiStatus.textContent =
+      health.status === "degraded"
+        ? `API ${health.version ?? ""} connected, storage degraded: ${health.storage?.reason ?? "the database refuses writes"} (runs wait to be written)`
+        : `API ${health.version ?? ""} connected`;
     authRequired.value = !!health.authRequired;
   } catch (e) {
     el.apiStatus.textContent = `API unreachable: ${(e as Error).message}`;
