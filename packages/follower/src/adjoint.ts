@@ -47,7 +47,7 @@
  * directional derivatives where they are needed.
  */
 
-import { InputError, Network } from "@tollkit/graph-core";
+import { InputError, Network, seededRandom } from "@tollkit/graph-core";
 import { defaultClasses } from "./cost-model.js";
 import { defaultNearStep } from "./sensitivity.js";
 import { bushStateOf, prepareDerivativeProblem } from "./sensitivity/setup.js";
@@ -216,7 +216,7 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
 
   if (anyResponse) {
     // routes at the margin of use: do they respond to random combinations of the tolls?
-    const random = mulberry32(options.seed ?? 1);
+    const random = seededRandom(options.seed ?? 1);
     for (let t = 0; t < probes; t++) {
       // a random convex combination: weights in [0.5, 1.5] scaled to sum to 1
       const w = new Float64Array(m);
@@ -288,16 +288,4 @@ export function adjointTollGradient(net: Network, result: FollowerResult, option
     out.gradients.push(grad);
   }
   return out;
-}
-
-/** A small seeded generator of uniform numbers in [0, 1) (mulberry32): reproducible probes. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

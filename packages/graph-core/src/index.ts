@@ -27,6 +27,7 @@ export type { ReadTntpOptions, TntpNetPart } from "./tntp.js";
 export { compileNetwork } from "./compiled.js";
 export type { CompiledNetwork } from "./compiled.js";
 export { ShortestPathWorkspace } from "./shortest-path.js";
+export { seededRandom } from "./random.js";
 export { AonLoader, unreachableDemand } from "./aon.js";
 export type { AonResult, UnreachableDemand, UnroutableDemand } from "./aon.js";
 export { braess, buildNetwork, BUILTIN_NETWORKS, builtinNetwork, gridCity, pigou, twoRoute } from "./builtins.js";

@@ -6,6 +6,7 @@
  * difference is one-sided. A disagreement is a result with numbers, never an exception.
  */
 
+import { seededRandom } from "@tollkit/graph-core";
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
 import { objectiveGradient, objectiveValue } from "./objectives.js";
 import { TieRule } from "./scenario.js";
@@ -166,17 +167,6 @@ export async function checkGradient(
     agrees: rows.every((r) => r.agrees),
     solves: ev.solves - s0,
     rows,
-  };
-}
-
-/** A small deterministic pseudo-random generator (mulberry32): uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
   };
 }
 

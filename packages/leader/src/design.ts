@@ -6,8 +6,8 @@
 
 import { dirname } from "node:path";
 import { buildUserClasses, CostModel, FollowerResult, resultMeasures, UserClass } from "@tollkit/follower";
-import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef } from "@tollkit/graph-core";
-import { checkDirectional, checkGradient, GradientCheck, seededRandom, tieReport, TieReport } from "./check.js";
+import { buildNetwork, loadNetwork, Network, NetworkSpec, resolveNetworkRef, seededRandom } from "@tollkit/graph-core";
+import { checkDirectional, checkGradient, GradientCheck, tieReport, TieReport } from "./check.js";
 import { DesignProgress, Evaluation, Evaluator, fdStep, GradientSource } from "./evaluator.js";
 import { elasticDemandOf, ElasticDesignReport, elasticReport } from "./elastic-design.js";
 import { FirstBest, firstBest } from "./first-best.js";
