@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly path?: string,
+    /** The answer's JSON body, when it had one. */
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = "ApiError";
@@ -108,7 +110,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   }
   if (!res.ok) {
     const err = (body as { error?: { message?: string; path?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.message ?? `${path}: HTTP ${res.status} ${res.statusText}`, err?.path);
+    throw new ApiError(res.status, err?.message ?? `${path}: HTTP ${res.status} ${res.statusText}`, err?.path, body);
   }
   return body as T;
 }
@@ -123,10 +125,7 @@ export async function getHealth(signal?: Signal): Promise<Health> {
   try {
     return await request<Health>("/api/health", { signal });
   } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 503) throw e;
-    const res = await fetch("/api/health", { signal, headers: { accept: "application/json" } });
-    const body = (await res.json().catch(() => undefined)) as Health | undefined;
-    if (body?.status === "degraded") return body;
+    if (e instanceof ApiError && e.status === 503 && (e.body as Health | undefined)?.status === "degraded") return e.body as Health;
     throw e;
   }
 }
