@@ -8,17 +8,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
-import { AddressInfo } from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Server } from "node:http";
-import { createApp, openStore, RunQueue, Store, TollkitApp } from "@tollkit/api";
-import { call, tempDir } from "../packages/api/test/helpers.js";
+import type { RunQueue } from "@tollkit/api";
+import { call, InProcessApp, startApp, tempDir } from "../packages/api/test/helpers.js";
 
 const TOKEN = "s3cret-token";
-let store: Store;
-let tk: TollkitApp;
-let server: Server;
+let app: InProcessApp;
 let base: string;
 let dir: string;
 
@@ -28,27 +24,12 @@ beforeAll(async () => {
   mkdirSync(web);
   writeFileSync(join(web, "index.html"), "<!doctype html><title>tollkit</title>");
   writeFileSync(join(dir, "secret.txt"), "TOP-SECRET");
-  store = openStore(join(dir, "errors.db"));
-  tk = createApp({
-    store,
-    token: TOKEN,
-    bodyLimit: "16kb",
-    maxRunSeconds: 120,
-    maxInlineLinks: 50,
-    maxQueued: 1,
-    webDir: web,
-    log: () => {},
-  });
-  server = tk.app.listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = await startApp({ token: TOKEN, bodyLimit: "16kb", maxRunSeconds: 120, maxInlineLinks: 50, maxQueued: 1, webDir: web });
+  ({ base } = app);
 });
 
 afterAll(async () => {
-  await tk?.close(2000);
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  store?.close();
+  await app?.stop(2000);
 });
 
 /** A raw request (no URL normalisation by fetch). */
@@ -716,11 +697,8 @@ describe("internal errors", () => {
       stats: () => ({ running: 0, queued: 0, concurrency: 1 }),
       close: async () => {},
     };
-    const s2 = openStore(join(dir, "internal.db"));
-    const app2 = createApp({ store: s2, queue: failing, webDir: null, log: () => {} });
-    const srv2 = app2.app.listen(0, "127.0.0.1");
-    await new Promise((r) => srv2.once("listening", r));
-    const b2 = `http://127.0.0.1:${(srv2.address() as AddressInfo).port}`;
+    const app2 = await startApp({ queue: failing });
+    const b2 = app2.base;
     try {
       const r = await call(b2, "/api/runs", { method: "POST", json: { kind: "assign", network: "two-route" } });
       expect(r.status).toBe(500);
@@ -729,8 +707,7 @@ describe("internal errors", () => {
       expect((await call(b2, "/api/health")).status).toBe(200);
       expect((await call(b2, "/")).body.web).toMatch(/not built/);
     } finally {
-      srv2.close();
-      s2.close();
+      await app2.stop(500);
     }
   });
 });

@@ -11,34 +11,23 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
-import { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { Server } from "node:http";
-import { createApp, openStore, Store, TollkitApp } from "@tollkit/api";
-import { call, tempDir } from "../packages/api/test/helpers.js";
+import { call, InProcessApp, startApp, tempDir } from "../packages/api/test/helpers.js";
 import { tollkit } from "./helpers/cli.js";
 
-let store: Store;
-let tk: TollkitApp;
-let server: Server;
+let app: InProcessApp;
 let base: string;
 
 const LIMITS = { maxGridPoints: 100, maxSolves: 500, maxRunSeconds: 60, maxInlineLinks: 50, maxInlineZones: 4, maxInlineOdPairs: 6 };
 
 beforeAll(async () => {
-  store = openStore(join(tempDir(), "hardening.db"));
-  tk = createApp({ store, limits: LIMITS, publicOrigins: ["tolls.example.org"], webDir: null, log: () => {} });
-  server = tk.app.listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = await startApp({ limits: LIMITS, publicOrigins: ["tolls.example.org"] });
+  ({ base } = app);
 });
 
 afterAll(async () => {
-  await tk?.close(500);
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  store?.close();
+  await app?.stop(500);
 });
 
 /** A raw request with any headers (fetch would not let a test set Host). */

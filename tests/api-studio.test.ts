@@ -8,33 +8,23 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AddressInfo } from "node:net";
-import { join } from "node:path";
-import type { Server } from "node:http";
 import { builtinNetwork } from "@tollkit/graph-core";
 import { parseScenario, resolveInstrument } from "@tollkit/leader";
-import { createApp, openStore, Store, TollkitApp } from "@tollkit/api";
-import { call, tempDir, waitForRun } from "../packages/api/test/helpers.js";
+import type { Store } from "@tollkit/api";
+import { call, InProcessApp, startApp, waitForRun } from "../packages/api/test/helpers.js";
 
 const TOKEN = "studio-token";
 let store: Store;
-let tk: TollkitApp;
-let server: Server;
+let app: InProcessApp;
 let base: string;
 
 beforeAll(async () => {
-  store = openStore(join(tempDir(), "studio.db"));
-  tk = createApp({ store, token: TOKEN, webDir: null, log: () => {} });
-  server = tk.app.listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = await startApp({ token: TOKEN });
+  ({ store, base } = app);
 });
 
 afterAll(async () => {
-  await tk?.close(2000);
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  store?.close();
+  await app?.stop(2000);
 });
 
 const check = (json: unknown) => call(base, "/api/scenarios/check", { method: "POST", json });

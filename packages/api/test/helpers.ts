@@ -1,12 +1,16 @@
 /**
  * Helpers of the API tests: start the built `tollkit serve` as a real subprocess on 127.0.0.1
- * with a database in a temp folder, call it, and follow Server-Sent Events.
+ * with a database in a temp folder (or the app in this process, {@link startApp}), call it, and
+ * follow Server-Sent Events.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses are untyped here; tests assert their fields */
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { createApp, openStore, type AppOptions, type Store, type TollkitApp } from "@tollkit/api";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
 export const CLI = join(ROOT, "packages", "cli", "dist", "main.js");
@@ -14,6 +18,35 @@ export const CLI = join(ROOT, "packages", "cli", "dist", "main.js");
 /** A fresh temp folder. */
 export function tempDir(prefix = "tollkit-api-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The API app listening on 127.0.0.1 in this process, with its own database in a temp folder. */
+export interface InProcessApp {
+  store: Store;
+  tk: TollkitApp;
+  base: string;
+  /** Closes the app (giving its running runs `graceMs`), its connections and its database. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Opens a fresh database and serves `createApp({ store, webDir: null, log: silent, ...opts })` on a free port. */
+export async function startApp(opts: Omit<AppOptions, "store"> = {}): Promise<InProcessApp> {
+  const store = openStore(join(tempDir(), "api.db"));
+  const tk = createApp({ store, webDir: null, log: () => {}, ...opts });
+  const server: Server = tk.app.listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    store,
+    tk,
+    base,
+    async stop(graceMs = 2000) {
+      await tk.close(graceMs);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      store.close();
+    },
+  };
 }
 
 /** A `tollkit serve` subprocess. */
