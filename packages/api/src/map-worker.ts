@@ -1,7 +1,7 @@
 /**
  * The map worker: a worker thread that loads networks and builds what the map and the network
  * pages read (a network's GeoJSON, a run's flows as GeoJSON, JSON rows or CSV, a network's
- * summary), so that
+ * summary, the per-link comparison of two runs), so that
  * parsing a Berlin-Center file (~1 s) or serialising its 28 000 features never stalls the
  * server's event loop. Answers are UTF-8 bytes, with a gzip copy for clients that accept it
  * (compressed here once, not per request), transferred without a copy.
@@ -12,8 +12,8 @@
 import { parentPort } from "node:worker_threads";
 import { gzipSync } from "node:zlib";
 import { buildNetwork, isInputError, linksToGeojson, Network, NetworkSpec, networkSummary } from "@tollkit/graph-core";
-import { linkCsv, linkGeojson, linkRows, loadRunNetwork } from "@tollkit/runs";
-import type { LinkColumns } from "@tollkit/runs";
+import { compareRuns, linkCsv, linkGeojson, linkRows, loadRunNetwork } from "@tollkit/runs";
+import type { ComparedRun, LinkColumns } from "@tollkit/runs";
 
 /** Where a network comes from: an id, or the inline network of a stored scenario (`scenario:<id>`). */
 export interface NetworkSource {
@@ -32,6 +32,8 @@ export type MapRequest = { id: number } & NetworkSource &
     | { op: "run-rows"; runId: number; links: LinkColumns }
     /** `GET /api/runs/:id/flows?format=csv` (needs no network) */
     | { op: "run-csv"; links: LinkColumns }
+    /** `GET /api/compare` (needs no network; the runs are checked to be of one network before) */
+    | { op: "compare"; a: ComparedRun<number>; b: ComparedRun<number> }
   );
 
 /** The worker's answer. */
@@ -65,6 +67,7 @@ async function answer(r: MapRequest): Promise<MapReply> {
   try {
     if (r.op === "run-rows") return { id: r.id, ok: true, ...encoded({ run: r.runId, network: r.ref, links: linkRows(r.links) }) };
     if (r.op === "run-csv") return { id: r.id, ok: true, ...encoded(linkCsv(r.links), true) };
+    if (r.op === "compare") return { id: r.id, ok: true, ...encoded(compareRuns(r.a, r.b)) };
     const net = await network(r);
     if (r.op === "info") return { id: r.id, ok: true, info: networkSummary(r.ref, net) as unknown as Record<string, unknown> };
     if (r.op === "network-geojson") return { id: r.id, ok: true, ...encoded(linksToGeojson(net)) };

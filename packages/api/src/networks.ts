@@ -23,7 +23,7 @@ import {
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { LinkColumns } from "@tollkit/runs";
+import type { ComparedRun, LinkColumns } from "@tollkit/runs";
 import { ApiError } from "./errors.js";
 import type { MapReply, MapRequest, NetworkSource } from "./map-worker.js";
 import { loadRunNetwork } from "@tollkit/runs";
@@ -300,9 +300,26 @@ export class NetworkRegistry {
     );
   }
 
-  /** Drops what is cached of a run (its flows as GeoJSON, JSON and CSV): call it when a run is deleted. */
+  /**
+   * The comparison of two done runs of one network (`GET /api/compare`: headline and per-link
+   * differences, b − a), built and serialised in the worker (28 000 rows on Berlin-Center are
+   * megabytes of JSON) and kept by the pair of run ids. `runs` is read only when the answer is
+   * not cached.
+   */
+  compare(a: number, b: number, runs: () => [ComparedRun<number>, ComparedRun<number>]): Promise<EncodedBody> {
+    return NetworkRegistry.cached(this.runCache, `${a}/${b}/compare`, RUN_CACHE_SIZE, async () => {
+      const [ra, rb] = runs();
+      return this.encodedOf({ op: "compare", ref: ra.network, a: ra, b: rb });
+    });
+  }
+
+  /** Drops what is cached of a run (its flows as GeoJSON, JSON and CSV, its comparisons): call it when a run is deleted. */
   forgetRun(runId: number): void {
     for (const f of ["geojson", "json", "csv"]) this.runCache.delete(`${runId}/${f}`);
+    for (const k of [...this.runCache.keys()]) {
+      const m = /^(\d+)\/(\d+)\/compare$/.exec(k);
+      if (m && (Number(m[1]) === runId || Number(m[2]) === runId)) this.runCache.delete(k);
+    }
   }
 
   /** Stops the map worker. */

@@ -21,15 +21,16 @@ export function linkGeojson(net: Network, links: LinkColumns): ReturnType<typeof
 }
 
 /**
- * Compares two runs on the same network ({@link runs.compareRuns}).
+ * Checks that two runs can be compared ({@link runs.compareRuns}: one network, the same links);
+ * the comparison itself is built in the map worker.
  * @throws ApiError 409 when the runs are on networks with different links
  */
-export function compareRuns(a: ComparedRun<number>, b: ComparedRun<number>) {
+export function comparableOr409(a: ComparedRun<number>, b: ComparedRun<number>): [ComparedRun<number>, ComparedRun<number>] {
   if (!runs.sameNetwork(a, b))
     throw new ApiError(
       409,
       `api: runs ${a.id} (${a.network}) and ${b.id} (${b.network}) are on different networks; compare runs of one network`,
       { path: "b", in: "query" },
     );
-  return runs.compareRuns(a, b);
+  return [a, b];
 }

@@ -13,7 +13,7 @@ import { ApiError } from "./errors.js";
 import { createScenario, RequestDeps, startRun } from "./requests.js";
 import type { EncodedBody, NetworkRegistry } from "./networks.js";
 import { odRoutes } from "./od-routes.js";
-import { compareRuns } from "./results.js";
+import { comparableOr409 } from "./results.js";
 import {
   CompareQuery,
   ComparisonSchema,
@@ -520,16 +520,20 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
         404: err(404, "Unknown run"),
         409: err(409, "A run is not done, or the runs are on different networks"),
       },
-      handler: ({ query }) => {
+      handler: async ({ query, req, res }) => {
         const { a, b } = query as { a: number; b: number };
         const ra = runOr404(service, a, { path: "a", in: "query" });
         const rb = runOr404(service, b, { path: "b", in: "query" });
         doneOr409(ra, store, { path: "a", in: "query" });
         doneOr409(rb, store, { path: "b", in: "query" });
-        return compareRuns(
-          { id: a, network: ra.network, summary: store.getSummary(a)!, links: store.getLinks(a)! },
-          { id: b, network: rb.network, summary: store.getSummary(b)!, links: store.getLinks(b)! },
+        // headline and per-link differences built and serialised in the map worker (kept by the pair)
+        const body = await networks.compare(a, b, () =>
+          comparableOr409(
+            { id: a, network: ra.network, summary: store.getSummary(a)!, links: store.getLinks(a)! },
+            { id: b, network: rb.network, summary: store.getSummary(b)!, links: store.getLinks(b)! },
+          ),
         );
+        sendEncoded(req, res, "application/json; charset=utf-8", body);
       },
     },
     ...odRoutes(deps),
