@@ -71,6 +71,8 @@ export interface AppOptions {
   queue?: RunQueue;
   /** Runs at once with the default queue (default 1). */
   concurrency?: number;
+  /** Scheduling niceness of the default queue's run processes (0..19, default 10: runs yield the CPU to the server). */
+  runNiceness?: number;
   /** Bearer token required by write endpoints; none: writes are open. */
   token?: string;
   /** Origins allowed by CORS (`*` for any); none: no CORS headers (same origin only). */
@@ -198,7 +200,7 @@ function parsePart(schema: ZodType, value: unknown, part: RequestPart): unknown 
  */
 export function createApp(opts: AppOptions): TollkitApp {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const queue = opts.queue ?? new ProcessRunQueue({ concurrency: opts.concurrency ?? 1 });
+  const queue = opts.queue ?? new ProcessRunQueue({ concurrency: opts.concurrency ?? 1, niceness: opts.runNiceness });
   const networks = new NetworkRegistry(opts.store);
   // a finished run's map layer is built in the map worker at once, so that the studio's first
   // request for it is served from the cache (a failure here is only logged: the request rebuilds it)

@@ -71,7 +71,12 @@ export interface ProcessRunQueueOptions {
   childPath?: string;
   /** Extra Node options of the children (e.g. a heap limit). */
   execArgv?: string[];
+  /** Scheduling niceness of the run processes, 0..19 (default {@link DEFAULT_RUN_NICENESS}): runs yield the CPU to the server. */
+  niceness?: number;
 }
+
+/** The run processes' default niceness: a solve takes the CPU the HTTP server leaves. */
+export const DEFAULT_RUN_NICENESS = 10;
 
 interface Active {
   job: QueuedRun;
@@ -86,6 +91,7 @@ export class ProcessRunQueue implements RunQueue {
   private readonly killGraceMs: number;
   private readonly childPath: string | undefined;
   private readonly execArgv: string[];
+  private readonly niceness: number;
   private readonly pending: QueuedRun[] = [];
   private readonly active = new Map<number, Active>();
   private readonly listeners = new Set<(e: QueueEvent) => void>();
@@ -98,6 +104,9 @@ export class ProcessRunQueue implements RunQueue {
     this.killGraceMs = opts.killGraceMs ?? 2000;
     this.childPath = opts.childPath;
     this.execArgv = opts.execArgv ?? [];
+    const n = opts.niceness ?? DEFAULT_RUN_NICENESS;
+    if (!(Number.isInteger(n) && n >= 0 && n <= 19)) throw new RangeError(`api/queue: niceness ${n} (expected an integer in 0..19)`);
+    this.niceness = n;
   }
 
   enqueue(job: QueuedRun): void {
@@ -159,6 +168,7 @@ export class ProcessRunQueue implements RunQueue {
       killGraceMs: this.killGraceMs,
       execArgv: this.execArgv,
       childPath: this.childPath,
+      niceness: this.niceness,
       onProgress: (progress) => this.emit({ type: "progress", runId, progress }),
     });
     const a: Active = { job, run, cancelRequested: false, exited: run.outcome.then(() => undefined) };

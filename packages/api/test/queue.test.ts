@@ -4,6 +4,8 @@
  * queued and running jobs, and close() interrupting what still runs. A Redis-backed queue would
  * have to pass the same checks.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ProcessRunQueue, QueueEvent, QueuedRun } from "@tollkit/api";
 
@@ -26,6 +28,22 @@ function until(events: QueueEvent[], pred: (e: QueueEvent[]) => boolean, ms = 60
     };
     tick();
   });
+}
+
+/** The pids of this process's children running the runner script (from /proc). */
+function runnerChildren(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("child.js")) pids.push(Number(d));
+    } catch {
+      // the process ended while it was read
+    }
+  }
+  return pids;
 }
 
 const terminal = (e: QueueEvent) => ["done", "failed", "cancelled", "interrupted"].includes(e.type);
@@ -90,6 +108,28 @@ describe("ProcessRunQueue", () => {
     expect(f.error).toMatch(/unknown network "\.\.\/\.\.\/etc\/passwd"/);
     await q.close(0);
   });
+
+  it.runIf(process.platform === "linux")(
+    "runs at niceness 10 by default (they yield the CPU to the server), or at the niceness given",
+    async () => {
+      for (const [opts, expected] of [
+        [{}, 10],
+        [{ niceness: 3 }, 3],
+      ] as const) {
+        const q = new ProcessRunQueue(opts);
+        const events: QueueEvent[] = [];
+        q.subscribe((e) => events.push(e));
+        q.enqueue(long(1));
+        await until(events, (ev) => ev.some((e) => e.type === "progress"));
+        const pids = runnerChildren();
+        expect(pids).toHaveLength(1);
+        expect(getPriority(pids[0])).toBe(expected);
+        await q.cancel(1);
+        await q.close(0);
+      }
+      expect(() => new ProcessRunQueue({ niceness: 20 })).toThrow(/niceness 20 \(expected an integer in 0\.\.19\)/);
+    },
+  );
 
   it("refuses a concurrency outside 1..64", () => {
     expect(() => new ProcessRunQueue({ concurrency: 0 })).toThrow(/concurrency 0/);

@@ -11,6 +11,7 @@
  */
 import { ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
+import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { FromChild, ToChild } from "./child.js";
 import type { RunResult } from "./execute.js";
@@ -36,6 +37,8 @@ export interface ChildRunOptions {
   stderr?: "inherit" | "capture";
   /** The child script (default: child.js of the built package). */
   childPath?: string;
+  /** The child's scheduling niceness (0..19; default 0: the parent's). See {@link ChildPoolOptions.niceness}. */
+  niceness?: number;
 }
 
 /** A run in its child process. */
@@ -67,7 +70,13 @@ export function defaultChildPath(): string {
  * @returns the running run; its `outcome` never rejects
  */
 export function startChildRun(task: RunTask, opts: ChildRunOptions = {}): ChildRun {
-  const pool = new ChildPool({ execArgv: opts.execArgv, childPath: opts.childPath, maxRunsPerChild: 1, stderr: opts.stderr ?? "inherit" });
+  const pool = new ChildPool({
+    execArgv: opts.execArgv,
+    childPath: opts.childPath,
+    maxRunsPerChild: 1,
+    stderr: opts.stderr ?? "inherit",
+    niceness: opts.niceness,
+  });
   const run = pool.run(task, opts);
   void run.outcome.then(() => pool.close());
   return run;
@@ -83,7 +92,18 @@ export interface ChildPoolOptions {
   maxRunsPerChild?: number;
   /** `capture` (default) keeps the children's stderr for crash messages only; `inherit` also passes it through. */
   stderr?: "inherit" | "capture";
+  /**
+   * Scheduling niceness of the children (0..19, higher yields more; default 0). A server gives
+   * its runs a positive niceness so that on a machine with few cores the solver takes the CPU
+   * the HTTP event loop leaves, not the other way round (the run is as fast when the server is
+   * idle). Where the system refuses it, the run goes on at the parent's priority and a warning is
+   * written to stderr once.
+   */
+  niceness?: number;
 }
+
+/** Whether a refused niceness was already reported (once per process). */
+let nicenessWarned = false;
 
 interface PoolChild {
   proc: ChildProcess;
@@ -115,6 +135,17 @@ export class ChildPool {
       execArgv: this.opts.execArgv ?? [],
       env: process.env,
     });
+    const nice = this.opts.niceness ?? 0;
+    if (nice !== 0 && proc.pid !== undefined)
+      try {
+        setPriority(proc.pid, nice);
+      } catch (e) {
+        if (!nicenessWarned)
+          process.stderr.write(
+            `tollkit: cannot set the runs' niceness to ${nice} (${(e as Error).message}); they run at normal priority\n`,
+          );
+        nicenessWarned = true;
+      }
     const c: PoolChild = { proc, runs: 0, stderr: "" };
     proc.stderr?.on("data", (d: Buffer) => {
       c.stderr = (c.stderr + d.toString()).slice(-STDERR_TAIL); // kept for the crash message

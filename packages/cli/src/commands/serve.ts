@@ -75,6 +75,12 @@ export function registerServe(program: Command): void {
     .option("--cors <origins>", "comma-separated origins allowed by CORS, or * (default $TOLLKIT_CORS_ORIGINS; none: same origin only)")
     .addOption(new Option("--concurrency <n>", "runs executed at once").default(1).argParser(integer("--concurrency", 1, 64)))
     .addOption(
+      new Option(
+        "--run-niceness <n>",
+        "scheduling niceness of the run processes, 0..19: runs yield the CPU to the server (default $TOLLKIT_RUN_NICENESS or 10)",
+      ).argParser(integer("--run-niceness", 0, 19)),
+    )
+    .addOption(
       new Option("--max-run-seconds <s>", "longest run, seconds (default and cap of maxSeconds)")
         .default(3600)
         .argParser(integer("--max-run-seconds", 1, 604800)),
@@ -128,6 +134,7 @@ Examples:
         token?: string;
         cors?: string;
         concurrency: number;
+        runNiceness?: number;
         maxRunSeconds: number;
         maxGridPoints?: number;
         maxSolves?: number;
@@ -164,6 +171,9 @@ Examples:
             token: token || undefined,
             corsOrigins: cors,
             concurrency: opts.concurrency,
+            runNiceness:
+              opts.runNiceness ??
+              (process.env.TOLLKIT_RUN_NICENESS ? integer("TOLLKIT_RUN_NICENESS", 0, 19)(process.env.TOLLKIT_RUN_NICENESS) : undefined),
             limits: Object.fromEntries(
               Object.entries({
                 maxRunSeconds: opts.maxRunSeconds,
