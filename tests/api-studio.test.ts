@@ -98,6 +98,17 @@ describe("PATCH /api/runs/:id", () => {
     expect((await call(base, `/api/runs/${id}`)).body.name).toBe("baseline, gap 1e-6");
     expect((await call(base, "/api/runs")).body.items.find((r: any) => r.id === id).name).toBe("baseline, gap 1e-6");
     expect((await patch({ name: null })).body.name).toBeNull();
+    // a done run's answer is kept encoded: a new name still shows at once, gzip or not
+    const done = await waitForRun(base, id);
+    expect(done).toMatchObject({ status: "done", name: null });
+    expect((await call(base, `/api/runs/${id}`)).body).toEqual(done);
+    await patch({ name: "after it finished" });
+    const renamed = (await call(base, `/api/runs/${id}`)).body;
+    expect(renamed).toEqual({ ...done, name: "after it finished" });
+    const plain = await fetch(`${base}/api/runs/${id}`, { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(plain.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(await plain.json()).toEqual(renamed);
     const bad = await patch({ name: 7 });
     expect(bad.status).toBe(400);
     expect(bad.body.error.path).toBe("name");

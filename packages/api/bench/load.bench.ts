@@ -28,6 +28,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TARGETS = { summary: 100, geojson: 1000 };
 const CHICAGO_LINKS = 2950;
+/** Extra Node options of the server process, e.g. `BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile it. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 function emit(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: "api-load", ...o })}\n`);
@@ -36,7 +38,19 @@ function emit(o: Record<string, unknown>): void {
 async function startServer(db: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, "packages", "cli", "dist", "main.js"), "serve", "--port", "0", "--host", "127.0.0.1", "--db", db, "--concurrency", "2"],
+    [
+      ...SERVER_NODE_ARGS,
+      join(ROOT, "packages", "cli", "dist", "main.js"),
+      "serve",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--db",
+      db,
+      "--concurrency",
+      "2",
+    ],
     {
       cwd: ROOT,
       env: process.env,

@@ -6,6 +6,7 @@
  * in the store.
  */
 import type { Request, Response } from "express";
+import { gzipSync } from "node:zlib";
 import { z } from "zod";
 import { ScenarioSchema } from "@tollkit/leader";
 import { doneOr409, hasResults, runOr404, WorkLimits } from "./checks.js";
@@ -124,6 +125,37 @@ function sendEncoded(req: Request, res: Response, type: string, e: EncodedBody):
   else res.send(e.body);
 }
 
+/** Done runs' answers kept encoded (most recently used last). */
+const VIEW_CACHE_SIZE = 64;
+
+/**
+ * The encoded answers of `GET /api/runs/:id` for done runs: a done run's row and summary never
+ * change but for its name, so its answer is serialised and compressed once, not per request
+ * (what a dashboard polling a run's summary asks for most). An entry is used only while the
+ * run's name is the one it was built with, and dropped when the run is deleted.
+ */
+class DoneViewCache {
+  private readonly entries = new Map<number, { name: string | null; body: EncodedBody }>();
+
+  get(run: RunRow, build: () => Record<string, unknown>): EncodedBody {
+    const e = this.entries.get(run.id);
+    if (e && e.name === run.name) {
+      this.entries.delete(run.id);
+      this.entries.set(run.id, e);
+      return e.body;
+    }
+    const body = Buffer.from(JSON.stringify(build()));
+    const entry = { name: run.name, body: { body, gzip: gzipSync(body, { level: 6 }) } };
+    this.entries.set(run.id, entry);
+    while (this.entries.size > VIEW_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value!);
+    return entry.body;
+  }
+
+  forget(id: number): void {
+    this.entries.delete(id);
+  }
+}
+
 /** Writes one Server-Sent Event. */
 function sse(res: Response, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -146,7 +178,8 @@ function statusPayload(store: Store, run: RunRow): Record<string, unknown> {
 export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const { store, service, networks } = deps;
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
-  service.onDeleted((id) => networks.forgetRun(id));
+  const doneViews = new DoneViewCache();
+  service.onDeleted((id) => (networks.forgetRun(id), doneViews.forget(id)));
   return [
     {
       method: "get",
@@ -335,8 +368,17 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       params: IdParams,
       query: RunQuery,
       responses: { 200: { description: "The run", schema: RunSchema }, 404: err(404, "Unknown run") },
-      handler: ({ params, query }) =>
-        runView(store, runOr404(service, params.id as number), (query as { convergence?: boolean }).convergence),
+      handler: ({ params, query, req, res }) => {
+        const run = runOr404(service, params.id as number);
+        const convergence = (query as { convergence?: boolean }).convergence;
+        if (run.status !== "done" || convergence) return runView(store, run, convergence);
+        sendEncoded(
+          req,
+          res,
+          "application/json; charset=utf-8",
+          doneViews.get(run, () => runView(store, run)),
+        );
+      },
     },
     {
       method: "get",
