@@ -91,7 +91,8 @@ function get(
       r.on("end", () => {
         const raw = Buffer.concat(chunks);
         const gzip = r.headers["content-encoding"] === "gzip";
-        res({ status: r.statusCode!, raw, gzip, text: () => (gzip ? gunzipSync(raw) : raw).toString("utf8") });
+        let text: string | undefined; // decoded once, when asked
+        res({ status: r.statusCode!, raw, gzip, text: () => (text ??= (gzip ? gunzipSync(raw) : raw).toString("utf8")) });
       });
       r.on("error", rej);
     });
@@ -134,12 +135,8 @@ function cpuMs(pid: number): number {
 
 /**
  * `clients` loops issuing requests back to back for `seconds`; latencies in ms. Also the
- * server's CPU time per request, which does not depend on what else the machine runs.
- */
-/**
- * `clients` loops issuing requests back to back for `seconds`; latencies in ms. Also the
- * server's CPU time per request, which does not depend on what else the machine runs.
- * `check` sees each answer's bytes (still compressed) and its decoding on demand.
+ * server's CPU time per request, which does not depend on what else the machine runs, and the
+ * load generator's own (it shares the cores with the server). `check` sees each answer's bytes (still compressed) and its decoding on demand.
  */
 async function load(
   server: number,
@@ -173,8 +170,11 @@ async function load(
   };
   const t0 = performance.now();
   const cpu0 = cpuMs(server);
+  const own0 = process.cpuUsage();
   await Promise.all(Array.from({ length: CLIENTS }, worker));
   const serverCpuMs = cpuMs(server) - cpu0;
+  const own = process.cpuUsage(own0);
+  const clientCpuMs = (own.user + own.system) / 1000;
   const elapsed = (performance.now() - t0) / 1000;
   lat.sort((a, b) => a - b);
   const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100;
@@ -190,6 +190,8 @@ async function load(
     p99Ms: q(0.99),
     maxMs: Math.round(lat[lat.length - 1] * 100) / 100,
     serverCpuMsPerRequest: Math.round((serverCpuMs / lat.length) * 1000) / 1000,
+    /** The load generator's own CPU per request (it shares the machine's cores with the server). */
+    clientCpuMsPerRequest: Math.round((clientCpuMs / lat.length) * 1000) / 1000,
     ...(firstError ? { firstError } : {}),
   };
   emit(m);
