@@ -21,7 +21,7 @@ import { CLI, ROOT } from "./helpers/cli.js";
  * is stopped once it says it listens, so the trace holds everything it loaded at start-up; the
  * 60 s bound only guards against a hang, it measures nothing.
  */
-async function loaded(args: string[], untilListening = false): Promise<string[]> {
+async function traced(args: string[], untilListening = false): Promise<string[]> {
   const trace = join(mkdtempSync(join(tmpdir(), "tollkit-imports-")), "trace.txt");
   const hook = join(ROOT, "tests", "helpers", "trace-imports.mjs");
   const child = spawn(process.execPath, ["--import", hook, CLI, ...args], {
@@ -47,7 +47,12 @@ async function loaded(args: string[], untilListening = false): Promise<string[]>
     });
   });
   if (!untilListening) expect(status, out).toBe(0);
-  return packagesLoaded(readFileSync(trace, "utf8").trim().split("\n"));
+  return readFileSync(trace, "utf8").trim().split("\n");
+}
+
+/** The modules a command resolved, as packages ({@link packagesLoaded}). */
+async function loaded(args: string[], untilListening = false): Promise<string[]> {
+  return packagesLoaded(await traced(args, untilListening));
 }
 
 /** The package a file belongs to: `@tollkit/<p>` for packages/<p>/, else its node_modules name. */
@@ -61,8 +66,8 @@ function packageOf(path: string): string | undefined {
   return m ? `@tollkit/${m[1]}` : undefined;
 }
 
-/** The packages whose files a trace (lines `specifier url`) shows loaded, directly or inside a bundle chunk. */
-function packagesLoaded(lines: string[]): string[] {
+/** The files (relative to the repository) a trace (lines `specifier url`) shows loaded, directly or inside a bundle chunk. */
+function filesLoaded(lines: string[]): string[] {
   const meta = JSON.parse(readFileSync(join(ROOT, "packages", "cli", "dist", "bundle-meta.json"), "utf8")) as {
     outputs: Record<string, { inputs: Record<string, unknown> }>;
   };
@@ -71,12 +76,14 @@ function packagesLoaded(lines: string[]): string[] {
     const url = line.split(" ")[1];
     if (!url?.startsWith("file:")) continue; // node: builtins
     const file = relative(ROOT, fileURLToPath(url));
-    for (const f of meta.outputs[file] ? Object.keys(meta.outputs[file].inputs) : [file]) {
-      const p = packageOf(f);
-      if (p) found.add(p);
-    }
+    for (const f of meta.outputs[file] ? Object.keys(meta.outputs[file].inputs) : [file]) found.add(f);
   }
   return [...found].sort();
+}
+
+/** The packages whose files a trace shows loaded ({@link filesLoaded}). */
+function packagesLoaded(lines: string[]): string[] {
+  return [...new Set(filesLoaded(lines).flatMap((f) => packageOf(f) ?? []))].sort();
 }
 
 const server = (pkgs: string[]) => pkgs.filter((p) => ["express", "better-sqlite3", "@tollkit/api"].includes(p));
@@ -87,6 +94,13 @@ describe("modules a command loads", () => {
     const mods = await loaded(["assign", "braess-builtin", "--json"]);
     expect(mods).toContain("@tollkit/follower"); // the hook saw the solver load
     expect(server(mods)).toEqual([]);
+  });
+
+  test("tollkit assign compiles only what it runs: no graphology (no command uses the adapter), zod without its 40 translations", async () => {
+    const files = filesLoaded(await traced(["assign", "braess-builtin", "--json"]));
+    expect(files.some((f) => f.includes("/node_modules/zod/"))).toBe(true); // the schemas are there
+    expect(files.filter((f) => /\/zod\/v4\/locales\/(?!en\.js$)/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.includes("/node_modules/graphology/"))).toEqual([]);
   });
 
   test("bullmq and ioredis load only when a queue is asked for (assign and serve without it do not)", async () => {

@@ -10,7 +10,7 @@
  * (`limit` ≤ 10000) and CSV is written piece by piece, waiting for the socket to drain.
  */
 import type { Response } from "express";
-import { z } from "zod";
+import * as z from "zod";
 import {
   incidence,
   INCIDENCE_BY,

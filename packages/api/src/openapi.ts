@@ -4,7 +4,7 @@
  * `.meta({id})` become `components.schemas` entries; request and response variants of one
  * schema that differ (defaults make a field optional on input) get an `Output` suffix.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteSpec } from "./routes.js";
 import { ErrorSchema } from "./schemas.js";
 

@@ -4,7 +4,7 @@
  * has passed), then acts on the store and the run service.
  */
 import { parseScenario } from "@tollkit/leader";
-import type { z } from "zod";
+import type * as z from "zod";
 import { bodyError } from "./errors.js";
 import {
   checkBody,

@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from "express";
 import { gzipSync } from "node:zlib";
-import { z } from "zod";
+import * as z from "zod";
 import { ScenarioSchema } from "@tollkit/leader";
 import { doneOr409, hasResults, runOr404, WorkLimits } from "./checks.js";
 import { ApiError } from "./errors.js";

@@ -7,7 +7,7 @@
  * maxIterations, maxSeconds, tolls, classes` (`classes` takes the contents of a classes file,
  * checked by the follower's own class schema); defaults are the follower's `FOLLOWER_DEFAULTS`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ALGORITHMS, ElasticDemandSchema, FOLLOWER_DEFAULTS, OBJECTIVES, userClassesSchema } from "@tollkit/follower";
 import { BUILTIN_NETWORKS, loadCatalogue } from "@tollkit/graph-core";
 import { ScenarioSchema } from "@tollkit/leader";

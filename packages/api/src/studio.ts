@@ -11,7 +11,7 @@
  *
  * The rules live in the leader; this file only reports them (no second copy of a rule).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isInputError, jsonPath } from "@tollkit/graph-core";
 import { parseScenario, resolveInstrument, ScenarioSchema } from "@tollkit/leader";
 import type { RouteDeps, RouteSpec } from "./routes.js";

@@ -48,6 +48,25 @@ const unbundledCommands: Plugin = {
   },
 };
 
+/**
+ * Libraries without side effects at import that do not say so (CommonJS, no `sideEffects` field):
+ * declared here, so that the bundle leaves them out where nothing uses them (graphology, 136 KB,
+ * is imported by graph-core's adapter, which no command calls).
+ */
+const PURE_LIBRARIES = ["graphology"];
+
+const pureLibraries: Plugin = {
+  name: "tollkit-pure-libraries",
+  setup(b) {
+    const filter = new RegExp(`^(${PURE_LIBRARIES.join("|")})$`);
+    b.onResolve({ filter }, async (a) => {
+      if (a.pluginData === "pure") return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: "pure" });
+      return r.errors.length ? { errors: r.errors } : { ...r, sideEffects: false };
+    });
+  },
+};
+
 /** Builds the bundle; tsc's `dist/` must be up to date. Returns esbuild's metafile. */
 export async function bundleCli(): Promise<Metafile> {
   for (const f of readdirSync(dist)) if (/^(main|child|chunk-[A-Z0-9]+)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
@@ -63,7 +82,7 @@ export async function bundleCli(): Promise<Metafile> {
     target: "node20",
     chunkNames: "chunk-[hash]",
     external: EXTERNAL,
-    plugins: [unbundledCommands],
+    plugins: [unbundledCommands, pureLibraries],
     // commander is CommonJS: give its bundled require() Node's
     banner: {
       js: 'import { createRequire as __tollkitCreateRequire } from "node:module"; const require = __tollkitCreateRequire(import.meta.url);',

@@ -27,7 +27,7 @@
  * statement ending in `(expected …)`.
  */
 
-import { z } from "zod";
+import * as z from "zod";
 
 const positive = (what: string) => z.number({ error: what }).positive({ error: what });
 const nonNegative = (what: string) => z.number({ error: what }).min(0, { error: what });

@@ -12,7 +12,7 @@
  * values of time in money per time unit of the network (per minute for most TNTP networks).
  */
 
-import { z } from "zod";
+import * as z from "zod";
 import { InputError, readJsonFile, schemaInputError, VDF_NAMES } from "@tollkit/graph-core";
 import { ALGORITHMS, ElasticDemandSchema, userClassesSchema } from "@tollkit/follower";
 

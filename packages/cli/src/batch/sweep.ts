@@ -24,7 +24,7 @@
  * and generates `scenarios/sweeps/sweep.schema.json` ({@link sweepJsonSchema}). Paths in a
  * sweep file are relative to the sweep file.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ALGORITHMS, FOLLOWER_DEFAULTS, OBJECTIVES } from "@tollkit/follower";
 import { describeValue, InputError, schemaInputError } from "@tollkit/graph-core";
 import { ScenarioSchema } from "@tollkit/leader";

@@ -7,7 +7,7 @@
  */
 
 import { InputError, schemaInputError } from "@tollkit/graph-core";
-import { z } from "zod";
+import * as z from "zod";
 import { DEMAND_FORMS, DemandFunctionSpec } from "./demand.js";
 
 const nonNegative = (what: string) => z.number({ error: what }).min(0, { error: what }).finite({ error: what });
