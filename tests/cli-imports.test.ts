@@ -103,6 +103,10 @@ describe("modules a command loads", () => {
     expect(files.filter((f) => f.includes("/node_modules/graphology/"))).toEqual([]);
   });
 
+  test("tollkit --version loads nothing but the entry (not even commander)", async () => {
+    expect(await loaded(["--version"])).toEqual(["@tollkit/cli"]);
+  });
+
   test("bullmq and ioredis load only when a queue is asked for (assign and serve without it do not)", async () => {
     expect(queue(await loaded(["assign", "braess-builtin", "--json"]))).toEqual([]);
     expect(queue(await loaded(["serve", "--port", "0", "--db", join(mkdtempSync(join(tmpdir(), "tollkit-db-")), "t.db")], true))).toEqual(

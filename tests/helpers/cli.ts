@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-/** The built CLI entry (the esbuild bundle of dist/program.js, see packages/cli/scripts/bundle.ts). */
+/** The built CLI entry (the esbuild bundle of dist/entry.js, see packages/cli/scripts/bundle.ts). */
 export const CLI = join(ROOT, "packages", "cli", "dist", "main.js");
 
 /** The outcome of one `tollkit` command. */

@@ -8,7 +8,7 @@
  * package's `dist/`, so nothing is compiled twice or differently) in a few files, each command still
  * in its own lazily imported chunk.
  *
- * Entries: `dist/program.js` (the program, from src/program.ts) → `dist/main.js`, and the run
+ * Entries: `dist/entry.js` (from src/entry.ts: `--version`, else the program of src/program.ts) → `dist/main.js`, and the run
  * child `@tollkit/runs`'s `dist/child.js` → `dist/child.js`, where the bundled executor looks for
  * it (beside itself). Chunks sit flat in `dist/` too, so every `import.meta.url` path in bundled
  * code (the repository root from graph-core's catalogue, `../package.json` for the version) keeps
@@ -73,7 +73,7 @@ export async function bundleCli(): Promise<Metafile> {
   const graphCoreDist = dirname(fileURLToPath(import.meta.resolve("@tollkit/graph-core")));
   const childEntry = fileURLToPath(import.meta.resolve("@tollkit/runs")).replace(/index\.js$/, "child.js");
   const r = await build({
-    entryPoints: { main: join(dist, "program.js"), child: childEntry },
+    entryPoints: { main: join(dist, "entry.js"), child: childEntry },
     outdir: dist,
     bundle: true,
     splitting: true,

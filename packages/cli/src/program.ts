@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `tollkit` command. Exit codes: 0 success, 1 some runs failed, 2 usage or input error.
  * Input errors print one line naming file, line and field; never a stack trace.
@@ -8,8 +7,9 @@
  * the follower and @tollkit/runs, never express or SQLite; the whole tree is loaded only for
  * the top-level help and unknown commands, whose messages list every command.
  *
- * This is the program; the `tollkit` entry, `dist/main.js`, is its esbuild bundle (see
- * ../scripts/bundle.ts), so that a command loads a few files instead of hundreds of modules.
+ * This is the program; the `tollkit` entry (./entry.ts, which answers `--version` before loading
+ * it) is bundled by esbuild into `dist/main.js` (see ../scripts/bundle.ts), so that a command
+ * loads a few files instead of hundreds of modules.
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "./version.js";
@@ -62,12 +62,11 @@ export function reportError(e: unknown): number {
   return 1;
 }
 
-async function main(): Promise<void> {
+/** Runs the command of `process.argv`; sets the exit code. */
+export async function main(): Promise<void> {
   try {
     await (await buildProgram(process.argv.slice(2))).parseAsync(process.argv);
   } catch (e) {
     process.exitCode = reportError(e);
   }
 }
-
-void main();
