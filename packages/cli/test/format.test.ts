@@ -13,6 +13,19 @@ describe("CLI number formats", () => {
     expect(formatNumber(-0)).toBe("0");
   });
 
+  it("writes quantities as Intl.NumberFormat (en-US, 9 significant digits) does, for 20,000 values of every magnitude", () => {
+    const intl = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 9 });
+    let seed = 12345;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 20_000; i++) {
+      const magnitude = 10 ** (-3 + 12 * random()); // 1e-3 … 1e9
+      const v = (random() < 0.5 ? -1 : 1) * (i % 4 === 0 ? Math.round(magnitude) || 1 : magnitude);
+      if (Math.abs(v) >= 1e9) continue;
+      expect(formatNumber(v), String(v)).toBe(intl.format(v));
+    }
+    for (const v of [0.001, 999999999.4, 999999999.6, 1234.5, 0.0012345678951, 100000, -0.5]) expect(formatNumber(v)).toBe(intl.format(v));
+  });
+
   it("switches to scientific notation below 1e-3 and from 1e9", () => {
     expect(formatNumber(1.23456789e-7)).toBe("1.2346e-7");
     expect(formatNumber(-4231335290)).toBe("-4.2313e+9");
