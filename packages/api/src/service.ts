@@ -131,6 +131,16 @@ export class RunService {
     return run && this.view(run);
   }
 
+  /**
+   * A run's status and name alone, read cheaply (for answers kept by run: {@link get} reads the
+   * whole row); undefined when the run does not exist or has state still waiting to be written
+   * (then {@link get} says how it stands).
+   */
+  state(id: number): { status: RunRow["status"]; name: string | null } | undefined {
+    if (this.pendingWrites.has(id)) return undefined;
+    return this.store.runState(id);
+  }
+
   /** A stored run as it is now: with its freshest progress and any state still waiting to be written. */
   view(run: RunRow): RunRow {
     const pending = this.pendingWrites.get(run.id);

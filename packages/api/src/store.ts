@@ -473,6 +473,12 @@ export class Store {
     return r && toRun(r);
   }
 
+  /** A run's status and name, or undefined (a cheap read: no settings, no JSON). */
+  runState(id: number): { status: RunStatus; name: string | null } | undefined {
+    return this.stmt("SELECT status, name FROM runs WHERE id = ? AND deleted_at IS NULL").get(id) as
+      { status: RunStatus; name: string | null } | undefined;
+  }
+
   /**
    * Deletes a finished run: its results and OD results go, its row stays as a tombstone (so its
    * id is never reused) and every read skips it. One transaction.
