@@ -177,6 +177,8 @@ export class BushLabels {
     const flows = b.flows;
     const pce = engine.pce[b.cls];
     const tol = engine.labelTolerance;
+    // with other classes' bushes of this origin: the joint step of all classes (`./joint.ts`)
+    const joint = engine.joint !== null && engine.joint.count > 0 ? engine.joint : null;
     let maxDiff = 0;
     for (let t = nn - 1; t >= 1; t--) {
       const j = order[t];
@@ -224,6 +226,10 @@ export class BushLabels {
       }
       const diff = cMax - cMin;
       if (!(diff > 0) || !(bound > 0)) continue;
+      if (joint !== null) {
+        joint.step(b, segMax, nMax, segMin, nMin, diff, bound, d, engine);
+        continue;
+      }
       let delta = d > 0 ? diff / (pce * d) : bound;
       if (delta > bound) delta = bound;
       const dx = pce * delta;
