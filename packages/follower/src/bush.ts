@@ -49,6 +49,13 @@ const TRADING_FRACTION = 1e-3;
  * least this many iterations (the gap of Algorithm B is not monotone).
  */
 const STALL_WINDOW = 10;
+/**
+ * The stall window with several classes: while classes re-sort (after a small toll change, say)
+ * the gap can climb and stay up for more than ten iterations far above rounding level (Sioux Falls,
+ * two classes, a toll of 0.01 from the untolled equilibrium: 4.9e-7 at iteration 1, then about
+ * 4e-6 for ten iterations, then down to 1e-13), which is not a stall.
+ */
+const CLASSES_STALL_WINDOW = 40;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -160,7 +167,8 @@ class BushRun {
     }
     if (gap !== undefined && g.maxClassGap <= gap)
       this.stopReason = "gap"; // every class reached the target
-    else if (this.iteration - this.bestAt >= Math.max(STALL_WINDOW, this.bestAt)) this.stopReason = "stalled";
+    else if (this.iteration - this.bestAt >= Math.max(this.engine.K > 1 ? CLASSES_STALL_WINDOW : STALL_WINDOW, this.bestAt))
+      this.stopReason = "stalled";
     else if (maxIterations !== undefined && this.iteration >= maxIterations) this.stopReason = "iterations";
     else if (maxSeconds !== undefined && elapsedMs >= maxSeconds * 1000) this.stopReason = "seconds";
     else if (this.opts.signal?.aborted) this.stopReason = "cancelled";
