@@ -33,7 +33,10 @@
  * Modules: this one holds the link costs and flows, the initial and adopted bushes and the
  * measurement; `./labels.ts` the label passes (shortest and longest used bush paths, true
  * shortest distances) and the flow shifts; `./topology.ts` the bush structure (validation,
- * storage order, the update that drops and adds links). Each states the invariants of its arrays.
+ * storage order, the update that drops and adds links); `./joint.ts`, with several classes, the
+ * joint shift of all classes of an origin, which replaces the one-class Newton step (classes whose
+ * fixed costs differ would otherwise trade places one Newton step per pass). Each states the
+ * invariants of its arrays.
  */
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
