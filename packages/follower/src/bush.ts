@@ -36,11 +36,26 @@ const INNER_PASSES = 40;
 const DEMAND_PASS_EVERY = 5;
 const ACTIVE_FRACTION = 0.3;
 /**
+ * With several classes, a bush whose largest label difference stayed within this fraction of
+ * itself over a whole pass is trading places with a bush of another class (their fixed costs
+ * differ, so each undoes the other's shift and the total flows stand still: `./bush/joint.ts`
+ * resolves this within one origin, not across origins). Such a bush is still visited but does not
+ * set the next pass's threshold, which would otherwise leave every other bush out of the passes.
+ */
+const TRADING_FRACTION = 1e-3;
+/**
  * Stall rule, so that a gap below what floating point allows cannot run forever: the run has
  * stalled when its best gap is older than the number of iterations it took to reach it, and at
  * least this many iterations (the gap of Algorithm B is not monotone).
  */
 const STALL_WINDOW = 10;
+/**
+ * The stall window with several classes: while classes re-sort (after a small toll change, say)
+ * the gap can climb and stay up for more than ten iterations far above rounding level (Sioux Falls,
+ * two classes, a toll of 0.01 from the untolled equilibrium: 4.9e-7 at iteration 1, then about
+ * 4e-6 for ten iterations, then down to 1e-13), which is not a stall.
+ */
+const CLASSES_STALL_WINDOW = 40;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -152,7 +167,8 @@ class BushRun {
     }
     if (gap !== undefined && g.maxClassGap <= gap)
       this.stopReason = "gap"; // every class reached the target
-    else if (this.iteration - this.bestAt >= Math.max(STALL_WINDOW, this.bestAt)) this.stopReason = "stalled";
+    else if (this.iteration - this.bestAt >= Math.max(this.engine.K > 1 ? CLASSES_STALL_WINDOW : STALL_WINDOW, this.bestAt))
+      this.stopReason = "stalled";
     else if (maxIterations !== undefined && this.iteration >= maxIterations) this.stopReason = "iterations";
     else if (maxSeconds !== undefined && elapsedMs >= maxSeconds * 1000) this.stopReason = "seconds";
     else if (this.opts.signal?.aborted) this.stopReason = "cancelled";
@@ -188,14 +204,16 @@ class BushRun {
         if (d > most) most = d;
         yield;
       }
+      const classes = e.K > 1;
       for (let r = 0; r < INNER_PASSES; r++) {
         const threshold = most * ACTIVE_FRACTION;
         most = 0;
         for (let i = 0; i < bushes.length; i++) {
-          if (diff[i] < threshold) continue;
+          const before = diff[i];
+          if (before < threshold) continue;
           if (DEMAND_PASS_EVERY > 0 && r % DEMAND_PASS_EVERY === 0) e.shiftDemand(bushes[i]);
           const d = (diff[i] = e.shift(bushes[i]));
-          if (d > most) most = d;
+          if (d > most && !(classes && Math.abs(d - before) <= TRADING_FRACTION * d)) most = d;
           yield;
         }
       }

@@ -205,6 +205,26 @@ describe("bush algorithm: classes, system optimum, warm start", () => {
     checkBushes(net, r, classes);
   });
 
+  it("two classes that value distance differently sort themselves on the two-route network as in closed form", () => {
+    // t1 = 10 + x1 (length 1), t2 = 15 + 2·x2 (length 1.5); car ignores distance, van pays 4 per
+    // unit length. Van prefers route 1 by 2 more than car does, so car alone is indifferent:
+    // 10 + x1 = 15 + 2·x2 with x1 + x2 = 12 gives x2 = 7/3, all of van on route 1, and van's
+    // route 2 costs 21 + 14/3 against 14 + 29/3 on route 1, 2 more: it is right to use none of it.
+    const net = twoRoute(12);
+    const half = Float64Array.from(net.demand, (v) => v / 2);
+    const classes: UserClass[] = [
+      { name: "car", demand: half, tollFactor: 0, distanceFactor: 0, pce: 1, tolled: true },
+      { name: "van", demand: half, tollFactor: 0, distanceFactor: 4, pce: 1, tolled: true },
+    ];
+    const r = solveBush(net, { algorithm: "bush", gap: 1e-12, maxIterations: 50, classes });
+    expect(r.converged).toBe(true);
+    expect(r.classes[0].flows[0]).toBeCloseTo(11 / 3, 9);
+    expect(r.classes[0].flows[1]).toBeCloseTo(7 / 3, 9);
+    expect(r.classes[1].flows[0]).toBeCloseTo(6, 9);
+    expect(r.classes[1].flows[1]).toBeCloseTo(0, 9);
+    checkBushes(net, r, classes);
+  });
+
   it("identical classes split the demand and reproduce the single-class flows", async () => {
     const net = await loadNetwork("sioux-falls");
     const half = Float64Array.from(net.demand, (v) => v / 2);

@@ -33,12 +33,16 @@
  * Modules: this one holds the link costs and flows, the initial and adopted bushes and the
  * measurement; `./labels.ts` the label passes (shortest and longest used bush paths, true
  * shortest distances) and the flow shifts; `./topology.ts` the bush structure (validation,
- * storage order, the update that drops and adds links). Each states the invariants of its arrays.
+ * storage order, the update that drops and adds links); `./joint.ts`, with several classes, the
+ * joint shift of all classes of an origin, which replaces the one-class Newton step (classes whose
+ * fixed costs differ would otherwise trade places one Newton step per pass). Each states the
+ * invariants of its arrays.
  */
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
 import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
 import { ExcessDemandStep } from "./excess-demand.js";
+import { JointShift } from "./joint.js";
 import { BushLabels } from "./labels.js";
 import { Bush, newBush, StoredBush } from "./store.js";
 import { BushTopology } from "./topology.js";
@@ -74,6 +78,8 @@ export class BushEngine {
   /** Per class link flows (vehicles), exact after {@link recompute}. */
   readonly classFlows: Float64Array[];
   bushes: Bush[] = [];
+  /** With several classes: the joint shift of all classes of an origin (`./joint.ts`), else null. */
+  readonly joint: JointShift | null;
 
   /** The demand step on excess-demand links (elastic demand), or null without them. */
   private readonly excess: ExcessDemandStep | null;
@@ -114,6 +120,7 @@ export class BushEngine {
     this.labels = new BushLabels(this.net, this.excess?.mask ?? null);
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
+    this.joint = K > 1 ? new JointShift(K, m) : null;
     for (let a = 0; a < m; a++) this.refresh(a);
   }
 
@@ -316,6 +323,7 @@ export class BushEngine {
    * `./labels.ts`). Returns the largest label difference U_j − L_j seen (stale labels; a convergence hint).
    */
   shift(b: Bush): number {
+    this.joint?.prepare(b, this.bushes, this.net.zoneCount);
     return this.labels.shift(b, this);
   }
 
@@ -335,6 +343,7 @@ export class BushEngine {
    */
   update(b: Bush): void {
     this.topology.update(b, this.cc[b.cls]);
+    this.joint?.invalidate(b);
   }
 
   // ---------------------------------------------------------------- measurement
