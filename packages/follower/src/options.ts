@@ -94,5 +94,30 @@ export function resolveFollowerOptions(net: Network, options: FollowerOptions): 
           );
     });
   }
+  const start = options.initialTripsNotMade;
+  if (start !== undefined) {
+    if (algorithm !== "bush")
+      throw new InputError(
+        MOD,
+        `initialTripsNotMade given for algorithm "${algorithm}"`,
+        { field: "initialTripsNotMade" },
+        "algorithm bush",
+      );
+    if (!(start instanceof Float64Array) || start.length !== net.linkCount)
+      throw new InputError(
+        MOD,
+        `initialTripsNotMade has ${(start as { length?: number } | null)?.length ?? 0} entries`,
+        { field: "initialTripsNotMade" },
+        `${net.linkCount}, one per link`,
+      );
+    for (let i = 0; i < start.length; i++)
+      if (!(start[i] >= 0 && start[i] < Infinity))
+        throw new InputError(
+          MOD,
+          `initial trips not made ${start[i]} on link ${i + 1}`,
+          { field: `initialTripsNotMade[${i}]` },
+          "a finite number ≥ 0",
+        );
+  }
   return { ...options, algorithm, objective, classes, tolls };
 }

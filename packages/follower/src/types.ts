@@ -71,6 +71,13 @@ export interface FollowerOptions extends StoppingRules {
   /** Toll per link (money), indexed by link; default the network's link tolls. */
   tolls?: Float64Array;
   warmStart?: WarmStart;
+  /**
+   * `bush` only, with elastic demand (excess-demand links, `elastic/`): per link, the trips not
+   * made (vehicles of the link's class) that a bush built from shortest paths starts with on each
+   * excess-demand link, the rest of the pair's demand by road (default: every trip by road).
+   * `ElasticDemandProblem` sets it to q̄ − q0, the trips not made at the pivot.
+   */
+  initialTripsNotMade?: Float64Array;
   onProgress?: (p: ProgressEvent) => void;
   signal?: AbortSignal;
 }

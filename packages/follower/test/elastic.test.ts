@@ -132,6 +132,33 @@ describe("elastic demand: closed forms", () => {
     }
   });
 
+  it("the bush solve's start (trips not made on the first bushes) changes the path, not the equilibrium", () => {
+    const p = ElasticDemandProblem.create(twoRoute(), { form: "exponential", elasticity: 0.8 }, { pivotSolver: BUSH });
+    const tolls = Float64Array.of(3, 1);
+    // an independent algorithm that takes no start: bi-conjugate Frank-Wolfe
+    const ref = p.solveSync({ algorithm: "bfw", gap: 1e-11, maxIterations: 100_000, tolls });
+    const aug = p.augmented;
+    const augTolls = new Float64Array(aug.network.linkCount);
+    augTolls.set(tolls);
+    const maxTrips = new Float64Array(aug.network.linkCount);
+    for (let j = 0; j < aug.excess.link.length; j++) maxTrips[aug.excess.link[j]] = aug.excess.maxTrips[j];
+    const starts = [new Float64Array(aug.network.linkCount), maxTrips.map((q) => 0.999999 * q), maxTrips.map((q) => 0.5 * q)];
+    for (const initialTripsNotMade of starts) {
+      const r = p.view(solveSync(aug.network, { ...BUSH, classes: aug.classes, tolls: augTolls, initialTripsNotMade }));
+      expect(r.relativeGap).toBeLessThanOrEqual(1e-10);
+      expect(r.elastic.tripsMade).toBeCloseTo(ref.elastic.tripsMade, 6);
+    }
+    expect(() => solveSync(aug.network, { algorithm: "fw", gap: 1e-4, classes: aug.classes, initialTripsNotMade: starts[0] })).toThrow(
+      /initialTripsNotMade.*algorithm bush/,
+    );
+    expect(() => solveSync(aug.network, { ...BUSH, classes: aug.classes, initialTripsNotMade: new Float64Array(1) })).toThrow(
+      /field "initialTripsNotMade".*one per link/,
+    );
+    expect(() =>
+      solveSync(aug.network, { ...BUSH, classes: aug.classes, initialTripsNotMade: Float64Array.from(maxTrips, () => -1) }),
+    ).toThrow(/field "initialTripsNotMade\[0\]"/);
+  });
+
   it("rejects bad specs naming the field", () => {
     const net = twoRoute();
     expect(() => ElasticDemandProblem.create(net, { form: "cubic" as never, elasticity: 1 })).toThrow(/field "demand.form"/);

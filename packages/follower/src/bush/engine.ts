@@ -93,6 +93,15 @@ export class BushEngine {
   private readonly classTotals: Float64Array;
   private readonly classSptt: Float64Array;
 
+  /**
+   * With elastic demand: per link, the trips not made (vehicles of the link's class) that a
+   * first bush puts on each excess-demand link out of its root (the rest of the pair's demand goes
+   * by road); null or 0 routes every trip by road.
+   */
+  initialExcess: Float64Array | null = null;
+  /** Per node: the excess-demand link from the root of the tree bush being built into it, or −1. */
+  private readonly excessInto: Int32Array;
+
   /** Shifts whose stale label difference U_j − L_j is at most this fraction of U_j are skipped. */
   labelTolerance = 1e-15;
 
@@ -121,6 +130,7 @@ export class BushEngine {
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
     this.joint = K > 1 ? new JointShift(K, m) : null;
+    this.excessInto = new Int32Array(n).fill(-1);
     for (let a = 0; a < m; a++) this.refresh(a);
   }
 
@@ -196,17 +206,42 @@ export class BushEngine {
       for (let d = 0; d < Z; d++) nodeFlow[zoneNodes[d]] = 0;
       return null;
     }
-    const len = settled - 1;
+    // excess-demand links out of the root that start with trips not made (their heads are sinks)
+    const { fsStart, fsLink, fsHead } = this.net;
+    const excessInto = this.excessInto;
+    const e0 = this.initialExcess;
+    let extra = 0;
+    if (e0 !== null && this.excess !== null)
+      for (let q = fsStart[root]; q < fsStart[root + 1]; q++) {
+        const a = fsLink[q];
+        if (this.excess.mask[a] === 1 && e0[a] > 0 && dist[fsHead[q]] < Infinity) {
+          excessInto[fsHead[q]] = a;
+          extra++;
+        }
+      }
+    const len = settled - 1 + extra;
     const b = newBush(k, o, root, Math.max(4, Math.ceil(len * 1.25)), rowDemand(demand, o, Z));
     b.len = len;
     const links = b.links;
     const flows = b.flows;
-    for (let s = 1; s < settled; s++) links[s - 1] = predLink[order[s]];
-    for (let s = settled - 1; s >= 1; s--) {
+    // each node's group: its tree in-link, then its excess link (if any)
+    for (let s = 1, w = 0; s < settled; s++) {
       const v = order[s];
-      const f = nodeFlow[v];
+      links[w++] = predLink[v];
+      if (extra > 0 && excessInto[v] >= 0) links[w++] = excessInto[v];
+    }
+    for (let s = settled - 1, w = len - 1; s >= 1; s--) {
+      const v = order[s];
+      let f = nodeFlow[v];
       nodeFlow[v] = 0;
-      flows[s - 1] = f;
+      if (extra > 0 && excessInto[v] >= 0) {
+        const a = excessInto[v];
+        excessInto[v] = -1;
+        const ex = Math.min(e0![a], f);
+        flows[w--] = ex;
+        f -= ex;
+      }
+      flows[w--] = f;
       if (f !== 0) nodeFlow[linkFrom[predLink[v]]] += f;
     }
     nodeFlow[root] = 0;
@@ -325,6 +360,11 @@ export class BushEngine {
   shift(b: Bush): number {
     this.joint?.prepare(b, this.bushes, this.net.zoneCount);
     return this.labels.shift(b, this);
+  }
+
+  /** The demand residual of the bush last shifted (see {@link BushLabels.demandResidual}; 0 without excess-demand links). */
+  get demandResidual(): number {
+    return this.labels.demandResidual;
   }
 
   /**

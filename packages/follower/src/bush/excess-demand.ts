@@ -26,11 +26,16 @@
  *   step λ ≤ 1 is the Newton step along it, −g/h with g = Σ_a c_a·dx_a and h = Σ_a c′_a·dx_a²
  *   (the secant slope of W over the step on excess links), so that destinations sharing
  *   congested links never overshoot together. Every link of the bush changes at most once.
- *   It runs in the first flow-shift pass of each iteration and in every fifth pass after it
- *   (`../bush.ts`).
+ *   It runs in the first flow-shift pass of each iteration, in every fifth pass after it, and
+ *   in the other passes on the bushes whose demand residual (`BushLabels.demandResidual`, the
+ *   largest |road label − W| of a destination, measured by the road shift's label scan) is
+ *   among the largest (`../bush.ts`).
  * - the first bushes are shortest-path trees over road links only
- *   ({@link ExcessDemandStep.hideFromTree}): all trips are made at first, and the first bush update adds the excess links that are
- *   cheaper than the road.
+ *   ({@link ExcessDemandStep.hideFromTree}), loaded with the pair's demand q̄ less the trips not
+ *   made given by `BushEngine.initialExcess` (`ElasticDemandProblem` gives q̄ − q0, the trips not
+ *   made at the pivot, so that the first bushes carry the trip table) on the excess links out of
+ *   the root; without it all trips are made at first, and the first bush update adds the excess
+ *   links that are cheaper than the road.
  * The equilibrium, the gap and the bushes stored in a warm start are those of the transformed
  * problem, unchanged: only the way flow moves onto and off excess links differs.
  *

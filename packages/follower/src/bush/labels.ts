@@ -39,6 +39,12 @@ export class BushLabels {
   readonly groupStart: Int32Array;
   /** Number of nodes of the bush last scanned. */
   scanned = 0;
+  /**
+   * Written by {@link scan} when `skip` is set (excess-demand links): the bush's largest demand
+   * residual, over its destinations with an excess link, of W − L (trips not made although the
+   * road is cheaper) and U − W (road trips dearer than not travelling), time units; 0 otherwise.
+   */
+  demandResidual = 0;
   private readonly segLong: Int32Array;
   private readonly segShort: Int32Array;
   private readonly bushLabel: Float64Array;
@@ -92,6 +98,7 @@ export class BushLabels {
     maxIn[root] = -1;
     let t = 0;
     let p = 0;
+    let residual = 0;
     while (p < len) {
       let a = links[p];
       const j = to[a];
@@ -103,8 +110,10 @@ export class BushLabels {
       let umax = -Infinity;
       let pmin = -1;
       let pmax = -1;
+      let pe = -1;
       for (;;) {
-        if (skip === null || skip[a] === 0) {
+        if (skip !== null && skip[a] === 1) pe = p;
+        else {
           const i = from[a];
           const c = cc[a];
           const lv = L[i] + c;
@@ -129,9 +138,15 @@ export class BushLabels {
       U[j] = umax;
       minIn[j] = pmin;
       maxIn[j] = pmax;
+      if (pe >= 0) {
+        const w = cc[links[pe]];
+        if (flows[pe] > dust && w - lmin > residual) residual = w - lmin;
+        if (umax - w > residual) residual = umax - w;
+      }
     }
     gs[t + 1] = len;
     this.scanned = t + 1;
+    this.demandResidual = residual;
     return t + 1;
   }
 

@@ -145,7 +145,16 @@ export class ElasticDemandProblem {
     tolls.set(given);
     let warmStart = options.warmStart;
     if (warmStart && warmStart.classFlows.some((f) => f.length !== aug.linkCount)) warmStart = undefined;
-    return { ...options, classes: this.augmented.classes, tolls, warmStart };
+    const start = options.algorithm === "bush" ? this.pivotTripsNotMade() : undefined;
+    return { ...options, classes: this.augmented.classes, tolls, warmStart, initialTripsNotMade: start };
+  }
+
+  /** Per augmented link: q̄ − q0 on excess-demand links (the trips not made at the pivot), 0 elsewhere. */
+  private pivotTripsNotMade(): Float64Array {
+    const { network, excess } = this.augmented;
+    const out = new Float64Array(network.linkCount);
+    for (let j = 0; j < excess.link.length; j++) out[excess.link[j]] = Math.max(0, excess.maxTrips[j] - excess.demand[j].q0);
+    return out;
   }
 
   /**
