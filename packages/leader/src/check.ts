@@ -359,7 +359,10 @@ export async function tieReport(
   const differ = (a: TieValues, b: TieValues) => Math.abs(a.value - b.value) > 1e-6 * Math.max(1, Math.abs(a.value), Math.abs(b.value));
   const both = async (z: Float64Array) => {
     const o = await ev.evaluate(z, { rule: "optimistic", warm: at });
-    const p = await ev.evaluate(z, { rule: "pessimistic", warm: at });
+    // the pessimistic follower differs from the optimistic one by the tie-breaking perturbation
+    // only: start from its bushes, not the design's (Berlin-Center first-best, every toll just
+    // below: 4 iterations from the design's bushes)
+    const p = await ev.evaluate(z, { rule: "pessimistic", warm: o });
     return { tolls: Array.from(z), optimistic: vals(o), pessimistic: vals(p), differ: differ(vals(o), vals(p)) };
   };
   const atDesign = await both(at.z);
