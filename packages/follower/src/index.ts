@@ -28,7 +28,7 @@ export { FOLLOWER_DEFAULTS } from "./options.js";
 export { solve, solveSync } from "./solve.js";
 export { buildUserClasses, classesFromSpec, parseClassesJson, readClassesFile } from "./classes.js";
 export { parseTollsCsv, readTollsFile } from "./tolls.js";
-export { equilibriumSensitivity } from "./sensitivity.js";
+export { defaultNearStep, equilibriumSensitivity } from "./sensitivity.js";
 export type { EquilibriumSensitivity, SensitivityOptions, TollDirection } from "./sensitivity.js";
 export { adjointTollGradient } from "./adjoint.js";
 export type { AdjointObjective, AdjointOptions, AdjointTollGradient } from "./adjoint.js";

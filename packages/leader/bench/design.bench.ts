@@ -24,7 +24,8 @@
  * those figures less the largest of the first third (no growth along the search: ≤ 0 or noise).
  *
  * `TOLLKIT_BENCH_SCENARIOS=chicago-sketch-second,berlin` runs only the scenarios whose file
- * names contain one of the given parts.
+ * names contain one of the given parts; `TOLLKIT_BENCH_CASES=berlin-center first-best` (exact
+ * case names, comma-separated) only those cases of the heavy scenarios.
  *
  * Targets: Sioux Falls second-best on 10 links ≤ 40 equilibrium solves and ≤ 5 s (the search);
  * Chicago-Sketch first-best ≤ 5 s including its verification; a design's peak RSS ≤ 2× a plain
@@ -165,6 +166,9 @@ const targets: Record<string, Record<string, number>> = {
 
 // TOLLKIT_BENCH_SCENARIOS=a,b runs only the scenarios whose file names contain a or b
 const only = process.env.TOLLKIT_BENCH_SCENARIOS?.split(",").filter((x) => x !== "");
+// TOLLKIT_BENCH_CASES=berlin-center first-best runs only the named cases (lines) of those files
+const cases = process.env.TOLLKIT_BENCH_CASES?.split(",").filter((x) => x !== "");
+const wanted = (name: string) => !cases || cases.includes(name);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".json") && f !== "scenario.schema.json")
   .filter((f) => !only || only.some((o) => f.includes(o)))
@@ -175,8 +179,8 @@ for (const f of files) {
   const s = loadScenario(join(dir, f));
   try {
     if (HEAVY.includes(name)) {
-      heavy(name, s);
-      if (name === "berlin-center-cordon")
+      if (wanted(name)) heavy(name, s);
+      if (name === "berlin-center-cordon" && wanted("berlin-center first-best"))
         heavy("berlin-center first-best", {
           ...s,
           method: { type: "first-best" },

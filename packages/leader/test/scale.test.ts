@@ -58,7 +58,7 @@ describe("the gradient check", () => {
     expect(Array.from(feasibleDirection([4], [0], [10], 3))).toEqual([1]); // one toll: along +1
   });
 
-  test("the default check is one direction (2 solves); at the lower bound it is one-sided and never leaves the bounds", async () => {
+  test("the default check is one direction (2 solves); at the lower bound it is one-sided (3 solves, second order) and never leaves the bounds", async () => {
     const s = scenario("two-route-linear");
     const r = await design(s);
     const gc = r.diagnostics.gradientCheck!;
@@ -78,12 +78,22 @@ describe("the gradient check", () => {
       return orig(z, from, gap);
     };
     const at0 = await checkDirectional(ev, e, 1e-4, "revenue");
-    expect(at0.solves).toBe(2);
+    expect(at0.solves).toBe(3);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(0);
     expect(at0.rows[0].variable).toMatch(/one-sided/);
     expect(at0.rows[0].analytic).toBeCloseTo(25 / 3, 8);
-    expect(at0.rows[0].finiteDifference).toBeCloseTo(25 / 3 - 1e-4 / 3, 6); // (revenue(h) − 0)/h = (25 − h)/3
+    // revenue(τ) = τ(25 − τ)/3 is quadratic: the second-order difference is exact, the forward one (25 − h)/3
+    expect(at0.rows[0].finiteDifference).toBeCloseTo(25 / 3, 6);
+    expect(at0.rows[0].forward).toBeCloseTo(25 / 3 - 1e-4 / 3, 6);
     expect(at0.agrees).toBe(true);
+    // a long step along a curved response: the forward difference (25 − 2)/3 is 8% off and would
+    // fail the 1% test; the second-order one-sided difference is still 25/3
+    const long = await checkDirectional(ev, e, 2, "revenue");
+    expect(long.rows[0].step).toBe(2);
+    expect(long.rows[0].forward).toBeCloseTo(23 / 3, 6);
+    expect(long.rows[0].finiteDifference).toBeCloseTo(25 / 3, 6);
+    expect(long.agrees).toBe(true);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(4);
   });
 
   test('"full" checks every variable, "none" none', async () => {
@@ -310,11 +320,13 @@ describe.runIf(heavy)("Berlin-Center cordon (TOLLKIT_HEAVY_TESTS=1)", () => {
       expect(r.equilibriumSolves).toBeLessThanOrEqual(4);
       const gc = r.diagnostics.gradientCheck!;
       expect(gc.kind).toBe("directional");
-      expect(gc.solves).toBe(2);
+      // 2 solves (z ± hd), 3 when one-sided at a bound (z, z + hd, z + 2hd)
+      const oneSided = gc.rows[0].variable.includes("one-sided");
+      expect(gc.solves).toBe(oneSided ? 3 : 2);
       // every toll the check solved at lies in [0, 10]
       const h = gc.rows[0].step;
-      expect(gc.at[0] - (gc.rows[0].variable.includes("one-sided") ? 0 : h)).toBeGreaterThanOrEqual(0);
-      expect(gc.at[0] + h).toBeLessThanOrEqual(10);
+      expect(gc.at[0] - (oneSided ? 0 : h)).toBeGreaterThanOrEqual(0);
+      expect(gc.at[0] + (oneSided ? 2 * h : h)).toBeLessThanOrEqual(10);
     },
     30 * 60_000,
   );
