@@ -20,9 +20,10 @@
  * loading this network's geometry into the map), and `networkViewMs` (network picked → drawn).
  * One JSON line per showing, then one summary line per network with medians and the ratio to
  * the Sioux Falls baseline measured in the same run. Then, per network, the study editor's
- * cordon: a polygon drawn on the map (terra-draw) → the leader's cordon links drawn as the
+ * cordon: a polygon drawn on the map (terra-draw; a quadrilateral of about 120 × 110 px around
+ * the network's centre on screen, on the fitted view) → the leader's cordon links drawn as the
  * selection (`polygonSelectionMs`, marks `tollkit:draw-finish` → `tollkit:selection`; target
- * ≤ 200 ms on Berlin-Center's 28,376 links).
+ * ≤ 200 ms on Berlin-Center's 28,376 links). A cordon that selects no link is an error.
  */
 import { cpus, loadavg } from "node:os";
 import { apiJson, launchBrowser, mapIdle, renderedLinkIds, startServer, waitForRun, waitForView } from "../e2e/harness.js";
