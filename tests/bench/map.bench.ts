@@ -188,24 +188,6 @@ async function main(): Promise<void> {
         })}\n`,
       );
     }
-    /** Each network's centre where the page draws it (the middle of its links' bounding box). */
-    const centres: Record<string, [number, number]> = {};
-    for (const network of NETWORKS) {
-      const doc = await apiJson<{ features: { geometry: { type: string; coordinates: [number, number][] } }[] }>(
-        server,
-        `/api/networks/${network}/geojson`,
-      );
-      const b = [Infinity, Infinity, -Infinity, -Infinity];
-      for (const f of doc.features)
-        if (f.geometry.type === "LineString")
-          for (const [x, y] of f.geometry.coordinates) {
-            b[0] = Math.min(b[0], x);
-            b[1] = Math.min(b[1], y);
-            b[2] = Math.max(b[2], x);
-            b[3] = Math.max(b[3], y);
-          }
-      centres[network] = [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
-    }
     for (const network of NETWORKS) {
       const times: number[] = [];
       let links = 0;
@@ -221,7 +203,22 @@ async function main(): Promise<void> {
         // Around the network's centre on screen (the fitted view keeps it clear of the legend, so
         // the canvas' centre may fall between the nodes of a small network).
         const box = (await page.locator("#map canvas").boundingBox())!;
-        const at = await page.evaluate((c) => window.__tollkitMap!.project(c), centres[network]);
+        const at = await page.evaluate(async () => {
+          // The middle of the links' bounding box, from the data the map draws.
+          const map = window.__tollkitMap! as unknown as {
+            getSource(id: string): { getData(): Promise<{ features: { geometry: { coordinates: [number, number][] } }[] }> };
+            project(c: [number, number]): { x: number; y: number };
+          };
+          const b = [Infinity, Infinity, -Infinity, -Infinity];
+          for (const f of (await map.getSource("tk-links").getData()).features)
+            for (const [x, y] of f.geometry.coordinates) {
+              b[0] = Math.min(b[0], x);
+              b[1] = Math.min(b[1], y);
+              b[2] = Math.max(b[2], x);
+              b[3] = Math.max(b[3], y);
+            }
+          return map.project([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
+        });
         const cx = box.x + at.x;
         const cy = box.y + at.y;
         for (const [dx, dy] of [

@@ -110,6 +110,11 @@ export class TollMap {
   zonesMinZoom = 0;
   /** Units of the network shown (labels and popups print tolls, times and revenue with them). */
   units: Units = unitsOf(undefined);
+  /**
+   * False while a shape is drawn on the map (draw.ts): links are not hovered and no hover popup
+   * opens, so that nothing covers the place the planner clicks next.
+   */
+  private hoverable = true;
   /** Links drawn as selected (feature state `sel`). */
   private selected = new Set<number>();
   /** Zones drawn with a value (feature state `zc` colour, `v` value), by zone id. */
@@ -284,6 +289,15 @@ export class TollMap {
     for (const id of this.selected) if (!links.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: false });
     for (const id of links) if (!this.selected.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: true });
     this.selected = new Set(links);
+  }
+
+  /** Turns link hovering and its popup off (while a shape is drawn) or back on. */
+  setHoverable(on: boolean): void {
+    this.hoverable = on;
+    if (!on) {
+      this.setHover(null);
+      this.hoverPopup.remove();
+    }
   }
 
   /** Current mode (what the link layer shows). */
@@ -516,7 +530,7 @@ export class TollMap {
     });
     map.on("moveend", () => this.setSimplified(false));
     map.on("mousemove", LINKS_LAYER, (e) => {
-      if (map.isMoving()) return;
+      if (map.isMoving() || !this.hoverable) return;
       const f = e.features?.[0];
       if (!f) return;
       map.getCanvas().style.cursor = "pointer";
@@ -546,7 +560,7 @@ export class TollMap {
         .addTo(map);
     });
     map.on("mousemove", ZONES_LAYER, (e) => {
-      if (map.isMoving()) return;
+      if (map.isMoving() || !this.hoverable) return;
       const f = e.features?.[0];
       if (!f) return;
       const z = this.zoneValues.get(Number(f.properties.zone));
