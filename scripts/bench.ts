@@ -20,7 +20,8 @@ const files = dirs
       .filter((f) => f.endsWith(".bench.ts"))
       .map((f) => join(d, f)),
   )
-  .filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
+  // Matched against the path inside the repository (a checkout at /work/wt-map would match "map" everywhere).
+  .filter((f) => filter.length === 0 || filter.some((s) => relative(root, f).includes(s)));
 
 if (!process.env.TOLLKIT_NETWORK_MIRROR) {
   const shared = join(root, "..", "shared", "networks");

@@ -20,9 +20,10 @@
  * loading this network's geometry into the map), and `networkViewMs` (network picked → drawn).
  * One JSON line per showing, then one summary line per network with medians and the ratio to
  * the Sioux Falls baseline measured in the same run. Then, per network, the study editor's
- * cordon: a polygon drawn on the map (terra-draw) → the leader's cordon links drawn as the
+ * cordon: a polygon drawn on the map (terra-draw; a quadrilateral of about 120 × 110 px around
+ * the network's centre on screen, on the fitted view) → the leader's cordon links drawn as the
  * selection (`polygonSelectionMs`, marks `tollkit:draw-finish` → `tollkit:selection`; target
- * ≤ 200 ms on Berlin-Center's 28,376 links).
+ * ≤ 200 ms on Berlin-Center's 28,376 links). A cordon that selects no link is an error.
  */
 import { cpus, loadavg } from "node:os";
 import { apiJson, launchBrowser, mapIdle, renderedLinkIds, startServer, waitForRun, waitForView } from "../e2e/harness.js";
@@ -199,9 +200,27 @@ async function main(): Promise<void> {
         await page.selectOption("#study-select", "cordon");
         await page.evaluate(() => performance.clearMarks());
         await page.click("#study-draw-cordon");
+        // Around the network's centre on screen (the fitted view keeps it clear of the legend, so
+        // the canvas' centre may fall between the nodes of a small network).
         const box = (await page.locator("#map canvas").boundingBox())!;
-        const cx = box.x + box.width / 2;
-        const cy = box.y + box.height / 2;
+        const at = await page.evaluate(async () => {
+          // The middle of the links' bounding box, from the data the map draws.
+          const map = window.__tollkitMap! as unknown as {
+            getSource(id: string): { getData(): Promise<{ features: { geometry: { coordinates: [number, number][] } }[] }> };
+            project(c: [number, number]): { x: number; y: number };
+          };
+          const b = [Infinity, Infinity, -Infinity, -Infinity];
+          for (const f of (await map.getSource("tk-links").getData()).features)
+            for (const [x, y] of f.geometry.coordinates) {
+              b[0] = Math.min(b[0], x);
+              b[1] = Math.min(b[1], y);
+              b[2] = Math.max(b[2], x);
+              b[3] = Math.max(b[3], y);
+            }
+          return map.project([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
+        });
+        const cx = box.x + at.x;
+        const cy = box.y + at.y;
         for (const [dx, dy] of [
           [-60, -50],
           [55, -60],
@@ -221,6 +240,8 @@ async function main(): Promise<void> {
         };
         await page.waitForFunction(after, null, { timeout: 60_000 });
         const m = (await page.evaluate(after))!;
+        // A polygon that encloses no node selects nothing: it would time an answer that did no work.
+        if (m.links === 0) throw new Error(`bench map: the cordon drawn on ${network} selected no link`);
         times.push(m.ms);
         links = m.links;
       }

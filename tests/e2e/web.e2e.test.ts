@@ -401,7 +401,14 @@ describe("web map (tollkit serve + Chromium)", () => {
     const layers = await page.evaluate(() =>
       (window.__tollkitMap as unknown as { getStyle(): { layers: { id: string }[]; sources: Record<string, unknown> } }).getStyle(),
     );
-    expect(layers.layers.map((l) => l.id)).toEqual(["background", "tk-links-toll", "tk-links", "tk-zones", "tk-toll-labels"]);
+    expect(layers.layers.map((l) => l.id)).toEqual([
+      "background",
+      "tk-links-toll",
+      "tk-links",
+      "tk-links-moving",
+      "tk-zones",
+      "tk-toll-labels",
+    ]);
     expect(Object.keys(layers.sources).sort()).toEqual(["tk-links", "tk-toll-labels", "tk-tolls", "tk-zones"]);
     // Every link is drawn except those shorter than a pixel at this zoom (Chicago-Sketch has two links drawn 0.0001° long).
     const ids = await renderedLinkIds(page);
@@ -457,6 +464,50 @@ describe("web map (tollkit serve + Chromium)", () => {
     const run = await apiJson<RunView>(server, `/api/runs/${id}`);
     expect(run.status).toBe("cancelled");
     expect(await page.locator("#cancel").isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it("drags Berlin-Center (28,376 links) with its 3,000 links of highest capacity drawn, and draws every link again when it stops", async () => {
+    await page.selectOption("#network", "berlin-center");
+    await waitForView(page, "network:berlin-center");
+    await mapIdle(page);
+    // The main roads, computed here from the API's network: highest capacity, then longest, then lowest id.
+    const doc = await apiJson<{
+      features: { geometry: { type: string }; properties: { link: number; capacity: number; length: number } }[];
+    }>(server, "/api/networks/berlin-center/geojson");
+    const links = doc.features.filter((f) => f.geometry.type === "LineString").map((f) => f.properties);
+    expect(links).toHaveLength(28376);
+    links.sort((a, b) => b.capacity - a.capacity || b.length - a.length || a.link - b.link);
+    const main = new Set(links.slice(0, 3000).map((l) => l.link));
+    const opacity = () =>
+      page.evaluate(() => {
+        const map = window.__tollkitMap as unknown as { getPaintProperty(l: string, p: string): number; isMoving(): boolean };
+        return {
+          links: map.getPaintProperty("tk-links", "line-opacity"),
+          moving: map.getPaintProperty("tk-links-moving", "line-opacity"),
+          isMoving: map.isMoving(),
+        };
+      });
+    expect(await opacity()).toEqual({ links: 1, moving: 0, isMoving: false });
+    const atRest = await renderedLinkIds(page);
+    expect(atRest.length).toBeGreaterThan(10_000);
+
+    const box = (await page.locator("#map canvas").boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width / 2 + 3 * k, box.y + box.height / 2 + 2 * k);
+    // Mid-drag: the full layer is off, the main roads are drawn, nothing is hovered.
+    expect(await opacity()).toEqual({ links: 0, moving: 1, isMoving: true });
+    const moving = await renderedLinkIds(page, "tk-links-moving");
+    expect(moving.length).toBeGreaterThan(1500);
+    expect(moving.filter((id) => !main.has(id))).toEqual([]);
+    expect(await page.locator(".tk-hover").count()).toBe(0);
+    await page.mouse.up();
+    await mapIdle(page);
+    await page.waitForFunction(() => !(window.__tollkitMap as unknown as { isMoving(): boolean }).isMoving());
+    await mapIdle(page);
+    expect(await opacity()).toEqual({ links: 1, moving: 0, isMoving: false });
+    expect((await renderedLinkIds(page)).length).toBeGreaterThan(10_000);
     expect(errors).toEqual([]);
   });
 });

@@ -30,6 +30,7 @@ async function instance(): Promise<TerraDraw> {
     const f = d.getSnapshotFeature(id);
     const ring = f && f.geometry.type === "Polygon" ? (f.geometry.coordinates[0] as Position[]) : null;
     d.setMode("static");
+    tollMap.setHoverable(true);
     const done = pending;
     pending = null;
     done?.(ring);
@@ -48,6 +49,8 @@ export async function drawArea(kind: "polygon" | "rectangle"): Promise<Position[
   cancelDrawing();
   d.clear();
   d.setMode(kind);
+  // A hover popup would cover the next corner to click.
+  tollMap.setHoverable(false);
   return new Promise((resolve) => (pending = resolve));
 }
 
@@ -59,6 +62,7 @@ export function isDrawing(): boolean {
 /** Stops drawing (the pending drawArea resolves with null). */
 export function cancelDrawing(): void {
   if (draw && pending) draw.setMode("static");
+  tollMap.setHoverable(true);
   const done = pending;
   pending = null;
   done?.(null);

@@ -19,6 +19,17 @@
  * feature state (`w` width px, `o` offset px, `c` colour per link), which restyles the tiles
  * already built: no re-tiling in the worker, which is what a `setData` of every result would cost.
  * Popups read the full properties of a link from the collection last shown.
+ *
+ * Moving (Berlin-Center, 28,376 links, must drag within 1.5× of Sioux Falls' frame rate): the
+ * cost of a frame is the line geometry (Berlin-Center's links are 330,000 vertices), not the
+ * paint. So while the map of a network with more than {@link MOVING_LINKS} links moves (drag,
+ * zoom, any camera change), `tk-links` is switched off (line-opacity 0: MapLibre skips the layer)
+ * and `tk-links-moving` draws only its {@link MOVING_LINKS} links of highest capacity (source
+ * property `m`, fixed per network), in the same colours, widths and selection; zones and toll
+ * labels wait for the map to stop. The full drawing comes back at `moveend`. Only constant paint
+ * properties are switched, without transition: no re-tiling, no feature-state work per frame.
+ * While the map moves, links are not hovered either (each hover is a feature-state change, which
+ * re-uploads a tile's paint buffers).
  */
 import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
@@ -40,6 +51,13 @@ export const TOLL_LAYER = "tk-links-toll";
 export const ZONES_LAYER = "tk-zones";
 export const LABELS_SOURCE = "tk-toll-labels";
 export const LABELS_LAYER = "tk-toll-labels";
+export const MOVING_LAYER = "tk-links-moving";
+
+/**
+ * Links drawn while a large network's map moves (the most important by capacity): about
+ * Chicago-Sketch's size, which a software renderer still drags at close to Sioux Falls' frame rate.
+ */
+export const MOVING_LINKS = 3000;
 
 /** Most toll labels offered to the map (the highest tolls); collision then hides those that would overlap. */
 export const MAX_TOLL_LABELS = 1000;
@@ -92,12 +110,21 @@ export class TollMap {
   zonesMinZoom = 0;
   /** Units of the network shown (labels and popups print tolls, times and revenue with them). */
   units: Units = unitsOf(undefined);
+  /**
+   * False while a shape is drawn on the map (draw.ts): links are not hovered and no hover popup
+   * opens, so that nothing covers the place the planner clicks next.
+   */
+  private hoverable = true;
   /** Links drawn as selected (feature state `sel`). */
   private selected = new Set<number>();
   /** Zones drawn with a value (feature state `zc` colour, `v` value), by zone id. */
   private zoneValues = new Map<number, ZoneValue>();
   /** The heading of the zone values' popups, e.g. "Generalised cost per trip, B − A". */
   private zoneCaption = "";
+  /** True when the network has more links than {@link MOVING_LINKS} (it is drawn simpler while moving). */
+  private large = false;
+  /** True while the simpler drawing of a moving map is on. */
+  private simplified = false;
 
   constructor(container: HTMLElement, baseStyleUrl: string | null) {
     this.baseStyleUrl = baseStyleUrl;
@@ -177,10 +204,13 @@ export class TollMap {
       this.map.removeFeatureState({ source: ZONES_SOURCE });
       this.zoneValues.clear();
       this.selected.clear();
+      this.large = links.features.length > MOVING_LINKS;
+      const moving = this.large ? movingLinks(links) : new Set<number>();
       const geometry = links.features.map((f) => ({
         type: "Feature" as const,
         geometry: f.geometry,
-        properties: { link: f.properties.link },
+        // `m`: drawn while the map moves (large networks only, see the module notes)
+        properties: moving.has(f.properties.link) ? { link: f.properties.link, m: 1 } : { link: f.properties.link },
       }));
       (this.map.getSource(LINKS_SOURCE) as GeoJSONSource).setData({ type: "FeatureCollection", features: geometry });
       (this.map.getSource(ZONES_SOURCE) as GeoJSONSource).setData(zones);
@@ -259,6 +289,15 @@ export class TollMap {
     for (const id of this.selected) if (!links.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: false });
     for (const id of links) if (!this.selected.has(id)) this.map.setFeatureState({ source: LINKS_SOURCE, id }, { sel: true });
     this.selected = new Set(links);
+  }
+
+  /** Turns link hovering and its popup off (while a shape is drawn) or back on. */
+  setHoverable(on: boolean): void {
+    this.hoverable = on;
+    if (!on) {
+      this.setHover(null);
+      this.hoverPopup.remove();
+    }
   }
 
   /** Current mode (what the link layer shows). */
@@ -381,6 +420,23 @@ export class TollMap {
     this.map.addSource(TOLLS_SOURCE, { type: "geojson", data: empty });
     this.map.addSource(ZONES_SOURCE, { type: "geojson", data: empty, promoteId: "zone" });
     const state = (k: string, fallback: number | string): ExpressionSpecification => ["coalesce", ["feature-state", k], fallback];
+    const linkPaint = {
+      "line-color": [
+        "case",
+        ["boolean", ["feature-state", "hover"], false],
+        "#111111",
+        ["boolean", ["feature-state", "sel"], false],
+        SELECTED_COLOR,
+        state("c", NETWORK_COLOR),
+      ] as ExpressionSpecification,
+      "line-width": [
+        "case",
+        ["boolean", ["feature-state", "sel"], false],
+        ["max", 4, ["+", state("w", 2), 2]],
+        state("w", 2),
+      ] as ExpressionSpecification,
+      "line-offset": state("o", 1.5),
+    };
     this.map.addLayer({
       id: TOLL_LAYER,
       type: "line",
@@ -393,18 +449,16 @@ export class TollMap {
       type: "line",
       source: LINKS_SOURCE,
       layout: { "line-cap": "butt", "line-join": "round" },
-      paint: {
-        "line-color": [
-          "case",
-          ["boolean", ["feature-state", "hover"], false],
-          "#111111",
-          ["boolean", ["feature-state", "sel"], false],
-          SELECTED_COLOR,
-          state("c", NETWORK_COLOR),
-        ],
-        "line-width": ["case", ["boolean", ["feature-state", "sel"], false], ["max", 4, ["+", state("w", 2), 2]], state("w", 2)],
-        "line-offset": state("o", 1.5),
-      },
+      paint: { ...linkPaint, "line-opacity": 1, "line-opacity-transition": { duration: 0, delay: 0 } },
+    });
+    // The links drawn while a large network moves (off, i.e. skipped, at rest).
+    this.map.addLayer({
+      id: MOVING_LAYER,
+      type: "line",
+      source: LINKS_SOURCE,
+      filter: ["==", ["get", "m"], 1],
+      layout: { "line-cap": "butt", "line-join": "round" },
+      paint: { ...linkPaint, "line-opacity": 0, "line-opacity-transition": { duration: 0, delay: 0 } },
     });
     this.map.addLayer({
       id: ZONES_LAYER,
@@ -424,6 +478,10 @@ export class TollMap {
           ["case", ["!=", ["feature-state", "zc"], null], 11, 5],
         ],
         "circle-color": state("zc", "#ffffff"),
+        "circle-opacity": 1,
+        "circle-opacity-transition": { duration: 0, delay: 0 },
+        "circle-stroke-opacity": 1,
+        "circle-stroke-opacity-transition": { duration: 0, delay: 0 },
         "circle-stroke-color": "#222222",
         "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 8, 0.75, 11, 1.5],
       },
@@ -441,12 +499,38 @@ export class TollMap {
         // Highest tolls first: they win the collisions.
         "symbol-sort-key": ["-", 0, ["get", "toll"]],
       },
+      paint: { "icon-opacity": 1, "icon-opacity-transition": { duration: 0, delay: 0 } },
     });
+  }
+
+  /**
+   * Switches between the full drawing and the simpler one of a moving large network (see the
+   * module notes): constant paint properties only, so nothing is re-tiled.
+   */
+  private setSimplified(on: boolean): void {
+    if (on === this.simplified) return;
+    this.simplified = on;
+    const map = this.map;
+    map.setPaintProperty(LINKS_LAYER, "line-opacity", on ? 0 : 1);
+    map.setPaintProperty(MOVING_LAYER, "line-opacity", on ? 1 : 0);
+    map.setPaintProperty(ZONES_LAYER, "circle-opacity", on ? 0 : 1);
+    map.setPaintProperty(ZONES_LAYER, "circle-stroke-opacity", on ? 0 : 1);
+    map.setPaintProperty(LABELS_LAYER, "icon-opacity", on ? 0 : 1);
   }
 
   private bindInteraction(): void {
     const map = this.map;
+    map.on("movestart", () => {
+      // A moving map hovers nothing (see the module notes).
+      if (this.hoveredId !== null) {
+        this.setHover(null);
+        this.hoverPopup.remove();
+      }
+      if (this.large) this.setSimplified(true);
+    });
+    map.on("moveend", () => this.setSimplified(false));
     map.on("mousemove", LINKS_LAYER, (e) => {
+      if (map.isMoving() || !this.hoverable) return;
       const f = e.features?.[0];
       if (!f) return;
       map.getCanvas().style.cursor = "pointer";
@@ -476,6 +560,7 @@ export class TollMap {
         .addTo(map);
     });
     map.on("mousemove", ZONES_LAYER, (e) => {
+      if (map.isMoving() || !this.hoverable) return;
       const f = e.features?.[0];
       if (!f) return;
       const z = this.zoneValues.get(Number(f.properties.zone));
@@ -539,6 +624,17 @@ export class TollMap {
     root.append(dl);
     return root;
   }
+}
+
+/**
+ * The {@link MOVING_LINKS} links of a network drawn while its map moves: the highest capacity
+ * first (the main roads), then the longest (a link without capacity counts as 0).
+ */
+export function movingLinks(links: LinkCollection): Set<number> {
+  const cap = (f: LinkFeature) => Number(f.properties.capacity) || 0;
+  const len = (f: LinkFeature) => Number(f.properties.length) || 0;
+  const ranked = [...links.features].sort((a, b) => cap(b) - cap(a) || len(b) - len(a) || a.properties.link - b.properties.link);
+  return new Set(ranked.slice(0, MOVING_LINKS).map((f) => f.properties.link));
 }
 
 /** Zones beyond this number are only drawn closer in than the network's full extent. */

@@ -252,7 +252,13 @@ let immediate = false;
 
 function scheduleCheck(body: ScenarioInput): void {
   const text = JSON.stringify(body);
-  if (text === lastChecked) return;
+  if (text === lastChecked) {
+    // A drawing that changes nothing (e.g. a second cordon enclosing the same nodes, or none):
+    // the leader's answer is already shown (or on its way, and marks itself when it comes).
+    if (immediate && !checking.value) performance.mark("tollkit:selection", { detail: { links: selectedLinks.value.size } });
+    immediate = false;
+    return;
+  }
   lastChecked = text;
   clearTimeout(checkTimer);
   const delay = immediate ? 0 : 150;
