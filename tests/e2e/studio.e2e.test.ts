@@ -225,6 +225,8 @@ describe("planner studio (tollkit serve + Chromium)", () => {
       await page.mouse.click(x, y);
       await page.waitForTimeout(150);
     }
+    // Enter finishes the drawing even when the focus has left the map (the page's own updates can take it)
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => Number(document.getElementById("study-count")?.dataset.count) > 0, null, { timeout: 30_000 });
     await waitChecked();

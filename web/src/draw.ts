@@ -35,6 +35,14 @@ async function instance(): Promise<TerraDraw> {
     pending = null;
     done?.(ring);
   });
+  // terra-draw hears keys on the map's canvas only: while a shape is drawn, Enter (finish) and
+  // Escape (cancel) pressed with the focus elsewhere on the page (not in a form field) reach it too.
+  document.addEventListener("keyup", (e) => {
+    const canvas = tollMap.map.getCanvas();
+    if (!pending || e.target === canvas || (e.key !== "Enter" && e.key !== "Escape")) return;
+    if (e.target instanceof HTMLElement && e.target.closest("input, select, textarea, [contenteditable]")) return;
+    canvas.dispatchEvent(new KeyboardEvent("keyup", { key: e.key, bubbles: true }));
+  });
   draw = d;
   return d;
 }
@@ -51,6 +59,8 @@ export async function drawArea(kind: "polygon" | "rectangle"): Promise<Position[
   d.setMode(kind);
   // A hover popup would cover the next corner to click.
   tollMap.setHoverable(false);
+  // Keys (Enter to finish, Escape to cancel) go to the map from the start.
+  tollMap.map.getCanvas().focus({ preventScroll: true });
   return new Promise((resolve) => (pending = resolve));
 }
 
