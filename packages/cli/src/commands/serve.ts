@@ -53,14 +53,14 @@ async function loadScenarioFolder(dir: string, url: string, stored: { name: stri
 }
 
 /**
- * A limit option: an integer ≥ 1, by default the environment variable `env`, else the server's
- * own default (the API's DEFAULT_WORK_LIMITS, listed in the README).
+ * An integer option in `min..max` (a limit: ≥ 1), by default the environment variable `env`, else
+ * the server's own default (the API's DEFAULT_WORK_LIMITS and run niceness, listed in the README).
  */
-function limitOption(flags: string, what: string, env: string): Option {
+function limitOption(flags: string, what: string, env: string, min = 1, max = 1e12): Option {
   const flag = flags.split(" ")[0];
   const fromEnv = process.env[env];
-  const o = new Option(flags, `${what} (default $${env} or the server's default)`).argParser(integer(flag, 1, 1e12));
-  return fromEnv !== undefined && fromEnv !== "" ? o.default(integer(env, 1, 1e12)(fromEnv)) : o;
+  const o = new Option(flags, `${what} (default $${env} or the server's default)`).argParser(integer(flag, min, max));
+  return fromEnv !== undefined && fromEnv !== "" ? o.default(integer(env, min, max)(fromEnv)) : o;
 }
 
 /** Adds `tollkit serve` to the program. */
@@ -75,10 +75,13 @@ export function registerServe(program: Command): void {
     .option("--cors <origins>", "comma-separated origins allowed by CORS, or * (default $TOLLKIT_CORS_ORIGINS; none: same origin only)")
     .addOption(new Option("--concurrency <n>", "runs executed at once").default(1).argParser(integer("--concurrency", 1, 64)))
     .addOption(
-      new Option(
+      limitOption(
         "--run-niceness <n>",
-        "scheduling niceness of the run processes, 0..19: runs yield the CPU to the server (default $TOLLKIT_RUN_NICENESS or 10)",
-      ).argParser(integer("--run-niceness", 0, 19)),
+        "scheduling niceness of the run processes, 0..19 (server default 10): runs yield the CPU to the server",
+        "TOLLKIT_RUN_NICENESS",
+        0,
+        19,
+      ),
     )
     .addOption(
       new Option("--max-run-seconds <s>", "longest run, seconds (default and cap of maxSeconds)")
@@ -171,9 +174,7 @@ Examples:
             token: token || undefined,
             corsOrigins: cors,
             concurrency: opts.concurrency,
-            runNiceness:
-              opts.runNiceness ??
-              (process.env.TOLLKIT_RUN_NICENESS ? integer("TOLLKIT_RUN_NICENESS", 0, 19)(process.env.TOLLKIT_RUN_NICENESS) : undefined),
+            runNiceness: opts.runNiceness,
             limits: Object.fromEntries(
               Object.entries({
                 maxRunSeconds: opts.maxRunSeconds,
