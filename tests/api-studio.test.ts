@@ -5,9 +5,12 @@
  * links its instrument tolls — checked against the leader's own resolution of the same instrument.
  * `DELETE /api/runs/:id` deletes a finished run (its result rows go, its id is never given again,
  * every route then answers 404) and refuses a live one (409: cancel it first).
+ * A done run's kept answer is sent before Express (`tk.handle`) with Express's own status,
+ * headers and bytes.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { builtinNetwork } from "@tollkit/graph-core";
 import { parseScenario, resolveInstrument } from "@tollkit/leader";
 import type { Store } from "@tollkit/api";
@@ -113,6 +116,69 @@ describe("PATCH /api/runs/:id", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.path).toBe("name");
     expect((await call(base, "/api/runs/99999", { method: "PATCH", json: { name: "x" }, token: TOKEN })).status).toBe(404);
+  });
+});
+
+/** A GET with raw bytes (not decoded) and every header, as the server sent them. */
+function rawGet(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const { date: _date, connection: _c, "keep-alive": _k, ...rest } = res.headers;
+        resolve({ status: res.statusCode!, headers: rest, bytes: Buffer.concat(chunks) });
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("a done run's kept answer, sent before the framework", () => {
+  it("has Express's status, headers and bytes, gzip or not; anything else still goes to Express", async () => {
+    const id = (await call(base, "/api/runs", { method: "POST", json: { kind: "assign", network: "two-route" }, token: TOKEN })).body
+      .id as number;
+    expect((await waitForRun(base, id)).status).toBe("done");
+    await call(base, `/api/runs/${id}`); // the answer is kept from here on
+    const express = vi.spyOn(app.tk.app, "handle");
+    try {
+      const encodings: [string, string | undefined][] = [
+        ["gzip", "gzip"],
+        ["identity", undefined],
+        ["gzip;q=0, identity", undefined],
+        ["br, gzip;q=0.5", "gzip"],
+      ];
+      for (const [encoding, sent] of encodings) {
+        const h = { "accept-encoding": encoding };
+        // a query string sends the request to the route's handler through Express
+        const viaExpress = await rawGet(`/api/runs/${id}?convergence=false`, h);
+        expect(express).toHaveBeenCalledTimes(1);
+        const direct = await rawGet(`/api/runs/${id}`, h);
+        expect(express).toHaveBeenCalledTimes(1);
+        expect(direct.status).toBe(200);
+        expect(direct.headers).toEqual(viaExpress.headers);
+        expect(direct.bytes.equals(viaExpress.bytes)).toBe(true);
+        expect(direct.headers["content-encoding"]).toBe(sent);
+        express.mockClear();
+      }
+      // a renamed run is no longer the kept answer: Express answers with the new name, then keeps it
+      await call(base, `/api/runs/${id}`, { method: "PATCH", json: { name: "kept" }, token: TOKEN });
+      expect((await call(base, `/api/runs/${id}`)).body.name).toBe("kept");
+      expect(express).toHaveBeenCalledTimes(2);
+      expect((await call(base, `/api/runs/${id}`)).body.name).toBe("kept");
+      expect(express).toHaveBeenCalledTimes(2);
+      // the Host rule, an unknown run and a bad id are Express's answers, as before
+      expect((await rawGet(`/api/runs/${id}`, { host: "rebind.example" })).status).toBe(403);
+      expect((await call(base, "/api/runs/99999")).status).toBe(404);
+      expect((await call(base, "/api/runs/abc")).status).toBe(400);
+      expect(express).toHaveBeenCalledTimes(5);
+    } finally {
+      express.mockRestore();
+    }
   });
 });
 

@@ -5,8 +5,10 @@
  * with a single-page-app fallback.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import accepts from "accepts";
 import compression from "compression";
 import express, { Express, NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
@@ -35,32 +37,75 @@ function hostName(h: string): string {
 }
 
 /**
- * Refuses (403) requests whose Host is not this server's (DNS rebinding) and writes whose Origin
- * is neither this server, a public origin nor a CORS origin.
+ * The Host and Origin rule: a request whose Host is not this server's (DNS rebinding) and a write
+ * whose Origin is neither this server, a public origin nor a CORS origin are refused (403).
+ * Returns the refusal, or undefined when the request may go on.
  */
-function hostCheck(opts: AppOptions): RequestHandler {
+function hostRule(opts: AppOptions): (req: IncomingMessage) => ApiError | undefined {
   const publicHosts = new Set((opts.publicOrigins ?? []).map(hostName));
   const anyHost = opts.loopbackOnly === false && publicHosts.size === 0;
   const okHost = (h: string) => LOOPBACK_HOSTS.has(h) || /^127(\.\d{1,3}){3}$/.test(h) || publicHosts.has(h);
   const corsHosts = new Set((opts.corsOrigins ?? []).filter((o) => o !== "*").map(hostName));
-  return (req, _res, next) => {
+  return (req) => {
     const host = hostName(req.headers.host ?? "");
     if (!anyHost && !okHost(host))
-      return next(
-        new ApiError(
-          403,
-          `api: this server does not answer to the host "${req.headers.host ?? ""}" (allowed: loopback names${publicHosts.size ? `, ${[...publicHosts].join(", ")}` : ""}; add one with tollkit serve --public-origin)`,
-        ),
+      return new ApiError(
+        403,
+        `api: this server does not answer to the host "${req.headers.host ?? ""}" (allowed: loopback names${publicHosts.size ? `, ${[...publicHosts].join(", ")}` : ""}; add one with tollkit serve --public-origin)`,
       );
     const origin = req.headers.origin;
     if (origin && req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS") {
       const o = hostName(origin);
       if (!(o === host || okHost(o) || corsHosts.has(o) || opts.corsOrigins?.includes("*")))
-        return next(
-          new ApiError(403, `api: writes from the origin ${origin} are refused (allowed: this server, --public-origin or --cors origins)`),
+        return new ApiError(
+          403,
+          `api: writes from the origin ${origin} are refused (allowed: this server, --public-origin or --cors origins)`,
         );
     }
-    next();
+    return undefined;
+  };
+}
+
+/**
+ * The answers kept as bytes ({@link RouteSpec.prepared}), sent before the framework: a plain GET
+ * of such a route (no query string, no percent-encoding in the path, a Host the {@link hostRule}
+ * accepts, no Origin when CORS is configured) whose answer is kept gets the same status, headers
+ * and bytes as through Express, without its routing, compression wrapper and response helpers —
+ * what a dashboard polling a done run's summary costs the event loop. Anything else returns
+ * false and goes to the Express app, which answers it (errors included) as before.
+ */
+function preparedAnswers(routes: RouteSpec[], opts: AppOptions, hostRefusal: (req: IncomingMessage) => ApiError | undefined) {
+  const table = routes
+    .filter((r) => r.method === "get" && r.prepared)
+    .map((r) => ({
+      route: r,
+      pattern: new RegExp(`^${r.path.replace(/:(\w+)/g, "(?<$1>[^/%]+)")}$`),
+    }));
+  const withCors = !!opts.corsOrigins?.length;
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== "GET" || !req.url || req.url.includes("?") || (withCors && req.headers.origin)) return false;
+    for (const { route, pattern } of table) {
+      const m = pattern.exec(req.url);
+      if (!m) continue;
+      if (hostRefusal(req)) return false;
+      const params = route.params ? route.params.safeParse({ ...m.groups }) : { success: true as const, data: {} };
+      if (!params.success) return false;
+      const answer = route.prepared!(params.data as Record<string, unknown>);
+      if (!answer) return false;
+      const gzip = accepts(req).encodings("gzip", "identity") === "gzip";
+      const bytes = gzip ? answer.body.gzip : answer.body.body;
+      res.writeHead(200, {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "Content-Type": answer.type,
+        Vary: "Accept-Encoding",
+        ...(gzip ? { "Content-Encoding": "gzip" } : {}),
+        "Content-Length": bytes.length,
+      });
+      res.end(bytes);
+      return true;
+    }
+    return false;
   };
 }
 
@@ -109,6 +154,11 @@ export interface AppOptions {
 /** The app and the parts a server needs to shut down. */
 export interface TollkitApp {
   app: Express;
+  /**
+   * The HTTP server's request listener: kept answers ({@link RouteSpec.prepared}) are sent
+   * directly, everything else goes to `app`.
+   */
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
   service: RunService;
   networks: NetworkRegistry;
   routes: RouteSpec[];
@@ -240,7 +290,8 @@ export function createApp(opts: AppOptions): TollkitApp {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
-  app.use(hostCheck(opts));
+  const hostRefusal = hostRule(opts);
+  app.use((req, _res, next) => next(hostRefusal(req)));
   app.use(
     compression({
       // Server-Sent Events are streamed as they happen, never buffered by a compressor
@@ -314,9 +365,13 @@ export function createApp(opts: AppOptions): TollkitApp {
     res.status(r.status).set(r.headers).json(r.body);
   });
 
+  const prepared = preparedAnswers(routes, opts, hostRefusal);
   if (opts.recover !== false) service.recover();
   return {
     app,
+    handle: (req, res) => {
+      if (!prepared(req, res)) app(req, res);
+    },
     service,
     networks,
     routes,

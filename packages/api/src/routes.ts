@@ -81,6 +81,18 @@ export interface RouteSpec {
   responses: Record<number, ResponseSpec>;
   /** Returns a JSON value to send with status 200, or undefined when it answered itself. */
   handler: (input: RouteInput) => unknown;
+  /**
+   * A GET route's answer when it is kept as bytes (with its parsed path parameters; the request
+   * has no query string), else undefined. The server sends a kept answer before the framework
+   * (see `createApp`); `handler` must give the same answer for the same request.
+   */
+  prepared?: (params: Record<string, unknown>) => PreparedAnswer | undefined;
+}
+
+/** An answer kept as bytes: its Content-Type and its plain and gzip bytes. */
+export interface PreparedAnswer {
+  type: string;
+  body: EncodedBody;
 }
 
 /** What the routes need. */
@@ -124,6 +136,8 @@ function sendEncoded(req: Request, res: Response, type: string, e: EncodedBody):
   if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(e.gzip);
   else res.send(e.body);
 }
+
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** Done runs' answers kept encoded (most recently used last). */
 const VIEW_CACHE_SIZE = 64;
@@ -185,6 +199,8 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
   const healthCheck = store.db.prepare("SELECT 1 AS ok");
   const doneViews = new DoneViewCache();
   service.onDeleted((id) => (networks.forgetRun(id), doneViews.forget(id)));
+  // a done run's kept answer needs only its status and name read (not its whole row)
+  const keptRun = (id: number) => doneViews.peek(id, service.state(id));
   return [
     {
       method: "get",
@@ -373,17 +389,20 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
       params: IdParams,
       query: RunQuery,
       responses: { 200: { description: "The run", schema: RunSchema }, 404: err(404, "Unknown run") },
+      prepared: ({ id }) => {
+        const kept = keptRun(id as number);
+        return kept && { type: JSON_TYPE, body: kept };
+      },
       handler: ({ params, query, req, res }) => {
         const convergence = (query as { convergence?: boolean }).convergence;
-        // a done run's kept answer needs only its status and name read (not its whole row)
-        const kept = convergence ? undefined : doneViews.peek(params.id as number, service.state(params.id as number));
-        if (kept) return sendEncoded(req, res, "application/json; charset=utf-8", kept);
+        const kept = convergence ? undefined : keptRun(params.id as number);
+        if (kept) return sendEncoded(req, res, JSON_TYPE, kept);
         const run = runOr404(service, params.id as number);
         if (run.status !== "done" || convergence) return runView(store, run, convergence);
         sendEncoded(
           req,
           res,
-          "application/json; charset=utf-8",
+          JSON_TYPE,
           doneViews.get(run, () => runView(store, run)),
         );
       },

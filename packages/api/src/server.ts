@@ -77,7 +77,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     store.close();
     throw e;
   }
-  const server = createServer(tk.app);
+  const server = createServer(tk.handle);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -7,7 +7,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createApp, openStore, type AppOptions, type Store, type TollkitApp } from "@tollkit/api";
@@ -29,11 +29,14 @@ export interface InProcessApp {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Opens a fresh database and serves `createApp({ store, webDir: null, log: silent, ...opts })` on a free port. */
+/**
+ * Opens a fresh database and serves `createApp({ store, webDir: null, log: silent, ...opts })` on a
+ * free port, through the same request listener as `tollkit serve` (`tk.handle`).
+ */
 export async function startApp(opts: Omit<AppOptions, "store"> = {}): Promise<InProcessApp> {
   const store = openStore(join(tempDir(), "api.db"));
   const tk = createApp({ store, webDir: null, log: () => {}, ...opts });
-  const server: Server = tk.app.listen(0, "127.0.0.1");
+  const server: Server = createServer(tk.handle).listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
