@@ -19,6 +19,7 @@ import {
   compileNetwork,
   InputError,
   linkLabel,
+  VDF_CONICAL,
   VDF_EXCESS_DEMAND,
   Network,
   UnroutableDemand,
@@ -129,13 +130,17 @@ export class CostModel {
   }
 
   /**
-   * d/dx of {@link linkFlowCost} (minutes per PCE): t′(x) for UE, 2t′(x) + x·t″(x) for SO. The
-   * VDFs provide no second derivative, so x·t″ is a central difference of t′ in relative steps
-   * of 1e-4 (exact to ~1e-8 relative; x·t″ = (p − 1)·t′ for power forms, 0 at x = 0).
+   * d/dx of {@link linkFlowCost} (minutes per PCE): t′(x) for UE, 2t′(x) + x·t″(x) for SO. On
+   * BPR and polynomial links (t = fft + α·x^p) that is exactly (p + 1)·t′(x), since
+   * x·t″ = (p − 1)·t′; conical links, which provide no second derivative, take x·t″ as a central
+   * difference of t′ in relative steps of 1e-4 (exact to ~1e-8 relative; 0 at x = 0).
    */
   linkFlowCostDerivative(i: number, x: number): number {
     const d = this.vdf.derivative(i, x);
-    if (this.objective === "ue" || d === 0 || x <= 0 || this.vdf.kind[i] === VDF_EXCESS_DEMAND) return d;
+    const kind = this.vdf.kind[i];
+    if (this.objective === "ue" || d === 0 || kind === VDF_EXCESS_DEMAND) return d;
+    if (kind !== VDF_CONICAL) return (this.vdf.power[i] + 1) * d;
+    if (x <= 0) return 2 * d;
     const e = 1e-4;
     return 2 * d + (this.vdf.derivative(i, x * (1 + e)) - this.vdf.derivative(i, x * (1 - e))) / (2 * e);
   }
