@@ -4,10 +4,13 @@
  * run against the no-toll run, on Braess's network with a toll of 5 on the shortcut 3→4 (link 4)
  * — closed form: the shortcut carries 16/13, every trip costs 1151/13 (92 without the toll), the
  * revenue is 80/13 — and on Sioux Falls (paging: 552 OD pairs; identities of the totals).
+ * Every JSON answer of these routes parses with the schema its route declares (which the
+ * OpenAPI document and the web app's generated types come from): no field more, none missing.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON responses */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { createApp, openStore } from "@tollkit/api";
 import { call, parseCsv, ServeProcess, startServe, stopServe, tempDir, waitForRun } from "../packages/api/test/helpers.js";
 
 let srv: ServeProcess;
@@ -50,6 +53,37 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (srv) await stopServe(srv);
+});
+
+describe("the OD routes' answers", () => {
+  it("parse with the schemas their routes declare, strictly", async () => {
+    const store = openStore(join(tempDir(), "schemas.db"));
+    const tk = createApp({ store, webDir: null, log: () => {}, recover: false });
+    try {
+      const declared = (path: string) => tk.routes.find((r) => r.method === "get" && r.path === path)!.responses[200].schema!;
+      const answers: [string, string][] = [
+        ["/api/runs/:id/skims", `/api/runs/${tolled}/skims`],
+        ["/api/runs/:id/select-link", `/api/runs/${tolled}/select-link?links=4`],
+        ["/api/runs/:id/select-link", `/api/runs/${tolled}/select-link?links=4&by=od`],
+        ["/api/runs/:id/select-link", `/api/runs/${sfTolled}/select-link?links=39,74&by=link`],
+        ["/api/compare/incidence", `/api/compare/incidence?a=${noToll}&b=${tolled}`],
+        ["/api/compare/incidence", `/api/compare/incidence?a=${sfBase}&b=${sfTolled}&by=od&limit=10`],
+        ["/api/compare/incidence", `/api/compare/incidence?a=${sfBase}&b=${sfTolled}&by=destination`],
+      ];
+      for (const [route, url] of answers) {
+        const r = await call(base, url);
+        expect(r.status, r.text).toBe(200);
+        const parsed = declared(route).safeParse(r.body);
+        expect(parsed.success, `${url}: ${parsed.error?.message}`).toBe(true);
+      }
+      // the schemas are strict: a field the answer does not declare is refused
+      const inc = (await call(base, `/api/compare/incidence?a=${noToll}&b=${tolled}`)).body;
+      expect(declared("/api/compare/incidence").safeParse({ ...inc, rows: [{ ...inc.rows[0], extra: 1 }] }).success).toBe(false);
+    } finally {
+      await tk.close(0);
+      store.close();
+    }
+  });
 });
 
 describe("GET /api/runs/:id/skims", () => {

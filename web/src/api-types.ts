@@ -684,6 +684,154 @@ export interface components {
             tollCost: number | null;
             distanceCost: number | null;
         };
+        /** @description The rows are by zone, OD pair or link as `by` says */
+        SelectLink: {
+            run: number;
+            network: string;
+            links: number[];
+            classes: components["schemas"]["SelectLinkClass"][];
+            /** @constant */
+            by: "zone";
+            total: number;
+            offset: number;
+            limit: number;
+            rows: components["schemas"]["SelectLinkZoneRow"][];
+        } | {
+            run: number;
+            network: string;
+            links: number[];
+            classes: components["schemas"]["SelectLinkClass"][];
+            /** @constant */
+            by: "od";
+            total: number;
+            offset: number;
+            limit: number;
+            rows: components["schemas"]["SelectLinkOdRow"][];
+        } | {
+            run: number;
+            network: string;
+            links: number[];
+            classes: components["schemas"]["SelectLinkClass"][];
+            /** @constant */
+            by: "link";
+            total: number;
+            offset: number;
+            limit: number;
+            rows: components["schemas"]["SelectLinkLinkRow"][];
+        };
+        /** @description Per class: the selected links' assigned flow and the trips that use them */
+        SelectLinkClass: {
+            name: string;
+            selectedFlow: number;
+            trips: number;
+        };
+        SelectLinkZoneRow: {
+            zone: number;
+            class: string;
+            originTrips: number;
+            destinationTrips: number;
+            originFlow: number;
+        };
+        SelectLinkOdRow: {
+            origin: number;
+            destination: number;
+            class: string;
+            trips: number;
+            demand: number;
+            share: number;
+        };
+        SelectLinkLinkRow: {
+            link: number;
+            flow: number;
+            selectLinkFlow: number;
+        };
+        Incidence: {
+            a: number;
+            b: number;
+            network: string;
+            /** @enum {string} */
+            by: "origin" | "destination" | "od";
+            /** @description The skim rule of each run */
+            rules: {
+                a: string;
+                b: string;
+            };
+            totals: components["schemas"]["IncidenceTotals"];
+            classes: {
+                tripsA: number;
+                trips: number;
+                /** @description Users' change of generalised cost (time units, tolls included) */
+                userCostChange: number;
+                timeChange: number;
+                distanceCostChange: number;
+                /** @description The change of revenue in time units (toll factor × toll) */
+                tollCostChange: number;
+                /** @description Time and distance cost change (tolls are a transfer) */
+                resourceCostChange: number;
+                revenueA: number;
+                revenueB: number;
+                revenueChange: number;
+                name: string;
+            }[];
+            threshold: number;
+            /** @description Groups whose users lose more than threshold per trip, largest loss first */
+            losers: components["schemas"]["IncidenceRow"][];
+            /** @description Groups whose users gain more than threshold per trip, largest gain first */
+            winners: components["schemas"]["IncidenceRow"][];
+            rowCount: number;
+            warnings: string[];
+            total: number;
+            offset: number;
+            limit: number;
+            rows: components["schemas"]["IncidenceRow"][];
+        };
+        IncidenceTotals: {
+            tripsA: number;
+            trips: number;
+            /** @description Users' change of generalised cost (time units, tolls included) */
+            userCostChange: number;
+            timeChange: number;
+            distanceCostChange: number;
+            /** @description The change of revenue in time units (toll factor × toll) */
+            tollCostChange: number;
+            /** @description Time and distance cost change (tolls are a transfer) */
+            resourceCostChange: number;
+            revenueA: number;
+            revenueB: number;
+            revenueChange: number;
+            totalCostA: number | null;
+            totalCostB: number | null;
+            totalCostChange: number | null;
+            /** @description Relative residuals of the identities the totals satisfy */
+            residuals: {
+                resourcePlusRevenue: number;
+                totalCost: number | null;
+                revenueA: number | null;
+                revenueB: number | null;
+            };
+        };
+        IncidenceRow: {
+            origin?: number;
+            destination?: number;
+            class: string;
+            tripsA: number;
+            trips: number;
+            costPerTripA: number | null;
+            costPerTripB: number | null;
+            /** @description Change of generalised cost per trip (time units); > 0: the group's users lose */
+            costChangePerTrip: number | null;
+            timeChangePerTrip: number | null;
+            tollCostChangePerTrip: number | null;
+            distanceCostChangePerTrip: number | null;
+            /** @description Toll paid per trip in b (money) */
+            tollPerTrip: number | null;
+            tollChangePerTrip: number | null;
+            /** @description Users' change of total generalised cost (time units) */
+            costChange: number;
+            /** @description Tolls paid in b (money): the group's share of the revenue */
+            tollPaid: number;
+            tollPaidChange: number;
+        };
         ScenarioCheck: {
             /** @description True when `tollkit design` would accept the scenario. */
             valid: boolean;
@@ -2251,18 +2399,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        total: number;
-                        offset: number;
-                        limit: number;
-                        rows: {
-                            [key: string]: unknown;
-                        }[];
-                        run: number;
-                        links: number[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SelectLink"];
                     "text/csv": unknown;
                 };
             };
@@ -2330,21 +2467,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        total: number;
-                        offset: number;
-                        limit: number;
-                        rows: {
-                            [key: string]: unknown;
-                        }[];
-                        a: number;
-                        b: number;
-                        totals: {
-                            [key: string]: unknown;
-                        };
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Incidence"];
                     "text/csv": unknown;
                 };
             };

@@ -240,58 +240,13 @@ export function followRun(id: number, h: RunEventHandlers): () => void {
 // ---------------------------------------------------------------- OD analyses (docs/incidence.md)
 
 /** One group (zone or OD pair, per class) of `GET /api/compare/incidence`: b − a, costs in time units per trip, tolls in money. */
-export interface IncidenceRow {
-  origin?: number;
-  destination?: number;
-  class: string;
-  tripsA: number;
-  trips: number;
-  costPerTripA: number | null;
-  costPerTripB: number | null;
-  costChangePerTrip: number | null;
-  timeChangePerTrip: number | null;
-  tollCostChangePerTrip: number | null;
-  distanceCostChangePerTrip: number | null;
-  tollPerTrip: number | null;
-  tollChangePerTrip: number | null;
-  costChange: number;
-  tollPaid: number;
-  tollPaidChange: number;
-}
+export type IncidenceRow = Schemas["IncidenceRow"];
 
 /** Totals of an incidence (time units × trips, money for revenue). */
-export interface IncidenceTotals {
-  tripsA: number;
-  trips: number;
-  userCostChange: number;
-  timeChange: number;
-  distanceCostChange: number;
-  tollCostChange: number;
-  resourceCostChange: number;
-  revenueA: number;
-  revenueB: number;
-  revenueChange: number;
-  totalCostChange?: number | null;
-  residuals?: Record<string, number | null>;
-}
+export type IncidenceTotals = Schemas["IncidenceTotals"];
 
 /** `GET /api/compare/incidence` (a page of rows with totals, winners and losers). */
-export interface IncidenceAnswer {
-  a: number;
-  b: number;
-  network: string;
-  by: "origin" | "destination" | "od";
-  rules: { a: string; b: string };
-  totals: IncidenceTotals;
-  classes: (Omit<IncidenceTotals, "residuals" | "totalCostChange"> & { name: string })[];
-  threshold: number;
-  losers: IncidenceRow[];
-  winners: IncidenceRow[];
-  rowCount: number;
-  warnings: string[];
-  total: number;
-  rows: IncidenceRow[];
-}
+export type IncidenceAnswer = Schemas["Incidence"];
 
 /** Query of the incidence route (`threshold` in time units per trip). */
 export interface IncidenceQuery {
@@ -330,13 +285,7 @@ export const getIncidence = (q: IncidenceQuery, signal?: Signal) =>
   allPages<IncidenceAnswer, IncidenceRow>((offset) => incidenceUrl(q, "json", offset), signal);
 
 /** Headline of a select-link analysis: per class, the selected links' assigned flow and the trips using them. */
-export interface SelectLinkHead {
-  run: number;
-  network: string;
-  links: number[];
-  classes: { name: string; selectedFlow: number; trips: number }[];
-  total: number;
-}
+export type SelectLinkHead = Omit<Schemas["SelectLink"], "rows" | "by" | "offset" | "limit">;
 
 /** The URL of `GET /api/runs/:id/select-link` (`links` empty: the run's tolled links). */
 export function selectLinkUrl(
@@ -353,8 +302,8 @@ export function selectLinkUrl(
   return `/api/runs/${id}/select-link?${p}`;
 }
 
-type SelectLinkLinkRow = { link: number; flow: number; selectLinkFlow: number };
-type SelectLinkZoneRow = { zone: number; class: string; originTrips: number; destinationTrips: number; originFlow: number };
+type SelectLinkLinkRow = Schemas["SelectLinkLinkRow"];
+type SelectLinkZoneRow = Schemas["SelectLinkZoneRow"];
 
 /** `GET /api/runs/:id/select-link?by=link`: per link, its flow and the flow of the trips using the selected links (PCE); every page. */
 export const getSelectLinkFlows = (id: number, links: readonly number[], signal?: Signal) =>

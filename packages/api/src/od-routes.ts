@@ -96,6 +96,120 @@ const SkimRowSchema = z
   })
   .meta({ id: "SkimRow" });
 
+/** A number the answer may leave null (a group without trips). */
+const numberOrNull = z.number().nullable();
+
+const SelectLinkClassSchema = z
+  .strictObject({ name: z.string(), selectedFlow: z.number(), trips: z.number() })
+  .meta({ id: "SelectLinkClass", description: "Per class: the selected links' assigned flow and the trips that use them" });
+/** The head of every select-link answer: the run, its network, the links and the per-class totals. */
+const selectLinkAnswer = (by: "zone" | "od" | "link", row: z.ZodType) =>
+  z.strictObject({
+    run: z.int(),
+    network: z.string(),
+    links: z.array(z.int()),
+    classes: z.array(SelectLinkClassSchema),
+    by: z.literal(by),
+    total: z.int(),
+    offset: z.int(),
+    limit: z.int(),
+    rows: z.array(row),
+  });
+const SelectLinkSchema = z
+  .union([
+    selectLinkAnswer(
+      "zone",
+      z
+        .strictObject({ zone: z.int(), class: z.string(), originTrips: z.number(), destinationTrips: z.number(), originFlow: z.number() })
+        .meta({ id: "SelectLinkZoneRow" }),
+    ),
+    selectLinkAnswer(
+      "od",
+      z
+        .strictObject({
+          origin: z.int(),
+          destination: z.int(),
+          class: z.string(),
+          trips: z.number(),
+          demand: z.number(),
+          share: z.number(),
+        })
+        .meta({ id: "SelectLinkOdRow" }),
+    ),
+    selectLinkAnswer(
+      "link",
+      z.strictObject({ link: z.int(), flow: z.number(), selectLinkFlow: z.number() }).meta({ id: "SelectLinkLinkRow" }),
+    ),
+  ])
+  .meta({ id: "SelectLink", description: "The rows are by zone, OD pair or link as `by` says" });
+
+type SelectLinkAnswer = z.infer<typeof SelectLinkSchema>;
+
+/** One group (zone or OD pair, per class) of an incidence: b − a, costs in time units per trip, tolls in money. */
+const IncidenceRowSchema = z
+  .strictObject({
+    origin: z.int().optional(),
+    destination: z.int().optional(),
+    class: z.string(),
+    tripsA: z.number(),
+    trips: z.number(),
+    costPerTripA: numberOrNull,
+    costPerTripB: numberOrNull,
+    costChangePerTrip: numberOrNull.meta({ description: "Change of generalised cost per trip (time units); > 0: the group's users lose" }),
+    timeChangePerTrip: numberOrNull,
+    tollCostChangePerTrip: numberOrNull,
+    distanceCostChangePerTrip: numberOrNull,
+    tollPerTrip: numberOrNull.meta({ description: "Toll paid per trip in b (money)" }),
+    tollChangePerTrip: numberOrNull,
+    costChange: z.number().meta({ description: "Users' change of total generalised cost (time units)" }),
+    tollPaid: z.number().meta({ description: "Tolls paid in b (money): the group's share of the revenue" }),
+    tollPaidChange: z.number(),
+  })
+  .meta({ id: "IncidenceRow" });
+const incidenceTotals = {
+  tripsA: z.number(),
+  trips: z.number(),
+  userCostChange: z.number().meta({ description: "Users' change of generalised cost (time units, tolls included)" }),
+  timeChange: z.number(),
+  distanceCostChange: z.number(),
+  tollCostChange: z.number().meta({ description: "The change of revenue in time units (toll factor × toll)" }),
+  resourceCostChange: z.number().meta({ description: "Time and distance cost change (tolls are a transfer)" }),
+  revenueA: z.number(),
+  revenueB: z.number(),
+  revenueChange: z.number(),
+};
+const IncidenceTotalsSchema = z
+  .strictObject({
+    ...incidenceTotals,
+    totalCostA: numberOrNull,
+    totalCostB: numberOrNull,
+    totalCostChange: numberOrNull,
+    residuals: z
+      .strictObject({ resourcePlusRevenue: z.number(), totalCost: numberOrNull, revenueA: numberOrNull, revenueB: numberOrNull })
+      .meta({ description: "Relative residuals of the identities the totals satisfy" }),
+  })
+  .meta({ id: "IncidenceTotals" });
+const IncidenceSchema = z
+  .strictObject({
+    a: z.int(),
+    b: z.int(),
+    network: z.string(),
+    by: z.enum(INCIDENCE_BY),
+    rules: z.strictObject({ a: z.string(), b: z.string() }).meta({ description: "The skim rule of each run" }),
+    totals: IncidenceTotalsSchema,
+    classes: z.array(z.strictObject({ ...incidenceTotals, name: z.string() })),
+    threshold: z.number(),
+    losers: z.array(IncidenceRowSchema).meta({ description: "Groups whose users lose more than threshold per trip, largest loss first" }),
+    winners: z.array(IncidenceRowSchema).meta({ description: "Groups whose users gain more than threshold per trip, largest gain first" }),
+    rowCount: z.int(),
+    warnings: z.array(z.string()),
+    total: z.int(),
+    offset: z.int(),
+    limit: z.int(),
+    rows: z.array(IncidenceRowSchema),
+  })
+  .meta({ id: "Incidence" });
+
 const err = (description: string) => ({ description, schema: ErrorSchema });
 
 /** Writes text pieces to a response, waiting for the socket to drain between them. */
@@ -201,7 +315,7 @@ export function odRoutes(deps: RouteDeps): RouteSpec[] {
       responses: {
         200: {
           description: "Totals per class and a page of rows",
-          schema: Page(z.record(z.string(), z.unknown())).extend({ run: z.int(), links: z.array(z.int()) }),
+          schema: SelectLinkSchema,
           alternatives: ["text/csv"],
         },
         400: err("Bad links"),
@@ -261,10 +375,11 @@ export function odRoutes(deps: RouteDeps): RouteSpec[] {
         if (q.by === "link") {
           const flow = store.getLinks(run.id)!.columns.flow;
           const all = Array.from(t.linkFlowsPce, (v, a) => ({ link: a + 1, flow: flow[a], selectLinkFlow: v }));
-          return { ...head, ...page(all, q.offset, q.limit), offset: q.offset, limit: q.limit };
+          return { ...head, ...page(all, q.offset, q.limit), offset: q.offset, limit: q.limit } satisfies SelectLinkAnswer;
         }
-        const items: Iterable<object> = q.by === "od" ? selectLinkRows(t) : selectLinkZones(t);
-        return { ...head, ...page(items, q.offset, q.limit), offset: q.offset, limit: q.limit };
+        if (q.by === "od")
+          return { ...head, ...page(selectLinkRows(t), q.offset, q.limit), offset: q.offset, limit: q.limit } satisfies SelectLinkAnswer;
+        return { ...head, ...page(selectLinkZones(t), q.offset, q.limit), offset: q.offset, limit: q.limit } satisfies SelectLinkAnswer;
       },
     },
     {
@@ -279,7 +394,7 @@ export function odRoutes(deps: RouteDeps): RouteSpec[] {
       responses: {
         200: {
           description: "The incidence with a page of rows",
-          schema: Page(z.record(z.string(), z.unknown())).extend({ a: z.int(), b: z.int(), totals: z.record(z.string(), z.unknown()) }),
+          schema: IncidenceSchema,
           alternatives: ["text/csv"],
         },
         404: err("Unknown run"),
@@ -307,7 +422,14 @@ export function odRoutes(deps: RouteDeps): RouteSpec[] {
           by,
           q.threshold,
         );
-        return { a: ra.id, b: rb.id, ...inc, ...page(incidenceRows(sa, sb, by), q.offset, q.limit), offset: q.offset, limit: q.limit };
+        return {
+          a: ra.id,
+          b: rb.id,
+          ...inc,
+          ...page(incidenceRows(sa, sb, by), q.offset, q.limit),
+          offset: q.offset,
+          limit: q.limit,
+        } satisfies z.infer<typeof IncidenceSchema>;
       },
     },
   ];
