@@ -9,7 +9,7 @@
  * minimises, comparable with the catalogue's best-known values) and `beckmannTime` its
  * time-only integral; `revenue` is money.
  */
-import type { ElasticResult, FollowerResult, StopReason } from "@tollkit/follower";
+import type { ElasticResult, FollowerResult } from "@tollkit/follower";
 import type { DesignResult, ElasticDesignReport } from "@tollkit/leader";
 
 /** Per-class figures of an assignment. */
@@ -48,71 +48,72 @@ export interface ElasticDemandSummary {
   zones: { zone: number; tripsReference: number; tripsMade: number; tripsNotMade: number; consumerSurplus: number }[];
 }
 
-/** The summary of an assignment (the `assign --json` object). */
-export interface AssignSummary {
-  network: string;
+/** The summary of an assignment (the `assign --json` object): the follower's scalar measures and more. */
+export type AssignSummary = Pick<
+  FollowerResult,
+  | "network"
+  | "converged"
+  | "stopReason"
+  | "iterations"
+  | "relativeGap"
+  | "averageExcessCost"
+  | "tstt"
+  | "totalCost"
+  | "sptt"
+  | "beckmann"
+  | "beckmannTime"
+  | "revenue"
+  | "seconds"
+  | "warnings"
+> & {
   algorithm: string;
   objective: string;
-  converged: boolean;
-  stopReason: StopReason;
-  iterations: number;
-  relativeGap: number;
-  averageExcessCost: number;
-  tstt: number;
-  totalCost: number;
-  sptt: number;
-  beckmann: number;
-  revenue: number;
-  seconds: number;
   classes: ClassSummary[];
-  warnings: string[];
   /**
    * With elastic demand only (docs/elastic-demand.md): trips of the trip table, made and not made,
    * consumer surplus and welfare (consumer surplus + revenue, money), in total and per origin zone
    * (what a map of trips not made by zone needs).
    */
   demand?: ElasticDemandSummary;
-  /** The time-only Beckmann integral Σ ∫ t (the generalised objective is `beckmann`). */
-  beckmannTime: number;
   /** Present in CLI summaries. */
   settings?: AssignSettingsRecord;
-}
+};
 
-/** The summary of a design (the `design --json` object). */
-export interface DesignSummary {
-  scenario: string;
-  network: string;
+/** The summary of a design (the `design --json` object): the design's result without its live parts, and more. */
+export type DesignSummary = Pick<
+  DesignResult,
+  | "scenario"
+  | "network"
+  | "tolls"
+  | "variables"
+  | "value"
+  | "baseline"
+  | "firstBest"
+  | "shareCaptured"
+  | "revenue"
+  | "tstt"
+  | "welfare"
+  | "constraint"
+  | "equilibriumSolves"
+  | "solves"
+  | "seconds"
+  | "ties"
+  | "diagnostics"
+  | "partial"
+  | "error"
+> & {
   objective: string;
   sense: string;
   method: string;
-  tolls: DesignResult["tolls"];
-  variables: DesignResult["variables"];
-  value: number;
-  baseline: number;
-  firstBest: number | null;
-  shareCaptured: number | null;
-  revenue: number;
-  tstt: number;
-  welfare: number;
-  constraint?: DesignResult["constraint"];
-  equilibriumSolves: number;
-  solves: DesignResult["solves"];
-  seconds: number;
   /** Grid search's response surface (API summaries only; the CLI writes it to design.json). */
   surface?: DesignResult["surface"];
-  ties: DesignResult["ties"];
-  diagnostics: DesignResult["diagnostics"];
   /** The tolled equilibrium's own summary. */
   equilibrium: AssignSummary;
   /** With elastic demand: trips made and not made, welfare against the no-toll baseline, by zone (consumer-surplus change per zone). */
   demand?: ElasticDesignReport;
-  /** Whether the design stopped early on an error and this is the best design found before it. */
-  partial: boolean;
-  /** The error that stopped it (null when it finished). */
-  error: DesignResult["error"];
   /** The first-best check's figures (CLI summaries). */
   firstBestDetail?: { soTstt: number; tolledTstt: number; relativeDifference: number } | null;
-}
+};
 
 /** Either summary. */
 export type RunSummary = AssignSummary | DesignSummary;
