@@ -189,6 +189,30 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(Math.abs(cold.tstt - old.ms.tstt) / cold.tstt).toBeLessThan(1e-8);
   });
 
+  test("the gradient check's solves run beside the checked point's bushes only: the search's previous iterate lets go of its own", async () => {
+    const s = scenario("sioux-falls-second-best-10");
+    const { ev } = await evaluatorOf(s);
+    // a search's state at its end: the previous iterate pinned, the best (last) point the newest
+    const prev = await ev.evaluate(Float64Array.from({ length: 10 }, () => 2), { gradient: true });
+    const best = await ev.evaluate(Float64Array.from({ length: 10 }, () => 3), { gradient: true, warm: prev });
+    expect(holdsBushes(prev.eq)).toBe(true);
+    expect(holdsBushes(best.eq)).toBe(true);
+    const alive: boolean[][] = [];
+    const orig = ev.solveFollower.bind(ev);
+    ev.solveFollower = (extra, trueTolls, keep) => {
+      alive.push([holdsBushes(prev.eq), holdsBushes(best.eq)]);
+      return orig(extra, trueTolls, keep);
+    };
+    const gc = await checkDirectional(ev, best, 1e-3, "tstt");
+    expect(gc.solves).toBe(2);
+    // every check solve starts from the best point's bushes, with no other set alive beside them
+    expect(alive).toEqual([
+      [false, true],
+      [false, true],
+    ]);
+    expect(gc.agrees).toBe(true);
+  });
+
   test("links 48 and 29, maximise revenue: gradient search with its polish is at least as good as derivative-free on the same budget", async () => {
     const s = parseScenario({
       network: "sioux-falls",
