@@ -96,6 +96,40 @@ describe("the gradient check", () => {
     expect(Math.max(...seen)).toBeLessThanOrEqual(4);
   });
 
+  test("a disagreement from solves that stop short is tried again at a tighter gap; a wrong derivative still disagrees there", async () => {
+    const s = scenario("two-route-linear");
+    const { ev } = await evaluatorOf(s);
+    const e = await ev.evaluate([5], { gradient: true });
+    // solves at the check's own gap leave 1% of the move from the checked point undone (as a
+    // warm-started solve that stops after one iteration does, Berlin-Center cordon); tighter ones do not
+    const orig = ev.measureAt.bind(ev);
+    ev.measureAt = async (z, from, gap) => {
+      const m = await orig(z, from, gap);
+      return gap! >= 1e-12 ? { ...m, revenue: m.revenue - 0.01 * (m.revenue - revenue(5)) } : m;
+    };
+    const gc = await checkDirectional(ev, e, 1e-3, "revenue");
+    // closed form: d revenue/dτ = (25 − 2τ)/3 = 5 at τ = 5; the short solves' difference is 1% below
+    expect(gc.tries!.map((t) => t.agrees)).toEqual([false, true]);
+    expect(gc.tries![0].finiteDifference).toBeCloseTo(0.99 * 5, 6);
+    expect(gc.rows[0].finiteDifference).toBeCloseTo(5, 6);
+    expect(gc.rows[0].analytic).toBeCloseTo(5, 8);
+    expect(gc.gap).toBe(1e-13);
+    expect(gc.solves).toBe(4);
+    expect(gc.agrees).toBe(true);
+    // a derivative 1% off: no gap makes the differences agree with it
+    ev.measureAt = orig;
+    const along = ev.derivativeAlong.bind(ev);
+    ev.derivativeAlong = async (x, d) => {
+      const r = await along(x, d);
+      return { ...r, right: { ...r.right, revenue: 1.01 * r.right.revenue }, left: { ...r.left, revenue: 1.01 * r.left.revenue } };
+    };
+    const bad = await checkDirectional(ev, e, 1e-3, "revenue");
+    expect(bad.tries!.map((t) => t.gap)).toEqual([1e-12, 1e-13, 1e-14]);
+    expect(bad.tries!.every((t) => !t.agrees && Math.abs(t.finiteDifference - 5) < 1e-6)).toBe(true);
+    expect(bad.solves).toBe(6);
+    expect(bad.agrees).toBe(false);
+  });
+
   test('"full" checks every variable, "none" none', async () => {
     const s = scenario("two-route-linear");
     const full = await design({ ...s, method: { ...s.method, check: "full" } } as Scenario);
