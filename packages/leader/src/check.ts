@@ -1,6 +1,6 @@
 /**
  * Checks of a design: the gradient used by the search against finite differences — by default
- * along one random feasible direction (two solves, {@link checkDirectional}), on request per
+ * along one random feasible direction (three solves, {@link checkDirectional}), on request per
  * variable ({@link checkGradient}) — and the follower's ties (optimistic and pessimistic values
  * where they differ). Every finite-difference point lies inside the bounds: at a bound the
  * difference is one-sided. A disagreement is a result with numbers, never an exception.
@@ -8,7 +8,7 @@
 
 import { seededRandom } from "@tollkit/graph-core";
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
-import { objectiveGradient, objectiveValue } from "./objectives.js";
+import { leaderMeasures, objectiveGradient, objectiveValue } from "./objectives.js";
 import { TieRule } from "./scenario.js";
 
 /** One variable's gradient check. */
@@ -211,14 +211,15 @@ export function feasibleDirection(z: ArrayLike<number>, lo: ArrayLike<number>, h
 
 /**
  * Compares the search's gradient at `at` with a finite difference along one random feasible
- * direction d ({@link feasibleDirection}, from `seed`): 2 equilibrium solves (3 at a bound),
- * warm-started from `at` and solved to a relative gap of at most {@link CHECK_GAP}; where they
- * disagree, the same again at a tenth and then a hundredth of that gap (the solves' error is a
- * fraction of the equilibrium's move over the step: only a tighter gap shrinks it). Inside the
- * box it is the central difference (f(z + h d) − f(z − h d)) / 2h; where z − h d would leave the
- * bounds, the second-order one-sided difference (−3 f(z) + 4 f(z + h d) − f(z + 2h d)) / 2h with
- * f(z) re-solved at the check's gap (and the step shortened where z + 2h d would leave them; the
- * first-order forward difference is reported beside it as `forward`). The analytic value is the one-sided
+ * direction d ({@link feasibleDirection}, from `seed`): 3 equilibrium solves — z itself, then
+ * z + h d and z − h d warm-started from it, all to a relative gap of at most {@link CHECK_GAP} —
+ * and where they disagree, the same again at a tenth and then a hundredth of that gap (the
+ * solves' error is a fraction of the equilibrium's move over the step: only a tighter gap
+ * shrinks it). Inside the box it is the central difference (f(z + h d) − f(z − h d)) / 2h; where
+ * z − h d would leave the bounds, the second-order one-sided difference
+ * (−3 f(z) + 4 f(z + h d) − f(z + 2h d)) / 2h (the step shortened where z + 2h d would leave
+ * them). The first-order forward and (inside the box) backward differences from f(z) are
+ * reported beside it. The analytic value is the one-sided
  * directional derivative along d from one directional equilibrium sensitivity of all the tolled
  * links moving together ({@link Evaluator.derivativeAlong}: one derivative problem however many
  * variables, and exact at degenerate points, where Σ_k d_k ∂f/∂z_k of one-sided partials is not). Agreement as in {@link checkGradient}: within `tolerance` plus the
@@ -280,17 +281,25 @@ export async function checkDirectional(
     const point = (t: number) => Float64Array.from(e.z, (zk, k) => Math.min(hi[k], Math.max(lo[k], zk + t * d[k])));
     const close = (x: number, y: number, rel: number, tol: number) =>
       Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + tol;
+    // The points' solves start from z solved at the same gap (pinned in place of the search's
+    // equilibrium, whose bushes are let go), not from the search's equilibrium itself: that one's
+    // own error (gap 1e-10) would otherwise be undone differently at z + hd and at z − hd.
+    let center: Evaluation = e;
     /** The finite difference from solves at relative gap `g`, and whether it agrees with the derivative. */
     const differences = async (g: number) => {
-      const fp = objectiveValue(type, await ev.measureAt(point(h), e, g));
-      const other = objectiveValue(type, await ev.measureAt(central ? point(-h) : e.z.slice(), e, g));
+      const eq = await ev.solveAt(e.tolls, e.rule, center, g);
+      center = { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
+      ev.keepWarm(center);
+      const f0 = objectiveValue(type, center.ms);
+      const fp = objectiveValue(type, await ev.measureAt(point(h), center, g));
       // one-sided: (−3 f(z) + 4 f(z + hd) − f(z + 2hd)) / 2h, second-order accurate like the
       // central difference (the first-order forward difference is off by h f''/2, which along a
       // strongly curved response is more than the tolerance: Chicago-Sketch, 20 links, h = 0.02,
       // f'' ≈ 0.92 along d — forward 0.1941, this difference and the central one 0.1849 = the derivative)
-      const f2 = central ? NaN : objectiveValue(type, await ev.measureAt(point(2 * h), e, g));
-      const forward = central ? NaN : (fp - other) / h;
-      const fd = central ? (fp - other) / (2 * h) : (-3 * other + 4 * fp - f2) / (2 * h);
+      const fo = objectiveValue(type, await ev.measureAt(point(central ? -h : 2 * h), center, g));
+      const forward = (fp - f0) / h;
+      const backward = central ? (f0 - fo) / h : NaN;
+      const fd = central ? (fp - fo) / (2 * h) : (-3 * f0 + 4 * fp - fo) / (2 * h);
       const size = Math.max(Math.abs(fp), e.eq.totalCost);
       // each value is known to about g · size; the one-sided difference weighs them 3 + 4 + 1, the central one 1 + 1
       const noise = ((central ? 4 : 16) * g * size) / (2 * h);
@@ -301,19 +310,19 @@ export async function checkDirectional(
         const hi2 = Math.max(a, al);
         agrees = (fd >= lo2 && fd <= hi2) || close(fd, lo2, tolerance, noise) || close(fd, hi2, tolerance, noise);
       } else agrees = close(fd, a, tolerance, noise);
-      return { gap: g, fd, forward, agrees };
+      return { gap: g, fd, forward, backward, agrees };
     };
-    // A check solve starts from the checked point's bushes and stops at the first iterate below
-    // the gap: what it leaves undone is a fraction of the equilibrium's move over the step, so
-    // the difference is biased by a fraction of the derivative that a longer step does not shrink
-    // (it is not the gap · total cost noise allowed for above). Berlin-Center cordon, h = 1e-4 …
-    // 1e-3: at gap 1e-12 (one iteration per solve) the central difference was 258.7–259.0 for every
-    // h, at 1e-13 (two iterations) 259.963–259.966, the derivative 259.971. So a disagreement is
-    // tried again at a tenth and a hundredth of the gap: solver error shrinks with the gap, a
-    // wrong derivative does not. Each try is reported (`tries`).
+    // A check solve starts from z's bushes and stops at the first iterate below the gap: what it
+    // leaves undone is a fraction of the equilibrium's move over the step, so the difference is
+    // biased by a fraction of the derivative that a longer step does not shrink (it is not the
+    // gap · total cost noise allowed for above). Berlin-Center cordon, from z solved to 5e-13,
+    // h = 1e-4 … 1e-3: at gap 1e-12 (one iteration per solve) the central difference was
+    // 258.7–259.0 for every h, at 1e-13 (two iterations) 259.963–259.966; the derivative 259.971.
+    // So a disagreement is tried again at a tenth and a hundredth of the gap: solver error
+    // shrinks with the gap, a wrong derivative does not. Each try is reported (`tries`).
     const tries = [await differences(gap)];
     for (const g of [gap / 10, gap / 100]) if (!tries[tries.length - 1].agrees) tries.push(await differences(g));
-    const { fd, forward, agrees } = tries[tries.length - 1];
+    const { fd, forward, backward, agrees } = tries[tries.length - 1];
     const relativeError = Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-300);
     const row: GradientCheckRow = {
       variable: `direction (seed ${seed}${central ? "" : ", one-sided at a bound"})`,
@@ -322,7 +331,7 @@ export async function checkDirectional(
       analyticLeft: al,
       finiteDifference: fd,
       forward,
-      backward: NaN,
+      backward,
       absoluteError: Math.abs(a - fd),
       relativeError,
       degenerate,

@@ -703,6 +703,8 @@ export class Evaluator {
     this.keepWarm(from);
     const tolls = this.tollsOf(z);
     const eq = await this.solveAt(tolls, from.rule, from, gap, false);
+    // a throw-away solve: its bushes go now, not whenever the result is collected
+    release(eq);
     return leaderMeasures(this.s.net, this.s.classes, eq, tolls);
   }
 }

@@ -58,13 +58,13 @@ describe("the gradient check", () => {
     expect(Array.from(feasibleDirection([4], [0], [10], 3))).toEqual([1]); // one toll: along +1
   });
 
-  test("the default check is one direction (2 solves); at the lower bound it is one-sided (3 solves, second order) and never leaves the bounds", async () => {
+  test("the default check is one direction (3 solves: z, z ± hd); at the lower bound it is one-sided (3 solves, second order) and never leaves the bounds", async () => {
     const s = scenario("two-route-linear");
     const r = await design(s);
     const gc = r.diagnostics.gradientCheck!;
     expect(gc.kind).toBe("directional");
-    expect(gc.solves).toBe(2);
-    expect(r.solves.byPhase["gradient check"]).toBe(2);
+    expect(gc.solves).toBe(3);
+    expect(r.solves.byPhase["gradient check"]).toBe(3);
     expect(gc.rows).toHaveLength(1);
     expect(gc.rows[0].analytic).toBeCloseTo((25 - 2 * r.tolls[0].toll) / 3, 6);
     expect(gc.agrees).toBe(true);
@@ -114,7 +114,7 @@ describe("the gradient check", () => {
     expect(gc.rows[0].finiteDifference).toBeCloseTo(5, 6);
     expect(gc.rows[0].analytic).toBeCloseTo(5, 8);
     expect(gc.gap).toBe(1e-13);
-    expect(gc.solves).toBe(4);
+    expect(gc.solves).toBe(6);
     expect(gc.agrees).toBe(true);
     // a derivative 1% off: no gap makes the differences agree with it
     ev.measureAt = orig;
@@ -126,7 +126,9 @@ describe("the gradient check", () => {
     const bad = await checkDirectional(ev, e, 1e-3, "revenue");
     expect(bad.tries!.map((t) => t.gap)).toEqual([1e-12, 1e-13, 1e-14]);
     expect(bad.tries!.every((t) => !t.agrees && Math.abs(t.finiteDifference - 5) < 1e-6)).toBe(true);
-    expect(bad.solves).toBe(6);
+    // 3 tries of 3 solves, and one before them: the first check let go of e's bushes (its z
+    // solve took their place), so the derivative along d re-solves e
+    expect(bad.solves).toBe(10);
     expect(bad.agrees).toBe(false);
   });
 
@@ -223,7 +225,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(Math.abs(cold.tstt - old.ms.tstt) / cold.tstt).toBeLessThan(1e-8);
   });
 
-  test("the gradient check's solves run beside the checked point's bushes only: the search's previous iterate lets go of its own", async () => {
+  test("the gradient check's solves run beside one stored set of bushes: the search's previous iterate and the checked point let go of theirs", async () => {
     const s = scenario("sioux-falls-second-best-10");
     const { ev } = await evaluatorOf(s);
     // a search's state at its end: the previous iterate pinned, the best (last) point the newest
@@ -231,19 +233,20 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     const best = await ev.evaluate(Float64Array.from({ length: 10 }, () => 3), { gradient: true, warm: prev });
     expect(holdsBushes(prev.eq)).toBe(true);
     expect(holdsBushes(best.eq)).toBe(true);
-    const alive: boolean[][] = [];
+    const results = [prev.eq, best.eq];
+    const alive: number[] = [];
     const orig = ev.solveFollower.bind(ev);
-    ev.solveFollower = (extra, trueTolls, keep) => {
-      alive.push([holdsBushes(prev.eq), holdsBushes(best.eq)]);
-      return orig(extra, trueTolls, keep);
+    ev.solveFollower = async (extra, trueTolls, keep) => {
+      alive.push(results.filter(holdsBushes).length);
+      const r = await orig(extra, trueTolls, keep);
+      results.push(r);
+      return r;
     };
     const gc = await checkDirectional(ev, best, 1e-3, "tstt");
-    expect(gc.solves).toBe(2);
-    // every check solve starts from the best point's bushes, with no other set alive beside them
-    expect(alive).toEqual([
-      [false, true],
-      [false, true],
-    ]);
+    expect(gc.solves).toBe(3);
+    // z from the best point's bushes, then z ± hd from z's: one set alive beside each solve's own
+    expect(alive).toEqual([1, 1, 1]);
+    expect(holdsBushes(prev.eq)).toBe(false);
     expect(gc.agrees).toBe(true);
   });
 
