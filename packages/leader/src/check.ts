@@ -8,6 +8,9 @@
 
 import { seededRandom } from "@tollkit/graph-core";
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
+
+/** The tightest relative gap a check's retry asks of a solve (about the bush solver's rounding level on Berlin-Center, 5e-15). */
+export const MIN_CHECK_GAP = 1e-15;
 import { leaderMeasures, objectiveGradient, objectiveValue } from "./objectives.js";
 import { TieRule } from "./scenario.js";
 
@@ -61,11 +64,13 @@ export interface GradientCheck {
   /** Relative gap of the check's equilibrium solves (of the last try, see `tries`). */
   gap: number;
   /**
-   * Directional check: the finite difference at each relative gap tried — the check's gap, and
-   * where it disagreed a tenth and a hundredth of it (a warm-started solve's error is a fraction
-   * of the equilibrium's move over the step, so only a tighter gap shrinks it).
+   * Directional check: each try — the check's gap (`gap`: z's solve), the gaps the two point
+   * solves started from (`startGaps`) and reached (`pointGaps`), the finite difference. Where
+   * one disagrees, the next solves z to a tenth of the gap and the points to 1e-4 (then 1e-5) of
+   * their starting gaps: a warm-started solve's error is a fraction of the equilibrium's move over
+   * the step, which neither a longer step nor the gap it reached bounds.
    */
-  tries?: { gap: number; finiteDifference: number; agrees: boolean }[];
+  tries?: { gap: number; pointGaps: number[]; startGaps: number[]; finiteDifference: number; agrees: boolean }[];
   /** Largest relative error of the central difference over the variables without a kink within the step. */
   maxRelativeError: number;
   agrees: boolean;
@@ -213,9 +218,9 @@ export function feasibleDirection(z: ArrayLike<number>, lo: ArrayLike<number>, h
  * Compares the search's gradient at `at` with a finite difference along one random feasible
  * direction d ({@link feasibleDirection}, from `seed`): 3 equilibrium solves — z itself, then
  * z + h d and z − h d warm-started from it, all to a relative gap of at most {@link CHECK_GAP} —
- * and where they disagree, the same again at a tenth and then a hundredth of that gap (the
- * solves' error is a fraction of the equilibrium's move over the step: only a tighter gap
- * shrinks it). Inside the box it is the central difference (f(z + h d) − f(z − h d)) / 2h; where
+ * and where they disagree, up to twice again with tighter solves (z to a tenth, a hundredth of
+ * that gap; the points to 1e-4, 1e-5 of the gap they started from: a solve's error is a fraction
+ * of the equilibrium's move over the step, which the gap it reached does not bound). Inside the box it is the central difference (f(z + h d) − f(z − h d)) / 2h; where
  * z − h d would leave the bounds, the second-order one-sided difference
  * (−3 f(z) + 4 f(z + h d) − f(z + 2h d)) / 2h (the step shortened where z + 2h d would leave
  * them). The first-order forward and (inside the box) backward differences from f(z) are
@@ -285,18 +290,28 @@ export async function checkDirectional(
     // equilibrium, whose bushes are let go), not from the search's equilibrium itself: that one's
     // own error (gap 1e-10) would otherwise be undone differently at z + hd and at z − hd.
     let center: Evaluation = e;
-    /** The finite difference from solves at relative gap `g`, and whether it agrees with the derivative. */
-    const differences = async (g: number) => {
+    /** The starting gaps of the first try's point solves (z + hd, then z − hd or z + 2hd). */
+    const startGaps: number[] = [];
+    /**
+     * The finite difference from z solved at relative gap `g` and the points solved from there
+     * to `g`, or (`reduce` > 0) to `reduce` times their first try's starting gap where that is
+     * smaller (but not below {@link MIN_CHECK_GAP}); and whether it agrees with the derivative.
+     */
+    const differences = async (g: number, reduce = 0) => {
       const eq = await ev.solveAt(e.tolls, e.rule, center, g);
       center = { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
       ev.keepWarm(center);
       const f0 = objectiveValue(type, center.ms);
-      const fp = objectiveValue(type, await ev.measureAt(point(h), center, g));
+      const target = (i: number) => (reduce > 0 ? Math.max(MIN_CHECK_GAP, Math.min(g, reduce * startGaps[i])) : g);
+      const p1 = await ev.measureSolve(point(h), center, target(0));
       // one-sided: (−3 f(z) + 4 f(z + hd) − f(z + 2hd)) / 2h, second-order accurate like the
       // central difference (the first-order forward difference is off by h f''/2, which along a
       // strongly curved response is more than the tolerance: Chicago-Sketch, 20 links, h = 0.02,
       // f'' ≈ 0.92 along d — forward 0.1941, this difference and the central one 0.1849 = the derivative)
-      const fo = objectiveValue(type, await ev.measureAt(point(central ? -h : 2 * h), center, g));
+      const p2 = await ev.measureSolve(point(central ? -h : 2 * h), center, target(1));
+      if (reduce === 0) startGaps.push(p1.startGap, p2.startGap);
+      const fp = objectiveValue(type, p1.ms);
+      const fo = objectiveValue(type, p2.ms);
       const forward = (fp - f0) / h;
       const backward = central ? (f0 - fo) / h : NaN;
       const fd = central ? (fp - fo) / (2 * h) : (-3 * f0 + 4 * fp - fo) / (2 * h);
@@ -310,18 +325,25 @@ export async function checkDirectional(
         const hi2 = Math.max(a, al);
         agrees = (fd >= lo2 && fd <= hi2) || close(fd, lo2, tolerance, noise) || close(fd, hi2, tolerance, noise);
       } else agrees = close(fd, a, tolerance, noise);
-      return { gap: g, fd, forward, backward, agrees };
+      return { gap: g, pointGaps: [p1.gap, p2.gap], startGaps: [p1.startGap, p2.startGap], fd, forward, backward, agrees };
     };
-    // A check solve starts from z's bushes and stops at the first iterate below the gap: what it
+    // A check solve starts from z's bushes and stops at the first iterate below its gap; what it
     // leaves undone is a fraction of the equilibrium's move over the step, so the difference is
-    // biased by a fraction of the derivative that a longer step does not shrink (it is not the
-    // gap · total cost noise allowed for above). Berlin-Center cordon, from z solved to 5e-13,
-    // h = 1e-4 … 1e-3: at gap 1e-12 (one iteration per solve) the central difference was
-    // 258.7–259.0 for every h, at 1e-13 (two iterations) 259.963–259.966; the derivative 259.971.
-    // So a disagreement is tried again at a tenth and a hundredth of the gap: solver error
-    // shrinks with the gap, a wrong derivative does not. Each try is reported (`tries`).
+    // biased by a fraction of the derivative that a longer step does not shrink, and the gap it
+    // reached does not bound it: Berlin-Center cordon, h = 1e-4, the derivative 259.92–259.97:
+    // the points solved in one iteration from starting gaps 3.5e-11 and 6.1e-11 down to 2.3e-14
+    // and 4.1e-14 gave 259.08 (TSTT 2.4e-4 off: 500 × gap · TSTT, far above the noise allowed
+    // above), the same points in two iterations (gaps 5.3e-15 and 5.6e-15, a reduction by 1e-4)
+    // 259.966. (From z solved to 5e-13: central differences of 258.7–259.0 for h = 1e-4 … 1e-3 at
+    // gap 1e-12, 259.963–259.966 at 1e-13.) So a disagreement is tried again with the points
+    // solved to 1e-4 and then 1e-5 of their starting gaps (and z to a tenth, a hundredth of the
+    // check's gap): solver error shrinks, a wrong derivative does not. Each try is reported (`tries`).
     const tries = [await differences(gap)];
-    for (const g of [gap / 10, gap / 100]) if (!tries[tries.length - 1].agrees) tries.push(await differences(g));
+    for (const [g, reduce] of [
+      [gap / 10, 1e-4],
+      [gap / 100, 1e-5],
+    ])
+      if (!tries[tries.length - 1].agrees) tries.push(await differences(g, reduce));
     const { fd, forward, backward, agrees } = tries[tries.length - 1];
     const relativeError = Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-300);
     const row: GradientCheckRow = {
@@ -343,7 +365,7 @@ export async function checkDirectional(
     return {
       ...base,
       gap: tries[tries.length - 1].gap,
-      tries: tries.map(({ gap: g, fd: f, agrees: ok }) => ({ gap: g, finiteDifference: f, agrees: ok })),
+      tries: tries.map((t) => ({ gap: t.gap, pointGaps: t.pointGaps, startGaps: t.startGaps, finiteDifference: t.fd, agrees: t.agrees })),
       maxRelativeError: degenerate ? 0 : relativeError,
       agrees,
       solves: ev.solves - s0,

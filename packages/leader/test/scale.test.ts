@@ -102,10 +102,10 @@ describe("the gradient check", () => {
     const e = await ev.evaluate([5], { gradient: true });
     // solves at the check's own gap leave 1% of the move from the checked point undone (as a
     // warm-started solve that stops after one iteration does, Berlin-Center cordon); tighter ones do not
-    const orig = ev.measureAt.bind(ev);
-    ev.measureAt = async (z, from, gap) => {
-      const m = await orig(z, from, gap);
-      return gap! >= 1e-12 ? { ...m, revenue: m.revenue - 0.01 * (m.revenue - revenue(5)) } : m;
+    const orig = ev.measureSolve.bind(ev);
+    ev.measureSolve = async (z, from, gap) => {
+      const r = await orig(z, from, gap);
+      return gap! >= 1e-12 ? { ...r, ms: { ...r.ms, revenue: r.ms.revenue - 0.01 * (r.ms.revenue - revenue(5)) } } : r;
     };
     const gc = await checkDirectional(ev, e, 1e-3, "revenue");
     // closed form: d revenue/dτ = (25 − 2τ)/3 = 5 at τ = 5; the short solves' difference is 1% below
@@ -116,8 +116,10 @@ describe("the gradient check", () => {
     expect(gc.gap).toBe(1e-13);
     expect(gc.solves).toBe(6);
     expect(gc.agrees).toBe(true);
+    // the retry's point solves: to 1e-4 of the gap they started from, at most the check's gap / 10
+    expect(gc.tries![1].pointGaps.every((g, i) => g <= Math.max(1e-15, Math.min(1e-13, 1e-4 * gc.tries![0].startGaps[i])))).toBe(true);
     // a derivative 1% off: no gap makes the differences agree with it
-    ev.measureAt = orig;
+    ev.measureSolve = orig;
     const along = ev.derivativeAlong.bind(ev);
     ev.derivativeAlong = async (x, d) => {
       const r = await along(x, d);
