@@ -714,7 +714,11 @@ export class Evaluator {
     const eq = await this.solveAt(tolls, from.rule, from, gap, false);
     // a throw-away solve: its bushes go now, not whenever the result is collected
     release(eq);
-    return { ms: leaderMeasures(this.s.net, this.s.classes, eq, tolls), startGap: eq.convergence[0]?.relativeGap ?? NaN, gap: eq.relativeGap };
+    return {
+      ms: leaderMeasures(this.s.net, this.s.classes, eq, tolls),
+      startGap: eq.convergence[0]?.relativeGap ?? NaN,
+      gap: eq.relativeGap,
+    };
   }
 }
 

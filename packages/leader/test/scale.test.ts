@@ -231,8 +231,14 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     const s = scenario("sioux-falls-second-best-10");
     const { ev } = await evaluatorOf(s);
     // a search's state at its end: the previous iterate pinned, the best (last) point the newest
-    const prev = await ev.evaluate(Float64Array.from({ length: 10 }, () => 2), { gradient: true });
-    const best = await ev.evaluate(Float64Array.from({ length: 10 }, () => 3), { gradient: true, warm: prev });
+    const prev = await ev.evaluate(
+      Float64Array.from({ length: 10 }, () => 2),
+      { gradient: true },
+    );
+    const best = await ev.evaluate(
+      Float64Array.from({ length: 10 }, () => 3),
+      { gradient: true, warm: prev },
+    );
     expect(holdsBushes(prev.eq)).toBe(true);
     expect(holdsBushes(best.eq)).toBe(true);
     const results = [prev.eq, best.eq];
