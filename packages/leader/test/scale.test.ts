@@ -389,9 +389,12 @@ describe.runIf(heavy)("Berlin-Center cordon (TOLLKIT_HEAVY_TESTS=1)", () => {
       expect(r.equilibriumSolves).toBeLessThanOrEqual(4);
       const gc = r.diagnostics.gradientCheck!;
       expect(gc.kind).toBe("directional");
-      // 2 solves (z ± hd), 3 when one-sided at a bound (z, z + hd, z + 2hd)
+      // 3 solves per try (z, then z ± hd, or z + hd and z + 2hd when one-sided at a bound), at most
+      // 3 tries, and one more when the checked point's bushes had been let go (the derivative re-solves it)
       const oneSided = gc.rows[0].variable.includes("one-sided");
-      expect(gc.solves).toBe(oneSided ? 3 : 2);
+      expect(gc.tries!.length).toBeLessThanOrEqual(3);
+      expect(gc.solves - 3 * gc.tries!.length).toBeGreaterThanOrEqual(0);
+      expect(gc.solves - 3 * gc.tries!.length).toBeLessThanOrEqual(1);
       // every toll the check solved at lies in [0, 10]
       const h = gc.rows[0].step;
       expect(gc.at[0] - (oneSided ? 0 : h)).toBeGreaterThanOrEqual(0);
