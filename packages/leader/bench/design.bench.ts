@@ -117,6 +117,9 @@ async function child(kind: string, file: string, json: string): Promise<void> {
     stopReason: r.diagnostics.stopReason,
     polish: r.diagnostics.polish ?? null,
     gradientCheckAgrees: r.diagnostics.gradientCheck?.agrees ?? null,
+    // the derivative, and the finite difference at each gap the check tried
+    gradientCheckAnalytic: r.diagnostics.gradientCheck?.rows[0]?.analytic ?? null,
+    gradientCheckTries: r.diagnostics.gradientCheck?.tries ?? null,
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Checks of a design: the gradient used by the search against finite differences — by default
- * along one random feasible direction (two solves, {@link checkDirectional}), on request per
+ * along one random feasible direction (three solves, {@link checkDirectional}), on request per
  * variable ({@link checkGradient}) — and the follower's ties (optimistic and pessimistic values
  * where they differ). Every finite-difference point lies inside the bounds: at a bound the
  * difference is one-sided. A disagreement is a result with numbers, never an exception.
@@ -8,7 +8,10 @@
 
 import { seededRandom } from "@tollkit/graph-core";
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
-import { objectiveGradient, objectiveValue } from "./objectives.js";
+
+/** The tightest relative gap a check's retry asks of a solve (about the bush solver's rounding level on Berlin-Center, 5e-15). */
+export const MIN_CHECK_GAP = 1e-15;
+import { leaderMeasures, objectiveGradient, objectiveValue } from "./objectives.js";
 import { TieRule } from "./scenario.js";
 
 /** One variable's gradient check. */
@@ -58,8 +61,16 @@ export interface GradientCheck {
   source: string;
   /** Relative error allowed for the central difference (plus the noise of the equilibrium solves). */
   tolerance: number;
-  /** Relative gap of the check's equilibrium solves. */
+  /** Relative gap of the check's equilibrium solves (of the last try, see `tries`). */
   gap: number;
+  /**
+   * Directional check: each try — the check's gap (`gap`: z's solve), the gaps the two point
+   * solves started from (`startGaps`) and reached (`pointGaps`), the finite difference. Where
+   * one disagrees, the next solves z to a tenth of the gap and the points to 1e-4 (then 1e-5) of
+   * their starting gaps: a warm-started solve's error is a fraction of the equilibrium's move over
+   * the step, which neither a longer step nor the gap it reached bounds.
+   */
+  tries?: { gap: number; pointGaps: number[]; startGaps: number[]; finiteDifference: number; agrees: boolean }[];
   /** Largest relative error of the central difference over the variables without a kink within the step. */
   maxRelativeError: number;
   agrees: boolean;
@@ -205,12 +216,15 @@ export function feasibleDirection(z: ArrayLike<number>, lo: ArrayLike<number>, h
 
 /**
  * Compares the search's gradient at `at` with a finite difference along one random feasible
- * direction d ({@link feasibleDirection}, from `seed`): 2 equilibrium solves (3 at a bound),
- * warm-started from `at` and solved to a relative gap of at most {@link CHECK_GAP}. Inside the
- * box it is the central difference (f(z + h d) − f(z − h d)) / 2h; where z − h d would leave the
- * bounds, the second-order one-sided difference (−3 f(z) + 4 f(z + h d) − f(z + 2h d)) / 2h with
- * f(z) re-solved at the check's gap (and the step shortened where z + 2h d would leave them; the
- * first-order forward difference is reported beside it as `forward`). The analytic value is the one-sided
+ * direction d ({@link feasibleDirection}, from `seed`): 3 equilibrium solves — z itself, then
+ * z + h d and z − h d warm-started from it, all to a relative gap of at most {@link CHECK_GAP} —
+ * and where they disagree, up to twice again with tighter solves (z to a tenth, a hundredth of
+ * that gap; the points to 1e-4, 1e-5 of the gap they started from: a solve's error is a fraction
+ * of the equilibrium's move over the step, which the gap it reached does not bound). Inside the box it is the central difference (f(z + h d) − f(z − h d)) / 2h; where
+ * z − h d would leave the bounds, the second-order one-sided difference
+ * (−3 f(z) + 4 f(z + h d) − f(z + 2h d)) / 2h (the step shortened where z + 2h d would leave
+ * them). The first-order forward and (inside the box) backward differences from f(z) are
+ * reported beside it. The analytic value is the one-sided
  * directional derivative along d from one directional equilibrium sensitivity of all the tolled
  * links moving together ({@link Evaluator.derivativeAlong}: one derivative problem however many
  * variables, and exact at degenerate points, where Σ_k d_k ∂f/∂z_k of one-sided partials is not). Agreement as in {@link checkGradient}: within `tolerance` plus the
@@ -270,27 +284,67 @@ export async function checkDirectional(
     const above = along.range;
     const below = along.rangeLeft;
     const point = (t: number) => Float64Array.from(e.z, (zk, k) => Math.min(hi[k], Math.max(lo[k], zk + t * d[k])));
-    const fp = objectiveValue(type, await ev.measureAt(point(h), e, gap));
-    const other = objectiveValue(type, await ev.measureAt(central ? point(-h) : e.z.slice(), e, gap));
-    // one-sided: (−3 f(z) + 4 f(z + hd) − f(z + 2hd)) / 2h, second-order accurate like the
-    // central difference (the first-order forward difference is off by h f''/2, which along a
-    // strongly curved response is more than the tolerance: Chicago-Sketch, 20 links, h = 0.02,
-    // f'' ≈ 0.92 along d — forward 0.1941, this difference and the central one 0.1849 = the derivative)
-    const f2 = central ? NaN : objectiveValue(type, await ev.measureAt(point(2 * h), e, gap));
-    const forward = central ? NaN : (fp - other) / h;
-    const fd = central ? (fp - other) / (2 * h) : (-3 * other + 4 * fp - f2) / (2 * h);
-    const size = Math.max(Math.abs(fp), e.eq.totalCost);
-    // each value is known to about gap · size; the one-sided difference weighs them 3 + 4 + 1, the central one 1 + 1
-    const noise = ((central ? 4 : 16) * gap * size) / (2 * h);
     const close = (x: number, y: number, rel: number, tol: number) =>
       Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + tol;
-    let agrees: boolean;
-    if (!central) agrees = close(fd, a, 10 * tolerance, 2 * noise);
-    else if (degenerate) {
-      const lo2 = Math.min(a, al);
-      const hi2 = Math.max(a, al);
-      agrees = (fd >= lo2 && fd <= hi2) || close(fd, lo2, tolerance, noise) || close(fd, hi2, tolerance, noise);
-    } else agrees = close(fd, a, tolerance, noise);
+    // The points' solves start from z solved at the same gap (pinned in place of the search's
+    // equilibrium, whose bushes are let go), not from the search's equilibrium itself: that one's
+    // own error (gap 1e-10) would otherwise be undone differently at z + hd and at z − hd.
+    let center: Evaluation = e;
+    /** The starting gaps of the first try's point solves (z + hd, then z − hd or z + 2hd). */
+    const startGaps: number[] = [];
+    /**
+     * The finite difference from z solved at relative gap `g` and the points solved from there
+     * to `g`, or (`reduce` > 0) to `reduce` times their first try's starting gap where that is
+     * smaller (but not below {@link MIN_CHECK_GAP}); and whether it agrees with the derivative.
+     */
+    const differences = async (g: number, reduce = 0) => {
+      const eq = await ev.solveAt(e.tolls, e.rule, center, g);
+      center = { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
+      ev.keepWarm(center);
+      const f0 = objectiveValue(type, center.ms);
+      const target = (i: number) => (reduce > 0 ? Math.max(MIN_CHECK_GAP, Math.min(g, reduce * startGaps[i])) : g);
+      const p1 = await ev.measureSolve(point(h), center, target(0));
+      // one-sided: (−3 f(z) + 4 f(z + hd) − f(z + 2hd)) / 2h, second-order accurate like the
+      // central difference (the first-order forward difference is off by h f''/2, which along a
+      // strongly curved response is more than the tolerance: Chicago-Sketch, 20 links, h = 0.02,
+      // f'' ≈ 0.92 along d — forward 0.1941, this difference and the central one 0.1849 = the derivative)
+      const p2 = await ev.measureSolve(point(central ? -h : 2 * h), center, target(1));
+      if (reduce === 0) startGaps.push(p1.startGap, p2.startGap);
+      const fp = objectiveValue(type, p1.ms);
+      const fo = objectiveValue(type, p2.ms);
+      const forward = (fp - f0) / h;
+      const backward = central ? (f0 - fo) / h : NaN;
+      const fd = central ? (fp - fo) / (2 * h) : (-3 * f0 + 4 * fp - fo) / (2 * h);
+      const size = Math.max(Math.abs(fp), e.eq.totalCost);
+      // each value is known to about g · size; the one-sided difference weighs them 3 + 4 + 1, the central one 1 + 1
+      const noise = ((central ? 4 : 16) * g * size) / (2 * h);
+      let agrees: boolean;
+      if (!central) agrees = close(fd, a, 10 * tolerance, 2 * noise);
+      else if (degenerate) {
+        const lo2 = Math.min(a, al);
+        const hi2 = Math.max(a, al);
+        agrees = (fd >= lo2 && fd <= hi2) || close(fd, lo2, tolerance, noise) || close(fd, hi2, tolerance, noise);
+      } else agrees = close(fd, a, tolerance, noise);
+      return { gap: g, pointGaps: [p1.gap, p2.gap], startGaps: [p1.startGap, p2.startGap], fd, forward, backward, agrees };
+    };
+    // A check solve starts from z's bushes and stops at the first iterate below its gap; what it
+    // leaves undone is a fraction of the equilibrium's move over the step, so the difference is
+    // biased by a fraction of the derivative that a longer step does not shrink, and the gap it
+    // reached does not bound it: Berlin-Center cordon, h = 1e-4, the derivative 259.92–259.97:
+    // the points solved in one iteration from starting gaps 3.5e-11 and 6.1e-11 down to 2.3e-14
+    // and 4.1e-14 gave 259.08 (TSTT 2.4e-4 off: 500 × gap · TSTT, far above the noise allowed
+    // above), the same points in two iterations (gaps 5.3e-15 and 5.6e-15, a reduction by 1e-4)
+    // 259.966. (From z solved to 5e-13: central differences of 258.7–259.0 for h = 1e-4 … 1e-3 at
+    // gap 1e-12, 259.963–259.966 at 1e-13.) So a disagreement is tried again with the points
+    // solved to 1e-4 and then 1e-5 of their starting gaps (and z to a tenth, a hundredth of the
+    // check's gap): solver error shrinks, a wrong derivative does not. Each try is reported (`tries`).
+    const tries = [await differences(gap)];
+    for (const [g, reduce] of [
+      [gap / 10, 1e-4],
+      [gap / 100, 1e-5],
+    ])
+      if (!tries[tries.length - 1].agrees) tries.push(await differences(g, reduce));
+    const { fd, forward, backward, agrees } = tries[tries.length - 1];
     const relativeError = Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-300);
     const row: GradientCheckRow = {
       variable: `direction (seed ${seed}${central ? "" : ", one-sided at a bound"})`,
@@ -299,7 +353,7 @@ export async function checkDirectional(
       analyticLeft: al,
       finiteDifference: fd,
       forward,
-      backward: NaN,
+      backward,
       absoluteError: Math.abs(a - fd),
       relativeError,
       degenerate,
@@ -308,7 +362,15 @@ export async function checkDirectional(
       kinkWithinStep: null,
       agrees,
     };
-    return { ...base, maxRelativeError: degenerate ? 0 : relativeError, agrees, solves: ev.solves - s0, rows: [row] };
+    return {
+      ...base,
+      gap: tries[tries.length - 1].gap,
+      tries: tries.map((t) => ({ gap: t.gap, pointGaps: t.pointGaps, startGaps: t.startGaps, finiteDifference: t.fd, agrees: t.agrees })),
+      maxRelativeError: degenerate ? 0 : relativeError,
+      agrees,
+      solves: ev.solves - s0,
+      rows: [row],
+    };
   } finally {
     ev.setPhase(phase);
   }
