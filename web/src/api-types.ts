@@ -1360,6 +1360,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
+                        startScale?: number;
                         /** @description Size of the first step (money); default 10% of the widest bound range. */
                         initialStep?: number;
                         /**
@@ -1412,6 +1414,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
+                        startScale?: number;
                         /** @description Initial pattern size (money); default 25% of the widest bound range. */
                         initialStep?: number;
                         /** @description Stop when the pattern is smaller than this (money); default 1e-5 of the bound range. */
@@ -2730,6 +2734,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
+                        startScale?: number;
                         /** @description Size of the first step (money); default 10% of the widest bound range. */
                         initialStep?: number;
                         /**
@@ -2782,6 +2788,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
+                        startScale?: number;
                         /** @description Initial pattern size (money); default 25% of the widest bound range. */
                         initialStep?: number;
                         /** @description Stop when the pattern is smaller than this (money); default 1e-5 of the bound range. */

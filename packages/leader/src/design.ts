@@ -165,11 +165,14 @@ export function scenarioClasses(s: Scenario, net: Network): UserClass[] {
   return buildUserClasses(s.classes, net, s.demandScale);
 }
 
-/** Starting point of a search (projected later; an explicit one's length is checked before the baseline). */
-function startPoint(ins: Instrument, fb: FirstBest | undefined, start: "zero" | "first-best" | number[]): Float64Array {
+/**
+ * Starting point of a search (projected later; an explicit one's length is checked before the
+ * baseline): no tolls, the first-best tolls on the instrument times `scale`, or explicit tolls.
+ */
+function startPoint(ins: Instrument, fb: FirstBest | undefined, start: "zero" | "first-best" | number[], scale = 1): Float64Array {
   const p = ins.variables.length;
   if (start === "zero") return new Float64Array(p);
-  if (start === "first-best") return firstBestVariables(ins, fb!);
+  if (start === "first-best") return firstBestVariables(ins, fb!).map((v) => v * scale);
   return Float64Array.from(start);
 }
 
@@ -302,7 +305,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       }
       case "gradient":
       case "derivative-free": {
-        const z0 = startPoint(instrument, fb, m.start);
+        const z0 = startPoint(instrument, fb, m.start, m.startScale);
         // the schema's defaults, also for method objects built in code without them
         const polishOn = m.type === "gradient" && (m.polish ?? true);
         const starts = m.starts ?? 1;

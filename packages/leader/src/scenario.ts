@@ -164,6 +164,11 @@ const start = z
     description: 'Starting tolls: "zero", "first-best" (first-best tolls on the instrument, clipped to the bounds) or explicit values.',
   });
 
+const startScale = positive().optional().meta({
+  description:
+    'With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch\'s 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best.',
+});
+
 const check = (dflt: string) =>
   z
     .enum(["directional", "full", "none"], { error: '"directional", "full" or "none"' })
@@ -204,6 +209,7 @@ const Method = z
           type: z.literal("gradient"),
           maxSolves: posInt().default(40).meta({ description: "Budget of equilibrium solves for the search." }),
           start,
+          startScale,
           initialStep: positive()
             .optional()
             .meta({ description: "Size of the first step (money); default 10% of the widest bound range." }),
@@ -230,6 +236,7 @@ const Method = z
           type: z.literal("derivative-free"),
           maxSolves: posInt().default(200).meta({ description: "Budget of equilibrium solves for the search." }),
           start,
+          startScale,
           initialStep: positive().optional().meta({ description: "Initial pattern size (money); default 25% of the widest bound range." }),
           minStep: positive()
             .optional()
@@ -428,6 +435,12 @@ function checkScenario(s: Scenario, at: string): void {
       "method.starts",
       `${m.starts} starts with a revenue floor (each would need its own multiplier updates)`,
       "starts: 1 with minRevenue",
+    );
+  if ((m.type === "gradient" || m.type === "derivative-free") && m.startScale !== undefined && m.start !== "first-best")
+    throw fail(
+      "method.startScale",
+      `startScale ${m.startScale} with start ${JSON.stringify(m.start)} (it scales the first-best tolls only)`,
+      'start "first-best", or no startScale',
     );
   if ((m.type === "gradient" || m.type === "derivative-free") && m.starts > m.maxSolves)
     throw fail("method.starts", `${m.starts} starts for a budget of ${m.maxSolves} solves`, "at most maxSolves starts");

@@ -306,6 +306,26 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(() => parseScenario({ ...json, objective: { type: "tstt", minRevenue: 1 } }, "x.json")).toThrow(/field "method.starts"/);
   });
 
+  test("start first-best with startScale: the search starts at that share of the marginal-cost tolls x·t′(x) of the system optimum", async () => {
+    const json = {
+      ...JSONscenario("sioux-falls-second-best-10"),
+      method: { type: "gradient", maxSolves: 3, start: "first-best", startScale: 0.5, check: "none" },
+    };
+    const r = await design(parseScenario(json, "x.json"));
+    // marginal-cost tolls from an independent SO solve and the BPR derivative (value of time 1: tolls in minutes)
+    const net = await loadNetwork("sioux-falls");
+    const so = await solve(net, { algorithm: "bush", objective: "so", gap: 1e-12 });
+    const L = net.links;
+    const mc = (a: number) => {
+      const x = so.flows[a];
+      return L.freeFlowTime[a] * L.b[a] * L.power[a] * Math.pow(x / L.capacity[a], L.power[a] - 1) * (x / L.capacity[a]);
+    };
+    const links = (json.instrument as { links: number[] }).links;
+    const first = r.history[0].tolls;
+    links.forEach((l, i) => expect(Math.abs(first[i] - 0.5 * mc(l - 1))).toBeLessThan(1e-6 * (1 + mc(l - 1))));
+    expect(() => parseScenario({ ...json, method: { type: "gradient", startScale: 0.5 } }, "x.json")).toThrow(/field "method.startScale"/);
+  });
+
   test("second-best-10 with an error injected mid-search returns the best design so far (better than no tolls)", async () => {
     const s = scenario("sioux-falls-second-best-10");
     const r = await design(s, { failAfterSolves: 12 });
