@@ -83,7 +83,6 @@ export class BushLabels {
    * position and group start. Returns the number of bush nodes.
    */
   scan(b: Bush, cc: Float64Array): number {
-    if (this.skip === null) return this.scanAll(b, cc);
     const { linkFrom: from, linkTo: to } = this.net;
     const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
     const links = b.links;
@@ -151,82 +150,6 @@ export class BushLabels {
     return t + 1;
   }
 
-  /**
-   * {@link scan} without links to leave out (no excess-demand links): each group's first in-link
-   * seeds the labels and the head of the link that ends a group is the next group's, read once
-   * (a third less time than the general loop on Chicago-Sketch's bushes, which hold about one
-   * in-link per node).
-   */
-  private scanAll(b: Bush, cc: Float64Array): number {
-    const { linkFrom: from, linkTo: to } = this.net;
-    const { L, U, minIn, maxIn, topo, order, groupStart: gs } = this;
-    const links = b.links;
-    const flows = b.flows;
-    const len = b.len;
-    const root = b.root;
-    const dust = b.dust;
-    L[root] = 0;
-    U[root] = 0;
-    topo[root] = 0;
-    order[0] = root;
-    minIn[root] = -1;
-    maxIn[root] = -1;
-    let t = 0;
-    let p = 0;
-    let a = len > 0 ? links[0] : 0;
-    let j = len > 0 ? to[a] : -1;
-    while (p < len) {
-      t++;
-      order[t] = j;
-      topo[j] = t;
-      gs[t] = p;
-      let i = from[a];
-      let c = cc[a];
-      let lmin = L[i] + c;
-      let pmin = lmin < Infinity ? p : -1;
-      let umax = -Infinity;
-      let pmax = -1;
-      if (flows[p] > dust) {
-        const uv = U[i] + c;
-        if (uv > umax) {
-          umax = uv;
-          pmax = p;
-        }
-      }
-      p++;
-      let next = -1;
-      while (p < len) {
-        a = links[p];
-        next = to[a];
-        if (next !== j) break;
-        i = from[a];
-        c = cc[a];
-        const lv = L[i] + c;
-        if (lv < lmin) {
-          lmin = lv;
-          pmin = p;
-        }
-        if (flows[p] > dust) {
-          const uv = U[i] + c;
-          if (uv > umax) {
-            umax = uv;
-            pmax = p;
-          }
-        }
-        p++;
-      }
-      L[j] = lmin;
-      U[j] = umax;
-      minIn[j] = pmin;
-      maxIn[j] = pmax;
-      j = next;
-    }
-    gs[t + 1] = len;
-    this.scanned = t + 1;
-    this.demandResidual = 0;
-    return t + 1;
-  }
-
   /** Shortest bush-path labels only (L) and the node order: the part of {@link scan} a measurement needs. */
   scanShortest(b: Bush, cc: Float64Array): number {
     const { linkFrom: from, linkTo: to } = this.net;
@@ -237,21 +160,19 @@ export class BushLabels {
     order[0] = b.root;
     let t = 0;
     let p = 0;
-    let a = len > 0 ? links[0] : 0;
-    let j = len > 0 ? to[a] : -1;
     while (p < len) {
+      let a = links[p];
+      const j = to[a];
       order[++t] = j;
-      let lmin = L[from[a]] + cc[a];
-      let next = -1;
-      while (++p < len) {
-        a = links[p];
-        next = to[a];
-        if (next !== j) break;
+      let lmin = Infinity;
+      for (;;) {
         const lv = L[from[a]] + cc[a];
         if (lv < lmin) lmin = lv;
+        if (++p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
       }
       L[j] = lmin;
-      j = next;
     }
     this.scanned = t + 1;
     return t + 1;
