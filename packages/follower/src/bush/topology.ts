@@ -28,8 +28,6 @@ import { Bush, ensureCapacity } from "./store.js";
 /** Bush structure: validation, ordering and the update, on scratch arrays of one engine. */
 export class BushTopology {
   private stamp = 0;
-  /** Set by {@link addShortcuts}: some staged shortcut's tail comes at or after its head in the old node order. */
-  private backward = false;
   private readonly nodeStamp: Int32Array;
   private readonly linkStamp: Int32Array;
   private readonly posMark: Int32Array;
@@ -206,7 +204,7 @@ export class BushTopology {
    * are the shortcuts the last measurement saw (`b.shortcuts`), or every link when unknown.
    * The groups are then written in a topological order: a depth-first search over in-links that
    * emits each node after its predecessors, starting from the old order (which it keeps when no
-   * new link goes backwards; when none does, it writes that order without the search). Linear in the bush's size (plus the network's links for a full scan).
+   * new link goes backwards). Linear in the bush's size (plus the network's links for a full scan).
    * @param cc the bush's class link costs
    * @throws Error (internal) if the bush became cyclic, which the U condition rules out
    */
@@ -224,8 +222,7 @@ export class BushTopology {
       b.len = w;
       return;
     }
-    if (this.backward) this.writeInTopologicalOrder(b, nn, st, kept);
-    else this.writeInOldOrder(b, nn, kept);
+    this.writeInTopologicalOrder(b, nn, st, kept);
     b.len = w;
   }
 
@@ -279,14 +276,12 @@ export class BushTopology {
     const root = b.root;
     let w = kept;
     addFirst.fill(-1, 0, nn);
-    this.backward = false;
-    // stages shortcut a (i → j) with no flow, listed under j's topological position
-    const stage = (a: number, i: number, j: number): void => {
+    // stages shortcut a (into node j) with no flow, listed under j's topological position
+    const stage = (a: number, j: number): void => {
       linkStamp[a] = st;
       bufL[w] = a;
       bufF[w] = 0;
       const hp = topo[j];
-      if (topo[i] >= hp) this.backward = true;
       addNext[w - kept] = addFirst[hp];
       addFirst[hp] = w;
       w++;
@@ -299,7 +294,7 @@ export class BushTopology {
         const i = from[a];
         const j = to[a];
         if (linkStamp[a] === st || (blocked[i] === 1 && i !== root) || j === root) continue;
-        if (L[i] + cc[a] < L[j] && U[i] < U[j]) stage(a, i, j);
+        if (L[i] + cc[a] < L[j] && U[i] < U[j]) stage(a, j);
       }
     } else {
       for (let t = 0; t < nn; t++) {
@@ -312,36 +307,11 @@ export class BushTopology {
           const a = fsLink[q];
           if (linkStamp[a] === st) continue;
           const j = fsHead[q];
-          if (li + cc[a] < L[j] && ui < U[j]) stage(a, i, j);
+          if (li + cc[a] < L[j] && ui < U[j]) stage(a, j);
         }
       }
     }
     return w;
-  }
-
-  /**
-   * Update step 3 when every shortcut goes forward in the old node order (tail before head): that
-   * order is still topological, so each node's kept group is followed by its added links, node by
-   * node, as the depth-first search of {@link writeInTopologicalOrder} would write them.
-   */
-  private writeInOldOrder(b: Bush, nn: number, kept: number): void {
-    const { stageLinks: bufL, stageFlows: bufF, keptStart: ks, addedFirst: addFirst, addedNext: addNext } = this;
-    const outL = b.links;
-    const outF = b.flows;
-    let o = 0;
-    for (let t = 1; t < nn; t++) {
-      const kend = ks[t + 1];
-      for (let q = ks[t]; q < kend; q++) {
-        outL[o] = bufL[q];
-        outF[o] = bufF[q];
-        o++;
-      }
-      for (let q = addFirst[t]; q >= 0; q = addNext[q - kept]) {
-        outL[o] = bufL[q];
-        outF[o] = 0;
-        o++;
-      }
-    }
   }
 
   /**
