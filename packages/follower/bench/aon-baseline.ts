@@ -8,9 +8,9 @@ import { CostModel, defaultClasses } from "@tollkit/follower";
 /**
  * Times (ms, sorted ascending) of `runs` AON loadings at free-flow generalised cost, or at the
  * costs of the link flows `atFlows` (e.g. an equilibrium's: the shortest-path trees an iteration
- * near the solution grows).
+ * near the solution grows). `cpuMs`, when given, receives each loading's CPU time (ms, in run order).
  */
-export function aonTimesMs(net: Network, runs = 5, atFlows?: Float64Array): number[] {
+export function aonTimesMs(net: Network, runs = 5, atFlows?: Float64Array, cpuMs?: number[]): number[] {
   const model = new CostModel(net, defaultClasses(net), net.links.toll, "ue");
   const loader = new AonLoader(compileNetwork(net));
   const times = new Float64Array(net.linkCount);
@@ -22,9 +22,12 @@ export function aonTimesMs(net: Network, runs = 5, atFlows?: Float64Array): numb
   const ms: number[] = [];
   for (let r = 0; r < runs; r++) {
     out.fill(0);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     loader.load(cost, net.demand, out);
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs?.push((c.user + c.system) / 1000);
   }
   return ms.sort((a, b) => a - b);
 }

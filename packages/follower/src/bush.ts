@@ -84,6 +84,11 @@ class BushRun {
   private bestAt = 0;
   /** True when the solve started from an earlier solve's bushes or flows. */
   private warm = false;
+  /**
+   * True while the flows are those of the last measurement ({@link record}, exact shortest
+   * distances): the result then takes its SPTT from it instead of a second shortest-path pass.
+   */
+  private measured = false;
 
   constructor(
     readonly net: Network,
@@ -153,6 +158,7 @@ class BushRun {
 
   private record(): boolean {
     const g = this.engine.measure();
+    this.measured = true;
     const elapsedMs = this.elapsedMs();
     if (Number.isNaN(this.firstGap)) this.firstGap = g.relativeGap;
     this.convergence.push({
@@ -206,6 +212,7 @@ class BushRun {
     const demandDiff = new Float64Array(e.bushes.length);
     for (;;) {
       this.iteration++;
+      this.measured = false;
       const bushes = e.bushes;
       let most = 0;
       let mostDemand = 0;
@@ -242,7 +249,7 @@ class BushRun {
   result(): FollowerResult {
     const e = this.engine;
     e.recompute();
-    const ms = resultMeasures(this.model, e.classFlows, this.loader);
+    const ms = resultMeasures(this.model, e.classFlows, this.loader, this.measured ? e.classSptt : undefined);
     const { gap } = this.opts;
     const converged = gap !== undefined && ms.relativeGap <= gap && ms.classes.every((c) => c.relativeGap <= gap);
     const stopReason = this.stopReason ?? "iterations";

@@ -229,7 +229,7 @@ export function unroutableError(net: Network, pairs: UnroutableDemand[]): InputE
   );
 }
 
-/** Measures of a flow pattern, computed independently of the algorithm that produced it. */
+/** Measures of a flow pattern, computed independently of the algorithm that produced it (but for an SPTT the caller measured exactly: {@link measure}). */
 export interface Measures {
   tstt: number;
   totalCost: number;
@@ -248,17 +248,20 @@ export interface Measures {
 /**
  * Evaluates class flows: link times, class costs (in the objective's cost), TSTT, total cost,
  * SPTT (a fresh shortest-path pass), relative gap, Beckmann objective and revenue.
+ * @param classSptt per class, the SPTT at exactly these flows from true shortest distances
+ *   measured by the caller (the bush solver's last gap measurement, label-correcting over the
+ *   whole network): the shortest-path pass is then skipped
  * @throws InputError when some demand cannot be routed
  */
-export function measure(model: CostModel, classFlows: Float64Array[], loader?: AonLoader): Measures {
+export function measure(model: CostModel, classFlows: Float64Array[], loader?: AonLoader, classSptt?: ArrayLike<number>): Measures {
   const m = model.linkCount;
   const x = new Float64Array(m);
   model.totalFlow(classFlows, x);
   const times = new Float64Array(m);
   const fc = new Float64Array(m);
   model.flowCost(x, times, fc);
-  const aon = loader ?? new AonLoader(model.compiled);
-  const scratch = new Float64Array(m);
+  const aon = classSptt === undefined ? (loader ?? new AonLoader(model.compiled)) : null;
+  const scratch = aon === null ? null : new Float64Array(m);
   let totalCost = 0;
   let sptt = 0;
   let demand = 0;
@@ -278,13 +281,18 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
       tc += f[i] * cost[i];
       if (c.tolled) rev += f[i] * model.tolls[i];
     }
-    const r = aon.load(cost, c.demand, scratch);
-    if (r.unroutable.length) throw unroutableError(model.net, r.unroutable);
+    let s: number;
+    if (aon === null) s = classSptt![k];
+    else {
+      const r = aon.load(cost, c.demand, scratch!);
+      if (r.unroutable.length) throw unroutableError(model.net, r.unroutable);
+      s = r.sptt;
+    }
     totalCost += tc;
-    sptt += r.sptt;
+    sptt += s;
     demand += model.demandTotals[k];
     classRevenue.push(rev);
-    classGaps.push(relativeGap(tc, r.sptt));
+    classGaps.push(relativeGap(tc, s));
   });
   const gap = relativeGap(totalCost, sptt);
   return {
@@ -302,11 +310,15 @@ export function measure(model: CostModel, classFlows: Float64Array[], loader?: A
   };
 }
 
-/** Builds the parts of a {@link FollowerResult} that follow from the final class flows. */
+/**
+ * Builds the parts of a {@link FollowerResult} that follow from the final class flows
+ * (`classSptt`: as in {@link measure}).
+ */
 export function resultMeasures(
   model: CostModel,
   classFlows: Float64Array[],
   loader?: AonLoader,
+  classSptt?: ArrayLike<number>,
 ): Pick<
   FollowerResult,
   | "tstt"
@@ -322,7 +334,7 @@ export function resultMeasures(
   | "tolls"
   | "classes"
 > {
-  const ms = measure(model, classFlows, loader);
+  const ms = measure(model, classFlows, loader, classSptt);
   const flows = new Float64Array(model.linkCount);
   model.totalFlow(classFlows, flows);
   return {

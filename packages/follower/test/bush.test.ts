@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AonLoader, braess, buildNetwork, compileNetwork, InputError, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
-import { BushState, CostModel, FollowerResult, isBushState, relativeGap, solveBush, solveBushAsync, UserClass } from "@tollkit/follower";
+import { BushState, CostModel, defaultClasses, FollowerResult, isBushState, relativeGap, solveBush, solveBushAsync, UserClass } from "@tollkit/follower";
 
 /** Checks every bush of a result: flows ≥ 0, conservation with the class's demand, acyclic, no pass through a blocked zone. */
 function checkBushes(net: Network, r: FollowerResult, classes: UserClass[]): void {
@@ -182,6 +182,35 @@ describe("bush algorithm: options, stopping rules, errors", () => {
     for (let i = 1; i < r.convergence.length; i++) {
       expect(r.convergence[i].elapsedMs).toBeGreaterThanOrEqual(r.convergence[i - 1].elapsedMs);
       expect(r.convergence[i].objective).toBeLessThanOrEqual(r.convergence[i - 1].objective * (1 + 1e-12));
+    }
+  });
+  it("the reported SPTT and gaps are those of an independent shortest-path pass at the final costs (FIRST THRU NODE, tolls, classes)", async () => {
+    // the result takes its SPTT from the solver's last exact measurement when the flows are those it measured
+    const net = await loadNetwork("winnipeg");
+    const classes: UserClass[] = [
+      { name: "car", demand: Float64Array.from(net.demand, (v) => 0.7 * v), tollFactor: 1, distanceFactor: 0, pce: 1, tolled: true },
+      { name: "van", demand: Float64Array.from(net.demand, (v) => 0.3 * v), tollFactor: 0.5, distanceFactor: 0.2, pce: 1, tolled: true },
+    ];
+    const tolls = new Float64Array(net.linkCount);
+    for (let a = 0; a < net.linkCount; a += 97) tolls[a] = 2;
+    for (const opts of [
+      { gap: 1e-4 },
+      { maxIterations: 2 },
+      { maxIterations: 3, classes, tolls },
+    ]) {
+      const r = solveBush(net, { algorithm: "bush", ...opts });
+      const cls = opts.classes ?? defaultClasses(net);
+      const aon = new AonLoader(compileNetwork(net));
+      let sptt = 0;
+      let tc = 0;
+      cls.forEach((c, k) => {
+        sptt += aon.load(r.classes[k].costs, c.demand, new Float64Array(net.linkCount)).sptt;
+        for (let a = 0; a < net.linkCount; a++) tc += r.classes[k].flows[a] * r.classes[k].costs[a];
+      });
+      expect(Math.abs(r.sptt - sptt)).toBeLessThan(1e-12 * sptt);
+      expect(r.relativeGap).toBeCloseTo(relativeGap(tc, sptt), 12);
+      const independent = classGaps(net, r, cls);
+      r.classes.forEach((c, k) => expect(c.relativeGap).toBeCloseTo(independent[k], 12));
     }
   });
 });

@@ -89,9 +89,9 @@ export class BushEngine {
   private readonly topology: BushTopology;
   /** Per node: flow balance while loading a tree bush or checking a stored one; all 0 between uses. */
   private readonly nodeFlow: Float64Array;
-  /** Per class: Σ_a f_ka·c_ka and Σ_od demand·shortest cost, filled by {@link measure}. */
+  /** Per class: Σ_a f_ka·c_ka and Σ_od demand·shortest cost (true shortest distances), filled by {@link measure}. */
   private readonly classTotals: Float64Array;
-  private readonly classSptt: Float64Array;
+  readonly classSptt: Float64Array;
 
   /**
    * With elastic demand: per link, the trips not made (vehicles of the link's class) that a
