@@ -12,6 +12,7 @@
  */
 
 import { AonLoader, Network } from "@tollkit/graph-core";
+import type { ElasticDemandData } from "./bush/demand-step.js";
 import { BushEngine } from "./bush/engine.js";
 import { BushState, isBushState } from "./bush/store.js";
 import { classGapNote, CostModel, resultMeasures } from "./cost-model.js";
@@ -68,6 +69,20 @@ const CLASSES_STALL_WINDOW = 40;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
+/**
+ * Elastic demand in the reduced form (`./bush/demand-step.ts`): the run solves the road network
+ * with per-bush trips not made, and reports on the augmented network (`./elastic/bush.ts`).
+ */
+export interface ElasticBushRun {
+  data: ElasticDemandData;
+  /** The result's measures on the augmented network, from the engine's bushes. */
+  measures(engine: BushEngine): ReturnType<typeof resultMeasures>;
+  /** The bushes as a warm-start state of the augmented network. */
+  state(engine: BushEngine): BushState;
+  /** The transformed problem's potential (Beckmann plus Σ∫W) at the engine's flows. */
+  potential(engine: BushEngine): number;
+}
+
 /** One run of the bush algorithm: state between iterations, driven by {@link solveBush} or {@link solveBushAsync}. */
 class BushRun {
   readonly opts: ResolvedFollowerOptions;
@@ -88,12 +103,13 @@ class BushRun {
   constructor(
     readonly net: Network,
     options: FollowerOptions,
+    readonly elastic: ElasticBushRun | null = null,
   ) {
     this.t0 = performance.now();
     this.opts = resolveFollowerOptions(net, options);
     this.model = new CostModel(net, this.opts.classes, this.opts.tolls, this.opts.objective);
     this.model.checkCosts();
-    this.engine = new BushEngine(this.model);
+    this.engine = new BushEngine(this.model, elastic?.data ?? null);
     this.engine.initialExcess = this.opts.initialTripsNotMade ?? null;
     this.loader = new AonLoader(this.model.compiled);
     this.start();
@@ -160,7 +176,7 @@ class BushRun {
       relativeGap: g.relativeGap,
       step: NaN,
       conjugateWeights: [],
-      objective: this.model.potential(this.engine.x, this.engine.classFlows),
+      objective: this.elastic !== null ? this.elastic.potential(this.engine) : this.model.potential(this.engine.x, this.engine.classFlows),
       elapsedMs,
     });
     const { gap, maxIterations, maxSeconds } = this.opts;
@@ -242,7 +258,7 @@ class BushRun {
   result(): FollowerResult {
     const e = this.engine;
     e.recompute();
-    const ms = resultMeasures(this.model, e.classFlows, this.loader);
+    const ms = this.elastic !== null ? this.elastic.measures(e) : resultMeasures(this.model, e.classFlows, this.loader);
     const { gap } = this.opts;
     const converged = gap !== undefined && ms.relativeGap <= gap && ms.classes.every((c) => c.relativeGap <= gap);
     const stopReason = this.stopReason ?? "iterations";
@@ -255,7 +271,7 @@ class BushRun {
         `follower/bush: stalled at rounding level (best relative gap ${this.bestGap.toExponential(3)} at iteration ${this.bestAt}); stopped after ${this.iteration} iterations`,
       );
     if (stopReason === "cancelled") this.warnings.push(`cancelled after ${this.iteration} iterations; the flows are those reached so far`);
-    const state: BushState = {
+    const state: BushState = this.elastic?.state(e) ?? {
       kind: "tollkit-bush",
       version: 1,
       nodeCount: this.net.nodeCount,
@@ -295,8 +311,8 @@ class BushRun {
  * @returns the follower result; `warmStart.state` holds the final bushes (a {@link BushState})
  * @throws InputError on invalid options, negative generalised costs, or demand that cannot be routed
  */
-export function solveBush(net: Network, options: FollowerOptions): FollowerResult {
-  const run = new BushRun(net, options);
+export function solveBush(net: Network, options: FollowerOptions, elastic: ElasticBushRun | null = null): FollowerResult {
+  const run = new BushRun(net, options, elastic);
   const it = run.steps();
   while (!it.next().done) {
     if (run.interrupted()) break;
@@ -309,8 +325,8 @@ export function solveBush(net: Network, options: FollowerOptions): FollowerResul
  * AbortSignal (and anything else waiting) can act during the solve.
  * @throws InputError as {@link solveBush}
  */
-export async function solveBushAsync(net: Network, options: FollowerOptions): Promise<FollowerResult> {
-  const run = new BushRun(net, options);
+export async function solveBushAsync(net: Network, options: FollowerOptions, elastic: ElasticBushRun | null = null): Promise<FollowerResult> {
+  const run = new BushRun(net, options, elastic);
   const it = run.steps();
   let last = performance.now();
   while (!it.next().done) {

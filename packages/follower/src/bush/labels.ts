@@ -40,7 +40,8 @@ export class BushLabels {
   /** Number of nodes of the bush last scanned. */
   scanned = 0;
   /**
-   * Written by {@link scan} when `skip` is set (excess-demand links): the bush's largest demand
+   * Written by {@link scan} when `skip` is set (excess-demand links) or the bush carries its trips not
+   * made (`zoneOf`, the reduced form of `./demand-step.ts`): the bush's largest demand
    * residual, over its destinations with an excess link, of W − L (trips not made although the
    * road is cheaper) and U − W (road trips dearer than not travelling), time units; 0 otherwise.
    */
@@ -56,9 +57,14 @@ export class BushLabels {
    * @param skip 1 on links the labels leave out (excess-demand links, moved by
    *   `./excess-demand.ts` instead of by shifts), or null
    */
+  /**
+   * @param zoneOf elastic demand in the reduced form (`./demand-step.ts`): per node, its zone
+   *   (0-based) or −1, so that {@link scan} measures the demand residual of a bush's trips not made
+   */
   constructor(
     readonly net: CompiledNetwork,
     readonly skip: Uint8Array | null = null,
+    readonly zoneOf: Int32Array | null = null,
   ) {
     const n = net.nodeCount;
     const m = net.linkCount;
@@ -85,6 +91,8 @@ export class BushLabels {
   scan(b: Bush, cc: Float64Array): number {
     const { linkFrom: from, linkTo: to } = this.net;
     const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
+    const el = b.elastic;
+    const zoneOf = el === null ? null : this.zoneOf;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -142,6 +150,14 @@ export class BushLabels {
         const w = cc[links[pe]];
         if (flows[pe] > dust && w - lmin > residual) residual = w - lmin;
         if (umax - w > residual) residual = umax - w;
+      } else if (zoneOf !== null) {
+        const d = zoneOf[j];
+        if (d >= 0 && el!.link[d] >= 0) {
+          const w = el!.cost[d];
+          const e = el!.notMade[d];
+          if (e > dust && w - lmin > residual) residual = w - lmin;
+          if (el!.maxTrips[d] - e > dust && umax - w > residual) residual = umax - w;
+        }
       }
     }
     gs[t + 1] = len;

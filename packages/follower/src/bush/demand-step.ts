@@ -1,0 +1,332 @@
+/**
+ * Elastic demand inside the bush algorithm in the reduced form: the bushes live on the road
+ * network only, and Gartner's excess-demand link of each OD pair (`../elastic/transform.ts`) is
+ * no link at all but one entry of its bush's {@link ElasticBush} (the trips not made e_d and their
+ * inverse demand W(e_d)): a direct origin → destination alternative that needs no node, no link
+ * and no flow array of the road graph. Every per-link array and every bush is then what it is with
+ * fixed demand (Chicago-Sketch: 2,950 links and ~940 links per bush, against 96,859 links and
+ * ~1,570 links per bush on the augmented network, where each pair also has its own zone node and
+ * connector). The engine's road shifts, bush updates and gap measurements are those of fixed
+ * demand with the destination's demand q̄_d − e_d; `../elastic/bush.ts` maps the bushes and flows
+ * to and from the augmented network, whose equilibrium, gap and warm-start state they are.
+ *
+ * The demand step ({@link ElasticDemandStep.sweep}) is the one of `./excess-demand.ts` on this
+ * representation: forward, in topological order, the road cost M_j of the bush's flow into each
+ * node and its derivative G_j (used in-links as parallel routes: G_j = 1/Σ 1/(G_i + c′_ij), M_j
+ * their costs weighted by 1/(G_i + c′_ij); the cheapest in-link where no flow arrives); at each
+ * destination d the Newton step on e − W⁻¹(M_d(q̄ − e)) = 0, Δe = (e* − e)·W′(e*)/(W′(e*) + G_d)
+ * with e* = W⁻¹(M_d) (graph-core's inverse of the excess-demand cost, so 0 ≤ e ≤ q̄); backward, in
+ * reverse topological order, each node's change split over its used in-links as 1/(G_i + c′_ij)
+ * (in proportion to their flows where that would empty one); then one step length λ ≤ 1 for the
+ * bush, the Newton step −g/h along the direction on the transformed potential (g = Σ c·dx,
+ * h = Σ c′·dx², the secant slope of W over the step for the trips not made), so that destinations
+ * sharing congested links never overshoot together. Every road link of the bush changes at most
+ * once per step.
+ *
+ * Arrays (allocated once per engine, nothing per sweep): mean, slope, inflow, constantInflow,
+ * inverseSlope, cheapestIn, nodeChange per node (nodeChange all 0 between sweeps); groupStart /
+ * order (the bush's groups); step / touched (the direction per bush position and the positions it
+ * changes); destStep / destSecant / destTouched (per destination zone: the change of trips not
+ * made, the secant slope of W over it, the destinations changed).
+ */
+
+import { CompiledNetwork, CompiledVdf } from "@tollkit/graph-core";
+import type { BushEngine } from "./engine.js";
+import { Bush, ElasticBush } from "./store.js";
+
+/** What the engine needs to carry elastic demand in the reduced form. */
+export interface ElasticDemandData {
+  /** Per class, Z×Z: the pair's excess-demand link (augmented index, for its cost function), −1 where demand is fixed. */
+  excessLink: Int32Array[];
+  /** Volume-delay kernels of the augmented network's links (W on the excess-demand links; no toll, no length on them). */
+  vdf: CompiledVdf;
+  /** Per class, Z×Z: the trips not made on the first bushes (the rest by road), or null (every trip by road). */
+  initial: Float64Array[] | null;
+}
+
+/** The demand step of the reduced form (see the module comment). */
+export class ElasticDemandStep {
+  /** Per node: the zone (0-based) whose zone node it is, −1 for other nodes. */
+  readonly zoneOf: Int32Array;
+  private readonly mean: Float64Array;
+  private readonly slope: Float64Array;
+  private readonly inflow: Float64Array;
+  private readonly constantInflow: Float64Array;
+  private readonly inverseSlope: Float64Array;
+  private readonly cheapestIn: Int32Array;
+  private readonly nodeChange: Float64Array;
+  private readonly groupStart: Int32Array;
+  private readonly order: Int32Array;
+  private readonly step: Float64Array;
+  private readonly touched: Int32Array;
+  private readonly destStep: Float64Array;
+  private readonly destSecant: Float64Array;
+  private readonly destTouched: Int32Array;
+
+  constructor(
+    readonly net: CompiledNetwork,
+    readonly data: ElasticDemandData,
+  ) {
+    const n = net.nodeCount;
+    const m = net.linkCount;
+    const Z = net.zoneCount;
+    this.zoneOf = new Int32Array(n).fill(-1);
+    for (let z = 0; z < Z; z++) this.zoneOf[net.zoneNodes[z]] = z;
+    this.mean = new Float64Array(n);
+    this.slope = new Float64Array(n);
+    this.inflow = new Float64Array(n);
+    this.constantInflow = new Float64Array(n);
+    this.inverseSlope = new Float64Array(n);
+    this.cheapestIn = new Int32Array(n);
+    this.nodeChange = new Float64Array(n);
+    this.groupStart = new Int32Array(n + 1);
+    this.order = new Int32Array(n);
+    this.step = new Float64Array(m);
+    this.touched = new Int32Array(m);
+    this.destStep = new Float64Array(Z);
+    this.destSecant = new Float64Array(Z);
+    this.destTouched = new Int32Array(Z);
+  }
+
+  /** The inverse demand W of `e` trips not made of class pce `pce` on excess link `a` (time units). */
+  cost(a: number, pce: number, e: number): number {
+    return this.data.vdf.time(a, pce * e);
+  }
+
+  /**
+   * The elastic part of the bush of class `k`, origin `o`, with `notMade` trips not made per
+   * destination (copied; entries of fixed pairs are ignored and left 0).
+   */
+  attach(k: number, o: number, demand: Float64Array, pce: number, notMade: Float64Array | null): ElasticBush {
+    const Z = this.net.zoneCount;
+    const link = this.data.excessLink[k].subarray(o * Z, o * Z + Z);
+    const maxTrips = demand.subarray(o * Z, o * Z + Z);
+    const e = new Float64Array(Z);
+    const cost = new Float64Array(Z);
+    for (let d = 0; d < Z; d++) {
+      if (link[d] < 0) continue;
+      if (notMade !== null) e[d] = Math.min(Math.max(notMade[d], 0), maxTrips[d]);
+      cost[d] = this.cost(link[d], pce, e[d]);
+    }
+    return { notMade: e, cost, link, maxTrips };
+  }
+
+  /**
+   * The demand step on one bush (see the module comment). Returns the largest |M_d − W_d| over
+   * the destinations that could move (time units; a convergence hint like a road shift's).
+   */
+  sweep(b: Bush, engine: BushEngine): number {
+    const el = b.elastic;
+    if (el === null) return 0;
+    const { linkFrom: from, linkTo: to } = this.net;
+    const {
+      zoneOf,
+      mean,
+      slope,
+      inflow,
+      constantInflow,
+      inverseSlope,
+      cheapestIn,
+      nodeChange,
+      groupStart: gs,
+      order,
+      step,
+      touched,
+      destStep,
+      destSecant,
+      destTouched,
+    } = this;
+    const vdf = this.data.vdf;
+    const { notMade, cost: W, link: exLink, maxTrips } = el;
+    const cc = engine.cc[b.cls];
+    const der = engine.der;
+    const pce = engine.pce[b.cls];
+    const tol = engine.labelTolerance;
+    const links = b.links;
+    const flows = b.flows;
+    const len = b.len;
+    const root = b.root;
+    const dust = b.dust;
+    mean[root] = 0;
+    slope[root] = 0;
+    // forward: mean road cost and derivative into every node, per destination the Newton step
+    let t = 0;
+    let p = 0;
+    let maxDiff = 0;
+    let nDest = 0;
+    while (p < len) {
+      let a = links[p];
+      const j = to[a];
+      t++;
+      order[t] = j;
+      gs[t] = p;
+      let f = 0;
+      let f0 = 0;
+      let f0m = 0;
+      let inv = 0;
+      let invM = 0;
+      let best = Infinity;
+      let bestSlope = 0;
+      let bestPos = -1;
+      for (;;) {
+        const i = from[a];
+        const c = mean[i] + cc[a];
+        const g = slope[i] + der[a];
+        const fl = flows[p];
+        if (fl > 0) {
+          f += fl;
+          if (g > 0) {
+            inv += 1 / g;
+            invM += c / g;
+          } else {
+            f0 += fl;
+            f0m += fl * c;
+          }
+        }
+        if (c < best) {
+          best = c;
+          bestSlope = g;
+          bestPos = p;
+        }
+        p++;
+        if (p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
+      }
+      inflow[j] = f;
+      constantInflow[j] = f0;
+      inverseSlope[j] = inv;
+      cheapestIn[j] = bestPos;
+      let mj: number;
+      let sj: number;
+      if (f > dust && f0 > 0) {
+        // some used in-path has a constant cost: it takes every change
+        mj = f0m / f0;
+        sj = 0;
+      } else if (f > dust) {
+        // used in-paths in parallel: a change split as 1/slope keeps their costs together
+        mj = invM / inv;
+        sj = 1 / inv;
+      } else {
+        mj = best;
+        sj = bestSlope;
+      }
+      mean[j] = mj;
+      slope[j] = sj;
+      const d = zoneOf[j];
+      if (d < 0) continue;
+      const ae = exLink[d];
+      if (ae < 0) continue;
+      // the destination's trips: Newton on e − W⁻¹(M_d(q̄ − e)) = 0 within 0 ≤ e ≤ q̄
+      const e = notMade[d];
+      const q = maxTrips[d] - e;
+      const w = W[d];
+      const diff = mj - w;
+      if (Math.abs(diff) <= tol * (mj > w ? mj : w)) continue;
+      if (diff > 0 ? q <= 0 : e <= 0) continue; // no road trips to take off / no trips left to make
+      if (Math.abs(diff) > maxDiff) maxDiff = Math.abs(diff);
+      let xt = vdf.excessFlowAt(ae, mj);
+      const x = pce * e;
+      const xMax = pce * maxTrips[d];
+      if (xt > xMax) xt = xMax;
+      if (xt === x) continue;
+      const wt = vdf.derivative(ae, xt);
+      const de = ((xt - x) / pce) * (wt / (wt + sj));
+      if (!(de !== 0)) continue;
+      destSecant[d] = (vdf.time(ae, xt) - w) / (xt - x);
+      destStep[d] = de;
+      destTouched[nDest++] = d;
+      nodeChange[j] = -de;
+    }
+    gs[t + 1] = len;
+    if (nDest === 0) return maxDiff;
+    // backward: split each node's change over its used in-links as 1/slope (in proportion to their
+    // flows where that would empty one, the cheapest in-link where no flow arrives)
+    let active = 0;
+    for (let s = t; s >= 1; s--) {
+      const j = order[s];
+      const dj = nodeChange[j];
+      if (dj === 0) continue;
+      nodeChange[j] = 0;
+      const f = inflow[j];
+      const start = gs[s];
+      const end = gs[s + 1];
+      if (f > dust || (dj < 0 && f > 0)) {
+        const f0 = constantInflow[j];
+        const inv = inverseSlope[j];
+        let parallel = f > dust;
+        if (parallel && dj < 0)
+          for (let q = start; q < end && parallel; q++) {
+            const fl = flows[q];
+            if (fl <= 0) continue;
+            const g = slope[from[links[q]]] + der[links[q]];
+            const share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+            if (-dj * share > fl) parallel = false;
+          }
+        for (let q = start; q < end; q++) {
+          const fl = flows[q];
+          if (fl <= 0) continue;
+          let share = fl / f;
+          if (parallel) {
+            const g = slope[from[links[q]]] + der[links[q]];
+            share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+          }
+          if (share === 0) continue;
+          const dp = dj * share;
+          step[q] = dp;
+          touched[active++] = q;
+          const i = from[links[q]];
+          if (i !== root) nodeChange[i] += dp;
+        }
+      } else {
+        const q = cheapestIn[j];
+        step[q] = dj;
+        touched[active++] = q;
+        const i = from[links[q]];
+        if (i !== root) nodeChange[i] += dj;
+      }
+    }
+    // the step length: Newton along the direction on the potential (g < 0 by construction)
+    let g = 0;
+    let h = 0;
+    for (let r = 0; r < active; r++) {
+      const q = touched[r];
+      const a = links[q];
+      const dx = pce * step[q];
+      g += cc[a] * dx;
+      h += der[a] * dx * dx;
+    }
+    for (let r = 0; r < nDest; r++) {
+      const d = destTouched[r];
+      const dx = pce * destStep[d];
+      g += W[d] * dx;
+      h += destSecant[d] * dx * dx;
+    }
+    let lambda = 0;
+    if (g < 0) lambda = h > 0 ? Math.min(1, -g / h) : 1;
+    for (let r = 0; r < active; r++) {
+      const q = touched[r];
+      const dp = lambda * step[q];
+      step[q] = 0;
+      if (dp === 0) continue;
+      const before = flows[q];
+      const after = before + dp;
+      // what cancellation leaves of a flow the step was meant to empty is rounding dust
+      flows[q] = after > 1e-12 * before ? after : 0;
+      engine.addFlow(links[q], pce * dp);
+    }
+    for (let r = 0; r < nDest; r++) {
+      const d = destTouched[r];
+      const de = lambda * destStep[d];
+      destStep[d] = 0;
+      if (de === 0) continue;
+      const before = notMade[d];
+      let after = before + de;
+      if (!(after > 1e-12 * before)) after = 0;
+      else if (after > maxTrips[d]) after = maxTrips[d];
+      notMade[d] = after;
+      W[d] = vdf.time(exLink[d], pce * after);
+    }
+    return maxDiff;
+  }
+}
