@@ -233,7 +233,9 @@ export class ElasticDemandStep {
       const wt = vdf.derivative(ae, xt);
       const de = ((xt - x) / pce) * (wt / (wt + sj));
       if (!(de !== 0)) continue;
-      destSecant[d] = (vdf.time(ae, xt) - w) / (xt - x);
+      // W at the target is M_j itself unless the target was cut at q̄ or at 0 (the inverse is exact)
+      const wAt = xt === xMax || xt === 0 ? vdf.time(ae, xt) : mj;
+      destSecant[d] = (wAt - w) / (xt - x);
       destStep[d] = de;
       destTouched[nDest++] = d;
       nodeChange[j] = -de;

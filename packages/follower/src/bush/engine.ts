@@ -134,7 +134,7 @@ export class BushEngine {
     }
     this.excess = ExcessDemandStep.of(this.net, this.vdf.kind);
     this.elastic = elastic === null ? null : new ElasticDemandStep(this.net, elastic);
-    this.labels = new BushLabels(this.net, this.excess?.mask ?? null, this.elastic?.zoneOf ?? null);
+    this.labels = new BushLabels(this.net, this.excess?.mask ?? null);
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
     this.joint = K > 1 ? new JointShift(K, m) : null;

@@ -28,6 +28,9 @@ import { CompiledNetwork } from "@tollkit/graph-core";
 import type { BushEngine } from "./engine.js";
 import { Bush } from "./store.js";
 
+const NO_LINKS = new Int32Array(0);
+const NO_VALUES = new Float64Array(0);
+
 /** The label arrays of one engine and the passes that compute them. */
 export class BushLabels {
   readonly L: Float64Array;
@@ -41,7 +44,7 @@ export class BushLabels {
   scanned = 0;
   /**
    * Written by {@link scan} when `skip` is set (excess-demand links) or the bush carries its trips not
-   * made (`zoneOf`, the reduced form of `./demand-step.ts`): the bush's largest demand
+   * made (`Bush.elastic`, the reduced form of `./demand-step.ts`): the bush's largest demand
    * residual, over its destinations with an excess link, of W − L (trips not made although the
    * road is cheaper) and U − W (road trips dearer than not travelling), time units; 0 otherwise.
    */
@@ -57,14 +60,9 @@ export class BushLabels {
    * @param skip 1 on links the labels leave out (excess-demand links, moved by
    *   `./excess-demand.ts` instead of by shifts), or null
    */
-  /**
-   * @param zoneOf elastic demand in the reduced form (`./demand-step.ts`): per node, its zone
-   *   (0-based) or −1, so that {@link scan} measures the demand residual of a bush's trips not made
-   */
   constructor(
     readonly net: CompiledNetwork,
     readonly skip: Uint8Array | null = null,
-    readonly zoneOf: Int32Array | null = null,
   ) {
     const n = net.nodeCount;
     const m = net.linkCount;
@@ -92,7 +90,10 @@ export class BushLabels {
     const { linkFrom: from, linkTo: to } = this.net;
     const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
     const el = b.elastic;
-    const zoneOf = el === null ? null : this.zoneOf;
+    const exLink = el === null ? NO_LINKS : el.link;
+    const exCost = el === null ? NO_VALUES : el.cost;
+    const exNotMade = el === null ? NO_VALUES : el.notMade;
+    const exMax = el === null ? NO_VALUES : el.maxTrips;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -150,17 +151,22 @@ export class BushLabels {
         const w = cc[links[pe]];
         if (flows[pe] > dust && w - lmin > residual) residual = w - lmin;
         if (umax - w > residual) residual = umax - w;
-      } else if (zoneOf !== null) {
-        const d = zoneOf[j];
-        if (d >= 0 && el!.link[d] >= 0) {
-          const w = el!.cost[d];
-          const e = el!.notMade[d];
-          if (e > dust && w - lmin > residual) residual = w - lmin;
-          if (el!.maxTrips[d] - e > dust && umax - w > residual) residual = umax - w;
-        }
       }
     }
     gs[t + 1] = len;
+    if (el !== null) {
+      // the reduced form's trips not made (`./demand-step.ts`), per destination after the labels
+      const zoneNodes = this.net.zoneNodes;
+      const Z = exLink.length;
+      for (let d = 0; d < Z; d++) {
+        if (exLink[d] < 0) continue;
+        const j = zoneNodes[d];
+        const w = exCost[d];
+        const e = exNotMade[d];
+        if (e > dust && w - L[j] > residual) residual = w - L[j];
+        if (exMax[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
+      }
+    }
     this.scanned = t + 1;
     this.demandResidual = residual;
     return t + 1;
