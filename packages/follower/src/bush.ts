@@ -228,8 +228,7 @@ class BushRun {
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
-        e.shiftDemand(b);
-        const d = (diff[i] = e.shift(b));
+        const d = (diff[i] = e.shiftWithDemand(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;
         if (dd > mostDemand) mostDemand = dd;
@@ -243,8 +242,8 @@ class BushRun {
         for (let i = 0; i < bushes.length; i++) {
           const before = diff[i];
           if (before < threshold && demandDiff[i] < threshold) continue;
-          if (r % DEMAND_PASS_EVERY === 0 || demandDiff[i] >= DEMAND_FURTHEST * threshold) e.shiftDemand(bushes[i]);
-          const d = (diff[i] = e.shift(bushes[i]));
+          const demand = r % DEMAND_PASS_EVERY === 0 || demandDiff[i] >= DEMAND_FURTHEST * threshold;
+          const d = (diff[i] = demand ? e.shiftWithDemand(bushes[i]) : e.shift(bushes[i]));
           const dd = (demandDiff[i] = e.demandResidual);
           if (d > most && !(classes && Math.abs(d - before) <= TRADING_FRACTION * d)) most = d;
           if (dd > mostDemand) mostDemand = dd;

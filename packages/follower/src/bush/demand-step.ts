@@ -32,6 +32,7 @@
 
 import { CompiledNetwork, CompiledVdf } from "@tollkit/graph-core";
 import type { BushEngine } from "./engine.js";
+import type { BushLabels } from "./labels.js";
 import { Bush, ElasticBush } from "./store.js";
 
 /** What the engine needs to carry elastic demand in the reduced form. */
@@ -55,8 +56,6 @@ export class ElasticDemandStep {
   private readonly inverseSlope: Float64Array;
   private readonly cheapestIn: Int32Array;
   private readonly nodeChange: Float64Array;
-  private readonly groupStart: Int32Array;
-  private readonly order: Int32Array;
   private readonly step: Float64Array;
   private readonly touched: Int32Array;
   private readonly destStep: Float64Array;
@@ -79,8 +78,6 @@ export class ElasticDemandStep {
     this.inverseSlope = new Float64Array(n);
     this.cheapestIn = new Int32Array(n);
     this.nodeChange = new Float64Array(n);
-    this.groupStart = new Int32Array(n + 1);
-    this.order = new Int32Array(n);
     this.step = new Float64Array(m);
     this.touched = new Int32Array(m);
     this.destStep = new Float64Array(Z);
@@ -115,9 +112,23 @@ export class ElasticDemandStep {
    * The demand step on one bush (see the module comment). Returns the largest |M_d − W_d| over
    * the destinations that could move (time units; a convergence hint like a road shift's).
    */
-  sweep(b: Bush, engine: BushEngine): number {
-    const el = b.elastic;
-    if (el === null) return 0;
+  sweep(b: Bush, engine: BushEngine, labels: BushLabels): number {
+    this.scanAndStep(b, engine, labels);
+    return this.lastDiff;
+  }
+
+  /** The largest |M_d − W_d| of the last step (see {@link sweep}). */
+  lastDiff = 0;
+
+  /**
+   * The demand step on one bush, its forward pass also scanning the road labels into `labels`
+   * (L, U, minIn, maxIn, topo, order, groupStart, as {@link BushLabels.scan} at the flows before
+   * the step), so that the road shifts can follow without a scan of their own
+   * ({@link BushLabels.descend}); the demand residual is measured at those labels and the trips
+   * not made after the step. Returns the number of bush nodes scanned.
+   */
+  scanAndStep(b: Bush, engine: BushEngine, labels: BushLabels): number {
+    const el = b.elastic!;
     const { linkFrom: from, linkTo: to } = this.net;
     const {
       zoneOf,
@@ -128,8 +139,6 @@ export class ElasticDemandStep {
       inverseSlope,
       cheapestIn,
       nodeChange,
-      groupStart: gs,
-      order,
       step,
       touched,
       destStep,
@@ -147,8 +156,15 @@ export class ElasticDemandStep {
     const len = b.len;
     const root = b.root;
     const dust = b.dust;
+    const { groupStart: gs, order, L, U, minIn, maxIn, topo } = labels;
     mean[root] = 0;
     slope[root] = 0;
+    L[root] = 0;
+    U[root] = 0;
+    topo[root] = 0;
+    order[0] = root;
+    minIn[root] = -1;
+    maxIn[root] = -1;
     // forward: mean road cost and derivative into every node, per destination the Newton step
     let t = 0;
     let p = 0;
@@ -160,6 +176,11 @@ export class ElasticDemandStep {
       t++;
       order[t] = j;
       gs[t] = p;
+      topo[j] = t;
+      let lmin = Infinity;
+      let umax = -Infinity;
+      let pmin = -1;
+      let pmax = -1;
       let f = 0;
       let f0 = 0;
       let f0m = 0;
@@ -170,9 +191,22 @@ export class ElasticDemandStep {
       let bestPos = -1;
       for (;;) {
         const i = from[a];
-        const c = mean[i] + cc[a];
+        const ca = cc[a];
+        const c = mean[i] + ca;
         const g = slope[i] + der[a];
         const fl = flows[p];
+        const lv = L[i] + ca;
+        if (lv < lmin) {
+          lmin = lv;
+          pmin = p;
+        }
+        if (fl > dust) {
+          const uv = U[i] + ca;
+          if (uv > umax) {
+            umax = uv;
+            pmax = p;
+          }
+        }
         if (fl > 0) {
           f += fl;
           if (g > 0) {
@@ -193,6 +227,10 @@ export class ElasticDemandStep {
         a = links[p];
         if (to[a] !== j) break;
       }
+      L[j] = lmin;
+      U[j] = umax;
+      minIn[j] = pmin;
+      maxIn[j] = pmax;
       inflow[j] = f;
       constantInflow[j] = f0;
       inverseSlope[j] = inv;
@@ -241,7 +279,9 @@ export class ElasticDemandStep {
       nodeChange[j] = -de;
     }
     gs[t + 1] = len;
-    if (nDest === 0) return maxDiff;
+    this.lastDiff = maxDiff;
+    labels.scanned = t + 1;
+    if (nDest === 0) return t + 1;
     // backward: split each node's change over its used in-links as 1/slope (in proportion to their
     // flows where that would empty one, the cheapest in-link where no flow arrives)
     let active = 0;
@@ -329,6 +369,6 @@ export class ElasticDemandStep {
       notMade[d] = after;
       W[d] = vdf.time(exLink[d], pce * after);
     }
-    return maxDiff;
+    return t + 1;
   }
 }

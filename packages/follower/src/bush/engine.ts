@@ -386,8 +386,26 @@ export class BushEngine {
    * without excess-demand links).
    */
   shiftDemand(b: Bush): number {
-    if (this.elastic !== null) return this.elastic.sweep(b, this);
+    if (this.elastic !== null) return this.elastic.sweep(b, this, this.labels);
     return this.excess === null ? 0 : this.excess.sweep(b, this);
+  }
+
+  /**
+   * The demand step and then a pass of flow shifts on a bush ({@link shiftDemand}, {@link shift}).
+   * In the reduced form (`./demand-step.ts`) the two share one label scan: the demand step's
+   * forward pass scans the labels (at the flows before it) that the shifts then use, and the
+   * demand residual is measured at those labels and the trips not made after the step. Returns
+   * the shifts' largest label difference.
+   */
+  shiftWithDemand(b: Bush): number {
+    if (this.elastic === null) {
+      this.shiftDemand(b);
+      return this.shift(b);
+    }
+    this.joint?.prepare(b, this.bushes, this.net.zoneCount);
+    const nn = this.elastic.scanAndStep(b, this, this.labels);
+    this.labels.demandResidual = this.labels.tripsResidual(b, 0);
+    return this.labels.descend(b, this, nn);
   }
 
   /**

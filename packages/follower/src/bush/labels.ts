@@ -28,9 +28,6 @@ import { CompiledNetwork } from "@tollkit/graph-core";
 import type { BushEngine } from "./engine.js";
 import { Bush } from "./store.js";
 
-const NO_LINKS = new Int32Array(0);
-const NO_VALUES = new Float64Array(0);
-
 /** The label arrays of one engine and the passes that compute them. */
 export class BushLabels {
   readonly L: Float64Array;
@@ -90,10 +87,6 @@ export class BushLabels {
     const { linkFrom: from, linkTo: to } = this.net;
     const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
     const el = b.elastic;
-    const exLink = el === null ? NO_LINKS : el.link;
-    const exCost = el === null ? NO_VALUES : el.cost;
-    const exNotMade = el === null ? NO_VALUES : el.notMade;
-    const exMax = el === null ? NO_VALUES : el.maxTrips;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -154,22 +147,32 @@ export class BushLabels {
       }
     }
     gs[t + 1] = len;
-    if (el !== null) {
-      // the reduced form's trips not made (`./demand-step.ts`), per destination after the labels
-      const zoneNodes = this.net.zoneNodes;
-      const Z = exLink.length;
-      for (let d = 0; d < Z; d++) {
-        if (exLink[d] < 0) continue;
-        const j = zoneNodes[d];
-        const w = exCost[d];
-        const e = exNotMade[d];
-        if (e > dust && w - L[j] > residual) residual = w - L[j];
-        if (exMax[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
-      }
-    }
     this.scanned = t + 1;
-    this.demandResidual = residual;
+    this.demandResidual = el !== null ? this.tripsResidual(b, residual) : residual;
     return t + 1;
+  }
+
+  /**
+   * The demand residual of a bush's trips not made in the reduced form (`./demand-step.ts`) at
+   * the labels L and U, at least `residual`: per destination with an excess alternative, W − L
+   * where trips are not made and U − W where trips are made.
+   */
+  tripsResidual(b: Bush, residual: number): number {
+    const el = b.elastic!;
+    const { L, U } = this;
+    const zoneNodes = this.net.zoneNodes;
+    const { link: exLink, cost: exCost, notMade: exNotMade, maxTrips: exMax } = el;
+    const dust = b.dust;
+    const Z = exLink.length;
+    for (let d = 0; d < Z; d++) {
+      if (exLink[d] < 0) continue;
+      const j = zoneNodes[d];
+      const w = exCost[d];
+      const e = exNotMade[d];
+      if (e > dust && w - L[j] > residual) residual = w - L[j];
+      if (exMax[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
+    }
+    return residual;
   }
 
   /** Shortest bush-path labels only (L) and the node order: the part of {@link scan} a measurement needs. */
@@ -205,8 +208,15 @@ export class BushLabels {
    * Returns the largest label difference U_j − L_j seen (stale labels; a convergence hint).
    */
   shift(b: Bush, engine: BushEngine): number {
+    return this.descend(b, engine, this.scan(b, engine.cc[b.cls]));
+  }
+
+  /**
+   * The flow shifts of {@link shift} on labels already scanned (by {@link scan}, or by the reduced
+   * form's demand step, `./demand-step.ts`, which scans as it goes): `nn` bush nodes.
+   */
+  descend(b: Bush, engine: BushEngine, nn: number): number {
     const cc = engine.cc[b.cls];
-    const nn = this.scan(b, cc);
     const { linkFrom: from } = this.net;
     const { L, U, minIn, maxIn, topo, order, segLong: segMax, segShort: segMin } = this;
     const der = engine.der;
