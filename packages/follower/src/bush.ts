@@ -324,7 +324,11 @@ export function solveBush(net: Network, options: FollowerOptions, elastic: Elast
  * AbortSignal (and anything else waiting) can act during the solve.
  * @throws InputError as {@link solveBush}
  */
-export async function solveBushAsync(net: Network, options: FollowerOptions, elastic: ElasticBushRun | null = null): Promise<FollowerResult> {
+export async function solveBushAsync(
+  net: Network,
+  options: FollowerOptions,
+  elastic: ElasticBushRun | null = null,
+): Promise<FollowerResult> {
   const run = new BushRun(net, options, elastic);
   const it = run.steps();
   let last = performance.now();

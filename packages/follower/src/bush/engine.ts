@@ -199,7 +199,10 @@ export class BushEngine {
     sp.tree(root);
     const { dist, predLink, order, settled } = sp;
     const nodeFlow = this.nodeFlow;
-    const el = this.elastic === null ? null : this.elastic.attach(k, o, demand, this.pce[k], this.elastic.data.initial?.[k].subarray(o * Z, o * Z + Z) ?? null);
+    const el =
+      this.elastic === null
+        ? null
+        : this.elastic.attach(k, o, demand, this.pce[k], this.elastic.data.initial?.[k].subarray(o * Z, o * Z + Z) ?? null);
     let bad = false;
     for (let d = 0; d < Z; d++) {
       const t = demand[o * Z + d];

@@ -113,7 +113,15 @@ export class ReducedElastic {
       return { cls: s.cls, zone: s.zone, links, flows, notMade };
     });
     const base = this.aug.base;
-    return { kind: "tollkit-bush", version: 1, nodeCount: base.nodeCount, linkCount: base.linkCount, zoneCount: Z, classCount: this.K, bushes };
+    return {
+      kind: "tollkit-bush",
+      version: 1,
+      nodeCount: base.nodeCount,
+      linkCount: base.linkCount,
+      zoneCount: Z,
+      classCount: this.K,
+      bushes,
+    };
   }
 
   /** Per class, the augmented link flows of the engine's bushes (vehicles). */
@@ -203,7 +211,15 @@ export class ReducedElastic {
       if (w !== len) throw new Error(`follower/elastic: internal error: bush of zone ${o + 1} mapped to ${w} of ${len} links`);
       return { cls: k, zone: o, links, flows };
     });
-    return { kind: "tollkit-bush", version: 1, nodeCount: net.nodeCount, linkCount: net.linkCount, zoneCount: net.zoneCount, classCount: this.K, bushes };
+    return {
+      kind: "tollkit-bush",
+      version: 1,
+      nodeCount: net.nodeCount,
+      linkCount: net.linkCount,
+      zoneCount: net.zoneCount,
+      classCount: this.K,
+      bushes,
+    };
   }
 
   /** Σ over the bushes' trips not made of ∫₀^e W (PCE), the excess links' part of the transformed potential. */
@@ -241,10 +257,19 @@ export class ReducedElastic {
     if (warmStart !== undefined) {
       const state = this.reduceState(warmStart.state);
       const flows = warmStart.classFlows;
-      const fits = Array.isArray(flows) && flows.length === this.K && flows.every((f) => f instanceof Float64Array && f.length === this.aug.network.linkCount);
+      const fits =
+        Array.isArray(flows) &&
+        flows.length === this.K &&
+        flows.every((f) => f instanceof Float64Array && f.length === this.aug.network.linkCount);
       warmStart = fits ? { classFlows: flows.map((f) => f.slice(0, m0)), state: state ?? undefined } : undefined;
     }
-    return { ...options, classes: this.classes, tolls: tolls ? Float64Array.from(tolls) : undefined, warmStart, initialTripsNotMade: undefined };
+    return {
+      ...options,
+      classes: this.classes,
+      tolls: tolls ? Float64Array.from(tolls) : undefined,
+      warmStart,
+      initialTripsNotMade: undefined,
+    };
   }
 }
 
