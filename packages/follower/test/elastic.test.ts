@@ -345,4 +345,42 @@ describe("elastic demand with several classes on a network with FIRST THRU NODE 
     expect(r2.elastic.classes[0].tripsMade).toBeCloseTo(r1.elastic.tripsMade / 2, 3);
     expect(r1.elastic.tripsNotMade).toBeGreaterThan(0);
   }, 240_000);
+
+  it("the bush solve's bushes (solved on the road network with trips not made per bush) are a complete state of the augmented network", async () => {
+    // the bush solve of `ElasticDemandProblem` runs without excess links in its bushes and maps them back: the
+    // generic bush engine on the augmented network must adopt every mapped bush (links grouped in a topological
+    // order, every reachable node present, demand q̄ met) and find the same gap with no work, on zone nodes that are
+    // split (Anaheim, two classes), new (Sioux Falls, no FIRST THRU NODE) and the original ones (Anaheim, one class)
+    const cases: [string, number][] = [
+      ["anaheim", 2],
+      ["anaheim", 1],
+      ["sioux-falls", 2],
+    ];
+    for (const [id, K] of cases) {
+      const net = await loadNetwork(id);
+      const classes: UserClass[] = Array.from({ length: K }, (_, k) => ({
+        name: `c${k}`,
+        demand: Float64Array.from(net.demand, (v) => v / K),
+        tollFactor: 1 / (k + 1),
+        distanceFactor: 0,
+        pce: 1,
+        tolled: true,
+      }));
+      const p = ElasticDemandProblem.create(net, { form: "exponential", elasticity: 0.3 }, { classes });
+      const tolls = Float64Array.from(net.links.freeFlowTime, (t) => 0.5 * t);
+      const r = p.solveSync({ algorithm: "bush", gap: 1e-10, tolls });
+      expect(r.converged).toBe(true);
+      const aug = p.augmented;
+      const augTolls = new Float64Array(aug.network.linkCount);
+      augTolls.set(tolls);
+      const g = solveSync(aug.network, { algorithm: "bush", gap: 1e-10, classes: aug.classes, tolls: augTolls, warmStart: r.warmStart });
+      expect(g.warnings).toEqual([]);
+      expect(g.iterations).toBe(0);
+      expect(g.relativeGap).toBeCloseTo(r.augmented.relativeGap, 14);
+      // and the solve takes its own state back as a warm start
+      const w = p.solveSync({ algorithm: "bush", gap: 1e-10, tolls, warmStart: r.warmStart });
+      expect(w.warnings).toEqual([]);
+      expect(w.iterations).toBe(0);
+    }
+  }, 240_000);
 });

@@ -5,14 +5,17 @@
  * relative gap, result and warm-start state they are (sensitivities and warm starts read the
  * augmented bushes, unchanged).
  *
- * Reduced → augmented, per (class k, origin o): the road links keep their indices and flows (a
- * road link into a split zone ends at the zone's in-node there, one group as before); where class
- * k's zone nodes are new nodes, the root's out-connector (into the zone node) comes first,
- * carrying the trips made from o, and each destination's class zone node gets a group of its
- * in-connector (the trips made, q̄ − e) and its excess link (the trips not made e, when > 0),
- * after the road groups; where the zone node is the original one (one class, FIRST THRU NODE), the
- * excess link joins the destination's road group. Augmented → reduced (warm starts): connectors
- * are dropped and excess-link flows become the trips not made.
+ * Reduced → augmented, per (class k, origin o), a complete bush of the augmented network (augmented
+ * zone k·Z + o; links grouped by head in a topological order, every node reachable from the root
+ * present, the demand q̄ delivered): the road links keep their indices and flows (a road link into
+ * a split zone ends at the zone's in-node there, one group as before); where class k's zone nodes
+ * are new nodes, the root's out-connector (into the zone node) comes first, carrying the trips made
+ * from o; after the road groups, a split origin zone's in-node with the road links into it (no
+ * flow), then every class zone node the bush reaches with its in-connector (the trips made to it
+ * by this class, 0 for other classes' nodes) and, for this class's destinations, the excess link
+ * (the trips not made e, when > 0). Where the zone node is the original one (one class, FIRST THRU
+ * NODE), the excess link joins the destination's road group. Augmented → reduced (warm starts):
+ * connectors and road links into the root are dropped, excess-link flows become the trips not made.
  */
 
 import { AonLoader, CompiledVdf, Network } from "@tollkit/graph-core";
@@ -40,6 +43,8 @@ export class ReducedElastic {
   readonly outConnector: Int32Array;
   /** Per class and zone: the connector into the class zone node, or −1. */
   readonly inConnector: Int32Array;
+  /** Per zone: the road links into the zone's in-node where its node is split, else null. */
+  readonly splitInLinks: (Int32Array | null)[];
   /** Volume-delay kernels of the augmented links. */
   readonly vdf: CompiledVdf;
 
@@ -74,6 +79,19 @@ export class ReducedElastic {
       this.inConnector[kz] = a++;
     }
     this.vdf = new CompiledVdf(net.links);
+    // per zone: the road links into its in-node where the zone node is split (several classes, FIRST THRU NODE)
+    const into: number[][] = Array.from({ length: Z }, () => []);
+    const inNodeZone = new Int32Array(net.nodeCount).fill(-1);
+    for (let kz = 0; kz < KZ; kz++) {
+      const c = this.inConnector[kz];
+      const z = kz % Z;
+      if (c >= 0 && net.links.from[c] !== base.zoneNodes[z]) inNodeZone[net.links.from[c]] = z;
+    }
+    for (let l = 0; l < m0; l++) {
+      const z = inNodeZone[net.links.to[l]];
+      if (z >= 0) into[z].push(l);
+    }
+    this.splitInLinks = into.map((list, z) => (inNodeZone.indexOf(z) >= 0 ? Int32Array.from(list) : null));
   }
 
   /** Engine data, with the trips not made of the first bushes from `initialTripsNotMade` (per augmented link) or none. */
@@ -96,21 +114,28 @@ export class ReducedElastic {
       return null;
     const { m0, Z } = this;
     const exDest = this.excessDestination;
+    const baseZoneNodes = this.aug.base.zoneNodes;
+    const baseTo = this.aug.base.links.to;
     const bushes: StoredBush[] = state.bushes.map((s) => {
       if (!(s.links instanceof Int32Array) || !(s.flows instanceof Float64Array) || s.links.length !== s.flows.length) return s;
       let len = 0;
-      for (let p = 0; p < s.links.length; p++) if (s.links[p] >= 0 && s.links[p] < m0) len++;
+      // the augmented zone k·Z + o is class k's zone o; road links, less those into the root (a split
+      // zone's road links into its in-node: no flow of this bush)
+      const zone = s.zone - s.cls * Z;
+      const root = Number.isInteger(zone) && zone >= 0 && zone < Z ? baseZoneNodes[zone] : -1;
+      const road = (a: number): boolean => a >= 0 && a < m0 && baseTo[a] !== root;
+      for (let p = 0; p < s.links.length; p++) if (road(s.links[p])) len++;
       const links = new Int32Array(len);
       const flows = new Float64Array(len);
       const notMade = new Float64Array(Z);
       for (let p = 0, w = 0; p < s.links.length; p++) {
         const a = s.links[p];
-        if (a >= 0 && a < m0) {
+        if (road(a)) {
           links[w] = a;
           flows[w++] = s.flows[p];
         } else if (a >= 0 && a < exDest.length && exDest[a] >= 0) notMade[exDest[a]] += s.flows[p];
       }
-      return { cls: s.cls, zone: s.zone, links, flows, notMade };
+      return { cls: s.cls, zone: root >= 0 ? zone : -1, links, flows, notMade };
     });
     const base = this.aug.base;
     return {
@@ -154,11 +179,14 @@ export class ReducedElastic {
 
   /** The engine's bushes as a warm-start state of the augmented network (see the module comment). */
   state(engine: BushEngine): BushState {
-    const { Z, n0 } = this;
+    const { Z, K, n0 } = this;
     const net = this.aug.network;
     const zoneNodes = net.zoneNodes;
+    const augFrom = net.links.from;
     const to = engine.net.linkTo;
     const zoneOf = engine.elastic!.zoneOf;
+    const inBush = new Int32Array(net.nodeCount); // stamp: the node is in the mapped bush
+    let stamp = 0;
     const bushes: StoredBush[] = engine.bushes.map((b) => {
       const k = b.cls;
       const o = b.zone;
@@ -166,50 +194,57 @@ export class ReducedElastic {
       const demand = this.classes[k].demand;
       const row = o * Z;
       const own = zoneNodes[k * Z + o] < n0; // the class's zone nodes are the original ones
-      let extra = 0;
+      const st = ++stamp;
+      const links: number[] = [];
+      const flows: number[] = [];
+      const push = (a: number, f: number): void => {
+        links.push(a);
+        flows.push(f);
+        inBush[net.links.to[a]] = st;
+      };
+      inBush[zoneNodes[k * Z + o]] = st;
       let made = 0;
-      for (let d = 0; d < Z; d++) {
-        if (d === o || !(demand[row + d] > 0)) continue;
-        const e = el !== null && el.link[d] >= 0 ? el.notMade[d] : 0;
-        made += demand[row + d] - e;
-        if (e > 0) extra++;
-        if (!own) extra++;
-      }
-      if (!own) extra++;
-      const len = b.len + extra;
-      const links = new Int32Array(len);
-      const flows = new Float64Array(len);
-      let w = 0;
-      if (!own) {
-        links[w] = this.outConnector[k * Z + o];
-        flows[w++] = made;
-      }
+      for (let d = 0; d < Z; d++)
+        if (d !== o && demand[row + d] > 0) made += demand[row + d] - (el !== null && el.link[d] >= 0 ? el.notMade[d] : 0);
+      if (!own) push(this.outConnector[k * Z + o], made);
       for (let p = 0; p < b.len; p++) {
         const a = b.links[p];
-        links[w] = a;
-        flows[w++] = b.flows[p];
+        push(a, b.flows[p]);
         // the last link of a destination's group, on the original zone node: its excess link joins the group
         if (own && el !== null && (p + 1 === b.len || to[b.links[p + 1]] !== to[a])) {
           const d = zoneOf[to[a]];
-          if (d >= 0 && d !== o && el.link[d] >= 0 && el.notMade[d] > 0 && demand[row + d] > 0) {
-            links[w] = el.link[d];
-            flows[w++] = el.notMade[d];
-          }
+          if (d >= 0 && d !== o && el.link[d] >= 0 && el.notMade[d] > 0 && demand[row + d] > 0) push(el.link[d], el.notMade[d]);
         }
       }
-      if (!own)
-        for (let d = 0; d < Z; d++) {
-          if (d === o || !(demand[row + d] > 0)) continue;
-          const e = el !== null && el.link[d] >= 0 ? el.notMade[d] : 0;
-          links[w] = this.inConnector[k * Z + d];
-          flows[w++] = demand[row + d] - e;
-          if (e > 0) {
-            links[w] = el!.link[d];
-            flows[w++] = e;
+      if (!own) {
+        // a split origin zone's in-node, reached by road links into the zone (no flow of this bush)
+        const into = this.splitInLinks[o];
+        if (into !== null) {
+          const before = links.length;
+          for (let q = 0; q < into.length; q++) {
+            const a = into[q];
+            const i = augFrom[a];
+            if (inBush[i] === st && !(net.throughBlocked[i] === 1 && i !== zoneNodes[k * Z + o])) {
+              links.push(a);
+              flows.push(0);
+            }
           }
+          if (links.length > before) inBush[net.links.to[into[0]]] = st;
         }
-      if (w !== len) throw new Error(`follower/elastic: internal error: bush of zone ${o + 1} mapped to ${w} of ${len} links`);
-      return { cls: k, zone: o, links, flows };
+        // every class zone node the bush reaches: its in-connector (the trips made of this class's
+        // pairs) and, for this class's destinations, the excess link (the trips not made)
+        for (let kk = 0; kk < K; kk++)
+          for (let d = 0; d < Z; d++) {
+            const c = this.inConnector[kk * Z + d];
+            if (c < 0 || (kk === k && d === o) || inBush[augFrom[c]] !== st) continue;
+            const mine = kk === k && d !== o && demand[row + d] > 0;
+            const e = mine && el !== null && el.link[d] >= 0 ? el.notMade[d] : 0;
+            push(c, mine ? demand[row + d] - e : 0);
+            if (e > 0) push(el!.link[d], e);
+          }
+      }
+      // the augmented network's zone of class k's origin o is k·Z + o
+      return { cls: k, zone: k * Z + o, links: Int32Array.from(links), flows: Float64Array.from(flows) };
     });
     return {
       kind: "tollkit-bush",
