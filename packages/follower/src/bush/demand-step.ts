@@ -43,7 +43,12 @@ export interface ElasticDemandData {
   vdf: CompiledVdf;
   /** Per class, Z×Z: the trips not made on the first bushes (the rest by road), or null (every trip by road). */
   initial: Float64Array[] | null;
+  /** The augmented links' `b` column (the exponential form's 1/r, for its closed form in the step). */
+  b: Float64Array;
 }
+
+/** Where graph-core's exponential excess-demand cost is continued by its tangent: 1 − x/cap below this (`excessDemandEdge(0)`). */
+const EXPONENTIAL_EDGE = 1e-10;
 
 /** The demand step of the reduced form (see the module comment). */
 export class ElasticDemandStep {
@@ -146,6 +151,8 @@ export class ElasticDemandStep {
       destTouched,
     } = this;
     const vdf = this.data.vdf;
+    const { fft: fftA, capacity: capA, power: powA } = vdf;
+    const bA = this.data.b;
     const { notMade, cost: W, link: exLink, maxTrips } = el;
     const cc = engine.cc[b.cls];
     const der = engine.der;
@@ -263,12 +270,29 @@ export class ElasticDemandStep {
       if (Math.abs(diff) <= tol * (mj > w ? mj : w)) continue;
       if (diff > 0 ? q <= 0 : e <= 0) continue; // no road trips to take off / no trips left to make
       if (Math.abs(diff) > maxDiff) maxDiff = Math.abs(diff);
-      let xt = vdf.excessFlowAt(ae, mj);
       const x = pce * e;
       const xMax = pce * maxTrips[d];
-      if (xt > xMax) xt = xMax;
-      if (xt === x) continue;
-      const wt = vdf.derivative(ae, xt);
+      let xt: number;
+      let wt: number;
+      if (powA[ae] === 0) {
+        // exponential demand: graph-core's excess-demand kernel in closed form, W = fft − b·ln(1 − x/cap)
+        // (the same expressions, so the same numbers), the generic one beyond its edge
+        const fft = fftA[ae];
+        const cap = capA[ae];
+        const bb = bA[ae];
+        const r = mj > fft ? Math.exp(-(mj - fft) / bb) : 1;
+        xt = r >= EXPONENTIAL_EDGE ? cap * (1 - r) : vdf.excessFlowAt(ae, mj);
+        if (xt > cap) xt = cap;
+        if (xt > xMax) xt = xMax;
+        if (xt === x) continue;
+        const rt = 1 - xt / cap;
+        wt = rt >= EXPONENTIAL_EDGE ? bb / (cap * rt) : vdf.derivative(ae, xt);
+      } else {
+        xt = vdf.excessFlowAt(ae, mj);
+        if (xt > xMax) xt = xMax;
+        if (xt === x) continue;
+        wt = vdf.derivative(ae, xt);
+      }
       const de = ((xt - x) / pce) * (wt / (wt + sj));
       if (!(de !== 0)) continue;
       // W at the target is M_j itself unless the target was cut at q̄ or at 0 (the inverse is exact)
@@ -367,7 +391,9 @@ export class ElasticDemandStep {
       if (!(after > 1e-12 * before)) after = 0;
       else if (after > maxTrips[d]) after = maxTrips[d];
       notMade[d] = after;
-      W[d] = vdf.time(exLink[d], pce * after);
+      const ae = exLink[d];
+      const u = 1 - (pce * after) / capA[ae];
+      W[d] = powA[ae] === 0 && u >= EXPONENTIAL_EDGE ? fftA[ae] - bA[ae] * Math.log(u) : vdf.time(ae, pce * after);
     }
     return t + 1;
   }

@@ -104,7 +104,7 @@ export class ReducedElastic {
         return e;
       });
     }
-    return { excessLink: this.excessLink, vdf: this.vdf, initial };
+    return { excessLink: this.excessLink, vdf: this.vdf, initial, b: this.aug.network.links.b };
   }
 
   /** A warm-start state of the augmented network as reduced bushes (null when it does not fit the augmented network). */
