@@ -29,7 +29,8 @@ export { isBushState } from "./bush/store.js";
  */
 const INNER_PASSES = 40;
 /**
- * With elastic demand (excess-demand links), the demand step of a bush (`./bush/excess-demand.ts`)
+ * With elastic demand, the demand step of a bush (`./bush/demand-step.ts` in the reduced form that
+ * `ElasticDemandProblem` uses, `./bush/excess-demand.ts` on an augmented network's excess links)
  * runs before its road shifts in every iteration's first pass, and in every this-many-th flow-shift
  * pass after it (0, 5, 10, …): the trips follow the road costs as they settle, at the cost of one
  * bush-wide update each (measured in `bench/elastic.bench.ts`).
@@ -307,6 +308,8 @@ class BushRun {
  * costs at which the first bushes are built.
  * @param net the network (its demand and cost weights give the default single class)
  * @param options algorithm options: at least one of gap, maxIterations, maxSeconds
+ * @param elastic elastic demand in the reduced form (`./elastic/bush.ts`): `net` is then the road
+ *   network with the classes' demand q̄, and the result is that of the augmented network
  * @returns the follower result; `warmStart.state` holds the final bushes (a {@link BushState})
  * @throws InputError on invalid options, negative generalised costs, or demand that cannot be routed
  */
