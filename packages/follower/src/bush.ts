@@ -12,6 +12,7 @@
  */
 
 import { AonLoader, Network } from "@tollkit/graph-core";
+import type { ElasticDemandData } from "./bush/demand-step.js";
 import { BushEngine } from "./bush/engine.js";
 import { BushState, isBushState } from "./bush/store.js";
 import { classGapNote, CostModel, resultMeasures } from "./cost-model.js";
@@ -28,7 +29,8 @@ export { isBushState } from "./bush/store.js";
  */
 const INNER_PASSES = 40;
 /**
- * With elastic demand (excess-demand links), the demand step of a bush (`./bush/excess-demand.ts`)
+ * With elastic demand, the demand step of a bush (`./bush/demand-step.ts` in the reduced form that
+ * `ElasticDemandProblem` uses, `./bush/excess-demand.ts` on an augmented network's excess links)
  * runs before its road shifts in every iteration's first pass, and in every this-many-th flow-shift
  * pass after it (0, 5, 10, …): the trips follow the road costs as they settle, at the cost of one
  * bush-wide update each (measured in `bench/elastic.bench.ts`).
@@ -68,6 +70,20 @@ const CLASSES_STALL_WINDOW = 40;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
+/**
+ * Elastic demand in the reduced form (`./bush/demand-step.ts`): the run solves the road network
+ * with per-bush trips not made, and reports on the augmented network (`./elastic/bush.ts`).
+ */
+export interface ElasticBushRun {
+  data: ElasticDemandData;
+  /** The result's measures on the augmented network, from the engine's bushes. */
+  measures(engine: BushEngine): ReturnType<typeof resultMeasures>;
+  /** The bushes as a warm-start state of the augmented network. */
+  state(engine: BushEngine): BushState;
+  /** The transformed problem's potential (Beckmann plus Σ∫W) at the engine's flows. */
+  potential(engine: BushEngine): number;
+}
+
 /** One run of the bush algorithm: state between iterations, driven by {@link solveBush} or {@link solveBushAsync}. */
 class BushRun {
   readonly opts: ResolvedFollowerOptions;
@@ -93,12 +109,13 @@ class BushRun {
   constructor(
     readonly net: Network,
     options: FollowerOptions,
+    readonly elastic: ElasticBushRun | null = null,
   ) {
     this.t0 = performance.now();
     this.opts = resolveFollowerOptions(net, options);
     this.model = new CostModel(net, this.opts.classes, this.opts.tolls, this.opts.objective);
     this.model.checkCosts();
-    this.engine = new BushEngine(this.model);
+    this.engine = new BushEngine(this.model, elastic?.data ?? null);
     this.engine.initialExcess = this.opts.initialTripsNotMade ?? null;
     this.loader = new AonLoader(this.model.compiled);
     this.start();
@@ -166,7 +183,7 @@ class BushRun {
       relativeGap: g.relativeGap,
       step: NaN,
       conjugateWeights: [],
-      objective: this.model.potential(this.engine.x, this.engine.classFlows),
+      objective: this.elastic !== null ? this.elastic.potential(this.engine) : this.model.potential(this.engine.x, this.engine.classFlows),
       elapsedMs,
     });
     const { gap, maxIterations, maxSeconds } = this.opts;
@@ -219,8 +236,7 @@ class BushRun {
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
-        e.shiftDemand(b);
-        const d = (diff[i] = e.shift(b));
+        const d = (diff[i] = e.shiftWithDemand(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;
         if (dd > mostDemand) mostDemand = dd;
@@ -234,8 +250,8 @@ class BushRun {
         for (let i = 0; i < bushes.length; i++) {
           const before = diff[i];
           if (before < threshold && demandDiff[i] < threshold) continue;
-          if (r % DEMAND_PASS_EVERY === 0 || demandDiff[i] >= DEMAND_FURTHEST * threshold) e.shiftDemand(bushes[i]);
-          const d = (diff[i] = e.shift(bushes[i]));
+          const demand = r % DEMAND_PASS_EVERY === 0 || demandDiff[i] >= DEMAND_FURTHEST * threshold;
+          const d = (diff[i] = demand ? e.shiftWithDemand(bushes[i]) : e.shift(bushes[i]));
           const dd = (demandDiff[i] = e.demandResidual);
           if (d > most && !(classes && Math.abs(d - before) <= TRADING_FRACTION * d)) most = d;
           if (dd > mostDemand) mostDemand = dd;
@@ -249,7 +265,10 @@ class BushRun {
   result(): FollowerResult {
     const e = this.engine;
     e.recompute();
-    const ms = resultMeasures(this.model, e.classFlows, this.loader, this.measured ? e.classSptt : undefined);
+    const ms =
+      this.elastic !== null
+        ? this.elastic.measures(e)
+        : resultMeasures(this.model, e.classFlows, this.loader, this.measured ? e.classSptt : undefined);
     const { gap } = this.opts;
     const converged = gap !== undefined && ms.relativeGap <= gap && ms.classes.every((c) => c.relativeGap <= gap);
     const stopReason = this.stopReason ?? "iterations";
@@ -262,7 +281,7 @@ class BushRun {
         `follower/bush: stalled at rounding level (best relative gap ${this.bestGap.toExponential(3)} at iteration ${this.bestAt}); stopped after ${this.iteration} iterations`,
       );
     if (stopReason === "cancelled") this.warnings.push(`cancelled after ${this.iteration} iterations; the flows are those reached so far`);
-    const state: BushState = {
+    const state: BushState = this.elastic?.state(e) ?? {
       kind: "tollkit-bush",
       version: 1,
       nodeCount: this.net.nodeCount,
@@ -299,11 +318,13 @@ class BushRun {
  * costs at which the first bushes are built.
  * @param net the network (its demand and cost weights give the default single class)
  * @param options algorithm options: at least one of gap, maxIterations, maxSeconds
+ * @param elastic elastic demand in the reduced form (`./elastic/bush.ts`): `net` is then the road
+ *   network with the classes' demand q̄, and the result is that of the augmented network
  * @returns the follower result; `warmStart.state` holds the final bushes (a {@link BushState})
  * @throws InputError on invalid options, negative generalised costs, or demand that cannot be routed
  */
-export function solveBush(net: Network, options: FollowerOptions): FollowerResult {
-  const run = new BushRun(net, options);
+export function solveBush(net: Network, options: FollowerOptions, elastic: ElasticBushRun | null = null): FollowerResult {
+  const run = new BushRun(net, options, elastic);
   const it = run.steps();
   while (!it.next().done) {
     if (run.interrupted()) break;
@@ -316,8 +337,12 @@ export function solveBush(net: Network, options: FollowerOptions): FollowerResul
  * AbortSignal (and anything else waiting) can act during the solve.
  * @throws InputError as {@link solveBush}
  */
-export async function solveBushAsync(net: Network, options: FollowerOptions): Promise<FollowerResult> {
-  const run = new BushRun(net, options);
+export async function solveBushAsync(
+  net: Network,
+  options: FollowerOptions,
+  elastic: ElasticBushRun | null = null,
+): Promise<FollowerResult> {
+  const run = new BushRun(net, options, elastic);
   const it = run.steps();
   let last = performance.now();
   while (!it.next().done) {

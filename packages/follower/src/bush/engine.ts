@@ -41,6 +41,7 @@
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
 import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
+import { ElasticDemandData, ElasticDemandStep } from "./demand-step.js";
 import { ExcessDemandStep } from "./excess-demand.js";
 import { JointShift } from "./joint.js";
 import { BushLabels } from "./labels.js";
@@ -81,8 +82,10 @@ export class BushEngine {
   /** With several classes: the joint shift of all classes of an origin (`./joint.ts`), else null. */
   readonly joint: JointShift | null;
 
-  /** The demand step on excess-demand links (elastic demand), or null without them. */
+  /** The demand step on excess-demand links (elastic demand on the augmented network), or null without them. */
   private readonly excess: ExcessDemandStep | null;
+  /** Elastic demand in the reduced form (`./demand-step.ts`: trips not made kept per bush, no excess links), or null. */
+  readonly elastic: ElasticDemandStep | null;
   /** Label arrays and passes (one set per engine). */
   private readonly labels: BushLabels;
   /** Bush structure scratch and passes (one set per engine). */
@@ -105,7 +108,11 @@ export class BushEngine {
   /** Shifts whose stale label difference U_j − L_j is at most this fraction of U_j are skipped. */
   labelTolerance = 1e-15;
 
-  constructor(model: CostModel) {
+  /**
+   * @param elastic elastic demand in the reduced form (`./demand-step.ts`): the classes' demand
+   *   is then q̄ (the most trips of each pair) and every bush carries its trips not made
+   */
+  constructor(model: CostModel, elastic: ElasticDemandData | null = null) {
     this.model = model;
     this.net = model.compiled;
     this.vdf = model.vdf;
@@ -126,6 +133,7 @@ export class BushEngine {
       this.classFlows.push(new Float64Array(m));
     }
     this.excess = ExcessDemandStep.of(this.net, this.vdf.kind);
+    this.elastic = elastic === null ? null : new ElasticDemandStep(this.net, elastic);
     this.labels = new BushLabels(this.net, this.excess?.mask ?? null);
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
@@ -191,6 +199,10 @@ export class BushEngine {
     sp.tree(root);
     const { dist, predLink, order, settled } = sp;
     const nodeFlow = this.nodeFlow;
+    const el =
+      this.elastic === null
+        ? null
+        : this.elastic.attach(k, o, demand, this.pce[k], this.elastic.data.initial?.[k].subarray(o * Z, o * Z + Z) ?? null);
     let bad = false;
     for (let d = 0; d < Z; d++) {
       const t = demand[o * Z + d];
@@ -200,7 +212,7 @@ export class BushEngine {
         bad = true;
         continue;
       }
-      nodeFlow[zoneNodes[d]] += t;
+      nodeFlow[zoneNodes[d]] += el === null ? t : t - el.notMade[d];
     }
     if (bad) {
       for (let d = 0; d < Z; d++) nodeFlow[zoneNodes[d]] = 0;
@@ -222,6 +234,7 @@ export class BushEngine {
     const len = settled - 1 + extra;
     const b = newBush(k, o, root, Math.max(4, Math.ceil(len * 1.25)), rowDemand(demand, o, Z));
     b.len = len;
+    b.elastic = el;
     const links = b.links;
     const flows = b.flows;
     // each node's group: its tree in-link, then its excess link (if any)
@@ -293,6 +306,7 @@ export class BushEngine {
       b.len = s.links.length;
       b.links.set(s.links);
       b.flows.set(s.flows);
+      if (this.elastic !== null) b.elastic = this.elastic.attach(k, o, this.model.classes[k].demand, this.pce[k], s.notMade ?? null);
       if (!this.topology.normalise(b) || !this.meetsDemand(b)) {
         rejected++;
         continue;
@@ -332,12 +346,13 @@ export class BushEngine {
       bal[to[a]] += b.flows[p];
       bal[from[a]] -= b.flows[p];
     }
-    for (let d = 0; d < Z; d++) if (d !== b.zone) total += demand[b.zone * Z + d];
+    const notMade = b.elastic?.notMade ?? null;
+    for (let d = 0; d < Z; d++) if (d !== b.zone) total += demand[b.zone * Z + d] - (notMade === null ? 0 : notMade[d]);
     let ok = true;
     const tol = 1e-9 * Math.max(total, 1e-300);
     for (let d = 0; d < Z; d++) {
       if (d === b.zone) continue;
-      if (Math.abs(bal[zoneNodes[d]] - demand[b.zone * Z + d]) > tol) ok = false;
+      if (Math.abs(bal[zoneNodes[d]] - demand[b.zone * Z + d] + (notMade === null ? 0 : notMade[d])) > tol) ok = false;
       bal[zoneNodes[d]] = 0;
     }
     if (Math.abs(bal[b.root] + total) > tol) ok = false;
@@ -374,7 +389,26 @@ export class BushEngine {
    * without excess-demand links).
    */
   shiftDemand(b: Bush): number {
+    if (this.elastic !== null) return this.elastic.sweep(b, this, this.labels);
     return this.excess === null ? 0 : this.excess.sweep(b, this);
+  }
+
+  /**
+   * The demand step and then a pass of flow shifts on a bush ({@link shiftDemand}, {@link shift}).
+   * In the reduced form (`./demand-step.ts`) the two share one label scan: the demand step's
+   * forward pass scans the labels (at the flows before it) that the shifts then use, and the
+   * demand residual is measured at those labels and the trips not made after the step. Returns
+   * the shifts' largest label difference.
+   */
+  shiftWithDemand(b: Bush): number {
+    if (this.elastic === null) {
+      this.shiftDemand(b);
+      return this.shift(b);
+    }
+    this.joint?.prepare(b, this.bushes, this.net.zoneCount);
+    const nn = this.elastic.scanAndStep(b, this, this.labels);
+    this.labels.demandResidual = this.labels.tripsResidual(b, 0);
+    return this.labels.descend(b, this, nn);
   }
 
   /**
@@ -414,6 +448,7 @@ export class BushEngine {
    */
   measure(): GapMeasurement {
     this.recompute();
+    const { zoneCount: Z, zoneNodes } = this.net;
     const K = this.K;
     const classCost = this.classTotals;
     const classSptt = this.classSptt;
@@ -427,7 +462,16 @@ export class BushEngine {
       classCost[k] = s;
       totalCost += s;
     }
-    const { zoneCount: Z, zoneNodes } = this.net;
+    // elastic demand (reduced form): the trips not made cost their inverse demand
+    if (this.elastic !== null)
+      for (const b of this.bushes) {
+        const el = b.elastic;
+        if (el === null) continue;
+        let s = 0;
+        for (let d = 0; d < Z; d++) if (el.link[d] >= 0) s += el.notMade[d] * el.cost[d];
+        classCost[b.cls] += s;
+        totalCost += s;
+      }
     let sptt = 0;
     let grow = 0;
     for (const b of this.bushes) {
@@ -438,10 +482,20 @@ export class BushEngine {
       const row = b.zone * Z;
       const L = this.labels.L;
       let s = 0;
-      for (let d = 0; d < Z; d++) {
-        const t = demand[row + d];
-        if (t > 0 && d !== b.zone) s += t * L[zoneNodes[d]];
-      }
+      const el = b.elastic;
+      if (el === null)
+        for (let d = 0; d < Z; d++) {
+          const t = demand[row + d];
+          if (t > 0 && d !== b.zone) s += t * L[zoneNodes[d]];
+        }
+      else
+        for (let d = 0; d < Z; d++) {
+          const t = demand[row + d];
+          if (!(t > 0) || d === b.zone) continue;
+          // the shortest route of the augmented network: the road's or not travelling
+          const l = L[zoneNodes[d]];
+          s += t * (el.link[d] >= 0 && el.cost[d] < l ? el.cost[d] : l);
+        }
       sptt += s;
       classSptt[b.cls] += s;
     }

@@ -40,7 +40,8 @@ export class BushLabels {
   /** Number of nodes of the bush last scanned. */
   scanned = 0;
   /**
-   * Written by {@link scan} when `skip` is set (excess-demand links): the bush's largest demand
+   * Written by {@link scan} when `skip` is set (excess-demand links) or the bush carries its trips not
+   * made (`Bush.elastic`, the reduced form of `./demand-step.ts`): the bush's largest demand
    * residual, over its destinations with an excess link, of W − L (trips not made although the
    * road is cheaper) and U − W (road trips dearer than not travelling), time units; 0 otherwise.
    */
@@ -85,6 +86,7 @@ export class BushLabels {
   scan(b: Bush, cc: Float64Array): number {
     const { linkFrom: from, linkTo: to } = this.net;
     const { L, U, minIn, maxIn, topo, order, groupStart: gs, skip } = this;
+    const el = b.elastic;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -146,8 +148,31 @@ export class BushLabels {
     }
     gs[t + 1] = len;
     this.scanned = t + 1;
-    this.demandResidual = residual;
+    this.demandResidual = el !== null ? this.tripsResidual(b, residual) : residual;
     return t + 1;
+  }
+
+  /**
+   * The demand residual of a bush's trips not made in the reduced form (`./demand-step.ts`) at
+   * the labels L and U, at least `residual`: per destination with an excess alternative, W − L
+   * where trips are not made and U − W where trips are made.
+   */
+  tripsResidual(b: Bush, residual: number): number {
+    const el = b.elastic!;
+    const { L, U } = this;
+    const zoneNodes = this.net.zoneNodes;
+    const { link: exLink, cost: exCost, notMade: exNotMade, maxTrips: exMax } = el;
+    const dust = b.dust;
+    const Z = exLink.length;
+    for (let d = 0; d < Z; d++) {
+      if (exLink[d] < 0) continue;
+      const j = zoneNodes[d];
+      const w = exCost[d];
+      const e = exNotMade[d];
+      if (e > dust && w - L[j] > residual) residual = w - L[j];
+      if (exMax[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
+    }
+    return residual;
   }
 
   /** Shortest bush-path labels only (L) and the node order: the part of {@link scan} a measurement needs. */
@@ -183,8 +208,15 @@ export class BushLabels {
    * Returns the largest label difference U_j − L_j seen (stale labels; a convergence hint).
    */
   shift(b: Bush, engine: BushEngine): number {
+    return this.descend(b, engine, this.scan(b, engine.cc[b.cls]));
+  }
+
+  /**
+   * The flow shifts of {@link shift} on labels already scanned (by {@link scan}, or by the reduced
+   * form's demand step, `./demand-step.ts`, which scans as it goes): `nn` bush nodes.
+   */
+  descend(b: Bush, engine: BushEngine, nn: number): number {
     const cc = engine.cc[b.cls];
-    const nn = this.scan(b, cc);
     const { linkFrom: from } = this.net;
     const { L, U, minIn, maxIn, topo, order, segLong: segMax, segShort: segMin } = this;
     const der = engine.der;

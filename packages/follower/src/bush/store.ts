@@ -46,6 +46,26 @@ export interface Bush {
    * unused, and a bush update drops them.
    */
   dust: number;
+  /** With elastic demand in the reduced form (`./excess-demand.ts`): the trips not made of this bush's pairs, else null. */
+  elastic: ElasticBush | null;
+}
+
+/**
+ * The elastic-demand part of a bush in the reduced form (`./excess-demand.ts`): Gartner's excess
+ * link of each OD pair is no link of the bush but an entry of these arrays, indexed by
+ * destination zone (0-based, the origin's row of the class's Z×Z tables).
+ * - notMade[d]: the trips not made e_d (vehicles of the class), 0 ≤ e_d ≤ maxTrips[d]; the bush's
+ *   road flows deliver maxTrips[d] − e_d to the destination;
+ * - cost[d]: the inverse demand W(e_d) of the pair (time units), kept up to date with notMade;
+ * - link[d]: the pair's excess-demand link in the augmented network (its cost function), or −1
+ *   where the pair's demand is fixed (then notMade[d] = 0);
+ * - maxTrips[d]: q̄ of the pair (a view of the class's demand row).
+ */
+export interface ElasticBush {
+  notMade: Float64Array;
+  cost: Float64Array;
+  link: Int32Array;
+  maxTrips: Float64Array;
 }
 
 /** A bush as kept in a warm-start state: exactly `len` links, no spare capacity. */
@@ -54,6 +74,8 @@ export interface StoredBush {
   zone: number;
   links: Int32Array;
   flows: Float64Array;
+  /** Reduced elastic form only (`./excess-demand.ts`): per destination zone, the trips not made. */
+  notMade?: Float64Array;
 }
 
 /** The `warmStart.state` of a bush solve: enough to restart from the same bushes. */
@@ -86,6 +108,7 @@ export function newBush(cls: number, zone: number, root: number, capacity: numbe
     shortcuts: new Int32Array(0),
     shortcutCount: -1,
     dust: DUST * demand,
+    elastic: null,
   };
 }
 

@@ -18,6 +18,7 @@ import { defaultClasses } from "../cost-model.js";
 import { solve, solveSync } from "../solve.js";
 import { FollowerOptions, FollowerResult, UserClass } from "../types.js";
 import { checkDemandFunctionSpec, consumerSurplus, DemandFunctionSpec, inverseDemand } from "./demand.js";
+import { ReducedElastic, solveReducedBush, solveReducedBushAsync } from "./bush.js";
 import { augment, AugmentedProblem, freeFlowCosts } from "./transform.js";
 
 const MOD = "follower/elastic";
@@ -164,12 +165,26 @@ export class ElasticDemandProblem {
    * @throws InputError for bad options, as the follower's {@link solve}, or a negative toll
    */
   solveSync(options: FollowerOptions): ElasticResult {
-    return this.view(solveSync(this.augmented.network, this.options(options)));
+    const o = this.options(options);
+    if (o.algorithm === "bush") return this.view(solveReducedBush(this.reducedForm(), o));
+    return this.view(solveSync(this.augmented.network, o));
   }
 
   /** {@link solveSync} yielding to the event loop between iterations (cancellable by signal). */
   async solve(options: FollowerOptions): Promise<ElasticResult> {
-    return this.view(await solve(this.augmented.network, this.options(options)));
+    const o = this.options(options);
+    if (o.algorithm === "bush") return this.view(await solveReducedBushAsync(this.reducedForm(), o));
+    return this.view(await solve(this.augmented.network, o));
+  }
+
+  private reduced: ReducedElastic | null = null;
+
+  /**
+   * The bush algorithm runs in the reduced form (`../bush/demand-step.ts`: bushes on the road
+   * network carrying their trips not made), its result and bushes mapped to the augmented network.
+   */
+  private reducedForm(): ReducedElastic {
+    return (this.reduced ??= new ReducedElastic(this.augmented));
   }
 
   /** The original network's view of an augmented result, with the elastic summary. */

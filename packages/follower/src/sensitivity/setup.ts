@@ -196,7 +196,19 @@ export function bushViews(engine: BushEngine, stored: StoredBush[]): { views: Bu
       continue;
     }
     have[k * Z + o] = 1;
-    views.push({ cls: k, zone: o, root, len, links, flows, needsUpdate: false, shortcuts, shortcutCount: -1, dust: DUST * total });
+    views.push({
+      cls: k,
+      zone: o,
+      root,
+      len,
+      links,
+      flows,
+      needsUpdate: false,
+      shortcuts,
+      shortcutCount: -1,
+      dust: DUST * total,
+      elastic: null,
+    });
   }
   for (let k = 0; k < K; k++) for (let o = 0; o < Z; o++) if (have[k * Z + o] === 0 && hasDemand(classes[k].demand, o, Z)) misfits++;
   return { views, misfits };

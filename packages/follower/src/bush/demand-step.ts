@@ -1,0 +1,400 @@
+/**
+ * Elastic demand inside the bush algorithm in the reduced form: the bushes live on the road
+ * network only, and Gartner's excess-demand link of each OD pair (`../elastic/transform.ts`) is
+ * no link at all but one entry of its bush's {@link ElasticBush} (the trips not made e_d and their
+ * inverse demand W(e_d)): a direct origin → destination alternative that needs no node, no link
+ * and no flow array of the road graph. Every per-link array and every bush is then what it is with
+ * fixed demand (Chicago-Sketch: 2,950 links and ~940 links per bush, against 96,859 links and
+ * ~1,570 links per bush on the augmented network, where each pair also has its own zone node and
+ * connector). The engine's road shifts, bush updates and gap measurements are those of fixed
+ * demand with the destination's demand q̄_d − e_d; `../elastic/bush.ts` maps the bushes and flows
+ * to and from the augmented network, whose equilibrium, gap and warm-start state they are.
+ *
+ * The demand step ({@link ElasticDemandStep.sweep}) is the one of `./excess-demand.ts` on this
+ * representation: forward, in topological order, the road cost M_j of the bush's flow into each
+ * node and its derivative G_j (used in-links as parallel routes: G_j = 1/Σ 1/(G_i + c′_ij), M_j
+ * their costs weighted by 1/(G_i + c′_ij); the cheapest in-link where no flow arrives); at each
+ * destination d the Newton step on e − W⁻¹(M_d(q̄ − e)) = 0, Δe = (e* − e)·W′(e*)/(W′(e*) + G_d)
+ * with e* = W⁻¹(M_d) (graph-core's inverse of the excess-demand cost, so 0 ≤ e ≤ q̄); backward, in
+ * reverse topological order, each node's change split over its used in-links as 1/(G_i + c′_ij)
+ * (in proportion to their flows where that would empty one); then one step length λ ≤ 1 for the
+ * bush, the Newton step −g/h along the direction on the transformed potential (g = Σ c·dx,
+ * h = Σ c′·dx², the secant slope of W over the step for the trips not made), so that destinations
+ * sharing congested links never overshoot together. Every road link of the bush changes at most
+ * once per step.
+ *
+ * Arrays (allocated once per engine, nothing per sweep): mean, slope, inflow, constantInflow,
+ * inverseSlope, cheapestIn, nodeChange per node (nodeChange all 0 between sweeps); groupStart /
+ * order (the bush's groups); step / touched (the direction per bush position and the positions it
+ * changes); destStep / destSecant / destTouched (per destination zone: the change of trips not
+ * made, the secant slope of W over it, the destinations changed).
+ */
+
+import { CompiledNetwork, CompiledVdf } from "@tollkit/graph-core";
+import type { BushEngine } from "./engine.js";
+import type { BushLabels } from "./labels.js";
+import { Bush, ElasticBush } from "./store.js";
+
+/** What the engine needs to carry elastic demand in the reduced form. */
+export interface ElasticDemandData {
+  /** Per class, Z×Z: the pair's excess-demand link (augmented index, for its cost function), −1 where demand is fixed. */
+  excessLink: Int32Array[];
+  /** Volume-delay kernels of the augmented network's links (W on the excess-demand links; no toll, no length on them). */
+  vdf: CompiledVdf;
+  /** Per class, Z×Z: the trips not made on the first bushes (the rest by road), or null (every trip by road). */
+  initial: Float64Array[] | null;
+  /** The augmented links' `b` column (the exponential form's 1/r, for its closed form in the step). */
+  b: Float64Array;
+}
+
+/** Where graph-core's exponential excess-demand cost is continued by its tangent: 1 − x/cap below this (`excessDemandEdge(0)`). */
+const EXPONENTIAL_EDGE = 1e-10;
+
+/** The demand step of the reduced form (see the module comment). */
+export class ElasticDemandStep {
+  /** Per node: the zone (0-based) whose zone node it is, −1 for other nodes. */
+  readonly zoneOf: Int32Array;
+  private readonly mean: Float64Array;
+  private readonly slope: Float64Array;
+  private readonly inflow: Float64Array;
+  private readonly constantInflow: Float64Array;
+  private readonly inverseSlope: Float64Array;
+  private readonly cheapestIn: Int32Array;
+  private readonly nodeChange: Float64Array;
+  private readonly step: Float64Array;
+  private readonly touched: Int32Array;
+  private readonly destStep: Float64Array;
+  private readonly destSecant: Float64Array;
+  private readonly destTouched: Int32Array;
+
+  constructor(
+    readonly net: CompiledNetwork,
+    readonly data: ElasticDemandData,
+  ) {
+    const n = net.nodeCount;
+    const m = net.linkCount;
+    const Z = net.zoneCount;
+    this.zoneOf = new Int32Array(n).fill(-1);
+    for (let z = 0; z < Z; z++) this.zoneOf[net.zoneNodes[z]] = z;
+    this.mean = new Float64Array(n);
+    this.slope = new Float64Array(n);
+    this.inflow = new Float64Array(n);
+    this.constantInflow = new Float64Array(n);
+    this.inverseSlope = new Float64Array(n);
+    this.cheapestIn = new Int32Array(n);
+    this.nodeChange = new Float64Array(n);
+    this.step = new Float64Array(m);
+    this.touched = new Int32Array(m);
+    this.destStep = new Float64Array(Z);
+    this.destSecant = new Float64Array(Z);
+    this.destTouched = new Int32Array(Z);
+  }
+
+  /** The inverse demand W of `e` trips not made of class pce `pce` on excess link `a` (time units). */
+  cost(a: number, pce: number, e: number): number {
+    return this.data.vdf.time(a, pce * e);
+  }
+
+  /**
+   * The elastic part of the bush of class `k`, origin `o`, with `notMade` trips not made per
+   * destination (copied; entries of fixed pairs are ignored and left 0).
+   */
+  attach(k: number, o: number, demand: Float64Array, pce: number, notMade: Float64Array | null): ElasticBush {
+    const Z = this.net.zoneCount;
+    const link = this.data.excessLink[k].subarray(o * Z, o * Z + Z);
+    const maxTrips = demand.subarray(o * Z, o * Z + Z);
+    const e = new Float64Array(Z);
+    const cost = new Float64Array(Z);
+    for (let d = 0; d < Z; d++) {
+      if (link[d] < 0) continue;
+      if (notMade !== null) e[d] = Math.min(Math.max(notMade[d], 0), maxTrips[d]);
+      cost[d] = this.cost(link[d], pce, e[d]);
+    }
+    return { notMade: e, cost, link, maxTrips };
+  }
+
+  /**
+   * The demand step on one bush (see the module comment). Returns the largest |M_d − W_d| over
+   * the destinations that could move (time units; a convergence hint like a road shift's).
+   */
+  sweep(b: Bush, engine: BushEngine, labels: BushLabels): number {
+    this.scanAndStep(b, engine, labels);
+    return this.lastDiff;
+  }
+
+  /** The largest |M_d − W_d| of the last step (see {@link sweep}). */
+  lastDiff = 0;
+
+  /**
+   * The demand step on one bush, its forward pass also scanning the road labels into `labels`
+   * (L, U, minIn, maxIn, topo, order, groupStart, as {@link BushLabels.scan} at the flows before
+   * the step), so that the road shifts can follow without a scan of their own
+   * ({@link BushLabels.descend}); the demand residual is measured at those labels and the trips
+   * not made after the step. Returns the number of bush nodes scanned.
+   */
+  scanAndStep(b: Bush, engine: BushEngine, labels: BushLabels): number {
+    const el = b.elastic!;
+    const { linkFrom: from, linkTo: to } = this.net;
+    const {
+      zoneOf,
+      mean,
+      slope,
+      inflow,
+      constantInflow,
+      inverseSlope,
+      cheapestIn,
+      nodeChange,
+      step,
+      touched,
+      destStep,
+      destSecant,
+      destTouched,
+    } = this;
+    const vdf = this.data.vdf;
+    const { fft: fftA, capacity: capA, power: powA } = vdf;
+    const bA = this.data.b;
+    const { notMade, cost: W, link: exLink, maxTrips } = el;
+    const cc = engine.cc[b.cls];
+    const der = engine.der;
+    const pce = engine.pce[b.cls];
+    const tol = engine.labelTolerance;
+    const links = b.links;
+    const flows = b.flows;
+    const len = b.len;
+    const root = b.root;
+    const dust = b.dust;
+    const { groupStart: gs, order, L, U, minIn, maxIn, topo } = labels;
+    mean[root] = 0;
+    slope[root] = 0;
+    L[root] = 0;
+    U[root] = 0;
+    topo[root] = 0;
+    order[0] = root;
+    minIn[root] = -1;
+    maxIn[root] = -1;
+    // forward: mean road cost and derivative into every node, per destination the Newton step
+    let t = 0;
+    let p = 0;
+    let maxDiff = 0;
+    let nDest = 0;
+    while (p < len) {
+      let a = links[p];
+      const j = to[a];
+      t++;
+      order[t] = j;
+      gs[t] = p;
+      topo[j] = t;
+      let lmin = Infinity;
+      let umax = -Infinity;
+      let pmin = -1;
+      let pmax = -1;
+      let f = 0;
+      let f0 = 0;
+      let f0m = 0;
+      let inv = 0;
+      let invM = 0;
+      let best = Infinity;
+      let bestSlope = 0;
+      let bestPos = -1;
+      for (;;) {
+        const i = from[a];
+        const ca = cc[a];
+        const c = mean[i] + ca;
+        const g = slope[i] + der[a];
+        const fl = flows[p];
+        const lv = L[i] + ca;
+        if (lv < lmin) {
+          lmin = lv;
+          pmin = p;
+        }
+        if (fl > dust) {
+          const uv = U[i] + ca;
+          if (uv > umax) {
+            umax = uv;
+            pmax = p;
+          }
+        }
+        if (fl > 0) {
+          f += fl;
+          if (g > 0) {
+            inv += 1 / g;
+            invM += c / g;
+          } else {
+            f0 += fl;
+            f0m += fl * c;
+          }
+        }
+        if (c < best) {
+          best = c;
+          bestSlope = g;
+          bestPos = p;
+        }
+        p++;
+        if (p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
+      }
+      L[j] = lmin;
+      U[j] = umax;
+      minIn[j] = pmin;
+      maxIn[j] = pmax;
+      inflow[j] = f;
+      constantInflow[j] = f0;
+      inverseSlope[j] = inv;
+      cheapestIn[j] = bestPos;
+      let mj: number;
+      let sj: number;
+      if (f > dust && f0 > 0) {
+        // some used in-path has a constant cost: it takes every change
+        mj = f0m / f0;
+        sj = 0;
+      } else if (f > dust) {
+        // used in-paths in parallel: a change split as 1/slope keeps their costs together
+        mj = invM / inv;
+        sj = 1 / inv;
+      } else {
+        mj = best;
+        sj = bestSlope;
+      }
+      mean[j] = mj;
+      slope[j] = sj;
+      const d = zoneOf[j];
+      if (d < 0) continue;
+      const ae = exLink[d];
+      if (ae < 0) continue;
+      // the destination's trips: Newton on e − W⁻¹(M_d(q̄ − e)) = 0 within 0 ≤ e ≤ q̄
+      const e = notMade[d];
+      const q = maxTrips[d] - e;
+      const w = W[d];
+      const diff = mj - w;
+      if (Math.abs(diff) <= tol * (mj > w ? mj : w)) continue;
+      if (diff > 0 ? q <= 0 : e <= 0) continue; // no road trips to take off / no trips left to make
+      if (Math.abs(diff) > maxDiff) maxDiff = Math.abs(diff);
+      const x = pce * e;
+      const xMax = pce * maxTrips[d];
+      let xt: number;
+      let wt: number;
+      if (powA[ae] === 0) {
+        // exponential demand: graph-core's excess-demand kernel in closed form, W = fft − b·ln(1 − x/cap)
+        // (the same expressions, so the same numbers), the generic one beyond its edge
+        const fft = fftA[ae];
+        const cap = capA[ae];
+        const bb = bA[ae];
+        const r = mj > fft ? Math.exp(-(mj - fft) / bb) : 1;
+        xt = r >= EXPONENTIAL_EDGE ? cap * (1 - r) : vdf.excessFlowAt(ae, mj);
+        if (xt > cap) xt = cap;
+        if (xt > xMax) xt = xMax;
+        if (xt === x) continue;
+        const rt = 1 - xt / cap;
+        wt = rt >= EXPONENTIAL_EDGE ? bb / (cap * rt) : vdf.derivative(ae, xt);
+      } else {
+        xt = vdf.excessFlowAt(ae, mj);
+        if (xt > xMax) xt = xMax;
+        if (xt === x) continue;
+        wt = vdf.derivative(ae, xt);
+      }
+      const de = ((xt - x) / pce) * (wt / (wt + sj));
+      if (!(de !== 0)) continue;
+      // W at the target is M_j itself unless the target was cut at q̄ or at 0 (the inverse is exact)
+      const wAt = xt === xMax || xt === 0 ? vdf.time(ae, xt) : mj;
+      destSecant[d] = (wAt - w) / (xt - x);
+      destStep[d] = de;
+      destTouched[nDest++] = d;
+      nodeChange[j] = -de;
+    }
+    gs[t + 1] = len;
+    this.lastDiff = maxDiff;
+    labels.scanned = t + 1;
+    if (nDest === 0) return t + 1;
+    // backward: split each node's change over its used in-links as 1/slope (in proportion to their
+    // flows where that would empty one, the cheapest in-link where no flow arrives)
+    let active = 0;
+    for (let s = t; s >= 1; s--) {
+      const j = order[s];
+      const dj = nodeChange[j];
+      if (dj === 0) continue;
+      nodeChange[j] = 0;
+      const f = inflow[j];
+      const start = gs[s];
+      const end = gs[s + 1];
+      if (f > dust || (dj < 0 && f > 0)) {
+        const f0 = constantInflow[j];
+        const inv = inverseSlope[j];
+        let parallel = f > dust;
+        if (parallel && dj < 0)
+          for (let q = start; q < end && parallel; q++) {
+            const fl = flows[q];
+            if (fl <= 0) continue;
+            const g = slope[from[links[q]]] + der[links[q]];
+            const share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+            if (-dj * share > fl) parallel = false;
+          }
+        for (let q = start; q < end; q++) {
+          const fl = flows[q];
+          if (fl <= 0) continue;
+          let share = fl / f;
+          if (parallel) {
+            const g = slope[from[links[q]]] + der[links[q]];
+            share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+          }
+          if (share === 0) continue;
+          const dp = dj * share;
+          step[q] = dp;
+          touched[active++] = q;
+          const i = from[links[q]];
+          if (i !== root) nodeChange[i] += dp;
+        }
+      } else {
+        const q = cheapestIn[j];
+        step[q] = dj;
+        touched[active++] = q;
+        const i = from[links[q]];
+        if (i !== root) nodeChange[i] += dj;
+      }
+    }
+    // the step length: Newton along the direction on the potential (g < 0 by construction)
+    let g = 0;
+    let h = 0;
+    for (let r = 0; r < active; r++) {
+      const q = touched[r];
+      const a = links[q];
+      const dx = pce * step[q];
+      g += cc[a] * dx;
+      h += der[a] * dx * dx;
+    }
+    for (let r = 0; r < nDest; r++) {
+      const d = destTouched[r];
+      const dx = pce * destStep[d];
+      g += W[d] * dx;
+      h += destSecant[d] * dx * dx;
+    }
+    let lambda = 0;
+    if (g < 0) lambda = h > 0 ? Math.min(1, -g / h) : 1;
+    for (let r = 0; r < active; r++) {
+      const q = touched[r];
+      const dp = lambda * step[q];
+      step[q] = 0;
+      if (dp === 0) continue;
+      const before = flows[q];
+      const after = before + dp;
+      // what cancellation leaves of a flow the step was meant to empty is rounding dust
+      flows[q] = after > 1e-12 * before ? after : 0;
+      engine.addFlow(links[q], pce * dp);
+    }
+    for (let r = 0; r < nDest; r++) {
+      const d = destTouched[r];
+      const de = lambda * destStep[d];
+      destStep[d] = 0;
+      if (de === 0) continue;
+      const before = notMade[d];
+      let after = before + de;
+      if (!(after > 1e-12 * before)) after = 0;
+      else if (after > maxTrips[d]) after = maxTrips[d];
+      notMade[d] = after;
+      const ae = exLink[d];
+      const u = 1 - (pce * after) / capA[ae];
+      W[d] = powA[ae] === 0 && u >= EXPONENTIAL_EDGE ? fftA[ae] - bA[ae] * Math.log(u) : vdf.time(ae, pce * after);
+    }
+    return t + 1;
+  }
+}
