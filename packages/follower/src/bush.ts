@@ -76,8 +76,12 @@ const YIELD_MS = 25;
  */
 export interface ElasticBushRun {
   data: ElasticDemandData;
-  /** The result's measures on the augmented network, from the engine's bushes. */
-  measures(engine: BushEngine): ReturnType<typeof resultMeasures>;
+  /**
+   * The result's measures on the augmented network, from the engine's bushes; `classSptt`: the
+   * engine's last exact measurement at these flows (road or not travelling, whichever is cheaper),
+   * which is the augmented network's SPTT, or undefined to measure it afresh.
+   */
+  measures(engine: BushEngine, classSptt?: ArrayLike<number>): ReturnType<typeof resultMeasures>;
   /** The bushes as a warm-start state of the augmented network. */
   state(engine: BushEngine): BushState;
   /** The transformed problem's potential (Beckmann plus Σ∫W) at the engine's flows. */
@@ -267,7 +271,7 @@ class BushRun {
     e.recompute();
     const ms =
       this.elastic !== null
-        ? this.elastic.measures(e)
+        ? this.elastic.measures(e, this.measured ? e.classSptt : undefined)
         : resultMeasures(this.model, e.classFlows, this.loader, this.measured ? e.classSptt : undefined);
     const { gap } = this.opts;
     const converged = gap !== undefined && ms.relativeGap <= gap && ms.classes.every((c) => c.relativeGap <= gap);

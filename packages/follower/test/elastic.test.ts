@@ -377,6 +377,8 @@ describe("elastic demand with several classes on a network with FIRST THRU NODE 
       expect(g.warnings).toEqual([]);
       expect(g.iterations).toBe(0);
       expect(g.relativeGap).toBeCloseTo(r.augmented.relativeGap, 14);
+      // the reduced solve's SPTT (its last measurement: road or not travelling) is the augmented network's
+      expect(Math.abs(g.sptt - r.augmented.sptt) / g.sptt).toBeLessThan(1e-12);
       // and the solve takes its own state back as a warm start
       const w = p.solveSync({ algorithm: "bush", gap: 1e-10, tolls, warmStart: r.warmStart });
       expect(w.warnings).toEqual([]);

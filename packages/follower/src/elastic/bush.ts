@@ -274,8 +274,9 @@ export class ReducedElastic {
     let loader: AonLoader | null = null;
     return {
       data: this.data(options.initialTripsNotMade),
-      measures: (engine) => {
+      measures: (engine, classSptt) => {
         const m = model();
+        if (classSptt !== undefined) return resultMeasures(m, this.classFlows(engine), undefined, classSptt);
         loader ??= new AonLoader(m.compiled);
         return resultMeasures(m, this.classFlows(engine), loader);
       },
