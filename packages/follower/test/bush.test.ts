@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { AonLoader, braess, buildNetwork, compileNetwork, InputError, loadNetwork, Network, pigou, twoRoute } from "@tollkit/graph-core";
-import { BushState, CostModel, defaultClasses, FollowerResult, isBushState, relativeGap, solveBush, solveBushAsync, UserClass } from "@tollkit/follower";
+import {
+  BushState,
+  CostModel,
+  defaultClasses,
+  FollowerResult,
+  isBushState,
+  relativeGap,
+  solveBush,
+  solveBushAsync,
+  UserClass,
+} from "@tollkit/follower";
 
 /** Checks every bush of a result: flows ≥ 0, conservation with the class's demand, acyclic, no pass through a blocked zone. */
 function checkBushes(net: Network, r: FollowerResult, classes: UserClass[]): void {
@@ -193,11 +203,7 @@ describe("bush algorithm: options, stopping rules, errors", () => {
     ];
     const tolls = new Float64Array(net.linkCount);
     for (let a = 0; a < net.linkCount; a += 97) tolls[a] = 2;
-    for (const opts of [
-      { gap: 1e-4 },
-      { maxIterations: 2 },
-      { maxIterations: 3, classes, tolls },
-    ]) {
+    for (const opts of [{ gap: 1e-4 }, { maxIterations: 2 }, { maxIterations: 3, classes, tolls }]) {
       const r = solveBush(net, { algorithm: "bush", ...opts });
       const cls = opts.classes ?? defaultClasses(net);
       const aon = new AonLoader(compileNetwork(net));
