@@ -337,6 +337,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
         if (starts <= 1) outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
         else outcome = await multiStart(ev, merit, instrument, starts, m.maxSolves, z0, run);
         if (checkKind !== "none") {
+          ev.keepReported(outcome.best.eq);
           const steps = instrument.variables.map((v, k) => m.fdStep ?? fdStep(v.min, v.max, outcome!.best.z[k]));
           gradientCheck = await runCheck(ev, outcome.best, checkKind, steps, type, checkSeed, warnings);
           // a failed check at the end of the gradient steps is a kink: polish with what is left of the budget
@@ -355,6 +356,7 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       }
     }
     searchSolves = m.type === "first-best" ? (ev.solvesByPhase["first-best"] ?? 0) : searchSolvesSoFar(ev);
+    ev.keepReported(outcome.best.eq);
     ties = await tieReport(ev, outcome.best, s.ties.rule, s.ties.margin, type);
   } catch (e) {
     if ((e as Error)?.name === "AbortError") throw e;

@@ -156,6 +156,12 @@ export class Evaluator {
   private pool: FollowerResult[] = [];
   /** The latest explicit warm start (kept in the pool). */
   private pinned?: FollowerResult;
+  /**
+   * The equilibrium the design reports (set once its search has ended): its bushes are never
+   * released, since the run's skims, select-link and stored bushes are read from them, whatever
+   * the gradient check and the tie report solve after it.
+   */
+  private reported?: FollowerResult;
   /** The best evaluation so far under the scenario's tie rule (feasible ones first), see {@link bestSoFar}. */
   private best?: Evaluation;
   private readonly tieScale: number;
@@ -228,7 +234,7 @@ export class Evaluator {
     this.pool.push(eq);
     const keep = new Set<FollowerResult>(this.pool.slice(-WARM_POOL));
     if (this.pinned) keep.add(this.pinned);
-    for (const r of this.pool) if (!keep.has(r)) release(r);
+    for (const r of this.pool) if (!keep.has(r)) this.release(r);
     this.pool = this.pool.filter((r) => keep.has(r));
   }
 
@@ -238,15 +244,28 @@ export class Evaluator {
    * system optimum), so that no other set of bushes is alive beside it and the solve's own.
    */
   releaseBushesExcept(keep: FollowerResult): void {
-    if (this.pinned && this.pinned !== keep) release(this.pinned);
+    if (this.pinned && this.pinned !== keep) this.release(this.pinned);
     this.pinned = undefined;
     this.releaseAllBut(keep);
+  }
+
+  /**
+   * Keeps `eq`'s bushes for the design's results from now on (see {@link reported}): the phases
+   * after the search (gradient check, polish, ties) may let go of every other set.
+   */
+  keepReported(eq: FollowerResult): void {
+    this.reported = eq;
+  }
+
+  /** Lets go of a result's bushes, unless they are the reported equilibrium's. */
+  private release(r: FollowerResult): void {
+    if (r !== this.reported) release(r);
   }
 
   /** Releases the bushes of every pooled result except `from` and the pinned warm start. */
   private releaseAllBut(from: FollowerResult | undefined): void {
     const keep = (r: FollowerResult) => r === from || r === this.pinned;
-    for (const r of this.pool) if (!keep(r)) release(r);
+    for (const r of this.pool) if (!keep(r)) this.release(r);
     this.pool = this.pool.filter(keep);
   }
 
@@ -262,7 +281,7 @@ export class Evaluator {
     this.pinned = eq;
     if (!this.pool.includes(eq)) this.pool.push(eq);
     if (old && !this.pool.slice(-WARM_POOL).includes(old)) {
-      release(old);
+      this.release(old);
       this.pool = this.pool.filter((r) => r !== old);
     }
   }

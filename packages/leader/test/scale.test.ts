@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { solve } from "@tollkit/follower";
+import { computeSkims, solve } from "@tollkit/follower";
 import { loadNetwork } from "@tollkit/graph-core";
 import {
   checkDirectional,
@@ -225,6 +225,27 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
       tolls: old.tolls,
     });
     expect(Math.abs(cold.tstt - old.ms.tstt) / cold.tstt).toBeLessThan(1e-8);
+  });
+
+  test("a design keeps its reported equilibrium's bushes through the gradient check and the ties: its skims' revenue is its revenue", async () => {
+    const json = {
+      network: "sioux-falls",
+      classes: [{ name: "car", valueOfTime: 1 }],
+      instrument: { type: "links", links: [16, 19, 29, 48], bounds: { min: 0, max: 20 } },
+      objective: { type: "tstt" },
+      method: { type: "gradient", maxSolves: 8 },
+      follower: { algorithm: "bush", gap: 1e-10 },
+    };
+    const r = await design(parseScenario(json, "x.json"));
+    expect(r.diagnostics.gradientCheck).toBeDefined();
+    expect(holdsBushes(r.equilibrium)).toBe(true);
+    // revenue from the bushes' OD skims (flow-weighted tolls per OD pair) against the flows' revenue
+    const net = await loadNetwork("sioux-falls");
+    const skims = computeSkims(net, r.equilibrium, scenarioClasses(parseScenario(json, "x.json"), net));
+    let fromSkims = 0;
+    const c = skims.classes[0];
+    for (let i = 0; i < c.demand.length; i++) if (c.demand[i] > 0) fromSkims += c.demand[i] * c.toll[i];
+    expect(Math.abs(fromSkims - r.equilibrium.revenue) / r.equilibrium.revenue).toBeLessThan(1e-9);
   });
 
   test("the gradient check's solves run beside one stored set of bushes: the search's previous iterate and the checked point let go of theirs", async () => {
