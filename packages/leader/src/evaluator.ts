@@ -254,7 +254,10 @@ export class Evaluator {
    * after the search (gradient check, polish, ties) may let go of every other set.
    */
   keepReported(eq: FollowerResult): void {
+    const old = this.reported;
     this.reported = eq;
+    // an earlier reported equilibrium (before a polish found a better design) is no longer kept
+    if (old && old !== eq && old !== this.pinned && !this.pool.includes(old)) release(old);
   }
 
   /** Lets go of a result's bushes, unless they are the reported equilibrium's. */
