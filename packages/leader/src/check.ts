@@ -8,11 +8,11 @@
 
 import { seededRandom } from "@tollkit/graph-core";
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
+import { leaderMeasures, objectiveGradient, objectiveValue } from "./objectives.js";
+import { TieRule } from "./scenario.js";
 
 /** The tightest relative gap a check's retry asks of a solve (about the bush solver's rounding level on Berlin-Center, 5e-15). */
 export const MIN_CHECK_GAP = 1e-15;
-import { leaderMeasures, objectiveGradient, objectiveValue } from "./objectives.js";
-import { TieRule } from "./scenario.js";
 
 /** One variable's gradient check. */
 export interface GradientCheckRow {
