@@ -62,6 +62,8 @@ export class ElasticDemandStep {
   private readonly cheapestIn: Int32Array;
   private readonly nodeChange: Float64Array;
   private readonly step: Float64Array;
+  /** Per bush position, 1/(G_i + c′_a) of a used in-link with a slope (0 where constant), set by the forward pass for the backward one. */
+  private readonly reciprocal: Float64Array;
   private readonly touched: Int32Array;
   private readonly destStep: Float64Array;
   private readonly destSecant: Float64Array;
@@ -84,6 +86,7 @@ export class ElasticDemandStep {
     this.cheapestIn = new Int32Array(n);
     this.nodeChange = new Float64Array(n);
     this.step = new Float64Array(m);
+    this.reciprocal = new Float64Array(m);
     this.touched = new Int32Array(m);
     this.destStep = new Float64Array(Z);
     this.destSecant = new Float64Array(Z);
@@ -133,6 +136,20 @@ export class ElasticDemandStep {
    * not made after the step. Returns the number of bush nodes scanned.
    */
   scanAndStep(b: Bush, engine: BushEngine, labels: BushLabels): number {
+    // three methods, not one: each is optimised on its own feedback (one function holding all three
+    // was compiled while its first, long forward loop ran, before the later loops had run, and was
+    // thrown back to the interpreter when they first did: about a third of a cold solve's demand steps)
+    const t = this.forward(b, engine, labels);
+    if (this.nDest === 0) return t + 1;
+    this.apply(b, engine, this.backward(b, engine, labels, t));
+    return t + 1;
+  }
+
+  /** Destinations the last forward pass changed (in destTouched). */
+  private nDest = 0;
+
+  /** The forward pass of {@link scanAndStep}: labels, mean costs and slopes, each destination's Newton step. Returns the last topological position. */
+  private forward(b: Bush, engine: BushEngine, labels: BushLabels): number {
     const el = b.elastic!;
     const { linkFrom: from, linkTo: to } = this.net;
     const {
@@ -144,8 +161,7 @@ export class ElasticDemandStep {
       inverseSlope,
       cheapestIn,
       nodeChange,
-      step,
-      touched,
+      reciprocal,
       destStep,
       destSecant,
       destTouched,
@@ -207,19 +223,22 @@ export class ElasticDemandStep {
           lmin = lv;
           pmin = p;
         }
-        if (fl > dust) {
-          const uv = U[i] + ca;
-          if (uv > umax) {
-            umax = uv;
-            pmax = p;
-          }
-        }
         if (fl > 0) {
+          if (fl > dust) {
+            const uv = U[i] + ca;
+            if (uv > umax) {
+              umax = uv;
+              pmax = p;
+            }
+          }
           f += fl;
           if (g > 0) {
-            inv += 1 / g;
-            invM += c / g;
+            const r = 1 / g;
+            reciprocal[p] = r;
+            inv += r;
+            invM += c * r;
           } else {
+            reciprocal[p] = 0;
             f0 += fl;
             f0m += fl * c;
           }
@@ -305,7 +324,19 @@ export class ElasticDemandStep {
     gs[t + 1] = len;
     this.lastDiff = maxDiff;
     labels.scanned = t + 1;
-    if (nDest === 0) return t + 1;
+    this.nDest = nDest;
+    return t;
+  }
+
+  /** The backward pass of {@link scanAndStep} from topological position `t`: each node's change split over its used in-links. Returns the number of bush positions changed (in touched/step). */
+  private backward(b: Bush, engine: BushEngine, labels: BushLabels, t: number): number {
+    const { linkFrom: from } = this.net;
+    const { inflow, constantInflow, inverseSlope, cheapestIn, nodeChange, step, reciprocal, touched } = this;
+    const links = b.links;
+    const flows = b.flows;
+    const root = b.root;
+    const dust = b.dust;
+    const { groupStart: gs, order } = labels;
     // backward: split each node's change over its used in-links as 1/slope (in proportion to their
     // flows where that would empty one, the cheapest in-link where no flow arrives)
     let active = 0;
@@ -319,14 +350,14 @@ export class ElasticDemandStep {
       const end = gs[s + 1];
       if (f > dust || (dj < 0 && f > 0)) {
         const f0 = constantInflow[j];
-        const inv = inverseSlope[j];
+        const perSlope = 1 / inverseSlope[j];
         let parallel = f > dust;
         if (parallel && dj < 0)
           for (let q = start; q < end && parallel; q++) {
             const fl = flows[q];
             if (fl <= 0) continue;
-            const g = slope[from[links[q]]] + der[links[q]];
-            const share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+            const r = reciprocal[q];
+            const share = f0 > 0 ? (r > 0 ? 0 : fl / f0) : r * perSlope;
             if (-dj * share > fl) parallel = false;
           }
         for (let q = start; q < end; q++) {
@@ -334,8 +365,8 @@ export class ElasticDemandStep {
           if (fl <= 0) continue;
           let share = fl / f;
           if (parallel) {
-            const g = slope[from[links[q]]] + der[links[q]];
-            share = f0 > 0 ? (g > 0 ? 0 : fl / f0) : 1 / (g * inv);
+            const r = reciprocal[q];
+            share = f0 > 0 ? (r > 0 ? 0 : fl / f0) : r * perSlope;
           }
           if (share === 0) continue;
           const dp = dj * share;
@@ -352,6 +383,23 @@ export class ElasticDemandStep {
         if (i !== root) nodeChange[i] += dj;
       }
     }
+    return active;
+  }
+
+  /** The step length of {@link scanAndStep} and the step itself, on `active` changed positions and {@link nDest} destinations. */
+  private apply(b: Bush, engine: BushEngine, active: number): void {
+    const el = b.elastic!;
+    const { step, touched, destStep, destSecant, destTouched } = this;
+    const nDest = this.nDest;
+    const vdf = this.data.vdf;
+    const { fft: fftA, capacity: capA, power: powA } = vdf;
+    const bA = this.data.b;
+    const { notMade, cost: W, link: exLink, maxTrips } = el;
+    const cc = engine.cc[b.cls];
+    const der = engine.der;
+    const pce = engine.pce[b.cls];
+    const links = b.links;
+    const flows = b.flows;
     // the step length: Newton along the direction on the potential (g < 0 by construction)
     let g = 0;
     let h = 0;
@@ -395,6 +443,5 @@ export class ElasticDemandStep {
       const u = 1 - (pce * after) / capA[ae];
       W[d] = powA[ae] === 0 && u >= EXPONENTIAL_EDGE ? fftA[ae] - bA[ae] * Math.log(u) : vdf.time(ae, pce * after);
     }
-    return t + 1;
   }
 }
