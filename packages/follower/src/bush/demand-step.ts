@@ -148,32 +148,12 @@ export class ElasticDemandStep {
   /** Destinations the last forward pass changed (in destTouched). */
   private nDest = 0;
 
-  /** The forward pass of {@link scanAndStep}: labels, mean costs and slopes, each destination's Newton step. Returns the last topological position. */
+  /** The forward pass of {@link scanAndStep}: labels, mean costs and slopes, then each destination's Newton step. Returns the last topological position. */
   private forward(b: Bush, engine: BushEngine, labels: BushLabels): number {
-    const el = b.elastic!;
     const { linkFrom: from, linkTo: to } = this.net;
-    const {
-      zoneOf,
-      mean,
-      slope,
-      inflow,
-      constantInflow,
-      inverseSlope,
-      cheapestIn,
-      nodeChange,
-      reciprocal,
-      destStep,
-      destSecant,
-      destTouched,
-    } = this;
-    const vdf = this.data.vdf;
-    const { fft: fftA, capacity: capA, power: powA } = vdf;
-    const bA = this.data.b;
-    const { notMade, cost: W, link: exLink, maxTrips } = el;
+    const { mean, slope, inflow, constantInflow, inverseSlope, cheapestIn, reciprocal } = this;
     const cc = engine.cc[b.cls];
     const der = engine.der;
-    const pce = engine.pce[b.cls];
-    const tol = engine.labelTolerance;
     const links = b.links;
     const flows = b.flows;
     const len = b.len;
@@ -188,11 +168,9 @@ export class ElasticDemandStep {
     order[0] = root;
     minIn[root] = -1;
     maxIn[root] = -1;
-    // forward: mean road cost and derivative into every node, per destination the Newton step
+    // forward: mean road cost and derivative into every node
     let t = 0;
     let p = 0;
-    let maxDiff = 0;
-    let nDest = 0;
     while (p < len) {
       let a = links[p];
       const j = to[a];
@@ -277,17 +255,52 @@ export class ElasticDemandStep {
       }
       mean[j] = mj;
       slope[j] = sj;
-      const d = zoneOf[j];
-      if (d < 0) continue;
+    }
+    gs[t + 1] = len;
+    labels.scanned = t + 1;
+    this.destinations(b, engine, labels, t);
+    return t;
+  }
+
+  /**
+   * Each destination's Newton step (see the module comment) at the mean costs and slopes of the
+   * forward pass that scanned `t` + 1 bush nodes. A loop over the destinations in zone order after
+   * that pass rather than inside it: the per-pair arrays (trips not made, inverse demand, the excess
+   * links' parameters) are then read in their storage order, not in the bush's topological order.
+   */
+  private destinations(b: Bush, engine: BushEngine, labels: BushLabels, t: number): void {
+    const el = b.elastic!;
+    const { mean, slope, nodeChange, destStep, destSecant, destTouched } = this;
+    const zoneNodes = this.net.zoneNodes;
+    const vdf = this.data.vdf;
+    const { fft: fftA, capacity: capA, power: powA } = vdf;
+    const bA = this.data.b;
+    const { notMade, cost: W, link: exLink, maxTrips } = el;
+    const pce = engine.pce[b.cls];
+    const tol = engine.labelTolerance;
+    const root = b.root;
+    const { order, topo } = labels;
+    const Z = exLink.length;
+    let maxDiff = 0;
+    let nDest = 0;
+    for (let d = 0; d < Z; d++) {
       const ae = exLink[d];
       if (ae < 0) continue;
+      const j = zoneNodes[d];
+      const tj = topo[j];
+      if (j === root || tj > t || order[tj] !== j) continue; // not in this bush
+      const mj = mean[j];
+      const sj = slope[j];
       // the destination's trips: Newton on e − W⁻¹(M_d(q̄ − e)) = 0 within 0 ≤ e ≤ q̄
       const e = notMade[d];
       const q = maxTrips[d] - e;
       const w = W[d];
       const diff = mj - w;
       if (Math.abs(diff) <= tol * (mj > w ? mj : w)) continue;
-      if (diff > 0 ? q <= 0 : e <= 0) continue; // no road trips to take off / no trips left to make
+      // no road trips to take off / no trips left to make (one comparison that always runs, so
+      // the JIT's code has seen it before the first trips run out)
+      const room = diff > 0 ? q : e;
+      if (room <= 0) continue;
       if (Math.abs(diff) > maxDiff) maxDiff = Math.abs(diff);
       const x = pce * e;
       const xMax = pce * maxTrips[d];
@@ -321,11 +334,8 @@ export class ElasticDemandStep {
       destTouched[nDest++] = d;
       nodeChange[j] = -de;
     }
-    gs[t + 1] = len;
     this.lastDiff = maxDiff;
-    labels.scanned = t + 1;
     this.nDest = nDest;
-    return t;
   }
 
   /** The backward pass of {@link scanAndStep} from topological position `t`: each node's change split over its used in-links. Returns the number of bush positions changed (in touched/step). */
@@ -337,6 +347,12 @@ export class ElasticDemandStep {
     const root = b.root;
     const dust = b.dust;
     const { groupStart: gs, order } = labels;
+    const cc = engine.cc[b.cls];
+    const der = engine.der;
+    const pce = engine.pce[b.cls];
+    // the step length's first and second derivative along the road part of the direction
+    let g = 0;
+    let h = 0;
     // backward: split each node's change over its used in-links as 1/slope (in proportion to their
     // flows where that would empty one, the cheapest in-link where no flow arrives)
     let active = 0;
@@ -372,19 +388,33 @@ export class ElasticDemandStep {
           const dp = dj * share;
           step[q] = dp;
           touched[active++] = q;
-          const i = from[links[q]];
+          const a = links[q];
+          const dx = pce * dp;
+          g += cc[a] * dx;
+          h += der[a] * dx * dx;
+          const i = from[a];
           if (i !== root) nodeChange[i] += dp;
         }
       } else {
         const q = cheapestIn[j];
         step[q] = dj;
         touched[active++] = q;
-        const i = from[links[q]];
+        const a = links[q];
+        const dx = pce * dj;
+        g += cc[a] * dx;
+        h += der[a] * dx * dx;
+        const i = from[a];
         if (i !== root) nodeChange[i] += dj;
       }
     }
+    this.roadSlope = g;
+    this.roadCurvature = h;
     return active;
   }
+
+  /** Σ c·dx and Σ c′·dx² over the road links of the last backward pass's direction. */
+  private roadSlope = 0;
+  private roadCurvature = 0;
 
   /** The step length of {@link scanAndStep} and the step itself, on `active` changed positions and {@link nDest} destinations. */
   private apply(b: Bush, engine: BushEngine, active: number): void {
@@ -395,21 +425,12 @@ export class ElasticDemandStep {
     const { fft: fftA, capacity: capA, power: powA } = vdf;
     const bA = this.data.b;
     const { notMade, cost: W, link: exLink, maxTrips } = el;
-    const cc = engine.cc[b.cls];
-    const der = engine.der;
     const pce = engine.pce[b.cls];
     const links = b.links;
     const flows = b.flows;
     // the step length: Newton along the direction on the potential (g < 0 by construction)
-    let g = 0;
-    let h = 0;
-    for (let r = 0; r < active; r++) {
-      const q = touched[r];
-      const a = links[q];
-      const dx = pce * step[q];
-      g += cc[a] * dx;
-      h += der[a] * dx * dx;
-    }
+    let g = this.roadSlope;
+    let h = this.roadCurvature;
     for (let r = 0; r < nDest; r++) {
       const d = destTouched[r];
       const dx = pce * destStep[d];
