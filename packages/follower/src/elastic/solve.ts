@@ -202,8 +202,6 @@ export class ElasticDemandProblem {
     // trips made and OD costs
     const demand = this.classes.map((c) => Float64Array.from(c.demand));
     const odCost = this.classes.map(() => new Float64Array(Z * Z).fill(NaN));
-    const roadCost = odCosts(net, { classes: r.classes.map((c) => ({ costs: c.costs.subarray(0, m) })) as FollowerResult["classes"] });
-    for (let k = 0; k < K; k++) for (let p = 0; p < Z * Z; p++) if (odDemand[k][p]) odCost[k][p] = roadCost[k][p];
     let beyond = 0;
     const aug = this.augmented.network.links;
     for (let j = 0; j < excess.link.length; j++) {
@@ -216,6 +214,16 @@ export class ElasticDemandProblem {
       demand[k][p] = q;
       // the pair's cost is the inverse demand of its trips (= its route costs to the gap)
       if (q > 0) odCost[k][p] = inverseDemand(excess.demand[j], q);
+    }
+    // the other pairs with demand (none that make trips, or fixed demand) cost their shortest road
+    // path: one shortest-path pass, only when there are such pairs
+    let byRoad = false;
+    for (let k = 0; k < K && !byRoad; k++)
+      for (let p = 0; p < Z * Z && !byRoad; p++) if (odDemand[k][p] && Number.isNaN(odCost[k][p])) byRoad = true;
+    if (byRoad) {
+      const roadCost = odCosts(net, { classes: r.classes.map((c) => ({ costs: c.costs.subarray(0, m) })) as FollowerResult["classes"] });
+      for (let k = 0; k < K; k++)
+        for (let p = 0; p < Z * Z; p++) if (odDemand[k][p] && Number.isNaN(odCost[k][p])) odCost[k][p] = roadCost[k][p];
     }
     // consumer surplus by class and zone
     const zoneTotals = Array.from({ length: Z }, (_, z) => ({
