@@ -430,7 +430,10 @@ export async function tieReport(
     // the pessimistic follower differs from the optimistic one by the tie-breaking perturbation
     // only: start from its bushes, not the design's (Berlin-Center first-best, every toll just
     // below: 4 iterations from the design's bushes)
-    const p = await ev.evaluate(z, { rule: "pessimistic", warm: o });
+    // (just below, the optimistic point is needed no more as a warm start: its bushes are handed
+    // over, so that the reported equilibrium's, its own and the solve's are not alive at once:
+    // Berlin-Center cordon, that solve was the run's peak RSS once the check's was lower)
+    const p = await ev.evaluate(z, { rule: "pessimistic", warm: o, handOver: o !== at });
     return { tolls: Array.from(z), optimistic: vals(o), pessimistic: vals(p), differ: differ(vals(o), vals(p)) };
   };
   const atDesign = await both(at.z);

@@ -439,17 +439,21 @@ export class Evaluator {
    * @param opts.rule tie rule (default: the scenario's)
    * @param opts.warm warm-start from this evaluation's bushes when it still holds them (default,
    *   or when it does not: the nearest earlier solve that does)
+   * @param opts.handOver with `warm`: its bushes are given to the solve (follower
+   *   `consumeWarmStart`) instead of copied, and `warm` keeps its flows and measures only: for a
+   *   warm start needed no more (the tie report's optimistic point just below the design), so that
+   *   its bushes and the solve's are not alive at once. Never the reported equilibrium's.
    * @throws Error named AbortError when the signal is aborted
    */
   async evaluate(
     z: ArrayLike<number>,
-    opts: { gradient?: boolean; directional?: boolean; rule?: TieRule; warm?: Evaluation } = {},
+    opts: { gradient?: boolean; directional?: boolean; rule?: TieRule; warm?: Evaluation; handOver?: boolean } = {},
   ): Promise<Evaluation> {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
     const key = this.key(z, rule);
     let ev = this.cache.get(key);
     if (!ev) {
-      ev = await this.evaluateTolls(this.tollsOf(z), { rule: opts.rule, warm: opts.warm, z });
+      ev = await this.evaluateTolls(this.tollsOf(z), { rule: opts.rule, warm: opts.warm, z, handOver: opts.handOver });
       this.store(key, ev);
     }
     this.last = ev;
@@ -467,13 +471,14 @@ export class Evaluator {
    * @param opts.z the decision variables these tolls stand for (default: none)
    * @param opts.warm warm-start from it (pinned as the search's iterate while it holds bushes);
    *   default the nearest earlier solve
+   * @param opts.handOver give `warm`'s bushes to the solve (see {@link evaluate})
    */
   async evaluateTolls(
     tolls: Float64Array,
-    opts: { rule?: TieRule; warm?: Pick<Evaluation, "eq">; z?: ArrayLike<number> } = {},
+    opts: { rule?: TieRule; warm?: Pick<Evaluation, "eq">; z?: ArrayLike<number>; handOver?: boolean } = {},
   ): Promise<Evaluation> {
     const rule = this.tiesPossible ? (opts.rule ?? this.s.rule) : null;
-    const eq = await this.solveAt(tolls, rule, opts.warm);
+    const eq = await this.solveAt(tolls, rule, opts.warm, undefined, true, opts.handOver);
     const ms = leaderMeasures(this.s.net, this.s.classes, eq, tolls);
     return { z: Float64Array.from(opts.z ?? []), tolls, eq, ms, rule, solve: this.solves };
   }
@@ -482,6 +487,8 @@ export class Evaluator {
    * One equilibrium solve at the given true tolls (counted), warm-started from `warm`'s bushes
    * when it holds them, else from the nearest earlier solve's (see the module comment).
    * @param keep false for a throw-away solve (a finite-difference check): its bushes are not pooled
+   * @param handOver give `warm`'s bushes to the solve instead of copying them (see {@link evaluate};
+   *   not when they are the reported equilibrium's, nor when the solve starts from another's)
    */
   async solveAt(
     tolls: Float64Array,
@@ -489,6 +496,7 @@ export class Evaluator {
     warm?: Pick<Evaluation, "eq">,
     gap?: number,
     keep = true,
+    handOver = false,
   ): Promise<FollowerResult> {
     if (warm && keep) this.keepWarm(warm);
     const from = this.warmFor(tolls, warm?.eq);
@@ -496,15 +504,26 @@ export class Evaluator {
     // now, so that no more than those bushes are alive while the solve builds its own (also
     // before a throw-away solve of the gradient check, which starts from `from` alone)
     this.releaseAllBut(from);
-    return this.solveFollower(
-      {
-        tolls: rule ? this.perturbed(tolls, rule) : tolls,
-        warmStart: from?.warmStart,
-        ...(gap ? { gap } : {}),
-      },
-      tolls,
-      keep,
-    );
+    const give = handOver && from !== undefined && from === warm?.eq && from !== this.reported && holdsBushes(from);
+    try {
+      return await this.solveFollower(
+        {
+          tolls: rule ? this.perturbed(tolls, rule) : tolls,
+          warmStart: from?.warmStart,
+          ...(gap ? { gap } : {}),
+          ...(give ? { consumeWarmStart: true } : {}),
+        },
+        tolls,
+        keep,
+      );
+    } finally {
+      if (give) {
+        // the follower cleared its state (elastic demand: a reduced copy's, so let go of it here)
+        release(from);
+        this.pool = this.pool.filter((r) => r !== from);
+        if (this.pinned === from) this.pinned = undefined;
+      }
+    }
   }
 
   /**

@@ -135,6 +135,29 @@ describe("the gradient check", () => {
     expect(bad.agrees).toBe(false);
   });
 
+  test("a warm start handed over (the tie report's pessimistic solve just below the design) gives its bushes to the solve, never the reported equilibrium's", async () => {
+    const s = scenario("road-authority-threshold");
+    const { ev } = await evaluatorOf(s);
+    const { ev: ref } = await evaluatorOf(s);
+    const o = await ev.evaluate([5.99], { rule: "optimistic" });
+    const ms = o.ms;
+    const p = await ev.evaluate([5.99], { rule: "pessimistic", warm: o, handOver: true });
+    expect(holdsBushes(o.eq)).toBe(false);
+    expect(o.ms).toBe(ms);
+    expect(holdsBushes(p.eq)).toBe(true);
+    // the same answer as from a copy of the same bushes
+    const o2 = await ref.evaluate([5.99], { rule: "optimistic" });
+    const p2 = await ref.evaluate([5.99], { rule: "pessimistic", warm: o2 });
+    expect(holdsBushes(o2.eq)).toBe(true);
+    expect(p.ms.revenue).toBe(p2.ms.revenue);
+    expect(p.eq.iterations).toBe(p2.eq.iterations);
+    // the reported equilibrium's bushes are copied, not given
+    const at = await ev.evaluate([6], { rule: "optimistic" });
+    ev.keepReported(at.eq);
+    await ev.evaluate([6], { rule: "pessimistic", warm: at, handOver: true });
+    expect(holdsBushes(at.eq)).toBe(true);
+  });
+
   test('"full" checks every variable, "none" none', async () => {
     const s = scenario("two-route-linear");
     const full = await design({ ...s, method: { ...s.method, check: "full" } } as Scenario);
