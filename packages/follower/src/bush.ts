@@ -130,10 +130,14 @@ class BushRun {
     const sp = this.loader.sp;
     this.warm = warm !== undefined;
     if (warm && isBushState(warm.state) && this.fits(warm.state)) {
-      const { rejected, built } = this.engine.adopt(warm.state.bushes, sp);
+      const consume = this.opts.consumeWarmStart === true;
+      const stored = warm.state.bushes;
+      const { rejected, built } = this.engine.adopt(stored, sp, consume);
+      // handed over: the caller's warm start no longer holds bushes (its flows stay)
+      if (consume) warm.state = undefined;
       if (rejected > 0 || built > 0)
         this.warnings.push(
-          `warm start: ${rejected} of ${warm.state.bushes.length} bushes did not fit this problem (demand, links or zones differ) and ${built} bushes were started from shortest paths`,
+          `warm start: ${rejected} of ${stored.length} bushes did not fit this problem (demand, links or zones differ) and ${built} bushes were started from shortest paths`,
         );
       return;
     }

@@ -72,6 +72,13 @@ export interface FollowerOptions extends StoppingRules {
   tolls?: Float64Array;
   warmStart?: WarmStart;
   /**
+   * `bush` only: the solve takes the warm start's bushes over instead of copying them, and clears
+   * `warmStart.state` of the object given (its `classFlows` stay). For a warm start the caller
+   * needs no more as one: its bushes and the solve's are then never alive at once. Default false.
+   * With elastic demand the state is reduced to a copy first, so the caller's is not cleared.
+   */
+  consumeWarmStart?: boolean;
+  /**
    * `bush` only, with elastic demand (excess-demand links, `elastic/`): per link, the trips not
    * made (vehicles of the link's class) that a bush built from shortest paths starts with on each
    * excess-demand link, the rest of the pair's demand by road (default: every trip by road).

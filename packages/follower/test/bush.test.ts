@@ -306,6 +306,37 @@ describe("bush algorithm: classes, system optimum, warm start", () => {
     expect(again.iterations).toBe(0);
   });
 
+  it("consumeWarmStart: the solve takes the warm start's bushes over (no copy, the caller's state cleared) and gives the same answer as a copying warm start", async () => {
+    const net = { ...(await loadNetwork("sioux-falls")), costWeights: { tollFactor: 1, distanceFactor: 0 } };
+    const base = solveBush(net, { algorithm: "bush", gap: 1e-10, maxIterations: 500 });
+    const twin = solveBush(net, { algorithm: "bush", gap: 1e-10, maxIterations: 500 });
+    const tolls = new Float64Array(net.linkCount);
+    tolls[15] = 0.2;
+    tolls[48] = 0.2;
+    const copied = solveBush(net, { algorithm: "bush", gap: 1e-10, maxIterations: 500, tolls, warmStart: twin.warmStart });
+    const arrays = (base.warmStart.state as BushState).bushes.map((b) => b.flows);
+    const flowsBefore = base.warmStart.classFlows;
+    const taken = solveBush(net, {
+      algorithm: "bush",
+      gap: 1e-10,
+      maxIterations: 500,
+      tolls,
+      warmStart: base.warmStart,
+      consumeWarmStart: true,
+    });
+    expect(taken.warnings).toEqual([]);
+    // the caller's warm start keeps its flows, not its bushes
+    expect(base.warmStart.state).toBeUndefined();
+    expect(base.warmStart.classFlows).toBe(flowsBefore);
+    expect(twin.warmStart.state).toBeDefined();
+    // the same iterations and flows as from a copy of the same bushes
+    expect(taken.iterations).toBe(copied.iterations);
+    expect(Array.from(taken.flows)).toEqual(Array.from(copied.flows));
+    // its bushes were the solve's own: the solve changed them (at least one moved its flows)
+    const twinState = twin.warmStart.state as BushState;
+    expect(arrays.some((f, i) => f.some((v, p) => v !== twinState.bushes[i].flows[p]))).toBe(true);
+  });
+
   it("a warm start that does not fit is said out loud; plain flows give the starting costs", async () => {
     const net = await loadNetwork("sioux-falls");
     const base = solveBush(net, { algorithm: "bush", gap: 1e-8, maxIterations: 500 });

@@ -229,7 +229,10 @@ export function feasibleDirection(z: ArrayLike<number>, lo: ArrayLike<number>, h
  * links moving together ({@link Evaluator.derivativeAlong}: one derivative problem however many
  * variables, and exact at degenerate points, where Σ_k d_k ∂f/∂z_k of one-sided partials is not). Agreement as in {@link checkGradient}: within `tolerance` plus the
  * solves' noise, between the two one-sided values at a degenerate point, within 10 × tolerance
- * for a one-sided difference.
+ * for a one-sided difference. Where `at` carries the design's reported equilibrium
+ * ({@link Evaluator.keepReported}), each re-solve of z takes its place ({@link Evaluator.adoptReported}:
+ * `at` is updated in place, the design then reports that better-converged equilibrium), so no
+ * more than two sets of bushes are alive during the check.
  * @param step the step h (money along d, whose largest entry is 1)
  */
 export async function checkDirectional(
@@ -287,7 +290,7 @@ export async function checkDirectional(
     const close = (x: number, y: number, rel: number, tol: number) =>
       Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + tol;
     // The points' solves start from z solved at the same gap (pinned in place of the search's
-    // equilibrium, whose bushes are let go), not from the search's equilibrium itself: that one's
+    // equilibrium, whose bushes are let go, or adopted as the reported one), not from the search's equilibrium itself: that one's
     // own error (gap 1e-10) would otherwise be undone differently at z + hd and at z − hd.
     let center: Evaluation = e;
     /** The starting gaps of the first try's point solves (z + hd, then z − hd or z + 2hd). */
@@ -299,7 +302,10 @@ export async function checkDirectional(
      */
     const differences = async (g: number, reduce = 0) => {
       const eq = await ev.solveAt(e.tolls, e.rule, center, g);
-      center = { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
+      // z re-solved at the check's gap (at least as tight as the design's): where `e` carries the
+      // design's reported equilibrium, this one takes its place (Evaluator.adoptReported), so
+      // that the point solves run beside z's bushes alone, not beside the reported ones too
+      center = ev.adoptReported(e, eq) ? e : { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
       ev.keepWarm(center);
       const f0 = objectiveValue(type, center.ms);
       const target = (i: number) => (reduce > 0 ? Math.max(MIN_CHECK_GAP, Math.min(g, reduce * startGaps[i])) : g);
@@ -424,7 +430,10 @@ export async function tieReport(
     // the pessimistic follower differs from the optimistic one by the tie-breaking perturbation
     // only: start from its bushes, not the design's (Berlin-Center first-best, every toll just
     // below: 4 iterations from the design's bushes)
-    const p = await ev.evaluate(z, { rule: "pessimistic", warm: o });
+    // (just below, the optimistic point is needed no more as a warm start: its bushes are handed
+    // over, so that the reported equilibrium's, its own and the solve's are not alive at once:
+    // Berlin-Center cordon, that solve was the run's peak RSS once the check's was lower)
+    const p = await ev.evaluate(z, { rule: "pessimistic", warm: o, handOver: o !== at });
     return { tolls: Array.from(z), optimistic: vals(o), pessimistic: vals(p), differ: differ(vals(o), vals(p)) };
   };
   const atDesign = await both(at.z);

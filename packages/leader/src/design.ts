@@ -339,7 +339,10 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
         if (checkKind !== "none") {
           ev.keepReported(outcome.best.eq);
           const steps = instrument.variables.map((v, k) => m.fdStep ?? fdStep(v.min, v.max, outcome!.best.z[k]));
+          const searched = outcome.best.ms;
           gradientCheck = await runCheck(ev, outcome.best, checkKind, steps, type, checkSeed, warnings);
+          // the check's re-solve of the design's tolls became the reported equilibrium: its rows say so
+          if (outcome.best.ms !== searched) restate(history, merit, outcome.best, searched);
           // a failed check at the end of the gradient steps is a kink: polish with what is left of the budget
           if (polishOn && !polish && gradientCheck && !gradientCheck.agrees && merit.minRevenue === undefined) {
             const budgetLeft = m.maxSolves - searchSolvesSoFar(ev);
@@ -626,6 +629,23 @@ function mergePolish(a: PolishReport | undefined, b: PolishReport): PolishReport
 /** The better of two evaluations by the merit (the first on a tie). */
 function better(merit: Merit, a: Evaluation, b: Evaluation): Evaluation {
   return merit.value(b.ms) < merit.value(a.ms) ? b : a;
+}
+
+/**
+ * The history rows of `e`'s tolls after its equilibrium was re-solved to a tighter gap and
+ * adopted (the gradient check, {@link Evaluator.adoptReported}): their measures become the
+ * adopted ones and their merit moves by the same change, so that the history, the result's
+ * value and its equilibrium agree (they differ from the search's by the search's gap).
+ */
+function restate(history: HistoryRow[], merit: Merit, e: Evaluation, before: LeaderMeasures): void {
+  const shift = merit.value(e.ms) - merit.value(before);
+  for (const row of history)
+    if (row.tolls.length === e.z.length && row.tolls.every((t, i) => t === e.z[i])) {
+      row.value = objectiveValue(merit.type, e.ms);
+      row.merit += shift;
+      row.tstt = e.ms.tstt;
+      row.revenue = e.ms.revenue;
+    }
 }
 
 /** The gradient check asked for, as a result: an error in it becomes a warning, never the run's error. */

@@ -23,6 +23,7 @@ import {
   scenarioClasses,
   scenarioNetwork,
 } from "@tollkit/leader";
+import { leaderMeasures } from "../src/objectives.js";
 
 const dir = join(import.meta.dirname, "..", "..", "..", "scenarios");
 const scenario = (name: string): Scenario => loadScenario(join(dir, `${name}.json`));
@@ -132,6 +133,29 @@ describe("the gradient check", () => {
     // solve took their place), so the derivative along d re-solves e
     expect(bad.solves).toBe(10);
     expect(bad.agrees).toBe(false);
+  });
+
+  test("a warm start handed over (the tie report's pessimistic solve just below the design) gives its bushes to the solve, never the reported equilibrium's", async () => {
+    const s = scenario("road-authority-threshold");
+    const { ev } = await evaluatorOf(s);
+    const { ev: ref } = await evaluatorOf(s);
+    const o = await ev.evaluate([5.99], { rule: "optimistic" });
+    const ms = o.ms;
+    const p = await ev.evaluate([5.99], { rule: "pessimistic", warm: o, handOver: true });
+    expect(holdsBushes(o.eq)).toBe(false);
+    expect(o.ms).toBe(ms);
+    expect(holdsBushes(p.eq)).toBe(true);
+    // the same answer as from a copy of the same bushes
+    const o2 = await ref.evaluate([5.99], { rule: "optimistic" });
+    const p2 = await ref.evaluate([5.99], { rule: "pessimistic", warm: o2 });
+    expect(holdsBushes(o2.eq)).toBe(true);
+    expect(p.ms.revenue).toBe(p2.ms.revenue);
+    expect(p.eq.iterations).toBe(p2.eq.iterations);
+    // the reported equilibrium's bushes are copied, not given
+    const at = await ev.evaluate([6], { rule: "optimistic" });
+    ev.keepReported(at.eq);
+    await ev.evaluate([6], { rule: "pessimistic", warm: at, handOver: true });
+    expect(holdsBushes(at.eq)).toBe(true);
   });
 
   test('"full" checks every variable, "none" none', async () => {
@@ -246,6 +270,13 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     const c = skims.classes[0];
     for (let i = 0; i < c.demand.length; i++) if (c.demand[i] > 0) fromSkims += c.demand[i] * c.toll[i];
     expect(Math.abs(fromSkims - r.equilibrium.revenue) / r.equilibrium.revenue).toBeLessThan(1e-9);
+    // the equilibrium reported is the check's re-solve of the design's tolls (to the check's gap),
+    // and the value, the equilibrium and the history rows of those tolls all say the same
+    expect(Math.abs(r.equilibrium.relativeGap)).toBeLessThanOrEqual(1e-12);
+    expect(Math.abs(r.value - r.equilibrium.tstt) / r.value).toBeLessThan(1e-12);
+    const rows = r.history.filter((h) => h.tolls.every((t, i) => t === r.variables[i].toll));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const h of rows) expect(h.value).toBe(r.value);
   });
 
   test("the gradient check's solves run beside one stored set of bushes: the search's previous iterate and the checked point let go of theirs", async () => {
@@ -277,6 +308,63 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(alive).toEqual([1, 1, 1]);
     expect(holdsBushes(prev.eq)).toBe(false);
     expect(gc.agrees).toBe(true);
+  });
+
+  test("with the design's reported equilibrium kept, the check's re-solve of its tolls takes its place: one stored set beside every check solve, at the first try and at a retry", async () => {
+    const s = scenario("sioux-falls-second-best-10");
+    const { ev } = await evaluatorOf(s);
+    const prev = await ev.evaluate(
+      Float64Array.from({ length: 10 }, () => 2),
+      { gradient: true },
+    );
+    const best = await ev.evaluate(
+      Float64Array.from({ length: 10 }, () => 3),
+      { gradient: true, warm: prev },
+    );
+    // as the design does before its check: the reported equilibrium's bushes are never released
+    const reported = best.eq;
+    ev.keepReported(reported);
+    const results = [prev.eq, best.eq];
+    const alive: number[] = [];
+    const orig = ev.solveFollower.bind(ev);
+    ev.solveFollower = async (extra, trueTolls, keep) => {
+      alive.push(results.filter(holdsBushes).length);
+      const r = await orig(extra, trueTolls, keep);
+      results.push(r);
+      return r;
+    };
+    const gc = await checkDirectional(ev, best, 1e-3, "tstt");
+    expect(gc.solves).toBe(3);
+    expect(gc.agrees).toBe(true);
+    // the reported set let go once z was re-solved (kept, it would be [1, 2, 2]: three sets alive in the point solves)
+    expect(alive).toEqual([1, 1, 1]);
+    expect(holdsBushes(reported)).toBe(false);
+    // the evaluation (cached, the design's best) now carries z's re-solve, to the check's gap, and its measures
+    const z1 = results[2];
+    expect(best.eq).toBe(z1);
+    expect(holdsBushes(z1)).toBe(true);
+    expect(z1.converged).toBe(true);
+    expect(Math.abs(z1.relativeGap)).toBeLessThanOrEqual(1e-12);
+    expect(best.ms.tstt).toBe(leaderMeasures(ev.s.net, ev.s.classes, z1, best.tolls).tstt);
+    expect(Math.abs(best.ms.tstt - leaderMeasures(ev.s.net, ev.s.classes, reported, best.tolls).tstt) / best.ms.tstt).toBeLessThan(1e-8);
+    expect(await ev.evaluate(best.z)).toBe(best);
+    // a retry (the first try's point solves made to stop 1% short, as on the cordon): its re-solve of z takes the place again
+    const t0 = best.ms.tstt;
+    const measure = ev.measureSolve.bind(ev);
+    ev.measureSolve = async (z, from, gap) => {
+      const r = await measure(z, from, gap);
+      return gap! >= 1e-12 ? { ...r, ms: { ...r.ms, tstt: r.ms.tstt - 0.01 * (r.ms.tstt - t0) } } : r;
+    };
+    alive.length = 0;
+    const n = results.length;
+    const again = await checkDirectional(ev, best, 1e-3, "tstt");
+    expect(again.tries!.map((t) => t.agrees)).toEqual([false, true]);
+    expect(again.solves).toBe(6);
+    expect(alive).toEqual([1, 1, 1, 1, 1, 1]);
+    // z, z ± hd at the first try, then z and z ± hd at the retry: the retry's z is reported
+    expect(best.eq).toBe(results[n + 3]);
+    expect(holdsBushes(results[n])).toBe(false);
+    expect(Math.abs(best.eq.relativeGap)).toBeLessThanOrEqual(1e-13);
   });
 
   test("links 48 and 29, maximise revenue: gradient search with its polish is at least as good as derivative-free on the same budget", async () => {

@@ -279,8 +279,10 @@ export class BushEngine {
    * through, a cycle, a reachable node missing, demand not met) is replaced by a fresh
    * shortest-path-tree bush, as is every (class, origin) with demand that the state lacks.
    * Returns how many stored bushes were rejected and how many bushes were built fresh.
+   * @param consume take the stored arrays over instead of copying them (the caller gives the
+   *   state up: its arrays are the solve's from now on, so no second copy is alive)
    */
-  adopt(stored: StoredBush[], sp: ShortestPathWorkspace): { rejected: number; built: number } {
+  adopt(stored: StoredBush[], sp: ShortestPathWorkspace, consume = false): { rejected: number; built: number } {
     const { zoneCount: Z } = this.net;
     const have = new Set<number>();
     const bushes: Bush[] = [];
@@ -308,12 +310,18 @@ export class BushEngine {
         k,
         o,
         this.net.zoneNodes[o],
-        Math.max(4, Math.ceil(s.links.length * 1.1)),
+        consume ? 0 : Math.max(4, Math.ceil(s.links.length * 1.1)),
         rowDemand(this.model.classes[k].demand, o, Z),
       );
       b.len = s.links.length;
-      b.links.set(s.links);
-      b.flows.set(s.flows);
+      if (consume) {
+        // exact length: the first link added grows them (ensureCapacity)
+        b.links = s.links;
+        b.flows = s.flows;
+      } else {
+        b.links.set(s.links);
+        b.flows.set(s.flows);
+      }
       if (this.elastic !== null) b.elastic = this.elastic.attach(k, o, this.model.classes[k].demand, this.pce[k], s.notMade ?? null);
       if (!this.topology.normalise(b) || !this.meetsDemand(b)) {
         rejected++;
