@@ -18,7 +18,7 @@
  * connectors and road links into the root are dropped, excess-link flows become the trips not made.
  */
 
-import { AonLoader, CompiledVdf, Network } from "@tollkit/graph-core";
+import { AonLoader, CompiledNetwork, compileNetwork, CompiledVdf, Network } from "@tollkit/graph-core";
 import type { ElasticDemandData } from "../bush/demand-step.js";
 import type { BushEngine } from "../bush/engine.js";
 import { BushState, isBushState, StoredBush } from "../bush/store.js";
@@ -47,6 +47,12 @@ export class ReducedElastic {
   readonly splitInLinks: (Int32Array | null)[];
   /** Volume-delay kernels of the augmented links. */
   readonly vdf: CompiledVdf;
+  private compiledAugmented: CompiledNetwork | null = null;
+
+  /** The augmented network compiled once for every solve's result measures (its cost model). */
+  compiled(): CompiledNetwork {
+    return (this.compiledAugmented ??= compileNetwork(this.aug.network));
+  }
 
   constructor(readonly aug: AugmentedProblem) {
     const base = aug.base;
@@ -195,11 +201,17 @@ export class ReducedElastic {
       const row = o * Z;
       const own = zoneNodes[k * Z + o] < n0; // the class's zone nodes are the original ones
       const st = ++stamp;
-      const links: number[] = [];
-      const flows: number[] = [];
+      // at most: the out-connector, the bush's links, an excess link per destination, the split
+      // zone's in-links, and an in-connector and an excess link per class and destination
+      const into = own ? null : this.splitInLinks[o];
+      const cap = 1 + b.len + Z + (into?.length ?? 0) + (own ? 0 : 2 * K * Z);
+      const links = new Int32Array(cap);
+      const flows = new Float64Array(cap);
+      let n = 0;
       const push = (a: number, f: number): void => {
-        links.push(a);
-        flows.push(f);
+        links[n] = a;
+        flows[n] = f;
+        n++;
         inBush[net.links.to[a]] = st;
       };
       inBush[zoneNodes[k * Z + o]] = st;
@@ -218,18 +230,18 @@ export class ReducedElastic {
       }
       if (!own) {
         // a split origin zone's in-node, reached by road links into the zone (no flow of this bush)
-        const into = this.splitInLinks[o];
         if (into !== null) {
-          const before = links.length;
+          const before = n;
           for (let q = 0; q < into.length; q++) {
             const a = into[q];
             const i = augFrom[a];
             if (inBush[i] === st && !(net.throughBlocked[i] === 1 && i !== zoneNodes[k * Z + o])) {
-              links.push(a);
-              flows.push(0);
+              links[n] = a;
+              flows[n] = 0;
+              n++;
             }
           }
-          if (links.length > before) inBush[net.links.to[into[0]]] = st;
+          if (n > before) inBush[net.links.to[into[0]]] = st;
         }
         // every class zone node the bush reaches: its in-connector (the trips made of this class's
         // pairs) and, for this class's destinations, the excess link (the trips not made)
@@ -244,7 +256,7 @@ export class ReducedElastic {
           }
       }
       // the augmented network's zone of class k's origin o is k·Z + o
-      return { cls: k, zone: k * Z + o, links: Int32Array.from(links), flows: Float64Array.from(flows) };
+      return { cls: k, zone: k * Z + o, links: links.slice(0, n), flows: flows.slice(0, n) };
     });
     return {
       kind: "tollkit-bush",
@@ -324,5 +336,6 @@ export async function solveReducedBushAsync(r: ReducedElastic, options: Follower
 
 function lazyModel(r: ReducedElastic, options: FollowerOptions): () => CostModel {
   let m: CostModel | null = null;
-  return () => (m ??= new CostModel(r.aug.network, r.aug.classes, options.tolls ?? r.aug.network.links.toll, options.objective ?? "ue"));
+  return () =>
+    (m ??= new CostModel(r.aug.network, r.aug.classes, options.tolls ?? r.aug.network.links.toll, options.objective ?? "ue", r.compiled()));
 }
