@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { computeSkims, solve } from "@tollkit/follower";
+import { computeSkims, FollowerResult, solve } from "@tollkit/follower";
 import { loadNetwork } from "@tollkit/graph-core";
 import {
   checkDirectional,
@@ -24,6 +24,22 @@ import {
   scenarioNetwork,
 } from "@tollkit/leader";
 import { leaderMeasures } from "../src/objectives.js";
+
+/**
+ * Before each follower solve of `ev`: how many of `results` (and of the solves' own results,
+ * appended as they come) still hold bushes.
+ */
+function countAliveBeforeSolves(ev: Evaluator, results: FollowerResult[]): number[] {
+  const alive: number[] = [];
+  const orig = ev.solveFollower.bind(ev);
+  ev.solveFollower = async (extra, trueTolls, keep) => {
+    alive.push(results.filter(holdsBushes).length);
+    const r = await orig(extra, trueTolls, keep);
+    results.push(r);
+    return r;
+  };
+  return alive;
+}
 
 const dir = join(import.meta.dirname, "..", "..", "..", "scenarios");
 const scenario = (name: string): Scenario => loadScenario(join(dir, `${name}.json`));
@@ -294,14 +310,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(holdsBushes(prev.eq)).toBe(true);
     expect(holdsBushes(best.eq)).toBe(true);
     const results = [prev.eq, best.eq];
-    const alive: number[] = [];
-    const orig = ev.solveFollower.bind(ev);
-    ev.solveFollower = async (extra, trueTolls, keep) => {
-      alive.push(results.filter(holdsBushes).length);
-      const r = await orig(extra, trueTolls, keep);
-      results.push(r);
-      return r;
-    };
+    const alive = countAliveBeforeSolves(ev, results);
     const gc = await checkDirectional(ev, best, 1e-3, "tstt");
     expect(gc.solves).toBe(3);
     // z from the best point's bushes, then z ± hd from z's: one set alive beside each solve's own
@@ -325,14 +334,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     const reported = best.eq;
     ev.keepReported(reported);
     const results = [prev.eq, best.eq];
-    const alive: number[] = [];
-    const orig = ev.solveFollower.bind(ev);
-    ev.solveFollower = async (extra, trueTolls, keep) => {
-      alive.push(results.filter(holdsBushes).length);
-      const r = await orig(extra, trueTolls, keep);
-      results.push(r);
-      return r;
-    };
+    const alive = countAliveBeforeSolves(ev, results);
     const gc = await checkDirectional(ev, best, 1e-3, "tstt");
     expect(gc.solves).toBe(3);
     expect(gc.agrees).toBe(true);
