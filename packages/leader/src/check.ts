@@ -277,15 +277,28 @@ export async function checkDirectional(
     const central = reach(-1) >= h0;
     // one-sided: the second-order difference needs z + 2h d inside the bounds too
     const h = central ? h0 : Math.min(step, reach(1) / 2);
-    // the one-sided derivatives along d itself: every tolled link moving at once, one sensitivity
-    const along = await ev.derivativeAlong(e, d);
+    // the one-sided derivatives along d itself: every tolled link moving at once, one sensitivity,
+    // taken at z re-solved to the check's gap (each try's centre, below), not at the design's own
+    // equilibrium: at the follower's gap a route a few hundredths of a vehicle from use can sit
+    // at zero flow within the tight tolerance, a spurious margin of use that makes one side's
+    // derivative wrong (Chicago-Sketch, 20 links, follower gap 1e-8: at gap 1.8e-9 −0.213 above
+    // and −0.593 below; re-solved to 6e-12, −0.593 on both sides, as one-sided differences say)
     const pick = (g: { tstt: number; revenue: number; welfare: number }) =>
       type === "tstt" ? g.tstt : type === "revenue" ? g.revenue : g.welfare;
-    const a = pick(along.right);
-    const al = pick(along.left);
-    const { degenerate, nearDegenerate } = along;
-    const above = along.range;
-    const below = along.rangeLeft;
+    let a = NaN;
+    let al = NaN;
+    let degenerate = false;
+    let nearDegenerate = false;
+    let above = NaN;
+    let below = NaN;
+    const derivativesAt = async (at: Evaluation) => {
+      const along = await ev.derivativeAlong(at, d);
+      a = pick(along.right);
+      al = pick(along.left);
+      ({ degenerate, nearDegenerate } = along);
+      above = along.range;
+      below = along.rangeLeft;
+    };
     const point = (t: number) => Float64Array.from(e.z, (zk, k) => Math.min(hi[k], Math.max(lo[k], zk + t * d[k])));
     const close = (x: number, y: number, rel: number, tol: number) =>
       Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + tol;
@@ -307,6 +320,7 @@ export async function checkDirectional(
       // that the point solves run beside z's bushes alone, not beside the reported ones too
       center = ev.adoptReported(e, eq) ? e : { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
       ev.keepWarm(center);
+      await derivativesAt(center);
       const f0 = objectiveValue(type, center.ms);
       const target = (i: number) => (reduce > 0 ? Math.max(MIN_CHECK_GAP, Math.min(g, reduce * startGaps[i])) : g);
       const p1 = await ev.measureSolve(point(h), center, target(0));
