@@ -17,7 +17,10 @@ export {
   VDF_POLYNOMIAL,
   vdfByName,
   VDFS,
+  excessDemandDerivative,
   excessDemandEdge,
+  excessDemandFlow,
+  excessDemandValue,
 } from "./vdf.js";
 export type { VdfName, VdfParams } from "./vdf.js";
 export { emptyLinkTable, isFlowDependent, linkLabel, nodeIndexMap, totalDemand } from "./network.js";

@@ -122,20 +122,38 @@ function excessAt(r: number, fft: number, b: number, power: number): number {
 function excessSlope(r: number, fft: number, cap: number, b: number, power: number): number {
   return power > 0 ? (fft * power * Math.pow(r, -power - 1)) / cap : b / (cap * r);
 }
-/** Excess-demand cost at flow x (tangent continuation beyond the edge). */
-function excessValue(x: number, fft: number, cap: number, b: number, power: number): number {
+/**
+ * Excess-demand cost at flow x (tangent continuation beyond the edge), from the link's parameters:
+ * scalars, for hot loops that hold them already (`CompiledVdf.time` on such a link is this).
+ */
+export function excessDemandValue(x: number, fft: number, cap: number, b: number, power: number): number {
   if (power < 0) return fft + b * x;
   const r = 1 - x / cap;
   const edge = excessDemandEdge(power);
   if (r >= edge) return excessAt(r, fft, b, power);
   return excessAt(edge, fft, b, power) + excessSlope(edge, fft, cap, b, power) * (x - cap * (1 - edge));
 }
-/** d/dx of {@link excessValue}. */
-function excessDerivative(x: number, fft: number, cap: number, b: number, power: number): number {
+/** d/dx of {@link excessDemandValue} (`CompiledVdf.derivative` on such a link). */
+export function excessDemandDerivative(x: number, fft: number, cap: number, b: number, power: number): number {
   if (power < 0) return b;
   return excessSlope(Math.max(1 - x / cap, excessDemandEdge(power)), fft, cap, b, power);
 }
-/** ∫₀ˣ of {@link excessValue}. */
+/**
+ * The inverse of {@link excessDemandValue}: the flow (trips not made, PCE) at which the cost is
+ * `cost`, between 0 (at or below the free-flow time) and the capacity (`CompiledVdf.excessFlowAt`).
+ */
+export function excessDemandFlow(cost: number, fft: number, cap: number, b: number, power: number): number {
+  if (!(cost > fft)) return 0;
+  let x: number;
+  if (power < 0) x = (cost - fft) / b;
+  else {
+    const edge = excessDemandEdge(power);
+    const r = power > 0 ? Math.pow(cost / fft, -1 / power) : Math.exp(-(cost - fft) / b);
+    x = r >= edge ? cap * (1 - r) : cap * (1 - edge) + (cost - excessAt(edge, fft, b, power)) / excessSlope(edge, fft, cap, b, power);
+  }
+  return x < cap ? x : cap;
+}
+/** ∫₀ˣ of {@link excessDemandValue}. */
 function excessIntegralOf(x: number, fft: number, cap: number, b: number, power: number): number {
   if (power < 0) return fft * x + 0.5 * b * x * x;
   const edge = excessDemandEdge(power);
@@ -154,8 +172,8 @@ function excessIntegralOf(x: number, fft: number, cap: number, b: number, power:
 const excessDemand: VolumeDelayFunction = {
   name: "excess-demand",
   isConstant: () => false,
-  value: (x, p) => excessValue(x, p.freeFlowTime, p.capacity, p.b, p.power),
-  derivative: (x, p) => excessDerivative(x, p.freeFlowTime, p.capacity, p.b, p.power),
+  value: (x, p) => excessDemandValue(x, p.freeFlowTime, p.capacity, p.b, p.power),
+  derivative: (x, p) => excessDemandDerivative(x, p.freeFlowTime, p.capacity, p.b, p.power),
   integral: (x, p) => excessIntegralOf(x, p.freeFlowTime, p.capacity, p.b, p.power),
 };
 
@@ -236,7 +254,7 @@ export class CompiledVdf {
   time(i: number, x: number): number {
     const kind = this.kind[i];
     if (kind === VDF_CONICAL) return conical.value(x, this.paramsOf(i));
-    if (kind === VDF_EXCESS_DEMAND) return excessValue(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
+    if (kind === VDF_EXCESS_DEMAND) return excessDemandValue(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
     const p = this.power[i];
     return this.fft[i] + this.alpha[i] * (p === 4 ? x * x * x * x : p === 1 ? x : Math.pow(x, p));
   }
@@ -245,7 +263,7 @@ export class CompiledVdf {
   derivative(i: number, x: number): number {
     const kind = this.kind[i];
     if (kind === VDF_CONICAL) return conical.derivative(x, this.paramsOf(i));
-    if (kind === VDF_EXCESS_DEMAND) return excessDerivative(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
+    if (kind === VDF_EXCESS_DEMAND) return excessDemandDerivative(x, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
     const a = this.alpha[i];
     if (a === 0) return 0;
     const p = this.power[i];
@@ -269,19 +287,24 @@ export class CompiledVdf {
    */
   excessFlowAt(i: number, cost: number): number {
     if (this.kind[i] !== VDF_EXCESS_DEMAND) return NaN;
-    const fft = this.fft[i];
-    const cap = this.capacity[i];
-    const b = this.bCol[i];
-    const power = this.power[i];
-    if (!(cost > fft)) return 0;
-    let x: number;
-    if (power < 0) x = (cost - fft) / b;
-    else {
-      const edge = excessDemandEdge(power);
-      const r = power > 0 ? Math.pow(cost / fft, -1 / power) : Math.exp(-(cost - fft) / b);
-      x = r >= edge ? cap * (1 - r) : cap * (1 - edge) + (cost - excessAt(edge, fft, b, power)) / excessSlope(edge, fft, cap, b, power);
+    return excessDemandFlow(cost, this.fft[i], this.capacity[i], this.bCol[i], this.power[i]);
+  }
+
+  /**
+   * Travel time of link `i` at flow `x`, its derivative written to `der[i]`: {@link time} and
+   * {@link derivative} in one call (the same expressions, so the same numbers), the power
+   * computed once on the common link of power 4.
+   */
+  timeAndDerivative(i: number, x: number, der: Float64Array): number {
+    const kind = this.kind[i];
+    if (this.power[i] === 4 && kind !== VDF_CONICAL && kind !== VDF_EXCESS_DEMAND) {
+      const a = this.alpha[i];
+      const x3 = x * x * x;
+      der[i] = a === 0 ? 0 : a * 4 * x3;
+      return this.fft[i] + a * (x3 * x);
     }
-    return x < cap ? x : cap;
+    der[i] = this.derivative(i, x);
+    return this.time(i, x);
   }
 
   /** Fills `out[i]` with the travel time of every link at `flows`. */

@@ -30,7 +30,7 @@
  * made, the secant slope of W over it, the destinations changed).
  */
 
-import { CompiledNetwork, CompiledVdf } from "@tollkit/graph-core";
+import { CompiledNetwork, CompiledVdf, excessDemandDerivative, excessDemandFlow, excessDemandValue } from "@tollkit/graph-core";
 import type { BushEngine } from "./engine.js";
 import type { BushLabels } from "./labels.js";
 import { Bush, ElasticBush } from "./store.js";
@@ -43,12 +43,9 @@ export interface ElasticDemandData {
   vdf: CompiledVdf;
   /** Per class, Z×Z: the trips not made on the first bushes (the rest by road), or null (every trip by road). */
   initial: Float64Array[] | null;
-  /** The augmented links' `b` column (the exponential form's 1/r, for its closed form in the step). */
+  /** The augmented links' `b` column (the exponential form's 1/r), for graph-core's excess-demand kernels in the step. */
   b: Float64Array;
 }
-
-/** Where graph-core's exponential excess-demand cost is continued by its tangent: 1 − x/cap below this (`excessDemandEdge(0)`). */
-const EXPONENTIAL_EDGE = 1e-10;
 
 /** The demand step of the reduced form (see the module comment). */
 export class ElasticDemandStep {
@@ -304,31 +301,19 @@ export class ElasticDemandStep {
       if (Math.abs(diff) > maxDiff) maxDiff = Math.abs(diff);
       const x = pce * e;
       const xMax = pce * maxTrips[d];
-      let xt: number;
-      let wt: number;
-      if (powA[ae] === 0) {
-        // exponential demand: graph-core's excess-demand kernel in closed form, W = fft − b·ln(1 − x/cap)
-        // (the same expressions, so the same numbers), the generic one beyond its edge
-        const fft = fftA[ae];
-        const cap = capA[ae];
-        const bb = bA[ae];
-        const r = mj > fft ? Math.exp(-(mj - fft) / bb) : 1;
-        xt = r >= EXPONENTIAL_EDGE ? cap * (1 - r) : vdf.excessFlowAt(ae, mj);
-        if (xt > cap) xt = cap;
-        if (xt > xMax) xt = xMax;
-        if (xt === x) continue;
-        const rt = 1 - xt / cap;
-        wt = rt >= EXPONENTIAL_EDGE ? bb / (cap * rt) : vdf.derivative(ae, xt);
-      } else {
-        xt = vdf.excessFlowAt(ae, mj);
-        if (xt > xMax) xt = xMax;
-        if (xt === x) continue;
-        wt = vdf.derivative(ae, xt);
-      }
+      // graph-core's excess-demand kernels on the link's parameters (CompiledVdf's own, without its dispatch)
+      const fft = fftA[ae];
+      const cap = capA[ae];
+      const bb = bA[ae];
+      const pw = powA[ae];
+      let xt = excessDemandFlow(mj, fft, cap, bb, pw);
+      if (xt > xMax) xt = xMax;
+      if (xt === x) continue;
+      const wt = excessDemandDerivative(xt, fft, cap, bb, pw);
       const de = ((xt - x) / pce) * (wt / (wt + sj));
       if (!(de !== 0)) continue;
       // W at the target is M_j itself unless the target was cut at q̄ or at 0 (the inverse is exact)
-      const wAt = xt === xMax || xt === 0 ? vdf.time(ae, xt) : mj;
+      const wAt = xt === xMax || xt === 0 ? excessDemandValue(xt, fft, cap, bb, pw) : mj;
       destSecant[d] = (wAt - w) / (xt - x);
       destStep[d] = de;
       destTouched[nDest++] = d;
@@ -461,8 +446,7 @@ export class ElasticDemandStep {
       else if (after > maxTrips[d]) after = maxTrips[d];
       notMade[d] = after;
       const ae = exLink[d];
-      const u = 1 - (pce * after) / capA[ae];
-      W[d] = powA[ae] === 0 && u >= EXPONENTIAL_EDGE ? fftA[ae] - bA[ae] * Math.log(u) : vdf.time(ae, pce * after);
+      W[d] = excessDemandValue(pce * after, fftA[ae], capA[ae], bA[ae], powA[ae]);
     }
   }
 }

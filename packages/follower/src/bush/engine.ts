@@ -39,7 +39,7 @@
  * invariants of its arrays.
  */
 
-import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand, VDF_BPR, VDF_POLYNOMIAL } from "@tollkit/graph-core";
+import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
 import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
 import { ElasticDemandData, ElasticDemandStep } from "./demand-step.js";
 import { ExcessDemandStep } from "./excess-demand.js";
@@ -150,17 +150,7 @@ export class BushEngine {
     if (this.so) {
       c = this.model.linkFlowCost(a, xa);
       this.der[a] = this.model.linkFlowCostDerivative(a, xa);
-    } else if (vdf.power[a] === 4 && (vdf.kind[a] === VDF_BPR || vdf.kind[a] === VDF_POLYNOMIAL)) {
-      // the common link of power 4 without the calls: CompiledVdf.time's and .derivative's own
-      // expressions (so the same numbers), x³ once
-      const alpha = vdf.alpha[a];
-      const x3 = xa * xa * xa;
-      c = vdf.fft[a] + alpha * (x3 * xa);
-      this.der[a] = alpha === 0 ? 0 : alpha * 4 * x3;
-    } else {
-      c = vdf.time(a, xa);
-      this.der[a] = vdf.derivative(a, xa);
-    }
+    } else c = vdf.timeAndDerivative(a, xa, this.der);
     this.fc[a] = c;
     const K = this.K;
     for (let k = 0; k < K; k++) this.cc[k][a] = c + this.model.fixed[k][a];

@@ -46,12 +46,12 @@ export interface Bush {
    * unused, and a bush update drops them.
    */
   dust: number;
-  /** With elastic demand in the reduced form (`./excess-demand.ts`): the trips not made of this bush's pairs, else null. */
+  /** With elastic demand in the reduced form (`./demand-step.ts`): the trips not made of this bush's pairs, else null. */
   elastic: ElasticBush | null;
 }
 
 /**
- * The elastic-demand part of a bush in the reduced form (`./excess-demand.ts`): Gartner's excess
+ * The elastic-demand part of a bush in the reduced form (`./demand-step.ts`): Gartner's excess
  * link of each OD pair is no link of the bush but an entry of these arrays, indexed by
  * destination zone (0-based, the origin's row of the class's Z×Z tables).
  * - notMade[d]: the trips not made e_d (vehicles of the class), 0 ≤ e_d ≤ maxTrips[d]; the bush's
@@ -74,7 +74,7 @@ export interface StoredBush {
   zone: number;
   links: Int32Array;
   flows: Float64Array;
-  /** Reduced elastic form only (`./excess-demand.ts`): per destination zone, the trips not made. */
+  /** Reduced elastic form only (`./demand-step.ts`): per destination zone, the trips not made. */
   notMade?: Float64Array;
 }
 
