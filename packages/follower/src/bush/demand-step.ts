@@ -10,7 +10,7 @@
  * demand with the destination's demand q̄_d − e_d; `../elastic/bush.ts` maps the bushes and flows
  * to and from the augmented network, whose equilibrium, gap and warm-start state they are.
  *
- * The demand step ({@link ElasticDemandStep.sweep}) is the one of `./excess-demand.ts` on this
+ * The demand step ({@link ElasticDemandStep.scanAndStep}) is the one of `./excess-demand.ts` on this
  * representation: forward, in topological order, the road cost M_j of the bush's flow into each
  * node and its derivative G_j (used in-links as parallel routes: G_j = 1/Σ 1/(G_i + c′_ij), M_j
  * their costs weighted by 1/(G_i + c′_ij); the cheapest in-link where no flow arrives); at each
@@ -112,18 +112,6 @@ export class ElasticDemandStep {
     }
     return { notMade: e, cost, link, maxTrips };
   }
-
-  /**
-   * The demand step on one bush (see the module comment). Returns the largest |M_d − W_d| over
-   * the destinations that could move (time units; a convergence hint like a road shift's).
-   */
-  sweep(b: Bush, engine: BushEngine, labels: BushLabels): number {
-    this.scanAndStep(b, engine, labels);
-    return this.lastDiff;
-  }
-
-  /** The largest |M_d − W_d| of the last step (see {@link sweep}). */
-  lastDiff = 0;
 
   /**
    * The demand step on one bush, its forward pass also scanning the road labels into `labels`
@@ -278,7 +266,6 @@ export class ElasticDemandStep {
     const root = b.root;
     const { order, topo } = labels;
     const Z = exLink.length;
-    let maxDiff = 0;
     let nDest = 0;
     for (let d = 0; d < Z; d++) {
       const ae = exLink[d];
@@ -298,7 +285,6 @@ export class ElasticDemandStep {
       // the JIT's code has seen it before the first trips run out)
       const room = diff > 0 ? q : e;
       if (room <= 0) continue;
-      if (Math.abs(diff) > maxDiff) maxDiff = Math.abs(diff);
       const x = pce * e;
       const xMax = pce * maxTrips[d];
       // graph-core's excess-demand kernels on the link's parameters (CompiledVdf's own, without its dispatch)
@@ -319,7 +305,6 @@ export class ElasticDemandStep {
       destTouched[nDest++] = d;
       nodeChange[j] = -de;
     }
-    this.lastDiff = maxDiff;
     this.nDest = nDest;
   }
 

@@ -389,13 +389,13 @@ export class BushEngine {
   }
 
   /**
-   * With elastic demand (excess-demand links), the demand step on a bush: every destination's
-   * trips by one Newton step in closed form (see `./excess-demand.ts`). Returns the largest
-   * difference between a destination's mean road cost and its inverse demand (time units; 0
-   * without excess-demand links).
+   * With elastic demand on an augmented network's excess-demand links, the demand step on a bush:
+   * every destination's trips by one Newton step in closed form (see `./excess-demand.ts`; the
+   * reduced form's step is part of {@link shiftWithDemand}). Returns the largest difference
+   * between a destination's mean road cost and its inverse demand (time units; 0 without
+   * excess-demand links).
    */
-  shiftDemand(b: Bush): number {
-    if (this.elastic !== null) return this.elastic.sweep(b, this, this.labels);
+  private shiftDemand(b: Bush): number {
     return this.excess === null ? 0 : this.excess.sweep(b, this);
   }
 
