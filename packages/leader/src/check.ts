@@ -285,20 +285,6 @@ export async function checkDirectional(
     // and −0.593 below; re-solved to 6e-12, −0.593 on both sides, as one-sided differences say)
     const pick = (g: { tstt: number; revenue: number; welfare: number }) =>
       type === "tstt" ? g.tstt : type === "revenue" ? g.revenue : g.welfare;
-    let a = NaN;
-    let al = NaN;
-    let degenerate = false;
-    let nearDegenerate = false;
-    let above = NaN;
-    let below = NaN;
-    const derivativesAt = async (at: Evaluation) => {
-      const along = await ev.derivativeAlong(at, d);
-      a = pick(along.right);
-      al = pick(along.left);
-      ({ degenerate, nearDegenerate } = along);
-      above = along.range;
-      below = along.rangeLeft;
-    };
     const point = (t: number) => Float64Array.from(e.z, (zk, k) => Math.min(hi[k], Math.max(lo[k], zk + t * d[k])));
     const close = (x: number, y: number, rel: number, tol: number) =>
       Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)) + tol;
@@ -320,7 +306,9 @@ export async function checkDirectional(
       // that the point solves run beside z's bushes alone, not beside the reported ones too
       center = ev.adoptReported(e, eq) ? e : { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
       ev.keepWarm(center);
-      await derivativesAt(center);
+      const along = await ev.derivativeAlong(center, d);
+      const a = pick(along.right);
+      const al = pick(along.left);
       const f0 = objectiveValue(type, center.ms);
       const target = (i: number) => (reduce > 0 ? Math.max(MIN_CHECK_GAP, Math.min(g, reduce * startGaps[i])) : g);
       const p1 = await ev.measureSolve(point(h), center, target(0));
@@ -340,12 +328,12 @@ export async function checkDirectional(
       const noise = ((central ? 4 : 16) * g * size) / (2 * h);
       let agrees: boolean;
       if (!central) agrees = close(fd, a, 10 * tolerance, 2 * noise);
-      else if (degenerate) {
+      else if (along.degenerate) {
         const lo2 = Math.min(a, al);
         const hi2 = Math.max(a, al);
         agrees = (fd >= lo2 && fd <= hi2) || close(fd, lo2, tolerance, noise) || close(fd, hi2, tolerance, noise);
       } else agrees = close(fd, a, tolerance, noise);
-      return { gap: g, pointGaps: [p1.gap, p2.gap], startGaps: [p1.startGap, p2.startGap], fd, forward, backward, agrees };
+      return { gap: g, pointGaps: [p1.gap, p2.gap], startGaps: [p1.startGap, p2.startGap], fd, forward, backward, agrees, along, a, al };
     };
     // A check solve starts from z's bushes and stops at the first iterate below its gap; what it
     // leaves undone is a fraction of the equilibrium's move over the step, so the difference is
@@ -364,7 +352,8 @@ export async function checkDirectional(
       [gap / 100, 1e-5],
     ])
       if (!tries[tries.length - 1].agrees) tries.push(await differences(g, reduce));
-    const { fd, forward, backward, agrees } = tries[tries.length - 1];
+    const { fd, forward, backward, agrees, along, a, al } = tries[tries.length - 1];
+    const { degenerate, nearDegenerate } = along;
     const relativeError = Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-300);
     const row: GradientCheckRow = {
       variable: `direction (seed ${seed}${central ? "" : ", one-sided at a bound"})`,
@@ -378,7 +367,7 @@ export async function checkDirectional(
       relativeError,
       degenerate,
       nearDegenerate,
-      linearRange: { above, below },
+      linearRange: { above: along.range, below: along.rangeLeft },
       kinkWithinStep: null,
       agrees,
     };
