@@ -13,6 +13,7 @@ import { loadNetwork } from "@tollkit/graph-core";
 import {
   checkDirectional,
   design,
+  Evaluation,
   Evaluator,
   feasibleDirection,
   holdsBushes,
@@ -25,6 +26,19 @@ import {
   scenarioNetwork,
 } from "@tollkit/leader";
 import { leaderMeasures } from "../src/objectives.js";
+
+/** A search's state at its end on Sioux Falls' 10 variables: the previous iterate pinned, the best (last) point the newest. */
+async function searchEnd(ev: Evaluator): Promise<{ prev: Evaluation; best: Evaluation }> {
+  const prev = await ev.evaluate(
+    Float64Array.from({ length: 10 }, () => 2),
+    { gradient: true },
+  );
+  const best = await ev.evaluate(
+    Float64Array.from({ length: 10 }, () => 3),
+    { gradient: true, warm: prev },
+  );
+  return { prev, best };
+}
 
 /**
  * Before each follower solve of `ev`: how many of `results` (and of the solves' own results,
@@ -324,15 +338,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
   test("the gradient check's solves run beside one stored set of bushes: the search's previous iterate and the checked point let go of theirs", async () => {
     const s = scenario("sioux-falls-second-best-10");
     const { ev } = await evaluatorOf(s);
-    // a search's state at its end: the previous iterate pinned, the best (last) point the newest
-    const prev = await ev.evaluate(
-      Float64Array.from({ length: 10 }, () => 2),
-      { gradient: true },
-    );
-    const best = await ev.evaluate(
-      Float64Array.from({ length: 10 }, () => 3),
-      { gradient: true, warm: prev },
-    );
+    const { prev, best } = await searchEnd(ev);
     expect(holdsBushes(prev.eq)).toBe(true);
     expect(holdsBushes(best.eq)).toBe(true);
     const results = [prev.eq, best.eq];
@@ -348,14 +354,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
   test("with the design's reported equilibrium kept, the check's re-solve of its tolls takes its place: one stored set beside every check solve, at the first try and at a retry", async () => {
     const s = scenario("sioux-falls-second-best-10");
     const { ev } = await evaluatorOf(s);
-    const prev = await ev.evaluate(
-      Float64Array.from({ length: 10 }, () => 2),
-      { gradient: true },
-    );
-    const best = await ev.evaluate(
-      Float64Array.from({ length: 10 }, () => 3),
-      { gradient: true, warm: prev },
-    );
+    const { prev, best } = await searchEnd(ev);
     // as the design does before its check: the reported equilibrium's bushes are never released
     const reported = best.eq;
     ev.keepReported(reported);
