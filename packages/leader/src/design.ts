@@ -121,6 +121,13 @@ export interface DesignResult {
     stopReason: string;
     iterations: number;
     gradientSource?: GradientSource;
+    /**
+     * Gradient evaluations of the run: by the adjoint (one derivative solve per measure the
+     * merit reads) or directional (per variable, at degenerate points), and how many equilibria
+     * the adjoint found degenerate at a loose gap and re-solved to 1e-12 first (`regapped`), of
+     * which `stillDegenerate` were degenerate there too.
+     */
+    gradients?: { adjoint: number; directional: number; regapped: number; stillDegenerate: number };
     gradientCheck?: GradientCheck;
     /** When the gradient steps stalled at a kink and a derivative-free polish continued from the best point. */
     polish?: PolishReport;
@@ -484,6 +491,10 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       stopReason: outcome!.stopReason,
       iterations: outcome!.iterations,
       gradientSource: m.type === "gradient" || gradientCheck ? ev.gradientSource : undefined,
+      gradients:
+        ev.gradientsByMethod.adjoint + ev.gradientsByMethod.directional > 0
+          ? { ...ev.gradientsByMethod, regapped: ev.regapped.resolved, stillDegenerate: ev.regapped.degenerate }
+          : undefined,
       gradientCheck,
       polish,
       partial: failure !== null,

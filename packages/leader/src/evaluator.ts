@@ -117,7 +117,22 @@ export interface EvaluatorSettings {
    * outside tests.
    */
   failAfterSolves?: number;
+  /**
+   * Which measures the adjoint gradients are computed for: "merit" (default) only those the
+   * merit reads — the objective (welfare: from TSTT and Σ len·x) and, with a revenue floor, the
+   * revenue — one derivative solve each, the others NaN; "all" TSTT, revenue and welfare.
+   * Directional derivatives always give all three.
+   */
+  gradientMeasures?: "merit" | "all";
 }
+
+/**
+ * Relative gap to which an equilibrium is re-solved (warm, from its own bushes) before its
+ * gradient is taken again when the adjoint finds it degenerate at a looser gap: a route at the
+ * margin of use there may be an artefact of the gap (Chicago-Sketch, 20 links at gap 1e-8: a
+ * zero-flow detour within the tight tolerance at 1.8e-9 carries 0.025 vehicles at 1e-12).
+ */
+export const DEGENERATE_REGAP = 1e-12;
 
 /** Number of solve results that keep their bushes (see the module comment). */
 export const WARM_POOL = 1;
@@ -140,6 +155,12 @@ export class Evaluator {
   readonly nearDegenerate: { count: number; example?: string } = { count: 0 };
   /** Gradient evaluations by method: adjoint (single-link variables at a non-degenerate point) or directional only. */
   readonly gradientsByMethod = { adjoint: 0, directional: 0 };
+  /**
+   * Gradient evaluations whose equilibrium the adjoint found degenerate at a gap above
+   * {@link DEGENERATE_REGAP} and that were re-solved to it first (`resolved`), and of those,
+   * how many were still degenerate there (`degenerate`; they fall back to directional derivatives).
+   */
+  readonly regapped = { resolved: 0, degenerate: 0 };
   /** Solves that stopped before reaching the gap target. */
   readonly unconverged: { count: number; worstGap: number; example?: string } = { count: 0, worstGap: 0 };
   /** True when the network has constant-cost links (ties can occur). */
@@ -273,14 +294,27 @@ export class Evaluator {
    * @returns true when adopted
    */
   adoptReported(e: Evaluation, eq: FollowerResult): boolean {
+    if (e.eq !== this.reported) return false;
+    return this.adopt(e, eq);
+  }
+
+  /**
+   * Makes `eq`, a re-solve at `e`'s own tolls, `e`'s equilibrium when it is at least as well
+   * converged (see {@link adoptReported}), or whenever `e`'s has let go of its bushes and `force`
+   * is set (they were given to that re-solve): `e`'s equilibrium, measures and solve number are
+   * replaced in place, and the reported equilibrium follows when it was `e`'s.
+   * @returns true when adopted
+   */
+  private adopt(e: Evaluation, eq: FollowerResult, force = false): boolean {
     const old = e.eq;
-    if (old !== this.reported || eq === old || eq.objective !== old.objective || !holdsBushes(eq)) return false;
-    if (!(eq.converged || Math.abs(eq.relativeGap) <= Math.abs(old.relativeGap))) return false;
+    if (eq === old || eq.objective !== old.objective || !holdsBushes(eq)) return false;
     if (eq.tolls.length !== old.tolls.length || eq.tolls.some((t, a) => t !== old.tolls[a])) return false;
+    const better = eq.converged || Math.abs(eq.relativeGap) <= Math.abs(old.relativeGap);
+    if (!better && !(force && !holdsBushes(old))) return false;
     e.eq = eq;
     e.ms = leaderMeasures(this.s.net, this.s.classes, eq, e.tolls);
     e.solve = this.solves;
-    this.keepReported(eq);
+    if (old === this.reported) this.keepReported(eq);
     return true;
   }
 
@@ -565,6 +599,42 @@ export class Evaluator {
   }
 
   /**
+   * The adjoint gradients at `ev`'s equilibrium of the measures the merit reads (see
+   * {@link EvaluatorSettings.gradientMeasures}; the others NaN), for the single-link variables
+   * `single`: `gradients` are [TSTT, revenue] and, for welfare with one class and a distance
+   * cost, Σ len·x; with elastic demand `welfare` carries the welfare gradient.
+   */
+  private adjointAt(
+    ev: Evaluation,
+    single: Instrument["variables"],
+    elastic: ElasticDemandProblem | undefined,
+  ): { adj: AdjointTollGradient; welfare?: Float64Array } {
+    const { net, classes, merit } = this.s;
+    const links = single.map((v) => v.links[0]);
+    if (elastic) {
+      const g = elasticAdjointGradient(elastic, ev.eq as Parameters<typeof elasticAdjointGradient>[1], links, this.s.sensitivityStep);
+      return { adj: { ...g.adjoint, gradients: [g.dTstt, g.dRevenue] }, welfare: g.dWelfare };
+    }
+    const all = this.s.gradientMeasures === "all";
+    const one = classes.length === 1 ? classes[0] : undefined;
+    const wantTstt = all || merit.type === "tstt" || merit.type === "welfare";
+    const wantRevenue = all || merit.type === "revenue" || merit.minRevenue !== undefined;
+    // Σ len·x for the distance part of welfare (one class only)
+    const wantLength = (all || merit.type === "welfare") && one !== undefined && one.distanceFactor !== 0;
+    const objectives: Parameters<typeof adjointTollGradient>[2]["objectives"] = [];
+    if (wantTstt) objectives.push("tstt");
+    if (wantRevenue) objectives.push("revenue");
+    if (wantLength) objectives.push({ linkWeights: Float64Array.from(net.links.length) });
+    const adj = adjointTollGradient(net, ev.eq, { links, objectives, classes, step: this.s.sensitivityStep });
+    const nan = () => new Float64Array(links.length).fill(NaN);
+    let i = 0;
+    const gT = wantTstt ? adj.gradients[i++] : nan();
+    const gR = wantRevenue ? adj.gradients[i++] : nan();
+    const gradients = wantLength ? [gT, gR, adj.gradients[i]] : [gT, gR];
+    return { adj: { ...adj, gradients } };
+  }
+
+  /**
    * Adds the gradients of TSTT, revenue and welfare with respect to z (both one-sided ones) from
    * the follower's equilibrium sensitivities. Variables that toll one link are differentiated
    * together by the adjoint method (one derivative solve per measure, however many they are;
@@ -592,25 +662,17 @@ export class Evaluator {
     /** The adjoint found the point degenerate: the search's one-sided partials come from directional derivatives. */
     let fallback = false;
     if (!directional && single.length > 0) {
-      if (elastic) {
-        const g = elasticAdjointGradient(
-          elastic,
-          ev.eq as Parameters<typeof elasticAdjointGradient>[1],
-          single.map((v) => v.links[0]),
-          this.s.sensitivityStep,
-        );
-        adj = { ...g.adjoint, gradients: [g.dTstt, g.dRevenue] };
-        adjWelfare = g.dWelfare;
-      } else {
-        // TSTT, revenue, and Σ len·x for the distance part of welfare (one class only)
-        const withLength = one !== undefined && one.distanceFactor !== 0;
-        adj = adjointTollGradient(net, ev.eq, {
-          links: single.map((v) => v.links[0]),
-          objectives: withLength ? ["tstt", "revenue", { linkWeights: Float64Array.from(net.links.length) }] : ["tstt", "revenue"],
-          classes,
-          step: this.s.sensitivityStep,
-        });
+      let a = this.adjointAt(ev, single, elastic);
+      if (a.adj.degenerate && Math.abs(ev.eq.relativeGap) > DEGENERATE_REGAP) {
+        // a route at the margin of use at a loose gap may be the gap's artefact: re-solve the
+        // point from its own bushes (given to the solve, not copied) and differentiate that
+        const eq = await this.solveAt(ev.tolls, ev.rule, ev, DEGENERATE_REGAP, true, true);
+        this.regapped.resolved++;
+        if (this.adopt(ev, eq, true)) a = this.adjointAt(ev, single, elastic);
+        if (a.adj.degenerate) this.regapped.degenerate++;
       }
+      adj = a.adj;
+      adjWelfare = a.welfare;
       for (const w of adj.warnings) this.warnings.add(`sensitivity: ${w}`);
       // at a degenerate point the search needs each variable's one-sided derivatives
       if (adj.degenerate) {

@@ -65,6 +65,12 @@ export function designText(r: DesignResult): string {
     const p = r.diagnostics.polish;
     out.push(`derivative-free polish (${p.reason}): ${p.solves} solves, ${formatNumber(p.valueBefore)} → ${formatNumber(p.valueAfter)}`);
   }
+  const gr = r.diagnostics.gradients;
+  if (gr)
+    out.push(
+      `gradients: ${gr.adjoint} adjoint, ${gr.directional} directional` +
+        (gr.regapped > 0 ? `; ${gr.regapped} degenerate at the search's gap, re-solved to 1e-12 first (${gr.stillDegenerate} still degenerate)` : ""),
+    );
   const gc = r.diagnostics.gradientCheck;
   if (gc)
     out.push(
