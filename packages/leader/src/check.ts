@@ -83,7 +83,8 @@ export interface GradientCheck {
  * per decision variable (z ± h e_k, which may leave the bounds where the follower still takes
  * the tolls; where it would not — a generalised cost below 0 — one solve, compared
  * one-sidedly with the derivative of that side) and one at z, warm-started from `at` and solved to a relative
- * gap of at most {@link CHECK_GAP}.
+ * gap of at most {@link CHECK_GAP}; the derivatives (directional, per variable) are those of that
+ * solve at z, and the points ±h start from it.
  *
  * A derivative agrees when the central difference is within `tolerance` (relative) plus the
  * solves' noise — or, at a degenerate point, lies between the two one-sided derivatives. The
@@ -104,12 +105,21 @@ export async function checkGradient(
   const phase = ev.phase;
   ev.setPhase("gradient check");
   const s0 = ev.solves;
-  const e = await ev.evaluate(at.z, { gradient: true, directional: true, rule: at.rule ?? undefined, warm: at });
-  const analytic = objectiveGradient(type, e.grads!);
-  const analyticLeft = objectiveGradient(type, e.gradsLeft!);
   const tolerance = 1e-3;
   const gap = Math.min(ev.s.follower.gap, CHECK_GAP);
-  const f0 = objectiveValue(type, await ev.measureAt(e.z.slice(), e, gap));
+  // the derivatives at z solved to the check's gap, not at the design's own equilibrium (a route
+  // at the margin of use there can be the follower's gap's artefact: see checkDirectional); where
+  // `at` carries the reported equilibrium, this one takes its place (Evaluator.adoptReported)
+  const design = await ev.evaluate(at.z, { rule: at.rule ?? undefined, warm: at });
+  const eq = await ev.solveAt(design.tolls, design.rule, design, gap);
+  const e: Evaluation = ev.adoptReported(design, eq)
+    ? design
+    : { ...design, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, design.tolls) };
+  ev.keepWarm(e);
+  await ev.differentiate(e, true);
+  const analytic = objectiveGradient(type, e.grads!);
+  const analyticLeft = objectiveGradient(type, e.gradsLeft!);
+  const f0 = objectiveValue(type, e.ms);
   const size = Math.max(Math.abs(f0), e.eq.totalCost);
   const rows: GradientCheckRow[] = [];
   const close = (x: number, y: number, rel: number, noise: number) =>

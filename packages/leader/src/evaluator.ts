@@ -501,6 +501,16 @@ export class Evaluator {
   }
 
   /**
+   * (Re)computes `e`'s gradients from its equilibrium, which must hold its bushes (e.g. a
+   * re-solve of a cached evaluation's tolls at a tighter gap): as {@link evaluate} with
+   * `gradient`, and `directional` as there, whatever gradients `e` had.
+   */
+  async differentiate(e: Evaluation, directional = false): Promise<void> {
+    if (!holdsBushes(e.eq)) e.eq = await this.solveAt(e.tolls, e.rule, { eq: e.eq });
+    await this.addGradients(e, directional);
+  }
+
+  /**
    * Solves the equilibrium at arbitrary full link tolls (money; not cached) and measures it.
    * @param opts.z the decision variables these tolls stand for (default: none)
    * @param opts.warm warm-start from it (pinned as the search's iterate while it holds bushes);

@@ -5,7 +5,16 @@
  * Chicago-Sketch, and the welfare gradient agrees with central finite differences.
  */
 import { describe, expect, test } from "vitest";
-import { Evaluator, Merit, parseScenario, resolveInstrument, Scenario, scenarioClasses, scenarioNetwork } from "@tollkit/leader";
+import {
+  checkGradient,
+  Evaluator,
+  Merit,
+  parseScenario,
+  resolveInstrument,
+  Scenario,
+  scenarioClasses,
+  scenarioNetwork,
+} from "@tollkit/leader";
 import { adjointTollGradient, solveSync } from "@tollkit/follower";
 
 const evaluator = async (s: Scenario) => {
@@ -118,6 +127,31 @@ describe("a degenerate point at a loose gap is re-solved before it is differenti
     },
     "sioux-falls-regap.json",
   );
+
+  test('the "full" gradient check differentiates z re-solved to its own gap, not the loose equilibrium, and agrees', async () => {
+    const net = await scenarioNetwork(s);
+    const classes = scenarioClasses(s, net);
+    const instrument = resolveInstrument(net, s.instrument, s.file);
+    const ev = new Evaluator({
+      net,
+      classes,
+      instrument,
+      background: Float64Array.from(net.links.toll),
+      follower: s.follower,
+      merit: new Merit("tstt"),
+      rule: s.ties.rule,
+    });
+    const e = await ev.evaluate(Float64Array.from(z), {});
+    expect(e.eq.relativeGap).toBeGreaterThan(1e-7);
+    const check = await checkGradient(ev, e, new Array(z.length).fill(0.01), "tstt");
+    expect(check.gap).toBeLessThanOrEqual(1e-12);
+    // at the loose equilibrium the per-variable sensitivities find routes at the margin of use
+    expect(check.rows.every((r) => !r.degenerate)).toBe(true);
+    expect(check.agrees).toBe(true);
+    expect(check.maxRelativeError).toBeLessThan(1e-3);
+    // one solve at z, two per variable
+    expect(check.solves).toBe(1 + 2 * z.length);
+  });
 
   test("Sioux Falls at gap 1e-5: the evaluator re-solves to 1e-12, takes the adjoint there, and its TSTT gradient equals central differences", async () => {
     const net = await scenarioNetwork(s);
