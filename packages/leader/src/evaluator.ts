@@ -300,17 +300,22 @@ export class Evaluator {
 
   /**
    * Makes `eq`, a re-solve at `e`'s own tolls, `e`'s equilibrium when it is at least as well
-   * converged (see {@link adoptReported}), or whenever `e`'s has let go of its bushes and `force`
-   * is set (they were given to that re-solve): `e`'s equilibrium, measures and solve number are
-   * replaced in place, and the reported equilibrium follows when it was `e`'s.
+   * converged and solved with the same (perturbed) tolls (see {@link adoptReported}), or
+   * whenever `e`'s has let go of its bushes and `force` is set (they were given to that
+   * re-solve): `e`'s equilibrium, measures and solve number are replaced in place, and the
+   * reported equilibrium follows when it was `e`'s.
    * @returns true when adopted
    */
   private adopt(e: Evaluation, eq: FollowerResult, force = false): boolean {
     const old = e.eq;
     if (eq === old || eq.objective !== old.objective || !holdsBushes(eq)) return false;
-    if (eq.tolls.length !== old.tolls.length || eq.tolls.some((t, a) => t !== old.tolls[a])) return false;
-    const better = eq.converged || Math.abs(eq.relativeGap) <= Math.abs(old.relativeGap);
-    if (!better && !(force && !holdsBushes(old))) return false;
+    // `old` gave its bushes to the re-solve: that is the equilibrium there is (as when a released
+    // evaluation is solved again for its gradient, even where the tie perturbation has moved with
+    // the revenue floor's multiplier since)
+    if (!(force && !holdsBushes(old))) {
+      if (eq.tolls.length !== old.tolls.length || eq.tolls.some((t, a) => t !== old.tolls[a])) return false;
+      if (!(eq.converged || Math.abs(eq.relativeGap) <= Math.abs(old.relativeGap))) return false;
+    }
     e.eq = eq;
     e.ms = leaderMeasures(this.s.net, this.s.classes, eq, e.tolls);
     e.solve = this.solves;
