@@ -2,7 +2,9 @@
  * The leader's gradients of single-link variables come from the follower's adjoint solve (one
  * per measure) at non-degenerate points: they equal the per-link directional derivatives (which
  * the gradient check still uses) for TSTT, revenue and welfare, on Sioux Falls and
- * Chicago-Sketch, and the welfare gradient agrees with central finite differences.
+ * Chicago-Sketch, and the welfare gradient agrees with central finite differences. A point that
+ * is degenerate only at a loose gap is re-solved to 1e-12 first (the search's gradient and the
+ * "full" check alike).
  */
 import { describe, expect, test } from "vitest";
 import {
@@ -17,7 +19,8 @@ import {
 } from "@tollkit/leader";
 import { adjointTollGradient, solveSync } from "@tollkit/follower";
 
-const evaluator = async (s: Scenario) => {
+/** An evaluator of the scenario; by default its adjoint gives every measure, not only the merit's, to compare all three. */
+const evaluator = async (s: Scenario, gradientMeasures: "all" | "merit" = "all") => {
   const net = await scenarioNetwork(s);
   const classes = scenarioClasses(s, net);
   const instrument = resolveInstrument(net, s.instrument, s.file);
@@ -29,10 +32,9 @@ const evaluator = async (s: Scenario) => {
     follower: s.follower,
     merit: new Merit(s.objective.type, s.objective.minRevenue, s.objective.penalty),
     rule: s.ties.rule,
-    // every measure, not only the merit's (welfare here), to compare all three
-    gradientMeasures: "all",
+    gradientMeasures,
   });
-  return { net, ev };
+  return { net, classes, instrument, ev };
 };
 
 const scenario = (network: string, links: number[], distanceFactor: number) =>
@@ -129,18 +131,7 @@ describe("a degenerate point at a loose gap is re-solved before it is differenti
   );
 
   test('the "full" gradient check differentiates z re-solved to its own gap, not the loose equilibrium, and agrees', async () => {
-    const net = await scenarioNetwork(s);
-    const classes = scenarioClasses(s, net);
-    const instrument = resolveInstrument(net, s.instrument, s.file);
-    const ev = new Evaluator({
-      net,
-      classes,
-      instrument,
-      background: Float64Array.from(net.links.toll),
-      follower: s.follower,
-      merit: new Merit("tstt"),
-      rule: s.ties.rule,
-    });
+    const { ev } = await evaluator(s, "merit");
     const e = await ev.evaluate(Float64Array.from(z), {});
     expect(e.eq.relativeGap).toBeGreaterThan(1e-7);
     const check = await checkGradient(ev, e, new Array(z.length).fill(0.01), "tstt");
@@ -154,9 +145,7 @@ describe("a degenerate point at a loose gap is re-solved before it is differenti
   });
 
   test("Sioux Falls at gap 1e-5: the evaluator re-solves to 1e-12, takes the adjoint there, and its TSTT gradient equals central differences", async () => {
-    const net = await scenarioNetwork(s);
-    const classes = scenarioClasses(s, net);
-    const instrument = resolveInstrument(net, s.instrument, s.file);
+    const { net, classes, instrument, ev } = await evaluator(s, "merit");
     const links = instrument.variables.map((v) => v.links[0]);
     const tollsAt = (zz: number[]) => {
       const t = Float64Array.from(net.links.toll);
@@ -168,15 +157,6 @@ describe("a degenerate point at a loose gap is re-solved before it is differenti
     const tight = solveSync(net, { algorithm: "bush", gap: 1e-12, classes, tolls: tollsAt(z) });
     expect(adjointTollGradient(net, tight, { links, objectives: ["tstt"], classes }).degenerate).toBe(false);
 
-    const ev = new Evaluator({
-      net,
-      classes,
-      instrument,
-      background: Float64Array.from(net.links.toll),
-      follower: s.follower,
-      merit: new Merit("tstt"),
-      rule: s.ties.rule,
-    });
     const e = await ev.evaluate(Float64Array.from(z), { gradient: true });
     expect(ev.regapped).toEqual({ resolved: 1, degenerate: 0 });
     expect(ev.solves).toBe(2);
