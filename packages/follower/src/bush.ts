@@ -67,6 +67,16 @@ const STALL_WINDOW = 10;
  * 4e-6 for ten iterations, then down to 1e-13), which is not a stall.
  */
 const CLASSES_STALL_WINDOW = 40;
+/**
+ * Cross-origin PAS shifts (`./bush/pas.ts`): in an iteration's first pass, a bush's shift offers
+ * its segments to the PAS set when its label difference is at least this fraction of the bush's
+ * own largest difference at its last visit…
+ */
+const PAS_OFFER_FRACTION = 0.5;
+/** … and at least this fraction of the largest difference of the last iteration's last pass. */
+const PAS_OFFER_FLOOR = 0.1;
+/** A PAS sweep leaves alone the PASes whose classes prefer a segment by less than this fraction of the pass's activity threshold. */
+const PAS_SWEEP_FRACTION = 0.1;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -235,15 +245,20 @@ class BushRun {
     const diff = new Float64Array(e.bushes.length);
     // per bush, the demand residual its last road shift measured (0 without excess-demand links)
     const demandDiff = new Float64Array(e.bushes.length);
+    const pas = e.pas;
+    // the largest label difference of the last pass (the PAS offers' floor)
+    let lastMost = Infinity;
     for (;;) {
       this.iteration++;
       this.measured = false;
       const bushes = e.bushes;
       let most = 0;
       let mostDemand = 0;
+      if (pas !== null) pas.iteration = this.iteration;
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
+        if (pas !== null) pas.offerAbove = this.iteration > 1 ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
         const d = (diff[i] = e.shiftWithDemand(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;
@@ -251,6 +266,12 @@ class BushRun {
         yield;
       }
       const classes = e.K > 1;
+      if (pas !== null) {
+        pas.offerAbove = Infinity;
+        pas.build(bushes);
+        pas.sweep(bushes, e, Math.max(most, mostDemand) * ACTIVE_FRACTION * PAS_SWEEP_FRACTION);
+        yield;
+      }
       for (let r = 0; r < INNER_PASSES; r++) {
         const threshold = Math.max(most, mostDemand) * ACTIVE_FRACTION;
         most = 0;
@@ -265,7 +286,12 @@ class BushRun {
           if (dd > mostDemand) mostDemand = dd;
           yield;
         }
+        if (pas !== null) {
+          pas.sweep(bushes, e, threshold * PAS_SWEEP_FRACTION);
+          yield;
+        }
       }
+      lastMost = Math.max(most, mostDemand);
       if (this.record()) return;
     }
   }
