@@ -72,11 +72,12 @@ const CLASSES_STALL_WINDOW = 40;
  * its segments to the PAS set when its label difference is at least this fraction of the bush's
  * own largest difference at its last visit…
  */
-const PAS_OFFER_FRACTION = 0.5;
+const PAS_OFFER_FRACTION = Number(process.env.PAS_OF ?? 0.5);
 /** … and at least this fraction of the largest difference of the last iteration's last pass. */
-const PAS_OFFER_FLOOR = 0.1;
+const PAS_OFFER_FLOOR = Number(process.env.PAS_FLOOR ?? 0.03);
 /** A PAS sweep leaves alone the PASes whose classes prefer a segment by less than this fraction of the pass's activity threshold. */
-const PAS_SWEEP_FRACTION = 0.1;
+const PAS_FROM_GAP = Number(process.env.PAS_FROM ?? 1e-4);
+const PAS_SWEEP_FRACTION = Number(process.env.PAS_SW ?? 1);
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -98,6 +99,7 @@ export interface ElasticBushRun {
   potential(engine: BushEngine): number;
 }
 
+const DBG = { build: 0, sweep: 0, count: 0, parts: 0, moves: 0 };
 /** One run of the bush algorithm: state between iterations, driven by {@link solveBush} or {@link solveBushAsync}. */
 class BushRun {
   readonly opts: ResolvedFollowerOptions;
@@ -226,6 +228,11 @@ class BushRun {
     return this.stopReason !== undefined;
   }
 
+  private lastGap(): number {
+    const c = this.convergence;
+    return c.length > 0 ? c[c.length - 1].relativeGap : Infinity;
+  }
+
   private fraction(gap: number, elapsedMs: number): number {
     const o = this.opts;
     let f = 0;
@@ -258,7 +265,7 @@ class BushRun {
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
-        if (pas !== null) pas.offerAbove = this.iteration > 1 ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
+        if (pas !== null) pas.offerAbove = this.iteration > 1 && this.lastGap() < PAS_FROM_GAP ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
         const d = (diff[i] = e.shiftWithDemand(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;
@@ -268,8 +275,13 @@ class BushRun {
       const classes = e.K > 1;
       if (pas !== null) {
         pas.offerAbove = Infinity;
+        const tb = performance.now();
         pas.build(bushes);
+        DBG.build += performance.now() - tb;
+        DBG.count = pas.count; (DBG as any).pool = (pas as any).poolLen; DBG.parts = (pas as any).partStart[pas.count];
+        const ts0 = performance.now();
         pas.sweep(bushes, e, Math.max(most, mostDemand) * ACTIVE_FRACTION * PAS_SWEEP_FRACTION);
+        DBG.sweep += performance.now() - ts0;
         yield;
       }
       for (let r = 0; r < INNER_PASSES; r++) {
@@ -287,11 +299,14 @@ class BushRun {
           yield;
         }
         if (pas !== null) {
+          const ts = performance.now();
           pas.sweep(bushes, e, threshold * PAS_SWEEP_FRACTION);
+          DBG.sweep += performance.now() - ts; DBG.moves += pas.lastMoves;
           yield;
         }
       }
       lastMost = Math.max(most, mostDemand);
+      if (process.env.TOLLKIT_PAS_DEBUG) { console.error(JSON.stringify({it: this.iteration, ...DBG, ms: performance.now() - this.t0})); DBG.build = 0; DBG.sweep = 0; DBG.moves = 0; }
       if (this.record()) return;
     }
   }

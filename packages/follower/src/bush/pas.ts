@@ -57,6 +57,8 @@ export class PasSet {
   offerAbove = Infinity;
   /** The iteration (of `../bush.ts`) the offers and shifts belong to. */
   iteration = 0;
+  /** Longer pairs (links of both segments) are not kept. */
+  maxLinks = Number(process.env.PAS_MAX ?? 1e9);
   /** Shifts that moved flow in the last {@link sweep}. */
   lastMoves = 0;
 
@@ -69,13 +71,11 @@ export class PasSet {
   private table = new Int32Array(1024);
 
   private readonly slotStart: Int32Array;
-  private slotPas = new Int32Array(2048);
-  private slotIdx = new Int32Array(2048);
-  /** Per PAS: the bush (tick) whose links were last matched, and how many of its links matched. */
-  private seen = new Int32Array(256);
-  private matched = new Int32Array(256);
-  /** Per PAS slot (linkPool positions): the link's position in the bush being matched. */
-  private slotPos = new Int32Array(2048);
+  private slotPas = new Int32Array(256);
+  /** Per network link: its position in the bush being matched, valid where linkStamp = tick. */
+  private readonly linkPos: Int32Array;
+  private readonly linkStamp: Int32Array;
+  private tick = 0;
   private partStart = new Int32Array(257);
   private partBush = new Int32Array(1024);
   private partOff = new Int32Array(1024);
@@ -98,6 +98,8 @@ export class PasSet {
     this.K = K;
     this.m = linkCount;
     this.slotStart = new Int32Array(linkCount + 1);
+    this.linkPos = new Int32Array(linkCount);
+    this.linkStamp = new Int32Array(linkCount);
     this.g = new Float64Array(K);
     this.lo = new Float64Array(K);
     this.hi = new Float64Array(K);
@@ -120,6 +122,7 @@ export class PasSet {
    * pair to the set unless it is there already.
    */
   offer(links: Int32Array, segMax: Int32Array, nMax: number, segMin: Int32Array, nMin: number): void {
+    if (nMax + nMin > this.maxLinks) return;
     // canonical order: A is the segment whose link into the merge node has the smaller id
     const flip = links[segMax[0]] > links[segMin[0]];
     const nA = flip ? nMin : nMax;
@@ -200,16 +203,12 @@ export class PasSet {
       this.nA = grown(this.nA, n);
       this.nB = grown(this.nB, n);
       this.lastWork = grown(this.lastWork, n);
-      this.seen = new Int32Array(n);
-      this.matched = new Int32Array(n);
+      this.slotPas = new Int32Array(n);
       this.partStart = new Int32Array(n + 1);
     }
     if (links > this.linkPool.length) {
       const n = Math.max(links, 2 * this.linkPool.length);
       this.linkPool = grown(this.linkPool, n);
-      this.slotPas = new Int32Array(n);
-      this.slotIdx = new Int32Array(n);
-      this.slotPos = new Int32Array(n);
     }
   }
 
@@ -221,52 +220,51 @@ export class PasSet {
   build(bushes: Bush[]): void {
     this.retire();
     const P = this.count;
-    const { slotStart, linkPool, start, nA, nB } = this;
-    // link → slots
+    if (P === 0) return;
+    const { slotStart, linkPool, start, nA, nB, linkPos, linkStamp } = this;
+    // PASes by the link of A into the merge node
     slotStart.fill(0);
-    for (let q = 0; q < this.poolLen; q++) slotStart[linkPool[q] + 1]++;
+    for (let p = 0; p < P; p++) slotStart[linkPool[start[p]] + 1]++;
     for (let a = 0; a < this.m; a++) slotStart[a + 1] += slotStart[a];
-    for (let p = 0; p < P; p++) {
-      const at = start[p];
-      const n = nA[p] + nB[p];
-      for (let q = 0; q < n; q++) {
-        const a = linkPool[at + q];
-        // slotStart[a] is the next free slot of link a while filling; restored below
-        const s = slotStart[a]++;
-        this.slotPas[s] = p;
-        this.slotIdx[s] = q;
-      }
-    }
+    for (let p = 0; p < P; p++) this.slotPas[slotStart[linkPool[start[p]]]++] = p;
     for (let a = this.m; a > 0; a--) slotStart[a] = slotStart[a - 1];
     slotStart[0] = 0;
-    const { slotPas, slotIdx, slotPos, seen, matched } = this;
-    seen.fill(0, 0, P);
+    const slotPas = this.slotPas;
     let parts = 0;
     let posLen = 0;
     for (let bi = 0; bi < bushes.length; bi++) {
       const b = bushes[bi];
-      const tick = bi + 1;
       const links = b.links;
       const flows = b.flows;
       const dust = b.dust;
-      for (let q = 0; q < b.len; q++) {
+      const len = b.len;
+      const tick = ++this.tick;
+      for (let q = 0; q < len; q++) {
+        linkPos[links[q]] = q;
+        linkStamp[links[q]] = tick;
+      }
+      for (let q = 0; q < len; q++) {
         const a = links[q];
         const end = slotStart[a + 1];
         for (let s = slotStart[a]; s < end; s++) {
           const p = slotPas[s];
-          if (seen[p] !== tick) {
-            seen[p] = tick;
-            matched[p] = 0;
-          }
           const at = start[p];
-          slotPos[at + slotIdx[s]] = q;
-          const n = nA[p] + nB[p];
-          if (++matched[p] !== n) continue;
-          // every link of p is in b: a participant if one segment carries flow throughout
+          const na = nA[p];
+          const n = na + nB[p];
+          // every link of p in b, and one segment with flow throughout
           let fa = Infinity;
-          for (let r = 0; r < nA[p]; r++) fa = Math.min(fa, flows[slotPos[at + r]]);
+          let r = 0;
+          for (; r < n; r++) {
+            const l = linkPool[at + r];
+            if (linkStamp[l] !== tick) break;
+            if (r < na) {
+              const f = flows[linkPos[l]];
+              if (f < fa) fa = f;
+            }
+          }
+          if (r < n) continue;
           let fb = Infinity;
-          for (let r = nA[p]; r < n; r++) fb = Math.min(fb, flows[slotPos[at + r]]);
+          for (r = na; r < n; r++) fb = Math.min(fb, flows[linkPos[linkPool[at + r]]]);
           if (!(fa > dust) && !(fb > dust)) continue;
           if (parts === this.tmpPas.length) {
             const c = 2 * parts;
@@ -279,7 +277,7 @@ export class PasSet {
           this.tmpBush[parts] = bi;
           this.tmpOff[parts] = posLen;
           parts++;
-          for (let r = 0; r < n; r++) this.posPool[posLen++] = slotPos[at + r];
+          for (r = 0; r < n; r++) this.posPool[posLen++] = linkPos[linkPool[at + r]];
         }
       }
     }
@@ -347,15 +345,25 @@ export class PasSet {
       const at = start[p];
       const na = nA[p];
       const n = na + nB[p];
-      let d = 0;
-      for (let q = 0; q < n; q++) d += der[linkPool[at + q]];
+      // every class's preference first (shared link arrays): a PAS no class cares about is left alone
+      let care = false;
       for (let k = 0; k < K; k++) {
-        g[k] = NaN; // not yet computed
+        const c = cc[k];
+        let ca = 0;
+        for (let r = 0; r < na; r++) ca += c[linkPool[at + r]];
+        let cb = 0;
+        for (let r = na; r < n; r++) cb += c[linkPool[at + r]];
+        const gk = ca - cb;
+        g[k] = Math.abs(gk) <= COST_TOLERANCE * (ca > cb ? ca : cb) ? 0 : gk;
+        if (gk > minGap || gk < -minGap) care = true;
         hi[k] = 0;
         lo[k] = 0;
         delta[k] = 0;
       }
-      // every class's bounds (sums over its bushes) and preference
+      if (!care) continue;
+      let d = 0;
+      for (let q = 0; q < n; q++) d += der[linkPool[at + q]];
+      // every class's bounds: sums over its bushes
       for (let i = p0; i < p1; i++) {
         const b = bushes[partBush[i]];
         const k = b.cls;
@@ -373,21 +381,11 @@ export class PasSet {
         }
         if (fa > b.dust) hi[k] += fa;
         if (fb > b.dust) lo[k] += fb;
-        if (Number.isNaN(g[k])) {
-          const c = cc[k];
-          let ca = 0;
-          for (let r = 0; r < na; r++) ca += c[linkPool[at + r]];
-          let cb = 0;
-          for (let r = na; r < n; r++) cb += c[linkPool[at + r]];
-          const gk = ca - cb;
-          g[k] = Math.abs(gk) <= COST_TOLERANCE * (ca > cb ? ca : cb) ? 0 : gk;
-        }
       }
       // the classes that can move towards what they prefer
       let cnt = 0;
       let work = false;
       for (let k = 0; k < K; k++) {
-        if (Number.isNaN(g[k])) continue;
         if ((g[k] > minGap && hi[k] > 0) || (g[k] < -minGap && lo[k] > 0)) work = true;
         if (hi[k] > 0 || lo[k] > 0) idx[cnt++] = k;
       }
