@@ -68,16 +68,22 @@ const STALL_WINDOW = 10;
  */
 const CLASSES_STALL_WINDOW = 40;
 /**
- * Cross-origin PAS shifts (`./bush/pas.ts`): in an iteration's first pass, a bush's shift offers
- * its segments to the PAS set when its label difference is at least this fraction of the bush's
- * own largest difference at its last visit…
+ * Cross-origin PAS shifts (`./bush/pas.ts`): once the relative gap is below {@link PAS_FROM_GAP},
+ * a bush's shift in an iteration's first pass offers its two segments to the PAS set when its
+ * label difference is at least this fraction of the bush's own largest difference at its last
+ * visit…
  */
-const PAS_OFFER_FRACTION = Number(process.env.PAS_OF ?? 0.5);
+const PAS_OFFER_FRACTION = 0.5;
 /** … and at least this fraction of the largest difference of the last iteration's last pass. */
-const PAS_OFFER_FLOOR = Number(process.env.PAS_FLOOR ?? 0.03);
+const PAS_OFFER_FLOOR = 0.03;
+/**
+ * The relative gap below which PASes are offered. Before it, bushes change too much between
+ * iterations for a pair to stay useful (Chicago-Sketch SO: 3,500–5,500 PASes per iteration from
+ * iteration 2 on, a third more time for the same iterations).
+ */
+const PAS_FROM_GAP = 1e-4;
 /** A PAS sweep leaves alone the PASes whose classes prefer a segment by less than this fraction of the pass's activity threshold. */
-const PAS_FROM_GAP = Number(process.env.PAS_FROM ?? 1e-4);
-const PAS_SWEEP_FRACTION = Number(process.env.PAS_SW ?? 1);
+const PAS_SWEEP_FRACTION = 1;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -99,7 +105,6 @@ export interface ElasticBushRun {
   potential(engine: BushEngine): number;
 }
 
-const DBG = { build: 0, sweep: 0, count: 0, parts: 0, moves: 0 };
 /** One run of the bush algorithm: state between iterations, driven by {@link solveBush} or {@link solveBushAsync}. */
 class BushRun {
   readonly opts: ResolvedFollowerOptions;
@@ -274,14 +279,10 @@ class BushRun {
       }
       const classes = e.K > 1;
       if (pas !== null) {
+        // every bush updated: the PASes' participants hold until the next iteration's updates
         pas.offerAbove = Infinity;
-        const tb = performance.now();
         pas.build(bushes);
-        DBG.build += performance.now() - tb;
-        DBG.count = pas.count; (DBG as any).pool = (pas as any).poolLen; DBG.parts = (pas as any).partStart[pas.count];
-        const ts0 = performance.now();
         pas.sweep(bushes, e, Math.max(most, mostDemand) * ACTIVE_FRACTION * PAS_SWEEP_FRACTION);
-        DBG.sweep += performance.now() - ts0;
         yield;
       }
       for (let r = 0; r < INNER_PASSES; r++) {
@@ -299,14 +300,11 @@ class BushRun {
           yield;
         }
         if (pas !== null) {
-          const ts = performance.now();
           pas.sweep(bushes, e, threshold * PAS_SWEEP_FRACTION);
-          DBG.sweep += performance.now() - ts; DBG.moves += pas.lastMoves;
           yield;
         }
       }
       lastMost = Math.max(most, mostDemand);
-      if (process.env.TOLLKIT_PAS_DEBUG) { console.error(JSON.stringify({it: this.iteration, ...DBG, ms: performance.now() - this.t0})); DBG.build = 0; DBG.sweep = 0; DBG.moves = 0; }
       if (this.record()) return;
     }
   }

@@ -35,8 +35,9 @@
  * shortest distances) and the flow shifts; `./topology.ts` the bush structure (validation,
  * storage order, the update that drops and adds links); `./joint.ts`, with several classes, the
  * joint shift of all classes of an origin, which replaces the one-class Newton step (classes whose
- * fixed costs differ would otherwise trade places one Newton step per pass). Each states the
- * invariants of its arrays.
+ * fixed costs differ would otherwise trade places one Newton step per pass); `./pas.ts` the
+ * cross-origin shifts on paired alternative segments (TAPAS-like: one Newton step on the common
+ * total flow of every bush that holds both segments). Each states the invariants of its arrays.
  */
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
@@ -60,8 +61,11 @@ export interface GapMeasurement {
   bushesToGrow: number;
 }
 
-/** Cross-origin PAS shifts (`./pas.ts`) on or off: an internal switch of the algorithm. */
-const PAS_SHIFTS = process.env.TOLLKIT_PAS !== "0";
+/**
+ * Cross-origin PAS shifts (`./pas.ts`) on or off: an internal switch of the algorithm (off, the
+ * engine runs the Algorithm B shifts alone, as before the PAS set existed).
+ */
+const PAS_SHIFTS = true;
 
 export class BushEngine {
   readonly model: CostModel;

@@ -36,7 +36,9 @@
  * - participants: partStart[p] .. partStart[p + 1] − 1 index partBush (the bush's index in the
  *   engine's list) and partOff (offset in posPool of the bush's positions of the PAS's links, in
  *   the PAS's link order).
- * - link → slots: slotStart[a] .. slotStart[a + 1] − 1 list (PAS, index in the PAS) of link a.
+ * - slotStart[a] .. slotStart[a + 1] − 1: the PASes (slotPas) whose A enters the merge node by
+ *   link a; linkPos / linkStamp: the position of each link in the bush being matched (valid where
+ *   the stamp is the current tick), so that a bush is matched in one pass over its links.
  */
 
 import type { BushEngine } from "./engine.js";
@@ -57,8 +59,6 @@ export class PasSet {
   offerAbove = Infinity;
   /** The iteration (of `../bush.ts`) the offers and shifts belong to. */
   iteration = 0;
-  /** Longer pairs (links of both segments) are not kept. */
-  maxLinks = Number(process.env.PAS_MAX ?? 1e9);
   /** Shifts that moved flow in the last {@link sweep}. */
   lastMoves = 0;
 
@@ -122,7 +122,6 @@ export class PasSet {
    * pair to the set unless it is there already.
    */
   offer(links: Int32Array, segMax: Int32Array, nMax: number, segMin: Int32Array, nMin: number): void {
-    if (nMax + nMin > this.maxLinks) return;
     // canonical order: A is the segment whose link into the merge node has the smaller id
     const flip = links[segMax[0]] > links[segMin[0]];
     const nA = flip ? nMin : nMax;
