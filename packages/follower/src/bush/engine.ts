@@ -90,8 +90,9 @@ export class BushEngine {
   /** With several classes: the joint shift of all classes of an origin (`./joint.ts`), else null. */
   readonly joint: JointShift | null;
   /**
-   * The cross-origin shifts on paired alternative segments (`./pas.ts`), driven by `../bush.ts`;
-   * null with elastic demand (its excess links and trips not made are not part of a PAS).
+   * The cross-origin shifts on paired alternative segments (`./pas.ts`), driven by `../bush.ts`,
+   * for the system optimum and for several classes; null for one class's user equilibrium and with
+   * elastic demand (its excess links and trips not made are not part of a PAS).
    */
   readonly pas: PasSet | null;
 
@@ -151,7 +152,9 @@ export class BushEngine {
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
     this.joint = K > 1 ? new JointShift(K, m) : null;
-    this.pas = PAS_SHIFTS && this.excess === null && this.elastic === null ? new PasSet(K, m, this.pce) : null;
+    // one-class user equilibrium: no PASes (fewer iterations, no less time, and proportional
+    // shares leave more bushes on both segments of a pair, which shortens the sensitivities' ranges)
+    this.pas = PAS_SHIFTS && this.excess === null && this.elastic === null && (this.so || K > 1) ? new PasSet(K, m, this.pce) : null;
     this.excessInto = new Int32Array(n).fill(-1);
     for (let a = 0; a < m; a++) this.refresh(a);
   }
