@@ -267,10 +267,11 @@ class BushRun {
       let most = 0;
       let mostDemand = 0;
       if (pas !== null) pas.iteration = this.iteration;
+      const offering = this.iteration > 1 && this.lastGap() < PAS_FROM_GAP;
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
-        if (pas !== null) pas.offerAbove = this.iteration > 1 && this.lastGap() < PAS_FROM_GAP ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
+        if (pas !== null) pas.offerAbove = offering ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
         const d = (diff[i] = e.shiftWithDemand(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;

@@ -59,6 +59,8 @@ export class PasSet {
   offerAbove = Infinity;
   /** The iteration (of `../bush.ts`) the offers and shifts belong to. */
   iteration = 0;
+  /** Number of PASes at the last {@link build} (the first ones: those offered later have no participants yet). */
+  built = 0;
   /** Shifts that moved flow in the last {@link sweep}. */
   lastMoves = 0;
 
@@ -111,6 +113,7 @@ export class PasSet {
   /** Forgets every PAS (a new bush list). */
   clear(): void {
     this.count = 0;
+    this.built = 0;
     this.poolLen = 0;
     this.table.fill(0);
     this.partStart[0] = 0;
@@ -218,7 +221,7 @@ export class PasSet {
    */
   build(bushes: Bush[]): void {
     this.retire();
-    const P = this.count;
+    const P = (this.built = this.count);
     if (P === 0) return;
     const { slotStart, linkPool, start, nA, nB, linkPos, linkStamp } = this;
     // PASes by the link of A into the merge node
@@ -333,7 +336,7 @@ export class PasSet {
    * no class that can move prefers a segment by more than `minGap` (cost units) is left alone.
    */
   sweep(bushes: Bush[], engine: BushEngine, minGap: number): void {
-    const P = this.count;
+    const P = this.built;
     const { K, g, lo, hi, delta, idx, pce, linkPool, start, nA, nB, partStart, partBush, partOff, posPool, share } = this;
     const { cc, der } = engine;
     let moves = 0;
