@@ -17,6 +17,8 @@
  * `aonsToGap`: the same milestones in AON times (the solve alone). `chicago-1e-4`: issue 17's target,
  * Chicago-Sketch solved to 1e-4 (with its result) in ≤ 15 AON times, median of repeated solves
  * (see {@link runRepeated}). `chicago-two-classes`: one against two user classes (see {@link runClasses}).
+ * `barcelona-so`, `chicago-so`: the system optimum against a plain user equilibrium, both to 1e-10 in
+ * the same process (issue 13; see {@link runSystemOptimum}).
  *
  * Targets: Chicago-Sketch ≤ 1.0 s to 1e-6 and ≤ 2.0 s to 1e-10; Berlin-Center ≤ 30 s to 1e-4 and
  * ≤ 90 s to 1e-6 with peak memory ≤ 500 MB. The machine is shared (2 cores): timings are noisy
