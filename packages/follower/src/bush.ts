@@ -282,7 +282,7 @@ class BushRun {
       if (pas !== null) {
         // every bush updated: the PASes' participants hold until the next iteration's updates
         pas.offerAbove = Infinity;
-        pas.build(bushes);
+        pas.build(bushes, e.der);
         pas.sweep(bushes, e, Math.max(most, mostDemand) * ACTIVE_FRACTION * PAS_SWEEP_FRACTION);
         yield;
       }
@@ -302,6 +302,7 @@ class BushRun {
         }
         if (pas !== null) {
           pas.sweep(bushes, e, threshold * PAS_SWEEP_FRACTION);
+          pas.sweepPairs(bushes, e, threshold * PAS_SWEEP_FRACTION);
           yield;
         }
       }
