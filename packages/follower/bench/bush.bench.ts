@@ -17,6 +17,8 @@
  * `aonsToGap`: the same milestones in AON times (the solve alone). `chicago-1e-4`: issue 17's target,
  * Chicago-Sketch solved to 1e-4 (with its result) in ≤ 15 AON times, median of repeated solves
  * (see {@link runRepeated}). `chicago-two-classes`: one against two user classes (see {@link runClasses}).
+ * `barcelona-so`, `chicago-so`: the system optimum against a plain user equilibrium, both to 1e-10 in
+ * the same process (issue 13; see {@link runSystemOptimum}).
  *
  * Targets: Chicago-Sketch ≤ 1.0 s to 1e-6 and ≤ 2.0 s to 1e-10; Berlin-Center ≤ 30 s to 1e-4 and
  * ≤ 90 s to 1e-6 with peak memory ≤ 500 MB. The machine is shared (2 cores): timings are noisy
@@ -42,6 +44,8 @@ interface Case {
   classes?: boolean;
   /** Repeated solves, each beside its own AON baseline (issue 17's low-precision target): see {@link runRepeated}. */
   repeat?: number;
+  /** System optimum against a plain user equilibrium of the same network (issue 13): see {@link runSystemOptimum}. */
+  so?: boolean;
 }
 
 const CASES: Case[] = [
@@ -74,6 +78,8 @@ const CASES: Case[] = [
   },
   { name: "chicago-warm-start", network: "chicago-sketch", gap: 1e-10, warm: true },
   { name: "chicago-two-classes", network: "chicago-sketch", gap: 1e-10, classes: true },
+  { name: "barcelona-so", network: "barcelona", gap: 1e-10, so: true },
+  { name: "chicago-so", network: "chicago-sketch", gap: 1e-10, so: true },
 ];
 
 const TARGET_PEAK_MB = 500;
@@ -192,12 +198,52 @@ async function runRepeated(c: Case, net: Network): Promise<void> {
   });
 }
 
+/**
+ * The system optimum's cost (issue 13: the first-best design is an SO solve plus a tolled UE
+ * check): after a two-iteration warm-up of each objective, a plain UE solve and an SO solve to the
+ * case's gap, twice in alternating order (UE, SO, SO, UE); the figures are the means of the two of each, as
+ * iterations, seconds and the SO solve in plain-UE times (`soOverUe`) and AON times.
+ */
+async function runSystemOptimum(c: Case, net: Network, aon: number): Promise<void> {
+  solveBush(net, { algorithm: "bush", maxIterations: 2 });
+  solveBush(net, { algorithm: "bush", maxIterations: 2, objective: "so" });
+  const rows: { objective: string; iterations: number; seconds: number; converged: boolean; gap: number }[] = [];
+  for (const objective of ["ue", "so", "so", "ue"] as const) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const r = solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300, objective });
+    rows.push({ objective, iterations: r.iterations, seconds: r.seconds, converged: r.converged, gap: r.relativeGap });
+  }
+  const mean = (o: string): number => {
+    const v = rows.filter((r) => r.objective === o).map((r) => r.seconds);
+    return v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  const ue = mean("ue");
+  const so = mean("so");
+  emit({
+    case: c.name,
+    network: c.network,
+    gap: c.gap,
+    aonMs: round(aon),
+    ueIterations: rows[0].iterations,
+    soIterations: rows[1].iterations,
+    ueSeconds: round(ue),
+    soSeconds: round(so),
+    soOverUe: round(so / ue),
+    ueAons: round((ue * 1000) / aon),
+    soAons: round((so * 1000) / aon),
+    converged: rows.every((r) => r.converged),
+    gaps: rows.map((r) => r.gap),
+    load: loadavg().map((v) => round(v, 2)),
+  });
+}
+
 async function runCase(c: Case): Promise<void> {
   const net = await loadNetwork(c.network);
   if (c.repeat) return runRepeated(c, net);
   const aon = aonMs(net);
   (globalThis as { gc?: () => void }).gc?.();
   if (c.classes) return runClasses(c, net, aon);
+  if (c.so) return runSystemOptimum(c, net, aon);
   if (c.warm) {
     // a base equilibrium, then 2 tolls of 20 cents (0.4 min at 0.02 min/cent): warm vs cold re-solve
     const base = solveBush(net, { algorithm: "bush", gap: c.gap, maxSeconds: 300 });

@@ -67,6 +67,23 @@ const STALL_WINDOW = 10;
  * 4e-6 for ten iterations, then down to 1e-13), which is not a stall.
  */
 const CLASSES_STALL_WINDOW = 40;
+/**
+ * Cross-origin PAS shifts (`./bush/pas.ts`): once the relative gap is below {@link PAS_FROM_GAP},
+ * a bush's shift in an iteration's first pass offers its two segments to the PAS set when its
+ * label difference is at least this fraction of the bush's own largest difference at its last
+ * visit…
+ */
+const PAS_OFFER_FRACTION = 0.5;
+/** … and at least this fraction of the largest difference of the last iteration's last pass. */
+const PAS_OFFER_FLOOR = 0.03;
+/**
+ * The relative gap below which PASes are offered. Before it, bushes change too much between
+ * iterations for a pair to stay useful (Chicago-Sketch SO: 3,500–5,500 PASes per iteration from
+ * iteration 2 on, a third more time for the same iterations).
+ */
+const PAS_FROM_GAP = 1e-4;
+/** A PAS sweep leaves alone the PASes whose classes prefer a segment by less than this fraction of the pass's activity threshold. */
+const PAS_SWEEP_FRACTION = 1;
 /** Wall time (ms) between two yields to the event loop in {@link solveBushAsync}. */
 const YIELD_MS = 25;
 
@@ -216,6 +233,11 @@ class BushRun {
     return this.stopReason !== undefined;
   }
 
+  private lastGap(): number {
+    const c = this.convergence;
+    return c.length > 0 ? c[c.length - 1].relativeGap : Infinity;
+  }
+
   private fraction(gap: number, elapsedMs: number): number {
     const o = this.opts;
     let f = 0;
@@ -235,15 +257,21 @@ class BushRun {
     const diff = new Float64Array(e.bushes.length);
     // per bush, the demand residual its last road shift measured (0 without excess-demand links)
     const demandDiff = new Float64Array(e.bushes.length);
+    const pas = e.pas;
+    // the largest label difference of the last pass (the PAS offers' floor)
+    let lastMost = Infinity;
     for (;;) {
       this.iteration++;
       this.measured = false;
       const bushes = e.bushes;
       let most = 0;
       let mostDemand = 0;
+      if (pas !== null) pas.iteration = this.iteration;
+      const offering = this.iteration > 1 && this.lastGap() < PAS_FROM_GAP;
       for (let i = 0; i < bushes.length; i++) {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
+        if (pas !== null) pas.offerAbove = offering ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
         const d = (diff[i] = e.shiftWithDemand(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;
@@ -251,6 +279,13 @@ class BushRun {
         yield;
       }
       const classes = e.K > 1;
+      if (pas !== null) {
+        // every bush updated: the PASes' participants hold until the next iteration's updates
+        pas.offerAbove = Infinity;
+        pas.build(bushes, e.der);
+        pas.sweep(bushes, e, Math.max(most, mostDemand) * ACTIVE_FRACTION * PAS_SWEEP_FRACTION);
+        yield;
+      }
       for (let r = 0; r < INNER_PASSES; r++) {
         const threshold = Math.max(most, mostDemand) * ACTIVE_FRACTION;
         most = 0;
@@ -265,7 +300,13 @@ class BushRun {
           if (dd > mostDemand) mostDemand = dd;
           yield;
         }
+        if (pas !== null) {
+          pas.sweep(bushes, e, threshold * PAS_SWEEP_FRACTION);
+          pas.sweepPairs(bushes, e, threshold * PAS_SWEEP_FRACTION);
+          yield;
+        }
       }
+      lastMost = Math.max(most, mostDemand);
       if (this.record()) return;
     }
   }

@@ -52,6 +52,28 @@ describe("bush algorithm on standard networks: relative gap 1e-10 and best-known
   }
 });
 
+describe("bush algorithm, system optimum on Barcelona (cross-origin PAS shifts, bush/pas.ts)", () => {
+  it("reaches gap 1e-10 in at most 15 iterations (10; 20 without the coupled pairs, 35 before the PAS shifts); marginal-cost tolls x·t′(x) make the user equilibrium reproduce it", async () => {
+    const net = { ...(await loadNetwork("barcelona")), costWeights: { tollFactor: 1, distanceFactor: 0 } };
+    const so = solveBush(net, { algorithm: "bush", objective: "so", gap: 1e-10, maxSeconds: 120 });
+    expect(so.converged).toBe(true);
+    expect(so.relativeGap).toBeLessThanOrEqual(1e-10);
+    expect(so.warnings).toEqual([]);
+    expect(so.iterations).toBeLessThanOrEqual(15);
+    const model = new CostModel(net, defaultClasses(net), new Float64Array(net.linkCount), "so");
+    const tolls = Float64Array.from(so.flows, (x, a) => x * model.vdf.derivative(a, x));
+    const ue = solveBush(net, { algorithm: "bush", gap: 1e-12, maxSeconds: 120, tolls });
+    expect(ue.relativeGap).toBeLessThanOrEqual(1e-12);
+    let worst = 0;
+    for (let a = 0; a < net.linkCount; a++) {
+      if (!isFlowDependent(net, a)) continue;
+      worst = Math.max(worst, Math.abs(ue.flows[a] - so.flows[a]) / Math.max(so.flows[a], 1));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    expect(Math.abs(ue.tstt - so.tstt) / so.tstt).toBeLessThan(1e-9);
+  });
+});
+
 describe("bush algorithm on Berlin-Center (865 zones, 28,376 links)", () => {
   it("reaches relative gap 1e-6, its potential within the gap's bound of the published value", async () => {
     const net = await loadNetwork("berlin-center");

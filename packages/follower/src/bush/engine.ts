@@ -35,8 +35,9 @@
  * shortest distances) and the flow shifts; `./topology.ts` the bush structure (validation,
  * storage order, the update that drops and adds links); `./joint.ts`, with several classes, the
  * joint shift of all classes of an origin, which replaces the one-class Newton step (classes whose
- * fixed costs differ would otherwise trade places one Newton step per pass). Each states the
- * invariants of its arrays.
+ * fixed costs differ would otherwise trade places one Newton step per pass); `./pas.ts` the
+ * cross-origin shifts on paired alternative segments (TAPAS-like: one Newton step on the common
+ * total flow of every bush that holds both segments). Each states the invariants of its arrays.
  */
 
 import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
@@ -44,6 +45,7 @@ import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
 import { ElasticDemandData, ElasticDemandStep } from "./demand-step.js";
 import { ExcessDemandStep } from "./excess-demand.js";
 import { JointShift } from "./joint.js";
+import { PasSet } from "./pas.js";
 import { BushLabels } from "./labels.js";
 import { Bush, newBush, StoredBush } from "./store.js";
 import { BushTopology } from "./topology.js";
@@ -58,6 +60,12 @@ export interface GapMeasurement {
   /** Bushes for which a shorter path exists outside the bush. */
   bushesToGrow: number;
 }
+
+/**
+ * Cross-origin PAS shifts (`./pas.ts`) on or off: an internal switch of the algorithm (off, the
+ * engine runs the Algorithm B shifts alone, as before the PAS set existed).
+ */
+const PAS_SHIFTS = true;
 
 export class BushEngine {
   readonly model: CostModel;
@@ -81,6 +89,12 @@ export class BushEngine {
   bushes: Bush[] = [];
   /** With several classes: the joint shift of all classes of an origin (`./joint.ts`), else null. */
   readonly joint: JointShift | null;
+  /**
+   * The cross-origin shifts on paired alternative segments (`./pas.ts`), driven by `../bush.ts`,
+   * for the system optimum and for several classes; null for one class's user equilibrium and with
+   * elastic demand (its excess links and trips not made are not part of a PAS).
+   */
+  readonly pas: PasSet | null;
 
   /** The demand step on excess-demand links (elastic demand on the augmented network), or null without them. */
   private readonly excess: ExcessDemandStep | null;
@@ -138,6 +152,9 @@ export class BushEngine {
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
     this.joint = K > 1 ? new JointShift(K, m) : null;
+    // one-class user equilibrium: no PASes (fewer iterations, no less time, and proportional
+    // shares leave more bushes on both segments of a pair, which shortens the sensitivities' ranges)
+    this.pas = PAS_SHIFTS && this.excess === null && this.elastic === null && (this.so || K > 1) ? new PasSet(K, m, this.pce) : null;
     this.excessInto = new Int32Array(n).fill(-1);
     for (let a = 0; a < m; a++) this.refresh(a);
   }
@@ -185,6 +202,7 @@ export class BushEngine {
     }
     if (unroutable.length) throw unroutableError(this.model.net, unroutable);
     this.bushes = bushes.sort((p, q) => p.cls - q.cls || p.zone - q.zone);
+    this.pas?.clear();
   }
 
   /** The shortest-path-tree bush of one class and origin, loaded with its demand (null when unroutable). */
@@ -336,6 +354,7 @@ export class BushEngine {
     }
     if (unroutable.length) throw unroutableError(this.model.net, unroutable);
     this.bushes = bushes.sort((p, q) => p.cls - q.cls || p.zone - q.zone);
+    this.pas?.clear();
     for (const b of this.bushes) b.needsUpdate = true;
     if (built > 0) this.recompute();
     return { rejected, built };

@@ -226,6 +226,9 @@ export class BushLabels {
     const tol = engine.labelTolerance;
     // with other classes' bushes of this origin: the joint step of all classes (`./joint.ts`)
     const joint = engine.joint !== null && engine.joint.count > 0 ? engine.joint : null;
+    // the cross-origin PAS set (`./pas.ts`) collects the segments of the largest shifts
+    const pas = engine.pas;
+    const offerAbove = pas === null ? Infinity : pas.offerAbove;
     let maxDiff = 0;
     for (let t = nn - 1; t >= 1; t--) {
       const j = order[t];
@@ -273,6 +276,7 @@ export class BushLabels {
       }
       const diff = cMax - cMin;
       if (!(diff > 0) || !(bound > 0)) continue;
+      if (diffLabel >= offerAbove) pas!.offer(links, segMax, nMax, segMin, nMin);
       if (joint !== null) {
         joint.step(b, segMax, nMax, segMin, nMin, diff, bound, d, engine);
         continue;
