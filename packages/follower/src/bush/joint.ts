@@ -190,16 +190,7 @@ export class JointShift {
       lo[l] = lw > 0 ? -lw : 0;
       idx[n++] = l;
     }
-    // classes by preference, descending (insertion sort: K is small)
-    for (let i = 1; i < n; i++) {
-      const v = idx[i];
-      let j = i - 1;
-      while (j >= 0 && g[idx[j]] < g[v]) {
-        idx[j + 1] = idx[j];
-        j--;
-      }
-      idx[j + 1] = v;
-    }
+    sortByPreference(idx, n, g);
     let s = 0;
     if (n === 1) {
       // no partner can move: the one-class Newton step, capped at the least flow on M
@@ -264,8 +255,21 @@ export class JointShift {
   }
 }
 
+/** Sorts idx[0 .. n − 1] (classes) by preference g, descending (insertion sort: K is small). */
+export function sortByPreference(idx: Int32Array, n: number, g: Float64Array): void {
+  for (let i = 1; i < n; i++) {
+    const v = idx[i];
+    let j = i - 1;
+    while (j >= 0 && g[idx[j]] < g[v]) {
+      idx[j + 1] = idx[j];
+      j--;
+    }
+    idx[j + 1] = v;
+  }
+}
+
 /** A bush flow after a change: what cancellation leaves of a flow meant to be emptied is rounding dust. */
-function shifted(before: number, change: number): number {
+export function shifted(before: number, change: number): number {
   const after = before + change;
   if (change >= 0) return after;
   return after > 1e-12 * before ? after : 0;

@@ -58,6 +58,7 @@
  */
 
 import type { BushEngine } from "./engine.js";
+import { shifted, sortByPreference } from "./joint.js";
 import { Bush } from "./store.js";
 
 /** A PAS that moved no flow in this many iterations leaves the set. */
@@ -465,18 +466,8 @@ export class PasSet {
     let lo = 0;
     for (let i = partStart[p]; i < partStart[p + 1]; i++) {
       const b = bushes[partBush[i]];
-      const flows = b.flows;
-      const off = partOff[i];
-      let fa = Infinity;
-      for (let r = 0; r < na; r++) {
-        const f = flows[posPool[off + r]];
-        if (f < fa) fa = f;
-      }
-      let fb = Infinity;
-      for (let r = na; r < n; r++) {
-        const f = flows[posPool[off + r]];
-        if (f < fb) fb = f;
-      }
+      const fa = leastFlow(b.flows, posPool, partOff[i], 0, na);
+      const fb = leastFlow(b.flows, posPool, partOff[i], na, n);
       if (fa > b.dust) hi += fa;
       if (fb > b.dust) lo += fb;
     }
@@ -497,26 +488,10 @@ export class PasSet {
     if (!(total > 0)) return;
     for (let i = partStart[p]; i < partStart[p + 1]; i++) {
       const b = bushes[partBush[i]];
-      const flows = b.flows;
-      const off = partOff[i];
-      let f = Infinity;
-      const r0 = y > 0 ? 0 : na;
-      const r1 = y > 0 ? na : n;
-      for (let r = r0; r < r1; r++) {
-        const x = flows[posPool[off + r]];
-        if (x < f) f = x;
-      }
+      const f = y > 0 ? leastFlow(b.flows, posPool, partOff[i], 0, na) : leastFlow(b.flows, posPool, partOff[i], na, n);
       if (!(f > b.dust)) continue;
       const mine = v >= total ? f : f * (v / total);
-      const dl = y > 0 ? mine : -mine;
-      for (let r = 0; r < na; r++) {
-        const q = posPool[off + r];
-        flows[q] = shifted(flows[q], -dl);
-      }
-      for (let r = na; r < n; r++) {
-        const q = posPool[off + r];
-        flows[q] = shifted(flows[q], dl);
-      }
+      moveOnSegments(b.flows, posPool, partOff[i], na, n, y > 0 ? mine : -mine);
     }
     for (let r = 0; r < na; r++) engine.addFlow(linkPool[at + r], -y);
     for (let r = na; r < n; r++) engine.addFlow(linkPool[at + r], y);
@@ -658,18 +633,8 @@ export class PasSet {
       for (let i = p0; i < p1; i++) {
         const b = bushes[partBush[i]];
         const k = b.cls;
-        const flows = b.flows;
-        const off = partOff[i];
-        let fa = Infinity;
-        for (let r = 0; r < na; r++) {
-          const f = flows[posPool[off + r]];
-          if (f < fa) fa = f;
-        }
-        let fb = Infinity;
-        for (let r = na; r < n; r++) {
-          const f = flows[posPool[off + r]];
-          if (f < fb) fb = f;
-        }
+        const fa = leastFlow(b.flows, posPool, partOff[i], 0, na);
+        const fb = leastFlow(b.flows, posPool, partOff[i], na, n);
         if (fa > b.dust) hi[k] += fa;
         if (fb > b.dust) lo[k] += fb;
       }
@@ -691,15 +656,7 @@ export class PasSet {
         const dk = delta[k];
         share[i - p0] = 0;
         if (dk === 0) continue;
-        const flows = b.flows;
-        const off = partOff[i];
-        let f = Infinity;
-        const r0 = dk > 0 ? 0 : na;
-        const r1 = dk > 0 ? na : n;
-        for (let r = r0; r < r1; r++) {
-          const v = flows[posPool[off + r]];
-          if (v < f) f = v;
-        }
+        const f = dk > 0 ? leastFlow(b.flows, posPool, partOff[i], 0, na) : leastFlow(b.flows, posPool, partOff[i], na, n);
         if (!(f > b.dust)) continue;
         const total = dk > 0 ? hi[k] : lo[k];
         const mine = Math.abs(dk) >= total ? f : f * (Math.abs(dk) / total);
@@ -708,16 +665,7 @@ export class PasSet {
       for (let i = p0; i < p1; i++) {
         const v = share[i - p0];
         if (v === 0) continue;
-        const flows = bushes[partBush[i]].flows;
-        const off = partOff[i];
-        for (let r = 0; r < na; r++) {
-          const at2 = posPool[off + r];
-          flows[at2] = shifted(flows[at2], -v);
-        }
-        for (let r = na; r < n; r++) {
-          const at2 = posPool[off + r];
-          flows[at2] = shifted(flows[at2], v);
-        }
+        moveOnSegments(bushes[partBush[i]].flows, posPool, partOff[i], na, n, v);
       }
       if (s !== 0) {
         for (let r = 0; r < na; r++) engine.addFlow(linkPool[at + r], -s);
@@ -751,15 +699,7 @@ function classStep(
     delta[k] = v;
     return pce[k] * v;
   }
-  for (let i = 1; i < cnt; i++) {
-    const v = idx[i];
-    let j = i - 1;
-    while (j >= 0 && g[idx[j]] < g[v]) {
-      idx[j + 1] = idx[j];
-      j--;
-    }
-    idx[j + 1] = v;
-  }
+  sortByPreference(idx, cnt, g);
   let s = 0;
   if (!(d > 0)) {
     for (let i = 0; i < cnt; i++) {
@@ -805,9 +745,24 @@ function grown(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
   return c;
 }
 
-/** A bush flow after a change: what cancellation leaves of a flow meant to be emptied is rounding dust. */
-function shifted(before: number, change: number): number {
-  const after = before + change;
-  if (change >= 0) return after;
-  return after > 1e-12 * before ? after : 0;
+/** The least flow of a participant on positions posPool[off + r0 .. off + r1 − 1] (what one of its segments can give). */
+function leastFlow(flows: Float64Array, posPool: Int32Array, off: number, r0: number, r1: number): number {
+  let f = Infinity;
+  for (let r = r0; r < r1; r++) {
+    const x = flows[posPool[off + r]];
+    if (x < f) f = x;
+  }
+  return f;
+}
+
+/** Moves v of a participant's flow from its segment A (the first na positions at off) to B (the next n − na); negative: B → A. */
+function moveOnSegments(flows: Float64Array, posPool: Int32Array, off: number, na: number, n: number, v: number): void {
+  for (let r = 0; r < na; r++) {
+    const q = posPool[off + r];
+    flows[q] = shifted(flows[q], -v);
+  }
+  for (let r = na; r < n; r++) {
+    const q = posPool[off + r];
+    flows[q] = shifted(flows[q], v);
+  }
 }
