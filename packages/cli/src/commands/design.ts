@@ -69,7 +69,9 @@ export function designText(r: DesignResult): string {
   if (gr)
     out.push(
       `gradients: ${gr.adjoint} adjoint, ${gr.directional} directional` +
-        (gr.regapped > 0 ? `; ${gr.regapped} degenerate at the search's gap, re-solved to 1e-12 first (${gr.stillDegenerate} still degenerate)` : ""),
+        (gr.regapped > 0
+          ? `; ${gr.regapped} degenerate at the search's gap, re-solved to 1e-12 first (${gr.stillDegenerate} still degenerate)`
+          : ""),
     );
   const gc = r.diagnostics.gradientCheck;
   if (gc)
