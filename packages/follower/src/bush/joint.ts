@@ -46,7 +46,7 @@ export class JointShift {
   readonly partners: (Bush | null)[];
   /** Number of partners of the bush being shifted. */
   count = 0;
-  // per class scratch of one step
+  // per class scratch of one step (g: preference for the min segment; hi, lo ≥ 0: flow each can move there and back)
   private readonly g: Float64Array;
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
@@ -148,7 +148,7 @@ export class JointShift {
       if (l === k) {
         g[l] = gOwner;
         hi[l] = bound;
-        lo[l] = loK > 0 ? -loK : 0;
+        lo[l] = loK > 0 ? loK : 0;
         idx[n++] = l;
         continue;
       }
@@ -187,10 +187,9 @@ export class JointShift {
       if (!ok || (h <= 0 && lw <= 0)) continue;
       g[l] = gl;
       hi[l] = h > 0 ? h : 0;
-      lo[l] = lw > 0 ? -lw : 0;
+      lo[l] = lw > 0 ? lw : 0;
       idx[n++] = l;
     }
-    sortByPreference(idx, n, g);
     let s = 0;
     if (n === 1) {
       // no partner can move: the one-class Newton step, capped at the least flow on M
@@ -198,39 +197,7 @@ export class JointShift {
       if (v > bound) v = bound;
       delta[k] = v;
       s = pce[k] * v;
-    } else if (!(d > 0)) {
-      // constant costs: a linear model, every class to the bound it prefers
-      for (let i = 0; i < n; i++) {
-        const l = idx[i];
-        delta[l] = g[l] > 0 ? hi[l] : g[l] < 0 ? lo[l] : 0;
-        s += pce[l] * delta[l];
-      }
-    } else {
-      // S: classes before i at hi, from i on at lo
-      let S = 0;
-      for (let i = 0; i < n; i++) S += pce[idx[i]] * lo[idx[i]];
-      let i = 0;
-      for (; i < n; i++) {
-        const l = idx[i];
-        if (d * S >= g[l]) break; // classes i.. prefer M at this s: stay at lo
-        const T = S + pce[l] * (hi[l] - lo[l]);
-        if (d * T >= g[l]) {
-          // class l is indifferent at s = g_l / D, in between its bounds
-          const sl = g[l] / d;
-          let v = lo[l] + (sl - S) / pce[l];
-          if (v > hi[l]) v = hi[l];
-          if (v < lo[l]) v = lo[l];
-          delta[l] = v;
-          S += pce[l] * (v - lo[l]);
-          i++;
-          break;
-        }
-        delta[l] = hi[l];
-        S = T;
-      }
-      for (let r = i; r < n; r++) delta[idx[r]] = lo[idx[r]];
-      for (let r = 0; r < n; r++) s += pce[idx[r]] * delta[idx[r]];
-    }
+    } else s = classesStep(n, idx, g, lo, hi, delta, pce, d);
     // move every class's bush flows, then the total flows once per link
     for (let r = 0; r < n; r++) {
       const l = idx[r];
@@ -253,6 +220,58 @@ export class JointShift {
       for (let q = 0; q < nMin; q++) engine.addFlow(links[segMin[q]], s);
     }
   }
+}
+
+/**
+ * The exact minimiser of Σ_k −pce_k·g_k·δ_k + D·s²/2 (s = Σ pce_k·δ_k) over −lo_k ≤ δ_k ≤ hi_k for
+ * the `cnt` classes idx[0 ..] (g: each class's preference for the second segment; lo, hi ≥ 0; D
+ * the segments' Σ dc/dx): sorted by preference (idx reordered), every class at hi_k where
+ * g_k > D·s, at −lo_k where g_k < D·s, and at most one in between; with D ≤ 0 a linear model,
+ * every class at the bound it prefers. Writes δ_k into `delta` and returns s.
+ */
+export function classesStep(
+  cnt: number,
+  idx: Int32Array,
+  g: Float64Array,
+  lo: Float64Array,
+  hi: Float64Array,
+  delta: Float64Array,
+  pce: Float64Array,
+  d: number,
+): number {
+  sortByPreference(idx, cnt, g);
+  let s = 0;
+  if (!(d > 0)) {
+    for (let i = 0; i < cnt; i++) {
+      const l = idx[i];
+      delta[l] = g[l] > 0 ? hi[l] : g[l] < 0 ? -lo[l] : 0;
+      s += pce[l] * delta[l];
+    }
+    return s;
+  }
+  // S: classes before i at hi, from i on at −lo
+  let S = 0;
+  for (let i = 0; i < cnt; i++) S -= pce[idx[i]] * lo[idx[i]];
+  let i = 0;
+  for (; i < cnt; i++) {
+    const l = idx[i];
+    if (d * S >= g[l]) break; // classes i.. prefer the first segment at this s: stay at −lo
+    const T = S + pce[l] * (hi[l] + lo[l]);
+    if (d * T >= g[l]) {
+      // class l is indifferent at s = g_l / D, in between its bounds
+      let v = -lo[l] + (g[l] / d - S) / pce[l];
+      if (v > hi[l]) v = hi[l];
+      if (v < -lo[l]) v = -lo[l];
+      delta[l] = v;
+      i++;
+      break;
+    }
+    delta[l] = hi[l];
+    S = T;
+  }
+  for (let r = i; r < cnt; r++) delta[idx[r]] = -lo[idx[r]];
+  for (let r = 0; r < cnt; r++) s += pce[idx[r]] * delta[idx[r]];
+  return s;
 }
 
 /** Sorts idx[0 .. n − 1] (classes) by preference g, descending (insertion sort: K is small). */

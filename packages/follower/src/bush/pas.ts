@@ -58,7 +58,7 @@
  */
 
 import type { BushEngine } from "./engine.js";
-import { shifted, sortByPreference } from "./joint.js";
+import { classesStep, shifted } from "./joint.js";
 import { Bush } from "./store.js";
 
 /** A PAS that moved no flow in this many iterations leaves the set. */
@@ -699,39 +699,7 @@ function classStep(
     delta[k] = v;
     return pce[k] * v;
   }
-  sortByPreference(idx, cnt, g);
-  let s = 0;
-  if (!(d > 0)) {
-    for (let i = 0; i < cnt; i++) {
-      const l = idx[i];
-      delta[l] = g[l] > 0 ? hi[l] : g[l] < 0 ? -lo[l] : 0;
-      s += pce[l] * delta[l];
-    }
-    return s;
-  }
-  // S: classes before i at hi, from i on at −lo
-  let S = 0;
-  for (let i = 0; i < cnt; i++) S -= pce[idx[i]] * lo[idx[i]];
-  let i = 0;
-  for (; i < cnt; i++) {
-    const l = idx[i];
-    if (d * S >= g[l]) break; // classes i.. prefer A at this s: stay at −lo
-    const T = S + pce[l] * (hi[l] + lo[l]);
-    if (d * T >= g[l]) {
-      // class l is indifferent at s = g_l / D, in between its bounds
-      let v = -lo[l] + (g[l] / d - S) / pce[l];
-      if (v > hi[l]) v = hi[l];
-      if (v < -lo[l]) v = -lo[l];
-      delta[l] = v;
-      i++;
-      break;
-    }
-    delta[l] = hi[l];
-    S = T;
-  }
-  for (let r = i; r < cnt; r++) delta[idx[r]] = -lo[idx[r]];
-  for (let r = 0; r < cnt; r++) s += pce[idx[r]] * delta[idx[r]];
-  return s;
+  return classesStep(cnt, idx, g, lo, hi, delta, pce, d);
 }
 
 function clamp(v: number, lo: number, hi: number): number {
