@@ -8,7 +8,7 @@
 
 import { seededRandom } from "@tollkit/graph-core";
 import { CHECK_GAP, Evaluation, Evaluator } from "./evaluator.js";
-import { leaderMeasures, objectiveGradient, objectiveValue } from "./objectives.js";
+import { objectiveGradient, objectiveValue } from "./objectives.js";
 import { TieRule } from "./scenario.js";
 
 /** The tightest relative gap a check's retry asks of a solve (about the bush solver's rounding level on Berlin-Center, 5e-15). */
@@ -112,9 +112,7 @@ export async function checkGradient(
   // `at` carries the reported equilibrium, this one takes its place (Evaluator.adoptReported)
   const design = await ev.evaluate(at.z, { rule: at.rule ?? undefined, warm: at });
   const eq = await ev.solveAt(design.tolls, design.rule, design, gap);
-  const e: Evaluation = ev.adoptReported(design, eq)
-    ? design
-    : { ...design, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, design.tolls) };
+  const e = ev.resolvedAt(design, eq);
   ev.keepWarm(e);
   await ev.differentiate(e, true);
   const analytic = objectiveGradient(type, e.grads!);
@@ -314,7 +312,7 @@ export async function checkDirectional(
       // z re-solved at the check's gap (at least as tight as the design's): where `e` carries the
       // design's reported equilibrium, this one takes its place (Evaluator.adoptReported), so
       // that the point solves run beside z's bushes alone, not beside the reported ones too
-      center = ev.adoptReported(e, eq) ? e : { ...e, eq, ms: leaderMeasures(ev.s.net, ev.s.classes, eq, e.tolls) };
+      center = ev.resolvedAt(e, eq);
       ev.keepWarm(center);
       const along = await ev.derivativeAlong(center, d);
       const a = pick(along.right);

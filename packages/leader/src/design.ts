@@ -123,7 +123,7 @@ export interface DesignResult {
     gradientSource?: GradientSource;
     /**
      * Gradient evaluations of the run: by the adjoint (one derivative solve per measure the
-     * merit reads) or directional (per variable, at degenerate points), and how many equilibria
+     * merit reads) or directional (per variable: at degenerate points, and the "full" check's), and how many equilibria
      * the adjoint found degenerate at a loose gap and re-solved to 1e-12 first (`regapped`), of
      * which `stillDegenerate` were degenerate there too.
      */

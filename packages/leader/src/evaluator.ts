@@ -497,11 +497,7 @@ export class Evaluator {
     }
     this.last = ev;
     const directional = opts.directional === true;
-    if (opts.gradient && (!ev.grads || (directional && ev.gradientMethod === "adjoint"))) {
-      // the sensitivity needs the bushes: re-solve (warm, from the nearest bushes) when they were released
-      if (!holdsBushes(ev.eq)) ev.eq = await this.solveAt(ev.tolls, ev.rule, { eq: ev.eq });
-      await this.addGradients(ev, directional);
-    }
+    if (opts.gradient && (!ev.grads || (directional && ev.gradientMethod === "adjoint"))) await this.differentiate(ev, directional);
     return ev;
   }
 
@@ -511,8 +507,18 @@ export class Evaluator {
    * `gradient`, and `directional` as there, whatever gradients `e` had.
    */
   async differentiate(e: Evaluation, directional = false): Promise<void> {
+    // the sensitivity needs the bushes: re-solve (warm, from the nearest bushes) when they were released
     if (!holdsBushes(e.eq)) e.eq = await this.solveAt(e.tolls, e.rule, { eq: e.eq });
     await this.addGradients(e, directional);
+  }
+
+  /**
+   * `e` with `eq`, a re-solve at its tolls (the gradient check's solve of z at its own gap), as
+   * its equilibrium: `e` itself where `eq` takes the reported equilibrium's place
+   * ({@link adoptReported}), else a copy of `e` measured at `eq`.
+   */
+  resolvedAt(e: Evaluation, eq: FollowerResult): Evaluation {
+    return this.adoptReported(e, eq) ? e : { ...e, eq, ms: leaderMeasures(this.s.net, this.s.classes, eq, e.tolls) };
   }
 
   /**

@@ -70,7 +70,7 @@ export function designText(r: DesignResult): string {
     out.push(
       `gradients: ${gr.adjoint} adjoint, ${gr.directional} directional` +
         (gr.regapped > 0
-          ? `; ${gr.regapped} degenerate at the search's gap, re-solved to 1e-12 first (${gr.stillDegenerate} still degenerate)`
+          ? `; ${gr.regapped} degenerate at a loose gap, re-solved to 1e-12 first (${gr.stillDegenerate} still degenerate)`
           : ""),
     );
   const gc = r.diagnostics.gradientCheck;
