@@ -1360,8 +1360,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
-                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
-                        startScale?: number;
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. A list gives one start per entry along that ray (0 is no tolls), e.g. [0, 0.125, 0.25, 0.375]: several starts (`starts` is then the list's length), best screened with `screen`. */
+                        startScale?: number | number[];
                         /** @description Size of the first step (money); default 10% of the widest bound range. */
                         initialStep?: number;
                         /**
@@ -1394,6 +1394,8 @@ export interface operations {
                          * @default 1
                          */
                         starts?: number;
+                        /** @description With several starts: screen them by successive halving instead of splitting the budget evenly. Each start gets this many solves, then the better half (rounded up) goes on for as many more, each search resumed where it stopped, until one is left, which gets the rest of the budget (and the polish, if it stalls). */
+                        screen?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
                         /**
@@ -1414,8 +1416,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
-                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
-                        startScale?: number;
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. A list gives one start per entry along that ray (0 is no tolls), e.g. [0, 0.125, 0.25, 0.375]: several starts (`starts` is then the list's length), best screened with `screen`. */
+                        startScale?: number | number[];
                         /** @description Initial pattern size (money); default 25% of the widest bound range. */
                         initialStep?: number;
                         /** @description Stop when the pattern is smaller than this (money); default 1e-5 of the bound range. */
@@ -1440,6 +1442,8 @@ export interface operations {
                          * @default 1
                          */
                         starts?: number;
+                        /** @description With several starts: screen them by successive halving instead of splitting the budget evenly. Each start gets this many solves, then the better half (rounded up) goes on for as many more, each search resumed where it stopped, until one is left, which gets the rest of the budget (and the polish, if it stalls). */
+                        screen?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
                     };
@@ -2734,8 +2738,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
-                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
-                        startScale?: number;
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. A list gives one start per entry along that ray (0 is no tolls), e.g. [0, 0.125, 0.25, 0.375]: several starts (`starts` is then the list's length), best screened with `screen`. */
+                        startScale?: number | number[];
                         /** @description Size of the first step (money); default 10% of the widest bound range. */
                         initialStep?: number;
                         /**
@@ -2768,6 +2772,8 @@ export interface operations {
                          * @default 1
                          */
                         starts?: number;
+                        /** @description With several starts: screen them by successive halving instead of splitting the budget evenly. Each start gets this many solves, then the better half (rounded up) goes on for as many more, each search resumed where it stopped, until one is left, which gets the rest of the budget (and the polish, if it stalls). */
+                        screen?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
                         /**
@@ -2788,8 +2794,8 @@ export interface operations {
                          * @default zero
                          */
                         start?: ("zero" | "first-best") | number[];
-                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. */
-                        startScale?: number;
+                        /** @description With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. A list gives one start per entry along that ray (0 is no tolls), e.g. [0, 0.125, 0.25, 0.375]: several starts (`starts` is then the list's length), best screened with `screen`. */
+                        startScale?: number | number[];
                         /** @description Initial pattern size (money); default 25% of the widest bound range. */
                         initialStep?: number;
                         /** @description Stop when the pattern is smaller than this (money); default 1e-5 of the bound range. */
@@ -2814,6 +2820,8 @@ export interface operations {
                          * @default 1
                          */
                         starts?: number;
+                        /** @description With several starts: screen them by successive halving instead of splitting the budget evenly. Each start gets this many solves, then the better half (rounded up) goes on for as many more, each search resumed where it stopped, until one is left, which gets the rest of the budget (and the polish, if it stalls). */
+                        screen?: number;
                         /** @description Finite-difference step (money) of the gradient check; default 1e-5 of the bound range. */
                         fdStep?: number;
                     };

@@ -312,10 +312,11 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       }
       case "gradient":
       case "derivative-free": {
-        const z0 = startPoint(instrument, fb, m.start, m.startScale);
+        const scales = Array.isArray(m.startScale) ? m.startScale : [m.startScale ?? 1];
+        const z0 = startPoint(instrument, fb, m.start, scales[0]);
         // the schema's defaults, also for method objects built in code without them
         const polishOn = m.type === "gradient" && (m.polish ?? true);
-        const starts = m.starts ?? 1;
+        const starts = Array.isArray(m.startScale) ? m.startScale.length : (m.starts ?? 1);
         const checkSeed = m.checkSeed ?? 1;
         // the polish starts with the gradient search's first step (10% of the widest range) and stops where the pattern search would
         const polishSettings = (from: Float64Array) => ({
@@ -323,26 +324,47 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
           initialStep: m.initialStep ?? 0.1 * widest,
           minStep: 1e-5 * widest,
         });
-        const run = async (from: Float64Array, budget: number) => {
+        /**
+         * One search from `from` (a start, or a search that stopped for its budget: it goes on
+         * where it stopped) with `budget` solves. With `last` false (a screening round of several
+         * starts) a gradient search that stalls is not polished yet: that waits for the start that
+         * is kept.
+         */
+        const run = async (from: Float64Array | SearchOutcome, budget: number, last = true): Promise<SearchOutcome> => {
           ctx.limit = ev.solves + budget;
+          const start = from instanceof Float64Array ? from : from.best.z;
+          const state = from instanceof Float64Array ? undefined : from.state;
           if (m.type === "derivative-free")
-            return patternSearch(ctx, { start: from, initialStep: m.initialStep ?? 0.25 * widest, minStep: m.minStep ?? 1e-5 * widest });
-          const g = await gradientSearch(ctx, {
-            start: from,
-            initialStep: m.initialStep ?? 0.1 * widest,
-            tolerance: m.tolerance,
-            memory: m.memory,
-            ...(polishOn ? { kinkWindow: KINK_WINDOW, kinkDecrease: KINK_DECREASE } : {}),
-          });
+            return patternSearch(ctx, {
+              start,
+              initialStep: m.initialStep ?? 0.25 * widest,
+              minStep: m.minStep ?? 1e-5 * widest,
+              ...(state?.kind === "pattern" ? { resume: state } : {}),
+            });
+          // (a polish runs only in a start's last round, so only a gradient search is resumed here)
+          const g =
+            from instanceof Float64Array || state?.kind === "gradient"
+              ? await gradientSearch(ctx, {
+                  start,
+                  initialStep: m.initialStep ?? 0.1 * widest,
+                  tolerance: m.tolerance,
+                  memory: m.memory,
+                  ...(polishOn ? { kinkWindow: KINK_WINDOW, kinkDecrease: KINK_DECREASE } : {}),
+                  ...(state?.kind === "gradient" ? { resume: state } : {}),
+                })
+              : from;
           // where the gradient steps stall at a kink, pattern-search from the best point with the rest of the budget
           const why = polishOn ? stallReason(g) : undefined;
-          if (!why || ev.solves >= ctx.limit) return g;
+          if (!why || !last || ev.solves >= ctx.limit) return g;
           const r = await polishFrom(ctx, g, why, polishSettings(g.best.z));
           polish = mergePolish(polish, r.report);
           return r.outcome;
         };
         if (starts <= 1) outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
-        else outcome = await multiStart(ev, merit, instrument, starts, m.maxSolves, z0, run);
+        else {
+          const z = (k: number) => (Array.isArray(m.startScale) ? startPoint(instrument, fb, m.start, m.startScale[k]) : undefined);
+          outcome = await multiStart(ev, merit, instrument, starts, m.maxSolves, z0, run, m.screen, z);
+        }
         if (checkKind !== "none") {
           ev.keepReported(outcome.best.eq);
           const steps = instrument.variables.map((v, k) => m.fdStep ?? fdStep(v.min, v.max, outcome!.best.z[k]));
@@ -520,9 +542,16 @@ const KINK_WINDOW = 1;
 const KINK_DECREASE = 1e-3;
 
 /**
- * Several starts: `start` first, then points drawn uniformly in the bounds (seeded, so the same
- * every run); each search gets an even share of the budget (the last one what is left), the
- * history notes the start ("search (start 2 of 3)"), and the best design wins.
+ * Several starts: `start` first, then the other points of `startAt` (the first-best tolls at
+ * each `startScale`) or, without it, points drawn uniformly in the bounds (seeded, so the same
+ * every run); the history notes the start ("search (start 2 of 3)"), and the best design wins.
+ *
+ * Without `screen` each search gets an even share of the budget (the last one what is left).
+ * With `screen` the starts are screened by successive halving: each gets `screen` solves, then
+ * the better half (rounded up, by the merit of its best point) goes on for `screen` more, each
+ * search resumed where it stopped (quasi-Newton memory and all), and so on until one is left,
+ * which gets the rest of the budget. A search that ends on its own (converged, or stalled at a
+ * kink) keeps its result and takes no more solves; only the kept start is polished.
  */
 async function multiStart(
   ev: Evaluator,
@@ -531,25 +560,58 @@ async function multiStart(
   starts: number,
   budget: number,
   z0: Float64Array,
-  run: (from: Float64Array, budget: number) => Promise<SearchOutcome>,
+  run: (from: Float64Array | SearchOutcome, budget: number, last?: boolean) => Promise<SearchOutcome>,
+  screen?: number,
+  startAt?: (k: number) => Float64Array | undefined,
 ): Promise<SearchOutcome> {
   const rnd = seededRandom(STARTS_SEED);
   const first = ev.solves;
-  let best: SearchOutcome | undefined;
-  const reasons: string[] = [];
-  let iterations = 0;
-  for (let k = 0; k < starts; k++) {
-    const left = budget - (ev.solves - first);
-    if (left <= 0) break;
-    const z = k === 0 ? z0 : Float64Array.from(instrument.variables, (v) => v.min + rnd() * (v.max - v.min));
+  const left = () => budget - (ev.solves - first);
+  const point = (k: number) =>
+    k === 0 ? z0 : (startAt?.(k) ?? Float64Array.from(instrument.variables, (v) => v.min + rnd() * (v.max - v.min)));
+  const points = Array.from({ length: starts }, (_, k) => point(k));
+  const out: (SearchOutcome | undefined)[] = new Array(starts);
+  const reasons: string[] = new Array(starts);
+  const meritOf = (k: number) => (out[k] ? merit.value(out[k]!.best.ms) : Infinity);
+  const go = async (k: number, solves: number, last: boolean) => {
     ev.note = `start ${k + 1} of ${starts}`;
-    const out = await run(z, k === starts - 1 ? left : Math.max(1, Math.floor(left / (starts - k))));
-    iterations += out.iterations;
-    reasons.push(`start ${k + 1}: ${out.stopReason} (${objectiveValue(merit.type, out.best.ms)})`);
-    if (!best || merit.value(out.best.ms) < merit.value(best.best.ms)) best = out;
+    const o = await run(out[k] ?? points[k], solves, last);
+    out[k] = o;
+    reasons[k] = `start ${k + 1}: ${o.stopReason} (${objectiveValue(merit.type, o.best.ms)})`;
+  };
+  if (!screen) {
+    for (let k = 0; k < starts && left() > 0; k++)
+      await go(k, k === starts - 1 ? left() : Math.max(1, Math.floor(left() / (starts - k))), true);
+  } else {
+    let alive = points.map((_, k) => k);
+    const dropped: number[] = [];
+    while (alive.length > 1 && left() > 0) {
+      for (const k of alive) {
+        if (left() <= 0) break;
+        // a search that ended on its own is not run again
+        if (out[k] && !out[k]!.state) continue;
+        await go(k, Math.min(screen, left()), false);
+      }
+      const ranked = [...alive].sort((a, b) => meritOf(a) - meritOf(b));
+      alive = ranked.slice(0, Math.ceil(ranked.length / 2));
+      dropped.push(...ranked.slice(alive.length));
+    }
+    const k = alive[0];
+    // the kept start: the rest of the budget, and its polish if it stalled
+    if (left() > 0 && (!out[k] || out[k]!.state || stallReason(out[k]!))) await go(k, left(), true);
+    for (const d of dropped) if (reasons[d]) reasons[d] += ", not kept by the screening";
   }
   ev.note = undefined;
-  return { best: best!.best, iterations, stopReason: `best of ${reasons.length} starts; ${reasons.join("; ")}` };
+  let best: SearchOutcome | undefined;
+  let iterations = 0;
+  for (const o of out) {
+    if (!o) continue;
+    iterations += o.iterations;
+    if (!best || merit.value(o.best.ms) < merit.value(best.best.ms)) best = o;
+  }
+  const done = reasons.filter((r) => r !== undefined);
+  const how = screen ? ` (screened by successive halving, ${screen} solves a round)` : "";
+  return { best: best!.best, iterations, stopReason: `best of ${done.length} starts${how}; ${done.join("; ")}` };
 }
 
 /** Seed of the random starting points of {@link multiStart}. */

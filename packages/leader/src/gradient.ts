@@ -34,6 +34,25 @@ export interface GradientSettings {
    */
   kinkWindow?: number;
   kinkDecrease?: number;
+  /** Go on from where an earlier search stopped for its budget (its outcome's `state`); `start` is then ignored. */
+  resume?: GradientState;
+}
+
+/**
+ * Where a gradient search stopped because its budget was spent: enough to go on as if it had
+ * not stopped (the iterate, its gradient, the quasi-Newton pairs and the stop rules' counters).
+ */
+export interface GradientState {
+  kind: "gradient";
+  cur: Evaluation;
+  f: number;
+  fStart: number;
+  g: Float64Array;
+  S: Float64Array[];
+  Y: Float64Array[];
+  slow: number;
+  it: number;
+  kinky: number[];
 }
 
 /** Runs the projected L-BFGS search from `settings.start` (projected onto the bounds). */
@@ -44,22 +63,23 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
   const budgetLeft = () => ev.solves < ctx.limit;
   const grad = (e: Evaluation) => searchGradient(merit, e);
 
-  let cur = await ev.evaluate(clip(settings.start, lo, hi), { gradient: true });
-  record(ctx, cur, 0, true);
-  let f = merit.value(cur.ms);
-  const fStart = f;
-  let g = grad(cur);
-  const S: Float64Array[] = [];
-  const Y: Float64Array[] = [];
-  let slow = 0;
-  let it = 0;
+  const r = settings.resume;
+  let cur = r?.cur ?? (await ev.evaluate(clip(settings.start, lo, hi), { gradient: true }));
+  if (!r) record(ctx, cur, 0, true);
+  let f = r?.f ?? merit.value(cur.ms);
+  const fStart = r?.fStart ?? f;
+  let g = r?.g ?? grad(cur);
+  const S: Float64Array[] = r?.S ?? [];
+  const Y: Float64Array[] = r?.Y ?? [];
+  let slow = r?.slow ?? 0;
+  let it = r?.it ?? 0;
   let stopReason = "budget of equilibrium solves spent";
   const free = new Uint8Array(p);
   const d = new Float64Array(p);
   const zt = new Float64Array(p);
   const alpha = new Float64Array(settings.memory);
   /** Merit of the accepted iterates that were (nearly) degenerate, in a row (the latest last). */
-  const kinky: number[] = [];
+  const kinky: number[] = r?.kinky ?? [];
   const atKink = (e: Evaluation) => !!(e.degenerate?.some((v) => v) || e.nearDegenerate?.some((v) => v));
 
   while (budgetLeft()) {
@@ -112,6 +132,8 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
       step = Math.min(0.5 * step, Math.max(0.1 * step, next));
     }
     if (!accepted) {
+      // the budget ran out inside the line search: a resumed search tries the same trials again (cached, no solve)
+      if (moved && !budgetLeft()) break;
       if (S.length > 0 && moved && budgetLeft()) {
         // the quasi-Newton model misled the search: restart from steepest descent
         S.length = 0;
@@ -159,7 +181,9 @@ export async function gradientSearch(ctx: SearchContext, settings: GradientSetti
       }
     }
   }
-  return { best: cur, iterations: it, stopReason };
+  const budgetSpent = stopReason === "budget of equilibrium solves spent";
+  const state: GradientState | undefined = budgetSpent ? { kind: "gradient", cur, f, fStart, g, S, Y, slow, it, kinky } : undefined;
+  return { best: cur, iterations: it, stopReason, ...(state ? { state } : {}) };
 }
 
 /**

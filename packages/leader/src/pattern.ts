@@ -14,6 +14,16 @@ export interface PatternSettings {
   start: Float64Array;
   initialStep: number;
   minStep: number;
+  /** Go on from where an earlier search stopped for its budget (its outcome's `state`); `start` is then ignored. */
+  resume?: PatternState;
+}
+
+/** Where a pattern search stopped because its budget was spent: its base point, pattern size and iteration. */
+export interface PatternState {
+  kind: "pattern";
+  base: Evaluation;
+  delta: number;
+  it: number;
 }
 
 /** Runs the projected Hooke–Jeeves pattern search. */
@@ -22,12 +32,13 @@ export async function patternSearch(ctx: SearchContext, settings: PatternSetting
   const { lo, hi } = box(instrument);
   const p = instrument.variables.length;
   const budgetLeft = () => ev.solves < ctx.limit;
-  let it = 0;
+  const r = settings.resume;
+  let it = r?.it ?? 0;
   const f = (e: Evaluation) => merit.value(e.ms);
 
-  let base = await ev.evaluate(clip(settings.start, lo, hi));
-  record(ctx, base, 0, true);
-  let delta = settings.initialStep;
+  let base = r?.base ?? (await ev.evaluate(clip(settings.start, lo, hi)));
+  if (!r) record(ctx, base, 0, true);
+  let delta = r?.delta ?? settings.initialStep;
   let stopReason = "budget of equilibrium solves spent";
 
   /** Coordinate-wise exploration around `from` (an evaluated point); warm starts from it. */
@@ -78,5 +89,7 @@ export async function patternSearch(ctx: SearchContext, settings: PatternSetting
     }
   }
   if (delta < settings.minStep) stopReason = `pattern size below ${settings.minStep}`;
-  return { best: base, iterations: it, stopReason };
+  // stopped for the budget: a resumed search explores around the same base again (its trials are cached)
+  const state: PatternState | undefined = delta < settings.minStep ? undefined : { kind: "pattern", base, delta, it };
+  return { best: base, iterations: it, stopReason, ...(state ? { state } : {}) };
 }

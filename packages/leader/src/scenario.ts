@@ -164,9 +164,17 @@ const start = z
     description: 'Starting tolls: "zero", "first-best" (first-best tolls on the instrument, clipped to the bounds) or explicit values.',
   });
 
-const startScale = positive().optional().meta({
+const startScale = z
+  .union([z.number().positive(), z.array(z.number().min(0)).min(1)], { error: "a number > 0, or a list of numbers ≥ 0 (one start each)" })
+  .optional()
+  .meta({
+    description:
+      "With start \"first-best\": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch's 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best. A list gives one start per entry along that ray (0 is no tolls), e.g. [0, 0.125, 0.25, 0.375]: several starts (`starts` is then the list's length), best screened with `screen`.",
+  });
+
+const screen = posInt().optional().meta({
   description:
-    'With start "first-best": the first-best tolls are multiplied by this before clipping (default 1). Second-best tolls on a subset of links are usually well below the first-best ones, which push traffic onto the untolled routes (on Chicago-Sketch\'s 50 links of largest first-best toll, the first-best tolls themselves are worse than no tolls), so a fraction such as 0.5 is a start between no tolls and first-best.',
+    "With several starts: screen them by successive halving instead of splitting the budget evenly. Each start gets this many solves, then the better half (rounded up) goes on for as many more, each search resumed where it stopped, until one is left, which gets the rest of the budget (and the polish, if it stalls).",
 });
 
 const check = (dflt: string) =>
@@ -222,6 +230,7 @@ const Method = z
           check: check("directional"),
           checkSeed,
           starts,
+          screen,
           fdStep: positive()
             .optional()
             .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
@@ -248,6 +257,7 @@ const Method = z
           check: check("none"),
           checkSeed,
           starts,
+          screen,
           fdStep: positive()
             .optional()
             .meta({ description: "Finite-difference step (money) of the gradient check; default 1e-5 of the bound range." }),
@@ -430,20 +440,42 @@ function checkScenario(s: Scenario, at: string): void {
       "welfare gradients with several classes need per-class flow sensitivities, which the follower does not provide",
       'method "derivative-free" or "grid" for welfare with several classes',
     );
-  if ((m.type === "gradient" || m.type === "derivative-free") && m.starts > 1 && obj.minRevenue !== undefined)
-    throw fail(
-      "method.starts",
-      `${m.starts} starts with a revenue floor (each would need its own multiplier updates)`,
-      "starts: 1 with minRevenue",
-    );
-  if ((m.type === "gradient" || m.type === "derivative-free") && m.startScale !== undefined && m.start !== "first-best")
-    throw fail(
-      "method.startScale",
-      `startScale ${m.startScale} with start ${JSON.stringify(m.start)} (it scales the first-best tolls only)`,
-      'start "first-best", or no startScale',
-    );
-  if ((m.type === "gradient" || m.type === "derivative-free") && m.starts > m.maxSolves)
-    throw fail("method.starts", `${m.starts} starts for a budget of ${m.maxSolves} solves`, "at most maxSolves starts");
+  if (m.type === "gradient" || m.type === "derivative-free") {
+    const scales = Array.isArray(m.startScale) ? m.startScale : undefined;
+    if (scales && m.starts !== 1 && m.starts !== scales.length)
+      throw fail(
+        "method.starts",
+        `${m.starts} starts with ${scales.length} start scales`,
+        `${scales.length} (one start per scale), or no starts`,
+      );
+    const starts = scales ? scales.length : m.starts;
+    if (starts > 1 && obj.minRevenue !== undefined)
+      throw fail(
+        scales ? "method.startScale" : "method.starts",
+        `${starts} starts with a revenue floor (each would need its own multiplier updates)`,
+        "one start with minRevenue",
+      );
+    if (m.startScale !== undefined && m.start !== "first-best")
+      throw fail(
+        "method.startScale",
+        `startScale ${JSON.stringify(m.startScale)} with start ${JSON.stringify(m.start)} (it scales the first-best tolls only)`,
+        'start "first-best", or no startScale',
+      );
+    if (starts > m.maxSolves)
+      throw fail("method.starts", `${starts} starts for a budget of ${m.maxSolves} solves`, "at most maxSolves starts");
+    if (m.screen !== undefined && starts < 2)
+      throw fail(
+        "method.screen",
+        `screen ${m.screen} with one start (it screens several starts)`,
+        "starts ≥ 2 or a list of start scales, or no screen",
+      );
+    if (m.screen !== undefined && m.screen * starts > m.maxSolves)
+      throw fail(
+        "method.screen",
+        `${m.screen} solves for each of ${starts} starts in the first round, beyond the budget of ${m.maxSolves}`,
+        `at most ${Math.floor(m.maxSolves / starts)}`,
+      );
+  }
   if (m.type === "first-best") {
     if (obj.type === "revenue")
       throw fail(

@@ -4,8 +4,10 @@
  */
 
 import { Evaluation, Evaluator } from "./evaluator.js";
+import type { GradientState } from "./gradient.js";
 import { Instrument } from "./instrument.js";
 import { Merit, objectiveValue } from "./objectives.js";
+import type { PatternState } from "./pattern.js";
 
 /** One row of a search history: an evaluated design. */
 export interface HistoryRow {
@@ -41,10 +43,22 @@ export interface SearchOutcome {
   best: Evaluation;
   iterations: number;
   stopReason: string;
+  /**
+   * Set when the search stopped only because its budget was spent: what it needs to go on where
+   * it stopped (its settings' `resume`), as the screening of several starts does.
+   */
+  state?: GradientState | PatternState;
 }
 
 /** Appends an evaluation to the history. */
 export function record(ctx: SearchContext, e: Evaluation, step: number, accepted: boolean): void {
+  // a resumed search tries its last trial again (a cached evaluation): one row for it
+  const last = ctx.history.at(-1);
+  const phase = ctx.ev.note ? `${ctx.ev.phase} (${ctx.ev.note})` : ctx.ev.phase;
+  if (last && last.solves === ctx.ev.solves && last.phase === phase && last.tolls.every((t, i) => t === e.z[i])) {
+    last.accepted ||= accepted;
+    return;
+  }
   ctx.history.push({
     step,
     solves: ctx.ev.solves,
@@ -54,7 +68,7 @@ export function record(ctx: SearchContext, e: Evaluation, step: number, accepted
     revenue: e.ms.revenue,
     tolls: Array.from(e.z),
     accepted,
-    phase: ctx.ev.note ? `${ctx.ev.phase} (${ctx.ev.note})` : ctx.ev.phase,
+    phase,
   });
 }
 

@@ -26,6 +26,8 @@ import {
   scenarioNetwork,
 } from "@tollkit/leader";
 import { leaderMeasures } from "../src/objectives.js";
+import { gradientSearch, GradientState } from "../src/gradient.js";
+import type { HistoryRow } from "../src/search.js";
 
 /** A search's state at its end on Sioux Falls' 10 variables: the previous iterate pinned, the best (last) point the newest. */
 async function searchEnd(ev: Evaluator): Promise<{ prev: Evaluation; best: Evaluation }> {
@@ -442,6 +444,88 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
     expect(r.value).toBe(Math.max(...r.history.map((h) => h.value)));
     expect(r.diagnostics.stopReason).toMatch(/^best of 3 starts/);
     expect(() => parseScenario({ ...json, objective: { type: "tstt", minRevenue: 1 } }, "x.json")).toThrow(/field "method.starts"/);
+  });
+
+  test("a gradient search stopped for its budget and resumed from its state takes the steps of one that was not stopped", async () => {
+    const s = scenario("sioux-falls-second-best-10");
+    const runs: { rows: HistoryRow[]; z: number[]; solves: number }[] = [];
+    for (const cut of [Infinity, 5]) {
+      const { ev, instrument } = await evaluatorOf(s);
+      const merit = new Merit(s.objective.type);
+      const ctx = { ev, merit, instrument, history: [] as HistoryRow[], limit: Math.min(cut, 14) };
+      const settings = { start: new Float64Array(instrument.variables.length), initialStep: 10, tolerance: 1e-7, memory: 6 };
+      let out = await gradientSearch(ctx, settings);
+      if (cut < Infinity) {
+        expect(out.stopReason).toBe("budget of equilibrium solves spent");
+        expect(out.state?.kind).toBe("gradient");
+        ctx.limit = 14;
+        out = await gradientSearch(ctx, { ...settings, resume: out.state as GradientState });
+      }
+      runs.push({ rows: ctx.history.filter((h) => h.accepted), z: Array.from(out.best.z), solves: ev.solves });
+    }
+    const [whole, resumed] = runs;
+    expect(whole.rows.length).toBeGreaterThan(3);
+    expect(resumed.solves).toBe(whole.solves);
+    expect(resumed.rows.map((h) => h.tolls)).toEqual(whole.rows.map((h) => h.tolls));
+    expect(resumed.z).toEqual(whole.z);
+  });
+
+  test("start scales along the first-best ray, screened by successive halving: each start gets `screen` solves, the better half goes on, one gets the rest", async () => {
+    const scales = [0, 0.25, 0.5, 0.75];
+    const json = {
+      ...JSONscenario("sioux-falls-second-best-10"),
+      method: { type: "gradient", maxSolves: 24, start: "first-best", startScale: scales, screen: 3, check: "none" },
+    };
+    const r = await design(parseScenario(json, "x.json"));
+    const net = await loadNetwork("sioux-falls");
+    const so = await solve(net, { algorithm: "bush", objective: "so", gap: 1e-12 });
+    const L = net.links;
+    const mc = (a: number) => {
+      const x = so.flows[a];
+      return L.freeFlowTime[a] * L.b[a] * L.power[a] * Math.pow(x / L.capacity[a], L.power[a] - 1) * (x / L.capacity[a]);
+    };
+    const links = (json.instrument as { links: number[] }).links;
+    const search = r.history.filter((h) => h.phase.startsWith("search") || h.phase.startsWith("polish"));
+    const of = (k: number) => search.filter((h) => h.phase.endsWith(`(start ${k + 1} of 4)`));
+    // each start begins at its share of the marginal-cost tolls of an independent SO solve
+    scales.forEach((sc, k) =>
+      links.forEach((l, i) => expect(Math.abs(of(k)[0].tolls[i] - sc * mc(l - 1))).toBeLessThan(1e-6 * (1 + mc(l - 1)))),
+    );
+    // solves taken by each start: the rows that raised the solve count (the first row is a solve)
+    const raised = r.history.map((h, i) => h.solves - (i === 0 ? h.solves - 1 : r.history[i - 1].solves));
+    const mine = (k: number) => r.history.map((h, i) => i).filter((i) => r.history[i].phase.endsWith(`(start ${k + 1} of 4)`));
+    const solvesOf = (k: number) => mine(k).reduce((n, i) => n + raised[i], 0);
+    const taken = scales.map((_, k) => solvesOf(k));
+    expect(taken.reduce((a, b) => a + b, 0)).toBe(r.solves.byPhase.search + (r.solves.byPhase.polish ?? 0));
+    expect(r.equilibriumSolves).toBeLessThanOrEqual(24);
+    // 4 → 2 → 1: two starts stop after the first round (3 solves), one after the second (6), one takes the rest
+    const sorted = [...taken].sort((a, b) => a - b);
+    expect(sorted.slice(0, 2)).toEqual([3, 3]);
+    expect(sorted[2]).toBe(6);
+    expect(sorted[3]).toBe(6 + 24 - 18);
+    expect((r.diagnostics.stopReason.match(/not kept by the screening/g) ?? []).length).toBe(3);
+    // the kept start was the best after each round, and the design is the best point of the run
+    const kept = taken.indexOf(sorted[3]);
+    // the best value of start k within its first n solves
+    const bestAfter = (k: number, n: number) => {
+      let seen = 0;
+      let best = Infinity;
+      for (const i of mine(k)) {
+        seen += raised[i];
+        if (seen <= n) best = Math.min(best, r.history[i].value);
+      }
+      return best;
+    };
+    const round2 = [0, 1, 2, 3].filter((k) => taken[k] >= 6);
+    const dropped1 = [0, 1, 2, 3].filter((k) => taken[k] < 6);
+    for (const k of round2) for (const j of dropped1) expect(bestAfter(k, 3)).toBeLessThanOrEqual(bestAfter(j, 3));
+    for (const k of round2) expect(bestAfter(kept, 6)).toBeLessThanOrEqual(bestAfter(k, 6));
+    expect(r.value).toBe(Math.min(...search.map((h) => h.value)));
+    // what cannot take effect is said
+    expect(() => parseScenario({ ...json, method: { ...json.method, startScale: 0.5 } }, "x.json")).toThrow(/field "method.screen"/);
+    expect(() => parseScenario({ ...json, method: { ...json.method, starts: 3 } }, "x.json")).toThrow(/field "method.starts"/);
+    expect(() => parseScenario({ ...json, method: { ...json.method, start: "zero" } }, "x.json")).toThrow(/field "method.startScale"/);
+    expect(() => parseScenario({ ...json, method: { ...json.method, screen: 8 } }, "x.json")).toThrow(/field "method.screen".*at most 6/);
   });
 
   test("start first-best with startScale: the search starts at that share of the marginal-cost tolls x·t′(x) of the system optimum", async () => {
