@@ -277,6 +277,17 @@ describe("never lose finished work", () => {
 
 const mirror = !!process.env.TOLLKIT_NETWORK_MIRROR;
 
+/** Marginal-cost tolls x·t′(x) per link index from an independent SO solve of Sioux Falls and the BPR derivative (value of time 1: minutes). */
+async function siouxFallsMarginalCost(): Promise<(a: number) => number> {
+  const net = await loadNetwork("sioux-falls");
+  const so = await solve(net, { algorithm: "bush", objective: "so", gap: 1e-12 });
+  const L = net.links;
+  return (a: number) => {
+    const x = so.flows[a];
+    return L.freeFlowTime[a] * L.b[a] * L.power[a] * Math.pow(x / L.capacity[a], L.power[a] - 1) * (x / L.capacity[a]);
+  };
+}
+
 describe.runIf(mirror)("Sioux Falls at scale", () => {
   test("at most two results hold bushes at a time however many designs are evaluated, and every solve is warm", async () => {
     const s = scenario("sioux-falls-second-best-10");
@@ -477,13 +488,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
       method: { type: "gradient", maxSolves: 24, start: "first-best", startScale: scales, screen: 3, check: "none" },
     };
     const r = await design(parseScenario(json, "x.json"));
-    const net = await loadNetwork("sioux-falls");
-    const so = await solve(net, { algorithm: "bush", objective: "so", gap: 1e-12 });
-    const L = net.links;
-    const mc = (a: number) => {
-      const x = so.flows[a];
-      return L.freeFlowTime[a] * L.b[a] * L.power[a] * Math.pow(x / L.capacity[a], L.power[a] - 1) * (x / L.capacity[a]);
-    };
+    const mc = await siouxFallsMarginalCost();
     const links = (json.instrument as { links: number[] }).links;
     const search = r.history.filter((h) => h.phase.startsWith("search") || h.phase.startsWith("polish"));
     const of = (k: number) => search.filter((h) => h.phase.endsWith(`(start ${k + 1} of 4)`));
@@ -534,14 +539,7 @@ describe.runIf(mirror)("Sioux Falls at scale", () => {
       method: { type: "gradient", maxSolves: 3, start: "first-best", startScale: 0.5, check: "none" },
     };
     const r = await design(parseScenario(json, "x.json"));
-    // marginal-cost tolls from an independent SO solve and the BPR derivative (value of time 1: tolls in minutes)
-    const net = await loadNetwork("sioux-falls");
-    const so = await solve(net, { algorithm: "bush", objective: "so", gap: 1e-12 });
-    const L = net.links;
-    const mc = (a: number) => {
-      const x = so.flows[a];
-      return L.freeFlowTime[a] * L.b[a] * L.power[a] * Math.pow(x / L.capacity[a], L.power[a] - 1) * (x / L.capacity[a]);
-    };
+    const mc = await siouxFallsMarginalCost();
     const links = (json.instrument as { links: number[] }).links;
     const first = r.history[0].tolls;
     links.forEach((l, i) => expect(Math.abs(first[i] - 0.5 * mc(l - 1))).toBeLessThan(1e-6 * (1 + mc(l - 1))));
