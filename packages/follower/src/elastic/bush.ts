@@ -21,7 +21,7 @@
 import { AonLoader, CompiledNetwork, compileNetwork, CompiledVdf, Network } from "@tollkit/graph-core";
 import type { ElasticDemandData } from "../bush/demand-step.js";
 import type { BushEngine } from "../bush/engine.js";
-import { BushState, isBushState, StoredBush } from "../bush/store.js";
+import { Bush, BushState, isBushState, StoredBush } from "../bush/store.js";
 import { ElasticBushRun, solveBush, solveBushAsync } from "../bush.js";
 import { CostModel, resultMeasures } from "../cost-model.js";
 import { FollowerOptions, FollowerResult, UserClass } from "../types.js";
@@ -183,17 +183,18 @@ export class ReducedElastic {
     return out;
   }
 
-  /** The engine's bushes as a warm-start state of the augmented network (see the module comment). */
-  state(engine: BushEngine): BushState {
+  /**
+   * The engine's bushes (with its links' heads and the zone of each node, −1 for other nodes) as a
+   * warm-start state of the augmented network (see the module comment).
+   */
+  stateOf(engineBushes: readonly Bush[], to: Int32Array, zoneOf: Int32Array): BushState {
     const { Z, K, n0 } = this;
     const net = this.aug.network;
     const zoneNodes = net.zoneNodes;
     const augFrom = net.links.from;
-    const to = engine.net.linkTo;
-    const zoneOf = engine.elastic!.zoneOf;
     const inBush = new Int32Array(net.nodeCount); // stamp: the node is in the mapped bush
     let stamp = 0;
-    const bushes: StoredBush[] = engine.bushes.map((b) => {
+    const bushes: StoredBush[] = engineBushes.map((b) => {
       const k = b.cls;
       const o = b.zone;
       const el = b.elastic;
@@ -292,7 +293,13 @@ export class ReducedElastic {
         loader ??= new AonLoader(m.compiled);
         return resultMeasures(m, this.classFlows(engine), loader);
       },
-      state: (engine) => this.state(engine),
+      state: (engine) => {
+        // what the mapping reads, not the engine (whose arrays can then go)
+        const bushes = engine.bushes;
+        const to = engine.net.linkTo;
+        const zoneOf = engine.elastic!.zoneOf;
+        return () => this.stateOf(bushes, to, zoneOf);
+      },
       potential: (engine) => engine.model.potential(engine.x, engine.classFlows) + this.excessIntegral(engine),
     };
   }

@@ -17,7 +17,7 @@ import { CompiledVdf, compileNetwork, excessDemandEdge, InputError, Network, Sho
 import { defaultClasses } from "../cost-model.js";
 import { solve, solveSync } from "../solve.js";
 import { FollowerOptions, FollowerResult, UserClass } from "../types.js";
-import { checkDemandFunctionSpec, consumerSurplus, DemandFunctionSpec, inverseDemand } from "./demand.js";
+import { checkDemandFunctionSpec, consumerSurplus, DemandFunctionSpec, inverseDemand, OdDemand } from "./demand.js";
 import { ReducedElastic, solveReducedBush, solveReducedBushAsync } from "./bush.js";
 import { augment, AugmentedProblem, freeFlowCosts } from "./transform.js";
 
@@ -202,24 +202,18 @@ export class ElasticDemandProblem {
     // trips made and OD costs
     const demand = this.classes.map((c) => Float64Array.from(c.demand));
     const odCost = this.classes.map(() => new Float64Array(Z * Z).fill(NaN));
-    let beyond = 0;
-    const aug = this.augmented.network.links;
-    for (let j = 0; j < excess.link.length; j++) {
-      const k = excess.cls[j];
-      const p = excess.origin[j] * Z + excess.destination[j];
-      const e = r.classes[k].flows[excess.link[j]];
-      const pw = aug.power[excess.link[j]];
-      if (pw >= 0 && 1 - e / excess.maxTrips[j] < excessDemandEdge(pw)) beyond++;
-      const q = Math.max(0, excess.maxTrips[j] - e);
-      demand[k][p] = q;
-      // the pair's cost is the inverse demand of its trips (= its route costs to the gap)
-      if (q > 0) odCost[k][p] = inverseDemand(excess.demand[j], q);
-    }
+    const beyond = tripsAndCosts(
+      excess,
+      this.augmented.network.links.power,
+      r.classes.map((c) => c.flows),
+      Z,
+      demand,
+      odCost,
+    );
     // the other pairs with demand (none that make trips, or fixed demand) cost their shortest road
     // path: one shortest-path pass, only when there are such pairs
     let byRoad = false;
-    for (let k = 0; k < K && !byRoad; k++)
-      for (let p = 0; p < Z * Z && !byRoad; p++) if (odDemand[k][p] && Number.isNaN(odCost[k][p])) byRoad = true;
+    for (let k = 0; k < K && !byRoad; k++) byRoad = someWithoutCost(odDemand[k], odCost[k]);
     if (byRoad) {
       const roadCost = odCosts(net, { classes: r.classes.map((c) => ({ costs: c.costs.subarray(0, m) })) as FollowerResult["classes"] });
       for (let k = 0; k < K; k++)
@@ -251,31 +245,19 @@ export class ElasticDemandProblem {
       const c = this.classes[k];
       const toMoney = c.tollFactor > 0 ? 1 / c.tollFactor : NaN;
       if (!(c.tollFactor > 0)) warnings.push(`${MOD}: class "${c.name}" has toll factor 0: its consumer surplus has no money value (NaN)`);
-      for (let o = 0; o < Z; o++)
-        for (let d = 0; d < Z; d++) {
-          const p = o * Z + d;
-          const od = odDemand[k][p];
-          if (!od) continue;
-          const q = demand[k][p];
-          let cs = 0;
-          if (q > 0) {
-            const u = odCost[k][p];
-            cs = consumerSurplus(od, u);
-            if (cs === Infinity) {
-              cs = 0;
-              fixedPairs++;
-            }
-          }
-          const zt = zoneTotals[o];
-          zt.tripsReference += od.q0;
-          zt.tripsMade += q;
-          zt.consumerSurplus += cs * toMoney;
-          const ct = classTotals[k];
-          ct.tripsReference += od.q0;
-          ct.tripsMade += q;
-          ct.consumerSurplusTime += cs;
-        }
-      classTotals[k].consumerSurplus = classTotals[k].consumerSurplusTime * toMoney;
+      const t = originTotals(odDemand[k], demand[k], odCost[k], Z);
+      fixedPairs += t.fixedPairs;
+      const ct = classTotals[k];
+      for (let o = 0; o < Z; o++) {
+        const zt = zoneTotals[o];
+        zt.tripsReference += t.reference[o];
+        zt.tripsMade += t.made[o];
+        zt.consumerSurplus += t.surplus[o] * toMoney;
+        ct.tripsReference += t.reference[o];
+        ct.tripsMade += t.made[o];
+        ct.consumerSurplusTime += t.surplus[o];
+      }
+      ct.consumerSurplus = ct.consumerSurplusTime * toMoney;
     }
     if (fixedPairs > 0)
       warnings.push(
@@ -316,6 +298,84 @@ export class ElasticDemandProblem {
       augmented: withoutWarmStart(r),
     };
   }
+}
+
+// The view's loops, each a small function of its own: V8 compiles a small function's loop after
+// far fewer iterations than a large one's, and the view runs once per solve (as one function it
+// took 120–340 ms per Chicago-Sketch solve for the first five solves of a process, 31 ms after).
+
+/**
+ * Trips made (q̄ − e) and the OD cost (the inverse demand of the trips made) of every pair with an
+ * excess link, into `demand` and `odCost` (per class, Z×Z), from the augmented result's class
+ * flows. Returns the number of pairs beyond the excess-demand cost's edge (continued by its tangent).
+ */
+function tripsAndCosts(
+  excess: AugmentedProblem["excess"],
+  power: Float64Array,
+  classFlows: Float64Array[],
+  Z: number,
+  demand: Float64Array[],
+  odCost: Float64Array[],
+): number {
+  let beyond = 0;
+  const n = excess.link.length;
+  for (let j = 0; j < n; j++) {
+    const k = excess.cls[j];
+    const p = excess.origin[j] * Z + excess.destination[j];
+    const a = excess.link[j];
+    const e = classFlows[k][a];
+    const pw = power[a];
+    if (pw >= 0 && 1 - e / excess.maxTrips[j] < excessDemandEdge(pw)) beyond++;
+    const q = Math.max(0, excess.maxTrips[j] - e);
+    demand[k][p] = q;
+    // the pair's cost is the inverse demand of its trips (= its route costs to the gap)
+    if (q > 0) odCost[k][p] = inverseDemand(excess.demand[j], q);
+  }
+  return beyond;
+}
+
+/** True when some pair with demand (a demand function) has no OD cost yet (NaN). */
+function someWithoutCost(odDemand: (OdDemand | null)[], odCost: Float64Array): boolean {
+  for (let p = 0; p < odDemand.length; p++) if (odDemand[p] && Number.isNaN(odCost[p])) return true;
+  return false;
+}
+
+/**
+ * One class's trips of the trip table, trips made and consumer surplus (time units × vehicles) per
+ * origin zone, and the number of pairs with trips made whose demand does not respond (their
+ * surplus is left out).
+ */
+function originTotals(
+  odDemand: (OdDemand | null)[],
+  demand: Float64Array,
+  odCost: Float64Array,
+  Z: number,
+): { reference: Float64Array; made: Float64Array; surplus: Float64Array; fixedPairs: number } {
+  const reference = new Float64Array(Z);
+  const made = new Float64Array(Z);
+  const surplus = new Float64Array(Z);
+  let fixedPairs = 0;
+  for (let o = 0; o < Z; o++) {
+    let ref = 0;
+    let q = 0;
+    let cs = 0;
+    for (let p = o * Z; p < o * Z + Z; p++) {
+      const od = odDemand[p];
+      if (!od) continue;
+      const qp = demand[p];
+      if (qp > 0) {
+        const c = consumerSurplus(od, odCost[p]);
+        if (c === Infinity) fixedPairs++;
+        else cs += c;
+      }
+      ref += od.q0;
+      q += qp;
+    }
+    reference[o] = ref;
+    made[o] = q;
+    surplus[o] = cs;
+  }
+  return { reference, made, surplus, fixedPairs };
 }
 
 /** A copy of a result without its warm start. */
