@@ -381,6 +381,23 @@ describe("who pays and who gains on the map (tollkit serve + Chromium)", () => {
     await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
     const back = JSON.parse(await download("study-download", "opened.json"));
     expect(back.demand).toEqual(demand);
+
+    // so do the method's settings the form has no field for (several starts, their screening, the
+    // check): kept while the method is the file's and listed on the page; said when they no longer apply
+    const methodFile = join(tmp, "screened.json");
+    const method = { type: "gradient", maxSolves: 24, start: "first-best", startScale: [0, 0.25, 0.5], screen: 4, check: "full" };
+    writeFileSync(methodFile, JSON.stringify({ ...SCENARIO, name: "sf-screened", method }));
+    await page.setInputFiles("#study-open", methodFile);
+    await page.waitForSelector("#study-method-kept[data-kept=true]");
+    expect(await page.locator("#study-method-kept").textContent()).toContain("screen 4");
+    expect(await page.inputValue("#study-max-solves")).toBe("24");
+    await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
+    expect(JSON.parse(await download("study-download", "screened-back.json")).method).toEqual(method);
+    await page.selectOption("#study-method", "first-best");
+    await page.waitForSelector("#study-method-kept[data-kept=false]");
+    expect(await page.locator("#study-method-kept").textContent()).toMatch(/^Not carried over/);
+    await page.waitForFunction(() => document.getElementById("study-check")?.dataset.valid === "true", null, { timeout: 30_000 });
+    expect(JSON.parse(await download("study-download", "screened-fb.json")).method).toEqual({ type: "first-best" });
     expect(errors).toEqual([]);
   });
 

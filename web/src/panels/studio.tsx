@@ -60,6 +60,11 @@ interface StudyForm {
   method: Method;
   gridPoints: string;
   maxSolves: string;
+  /**
+   * Method settings of an opened scenario file that the form has no field for (starts, start
+   * scales, screening, check, …): written back while the method is the file's, and listed on the page.
+   */
+  methodKept: { type: Method; fields: Record<string, unknown> } | null;
   classes: ClassRow[];
   demandScale: string;
   /** Fixed or elastic demand (panels/demand-fields.tsx). */
@@ -88,6 +93,7 @@ function blankForm(): StudyForm {
     method: "gradient",
     gridPoints: "11",
     maxSolves: "40",
+    methodKept: null,
     classes: [],
     demandScale: "1",
     demand: blankDemand(),
@@ -166,7 +172,8 @@ function toScenario(f: StudyForm, network: string, picked: ReadonlySet<number>):
   else instrument = { type: "cordon", ...(f.cordon ?? { nodes: [] }), ...common };
   const objective: Record<string, unknown> = { type: f.objective === "tstt-floor" ? "tstt" : f.objective };
   if (f.objective === "tstt-floor") objective.minRevenue = num(f.minRevenue) ?? "";
-  const method: Record<string, unknown> = { type: f.method };
+  const kept = f.methodKept !== null && f.methodKept.type === f.method ? f.methodKept.fields : {};
+  const method: Record<string, unknown> = { type: f.method, ...kept };
   if (f.method === "grid" && num(f.gridPoints) !== undefined) method.points = num(f.gridPoints);
   if ((f.method === "gradient" || f.method === "derivative-free") && num(f.maxSolves) !== undefined) method.maxSolves = num(f.maxSolves);
   const follower: Record<string, unknown> = { algorithm: f.algorithm };
@@ -225,6 +232,8 @@ function fromScenario(s: Record<string, any>): StudyForm {
   f.method = m.type ?? "gradient";
   if (m.points !== undefined) f.gridPoints = str(m.points);
   if (m.maxSolves !== undefined) f.maxSolves = str(m.maxSolves);
+  const fields = Object.fromEntries(Object.entries(m).filter(([k]) => !["type", "points", "maxSolves"].includes(k)));
+  f.methodKept = Object.keys(fields).length > 0 ? { type: f.method, fields } : null;
   f.classes = (s.classes ?? []).map((c: Record<string, unknown>) => ({
     name: str(c.name),
     valueOfTime: str(c.valueOfTime),
@@ -951,6 +960,16 @@ function Studio() {
             />
             <FieldError path="method.maxSolves" />
           </>
+        )}
+        {f.methodKept && (
+          <p class="hint" id="study-method-kept" data-kept={String(f.methodKept.type === f.method)}>
+            {f.methodKept.type === f.method
+              ? "Kept from the opened file: "
+              : `Not carried over to this method (the opened file's ${f.methodKept.type} settings): `}
+            {Object.entries(f.methodKept.fields)
+              .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+              .join(", ")}
+          </p>
         )}
       </fieldset>
 
