@@ -312,11 +312,12 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
       }
       case "gradient":
       case "derivative-free": {
-        const scales = Array.isArray(m.startScale) ? m.startScale : [m.startScale ?? 1];
-        const z0 = startPoint(instrument, fb, m.start, scales[0]);
+        // a list of start scales: one start per scale along the first-best ray
+        const scaleList = Array.isArray(m.startScale) ? m.startScale : undefined;
+        const z0 = startPoint(instrument, fb, m.start, Array.isArray(m.startScale) ? m.startScale[0] : m.startScale);
         // the schema's defaults, also for method objects built in code without them
         const polishOn = m.type === "gradient" && (m.polish ?? true);
-        const starts = Array.isArray(m.startScale) ? m.startScale.length : (m.starts ?? 1);
+        const starts = scaleList?.length ?? m.starts ?? 1;
         const checkSeed = m.checkSeed ?? 1;
         // the polish starts with the gradient search's first step (10% of the widest range) and stops where the pattern search would
         const polishSettings = (from: Float64Array) => ({
@@ -362,8 +363,8 @@ export async function design(scenario: Scenario, options: DesignOptions = {}): P
         };
         if (starts <= 1) outcome = await withRevenueFloor(ev, merit, s, m.maxSolves, z0, run, warnings);
         else {
-          const z = (k: number) => (Array.isArray(m.startScale) ? startPoint(instrument, fb, m.start, m.startScale[k]) : undefined);
-          outcome = await multiStart(ev, merit, instrument, starts, m.maxSolves, z0, run, m.screen, z);
+          const startAt = scaleList && ((k: number) => startPoint(instrument, fb, m.start, scaleList[k]));
+          outcome = await multiStart(ev, merit, instrument, starts, m.maxSolves, z0, run, m.screen, startAt);
         }
         if (checkKind !== "none") {
           ev.keepReported(outcome.best.eq);
@@ -562,7 +563,7 @@ async function multiStart(
   z0: Float64Array,
   run: (from: Float64Array | SearchOutcome, budget: number, last?: boolean) => Promise<SearchOutcome>,
   screen?: number,
-  startAt?: (k: number) => Float64Array | undefined,
+  startAt?: (k: number) => Float64Array,
 ): Promise<SearchOutcome> {
   const rnd = seededRandom(STARTS_SEED);
   const first = ev.solves;
