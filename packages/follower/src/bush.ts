@@ -31,9 +31,12 @@ const INNER_PASSES = 40;
 /**
  * With elastic demand, the demand step of a bush (`./bush/demand-step.ts` in the reduced form that
  * `ElasticDemandProblem` uses, `./bush/excess-demand.ts` on an augmented network's excess links)
- * runs before its road shifts in every iteration's first pass, and in every this-many-th flow-shift
- * pass after it (0, 5, 10, …): the trips follow the road costs as they settle, at the cost of one
- * bush-wide update each (measured in `bench/elastic.bench.ts`).
+ * runs before its road shifts in an iteration's first pass (in the first iteration on every bush,
+ * later on the bushes whose demand residual at their last visit was at least
+ * {@link ACTIVE_FRACTION} of the last pass's largest residual: Chicago-Sketch 11 iterations
+ * instead of 12–13, with fewer steps), and in every this-many-th flow-shift pass after it
+ * (0, 5, 10, …): the trips follow the road costs as they settle, at the cost of one bush-wide
+ * update each (measured in `bench/elastic.bench.ts`).
  */
 const DEMAND_PASS_EVERY = 5;
 const ACTIVE_FRACTION = 0.3;
@@ -279,7 +282,10 @@ class BushRun {
         const b = bushes[i];
         if (b.needsUpdate) e.update(b);
         if (pas !== null) pas.offerAbove = offering ? Math.max(PAS_OFFER_FRACTION * diff[i], PAS_OFFER_FLOOR * lastMost) : Infinity;
-        const d = (diff[i] = e.shiftWithDemand(b));
+        // the demand step where the bush's demand residual at its last visit was not below the
+        // inner passes' activity threshold at the end of the last iteration
+        const demand = this.iteration === 1 || demandDiff[i] >= ACTIVE_FRACTION * lastMost;
+        const d = (diff[i] = demand ? e.shiftWithDemand(b) : e.shift(b));
         const dd = (demandDiff[i] = e.demandResidual);
         if (d > most) most = d;
         if (dd > mostDemand) mostDemand = dd;

@@ -35,6 +35,8 @@ import type { BushEngine } from "./engine.js";
 import type { BushLabels } from "./labels.js";
 import { Bush, ElasticBush } from "./store.js";
 
+/** The step is kept at full length when the Newton length along it is at least this (see {@link ElasticDemandStep.apply}). */
+const FULL_STEP = 0.5;
 /** What the engine needs to carry elastic demand in the reduced form. */
 export interface ElasticDemandData {
   /** Per class, Z×Z: the pair's excess-demand link (augmented index, for its cost function), −1 where demand is fixed. */
@@ -308,7 +310,13 @@ export class ElasticDemandStep {
     this.nDest = nDest;
   }
 
-  /** The backward pass of {@link scanAndStep} from topological position `t`: each node's change split over its used in-links. Returns the number of bush positions changed (in touched/step). */
+  /**
+   * The backward pass of {@link scanAndStep} from topological position `t`: each node's change
+   * split over its used in-links, and the road part of the step taken at once at full length
+   * (each position is an in-link of one node and is read before it changes). Returns the number
+   * of bush positions changed (their changes in touched/step); Σ c·dx and Σ c′·dx² over the road
+   * links, at the costs before the step, in {@link roadSlope} and {@link roadCurvature}.
+   */
   private backward(b: Bush, engine: BushEngine, labels: BushLabels, t: number): number {
     const { linkFrom: from } = this.net;
     const { inflow, constantInflow, inverseSlope, cheapestIn, nodeChange, step, reciprocal, touched } = this;
@@ -320,6 +328,11 @@ export class ElasticDemandStep {
     const cc = engine.cc[b.cls];
     const der = engine.der;
     const pce = engine.pce[b.cls];
+    // engine.addFlow written out where the travel time is fft + α·x⁴ for one class (the same operations)
+    const quartic = engine.quartic;
+    const { x, fc } = engine;
+    const fixed = engine.model.fixed[b.cls];
+    const { fft, alpha } = engine.vdf;
     // the step length's first and second derivative along the road part of the direction
     let g = 0;
     let h = 0;
@@ -332,12 +345,15 @@ export class ElasticDemandStep {
       if (dj === 0) continue;
       nodeChange[j] = 0;
       const f = inflow[j];
-      const start = gs[s];
-      const end = gs[s + 1];
+      let start = gs[s];
+      let end = gs[s + 1];
+      let parallel = false;
+      let perSlope = 0;
+      let f0 = 0;
       if (f > dust || (dj < 0 && f > 0)) {
-        const f0 = constantInflow[j];
-        const perSlope = 1 / inverseSlope[j];
-        let parallel = f > dust;
+        f0 = constantInflow[j];
+        perSlope = 1 / inverseSlope[j];
+        parallel = f > dust;
         if (parallel && dj < 0)
           for (let q = start; q < end && parallel; q++) {
             const fl = flows[q];
@@ -346,8 +362,15 @@ export class ElasticDemandStep {
             const share = f0 > 0 ? (r > 0 ? 0 : fl / f0) : r * perSlope;
             if (-dj * share > fl) parallel = false;
           }
-        for (let q = start; q < end; q++) {
-          const fl = flows[q];
+      } else {
+        // no flow arrives: the whole change on the cheapest in-link
+        start = cheapestIn[j];
+        end = start + 1;
+      }
+      for (let q = start; q < end; q++) {
+        const fl = flows[q];
+        let dp = dj;
+        if (end - start > 1 || fl > 0) {
           if (fl <= 0) continue;
           let share = fl / f;
           if (parallel) {
@@ -355,26 +378,31 @@ export class ElasticDemandStep {
             share = f0 > 0 ? (r > 0 ? 0 : fl / f0) : r * perSlope;
           }
           if (share === 0) continue;
-          const dp = dj * share;
-          step[q] = dp;
-          touched[active++] = q;
-          const a = links[q];
-          const dx = pce * dp;
-          g += cc[a] * dx;
-          h += der[a] * dx * dx;
-          const i = from[a];
-          if (i !== root) nodeChange[i] += dp;
+          dp = dj * share;
         }
-      } else {
-        const q = cheapestIn[j];
-        step[q] = dj;
+        step[q] = dp;
         touched[active++] = q;
         const a = links[q];
-        const dx = pce * dj;
+        const dx = pce * dp;
         g += cc[a] * dx;
         h += der[a] * dx * dx;
         const i = from[a];
-        if (i !== root) nodeChange[i] += dj;
+        if (i !== root) nodeChange[i] += dp;
+        // the step at full length (corrected by apply where that would not decrease the potential)
+        const after = fl + dp;
+        // what cancellation leaves of a flow the step was meant to empty is rounding dust
+        flows[q] = after > 1e-12 * fl ? after : 0;
+        if (quartic) {
+          const v0 = x[a] + dx;
+          const v = v0 > 0 ? v0 : 0;
+          x[a] = v;
+          const al = alpha[a];
+          const v3 = v * v * v;
+          der[a] = al === 0 ? 0 : al * 4 * v3;
+          const c = fft[a] + al * (v3 * v);
+          fc[a] = c;
+          cc[a] = c + fixed[a];
+        } else engine.addFlow(a, dx);
       }
     }
     this.roadSlope = g;
@@ -386,7 +414,14 @@ export class ElasticDemandStep {
   private roadSlope = 0;
   private roadCurvature = 0;
 
-  /** The step length of {@link scanAndStep} and the step itself, on `active` changed positions and {@link nDest} destinations. */
+  /**
+   * The step length of {@link scanAndStep}, after the backward pass took the road part at full
+   * length on `active` positions, and the step of the {@link nDest} destinations. The length is
+   * the Newton step −g/h along the direction on the potential (g = Σ c·dx < 0 by construction);
+   * the full step stands wherever it decreases the potential's quadratic model (−g/h ≥ ½: it
+   * does in all but a few of a Chicago-Sketch solve's steps, whose −g/h are 0.9–1 in 97 %), and
+   * is taken back to −g/h otherwise.
+   */
   private apply(b: Bush, engine: BushEngine, active: number): void {
     const el = b.elastic!;
     const { step, touched, destStep, destSecant, destTouched } = this;
@@ -398,7 +433,6 @@ export class ElasticDemandStep {
     const pce = engine.pce[b.cls];
     const links = b.links;
     const flows = b.flows;
-    // the step length: Newton along the direction on the potential (g < 0 by construction)
     let g = this.roadSlope;
     let h = this.roadCurvature;
     for (let r = 0; r < nDest; r++) {
@@ -407,18 +441,19 @@ export class ElasticDemandStep {
       g += W[d] * dx;
       h += destSecant[d] * dx * dx;
     }
-    let lambda = 0;
-    if (g < 0) lambda = h > 0 ? Math.min(1, -g / h) : 1;
-    for (let r = 0; r < active; r++) {
-      const q = touched[r];
-      const dp = lambda * step[q];
-      step[q] = 0;
-      if (dp === 0) continue;
-      const before = flows[q];
-      const after = before + dp;
-      // what cancellation leaves of a flow the step was meant to empty is rounding dust
-      flows[q] = after > 1e-12 * before ? after : 0;
-      engine.addFlow(links[q], pce * dp);
+    let lambda = 1;
+    const newton = g < 0 ? (h > 0 ? -g / h : 1) : 0;
+    if (newton < FULL_STEP) {
+      lambda = newton;
+      const back = newton - 1;
+      for (let r = 0; r < active; r++) {
+        const q = touched[r];
+        const dp = back * step[q];
+        const before = flows[q];
+        const after = before + dp;
+        flows[q] = after > 1e-12 * before ? after : 0;
+        engine.addFlow(links[q], pce * dp);
+      }
     }
     for (let r = 0; r < nDest; r++) {
       const d = destTouched[r];

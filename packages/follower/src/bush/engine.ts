@@ -40,7 +40,7 @@
  * total flow of every bush that holds both segments). Each states the invariants of its arrays.
  */
 
-import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand } from "@tollkit/graph-core";
+import { CompiledNetwork, CompiledVdf, ShortestPathWorkspace, UnroutableDemand, VDF_CONICAL, VDF_EXCESS_DEMAND } from "@tollkit/graph-core";
 import { CostModel, relativeGap, unroutableError } from "../cost-model.js";
 import { ElasticDemandData, ElasticDemandStep } from "./demand-step.js";
 import { ExcessDemandStep } from "./excess-demand.js";
@@ -156,8 +156,21 @@ export class BushEngine {
     // shares leave more bushes on both segments of a pair, which shortens the sensitivities' ranges)
     this.pas = PAS_SHIFTS && this.excess === null && this.elastic === null && (this.so || K > 1) ? new PasSet(K, m, this.pce) : null;
     this.excessInto = new Int32Array(n).fill(-1);
+    let quartic = !this.so && K === 1;
+    for (let a = 0; a < m && quartic; a++) {
+      const kind = this.vdf.kind[a];
+      quartic = this.vdf.power[a] === 4 && kind !== VDF_CONICAL && kind !== VDF_EXCESS_DEMAND;
+    }
+    this.quartic = quartic;
     for (let a = 0; a < m; a++) this.refresh(a);
   }
+
+  /**
+   * One class's user equilibrium on links whose travel time is fft + α·x⁴ (BPR or polynomial of
+   * power 4, the TNTP networks'): {@link addFlow}'s refresh is then a few operations, which a loop
+   * that changes many links per call may write out itself (the elastic demand step's).
+   */
+  readonly quartic: boolean;
 
   /** Recomputes the cost and derivative of link `a` from its flow x[a]. */
   private refresh(a: number): void {
