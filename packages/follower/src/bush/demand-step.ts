@@ -24,7 +24,7 @@
  * once per step.
  *
  * Arrays (allocated once per engine, nothing per sweep): mean, slope, inflow, constantInflow,
- * inverseSlope, cheapestIn, nodeChange per node (nodeChange all 0 between sweeps); groupStart /
+ * shareScale, cheapestIn, nodeChange per node (nodeChange all 0 between sweeps); groupStart /
  * order (the bush's groups); step / touched (the direction per bush position and the positions it
  * changes); destStep / destSecant / destTouched (per destination zone: the change of trips not
  * made, the secant slope of W over it, the destinations changed).
@@ -57,7 +57,12 @@ export class ElasticDemandStep {
   private readonly slope: Float64Array;
   private readonly inflow: Float64Array;
   private readonly constantInflow: Float64Array;
-  private readonly inverseSlope: Float64Array;
+  /**
+   * Per node, what the backward pass multiplies an in-link's {@link reciprocal} by for its share
+   * of a change split as 1/slope: 1/Σ 1/(G_i + c′_a) over the used in-links with a slope, and 1
+   * where there is one such in-link (whose reciprocal is then 1: the share is exactly 1).
+   */
+  private readonly shareScale: Float64Array;
   private readonly cheapestIn: Int32Array;
   private readonly nodeChange: Float64Array;
   private readonly step: Float64Array;
@@ -81,7 +86,7 @@ export class ElasticDemandStep {
     this.slope = new Float64Array(n);
     this.inflow = new Float64Array(n);
     this.constantInflow = new Float64Array(n);
-    this.inverseSlope = new Float64Array(n);
+    this.shareScale = new Float64Array(n);
     this.cheapestIn = new Int32Array(n);
     this.nodeChange = new Float64Array(n);
     this.step = new Float64Array(m);
@@ -128,7 +133,7 @@ export class ElasticDemandStep {
     // thrown back to the interpreter when they first did: about a third of a cold solve's demand steps)
     const t = this.forward(b, engine, labels);
     if (this.nDest === 0) return t + 1;
-    this.apply(b, engine, this.backward(b, engine, labels, t));
+    this.apply(b, engine, labels, this.backward(b, engine, labels, t));
     return t + 1;
   }
 
@@ -138,7 +143,7 @@ export class ElasticDemandStep {
   /** The forward pass of {@link scanAndStep}: labels, mean costs and slopes, then each destination's Newton step. Returns the last topological position. */
   private forward(b: Bush, engine: BushEngine, labels: BushLabels): number {
     const { linkFrom: from, linkTo: to } = this.net;
-    const { mean, slope, inflow, constantInflow, inverseSlope, cheapestIn, reciprocal } = this;
+    const { mean, slope, inflow, constantInflow, shareScale, cheapestIn, reciprocal } = this;
     const cc = engine.cc[b.cls];
     const der = engine.der;
     const links = b.links;
@@ -174,6 +179,10 @@ export class ElasticDemandStep {
       let f0m = 0;
       let inv = 0;
       let invM = 0;
+      let nSloped = 0;
+      let p1 = -1;
+      let c1 = 0;
+      let g1 = 0;
       let best = Infinity;
       let bestSlope = 0;
       let bestPos = -1;
@@ -198,10 +207,24 @@ export class ElasticDemandStep {
           }
           f += fl;
           if (g > 0) {
-            const r = 1 / g;
-            reciprocal[p] = r;
-            inv += r;
-            invM += c * r;
+            // the first such in-link's reciprocal waits for a second (one alone needs none)
+            if (nSloped === 0) {
+              p1 = p;
+              c1 = c;
+              g1 = g;
+            } else {
+              if (nSloped === 1) {
+                const r1 = 1 / g1;
+                reciprocal[p1] = r1;
+                inv = r1;
+                invM = c1 * r1;
+              }
+              const r = 1 / g;
+              reciprocal[p] = r;
+              inv += r;
+              invM += c * r;
+            }
+            nSloped++;
           } else {
             reciprocal[p] = 0;
             f0 += fl;
@@ -224,18 +247,24 @@ export class ElasticDemandStep {
       maxIn[j] = pmax;
       inflow[j] = f;
       constantInflow[j] = f0;
-      inverseSlope[j] = inv;
       cheapestIn[j] = bestPos;
+      if (nSloped === 1) reciprocal[p1] = 1;
       let mj: number;
       let sj: number;
       if (f > dust && f0 > 0) {
         // some used in-path has a constant cost: it takes every change
         mj = f0m / f0;
         sj = 0;
+      } else if (f > dust && nSloped === 1) {
+        // one used in-path (most nodes of a bush near equilibrium): its cost and slope
+        mj = c1;
+        sj = g1;
+        shareScale[j] = 1;
       } else if (f > dust) {
         // used in-paths in parallel: a change split as 1/slope keeps their costs together
         mj = invM / inv;
         sj = 1 / inv;
+        shareScale[j] = sj;
       } else {
         mj = best;
         sj = bestSlope;
@@ -268,47 +297,63 @@ export class ElasticDemandStep {
     const root = b.root;
     const { order, topo } = labels;
     const Z = exLink.length;
+    const { L, U } = labels;
+    const dust = b.dust;
     let nDest = 0;
+    let residual = 0;
     for (let d = 0; d < Z; d++) {
       const ae = exLink[d];
       if (ae < 0) continue;
       const j = zoneNodes[d];
       const tj = topo[j];
       if (j === root || tj > t || order[tj] !== j) continue; // not in this bush
-      const mj = mean[j];
-      const sj = slope[j];
-      // the destination's trips: Newton on e − W⁻¹(M_d(q̄ − e)) = 0 within 0 ≤ e ≤ q̄
       const e = notMade[d];
-      const q = maxTrips[d] - e;
       const w = W[d];
-      const diff = mj - w;
-      if (Math.abs(diff) <= tol * (mj > w ? mj : w)) continue;
-      // no road trips to take off / no trips left to make (one comparison that always runs, so
-      // the JIT's code has seen it before the first trips run out)
-      const room = diff > 0 ? q : e;
-      if (room <= 0) continue;
-      const x = pce * e;
-      const xMax = pce * maxTrips[d];
-      // graph-core's excess-demand kernels on the link's parameters (CompiledVdf's own, without its dispatch)
-      const fft = fftA[ae];
-      const cap = capA[ae];
-      const bb = bA[ae];
-      const pw = powA[ae];
-      let xt = excessDemandFlow(mj, fft, cap, bb, pw);
-      if (xt > xMax) xt = xMax;
-      if (xt === x) continue;
-      const wt = excessDemandDerivative(xt, fft, cap, bb, pw);
-      const de = ((xt - x) / pce) * (wt / (wt + sj));
-      if (!(de !== 0)) continue;
-      // W at the target is M_j itself unless the target was cut at q̄ or at 0 (the inverse is exact)
-      const wAt = xt === xMax || xt === 0 ? excessDemandValue(xt, fft, cap, bb, pw) : mj;
-      destSecant[d] = (wAt - w) / (xt - x);
-      destStep[d] = de;
-      destTouched[nDest++] = d;
-      nodeChange[j] = -de;
+      newton: {
+        const mj = mean[j];
+        const sj = slope[j];
+        // the destination's trips: Newton on e − W⁻¹(M_d(q̄ − e)) = 0 within 0 ≤ e ≤ q̄
+        const q = maxTrips[d] - e;
+        const diff = mj - w;
+        if (Math.abs(diff) <= tol * (mj > w ? mj : w)) break newton;
+        // no road trips to take off / no trips left to make (one comparison that always runs, so
+        // the JIT's code has seen it before the first trips run out)
+        const room = diff > 0 ? q : e;
+        if (room <= 0) break newton;
+        const x = pce * e;
+        const xMax = pce * maxTrips[d];
+        // graph-core's excess-demand kernels on the link's parameters (CompiledVdf's own, without its dispatch)
+        const fft = fftA[ae];
+        const cap = capA[ae];
+        const bb = bA[ae];
+        const pw = powA[ae];
+        let xt = excessDemandFlow(mj, fft, cap, bb, pw);
+        if (xt > xMax) xt = xMax;
+        if (xt === x) break newton;
+        const wt = excessDemandDerivative(xt, fft, cap, bb, pw);
+        const de = ((xt - x) / pce) * (wt / (wt + sj));
+        if (!(de !== 0)) break newton;
+        // W at the target is M_j itself unless the target was cut at q̄ or at 0 (the inverse is exact)
+        const wAt = xt === xMax || xt === 0 ? excessDemandValue(xt, fft, cap, bb, pw) : mj;
+        destSecant[d] = (wAt - w) / (xt - x);
+        destStep[d] = de;
+        destTouched[nDest++] = d;
+        nodeChange[j] = -de;
+        continue; // its residual after the step (apply)
+      }
+      // a destination the step leaves: its residual at these labels (BushLabels.tripsResidual's)
+      if (e > dust && w - L[j] > residual) residual = w - L[j];
+      if (maxTrips[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
     }
     this.nDest = nDest;
+    this.residual = residual;
   }
+
+  /**
+   * The demand residual of the bush after the last {@link scanAndStep} ({@link BushLabels.tripsResidual}
+   * at the labels of its forward pass, the flows before the step, and the trips not made after it).
+   */
+  residual = 0;
 
   /**
    * The backward pass of {@link scanAndStep} from topological position `t`: each node's change
@@ -319,7 +364,7 @@ export class ElasticDemandStep {
    */
   private backward(b: Bush, engine: BushEngine, labels: BushLabels, t: number): number {
     const { linkFrom: from } = this.net;
-    const { inflow, constantInflow, inverseSlope, cheapestIn, nodeChange, step, reciprocal, touched } = this;
+    const { inflow, constantInflow, shareScale, cheapestIn, nodeChange, step, reciprocal, touched } = this;
     const links = b.links;
     const flows = b.flows;
     const root = b.root;
@@ -352,7 +397,7 @@ export class ElasticDemandStep {
       let f0 = 0;
       if (f > dust || (dj < 0 && f > 0)) {
         f0 = constantInflow[j];
-        perSlope = 1 / inverseSlope[j];
+        perSlope = shareScale[j];
         parallel = f > dust;
         if (parallel && dj < 0)
           for (let q = start; q < end && parallel; q++) {
@@ -422,8 +467,12 @@ export class ElasticDemandStep {
    * does in all but a few of a Chicago-Sketch solve's steps, whose −g/h are 0.9–1 in 97 %), and
    * is taken back to −g/h otherwise.
    */
-  private apply(b: Bush, engine: BushEngine, active: number): void {
+  private apply(b: Bush, engine: BushEngine, labels: BushLabels, active: number): void {
     const el = b.elastic!;
+    const { L, U } = labels;
+    const zoneNodes = this.net.zoneNodes;
+    const dust = b.dust;
+    let residual = this.residual;
     const { step, touched, destStep, destSecant, destTouched } = this;
     const nDest = this.nDest;
     const vdf = this.data.vdf;
@@ -459,14 +508,20 @@ export class ElasticDemandStep {
       const d = destTouched[r];
       const de = lambda * destStep[d];
       destStep[d] = 0;
-      if (de === 0) continue;
-      const before = notMade[d];
-      let after = before + de;
-      if (!(after > 1e-12 * before)) after = 0;
-      else if (after > maxTrips[d]) after = maxTrips[d];
-      notMade[d] = after;
-      const ae = exLink[d];
-      W[d] = excessDemandValue(pce * after, fftA[ae], capA[ae], bA[ae], powA[ae]);
+      let e = notMade[d];
+      let w = W[d];
+      if (de !== 0) {
+        e += de;
+        if (!(e > 1e-12 * notMade[d])) e = 0;
+        else if (e > maxTrips[d]) e = maxTrips[d];
+        notMade[d] = e;
+        const ae = exLink[d];
+        w = W[d] = excessDemandValue(pce * e, fftA[ae], capA[ae], bA[ae], powA[ae]);
+      }
+      const j = zoneNodes[d];
+      if (e > dust && w - L[j] > residual) residual = w - L[j];
+      if (maxTrips[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
     }
+    this.residual = residual;
   }
 }

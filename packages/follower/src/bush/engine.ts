@@ -445,7 +445,7 @@ export class BushEngine {
     }
     this.joint?.prepare(b, this.bushes, this.net.zoneCount);
     const nn = this.elastic.scanAndStep(b, this, this.labels);
-    this.labels.demandResidual = this.labels.tripsResidual(b, 0);
+    this.labels.demandResidual = this.elastic.residual;
     return this.labels.descend(b, this, nn);
   }
 
