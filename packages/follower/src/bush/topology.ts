@@ -47,6 +47,14 @@ export class BushTopology {
   private readonly dfsNode: Int32Array;
   private readonly dfsKept: Int32Array;
   private readonly dfsAdded: Int32Array;
+  /**
+   * The span of node positions (old order) that the shortcuts staged by the last
+   * {@link addShortcuts} touch: the least head position, and the greatest head or tail position.
+   * Outside it the depth-first search would emit the nodes one by one in the old order, so
+   * {@link writeInTopologicalOrder} copies those groups instead.
+   */
+  private spanFirst = 0;
+  private spanLast = 0;
 
   constructor(
     readonly net: CompiledNetwork,
@@ -276,12 +284,18 @@ export class BushTopology {
     const root = b.root;
     let w = kept;
     addFirst.fill(-1, 0, nn);
+    let first = nn;
+    let last = 0;
     // stages shortcut a (into node j) with no flow, listed under j's topological position
     const stage = (a: number, j: number): void => {
       linkStamp[a] = st;
       bufL[w] = a;
       bufF[w] = 0;
       const hp = topo[j];
+      const tp = topo[from[a]];
+      if (hp < first) first = hp;
+      if (hp > last) last = hp;
+      if (tp > last) last = tp;
       addNext[w - kept] = addFirst[hp];
       addFirst[hp] = w;
       w++;
@@ -311,13 +325,19 @@ export class BushTopology {
         }
       }
     }
+    this.spanFirst = first;
+    this.spanLast = last;
     return w;
   }
 
   /**
    * Update step 3: writes the staged links into the bush (whose capacity suffices) in a
    * topological order, by a depth-first search over in-links from the old node order (node
-   * positions; posMark: gray = `st`, black = a fresh stamp).
+   * positions; posMark: gray = `st`, black = a fresh stamp). Only the positions in the span the
+   * shortcuts touch (spanFirst..spanLast) are searched: before it every node's in-links come
+   * from earlier nodes, and after it no node gains an in-link or is needed earlier, so those
+   * groups are copied as they were staged (the order the full search writes, at the cost of a
+   * copy: on Berlin-Center most nodes of a bush lie after the last one its shortcuts touch).
    */
   private writeInTopologicalOrder(b: Bush, nn: number, st: number, kept: number): void {
     const { linkFrom: from } = this.net;
@@ -330,9 +350,13 @@ export class BushTopology {
     const stI = this.dfsKept;
     const stA = this.dfsAdded;
     const black = ++this.stamp;
-    mark[0] = black;
-    let o = 0;
-    for (let t0 = 1; t0 < nn; t0++) {
+    const lo = this.spanFirst;
+    const hi = this.spanLast;
+    // the groups before the span, as staged (every position before lo counts as black)
+    let o = ks[lo];
+    outL.set(bufL.subarray(0, o));
+    outF.set(bufF.subarray(0, o));
+    for (let t0 = lo; t0 <= hi; t0++) {
       if (mark[t0] === black) continue;
       let sp = 0;
       stN[0] = t0;
@@ -345,7 +369,7 @@ export class BushTopology {
         const kend = ks[t + 1];
         while (stI[sp] < kend) {
           const tp = topo[from[bufL[stI[sp]++]]];
-          if (mark[tp] !== black) {
+          if (tp >= lo && mark[tp] !== black) {
             next = tp;
             break;
           }
@@ -355,7 +379,7 @@ export class BushTopology {
             const q = stA[sp];
             stA[sp] = addNext[q - kept];
             const tp = topo[from[bufL[q]]];
-            if (mark[tp] !== black) {
+            if (tp >= lo && mark[tp] !== black) {
               next = tp;
               break;
             }
@@ -385,5 +409,9 @@ export class BushTopology {
         sp--;
       }
     }
+    // the groups after the span, as staged (kept links only: no shortcut goes into them)
+    const from0 = ks[hi + 1];
+    outL.set(bufL.subarray(from0, kept), o);
+    outF.set(bufF.subarray(from0, kept), o);
   }
 }
