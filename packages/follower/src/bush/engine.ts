@@ -109,6 +109,8 @@ export class BushEngine {
   /** Per class: Σ_a f_ka·c_ka and Σ_od demand·shortest cost (true shortest distances), filled by {@link measure}. */
   private readonly classTotals: Float64Array;
   readonly classSptt: Float64Array;
+  /** Per CSR position: the link costs of the class being measured ({@link BushLabels.gatherCosts}). */
+  private readonly posCost: Float64Array;
 
   /**
    * With elastic demand: per link, the trips not made (vehicles of the link's class) that a
@@ -151,6 +153,7 @@ export class BushEngine {
     this.labels = new BushLabels(this.net, this.excess?.mask ?? null);
     this.topology = new BushTopology(this.net, this.labels);
     this.nodeFlow = new Float64Array(n);
+    this.posCost = new Float64Array(m);
     this.joint = K > 1 ? new JointShift(K, m) : null;
     // one-class user equilibrium: no PASes (fewer iterations, no less time, and proportional
     // shares leave more bushes on both segments of a pair, which shortens the sensitivities' ranges)
@@ -512,8 +515,11 @@ export class BushEngine {
       }
     let sptt = 0;
     let grow = 0;
+    let gathered = -1;
     for (const b of this.bushes) {
-      const improved = this.labels.trueDistances(b, this.cc[b.cls]);
+      // the bushes are sorted by class: one gathering of the costs per class
+      if (b.cls !== gathered) this.labels.gatherCosts(this.cc[(gathered = b.cls)], this.posCost);
+      const improved = this.labels.trueDistances(b, this.cc[b.cls], this.posCost);
       if (improved) grow++;
       b.needsUpdate = improved;
       const demand = this.model.classes[b.cls].demand;
@@ -552,7 +558,8 @@ export class BushEngine {
    * corrected over the whole network.
    */
   distances(b: Bush, out: Float64Array): void {
-    this.labels.trueDistances(b, this.cc[b.cls]);
+    this.labels.gatherCosts(this.cc[b.cls], this.posCost);
+    this.labels.trueDistances(b, this.cc[b.cls], this.posCost);
     out.fill(Infinity);
     const { order, L } = this.labels;
     const nn = this.labels.scanned; // the bush's nodes are every node reachable from its root

@@ -2,8 +2,8 @@
  * The structure of a bush: checking and ordering a stored bush, and the bush update of
  * Algorithm B (drop unused links, add shortcuts, restore a topological order). The storage
  * invariants are those of `./store.ts` (links grouped by head, groups in a topological order,
- * every reachable node present); the algorithm is described in `./engine.ts`; the labels the
- * update reads (L, U, minIn, topo, order, groupStart) come from {@link BushLabels.scan}.
+ * every reachable node present); the algorithm is described in `./engine.ts`; the update
+ * writes the labels it reads (L, minIn, topo, order of {@link BushLabels}) in its own first pass.
  *
  * Scratch arrays, one meaning each (allocated once per engine; nothing is allocated per call):
  * - stamp: one counter for nodeStamp (per node), linkStamp (per link) and posMark (per node
@@ -47,6 +47,14 @@ export class BushTopology {
   private readonly dfsNode: Int32Array;
   private readonly dfsKept: Int32Array;
   private readonly dfsAdded: Int32Array;
+  /**
+   * The span of node positions (old order) that the shortcuts staged by the last
+   * {@link addShortcuts} touch: the least head position, and the greatest head or tail position.
+   * Outside it the depth-first search would emit the nodes one by one in the old order, so
+   * {@link writeInTopologicalOrder} copies those groups instead.
+   */
+  private spanFirst = 0;
+  private spanLast = 0;
 
   constructor(
     readonly net: CompiledNetwork,
@@ -209,9 +217,9 @@ export class BushTopology {
    * @throws Error (internal) if the bush became cyclic, which the U condition rules out
    */
   update(b: Bush, cc: Float64Array): void {
-    const nn = this.labels.scan(b, cc);
     const st = ++this.stamp;
-    const kept = this.keepLinks(b, cc, nn, st);
+    const kept = this.scanAndKeep(b, cc, st);
+    const nn = this.labels.scanned;
     const w = this.addShortcuts(b, cc, nn, st, kept);
     b.needsUpdate = false;
     b.shortcutCount = -1;
@@ -227,40 +235,74 @@ export class BushTopology {
   }
 
   /**
-   * Update step 1: stages the links kept (flow above dust, or the shortest-path in-link), grouped
-   * as before (keptStart), stamps them with `st` in linkStamp and computes keptLongest over them.
-   * Returns their number.
+   * Update step 1, in one pass over the bush's groups: the labels the update reads (L over the
+   * bush's links, excess-demand links left out as in {@link BushLabels.scan}; minIn, topo, order,
+   * and `labels.scanned`), and the links kept (flow above dust, or the shortest-path in-link)
+   * staged, grouped as before (keptStart), stamped with `st` in linkStamp, with keptLongest over
+   * them. Each group is read twice, the second time from cache once its shortest in-link is known
+   * (a label scan and then a second pass over the whole bush cost a quarter more on Berlin-Center).
+   * Returns the number of links kept.
    */
-  private keepLinks(b: Bush, cc: Float64Array, nn: number, st: number): number {
-    const { linkFrom: from } = this.net;
-    const { minIn, order, groupStart: gs } = this.labels;
+  private scanAndKeep(b: Bush, cc: Float64Array, st: number): number {
+    const { linkFrom: from, linkTo: to } = this.net;
+    const labels = this.labels;
+    const { L, minIn, topo, order, skip } = labels;
     const { keptLongest: U, stageLinks: bufL, stageFlows: bufF, linkStamp, keptStart: ks } = this;
     const links = b.links;
     const flows = b.flows;
+    const len = b.len;
+    const root = b.root;
     const dust = b.dust;
-    U[b.root] = 0;
+    L[root] = 0;
+    U[root] = 0;
+    topo[root] = 0;
+    order[0] = root;
+    minIn[root] = -1;
+    let t = 0;
+    let p = 0;
     let w = 0;
-    for (let t = 1; t < nn; t++) {
-      const j = order[t];
-      const pm = minIn[j];
-      let ua = -Infinity;
+    while (p < len) {
+      let a = links[p];
+      const j = to[a];
+      t++;
+      order[t] = j;
+      topo[j] = t;
       ks[t] = w;
-      const end = gs[t + 1];
-      for (let p = gs[t]; p < end; p++) {
-        const f = flows[p];
-        if (f > dust || p === pm) {
-          const a = links[p];
-          bufL[w] = a;
+      const g = p;
+      let lmin = Infinity;
+      let pmin = -1;
+      for (;;) {
+        if (skip === null || skip[a] !== 1) {
+          const lv = L[from[a]] + cc[a];
+          if (lv < lmin) {
+            lmin = lv;
+            pmin = p;
+          }
+        }
+        p++;
+        if (p === len) break;
+        a = links[p];
+        if (to[a] !== j) break;
+      }
+      L[j] = lmin;
+      minIn[j] = pmin;
+      let ua = -Infinity;
+      for (let q = g; q < p; q++) {
+        const f = flows[q];
+        if (f > dust || q === pmin) {
+          const k = links[q];
+          bufL[w] = k;
           bufF[w] = f > dust ? f : 0;
           w++;
-          linkStamp[a] = st;
-          const v = U[from[a]] + cc[a];
+          linkStamp[k] = st;
+          const v = U[from[k]] + cc[k];
           if (v > ua) ua = v;
         }
       }
       U[j] = ua;
     }
-    ks[nn] = w;
+    ks[t + 1] = w;
+    labels.scanned = t + 1;
     return w;
   }
 
@@ -276,12 +318,18 @@ export class BushTopology {
     const root = b.root;
     let w = kept;
     addFirst.fill(-1, 0, nn);
+    let first = nn;
+    let last = 0;
     // stages shortcut a (into node j) with no flow, listed under j's topological position
     const stage = (a: number, j: number): void => {
       linkStamp[a] = st;
       bufL[w] = a;
       bufF[w] = 0;
       const hp = topo[j];
+      const tp = topo[from[a]];
+      if (hp < first) first = hp;
+      if (hp > last) last = hp;
+      if (tp > last) last = tp;
       addNext[w - kept] = addFirst[hp];
       addFirst[hp] = w;
       w++;
@@ -311,13 +359,19 @@ export class BushTopology {
         }
       }
     }
+    this.spanFirst = first;
+    this.spanLast = last;
     return w;
   }
 
   /**
    * Update step 3: writes the staged links into the bush (whose capacity suffices) in a
    * topological order, by a depth-first search over in-links from the old node order (node
-   * positions; posMark: gray = `st`, black = a fresh stamp).
+   * positions; posMark: gray = `st`, black = a fresh stamp). Only the positions in the span the
+   * shortcuts touch (spanFirst..spanLast) are searched: before it every node's in-links come
+   * from earlier nodes, and after it no node gains an in-link or is needed earlier, so those
+   * groups are copied as they were staged (the order the full search writes, at the cost of a
+   * copy: on Berlin-Center most nodes of a bush lie after the last one its shortcuts touch).
    */
   private writeInTopologicalOrder(b: Bush, nn: number, st: number, kept: number): void {
     const { linkFrom: from } = this.net;
@@ -330,9 +384,13 @@ export class BushTopology {
     const stI = this.dfsKept;
     const stA = this.dfsAdded;
     const black = ++this.stamp;
-    mark[0] = black;
-    let o = 0;
-    for (let t0 = 1; t0 < nn; t0++) {
+    const lo = this.spanFirst;
+    const hi = this.spanLast;
+    // the groups before the span, as staged (every position before lo counts as black)
+    let o = ks[lo];
+    outL.set(bufL.subarray(0, o));
+    outF.set(bufF.subarray(0, o));
+    for (let t0 = lo; t0 <= hi; t0++) {
       if (mark[t0] === black) continue;
       let sp = 0;
       stN[0] = t0;
@@ -345,7 +403,7 @@ export class BushTopology {
         const kend = ks[t + 1];
         while (stI[sp] < kend) {
           const tp = topo[from[bufL[stI[sp]++]]];
-          if (mark[tp] !== black) {
+          if (tp >= lo && mark[tp] !== black) {
             next = tp;
             break;
           }
@@ -355,7 +413,7 @@ export class BushTopology {
             const q = stA[sp];
             stA[sp] = addNext[q - kept];
             const tp = topo[from[bufL[q]]];
-            if (mark[tp] !== black) {
+            if (tp >= lo && mark[tp] !== black) {
               next = tp;
               break;
             }
@@ -385,5 +443,9 @@ export class BushTopology {
         sp--;
       }
     }
+    // the groups after the span, as staged (kept links only: no shortcut goes into them)
+    const from0 = ks[hi + 1];
+    outL.set(bufL.subarray(from0, kept), o);
+    outF.set(bufF.subarray(from0, kept), o);
   }
 }
