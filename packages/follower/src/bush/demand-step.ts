@@ -148,7 +148,9 @@ export class ElasticDemandStep {
     const der = engine.der;
     const links = b.links;
     const flows = b.flows;
-    const len = b.len;
+    // the groups through the last used in-link or destination (BushLabels.usedEnd: the nodes
+    // after them carry nothing the step, the residual or the shifts read)
+    const len = labels.usedEnd(b);
     const root = b.root;
     const dust = b.dust;
     const { groupStart: gs, order, L, U, minIn, maxIn, topo } = labels;

@@ -60,6 +60,9 @@ export class BushLabels {
    * @param skip 1 on links the labels leave out (excess-demand links, moved by
    *   `./excess-demand.ts` instead of by shifts), or null
    */
+  /** Per node: the zone (0-based) whose zone node it is, −1 for other nodes ({@link usedEnd}). */
+  private readonly zoneOf: Int32Array;
+
   constructor(
     readonly net: CompiledNetwork,
     readonly skip: Uint8Array | null = null,
@@ -79,6 +82,8 @@ export class BushLabels {
     this.queue = new Int32Array(n);
     this.inQueue = new Uint8Array(n);
     this.shortcutList = new Int32Array(m);
+    this.zoneOf = new Int32Array(n).fill(-1);
+    for (let z = 0; z < net.zoneCount; z++) this.zoneOf[net.zoneNodes[z]] = z;
   }
 
   /**
@@ -88,8 +93,10 @@ export class BushLabels {
    * @param usedOnly stop after the last group with a used in-link (flow above dust): the labels
    *   of the nodes before it are exact (a prefix of a topological order holds every predecessor
    *   of its nodes), and no node after it has a used in-link, so a flow shift ({@link descend})
-   *   does exactly what it does after a full scan. Only without excess-demand links and trips not
-   *   made (whose demand residuals read the labels of destinations that may carry no road flow).
+   *   does exactly what it does after a full scan. Not on an augmented network's excess-demand
+   *   links; with trips not made in the reduced form, through the last destination with an
+   *   excess alternative too ({@link usedEnd}: its residual reads the labels of destinations
+   *   that may carry no road flow).
    *   Why it pays: a bush holds every node reachable from its root, most of which no trip of the
    *   origin uses (Berlin-Center: its 865 zones lie in the middle of 12,981 nodes, and a
    *   shortest-path tree settles all of its destinations after 4,566 nodes on average), and the
@@ -103,18 +110,7 @@ export class BushLabels {
     const flows = b.flows;
     const root = b.root;
     const dust = b.dust;
-    let len = b.len;
-    if (usedOnly && skip === null && el === null) {
-      // the end of the last group holding a used link (a sequential read, from the end)
-      let q = len - 1;
-      while (q >= 0 && !(flows[q] > dust)) q--;
-      if (q >= 0) {
-        const h = to[links[q]];
-        q++;
-        while (q < len && to[links[q]] === h) q++;
-      }
-      len = q < 0 ? 0 : q;
-    }
+    const len = usedOnly && skip === null ? this.usedEnd(b) : b.len;
     L[root] = 0;
     U[root] = 0;
     topo[root] = 0;
@@ -224,6 +220,32 @@ export class BushLabels {
     }
     this.scanned = t + 1;
     return t + 1;
+  }
+
+  /**
+   * The end of a bush's last group of in-links that {@link scan}`(…, usedOnly)` must see: the last
+   * group with a used in-link (flow above dust) or, with trips not made in the reduced form, into a
+   * destination with an excess alternative (its residual and demand step read its labels even
+   * when no road flow reaches it). A sequential read from the end.
+   */
+  usedEnd(b: Bush): number {
+    const to = this.net.linkTo;
+    const { links, flows, dust, len } = b;
+    const el = b.elastic;
+    const zoneOf = this.zoneOf;
+    let q = len - 1;
+    if (el === null) while (q >= 0 && !(flows[q] > dust)) q--;
+    else
+      for (; q >= 0; q--) {
+        if (flows[q] > dust) break;
+        const z = zoneOf[to[links[q]]];
+        if (z >= 0 && el.link[z] >= 0) break;
+      }
+    if (q < 0) return 0;
+    const h = to[links[q]];
+    q++;
+    while (q < len && to[links[q]] === h) q++;
+    return q;
   }
 
   /**
