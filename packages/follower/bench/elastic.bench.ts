@@ -6,15 +6,19 @@
  * Per network: one class (the network's toll factor, or 1 minute per unit of money where the file
  * has none), a toll on every link of 20 % of its free-flow time (so that demand responds), and:
  * 1. `pivotSeconds`: the no-toll fixed-demand solve to 1e-10 that gives the pivot c0;
- * 2. `fixedSeconds`: the tolled fixed-demand solve to 1e-10 (cold);
- * 3. `augmentSeconds`: building the augmented network (excess links);
- * 4. `firstElasticSeconds`: the tolled elastic solve (exponential, elasticity 0.3; where some
+ * 2. `augmentSeconds`: building the augmented network (excess links);
+ * 3. `firstElasticSeconds`: the tolled elastic solve (exponential, elasticity 0.3; where some
  *    pair's pivot cost is 0, the rate 0.3 / the trip-weighted mean pivot cost) to 1e-10 from cold
- *    bushes, the first elastic solve of the process (its code not yet compiled by the JIT);
- * 5. `elasticSeconds`: the same solve again, from cold bushes, its code compiled as the fixed
- *    solve's is (the pivot solve ran that code first);
- * `ratio` = elasticSeconds / fixedSeconds (target ≤ 2), `firstRatio` = firstElasticSeconds /
- * fixedSeconds. One JSON line per network.
+ *    bushes, the first elastic solve of the process (its code not yet compiled by the JIT), and
+ *    `firstRatio` = it / the first round's fixed solve;
+ * 4. `rounds` (`TOLLKIT_BENCH_ROUNDS`, default 3) of the tolled fixed-demand solve to 1e-10 and
+ *    the same elastic solve again, both from cold bushes, the order of the two reversed every round
+ *    (each elastic solve beside a fixed solve that met the same machine load: one fixed solve of
+ *    Chicago-Sketch takes 1.2–1.8 s on this shared machine from run to run);
+ *    `fixedSeconds` / `elasticSeconds` and their CPU seconds are the medians over the rounds,
+ *    `ratios` the rounds' elastic ÷ fixed, `ratio` their median (target ≤ 2), `cpuRatio` the
+ *    median of the CPU-time ratios.
+ * One JSON line per network.
  *
  * Networks: `TOLLKIT_BENCH_NETWORKS` (comma-separated; default sioux-falls,chicago-sketch,
  * berlin-center). The machine is shared: `cpuSeconds` are less noisy than wall seconds.
@@ -36,6 +40,13 @@ function timed<T>(f: () => T): { value: T; seconds: number; cpuSeconds: number }
 }
 
 const round = (x: number, d = 3) => Number(x.toFixed(d));
+const rounds = Math.max(1, Number(process.env.TOLLKIT_BENCH_ROUNDS ?? 3));
+/** The median (the mean of the middle two for an even count). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
 
 function line(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: "elastic", ...o })}\n`);
@@ -55,7 +66,6 @@ async function main(): Promise<void> {
     const tolls = Float64Array.from(net.links.freeFlowTime, (t) => (0.2 * t) / tf);
     const opts = { algorithm: "bush", gap: GAP, maxSeconds, classes } as const;
     const pivot = timed(() => solveSync(net, { ...opts, tolls: new Float64Array(net.linkCount) }));
-    const fixed = timed(() => solveSync(net, { ...opts, tolls }));
     const c0 = odCosts(net, pivot.value);
     // an elasticity needs pivot costs > 0; where some pair's is 0 (Berlin-Center's zero-cost zone
     // pairs), the same elasticity at the trip-weighted mean pivot cost, as a rate per time unit
@@ -71,8 +81,23 @@ async function main(): Promise<void> {
     const sensitivity = zeroPivot ? { rate: ELASTICITY / (tripCost / trips) } : { elasticity: ELASTICITY };
     const problem = timed(() => ElasticDemandProblem.create(net, { form: "exponential", ...sensitivity }, { classes, pivot: c0 }));
     const first = timed(() => problem.value.solveSync({ algorithm: "bush", gap: GAP, maxSeconds, tolls }));
-    const elastic = timed(() => problem.value.solveSync({ algorithm: "bush", gap: GAP, maxSeconds, tolls }));
-    const e = elastic.value;
+    const fixedRuns: ReturnType<typeof timed<FollowerResult>>[] = [];
+    const elasticRuns: ReturnType<typeof timed<FollowerResult>>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const runFixed = () => fixedRuns.push(timed(() => solveSync(net, { ...opts, tolls })));
+      const runElastic = () => elasticRuns.push(timed(() => problem.value.solveSync({ algorithm: "bush", gap: GAP, maxSeconds, tolls })));
+      if (r % 2 === 0) {
+        runFixed();
+        runElastic();
+      } else {
+        runElastic();
+        runFixed();
+      }
+    }
+    const fixed = fixedRuns[0].value;
+    const e = elasticRuns[0].value;
+    const ratios = elasticRuns.map((x, r) => x.seconds / fixedRuns[r].seconds);
+    const cpuRatios = elasticRuns.map((x, r) => x.cpuSeconds / fixedRuns[r].cpuSeconds);
     line({
       network: id,
       gap: GAP,
@@ -80,21 +105,23 @@ async function main(): Promise<void> {
       ...sensitivity,
       excessLinks: problem.value.augmented.excess.link.length,
       pivotSeconds: round(pivot.seconds),
-      fixedSeconds: round(fixed.seconds),
-      fixedCpuSeconds: round(fixed.cpuSeconds),
-      fixedIterations: fixed.value.iterations,
-      fixedGap: gapOf(fixed.value),
+      rounds,
+      fixedSeconds: round(median(fixedRuns.map((x) => x.seconds))),
+      fixedCpuSeconds: round(median(fixedRuns.map((x) => x.cpuSeconds))),
+      fixedIterations: fixed.iterations,
+      fixedGap: gapOf(fixed),
       augmentSeconds: round(problem.seconds),
       firstElasticSeconds: round(first.seconds),
       firstElasticCpuSeconds: round(first.cpuSeconds),
-      elasticSeconds: round(elastic.seconds),
-      elasticCpuSeconds: round(elastic.cpuSeconds),
+      elasticSeconds: round(median(elasticRuns.map((x) => x.seconds))),
+      elasticCpuSeconds: round(median(elasticRuns.map((x) => x.cpuSeconds))),
       elasticIterations: e.iterations,
       elasticGap: gapOf(e),
       elasticConverged: e.converged,
-      ratio: round(elastic.seconds / fixed.seconds, 2),
-      cpuRatio: round(elastic.cpuSeconds / fixed.cpuSeconds, 2),
-      firstRatio: round(first.seconds / fixed.seconds, 2),
+      ratios: ratios.map((x) => round(x, 2)),
+      ratio: round(median(ratios), 2),
+      cpuRatio: round(median(cpuRatios), 2),
+      firstRatio: round(first.seconds / fixedRuns[0].seconds, 2),
       target: 2,
       tripsReference: round(e.elastic.tripsReference, 1),
       tripsNotMade: round(e.elastic.tripsNotMade, 1),
