@@ -7,7 +7,9 @@
  * 1. for every bush (one per class and origin): if the last measurement found a shortcut
  *    outside it, update it — drop links without flow (keeping the bush's shortest-path tree),
  *    then add the shortcuts (i,j) with L_i + c_ij < L_j and U_i < U_j, where L are shortest and
- *    U longest bush-path labels (the second condition keeps the bush acyclic) — and shift flow;
+ *    U longest bush-path labels (the second condition keeps the bush acyclic; with several
+ *    classes near equilibrium, every measured candidate that keeps it acyclic:
+ *    {@link BushEngine.keepMeasuredShortcuts}) — and shift flow;
  * 2. passes that only shift flow, on the bushes furthest from their own equilibrium;
  * 3. a measurement: exact class link flows and costs recomputed from the bushes, total cost, and
  *    the SPTT from true shortest paths (bush labels corrected by a label-correcting pass over the
