@@ -7,7 +7,9 @@
  * 1. for every bush (one per class and origin): if the last measurement found a shortcut
  *    outside it, update it — drop links without flow (keeping the bush's shortest-path tree),
  *    then add the shortcuts (i,j) with L_i + c_ij < L_j and U_i < U_j, where L are shortest and
- *    U longest bush-path labels (the second condition keeps the bush acyclic) — and shift flow;
+ *    U longest bush-path labels (the second condition keeps the bush acyclic; with several
+ *    classes near equilibrium, every measured candidate that keeps it acyclic:
+ *    {@link BushEngine.keepMeasuredShortcuts}) — and shift flow;
  * 2. passes that only shift flow, on the bushes furthest from their own equilibrium;
  * 3. a measurement: exact class link flows and costs recomputed from the bushes, total cost, and
  *    the SPTT from true shortest paths (bush labels corrected by a label-correcting pass over the
@@ -121,6 +123,17 @@ export class BushEngine {
   /** Per node: the excess-demand link from the root of the tree bush being built into it, or −1. */
   private readonly excessInto: Int32Array;
 
+  /**
+   * When set (by `../bush.ts`; fixed demand only), a bush update adds every shortcut candidate of
+   * the last measurement that keeps the bush acyclic, also where it no longer shortens a bush path
+   * at the update's costs (the flows have moved since: the other bushes' shifts, and with classes
+   * the joint and PAS shifts that move this bush's own flows at other bushes' visits). Such a
+   * candidate did shorten a path at the measured flows; without it, Chicago-Sketch with two classes
+   * sat near a gap of 5e-7 for six iterations while the van bushes of neighbouring zones were
+   * marked to grow at every measurement and their candidates failed the L test at every update.
+   */
+  keepMeasuredShortcuts = false;
+
   /** Shifts whose stale label difference U_j − L_j is at most this fraction of U_j are skipped. */
   labelTolerance = 1e-15;
 
@@ -157,7 +170,10 @@ export class BushEngine {
     this.joint = K > 1 ? new JointShift(K, m) : null;
     // one-class user equilibrium: no PASes (fewer iterations, no less time, and proportional
     // shares leave more bushes on both segments of a pair, which shortens the sensitivities' ranges)
-    this.pas = PAS_SHIFTS && this.excess === null && this.elastic === null && (this.so || K > 1) ? new PasSet(K, m, this.pce) : null;
+    this.pas =
+      PAS_SHIFTS && this.excess === null && this.elastic === null && (this.so || K > 1)
+        ? new PasSet(K, m, this.pce, this.net.linkTo)
+        : null;
     this.excessInto = new Int32Array(n).fill(-1);
     let quartic = !this.so && K === 1;
     for (let a = 0; a < m && quartic; a++) {
@@ -442,6 +458,8 @@ export class BushEngine {
    * the shifts' largest label difference.
    */
   shiftWithDemand(b: Bush): number {
+    // a demand step changes the bush's trips: the joint shift's map of its positions may end too early
+    if (this.excess !== null || this.elastic !== null) this.joint?.invalidate(b);
     if (this.elastic === null) {
       this.shiftDemand(b);
       return this.shift(b);
@@ -457,7 +475,7 @@ export class BushEngine {
    * keeping the bush acyclic, and restores the storage order (see `./topology.ts`).
    */
   update(b: Bush): void {
-    this.topology.update(b, this.cc[b.cls]);
+    this.topology.update(b, this.cc[b.cls], this.keepMeasuredShortcuts && b.elastic === null && this.excess === null);
     this.joint?.invalidate(b);
   }
 

@@ -23,12 +23,17 @@
  *
  * The classes' bushes are found by origin (an index over the engine's bushes, rebuilt when the
  * bush list is replaced); a partner bush's link positions are kept in a per-class map (position
- * and stamp per network link), rebuilt when the partner changes or its structure does (a bush
- * update: {@link JointShift.invalidate}). Everything is allocated once per engine.
+ * and stamp per network link), rebuilt when the partner changes or its structure or trips do (a
+ * bush update or a demand step: {@link JointShift.invalidate}). The map is made at the first step
+ * that needs it, not when the bush's visit starts (Chicago-Sketch with two classes: a fifth of
+ * the visits make no step), and holds the partner's links only up to the end of its last group
+ * with flow ({@link flowEnd}): a partner with flow on either segment holds both segments' links
+ * before that end, and one with flow on neither does not take part, so the steps are the same.
+ * Everything is allocated once per engine.
  */
 
 import type { BushEngine } from "./engine.js";
-import { Bush } from "./store.js";
+import { Bush, flowEnd } from "./store.js";
 
 export class JointShift {
   readonly K: number;
@@ -71,14 +76,14 @@ export class JointShift {
     this.idx = new Int32Array(K);
   }
 
-  /** Forgets the link positions of `b` (its structure changed). */
+  /** Forgets the link positions of `b` (its structure or its trips changed). */
   invalidate(b: Bush): void {
     if (this.mapped[b.cls] === b) this.mapped[b.cls] = null;
   }
 
   /**
-   * Finds the partners of `b` (the other classes' bushes of its origin) among `bushes` and maps
-   * their link positions. Returns their number.
+   * Finds the partners of `b` (the other classes' bushes of its origin) among `bushes` (their
+   * link positions are mapped by {@link step} when first needed). Returns their number.
    */
   prepare(b: Bush, bushes: Bush[], zoneCount: number): number {
     const K = this.K;
@@ -95,21 +100,25 @@ export class JointShift {
       this.partners[l] = p;
       if (p === null) continue;
       n++;
-      if (this.mapped[l] !== p) {
-        const st = ++this.mark[l];
-        const pos = this.pos[l];
-        const stamp = this.stamp[l];
-        const links = p.links;
-        for (let q = 0; q < p.len; q++) {
-          const a = links[q];
-          pos[a] = q;
-          stamp[a] = st;
-        }
-        this.mapped[l] = p;
-      }
     }
     this.count = n;
     return n;
+  }
+
+  /** Maps the link positions of class l's partner `p` (up to its {@link flowEnd}) unless they are mapped. */
+  private map(l: number, p: Bush, to: Int32Array): void {
+    if (this.mapped[l] === p) return;
+    const st = ++this.mark[l];
+    const pos = this.pos[l];
+    const stamp = this.stamp[l];
+    const links = p.links;
+    const end = flowEnd(p, to, 0);
+    for (let q = 0; q < end; q++) {
+      const a = links[q];
+      pos[a] = q;
+      stamp[a] = st;
+    }
+    this.mapped[l] = p;
   }
 
   /**
@@ -132,6 +141,7 @@ export class JointShift {
   ): void {
     const K = this.K;
     const { cc, pce } = engine;
+    const to = engine.net.linkTo;
     const { g, lo, hi, delta, idx } = this;
     const links = b.links;
     const flows = b.flows;
@@ -154,6 +164,7 @@ export class JointShift {
       }
       const p = this.partners[l];
       if (p === null) continue;
+      this.map(l, p, to);
       const pos = this.pos[l];
       const stamp = this.stamp[l];
       const st = this.mark[l];

@@ -59,7 +59,7 @@
 
 import type { BushEngine } from "./engine.js";
 import { classesStep, shifted } from "./joint.js";
-import { Bush } from "./store.js";
+import { Bush, flowEnd } from "./store.js";
 
 /** A PAS that moved no flow in this many iterations leaves the set. */
 const RETIRE_AFTER = 2;
@@ -133,9 +133,15 @@ export class PasSet {
   private readonly delta: Float64Array;
   private readonly idx: Int32Array;
   private readonly pce: Float64Array;
+  /** The network's link heads. */
+  private readonly to: Int32Array;
 
-  constructor(K: number, linkCount: number, pce: Float64Array) {
+  /**
+   * @param to the network's link heads (a bush's groups, {@link flowEnd})
+   */
+  constructor(K: number, linkCount: number, pce: Float64Array, to: Int32Array) {
     this.K = K;
+    this.to = to;
     this.m = linkCount;
     this.slotStart = new Int32Array(linkCount + 1);
     this.allStart = new Int32Array(linkCount + 1);
@@ -271,6 +277,7 @@ export class PasSet {
     for (let a = this.m; a > 0; a--) slotStart[a] = slotStart[a - 1];
     slotStart[0] = 0;
     const slotPas = this.slotPas;
+    const to = this.to;
     let parts = 0;
     let posLen = 0;
     for (let bi = 0; bi < bushes.length; bi++) {
@@ -278,7 +285,8 @@ export class PasSet {
       const links = b.links;
       const flows = b.flows;
       const dust = b.dust;
-      const len = b.len;
+      // a participant has flow on a whole segment: its links lie before the bush's flow end (./store.ts)
+      const len = flowEnd(b, to, dust);
       const tick = ++this.tick;
       for (let q = 0; q < len; q++) {
         linkPos[links[q]] = q;

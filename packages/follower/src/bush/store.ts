@@ -143,3 +143,26 @@ export function bushBytes(bushes: Bush[]): number {
   for (const b of bushes) s += b.links.byteLength + b.flows.byteLength;
   return s;
 }
+
+/**
+ * The end of the group of in-links of the last link of `b` whose flow is above `above` (0 when
+ * there is none): a read from the end, over the unused tail only. No path with flow (every link
+ * above `above`) into a node, nor any bush link on a path into that node, lies after it, since the
+ * groups are in a topological order; a shift, a joint step and a PAS shift move flow onto bush
+ * paths into a node with such a path, so the end does not grow until the bush's structure (an
+ * update) or its trips (a demand step) change. `./joint.ts` and `./pas.ts` map a bush's link
+ * positions up to it only (the rule of `BushLabels.usedEnd`: Chicago-Sketch's bushes, 11 % of
+ * their links after it).
+ * @param to the network's link heads
+ */
+export function flowEnd(b: Bush, to: Int32Array, above: number): number {
+  const { links, flows } = b;
+  const len = b.len;
+  let q = len - 1;
+  while (q >= 0 && !(flows[q] > above)) q--;
+  if (q < 0) return 0;
+  const h = to[links[q]];
+  q++;
+  while (q < len && to[links[q]] === h) q++;
+  return q;
+}

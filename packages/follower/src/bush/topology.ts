@@ -214,13 +214,15 @@ export class BushTopology {
    * emits each node after its predecessors, starting from the old order (which it keeps when no
    * new link goes backwards). Linear in the bush's size (plus the network's links for a full scan).
    * @param cc the bush's class link costs
+   * @param measured add every measured candidate that keeps the bush acyclic, without the
+   *   L_i + c_ij < L_j test (see `BushEngine.keepMeasuredShortcuts`)
    * @throws Error (internal) if the bush became cyclic, which the U condition rules out
    */
-  update(b: Bush, cc: Float64Array): void {
+  update(b: Bush, cc: Float64Array, measured = false): void {
     const st = ++this.stamp;
     const kept = this.scanAndKeep(b, cc, st);
     const nn = this.labels.scanned;
-    const w = this.addShortcuts(b, cc, nn, st, kept);
+    const w = this.addShortcuts(b, cc, nn, st, kept, measured);
     b.needsUpdate = false;
     b.shortcutCount = -1;
     ensureCapacity(b, w);
@@ -311,7 +313,7 @@ export class BushTopology {
    * (addedFirst, addedNext), from the measured candidates or, when unknown, every link out of the
    * bush's nodes. Returns the number of links staged in all.
    */
-  private addShortcuts(b: Bush, cc: Float64Array, nn: number, st: number, kept: number): number {
+  private addShortcuts(b: Bush, cc: Float64Array, nn: number, st: number, kept: number, measured: boolean): number {
     const { linkFrom: from, linkTo: to, fsStart, fsLink, fsHead, blocked } = this.net;
     const { L, topo, order } = this.labels;
     const { keptLongest: U, stageLinks: bufL, stageFlows: bufF, linkStamp, addedFirst: addFirst, addedNext: addNext } = this;
@@ -342,7 +344,7 @@ export class BushTopology {
         const i = from[a];
         const j = to[a];
         if (linkStamp[a] === st || (blocked[i] === 1 && i !== root) || j === root) continue;
-        if (L[i] + cc[a] < L[j] && U[i] < U[j]) stage(a, j);
+        if ((measured || L[i] + cc[a] < L[j]) && U[i] < U[j]) stage(a, j);
       }
     } else {
       for (let t = 0; t < nn; t++) {
