@@ -17,11 +17,13 @@
  * destination d the Newton step on e − W⁻¹(M_d(q̄ − e)) = 0, Δe = (e* − e)·W′(e*)/(W′(e*) + G_d)
  * with e* = W⁻¹(M_d) (graph-core's inverse of the excess-demand cost, so 0 ≤ e ≤ q̄); backward, in
  * reverse topological order, each node's change split over its used in-links as 1/(G_i + c′_ij)
- * (in proportion to their flows where that would empty one); then one step length λ ≤ 1 for the
- * bush, the Newton step −g/h along the direction on the transformed potential (g = Σ c·dx,
- * h = Σ c′·dx², the secant slope of W over the step for the trips not made), so that destinations
- * sharing congested links never overshoot together. Every road link of the bush changes at most
- * once per step.
+ * (in proportion to their flows where that would empty one), the road part of the step taken at
+ * full length as it is split; then the step length for the bush: the full step stands where it
+ * decreases the quadratic model of the transformed potential along the direction (the Newton
+ * length −g/h ≥ ½, g = Σ c·dx, h = Σ c′·dx², the secant slope of W over the step for the trips
+ * not made), and is taken back to −g/h otherwise, so that destinations sharing congested links
+ * cannot overshoot together by more than that. Every road link of the bush changes at most once per
+ * step (twice where it is taken back).
  *
  * Arrays (allocated once per engine, nothing per sweep): mean, slope, inflow, constantInflow,
  * shareScale, cheapestIn, nodeChange per node (nodeChange all 0 between sweeps); groupStart /
