@@ -40,7 +40,11 @@ function timed<T>(f: () => T): { value: T; seconds: number; cpuSeconds: number }
 }
 
 const round = (x: number, d = 3) => Number(x.toFixed(d));
-const rounds = Math.max(1, Number(process.env.TOLLKIT_BENCH_ROUNDS ?? 3));
+const rounds = Number(process.env.TOLLKIT_BENCH_ROUNDS ?? 3);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`bench/elastic: TOLLKIT_BENCH_ROUNDS must be a whole number ≥ 1 (got "${process.env.TOLLKIT_BENCH_ROUNDS}")\n`);
+  process.exit(2);
+}
 /** The median (the mean of the middle two for an even count). */
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -34,7 +34,7 @@
 
 import { CompiledNetwork, CompiledVdf, excessDemandDerivative, excessDemandFlow, excessDemandValue } from "@tollkit/graph-core";
 import type { BushEngine } from "./engine.js";
-import type { BushLabels } from "./labels.js";
+import { type BushLabels, tripResidual } from "./labels.js";
 import { Bush, ElasticBush } from "./store.js";
 
 /** The step is kept at full length when the Newton length along it is at least this (see {@link ElasticDemandStep.apply}). */
@@ -345,9 +345,8 @@ export class ElasticDemandStep {
         nodeChange[j] = -de;
         continue; // its residual after the step (apply)
       }
-      // a destination the step leaves: its residual at these labels (BushLabels.tripsResidual's)
-      if (e > dust && w - L[j] > residual) residual = w - L[j];
-      if (maxTrips[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
+      // a destination the step leaves: its residual at these labels
+      residual = tripResidual(residual, e, maxTrips[d], w, L[j], U[j], dust);
     }
     this.nDest = nDest;
     this.residual = residual;
@@ -396,10 +395,12 @@ export class ElasticDemandStep {
       const f = inflow[j];
       let start = gs[s];
       let end = gs[s + 1];
+      // split over the used in-links, or (no flow arrives) all of it on the cheapest in-link
+      const split = f > dust || (dj < 0 && f > 0);
       let parallel = false;
       let perSlope = 0;
       let f0 = 0;
-      if (f > dust || (dj < 0 && f > 0)) {
+      if (split) {
         f0 = constantInflow[j];
         perSlope = shareScale[j];
         parallel = f > dust;
@@ -412,14 +413,13 @@ export class ElasticDemandStep {
             if (-dj * share > fl) parallel = false;
           }
       } else {
-        // no flow arrives: the whole change on the cheapest in-link
         start = cheapestIn[j];
         end = start + 1;
       }
       for (let q = start; q < end; q++) {
         const fl = flows[q];
         let dp = dj;
-        if (end - start > 1 || fl > 0) {
+        if (split) {
           if (fl <= 0) continue;
           let share = fl / f;
           if (parallel) {
@@ -523,8 +523,7 @@ export class ElasticDemandStep {
         w = W[d] = excessDemandValue(pce * e, fftA[ae], capA[ae], bA[ae], powA[ae]);
       }
       const j = zoneNodes[d];
-      if (e > dust && w - L[j] > residual) residual = w - L[j];
-      if (maxTrips[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
+      residual = tripResidual(residual, e, maxTrips[d], w, L[j], U[j], dust);
     }
     this.residual = residual;
   }

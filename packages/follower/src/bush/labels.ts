@@ -32,6 +32,17 @@ import type { BushEngine } from "./engine.js";
 import { Bush } from "./store.js";
 
 /** The label arrays of one engine and the passes that compute them. */
+/**
+ * The larger of `residual` and one destination's demand residual ({@link BushLabels.tripsResidual}):
+ * with `e` of its `q` most trips not made at inverse demand `w` and bush labels `l` (shortest) and
+ * `u` (longest used), w − l where trips are not made and u − w where trips are made.
+ */
+export function tripResidual(residual: number, e: number, q: number, w: number, l: number, u: number, dust: number): number {
+  if (e > dust && w - l > residual) residual = w - l;
+  if (q - e > dust && u - w > residual) residual = u - w;
+  return residual;
+}
+
 export class BushLabels {
   readonly L: Float64Array;
   readonly U: Float64Array;
@@ -186,10 +197,7 @@ export class BushLabels {
     for (let d = 0; d < Z; d++) {
       if (exLink[d] < 0) continue;
       const j = zoneNodes[d];
-      const w = exCost[d];
-      const e = exNotMade[d];
-      if (e > dust && w - L[j] > residual) residual = w - L[j];
-      if (exMax[d] - e > dust && U[j] - w > residual) residual = U[j] - w;
+      residual = tripResidual(residual, exNotMade[d], exMax[d], exCost[d], L[j], U[j], dust);
     }
     return residual;
   }
