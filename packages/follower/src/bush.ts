@@ -113,11 +113,19 @@ const YIELD_MS = 25;
 export interface ElasticBushRun {
   data: ElasticDemandData;
   /**
-   * The result's measures on the augmented network, from the engine's bushes; `classSptt`: the
-   * engine's last exact measurement at these flows (road or not travelling, whichever is cheaper),
-   * which is the augmented network's SPTT, or undefined to measure it afresh.
+   * The result's measures from the engine's bushes; `classSptt`: the engine's last exact
+   * measurement at these flows (road or not travelling, whichever is cheaper), which is the
+   * augmented network's SPTT, or undefined to measure it afresh. The totals (total cost, SPTT,
+   * gaps, Beckmann) are the augmented network's; the per-link arrays are the augmented network's,
+   * or the road network's (`model`: the run's road cost model) where the hooks can give the
+   * augmented ones later. `augmentedClassFlows`: per class, the augmented network's link flows
+   * (the warm start's).
    */
-  measures(engine: BushEngine, classSptt?: ArrayLike<number>): ReturnType<typeof resultMeasures>;
+  measures(
+    engine: BushEngine,
+    model: CostModel,
+    classSptt?: ArrayLike<number>,
+  ): { measures: ReturnType<typeof resultMeasures>; augmentedClassFlows: Float64Array[] };
   /**
    * The bushes as a warm-start state of the augmented network, built when first read: the
    * function holds the engine's bushes (not the engine), which no one changes after the run.
@@ -341,10 +349,8 @@ class BushRun {
   result(): FollowerResult {
     const e = this.engine;
     e.recompute();
-    const ms =
-      this.elastic !== null
-        ? this.elastic.measures(e, this.measured ? e.classSptt : undefined)
-        : resultMeasures(this.model, e.classFlows, this.loader, this.measured ? e.classSptt : undefined);
+    const em = this.elastic !== null ? this.elastic.measures(e, this.model, this.measured ? e.classSptt : undefined) : null;
+    const ms = em?.measures ?? resultMeasures(this.model, e.classFlows, this.loader, this.measured ? e.classSptt : undefined);
     const { gap } = this.opts;
     const converged = gap !== undefined && ms.relativeGap <= gap && ms.classes.every((c) => c.relativeGap <= gap);
     const stopReason = this.stopReason ?? "iterations";
@@ -357,7 +363,7 @@ class BushRun {
         `follower/bush: stalled at rounding level (best relative gap ${this.bestGap.toExponential(3)} at iteration ${this.bestAt}); stopped after ${this.iteration} iterations`,
       );
     if (stopReason === "cancelled") this.warnings.push(`cancelled after ${this.iteration} iterations; the flows are those reached so far`);
-    const warmStart: WarmStart = { classFlows: ms.classes.map((c) => c.flows) };
+    const warmStart: WarmStart = { classFlows: em !== null ? em.augmentedClassFlows : ms.classes.map((c) => c.flows) };
     if (this.elastic !== null) lazyState(warmStart, this.elastic.state(e));
     else
       warmStart.state = {

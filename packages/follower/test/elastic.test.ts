@@ -379,6 +379,18 @@ describe("elastic demand with several classes on a network with FIRST THRU NODE 
       expect(g.relativeGap).toBeCloseTo(r.augmented.relativeGap, 14);
       // the reduced solve's SPTT (its last measurement: road or not travelling) is the augmented network's
       expect(Math.abs(g.sptt - r.augmented.sptt) / g.sptt).toBeLessThan(1e-12);
+      // the result's totals (measured on the road network, the trips not made added in closed form) are those of
+      // the augmented network's measures (made from the mapped bushes' flows when `augmented` is first read)
+      const a = r.augmented;
+      for (const key of ["totalCost", "sptt", "beckmann", "revenue"] as const)
+        expect(Math.abs(r[key] - a[key]) / Math.abs(a[key]), `${id} ${K} ${key}`).toBeLessThan(1e-12);
+      expect(Math.abs(r.relativeGap - a.relativeGap)).toBeLessThan(1e-14);
+      r.classes.forEach((c, k) => expect(Math.abs(c.relativeGap - a.classes[k].relativeGap)).toBeLessThan(1e-14));
+      for (let i = 0; i < net.linkCount; i++) {
+        expect(r.flows[i]).toBe(a.flows[i]);
+        expect(r.times[i]).toBe(a.times[i]);
+        for (let k = 0; k < K; k++) expect(r.classes[k].costs[i]).toBe(a.classes[k].costs[i]);
+      }
       // and the solve takes its own state back as a warm start
       const w = p.solveSync({ algorithm: "bush", gap: 1e-10, tolls, warmStart: r.warmStart });
       expect(w.warnings).toEqual([]);

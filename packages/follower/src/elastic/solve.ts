@@ -18,7 +18,7 @@ import { defaultClasses } from "../cost-model.js";
 import { solve, solveSync } from "../solve.js";
 import { FollowerOptions, FollowerResult, UserClass } from "../types.js";
 import { checkDemandFunctionSpec, consumerSurplus, DemandFunctionSpec, inverseDemand, OdDemand } from "./demand.js";
-import { ReducedElastic, solveReducedBush, solveReducedBushAsync } from "./bush.js";
+import { ReducedElastic, ReducedResult, solveReducedBush, solveReducedBushAsync } from "./bush.js";
 import { augment, AugmentedProblem, freeFlowCosts } from "./transform.js";
 
 const MOD = "follower/elastic";
@@ -166,14 +166,14 @@ export class ElasticDemandProblem {
    */
   solveSync(options: FollowerOptions): ElasticResult {
     const o = this.options(options);
-    if (o.algorithm === "bush") return this.view(solveReducedBush(this.reducedForm(), o));
+    if (o.algorithm === "bush") return this.reducedView(solveReducedBush(this.reducedForm(), o));
     return this.view(solveSync(this.augmented.network, o));
   }
 
   /** {@link solveSync} yielding to the event loop between iterations (cancellable by signal). */
   async solve(options: FollowerOptions): Promise<ElasticResult> {
     const o = this.options(options);
-    if (o.algorithm === "bush") return this.view(await solveReducedBushAsync(this.reducedForm(), o));
+    if (o.algorithm === "bush") return this.reducedView(await solveReducedBushAsync(this.reducedForm(), o));
     return this.view(await solve(this.augmented.network, o));
   }
 
@@ -187,8 +187,31 @@ export class ElasticDemandProblem {
     return (this.reduced ??= new ReducedElastic(this.augmented));
   }
 
-  /** The original network's view of an augmented result, with the elastic summary. */
-  view(r: FollowerResult): ElasticResult {
+  /**
+   * The view of a reduced solve's result: its per-link arrays are the road network's where its
+   * augmented measures are left to be asked for, and `augmented` then makes them when first read.
+   */
+  private reducedView({ result, augmented }: ReducedResult): ElasticResult {
+    if (augmented === null) return this.view(result);
+    const v = this.view(result, result.warmStart!.classFlows);
+    let made: Omit<FollowerResult, "warmStart"> | null = null;
+    Object.defineProperty(v, "augmented", {
+      enumerable: true,
+      configurable: true,
+      get: () => (made ??= { ...withoutWarmStart(result), ...augmented() }),
+      set: (x: Omit<FollowerResult, "warmStart">) => {
+        made = x;
+      },
+    });
+    return v;
+  }
+
+  /**
+   * The original network's view of a result, with the elastic summary: `r` is an augmented
+   * result, or a result with the road network's per-link arrays and the augmented network's
+   * class flows `augmentedFlows`.
+   */
+  view(r: FollowerResult, augmentedFlows: Float64Array[] = r.classes.map((c) => c.flows)): ElasticResult {
     const net = this.net;
     const m = net.linkCount;
     const Z = net.zoneCount;
@@ -202,14 +225,7 @@ export class ElasticDemandProblem {
     // trips made and OD costs
     const demand = this.classes.map((c) => Float64Array.from(c.demand));
     const odCost = this.classes.map(() => new Float64Array(Z * Z).fill(NaN));
-    const beyond = tripsAndCosts(
-      excess,
-      this.augmented.network.links.power,
-      r.classes.map((c) => c.flows),
-      Z,
-      demand,
-      odCost,
-    );
+    const beyond = tripsAndCosts(excess, this.augmented.network.links.power, augmentedFlows, Z, demand, odCost);
     // the other pairs with demand (none that make trips, or fixed demand) cost their shortest road
     // path: one shortest-path pass, only when there are such pairs
     let byRoad = false;
