@@ -376,11 +376,6 @@ export class ElasticDemandStep {
     const cc = engine.cc[b.cls];
     const der = engine.der;
     const pce = engine.pce[b.cls];
-    // engine.addFlow written out where the travel time is fft + α·x⁴ for one class (the same operations)
-    const quartic = engine.quartic;
-    const { x, fc } = engine;
-    const fixed = engine.model.fixed[b.cls];
-    const { fft, alpha } = engine.vdf;
     // the step length's first and second derivative along the road part of the direction
     let g = 0;
     let h = 0;
@@ -441,17 +436,7 @@ export class ElasticDemandStep {
         const after = fl + dp;
         // what cancellation leaves of a flow the step was meant to empty is rounding dust
         flows[q] = after > 1e-12 * fl ? after : 0;
-        if (quartic) {
-          const v0 = x[a] + dx;
-          const v = v0 > 0 ? v0 : 0;
-          x[a] = v;
-          const al = alpha[a];
-          const v3 = v * v * v;
-          der[a] = al === 0 ? 0 : al * 4 * v3;
-          const c = fft[a] + al * (v3 * v);
-          fc[a] = c;
-          cc[a] = c + fixed[a];
-        } else engine.addFlow(a, dx);
+        engine.addFlow(a, dx);
       }
     }
     this.roadSlope = g;

@@ -181,15 +181,24 @@ export class BushEngine {
       quartic = this.vdf.power[a] === 4 && kind !== VDF_CONICAL && kind !== VDF_EXCESS_DEMAND;
     }
     this.quartic = quartic;
+    this.quarticFft = this.vdf.fft;
+    this.quarticAlpha = this.vdf.alpha;
+    this.cost0 = this.cc[0];
+    this.fixed0 = this.model.fixed[0];
     for (let a = 0; a < m; a++) this.refresh(a);
   }
 
   /**
    * One class's user equilibrium on links whose travel time is fft + α·x⁴ (BPR or polynomial of
-   * power 4, the TNTP networks'): {@link addFlow}'s refresh is then a few operations, which a loop
-   * that changes many links per call may write out itself (the elastic demand step's).
+   * power 4, the TNTP networks'): {@link addFlow}'s refresh is then a few operations on the arrays
+   * below, written out there (every flow shift and demand step goes through it).
    */
   readonly quartic: boolean;
+  private readonly quarticFft: Float64Array;
+  private readonly quarticAlpha: Float64Array;
+  /** The first class's link costs and fixed costs (the only class where {@link quartic}). */
+  private readonly cost0: Float64Array;
+  private readonly fixed0: Float64Array;
 
   /** Recomputes the cost and derivative of link `a` from its flow x[a]. */
   private refresh(a: number): void {
@@ -207,9 +216,18 @@ export class BushEngine {
 
   /** Adds `dx` (PCE) to the flow of link `a` (clamped at 0) and refreshes its costs (the flow shifts of `./labels.ts`). */
   addFlow(a: number, dx: number): void {
-    const v = this.x[a] + dx;
-    this.x[a] = v > 0 ? v : 0;
-    this.refresh(a);
+    const v0 = this.x[a] + dx;
+    const v = v0 > 0 ? v0 : 0;
+    this.x[a] = v;
+    if (this.quartic) {
+      // refresh(a) for fft + α·x⁴ and one class: the same operations as CompiledVdf.timeAndDerivative's
+      const al = this.quarticAlpha[a];
+      const v3 = v * v * v;
+      this.der[a] = al === 0 ? 0 : al * 4 * v3;
+      const c = this.quarticFft[a] + al * (v3 * v);
+      this.fc[a] = c;
+      this.cost0[a] = c + this.fixed0[a];
+    } else this.refresh(a);
   }
 
   // ---------------------------------------------------------------- initial bushes
