@@ -65,6 +65,12 @@ export class ElasticDemandStep {
    * where there is one such in-link (whose reciprocal is then 1: the share is exactly 1).
    */
   private readonly shareScale: Float64Array;
+  /**
+   * Per node, the bush position of its one used in-link where it has one (and no flow arrives by
+   * another), −1 otherwise: the backward pass gives that in-link the node's whole change (what the
+   * split rules give it: a share of exactly 1) without reading the node's other in-links.
+   */
+  private readonly sole: Int32Array;
   private readonly cheapestIn: Int32Array;
   private readonly nodeChange: Float64Array;
   private readonly step: Float64Array;
@@ -89,6 +95,7 @@ export class ElasticDemandStep {
     this.inflow = new Float64Array(n);
     this.constantInflow = new Float64Array(n);
     this.shareScale = new Float64Array(n);
+    this.sole = new Int32Array(n);
     this.cheapestIn = new Int32Array(n);
     this.nodeChange = new Float64Array(n);
     this.step = new Float64Array(m);
@@ -145,7 +152,7 @@ export class ElasticDemandStep {
   /** The forward pass of {@link scanAndStep}: labels, mean costs and slopes, then each destination's Newton step. Returns the last topological position. */
   private forward(b: Bush, engine: BushEngine, labels: BushLabels): number {
     const { linkFrom: from, linkTo: to } = this.net;
-    const { mean, slope, inflow, constantInflow, shareScale, cheapestIn, reciprocal } = this;
+    const { mean, slope, inflow, constantInflow, shareScale, sole, cheapestIn, reciprocal } = this;
     const cc = engine.cc[b.cls];
     const der = engine.der;
     const links = b.links;
@@ -259,19 +266,23 @@ export class ElasticDemandStep {
         // some used in-path has a constant cost: it takes every change
         mj = f0m / f0;
         sj = 0;
+        sole[j] = -1;
       } else if (f > dust && nSloped === 1) {
         // one used in-path (most nodes of a bush near equilibrium): its cost and slope
         mj = c1;
         sj = g1;
         shareScale[j] = 1;
+        sole[j] = p1;
       } else if (f > dust) {
         // used in-paths in parallel: a change split as 1/slope keeps their costs together
         mj = invM / inv;
         sj = 1 / inv;
         shareScale[j] = sj;
+        sole[j] = -1;
       } else {
         mj = best;
         sj = bestSlope;
+        sole[j] = -1;
       }
       mean[j] = mj;
       slope[j] = sj;
@@ -367,7 +378,7 @@ export class ElasticDemandStep {
    */
   private backward(b: Bush, engine: BushEngine, labels: BushLabels, t: number): number {
     const { linkFrom: from } = this.net;
-    const { inflow, constantInflow, shareScale, cheapestIn, nodeChange, step, reciprocal, touched } = this;
+    const { inflow, constantInflow, shareScale, sole, cheapestIn, nodeChange, step, reciprocal, touched } = this;
     const links = b.links;
     const flows = b.flows;
     const root = b.root;
@@ -387,6 +398,23 @@ export class ElasticDemandStep {
       const dj = nodeChange[j];
       if (dj === 0) continue;
       nodeChange[j] = 0;
+      const p1 = sole[j];
+      if (p1 >= 0) {
+        // one used in-link: the whole change (every split rule gives it a share of exactly 1)
+        const fl = flows[p1];
+        step[p1] = dj;
+        touched[active++] = p1;
+        const a = links[p1];
+        const dx = pce * dj;
+        g += cc[a] * dx;
+        h += der[a] * dx * dx;
+        const i = from[a];
+        if (i !== root) nodeChange[i] += dj;
+        const after = fl + dj;
+        flows[p1] = after > 1e-12 * fl ? after : 0;
+        engine.addFlow(a, dx);
+        continue;
+      }
       const f = inflow[j];
       let start = gs[s];
       let end = gs[s + 1];
