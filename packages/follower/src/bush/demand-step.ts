@@ -398,32 +398,20 @@ export class ElasticDemandStep {
       const dj = nodeChange[j];
       if (dj === 0) continue;
       nodeChange[j] = 0;
+      // one used in-link (sole) takes the whole change: every split rule gives it a share of
+      // exactly 1; otherwise split over the used in-links, or (no flow arrives) all of it on the
+      // cheapest in-link
       const p1 = sole[j];
-      if (p1 >= 0) {
-        // one used in-link: the whole change (every split rule gives it a share of exactly 1)
-        const fl = flows[p1];
-        step[p1] = dj;
-        touched[active++] = p1;
-        const a = links[p1];
-        const dx = pce * dj;
-        g += cc[a] * dx;
-        h += der[a] * dx * dx;
-        const i = from[a];
-        if (i !== root) nodeChange[i] += dj;
-        const after = fl + dj;
-        flows[p1] = after > 1e-12 * fl ? after : 0;
-        engine.addFlow(a, dx);
-        continue;
-      }
-      const f = inflow[j];
-      let start = gs[s];
-      let end = gs[s + 1];
-      // split over the used in-links, or (no flow arrives) all of it on the cheapest in-link
-      const split = f > dust || (dj < 0 && f > 0);
+      const f = p1 >= 0 ? 0 : inflow[j];
+      let start = p1;
+      let end = p1 + 1;
+      const split = p1 < 0 && (f > dust || (dj < 0 && f > 0));
       let parallel = false;
       let perSlope = 0;
       let f0 = 0;
       if (split) {
+        start = gs[s];
+        end = gs[s + 1];
         f0 = constantInflow[j];
         perSlope = shareScale[j];
         parallel = f > dust;
@@ -435,7 +423,7 @@ export class ElasticDemandStep {
             const share = f0 > 0 ? (r > 0 ? 0 : fl / f0) : r * perSlope;
             if (-dj * share > fl) parallel = false;
           }
-      } else {
+      } else if (p1 < 0) {
         start = cheapestIn[j];
         end = start + 1;
       }
