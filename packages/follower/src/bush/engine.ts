@@ -175,7 +175,7 @@ export class BushEngine {
         ? new PasSet(K, m, this.pce, this.net.linkTo)
         : null;
     this.excessInto = new Int32Array(n).fill(-1);
-    let quartic = !this.so && K === 1;
+    let quartic = !this.so;
     for (let a = 0; a < m && quartic; a++) {
       const kind = this.vdf.kind[a];
       quartic = this.vdf.power[a] === 4 && kind !== VDF_CONICAL && kind !== VDF_EXCESS_DEMAND;
@@ -189,14 +189,14 @@ export class BushEngine {
   }
 
   /**
-   * One class's user equilibrium on links whose travel time is fft + α·x⁴ (BPR or polynomial of
-   * power 4, the TNTP networks'): {@link addFlow}'s refresh is then a few operations on the arrays
-   * below, written out there (every flow shift and demand step goes through it).
+   * A user equilibrium on links whose travel time is fft + α·x⁴ (BPR or polynomial of power 4, the
+   * TNTP networks'): {@link addFlow}'s refresh is then a few operations on the arrays below, written
+   * out there (every flow shift and demand step goes through it).
    */
   readonly quartic: boolean;
   private readonly quarticFft: Float64Array;
   private readonly quarticAlpha: Float64Array;
-  /** The first class's link costs and fixed costs (the only class where {@link quartic}). */
+  /** The first class's link costs and fixed costs (with one class, {@link addFlow} writes these alone). */
   private readonly cost0: Float64Array;
   private readonly fixed0: Float64Array;
 
@@ -220,13 +220,15 @@ export class BushEngine {
     const v = v0 > 0 ? v0 : 0;
     this.x[a] = v;
     if (this.quartic) {
-      // refresh(a) for fft + α·x⁴ and one class: the same operations as CompiledVdf.timeAndDerivative's
+      // refresh(a) for fft + α·x⁴: the same operations as CompiledVdf.timeAndDerivative's
       const al = this.quarticAlpha[a];
       const v3 = v * v * v;
       this.der[a] = al === 0 ? 0 : al * 4 * v3;
       const c = this.quarticFft[a] + al * (v3 * v);
       this.fc[a] = c;
-      this.cost0[a] = c + this.fixed0[a];
+      const K = this.K;
+      if (K === 1) this.cost0[a] = c + this.fixed0[a];
+      else for (let k = 0; k < K; k++) this.cc[k][a] = c + this.model.fixed[k][a];
     } else this.refresh(a);
   }
 
