@@ -284,8 +284,9 @@ export class ReducedElastic {
 
   /**
    * The run hooks of `../bush.ts` for augmented options `options` (`model`: the augmented cost
-   * model, built when first needed). A user equilibrium measured at its last flows (the result of
-   * a solve that reached its gap) is measured on the road network, the trips not made added in
+   * model, built when first needed). A user equilibrium whose flows are those of its last gap
+   * measurement (every solve that stops at the end of an iteration) is measured on the road
+   * network, with the SPTT of that measurement and the trips not made added in
    * closed form, and {@link ElasticRunHooks.augmented} gives the augmented network's measures when
    * asked for (Chicago-Sketch: 96,859 augmented links, ~50–100 ms of allocation and measures per
    * solve, against ~5 ms); otherwise the measures are the augmented network's.
