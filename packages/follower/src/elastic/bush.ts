@@ -292,7 +292,6 @@ export class ReducedElastic {
    * solve, against ~5 ms); otherwise the measures are the augmented network's.
    */
   run(options: FollowerOptions, model: () => CostModel): ElasticRunHooks {
-    let loader: AonLoader | null = null;
     const hooks: ElasticRunHooks = {
       data: this.data(options.initialTripsNotMade),
       augmented: null,
@@ -300,9 +299,8 @@ export class ReducedElastic {
         const augmentedClassFlows = this.classFlows(engine);
         if (classSptt === undefined || roadModel.objective !== "ue") {
           const m = model();
-          loader ??= classSptt === undefined ? new AonLoader(m.compiled) : null;
-          hooks.augmented = null;
-          return { measures: resultMeasures(m, augmentedClassFlows, loader ?? undefined, classSptt), augmentedClassFlows };
+          const loader = classSptt === undefined ? new AonLoader(m.compiled) : undefined;
+          return { measures: resultMeasures(m, augmentedClassFlows, loader, classSptt), augmentedClassFlows };
         }
         const sptt = Float64Array.from(classSptt);
         hooks.augmented = () => resultMeasures(model(), augmentedClassFlows, undefined, sptt);
@@ -323,8 +321,9 @@ export class ReducedElastic {
   /**
    * A user equilibrium's measures with the road network's per-link arrays and the augmented
    * network's totals: each class's total cost adds Σ e·W(e) of its trips not made (the excess
-   * links' class cost is W: no toll, no length; the connectors cost 0), the Beckmann terms Σ∫W,
-   * the TSTT Σ pce·e·W; revenue and the road arrays are the road network's.
+   * links' class cost is W, kept by each bush with its trips not made: no toll, no length; the
+   * connectors cost 0), the Beckmann terms Σ∫W, the TSTT Σ pce·e·W; revenue and the road arrays
+   * are the road network's.
    */
   private roadMeasures(engine: BushEngine, roadModel: CostModel, classSptt: Float64Array): ReturnType<typeof resultMeasures> {
     const road = resultMeasures(roadModel, engine.classFlows, undefined, classSptt);
@@ -334,14 +333,10 @@ export class ReducedElastic {
     for (const b of engine.bushes) {
       const el = b.elastic;
       if (el === null) continue;
-      const pce = engine.pce[b.cls];
       let s = 0;
-      for (let d = 0; d < this.Z; d++) {
-        const e = el.notMade[d];
-        if (el.link[d] >= 0 && e > 0) s += e * this.vdf.time(el.link[d], pce * e);
-      }
+      for (let d = 0; d < this.Z; d++) if (el.link[d] >= 0) s += el.notMade[d] * el.cost[d];
       excessCost[b.cls] += s;
-      excessTime += pce * s;
+      excessTime += engine.pce[b.cls] * s;
     }
     const integral = this.excessIntegral(engine);
     let totalCost = 0;
