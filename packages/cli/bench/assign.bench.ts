@@ -10,9 +10,17 @@
  * (`TOLLKIT_BENCH_REPS`, default 3; Berlin-Center once per repetition). The binary network cache is filled by a first run and used by every timed
  * one; Chicago-Sketch 1e-4 also runs with it turned off (`TOLLKIT_NETWORK_BINARY_CACHE=0`).
  * Each line also gives the solver's own `seconds` from the command's JSON and the iterations.
+ *
+ * The C column: with `TOLLKIT_BENCH_C_ALGORITHM_B=<path>` (the `tap` binary of TAP-B, the serial
+ * C Algorithm B: `make serial` in a clone of github.com/spartalab/tap-b), that program is also
+ * run on the same TNTP files to the same relative gap, right after tollkit's command in every
+ * repetition, and its wall time (`cMeasuredSeconds`) replaces the issue's fixed figure as the
+ * target (0.3 of it for Berlin-Center). Without it, the issue's figures (measured on the
+ * development machine of November 2026) are printed as `cSeconds`.
  */
 import { spawnSync } from "node:child_process";
-import { loadavg } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..", "..", "..");
@@ -47,6 +55,44 @@ const TARGET: Record<string, Record<string, number>> = {
   "chicago-sketch": { "1e-4": 0.64, "1e-6": 1.05, "1e-10": 2.07 },
   "berlin-center": { "1e-4": 12, "1e-6": 14.1 },
 };
+
+/** TNTP files per network under `TOLLKIT_NETWORK_MIRROR`, for the C program. */
+const TNTP: Record<string, [string, string]> = {
+  "sioux-falls": ["SiouxFalls/SiouxFalls_net.tntp", "SiouxFalls/SiouxFalls_trips.tntp"],
+  barcelona: ["Barcelona/Barcelona_net.tntp", "Barcelona/Barcelona_trips.tntp"],
+  winnipeg: ["Winnipeg/Winnipeg_net.tntp", "Winnipeg/Winnipeg_trips.tntp"],
+  "chicago-sketch": ["Chicago-Sketch/ChicagoSketch_net.tntp", "Chicago-Sketch/ChicagoSketch_trips.tntp"],
+  "berlin-center": ["Berlin-Center/berlin-center_net.tntp", "Berlin-Center/berlin-center_trips.tntp"],
+};
+const cProgram = process.env.TOLLKIT_BENCH_C_ALGORITHM_B;
+const cDir = cProgram ? mkdtempSync(join(tmpdir(), "tollkit-tapb-")) : "";
+if (cProgram && !process.env.TOLLKIT_NETWORK_MIRROR)
+  throw new Error("TOLLKIT_BENCH_C_ALGORITHM_B needs TOLLKIT_NETWORK_MIRROR (the TNTP files it reads)");
+
+/** Wall milliseconds of the C Algorithm B on `network` to relative gap `gap`. */
+function runC(network: string, gap: string): number {
+  const [net, trips] = TNTP[network];
+  const params = join(cDir, `${network}-${gap}.txt`);
+  writeFileSync(
+    params,
+    [
+      `<FILE PATH> ${process.env.TOLLKIT_NETWORK_MIRROR}/`,
+      `<DATA PATH> ${cDir}/`,
+      `<NETWORK FILE> ${net}`,
+      `<TRIPS FILE> ${trips}`,
+      `<CONVERGENCE GAP> ${gap}`,
+      `<MAX RUN TIME> 900`,
+      "",
+    ].join("\n"),
+  );
+  const t0 = performance.now();
+  const r = spawnSync(cProgram!, [params], { cwd: cDir, encoding: "utf8", maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`C Algorithm B ${network} ${gap}: exit ${r.status}: ${r.stdout.slice(-400)}${r.stderr}`);
+  const gaps = [...r.stdout.matchAll(/gap ([0-9.e+-]+)/g)].map((m) => Number(m[1]));
+  if (!(gaps.at(-1)! <= Number(gap))) throw new Error(`C Algorithm B ${network} ${gap}: stopped at gap ${gaps.at(-1)}`);
+  return ms;
+}
 
 const cases: Case[] = [
   { key: "node -e 0", network: "", args: ["-e", "0"] },
@@ -90,6 +136,7 @@ function run(c: Case): Sample {
 
 for (const n of ["sioux-falls", "barcelona", "winnipeg", "chicago-sketch", "berlin-center"]) run(cases.find((c) => c.network === n)!); // fill the caches
 const samples = new Map<string, Sample[]>(cases.map((c) => [c.key, []]));
+const cSamples = new Map<string, number[]>();
 const aonSamples = new Map<string, number[]>();
 const aonChild = join(import.meta.dirname, "aon-child.ts");
 for (let r = 0; r < REPS; r++) {
@@ -102,8 +149,10 @@ for (let r = 0; r < REPS; r++) {
       last = c.network;
     }
     samples.get(c.key)!.push(run(c));
+    if (cProgram && c.network && c.gap && !c.env) cSamples.set(c.key, [...(cSamples.get(c.key) ?? []), runC(c.network, c.gap)]);
   }
 }
+if (cProgram) rmSync(cDir, { recursive: true, force: true });
 const aon: Record<string, number> = {};
 for (const [n, xs] of aonSamples) aon[n] = median(xs);
 const nodeMs = median(samples.get("node -e 0")!.map((s) => s.ms));
@@ -112,6 +161,9 @@ for (const c of cases) {
   const ms = median(s.map((x) => x.ms));
   const solver = s[0].solverSeconds !== undefined ? median(s.map((x) => x.solverSeconds!)) : undefined;
   const a = aon[c.network];
+  const cMs = cSamples.has(c.key) ? median(cSamples.get(c.key)!) : undefined;
+  const target =
+    cMs !== undefined ? (c.network === "sioux-falls" ? 0.15 : ((c.network === "berlin-center" ? 0.3 : 1) * cMs) / 1000) : c.targetSeconds;
   process.stdout.write(
     `${JSON.stringify({
       bench: "assign",
@@ -122,8 +174,12 @@ for (const c of cases) {
       ...(solver !== undefined
         ? { solverSeconds: round(solver), solverInAon: round((solver * 1000) / a), iterations: s[0].iterations }
         : {}),
-      ...(c.cSeconds !== undefined ? { cSeconds: c.cSeconds, xC: round(ms / 1000 / c.cSeconds) } : {}),
-      ...(c.targetSeconds !== undefined ? { targetSeconds: c.targetSeconds, meets: ms / 1000 <= c.targetSeconds } : {}),
+      ...(cMs !== undefined
+        ? { cMeasuredSeconds: round(cMs / 1000), cInAon: a ? round(cMs / a) : undefined, xC: round(ms / cMs) }
+        : c.cSeconds !== undefined
+          ? { cSeconds: c.cSeconds, xC: round(ms / 1000 / c.cSeconds) }
+          : {}),
+      ...(target !== undefined ? { targetSeconds: round(target), meets: ms / 1000 <= target } : {}),
       ...(c.key === "tollkit --version" ? { targetSeconds: 0.08, meets: ms <= 80 } : {}),
       loadAverage: loadavg().map(round),
     })}\n`,
